@@ -1,0 +1,125 @@
+package io.ticketrush;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * Everything a node needs to know, read once at start and validated.
+ *
+ * <p>Each setting has a dotted name ({@code rush.redis.host}); it is looked up as a system property,
+ * then as an environment variable ({@code RUSH_REDIS_HOST}), then as a web.xml context parameter,
+ * then falls back to the default. A bad value stops the node with a message naming the setting.
+ */
+public record Config(
+        String redisHost,
+        int redisPort,
+        String redisPassword,
+        int redisTimeoutMillis,
+        int redisPoolSize,
+        int redisPoolWaitMillis,
+        String stockKey,
+        int totalStock,
+        int nodeWeight,
+        int totalWeight,
+        int bufferStock,
+        int localStock,
+        int nodePort,
+        String statLogPath,
+        int lockWaitMillis) {
+
+    /** A setting that is missing or out of range; the message names the setting and the rule. */
+    public static final class InvalidConfigException extends RuntimeException {
+        InvalidConfigException(String message) {
+            super(message);
+        }
+    }
+
+    /** Reads the settings from system properties, then the environment, then {@code fallback}. */
+    public static Config load(UnaryOperator<String> fallback) {
+        return new Reader(name -> {
+            String value = System.getProperty(name);
+            if (value == null) {
+                value = System.getenv(envName(name));
+            }
+            if (value == null && fallback != null) {
+                value = fallback.apply(name);
+            }
+            return value == null || value.isBlank() ? null : value.trim();
+        }).read();
+    }
+
+    /** Reads the settings from {@code source} alone (tests, tools). */
+    public static Config from(UnaryOperator<String> source) {
+        return new Reader(source).read();
+    }
+
+    /** {@code rush.redis.host} -> {@code RUSH_REDIS_HOST}. */
+    static String envName(String name) {
+        return name.toUpperCase().replace('.', '_');
+    }
+
+    /** This node's share of the total by weight, rounded down. */
+    public int weightShare() {
+        return (int) ((long) totalStock * nodeWeight / totalWeight);
+    }
+
+    private static final class Reader {
+        private final UnaryOperator<String> source;
+        private final List<String> problems = new ArrayList<>();
+
+        Reader(UnaryOperator<String> source) {
+            this.source = source;
+        }
+
+        Config read() {
+            String redisHost = text("rush.redis.host", "127.0.0.1");
+            int redisPort = number("rush.redis.port", 6379, 1, 65535);
+            String redisPassword = text("rush.redis.password", null);
+            int redisTimeout = number("rush.redis.timeout.ms", 200, 1, 60_000);
+            int poolSize = number("rush.redis.pool.size", 32, 1, 1024);
+            int poolWait = number("rush.redis.pool.wait.ms", 100, 0, 60_000);
+            String stockKey = text("rush.stock.key", "ticket_hash_key");
+            int total = number("rush.stock.total", 10_000, 0, Integer.MAX_VALUE);
+            int weight = number("rush.node.weight", 1, 1, 1000);
+            int totalWeight = number("rush.node.weights.total", 10, 1, 100_000);
+            if (weight > totalWeight) {
+                problems.add("rush.node.weight=" + weight + " must not exceed rush.node.weights.total=" + totalWeight);
+            }
+            int share = (int) ((long) total * weight / Math.max(totalWeight, 1));
+            int buffer = number("rush.stock.buffer", total / 20, 0, Integer.MAX_VALUE);
+            int local = number("rush.stock.local", (int) Math.min(Integer.MAX_VALUE, (long) share + buffer), 0,
+                    Integer.MAX_VALUE);
+            int nodePort = number("rush.node.port", 0, 0, 65535);
+            String statLog = text("rush.statlog", "logs/stat.log");
+            int lockWait = number("rush.lock.wait.ms", 1000, 1, 60_000);
+            if (!problems.isEmpty()) {
+                throw new InvalidConfigException("invalid ticket-rush configuration: " + String.join("; ", problems));
+            }
+            return new Config(redisHost, redisPort, redisPassword, redisTimeout, poolSize, poolWait, stockKey,
+                    total, weight, totalWeight, buffer, local, nodePort, statLog, lockWait);
+        }
+
+        private String text(String name, String defaultValue) {
+            String value = source.apply(name);
+            return value == null ? defaultValue : value;
+        }
+
+        private int number(String name, int defaultValue, int min, int max) {
+            String value = source.apply(name);
+            if (value == null) {
+                return defaultValue;
+            }
+            try {
+                int n = Integer.parseInt(value.trim());
+                if (n < min || n > max) {
+                    problems.add(name + "=" + value + " must be between " + min + " and " + max);
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                problems.add(name + "=" + value + " is not a whole number");
+                return defaultValue;
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.ticketrush;
+
+import java.io.IOException;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * Base of every ticket-rush endpoint: checks the method, and maps failures to JSON errors in
+ * exactly one place (503 for an unreachable stock or a busy node, 400 for bad input, 500 for
+ * bugs, never with a stack trace in the body).
+ */
+public abstract class JsonServlet extends HttpServlet {
+    private static final Logger LOG = Logger.getLogger(JsonServlet.class.getName());
+
+    private final Set<String> methods;
+
+    protected JsonServlet(String... methods) {
+        this.methods = Set.of(methods);
+    }
+
+    /** Handles an allowed request; {@code Reply.status} and body are written by the caller. */
+    protected abstract Reply handle(HttpServletRequest request) throws IOException;
+
+    /** A status and the JSON body to send. */
+    public record Reply(int status, Object body) {
+        public static Reply ok(Object body) {
+            return new Reply(HttpServletResponse.SC_OK, body);
+        }
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response)
+            throws ServletException, IOException {
+        Reply reply;
+        if (!methods.contains(request.getMethod())) {
+            response.setHeader("Allow", String.join(", ", methods));
+            reply = new Reply(HttpServletResponse.SC_METHOD_NOT_ALLOWED, Json.error("method_not_allowed",
+                    request.getMethod() + " is not allowed here; use " + String.join(" or ", methods)));
+        } else {
+            reply = replyTo(request);
+        }
+        answered(request, reply);
+        Json.write(response, reply.status(), reply.body());
+    }
+
+    private Reply replyTo(HttpServletRequest request) {
+        try {
+            return handle(request);
+        } catch (BadRequestException e) {
+            return new Reply(HttpServletResponse.SC_BAD_REQUEST, Json.error("bad_request", e.getMessage()));
+        } catch (StockUnavailableException e) {
+            LOG.log(Level.WARNING, e.getMessage());
+            return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE,
+                    Json.error("unavailable", "busy, try again: the ticket store cannot be reached"));
+        } catch (BusyException e) {
+            return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE, Json.error("busy", "busy, try again"));
+        } catch (RuntimeException | IOException e) {
+            LOG.log(Level.SEVERE, "request failed: " + request.getRequestURI(), e);
+            return new Reply(HttpServletResponse.SC_INTERNAL_SERVER_ERROR,
+                    Json.error("internal", "internal error"));
+        }
+    }
+
+    /** Called once per request with the reply about to be sent (the buy endpoint logs it). */
+    protected void answered(HttpServletRequest request, Reply reply) {
+    }
+}

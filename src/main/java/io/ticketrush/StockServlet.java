@@ -1,0 +1,41 @@
+package io.ticketrush;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+/** {@code GET /stock}: this node's local stock and the global stock. */
+public final class StockServlet extends JsonServlet {
+    private transient RushApp app;
+
+    public StockServlet() {
+        super("GET");
+    }
+
+    @Override
+    public void init() {
+        app = RushApp.of(getServletContext());
+    }
+
+    @Override
+    protected Reply handle(HttpServletRequest request) {
+        Config config = app.config();
+        LocalStock local = app.seller().local();
+        GlobalStock.Snapshot global = app.seller().global().snapshot();
+        Map<String, Object> node = new LinkedHashMap<>();
+        node.put("port", config.nodePort() != 0 ? config.nodePort() : request.getLocalPort());
+        node.put("weight", config.nodeWeight());
+        node.put("quota", local.quota());
+        node.put("sold", local.sold());
+        node.put("remaining", local.remaining());
+        Map<String, Object> total = new LinkedHashMap<>();
+        total.put("total", global.total());
+        total.put("sold", global.sold());
+        total.put("remaining", global.remaining());
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("local", node);
+        data.put("global", total);
+        return Reply.ok(Json.body(Json.OK, "stock", data));
+    }
+}

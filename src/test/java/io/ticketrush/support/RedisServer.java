@@ -1,0 +1,132 @@
+package io.ticketrush.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import redis.clients.jedis.Jedis;
+
+/**
+ * A real {@code redis-server} on a free loopback port with its own data folder, for tests.
+ * Stopped by its own PID; {@link #stop()} / {@link #start()} simulate an outage on the same port.
+ */
+public final class RedisServer implements AutoCloseable {
+    private final int port;
+    private final Path dir;
+    private final List<String> extraArgs;
+    private Process process;
+
+    private RedisServer(int port, Path dir, List<String> extraArgs) {
+        this.port = port;
+        this.dir = dir;
+        this.extraArgs = extraArgs;
+    }
+
+    /** Starts a fresh server; {@code extraArgs} are redis-server options such as {@code --appendonly yes}. */
+    public static RedisServer start(String... extraArgs) {
+        try {
+            RedisServer server = new RedisServer(FreePort.find(), Files.createTempDirectory("rush-redis-"),
+                    List.of(extraArgs));
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** (Re)starts the server process on the same port and data folder. */
+    public synchronized void start() {
+        if (process != null && process.isAlive()) {
+            return;
+        }
+        List<String> command = new ArrayList<>(List.of("redis-server", "--port", String.valueOf(port),
+                "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--daemonize", "no",
+                "--logfile", dir.resolve("redis.log").toString()));
+        command.addAll(extraArgs);
+        try {
+            process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("redis.out").toFile()).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start redis-server (is it installed? ./rush test installs it)", e);
+        }
+        Deadline.await(Duration.ofSeconds(10), "redis-server on port " + port + " to answer PING", () -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("redis-server exited with " + process.exitValue());
+            }
+            try (Jedis jedis = client()) {
+                return "PONG".equals(jedis.ping());
+            }
+        });
+    }
+
+    /** Stops the server gracefully (SIGTERM) and waits until it has exited. */
+    public synchronized void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        waitForExit();
+    }
+
+    /** Kills the server with SIGKILL, as a crash would. */
+    public synchronized void kill() {
+        if (process == null) {
+            return;
+        }
+        process.destroyForcibly();
+        waitForExit();
+    }
+
+    private void waitForExit() {
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Jedis client() {
+        return new Jedis("127.0.0.1", port, 2000);
+    }
+
+    /** {@code HSET ticket_hash_key ticket_total_nums total ticket_sold_nums 0}. */
+    public void initStock(String key, long total) {
+        try (Jedis jedis = client()) {
+            jedis.del(key);
+            jedis.hset(key, "ticket_total_nums", String.valueOf(total));
+            jedis.hset(key, "ticket_sold_nums", "0");
+        }
+    }
+
+    public long sold(String key) {
+        try (Jedis jedis = client()) {
+            String sold = jedis.hget(key, "ticket_sold_nums");
+            return sold == null ? 0 : Long.parseLong(sold);
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
