@@ -13,7 +13,7 @@ import redis.clients.jedis.Jedis;
 
 /**
  * A real {@code redis-server} on a free loopback port with its own data folder, for tests.
- * Stopped by its own PID; {@link #stop()} / {@link #start()} simulate an outage on the same port.
+ * Stopped by its own PID; {@link #stop()} / {@link #restart()} simulate an outage on the same port.
  */
 public final class RedisServer implements AutoCloseable {
     private final int port;
@@ -32,15 +32,15 @@ public final class RedisServer implements AutoCloseable {
         try {
             RedisServer server = new RedisServer(FreePort.find(), Files.createTempDirectory("rush-redis-"),
                     List.of(extraArgs));
-            server.start();
+            server.restart();
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** (Re)starts the server process on the same port and data folder. */
-    public synchronized void start() {
+    /** Starts the server process again (after {@link #stop()} or {@link #kill()}) on the same port and data folder. */
+    public synchronized void restart() {
         if (process != null && process.isAlive()) {
             return;
         }

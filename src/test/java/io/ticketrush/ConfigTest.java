@@ -1,0 +1,77 @@
+package io.ticketrush;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class ConfigTest {
+
+    private static Config from(Map<String, String> values) {
+        return Config.from(values::get);
+    }
+
+    @Test
+    void defaults_match_the_article() {
+        Config config = from(Map.of());
+        assertEquals("127.0.0.1", config.redisHost());
+        assertEquals(6379, config.redisPort());
+        assertNull(config.redisPassword());
+        assertEquals("ticket_hash_key", config.stockKey());
+        assertEquals(10_000, config.totalStock());
+        assertEquals(1, config.nodeWeight());
+        assertEquals(10, config.totalWeight());
+        assertEquals("logs/stat.log", config.statLogPath());
+    }
+
+    @Test
+    void local_stock_is_the_weight_share_plus_the_buffer() {
+        Config config = from(Map.of("rush.stock.total", "10000", "rush.node.weight", "4",
+                "rush.node.weights.total", "10", "rush.stock.buffer", "250"));
+        assertEquals(4000, config.weightShare());
+        assertEquals(4250, config.localStock());
+    }
+
+    @Test
+    void the_default_buffer_is_a_twentieth_of_the_total() {
+        Config config = from(Map.of("rush.stock.total", "10000", "rush.node.weight", "2"));
+        assertEquals(500, config.bufferStock());
+        assertEquals(2500, config.localStock());
+    }
+
+    @Test
+    void an_explicit_local_stock_wins() {
+        assertEquals(7, from(Map.of("rush.stock.local", "7")).localStock());
+    }
+
+    @Test
+    void a_bad_number_is_named_with_its_rule() {
+        var e = assertThrows(Config.InvalidConfigException.class, () -> from(Map.of("rush.redis.port", "six")));
+        assertTrue(e.getMessage().contains("rush.redis.port=six is not a whole number"), e.getMessage());
+    }
+
+    @Test
+    void out_of_range_values_are_all_reported_at_once() {
+        var e = assertThrows(Config.InvalidConfigException.class,
+                () -> from(Map.of("rush.redis.port", "70000", "rush.stock.total", "-5")));
+        assertTrue(e.getMessage().contains("rush.redis.port=70000 must be between 1 and 65535"), e.getMessage());
+        assertTrue(e.getMessage().contains("rush.stock.total=-5 must be between 0"), e.getMessage());
+    }
+
+    @Test
+    void a_weight_above_the_total_weight_is_refused() {
+        var e = assertThrows(Config.InvalidConfigException.class,
+                () -> from(Map.of("rush.node.weight", "11", "rush.node.weights.total", "10")));
+        assertTrue(e.getMessage().contains("rush.node.weight=11 must not exceed rush.node.weights.total=10"),
+                e.getMessage());
+    }
+
+    @Test
+    void environment_names_are_upper_case_with_underscores() {
+        assertEquals("RUSH_REDIS_TIMEOUT_MS", Config.envName("rush.redis.timeout.ms"));
+    }
+}

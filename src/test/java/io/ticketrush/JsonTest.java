@@ -1,0 +1,28 @@
+package io.ticketrush;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class JsonTest {
+
+    @Test
+    void a_ticket_has_code_1_msg_and_data() {
+        String json = Json.toJson(Json.body(Json.OK, "got a ticket", Map.of("node", 3001)));
+        assertEquals("{\"code\":1,\"msg\":\"got a ticket\",\"data\":{\"node\":3001}}", json);
+    }
+
+    @Test
+    void sold_out_has_code_minus_1() {
+        assertEquals("{\"code\":-1,\"msg\":\"sold out\",\"data\":null}",
+                Json.toJson(Json.body(Json.SOLD_OUT, "sold out", null)));
+    }
+
+    @Test
+    void an_error_names_its_kind_and_has_code_0() {
+        assertEquals("{\"code\":0,\"msg\":\"busy, try again\",\"error\":\"busy\",\"data\":null}",
+                Json.toJson(Json.error("busy", "busy, try again")));
+    }
+}

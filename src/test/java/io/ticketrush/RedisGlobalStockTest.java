@@ -1,0 +1,98 @@
+package io.ticketrush;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.ticketrush.support.RedisServer;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisPool;
+
+/** The Lua step against a real redis-server. */
+class RedisGlobalStockTest {
+    private static final String KEY = "ticket_hash_key";
+    private static RedisServer redis;
+    private JedisPool pool;
+    private RedisGlobalStock stock;
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServer.start("--appendonly", "yes", "--appendfsync", "always");
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    @BeforeEach
+    void connect() {
+        redis.restart();
+        pool = RushApp.newPool(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
+        stock = new RedisGlobalStock(pool, KEY);
+    }
+
+    @AfterEach
+    void disconnect() {
+        pool.close();
+    }
+
+    @Test
+    void a_total_of_t_sells_exactly_t() {
+        redis.initStock(KEY, 3);
+        assertEquals(GlobalStock.Take.TAKEN, stock.take());
+        assertEquals(GlobalStock.Take.TAKEN, stock.take());
+        assertEquals(GlobalStock.Take.TAKEN, stock.take());
+        assertEquals(GlobalStock.Take.SOLD_OUT, stock.take());
+        assertEquals(GlobalStock.Take.SOLD_OUT, stock.take());
+        assertEquals(3, redis.sold(KEY));
+        assertEquals(new GlobalStock.Snapshot(3, 3), stock.snapshot());
+    }
+
+    @Test
+    void a_total_of_zero_sells_nothing() {
+        redis.initStock(KEY, 0);
+        assertEquals(GlobalStock.Take.SOLD_OUT, stock.take());
+        assertEquals(0, redis.sold(KEY));
+    }
+
+    @Test
+    void the_script_is_loaded_again_after_a_script_flush() {
+        redis.initStock(KEY, 5);
+        assertEquals(GlobalStock.Take.TAKEN, stock.take());
+        try (Jedis jedis = redis.client()) {
+            jedis.scriptFlush();
+            assertEquals(false, jedis.scriptExists(LuaScripts.TAKE.sha()));
+        }
+        assertEquals(GlobalStock.Take.TAKEN, stock.take());
+        assertEquals(2, redis.sold(KEY));
+    }
+
+    @Test
+    void an_uninitialised_stock_is_unavailable_not_sold_out() {
+        try (Jedis jedis = redis.client()) {
+            jedis.del(KEY);
+        }
+        var e = assertThrows(StockUnavailableException.class, stock::take);
+        assertTrue(e.getMessage().contains("not initialised"), e.getMessage());
+        assertThrows(StockUnavailableException.class, stock::snapshot);
+    }
+
+    @Test
+    void redis_down_is_unavailable_not_sold_out() {
+        redis.initStock(KEY, 5);
+        redis.stop();
+        assertThrows(StockUnavailableException.class, stock::take);
+        assertThrows(StockUnavailableException.class, stock::snapshot);
+        redis.restart();
+        assertEquals(GlobalStock.Take.TAKEN, stock.take());
+    }
+}
