@@ -5,9 +5,14 @@ import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
 
-/** {@code GET|POST /buy/ticket}: one ticket per request, local stock first, then the global stock. */
+/**
+ * {@code GET|POST /buy/ticket[?user=ID[&rid=REQUEST]]}: one ticket per request, local stock
+ * first, then the global stock. With a user, at most the configured number of tickets, and a
+ * retry answers the order already made.
+ */
 public final class BuyTicketServlet extends JsonServlet {
     private static final String PURCHASE = BuyTicketServlet.class.getName() + ".purchase";
+    private static final String BUYER = BuyTicketServlet.class.getName() + ".buyer";
 
     private transient RushApp app;
 
@@ -22,29 +27,60 @@ public final class BuyTicketServlet extends JsonServlet {
 
     @Override
     protected Reply handle(HttpServletRequest request) {
-        TicketSeller.Purchase purchase = app.seller().buy();
+        Buyer buyer = buyer(request);
+        request.setAttribute(BUYER, buyer);
+        TicketSeller.Purchase purchase = app.seller().buy(buyer, app.nodePort(request));
         request.setAttribute(PURCHASE, purchase);
-        Map<String, Object> data = new LinkedHashMap<>(4);
-        data.put("node", nodePort(request));
+        Map<String, Object> data = new LinkedHashMap<>(8);
+        data.put("node", app.nodePort(request));
         data.put("localSales", purchase.localSales());
-        if (purchase.gotTicket()) {
-            return Reply.ok(Json.body(Json.OK, "got a ticket", data));
-        }
-        return Reply.ok(Json.body(Json.SOLD_OUT, "sold out", data));
+        return switch (purchase.result()) {
+            case TICKET -> Reply.ok(Json.body(Json.OK, "got a ticket", order(data, buyer, purchase, false)));
+            case EXISTING -> Reply.ok(Json.body(Json.OK, "you already have a ticket",
+                    order(data, buyer, purchase, true)));
+            case SOLD_OUT -> Reply.ok(Json.body(Json.SOLD_OUT, "sold out", data));
+        };
     }
 
-    /** One stat.log line per request, whatever its outcome: {@code port:3001,status:200,result:1,localSales:145,ts:...}. */
+    private Buyer buyer(HttpServletRequest request) {
+        String user = param(request, "user");
+        String requestId = param(request, "rid");
+        if (user == null && !app.config().anonymousAllowed()) {
+            throw new BadRequestException("user is required");
+        }
+        return new Buyer(user, requestId);
+    }
+
+    private static Map<String, Object> order(Map<String, Object> data, Buyer buyer, TicketSeller.Purchase purchase,
+            boolean existing) {
+        data.put("orderId", purchase.orderId());
+        data.put("user", buyer.user());
+        data.put("deadline", purchase.deadline());
+        data.put("existing", existing);
+        return data;
+    }
+
+    /**
+     * One stat.log line per request, whatever its outcome:
+     * {@code port:3001,status:200,result:1,localSales:145,user:alice,order:17,ts:...}.
+     */
     @Override
     protected void answered(HttpServletRequest request, Reply reply) {
         Object code = reply.body() instanceof Map<?, ?> body ? body.get("code") : Json.ERROR;
         TicketSeller.Purchase purchase = (TicketSeller.Purchase) request.getAttribute(PURCHASE);
-        int localSales = purchase != null ? purchase.localSales() : app.seller().local().sold();
-        app.statLog().append("port:" + nodePort(request) + ",status:" + reply.status() + ",result:" + code
-                + ",localSales:" + localSales + ",ts:" + System.currentTimeMillis());
-    }
-
-    private int nodePort(HttpServletRequest request) {
-        int port = app.config().nodePort();
-        return port != 0 ? port : request.getLocalPort();
+        Buyer buyer = (Buyer) request.getAttribute(BUYER);
+        StringBuilder line = new StringBuilder(96).append("port:").append(app.nodePort(request))
+                .append(",status:").append(reply.status()).append(",result:").append(code)
+                .append(",localSales:").append(purchase != null ? purchase.localSales() : app.seller().local().sold());
+        if (buyer != null && buyer.user() != null) {
+            line.append(",user:").append(buyer.user());
+        }
+        if (purchase != null && purchase.orderId() != null) {
+            line.append(",order:").append(purchase.orderId());
+            if (purchase.result() == TicketSeller.Purchase.Result.EXISTING) {
+                line.append(",existing:1");
+            }
+        }
+        app.statLog().append(line.append(",ts:").append(System.currentTimeMillis()).toString());
     }
 }

@@ -26,7 +26,12 @@ public record Config(
         int localStock,
         int nodePort,
         String statLogPath,
-        int lockWaitMillis) {
+        int lockWaitMillis,
+        long orderTtlMillis,
+        int perUserLimit,
+        boolean anonymousAllowed,
+        int syncMillis,
+        int sweepMillis) {
 
     /** A setting that is missing or out of range; the message names the setting and the rule. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -93,16 +98,38 @@ public record Config(
             int nodePort = number("rush.node.port", 0, 0, 65535);
             String statLog = text("rush.statlog", "logs/stat.log");
             int lockWait = number("rush.lock.wait.ms", 1000, 1, 60_000);
+            int orderTtl = number("rush.order.ttl.ms", 300_000, 100, Integer.MAX_VALUE);
+            int perUserLimit = number("rush.user.limit", 1, 1, 1000);
+            boolean anonymous = flag("rush.anonymous", true);
+            int syncMillis = number("rush.sync.ms", 1000, 10, 3_600_000);
+            int sweepMillis = number("rush.sweep.ms", 1000, 10, 3_600_000);
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException("invalid ticket-rush configuration: " + String.join("; ", problems));
             }
             return new Config(redisHost, redisPort, redisPassword, redisTimeout, poolSize, poolWait, stockKey,
-                    total, weight, totalWeight, buffer, local, nodePort, statLog, lockWait);
+                    total, weight, totalWeight, buffer, local, nodePort, statLog, lockWait, orderTtl, perUserLimit,
+                    anonymous, syncMillis, sweepMillis);
         }
 
         private String text(String name, String defaultValue) {
             String value = source.apply(name);
             return value == null ? defaultValue : value;
+        }
+
+        private boolean flag(String name, boolean defaultValue) {
+            String value = source.apply(name);
+            if (value == null) {
+                return defaultValue;
+            }
+            switch (value.trim().toLowerCase()) {
+                case "true", "yes", "on", "1":
+                    return true;
+                case "false", "no", "off", "0":
+                    return false;
+                default:
+                    problems.add(name + "=" + value + " must be true or false");
+                    return defaultValue;
+            }
         }
 
         private int number(String name, int defaultValue, int min, int max) {

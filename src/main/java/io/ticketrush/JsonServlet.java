@@ -67,6 +67,30 @@ public abstract class JsonServlet extends HttpServlet {
         }
     }
 
+    /** The one value of a query or form parameter, or null; a parameter given twice is a bad request. */
+    protected static String param(HttpServletRequest request, String name) {
+        String[] values = request.getParameterValues(name);
+        if (values == null || values.length == 0) {
+            return null;
+        }
+        if (values.length > 1) {
+            throw new BadRequestException(name + " is given " + values.length + " times; give it once");
+        }
+        return values[0].isEmpty() ? null : values[0];
+    }
+
+    /** An order id: the digits the buy answered with. */
+    protected static String orderId(HttpServletRequest request, String name) {
+        String id = param(request, name);
+        if (id == null) {
+            throw new BadRequestException(name + " is required");
+        }
+        if (id.length() > 18 || !id.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new BadRequestException(name + " must be an order number (up to 18 digits)");
+        }
+        return id;
+    }
+
     /** Called once per request with the reply about to be sent (the buy endpoint logs it). */
     protected void answered(HttpServletRequest request, Reply reply) {
     }

@@ -47,6 +47,14 @@ public final class LocalStock {
         quota = sold;
     }
 
+    /** Allows {@code more} tickets beyond the current quota (a refill from the global stock). Caller holds the lock. */
+    public void grant(int more) {
+        if (more < 0) {
+            throw new IllegalArgumentException("cannot grant " + more + " tickets");
+        }
+        quota = (int) Math.min(Integer.MAX_VALUE, (long) quota + more);
+    }
+
     public int sold() {
         return sold;
     }

@@ -1,57 +1,78 @@
 package io.ticketrush;
 
 import java.util.List;
+import java.util.Optional;
 
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.exceptions.JedisException;
-
-/** The global stock as one Redis hash ({@code ticket_total_nums}, {@code ticket_sold_nums}). */
+/** The global stock as one Redis hash ({@code ticket_total_nums}, {@code ticket_sold_nums}) plus the orders. */
 public final class RedisGlobalStock implements GlobalStock {
     static final String TOTAL = "ticket_total_nums";
     static final String SOLD = "ticket_sold_nums";
+    /** A request id is remembered this long: far longer than any client retries. */
+    static final int REQUEST_TTL_SECONDS = 24 * 3600;
 
-    private final JedisPool pool;
-    private final List<String> keys;
+    private final RedisCalls redis;
+    private final Keys keys;
 
-    public RedisGlobalStock(JedisPool pool, String stockKey) {
-        this.pool = pool;
-        this.keys = List.of(stockKey);
+    public RedisGlobalStock(RedisCalls redis, Keys keys) {
+        this.redis = redis;
+        this.keys = keys;
     }
 
     @Override
-    public Take take() {
-        long code;
-        try (Jedis jedis = pool.getResource()) {
-            code = (Long) LuaScripts.run(jedis, LuaScripts.TAKE, keys, List.of());
-        } catch (JedisException e) {
-            throw new StockUnavailableException("global stock unreachable: " + e.getMessage(), e);
-        }
-        return toTake(code);
+    public Reservation reserve(Buyer buyer, int node, long payWithinMillis, int perUserLimit) {
+        String user = buyer.anonymous() ? "" : buyer.user();
+        String requestId = buyer.requestId() == null ? "" : buyer.requestId();
+        List<String> scriptKeys = List.of(keys.stock(), keys.orderSeq(), keys.orderStream(), keys.pending(),
+                keys.userActive(user), keys.userOrders(user), keys.request(user, requestId));
+        List<String> args = List.of(user, String.valueOf(node), String.valueOf(payWithinMillis),
+                String.valueOf(perUserLimit), requestId, keys.orderPrefix(), String.valueOf(REQUEST_TTL_SECONDS));
+        List<?> answer = redis.call(jedis -> (List<?>) LuaScripts.run(jedis, LuaScripts.BUY, scriptKeys, args));
+        return toReservation(answer);
     }
 
-    /** The one place script answers become outcomes. */
-    static Take toTake(long code) {
+    /** The one place the buy script's answers become outcomes. */
+    static Reservation toReservation(List<?> answer) {
+        long code = (Long) answer.get(0);
+        String orderId = (String) answer.get(1);
+        long deadline = answer.get(2) == null ? 0 : (Long) answer.get(2);
         if (code == 1) {
-            return Take.TAKEN;
+            return new Reservation(Reservation.Outcome.NEW, orderId, deadline);
+        }
+        if (code == 2) {
+            return new Reservation(Reservation.Outcome.EXISTING, orderId, deadline);
         }
         if (code == 0) {
-            return Take.SOLD_OUT;
+            return Reservation.SOLD;
         }
         if (code == -1) {
             throw new StockUnavailableException("global stock not initialised (run ./rush reset)");
         }
-        throw new IllegalStateException("take script answered " + code);
+        throw new IllegalStateException("buy script answered " + code);
+    }
+
+    @Override
+    public Optional<Reservation> existing(Buyer buyer) {
+        if (buyer.anonymous()) {
+            return Optional.empty();
+        }
+        return redis.call(jedis -> {
+            String id = buyer.requestId() == null ? null : jedis.get(keys.request(buyer.user(), buyer.requestId()));
+            if (id == null) {
+                List<String> latest = jedis.zrange(keys.userActive(buyer.user()), -1, -1);
+                id = latest.isEmpty() ? null : latest.get(0);
+            }
+            if (id == null) {
+                return Optional.empty();
+            }
+            String deadline = jedis.hget(keys.order(id), "deadline");
+            return Optional.of(new Reservation(Reservation.Outcome.EXISTING, id,
+                    deadline == null ? 0 : Long.parseLong(deadline)));
+        });
     }
 
     @Override
     public Snapshot snapshot() {
-        List<String> values;
-        try (Jedis jedis = pool.getResource()) {
-            values = jedis.hmget(keys.get(0), TOTAL, SOLD);
-        } catch (JedisException e) {
-            throw new StockUnavailableException("global stock unreachable: " + e.getMessage(), e);
-        }
+        List<String> values = redis.call(jedis -> jedis.hmget(keys.stock(), TOTAL, SOLD));
         if (values.get(0) == null) {
             throw new StockUnavailableException("global stock not initialised (run ./rush reset)");
         }

@@ -2,29 +2,38 @@ package io.ticketrush;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import jakarta.servlet.http.HttpServletRequest;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.JedisPoolConfig;
 
 /**
  * Wires one node when the WAR starts (listed in web.xml, so Jetty, Tomcat and the tests all
- * run this same code) and takes it down when the WAR stops.
+ * run this same code) and takes it down when the WAR stops. Also runs the node's two
+ * background duties: the stock sync and the expiry sweeper.
  */
 public final class RushApp implements ServletContextListener {
     private static final Logger LOG = Logger.getLogger(RushApp.class.getName());
     private static final String ATTRIBUTE = RushApp.class.getName();
+    private static final int SWEEP_BATCH = 500;
 
     private Config config;
     private JedisPool pool;
     private StatLog statLog;
     private TicketSeller seller;
+    private OrderBook orders;
+    private ScheduledExecutorService background;
+    private volatile boolean backgroundFailing;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -41,8 +50,19 @@ public final class RushApp implements ServletContextListener {
         config = Config.load(context::getInitParameter);
         pool = newPool(config);
         statLog = new StatLog(Path.of(config.statLogPath()));
-        seller = new TicketSeller(new LocalStock(config.localStock()),
-                new RedisGlobalStock(pool, config.stockKey()), config.lockWaitMillis());
+        RedisCalls redis = new RedisCalls(pool);
+        Keys keys = new Keys(config.stockKey());
+        seller = new TicketSeller(new LocalStock(config.localStock()), new RedisGlobalStock(redis, keys), config);
+        orders = new RedisOrderBook(redis, keys);
+        background = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "rush-stock-sync");
+            thread.setDaemon(true);
+            return thread;
+        });
+        background.scheduleWithFixedDelay(() -> quietly("stock sync", seller::sync), config.syncMillis(),
+                config.syncMillis(), TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(() -> quietly("expiry sweep", this::sweep), config.sweepMillis(),
+                config.sweepMillis(), TimeUnit.MILLISECONDS);
         context.setAttribute(ATTRIBUTE, this);
         LOG.info(() -> "ticket-rush node up: weight " + config.nodeWeight() + "/" + config.totalWeight()
                 + ", local stock " + config.localStock() + " (share " + config.weightShare() + " + buffer "
@@ -69,15 +89,46 @@ public final class RushApp implements ServletContextListener {
         return new JedisPool(poolConfig, new HostAndPort(config.redisHost(), config.redisPort()), client.build());
     }
 
+    /** Expires every order past its deadline, a batch at a time. */
+    private void sweep() {
+        while (orders.expireDue(SWEEP_BATCH) == SWEEP_BATCH) {
+            // a full batch: more may be due
+        }
+    }
+
+    /** Runs a background duty; a failure is logged once when it starts and once when it ends. */
+    private void quietly(String what, Runnable duty) {
+        try {
+            duty.run();
+            if (backgroundFailing) {
+                backgroundFailing = false;
+                LOG.info(what + " works again");
+            }
+        } catch (RuntimeException e) {
+            if (!backgroundFailing) {
+                backgroundFailing = true;
+                LOG.log(Level.WARNING, what + " failed (will keep retrying): " + e.getMessage());
+            }
+        }
+    }
+
     @Override
     public void contextDestroyed(ServletContextEvent event) {
         event.getServletContext().removeAttribute(ATTRIBUTE);
+        if (background != null) {
+            background.shutdownNow();
+        }
         if (statLog != null) {
             statLog.close();
         }
         if (pool != null) {
             pool.close();
         }
+    }
+
+    /** The port this node is known by: configured, else the port the request came in on. */
+    int nodePort(HttpServletRequest request) {
+        return config.nodePort() != 0 ? config.nodePort() : request.getLocalPort();
     }
 
     public Config config() {
@@ -88,12 +139,11 @@ public final class RushApp implements ServletContextListener {
         return seller;
     }
 
-    public StatLog statLog() {
-        return statLog;
+    public OrderBook orders() {
+        return orders;
     }
 
-    /** For tooling that needs Redis directly (the stock endpoint's ping, tests). */
-    Jedis redis() {
-        return pool.getResource();
+    public StatLog statLog() {
+        return statLog;
     }
 }

@@ -37,7 +37,7 @@ class RedisGlobalStockTest {
     void connect() {
         redis.restart();
         pool = RushApp.newPool(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
-        stock = new RedisGlobalStock(pool, KEY);
+        stock = new RedisGlobalStock(new RedisCalls(pool), new Keys(KEY));
     }
 
     @AfterEach
@@ -45,14 +45,18 @@ class RedisGlobalStockTest {
         pool.close();
     }
 
+    private Reservation.Outcome take() {
+        return stock.reserve(Buyer.ANONYMOUS, 3001, 60_000, 1).outcome();
+    }
+
     @Test
     void a_total_of_t_sells_exactly_t() {
         redis.initStock(KEY, 3);
-        assertEquals(GlobalStock.Take.TAKEN, stock.take());
-        assertEquals(GlobalStock.Take.TAKEN, stock.take());
-        assertEquals(GlobalStock.Take.TAKEN, stock.take());
-        assertEquals(GlobalStock.Take.SOLD_OUT, stock.take());
-        assertEquals(GlobalStock.Take.SOLD_OUT, stock.take());
+        assertEquals(Reservation.Outcome.NEW, take());
+        assertEquals(Reservation.Outcome.NEW, take());
+        assertEquals(Reservation.Outcome.NEW, take());
+        assertEquals(Reservation.Outcome.SOLD_OUT, take());
+        assertEquals(Reservation.Outcome.SOLD_OUT, take());
         assertEquals(3, redis.sold(KEY));
         assertEquals(new GlobalStock.Snapshot(3, 3), stock.snapshot());
     }
@@ -60,19 +64,19 @@ class RedisGlobalStockTest {
     @Test
     void a_total_of_zero_sells_nothing() {
         redis.initStock(KEY, 0);
-        assertEquals(GlobalStock.Take.SOLD_OUT, stock.take());
+        assertEquals(Reservation.Outcome.SOLD_OUT, take());
         assertEquals(0, redis.sold(KEY));
     }
 
     @Test
     void the_script_is_loaded_again_after_a_script_flush() {
         redis.initStock(KEY, 5);
-        assertEquals(GlobalStock.Take.TAKEN, stock.take());
+        assertEquals(Reservation.Outcome.NEW, take());
         try (Jedis jedis = redis.client()) {
             jedis.scriptFlush();
-            assertEquals(false, jedis.scriptExists(LuaScripts.TAKE.sha()));
+            assertEquals(false, jedis.scriptExists(LuaScripts.BUY.sha()));
         }
-        assertEquals(GlobalStock.Take.TAKEN, stock.take());
+        assertEquals(Reservation.Outcome.NEW, take());
         assertEquals(2, redis.sold(KEY));
     }
 
@@ -81,7 +85,7 @@ class RedisGlobalStockTest {
         try (Jedis jedis = redis.client()) {
             jedis.del(KEY);
         }
-        var e = assertThrows(StockUnavailableException.class, stock::take);
+        var e = assertThrows(StockUnavailableException.class, this::take);
         assertTrue(e.getMessage().contains("not initialised"), e.getMessage());
         assertThrows(StockUnavailableException.class, stock::snapshot);
     }
@@ -90,9 +94,9 @@ class RedisGlobalStockTest {
     void redis_down_is_unavailable_not_sold_out() {
         redis.initStock(KEY, 5);
         redis.stop();
-        assertThrows(StockUnavailableException.class, stock::take);
+        assertThrows(StockUnavailableException.class, this::take);
         assertThrows(StockUnavailableException.class, stock::snapshot);
         redis.restart();
-        assertEquals(GlobalStock.Take.TAKEN, stock.take());
+        assertEquals(Reservation.Outcome.NEW, take());
     }
 }

@@ -52,29 +52,47 @@ class TicketSellerTest {
     }
 
     private TicketSeller seller(int local) {
-        return new TicketSeller(new LocalStock(local), new RedisGlobalStock(pool, KEY), 5000);
+        Config config = Config.from(Map.of("rush.stock.local", String.valueOf(local))::get);
+        return new TicketSeller(new LocalStock(local), new RedisGlobalStock(new RedisCalls(pool), new Keys(KEY)),
+                config);
+    }
+
+    private static TicketSeller.Purchase buy(TicketSeller seller) {
+        return seller.buy(Buyer.ANONYMOUS, 3001);
     }
 
     @Test
-    void the_local_stock_limits_a_node_even_when_the_global_stock_has_more() {
-        redis.initStock(KEY, 100);
+    void an_empty_local_stock_refills_from_the_global_stock_so_nothing_is_left_unsold() {
+        redis.initStock(KEY, 5);
         TicketSeller seller = seller(3);
-        for (int i = 1; i <= 3; i++) {
-            TicketSeller.Purchase p = seller.buy();
-            assertTrue(p.gotTicket());
+        for (int i = 1; i <= 5; i++) {
+            TicketSeller.Purchase p = buy(seller);
+            assertTrue(p.gotTicket(), "ticket " + i);
             assertEquals(i, p.localSales());
         }
-        assertFalse(seller.buy().gotTicket());
-        assertEquals(3, redis.sold(KEY));
+        assertFalse(buy(seller).gotTicket());
+        assertEquals(5, redis.sold(KEY));
+    }
+
+    @Test
+    void once_sold_out_an_anonymous_buyer_is_answered_from_memory_without_redis() {
+        redis.initStock(KEY, 1);
+        TicketSeller seller = seller(3);
+        assertTrue(buy(seller).gotTicket());
+        assertFalse(buy(seller).gotTicket());
+        redis.stop();
+        for (int i = 0; i < 100; i++) {
+            assertEquals(TicketSeller.Purchase.Result.SOLD_OUT, buy(seller).result());
+        }
     }
 
     @Test
     void the_global_stock_limits_a_node_with_a_larger_local_stock() {
         redis.initStock(KEY, 2);
         TicketSeller seller = seller(10);
-        assertTrue(seller.buy().gotTicket());
-        assertTrue(seller.buy().gotTicket());
-        assertFalse(seller.buy().gotTicket());
+        assertTrue(buy(seller).gotTicket());
+        assertTrue(buy(seller).gotTicket());
+        assertFalse(buy(seller).gotTicket());
         assertEquals(2, redis.sold(KEY));
         assertEquals(2, seller.local().sold(), "the refused local ticket was given back");
         assertFalse(seller.local().hasStock(), "once the global stock is gone, sold out is answered from memory");
@@ -82,29 +100,29 @@ class TicketSellerTest {
 
     @Test
     void redis_down_gives_the_local_ticket_back_and_sells_again_when_redis_returns() {
-        redis.initStock(KEY, 10);
+        redis.initStock(KEY, 5);
         TicketSeller seller = seller(5);
-        assertTrue(seller.buy().gotTicket());
+        assertTrue(buy(seller).gotTicket());
         redis.stop();
         for (int i = 0; i < 3; i++) {
-            assertThrows(StockUnavailableException.class, seller::buy);
+            assertThrows(StockUnavailableException.class, () -> buy(seller));
         }
         assertEquals(1, seller.local().sold(), "every local ticket taken during the outage was given back");
         assertEquals(4, seller.local().remaining());
         redis.restart();
         for (int i = 0; i < 4; i++) {
-            assertTrue(seller.buy().gotTicket());
+            assertTrue(buy(seller).gotTicket());
         }
-        assertFalse(seller.buy().gotTicket());
+        assertFalse(buy(seller).gotTicket());
         assertEquals(5, redis.sold(KEY));
     }
 
     @Test
     void threads_released_together_sell_exactly_the_stock() throws Exception {
         int threads = 256;
-        int local = 100;
-        redis.initStock(KEY, 1000);
-        TicketSeller seller = seller(local);
+        int total = 100;
+        redis.initStock(KEY, total);
+        TicketSeller seller = seller(150);
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         List<Future<TicketSeller.Purchase>> results = new ArrayList<>();
@@ -112,7 +130,7 @@ class TicketSellerTest {
             for (int i = 0; i < threads; i++) {
                 results.add(pool.submit(() -> {
                     start.await();
-                    return seller.buy();
+                    return buy(seller);
                 }));
             }
             start.countDown();
@@ -122,9 +140,9 @@ class TicketSellerTest {
                     tickets++;
                 }
             }
-            assertEquals(local, tickets);
-            assertEquals(local, redis.sold(KEY));
-            assertEquals(local, seller.local().sold());
+            assertEquals(total, tickets);
+            assertEquals(total, redis.sold(KEY));
+            assertEquals(total, seller.local().sold());
         } finally {
             pool.shutdownNow();
         }
