@@ -1,0 +1,125 @@
+package io.ticketrush.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * One ticket-rush node in this JVM: embedded Jetty 12 (ee10) on port 0 running the WAR's own
+ * {@code webapp/WEB-INF/web.xml}, so the wiring under test is the one the distributions deploy.
+ *
+ * <p>Classes come from the test classpath ({@code target/classes}); the per-node settings are
+ * context init parameters, never system properties, because several nodes share this JVM.
+ */
+public final class EmbeddedNode implements AutoCloseable {
+    /** The WAR's web resources; Maven runs tests from the project folder. */
+    public static final Path WEBAPP = Path.of("webapp").toAbsolutePath();
+
+    private final Server server;
+    private final WebAppContext context;
+    private final Path overrideDescriptor;
+
+    private EmbeddedNode(Map<String, String> settings) {
+        Path descriptor = WEBAPP.resolve("WEB-INF/web.xml");
+        if (!Files.isRegularFile(descriptor)) {
+            throw new IllegalStateException("no web.xml at " + descriptor + " (run the tests from the project folder)");
+        }
+        server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        context = new WebAppContext();
+        context.setContextPath("/");
+        context.setBaseResourceAsPath(WEBAPP);
+        context.setDescriptor(descriptor.toString());
+        context.setParentLoaderPriority(true);
+        context.setThrowUnavailableOnStartupException(true);
+        // web.xml's context-params replace init params set in code, so the node's own settings
+        // go into an override descriptor, which Jetty applies after web.xml.
+        overrideDescriptor = writeOverrideDescriptor(settings);
+        context.addOverrideDescriptor(overrideDescriptor.toString());
+        server.setHandler(context);
+    }
+
+    private static Path writeOverrideDescriptor(Map<String, String> settings) {
+        StringBuilder xml = new StringBuilder("""
+                <?xml version="1.0" encoding="UTF-8"?>
+                <web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0">
+                """);
+        settings.forEach((name, value) -> xml.append("  <context-param><param-name>").append(escape(name))
+                .append("</param-name><param-value>").append(escape(value)).append("</param-value></context-param>\n"));
+        xml.append("</web-app>\n");
+        try {
+            Path file = Files.createTempFile("rush-node-override-", ".xml");
+            Files.writeString(file, xml);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the node's override descriptor", e);
+        }
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    /** Starts a node with {@code settings} ({@code rush.redis.port} and the like) as context init params. */
+    public static EmbeddedNode start(Map<String, String> settings) {
+        EmbeddedNode node = new EmbeddedNode(new LinkedHashMap<>(settings));
+        try {
+            node.server.start();
+        } catch (Exception e) {
+            node.stop();
+            throw new IllegalStateException("embedded node failed to start with " + settings, e);
+        }
+        if (node.context.getUnavailableException() != null) {
+            Throwable cause = node.context.getUnavailableException();
+            node.stop();
+            throw new IllegalStateException("ticket-rush webapp unavailable with " + settings, cause);
+        }
+        return node;
+    }
+
+    /** The port the node listens on (chosen by the OS). */
+    public int port() {
+        return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port() + path);
+    }
+
+    /** The effective value of a context init parameter (what the WAR's Config sees as fallback). */
+    public String initParameter(String name) {
+        return context.getInitParameter(name);
+    }
+
+    /** Stops the node gracefully: the WAR's listener flushes stat.log and closes its Redis pool. */
+    public void stop() {
+        int port = port();
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("embedded node on port " + port + " failed to stop", e);
+        } finally {
+            try {
+                Files.deleteIfExists(overrideDescriptor);
+            } catch (IOException e) {
+                // a leftover temp file is harmless
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

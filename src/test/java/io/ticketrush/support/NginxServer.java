@@ -1,0 +1,190 @@
+package io.ticketrush.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A real Nginx in front of the nodes, configured from the project's own template
+ * ({@code nginx-conf/nginx.conf}) with every {@code @NAME@} filled in, run in the foreground as a
+ * child of the test JVM and stopped by its own process handle.
+ */
+public final class NginxServer implements AutoCloseable {
+    /** The template ./rush fills in too. */
+    public static final Path TEMPLATE = Path.of("nginx-conf", "nginx.conf").toAbsolutePath();
+
+    private static final Pattern PLACEHOLDER = Pattern.compile("@[A-Z_]+@");
+
+    private final Path prefix;
+    private final int port;
+    private final Process process;
+
+    private NginxServer(Path prefix, int port, Process process) {
+        this.prefix = prefix;
+        this.port = port;
+        this.process = process;
+    }
+
+    /**
+     * Starts Nginx on a free port with one upstream server per entry of {@code upstream}
+     * (node port -> weight, in that order), and waits until it answers.
+     */
+    public static NginxServer start(Map<Integer, Integer> upstream) {
+        Path prefix;
+        try {
+            prefix = Files.createTempDirectory("rush-nginx-");
+            Files.createDirectories(prefix.resolve("tmp"));
+            Files.createDirectories(prefix.resolve("logs"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        int port = FreePort.find();
+        Path conf = prefix.resolve("nginx.conf");
+        writeConfig(conf, prefix, port, new LinkedHashMap<>(upstream));
+        Path errorLog = prefix.resolve("logs/nginx-error.log");
+
+        List<String> test = List.of("nginx", "-t", "-p", prefix + "/", "-e", errorLog.toString(), "-c", conf.toString());
+        ChildProcess.Result checked = ChildProcess.run(test, Duration.ofSeconds(20));
+        if (checked.exitCode() != 0) {
+            throw new IllegalStateException("nginx -t rejected " + conf + " (exit " + checked.exitCode() + "):\n"
+                    + checked.output() + "\n--- config ---\n" + read(conf));
+        }
+
+        Process process;
+        try {
+            process = new ProcessBuilder("nginx", "-p", prefix + "/", "-e", errorLog.toString(), "-c", conf.toString(),
+                    "-g", "daemon off;")
+                    .redirectErrorStream(true)
+                    .redirectOutput(prefix.resolve("logs/nginx.out").toFile())
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start nginx (is it installed? ./rush test installs it)", e);
+        }
+        NginxServer nginx = new NginxServer(prefix, port, process);
+        try {
+            nginx.awaitAnswer();
+        } catch (RuntimeException | AssertionError e) {
+            String log = nginx.log();
+            nginx.stop();
+            throw new IllegalStateException("nginx did not come up on port " + port + ":\n" + log, e);
+        }
+        return nginx;
+    }
+
+    private static void writeConfig(Path conf, Path prefix, int port, Map<Integer, Integer> upstream) {
+        StringBuilder servers = new StringBuilder();
+        upstream.forEach((nodePort, weight) -> servers.append("        server 127.0.0.1:").append(nodePort)
+                .append(" weight=").append(weight).append(";\n"));
+        Map<String, String> values = Map.of(
+                "@WORKERS@", "2",
+                "@USER@", isRoot() ? "user root;" : "",
+                "@PREFIX@", prefix.toString(),
+                "@LOGS@", prefix.resolve("logs").toString(),
+                "@LISTEN@", String.valueOf(port),
+                "@UPSTREAM@", servers.toString());
+        StringBuilder config = new StringBuilder();
+        for (String line : read(TEMPLATE).split("\n", -1)) {
+            // the template's header comment names the placeholders: filling those would turn the
+            // multi-line @UPSTREAM@ into directives
+            if (!line.strip().startsWith("#")) {
+                for (Map.Entry<String, String> value : values.entrySet()) {
+                    line = line.replace(value.getKey(), value.getValue());
+                }
+                if (PLACEHOLDER.matcher(line).find()) {
+                    throw new IllegalStateException("nginx template has a placeholder this test does not fill: "
+                            + line);
+                }
+            }
+            config.append(line).append('\n');
+        }
+        try {
+            Files.writeString(conf, config.toString().stripTrailing() + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    /** Nginx's own location, so waiting for it never touches (and never shifts) the upstream rotation. */
+    private void awaitAnswer() {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        URI ok = uri("/nginx-ok");
+        Deadline.await(Duration.ofSeconds(15), "nginx to answer " + ok, () -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("nginx exited with " + process.exitValue());
+            }
+            try {
+                HttpResponse<Void> response = client.send(HttpRequest.newBuilder(ok).timeout(Duration.ofSeconds(2))
+                        .build(), HttpResponse.BodyHandlers.discarding());
+                return response.statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    public Path prefix() {
+        return prefix;
+    }
+
+    /** The master's output and the error log, for a failing test's report. */
+    public String log() {
+        return "--- nginx.out ---\n" + readIfExists(prefix.resolve("logs/nginx.out"))
+                + "--- nginx-error.log ---\n" + readIfExists(prefix.resolve("logs/nginx-error.log"));
+    }
+
+    public Path errorLog() {
+        return prefix.resolve("logs/nginx-error.log");
+    }
+
+    /** SIGTERM to the master (it stops its workers), then waits for the master and the workers to exit. */
+    public void stop() {
+        List<ProcessHandle> workers = process.descendants().toList();
+        ChildProcess.terminate(process.toHandle(), Duration.ofSeconds(10));
+        for (ProcessHandle worker : workers) {
+            ChildProcess.terminate(worker, Duration.ofSeconds(5));
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+        TempFiles.deleteRecursively(prefix);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String readIfExists(Path file) {
+        return Files.exists(file) ? read(file) : "(none)\n";
+    }
+}
