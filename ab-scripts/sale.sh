@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A whole sale through Nginx, then I1 (no oversell) and I2 (no undersell):
+#   tickets answered (result:1 in stat.log) == Redis ticket_sold_nums == the stock,
+#   every answer a ticket or "sold out" (no non-2xx, no connection errors, status:200 only).
+# Starts with ./rush reset --stock T, so it restarts the nodes and empties stat.log.
+#   ab-scripts/sale.sh [--stock T] [--requests N] [--concurrency C] [-k]
+#   defaults: 10000 tickets, 50000 requests, -c 100, no keep-alive (as in the article)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_settings
+require_ab
+
+tickets=${SALE_TICKETS:-10000}
+requests=${SALE_REQUESTS:-50000}
+concurrency=${SALE_CONCURRENCY:-100}
+keepalive=()
+while (($#)); do
+    case $1 in
+    --stock) tickets=$2; shift 2 ;;
+    --requests) requests=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    -k | --keepalive) keepalive=(-k); shift ;;
+    *) die "sale.sh: unknown option $1" ;;
+    esac
+done
+is_uint "$tickets" && is_uint "$requests" && is_uint "$concurrency" || die "--stock, --requests, --concurrency take whole numbers"
+
+"$RUSH_ROOT/rush" reset --stock "$tickets"
+curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nginx does not answer on $NGINX_URL: ./rush up first"
+
+url=$NGINX_URL/buy/ticket
+echo "sale: $tickets tickets, ab ${keepalive[*]} -n $requests -c $concurrency $url"
+run_ab "${keepalive[@]}" -n "$requests" -c "$concurrency" "$url"
+echo "  ab: $(ab_summary)"
+wait_stat_lines "$requests" 30 || true
+
+lines=$(stat_lines)
+won=$(grep -c ',result:1,' "$STAT_LOG" || true)
+lost=$(grep -c ',result:-1,' "$STAT_LOG" || true)
+errors=$(grep -c ',result:0,' "$STAT_LOG" || true)
+not200=$(grep -vc ',status:200,' "$STAT_LOG" || true)
+read -r sold total <<<"$(global_stock)" || die "cannot read $RUSH_STOCK_KEY from redis"
+expected=$((requests < tickets ? requests : tickets))
+
+echo "  stat.log: $lines lines: $won tickets, $lost sold out, $errors errors, $not200 not status:200"
+echo "  redis:    ticket_sold_nums=$sold ticket_total_nums=$total"
+fail=()
+((lines == requests)) || fail+=("stat.log has $lines lines for $requests requests")
+((won == sold)) || fail+=("I1: $won tickets answered but redis sold $sold")
+((sold <= total)) || fail+=("I1: oversold, redis sold $sold of $total")
+((sold == expected)) || fail+=("I2: sold $sold, expected $expected")
+((AB_NON2XX == 0)) || fail+=("ab saw $AB_NON2XX non-2xx answers")
+((AB_FAIL_CONNECT + AB_FAIL_RECEIVE + AB_FAIL_EXCEPTIONS == 0)) ||
+    fail+=("ab saw connection errors (connect $AB_FAIL_CONNECT, receive $AB_FAIL_RECEIVE, exceptions $AB_FAIL_EXCEPTIONS)")
+((errors == 0 && not200 == 0)) || fail+=("stat.log has $errors error results and $not200 non-200 statuses")
+((AB_COMPLETE == requests)) || fail+=("ab completed $AB_COMPLETE of $requests")
+
+echo "  throughput $AB_RPS req/s, p50 $AB_P50 ms, p99 $AB_P99 ms"
+if ((${#fail[@]} == 0)); then
+    echo "sale: PASS  tickets answered $won == redis sold $sold == $expected, every answer a ticket or sold out"
+else
+    printf 'sale: FAIL  %s\n' "${fail[@]}"
+    exit 1
+fi
