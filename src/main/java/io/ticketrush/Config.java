@@ -31,7 +31,13 @@ public record Config(
         int perUserLimit,
         boolean anonymousAllowed,
         int syncMillis,
-        int sweepMillis) {
+        int sweepMillis,
+        String dbUrl,
+        String dbUser,
+        String dbPassword,
+        String writerName,
+        int writerBatch,
+        int writerClaimMillis) {
 
     /** A setting that is missing or out of range; the message names the setting and the rule. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -103,12 +109,25 @@ public record Config(
             boolean anonymous = flag("rush.anonymous", true);
             int syncMillis = number("rush.sync.ms", 1000, 10, 3_600_000);
             int sweepMillis = number("rush.sweep.ms", 1000, 10, 3_600_000);
+            String dbUrl = text("rush.db.url", "jdbc:h2:file:./run/orders/orders");
+            if (!dbUrl.startsWith("jdbc:h2:") && !dbUrl.startsWith("jdbc:postgresql:")) {
+                problems.add("rush.db.url=" + dbUrl + " must be a jdbc:h2: or jdbc:postgresql: URL");
+            }
+            String dbUser = text("rush.db.user", dbUrl.startsWith("jdbc:h2:") ? "sa" : null);
+            String dbPassword = text("rush.db.password", "");
+            String writerName = text("rush.writer.name", "writer-" + ProcessHandle.current().pid());
+            if (!Buyer.ID.matcher(writerName).matches()) {
+                problems.add("rush.writer.name=" + writerName + " may hold only letters, digits and _ . @ -");
+            }
+            int writerBatch = number("rush.writer.batch", 500, 1, 100_000);
+            int writerClaim = number("rush.writer.claim.ms", 5000, 10, 3_600_000);
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException("invalid ticket-rush configuration: " + String.join("; ", problems));
             }
             return new Config(redisHost, redisPort, redisPassword, redisTimeout, poolSize, poolWait, stockKey,
                     total, weight, totalWeight, buffer, local, nodePort, statLog, lockWait, orderTtl, perUserLimit,
-                    anonymous, syncMillis, sweepMillis);
+                    anonymous, syncMillis, sweepMillis, dbUrl, dbUser, dbPassword, writerName, writerBatch,
+                    writerClaim);
         }
 
         private String text(String name, String defaultValue) {

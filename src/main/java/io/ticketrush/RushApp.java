@@ -70,7 +70,12 @@ public final class RushApp implements ServletContextListener {
                 + ", stat log " + statLog.path());
     }
 
-    static JedisPool newPool(Config config) {
+    public static JedisPool newPool(Config config) {
+        return newPool(config, config.redisTimeoutMillis());
+    }
+
+    /** A pool for {@code config}'s Redis whose socket reads wait up to {@code socketTimeoutMillis}. */
+    public static JedisPool newPool(Config config, int socketTimeoutMillis) {
         JedisPoolConfig poolConfig = new JedisPoolConfig();
         poolConfig.setMaxTotal(config.redisPoolSize());
         poolConfig.setMaxIdle(config.redisPoolSize());
@@ -81,7 +86,7 @@ public final class RushApp implements ServletContextListener {
         poolConfig.setJmxEnabled(false);
         DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(config.redisTimeoutMillis())
-                .socketTimeoutMillis(config.redisTimeoutMillis())
+                .socketTimeoutMillis(socketTimeoutMillis)
                 .clientName("ticket-rush");
         if (config.redisPassword() != null) {
             client.password(config.redisPassword());
