@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
@@ -73,6 +74,7 @@ public final class EmbeddedNode implements AutoCloseable {
 
     /** Starts a node with {@code settings} ({@code rush.redis.port} and the like) as context init params. */
     public static EmbeddedNode start(Map<String, String> settings) {
+        checkNotOverridden(settings);
         EmbeddedNode node = new EmbeddedNode(new LinkedHashMap<>(settings));
         try {
             node.server.start();
@@ -86,6 +88,28 @@ public final class EmbeddedNode implements AutoCloseable {
             throw new IllegalStateException("ticket-rush webapp unavailable with " + settings, cause);
         }
         return node;
+    }
+
+    /**
+     * The WAR reads system properties and the environment before init params, so a
+     * {@code RUSH_STOCK_TOTAL} left in a developer's shell would silently win over a node's own
+     * setting. Fail naming it instead.
+     */
+    private static void checkNotOverridden(Map<String, String> settings) {
+        for (Map.Entry<String, String> setting : settings.entrySet()) {
+            String name = setting.getKey();
+            String env = name.toUpperCase(Locale.ROOT).replace('.', '_');
+            String property = System.getProperty(name);
+            String variable = System.getenv(env);
+            if (property != null && !property.isBlank()) {
+                throw new IllegalStateException("system property " + name + "=" + property
+                        + " would override this node's " + name + "=" + setting.getValue() + "; unset it");
+            }
+            if (variable != null && !variable.isBlank()) {
+                throw new IllegalStateException("environment variable " + env + "=" + variable
+                        + " would override this node's " + name + "=" + setting.getValue() + "; unset it");
+            }
+        }
     }
 
     /** The port the node listens on (chosen by the OS). */
