@@ -48,9 +48,19 @@ public final class NginxServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        try {
+            return start(prefix, new LinkedHashMap<>(upstream));
+        } catch (RuntimeException | AssertionError e) {
+            // the failure message carries the config and the logs; the folder is not needed
+            TempFiles.deleteRecursively(prefix);
+            throw e;
+        }
+    }
+
+    private static NginxServer start(Path prefix, Map<Integer, Integer> upstream) {
         int port = FreePort.find();
         Path conf = prefix.resolve("nginx.conf");
-        writeConfig(conf, prefix, port, new LinkedHashMap<>(upstream));
+        writeConfig(conf, prefix, port, upstream);
         Path errorLog = prefix.resolve("logs/nginx-error.log");
 
         List<String> test = List.of("nginx", "-t", "-p", prefix + "/", "-e", errorLog.toString(), "-c", conf.toString());
