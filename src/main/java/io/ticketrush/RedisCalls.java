@@ -7,10 +7,10 @@ import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.exceptions.JedisException;
 
 /** Borrows a pooled connection for one call and turns any Redis failure into "unavailable". */
-final class RedisCalls {
+public final class RedisCalls {
     private final JedisPool pool;
 
-    RedisCalls(JedisPool pool) {
+    public RedisCalls(JedisPool pool) {
         this.pool = pool;
     }
 

@@ -9,9 +9,10 @@ import java.sql.Statement;
 import java.util.List;
 
 /**
- * The order database, through plain JDBC: H2 (embedded, in PostgreSQL mode) or PostgreSQL,
- * with the same SQL. Every write is idempotent: the order id is the primary key, a created event
- * inserts only if absent, and paid/expired only move a pending order on.
+ * The order database, through plain JDBC: H2 (embedded) or PostgreSQL, with the same SQL.
+ * Every write is idempotent: the order id is the primary key, every event inserts its order
+ * only if absent, and paid/expired only move a pending order on. (Two writers inserting the
+ * same order at once make one batch fail on the key; it is rolled back and retried.)
  */
 public final class OrderStore implements AutoCloseable {
     private static final String SCHEMA = """
@@ -24,14 +25,17 @@ public final class OrderStore implements AutoCloseable {
               state VARCHAR(16) NOT NULL,
               written_at BIGINT NOT NULL
             )""";
+    /** Insert-if-absent in SQL both databases speak (H2 has no ON CONFLICT (id)). */
     private static final String INSERT = "INSERT INTO orders (id, user_id, node, created_at, deadline, state, written_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+            + " SELECT CAST(? AS BIGINT), CAST(? AS VARCHAR(64)), CAST(? AS INT), CAST(? AS BIGINT),"
+            + " CAST(? AS BIGINT), CAST(? AS VARCHAR(16)), CAST(? AS BIGINT)"
+            + " WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = ?)";
     private static final String CLOSE = "UPDATE orders SET state = ? WHERE id = ? AND state = 'pending'";
 
     private final Connection connection;
 
     public OrderStore(String url, String user, String password) throws SQLException {
-        this.connection = DriverManager.getConnection(withMode(url), user, password);
+        this.connection = DriverManager.getConnection(durable(url), user, password);
         try (Statement statement = connection.createStatement()) {
             statement.execute(SCHEMA);
         }
@@ -39,10 +43,13 @@ public final class OrderStore implements AutoCloseable {
         connection.commit();
     }
 
-    /** H2 speaks PostgreSQL's {@code ON CONFLICT} only in its PostgreSQL mode. */
-    static String withMode(String url) {
-        if (url.startsWith("jdbc:h2:") && !url.toUpperCase().contains("MODE=")) {
-            return url + ";MODE=PostgreSQL";
+    /**
+     * H2 writes a commit to its file up to 500 ms later by default, so a killed writer would
+     * lose commits it had already acknowledged in Redis; WRITE_DELAY=0 writes at each commit.
+     */
+    static String durable(String url) {
+        if (url.startsWith("jdbc:h2:") && !url.toUpperCase().contains("WRITE_DELAY")) {
+            return url + ";WRITE_DELAY=0";
         }
         return url;
     }
@@ -60,6 +67,7 @@ public final class OrderStore implements AutoCloseable {
                 insert.setLong(5, event.deadline());
                 insert.setString(6, event.state());
                 insert.setLong(7, now);
+                insert.setLong(8, event.orderId());
                 insert.addBatch();
                 if (!"pending".equals(event.state())) {
                     close.setString(1, event.state());

@@ -105,6 +105,16 @@ public final class ChildProcess implements AutoCloseable {
         return terminate(process.toHandle(), grace);
     }
 
+    /** Kills the process with SIGKILL, as a crash would, and waits until it is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
