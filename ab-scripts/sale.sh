@@ -5,6 +5,7 @@
 # Starts with ./rush reset --stock T, so it restarts the nodes and empties stat.log.
 #   ab-scripts/sale.sh [--stock T] [--requests N] [--concurrency C] [-k]
 #   defaults: 10000 tickets, 50000 requests, -c 100, no keep-alive (as in the article)
+#   env: SALE_TICKETS SALE_REQUESTS SALE_CONCURRENCY SALE_WARMUP (5000 x /noop after the reset; 0: none)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_settings
@@ -13,6 +14,7 @@ require_ab
 tickets=${SALE_TICKETS:-10000}
 requests=${SALE_REQUESTS:-50000}
 concurrency=${SALE_CONCURRENCY:-100}
+warmup=${SALE_WARMUP:-5000}
 keepalive=()
 while (($#)); do
     case $1 in
@@ -27,6 +29,13 @@ is_uint "$tickets" && is_uint "$requests" && is_uint "$concurrency" || die "--st
 
 "$RUSH_ROOT/rush" reset --stock "$tickets"
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nginx does not answer on $NGINX_URL: ./rush up first"
+# The reset restarted the JVMs; warm them up on paths that sell nothing, as a real sale's
+# servers would be warm when it opens.
+if ((warmup > 0)); then
+    echo "sale: warm-up, $warmup x GET /noop and $((warmup / 5)) x GET /stock through Nginx (no tickets)"
+    run_ab -n "$warmup" -c "$concurrency" "$NGINX_URL/noop"
+    run_ab -n $((warmup / 5)) -c "$concurrency" "$NGINX_URL/stock"
+fi
 
 url=$NGINX_URL/buy/ticket
 echo "sale: $tickets tickets, ab ${keepalive[*]} -n $requests -c $concurrency $url"
@@ -43,6 +52,10 @@ read -r sold total <<<"$(global_stock)" || die "cannot read $RUSH_STOCK_KEY from
 expected=$((requests < tickets ? requests : tickets))
 
 echo "  stat.log: $lines lines: $won tickets, $lost sold out, $errors errors, $not200 not status:200"
+if ((not200 > 0)); then
+    echo "  not status:200, per node and status: $(grep -v ',status:200,' "$STAT_LOG" | cut -d, -f1,2 | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+    echo "  (a 503 is a node that could not reach Redis or waited rush.lock.wait.ms for its stock lock; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+fi
 echo "  redis:    ticket_sold_nums=$sold ticket_total_nums=$total"
 fail=()
 ((lines == requests)) || fail+=("stat.log has $lines lines for $requests requests")
