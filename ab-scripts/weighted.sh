@@ -2,6 +2,7 @@
 # I5 weighted balance: N requests (default 1000) through Nginx to /buy/ticket, then the new
 # stat.log lines per node port must split exactly by the Nginx weights (100/200/300/400).
 # Buys tickets (or gets "sold out" answers): run it before ./rush reset if the stock matters.
+#   env: WEIGHTED_REQUESTS (1000) WEIGHTED_CONCURRENCY (100) WEIGHTED_WARMUP (2000 x /noop first)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_settings
@@ -13,6 +14,9 @@ url=$NGINX_URL/buy/ticket
 sum=$(weights_total)
 
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
+# /noop writes no stat.log line and sells nothing: it only warms up freshly started JVMs.
+warmup=${WEIGHTED_WARMUP:-2000}
+((warmup == 0)) || run_ab -n "$warmup" -c "$concurrency" "$NGINX_URL/noop"
 before=$(stat_lines)
 echo "weighted: ab -n $requests -c $concurrency $url (stat.log has $before lines)"
 run_ab -n "$requests" -c "$concurrency" "$url"
