@@ -74,7 +74,8 @@ fi
 read -r sold total <<<"$(global_stock)"
 ((sold == total)) || failures+=("could not sell out: $sold of $total sold")
 
-echo "-- sold out: every node answers from memory"
+echo "-- sold out: every node answers from memory; warm-up of that path first ($warm requests, nothing left to sell)"
+run_ab -n "$warm" -c "$c" "$NGINX_URL/buy/ticket"
 measure "buy through Nginx, sold out" -n "$n" -c "$c" "$NGINX_URL/buy/ticket"
 soldout_rps=$LAST_RPS
 measure "noop through Nginx (reference)" -n "$n" -c "$c" "$NGINX_URL/noop"
