@@ -45,6 +45,9 @@ public final class BuyTicketServlet extends JsonServlet {
     private Buyer buyer(HttpServletRequest request) {
         String user = param(request, "user");
         String requestId = param(request, "rid");
+        if (requestId == null) {
+            requestId = request.getHeader("X-Request-Id");
+        }
         if (user == null && !app.config().anonymousAllowed()) {
             throw new BadRequestException("user is required");
         }

@@ -4,7 +4,8 @@ import java.util.regex.Pattern;
 
 /**
  * Who is buying: a user id (null for the article's anonymous mode) and an optional request id
- * that makes a client's retries return the same order.
+ * that makes retries of one request return the same order (Nginx sends its {@code $request_id},
+ * so a buy it retries on another node cannot buy twice, even anonymously).
  */
 public record Buyer(String user, String requestId) {
     /** Letters, digits and {@code _ . @ -}; 1 to 64 characters. */
@@ -16,10 +17,7 @@ public record Buyer(String user, String requestId) {
             requireId("user", user);
         }
         if (requestId != null) {
-            requireId("request", requestId);
-            if (user == null) {
-                throw new BadRequestException("request needs a user: retries are recognised per user");
-            }
+            requireId("rid", requestId);
         }
     }
 

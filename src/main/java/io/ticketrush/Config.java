@@ -37,7 +37,10 @@ public record Config(
         String dbPassword,
         String writerName,
         int writerBatch,
-        int writerClaimMillis) {
+        int writerClaimMillis,
+        int breakerFailures,
+        int breakerOpenMillis,
+        String adminToken) {
 
     /** A setting that is missing or out of range; the message names the setting and the rule. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -87,7 +90,7 @@ public record Config(
             String redisHost = text("rush.redis.host", "127.0.0.1");
             int redisPort = number("rush.redis.port", 6379, 1, 65535);
             String redisPassword = text("rush.redis.password", null);
-            int redisTimeout = number("rush.redis.timeout.ms", 200, 1, 60_000);
+            int redisTimeout = number("rush.redis.timeout.ms", 500, 1, 60_000);
             int poolSize = number("rush.redis.pool.size", 32, 1, 1024);
             int poolWait = number("rush.redis.pool.wait.ms", 100, 0, 60_000);
             String stockKey = text("rush.stock.key", "ticket_hash_key");
@@ -121,13 +124,19 @@ public record Config(
             }
             int writerBatch = number("rush.writer.batch", 500, 1, 100_000);
             int writerClaim = number("rush.writer.claim.ms", 5000, 10, 3_600_000);
+            int breakerFailures = number("rush.breaker.failures", 3, 1, 1000);
+            int breakerOpen = number("rush.breaker.open.ms", 500, 1, 60_000);
+            String adminToken = text("rush.admin.token", null);
+            if (adminToken != null && adminToken.length() < 16) {
+                problems.add("rush.admin.token must be at least 16 characters long (it guards stock resets)");
+            }
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException("invalid ticket-rush configuration: " + String.join("; ", problems));
             }
             return new Config(redisHost, redisPort, redisPassword, redisTimeout, poolSize, poolWait, stockKey,
                     total, weight, totalWeight, buffer, local, nodePort, statLog, lockWait, orderTtl, perUserLimit,
                     anonymous, syncMillis, sweepMillis, dbUrl, dbUser, dbPassword, writerName, writerBatch,
-                    writerClaim);
+                    writerClaim, breakerFailures, breakerOpen, adminToken);
         }
 
         private String text(String name, String defaultValue) {

@@ -6,19 +6,41 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.exceptions.JedisException;
 
-/** Borrows a pooled connection for one call and turns any Redis failure into "unavailable". */
+/**
+ * Borrows a pooled connection for one call and turns any Redis failure into "unavailable".
+ * Behind a circuit breaker: while Redis is known to be down, calls fail at once instead of
+ * each waiting for the timeout.
+ */
 public final class RedisCalls {
     private final JedisPool pool;
+    private final CircuitBreaker breaker;
 
-    public RedisCalls(JedisPool pool) {
+    public RedisCalls(JedisPool pool, CircuitBreaker breaker) {
         this.pool = pool;
+        this.breaker = breaker;
     }
 
-    <T> T call(Function<Jedis, T> call) {
+    /** Without a breaker worth the name (tests and tools that want every call tried). */
+    public RedisCalls(JedisPool pool) {
+        this(pool, new CircuitBreaker(Integer.MAX_VALUE, 1, System::nanoTime));
+    }
+
+    public <T> T call(Function<Jedis, T> call) {
+        if (!breaker.allow()) {
+            throw new StockUnavailableException("ticket store unreachable (circuit open, probing)");
+        }
+        T result;
         try (Jedis jedis = pool.getResource()) {
-            return call.apply(jedis);
+            result = call.apply(jedis);
         } catch (JedisException e) {
+            breaker.onFailure();
             throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
         }
+        breaker.onSuccess();
+        return result;
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
     }
 }

@@ -50,7 +50,8 @@ public final class RushApp implements ServletContextListener {
         config = Config.load(context::getInitParameter);
         pool = newPool(config);
         statLog = new StatLog(Path.of(config.statLogPath()));
-        RedisCalls redis = new RedisCalls(pool);
+        RedisCalls redis = new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
+                config.breakerOpenMillis(), System::nanoTime));
         Keys keys = new Keys(config.stockKey());
         seller = new TicketSeller(new LocalStock(config.localStock()), new RedisGlobalStock(redis, keys), config);
         orders = new RedisOrderBook(redis, keys);

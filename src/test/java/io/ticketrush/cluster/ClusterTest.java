@@ -93,6 +93,8 @@ class ClusterTest {
                     // are about; on a loaded 2-core machine 1 s is not always enough. Stay below
                     // Nginx's proxy_read_timeout (10 s).
                     "rush.lock.wait.ms", "5000",
+                    // likewise a Redis read timeout (a 503 "unavailable") under CPU starvation
+                    "rush.redis.timeout.ms", "2000",
                     "rush.statlog", statLog.path().toString()));
             nodes.add(node);
             weights.put(node.port(), weight);

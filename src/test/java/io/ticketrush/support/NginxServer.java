@@ -94,13 +94,14 @@ public final class NginxServer implements AutoCloseable {
     private static void writeConfig(Path conf, Path prefix, int port, Map<Integer, Integer> upstream) {
         StringBuilder servers = new StringBuilder();
         upstream.forEach((nodePort, weight) -> servers.append("        server 127.0.0.1:").append(nodePort)
-                .append(" weight=").append(weight).append(";\n"));
+                .append(" weight=").append(weight).append(" max_fails=1 fail_timeout=2s;\n"));
         Map<String, String> values = Map.of(
                 "@WORKERS@", "2",
                 "@USER@", isRoot() ? "user root;" : "",
                 "@PREFIX@", prefix.toString(),
                 "@LOGS@", prefix.resolve("logs").toString(),
                 "@LISTEN@", String.valueOf(port),
+                "@RATE@", "100000",
                 "@UPSTREAM@", servers.toString());
         StringBuilder config = new StringBuilder();
         for (String line : read(TEMPLATE).split("\n", -1)) {
