@@ -55,6 +55,15 @@ public final class LocalStock {
         quota = (int) Math.min(Integer.MAX_VALUE, (long) quota + more);
     }
 
+    /** Starts afresh with {@code quota} tickets and none sold. Caller holds the lock. */
+    public void reset(int quota) {
+        if (quota < 0) {
+            throw new IllegalArgumentException("local stock must be >= 0, was " + quota);
+        }
+        this.sold = 0;
+        this.quota = quota;
+    }
+
     public int sold() {
         return sold;
     }

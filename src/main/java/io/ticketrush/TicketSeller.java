@@ -115,6 +115,17 @@ public final class TicketSeller {
         globalSoldOut = global.snapshot().remaining() <= 0;
     }
 
+    /** A new sale: the local stock starts again at {@code quota}, nothing sold. */
+    public void resetLocal(int quota) {
+        acquire();
+        try {
+            local.reset(quota);
+            globalSoldOut = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void acquire() {
         try {
             if (!lock.tryLock(lockWaitNanos, TimeUnit.NANOSECONDS)) {
