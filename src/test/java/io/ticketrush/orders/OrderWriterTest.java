@@ -23,6 +23,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.ticketrush.Buyer;
 import io.ticketrush.Config;
@@ -35,6 +37,7 @@ import io.ticketrush.Reservation;
 import io.ticketrush.RushApp;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
+import io.ticketrush.support.PostgresServer;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
@@ -57,6 +60,8 @@ class OrderWriterTest {
     private OrderBook orders;
     private Path dir;
     private String dbUrl;
+    private String dbUser = "sa";
+    private static PostgresServer postgres;
 
     @BeforeAll
     static void startRedis() {
@@ -64,8 +69,11 @@ class OrderWriterTest {
     }
 
     @AfterAll
-    static void stopRedis() {
+    static void stopServers() {
         redis.close();
+        if (postgres != null) {
+            postgres.close();
+        }
     }
 
     @BeforeEach
@@ -121,7 +129,7 @@ class OrderWriterTest {
     /** The orders table, read after the writer has let go of the file: id -> state. */
     private Map<Long, String> table() throws SQLException {
         Map<Long, String> rows = new java.util.HashMap<>();
-        try (Connection c = DriverManager.getConnection(dbUrl, "sa", "");
+        try (Connection c = DriverManager.getConnection(dbUrl, dbUser, "");
                 Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT id, state FROM orders")) {
             while (r.next()) {
                 assertEquals(null, rows.put(r.getLong(1), r.getString(2)), "order " + r.getLong(1) + " twice");
@@ -136,8 +144,22 @@ class OrderWriterTest {
         return set;
     }
 
-    @Test
-    void every_order_reaches_the_database_once_with_its_final_state() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"h2", "postgresql"})
+    void every_order_reaches_the_database_once_with_its_final_state(String database) throws Exception {
+        String user = "sa";
+        if (database.equals("postgresql")) {
+            if (postgres == null) {
+                postgres = PostgresServer.start();
+            }
+            logs.watch("postgres.log", postgres::log);
+            dbUrl = postgres.url("orders");
+            user = "rush";
+            try (Connection c = DriverManager.getConnection(dbUrl, user, ""); Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS orders");
+            }
+        }
+        dbUser = user;
         List<String> ids = buy(300, 60_000);
         List<String> quick = buy(0, 0);
         for (int i = 0; i < 100; i++) {
@@ -152,7 +174,7 @@ class OrderWriterTest {
             return orders.counts().expired() == 50;
         });
         OrderWriter writer;
-        try (OrderStore store = new OrderStore(dbUrl, "sa", "")) {
+        try (OrderStore store = new OrderStore(dbUrl, dbUser, "")) {
             writer = new OrderWriter(pool, KEYS, store, "w1", 64, 1000);
             Thread loop = new Thread(writer, "test-order-writer");
             loop.start();
