@@ -158,6 +158,9 @@ class ClusterTest {
         HttpCall.Answer notFound = HttpCall.get(nginx.uri("/no/such/path"));
         assertEquals(404, notFound.status(), notFound::toString);
         assertEquals("not_found", notFound.json().get("error").getAsString());
+        HttpCall.Answer admin = HttpCall.send("POST", nginx.uri("/admin/reset-local"));
+        assertEquals(404, admin.status(), admin::toString);
+        assertEquals("not_found", admin.json().get("error").getAsString(), "admin is never reachable through Nginx");
         HttpCall.Answer wrongMethod = HttpCall.send("DELETE", nginx.uri("/buy/ticket"));
         assertEquals(405, wrongMethod.status(), wrongMethod::toString);
         assertEquals("method_not_allowed", wrongMethod.json().get("error").getAsString());
@@ -169,6 +172,87 @@ class ClusterTest {
         assertEquals("unavailable", noNode.json().get("error").getAsString());
         assertEquals(0, redis.sold(STOCK_KEY), "nothing sold");
         nodes.clear();
+    }
+
+    @Test
+    void users_and_their_repeats_through_nginx_get_one_order_each_until_the_stock_is_gone() throws Exception {
+        int total = 500;
+        int users = 700;
+        startCluster(total);
+        List<String> requests = new ArrayList<>();
+        for (int repeat = 0; repeat < 2; repeat++) {
+            for (int u = 0; u < users; u++) {
+                requests.add("buyer-" + u);
+            }
+        }
+        java.util.Collections.shuffle(requests, new java.util.Random(7));
+        long seqBefore;
+        try (var jedis = redis.client()) {
+            String seq = jedis.get("rush:order-seq");
+            seqBefore = seq == null ? 0 : Long.parseLong(seq);
+        }
+
+        Map<String, List<HttpCall.Answer>> byUser = buyAs(requests);
+
+        java.util.Set<String> orderIds = new java.util.HashSet<>();
+        int withOrder = 0;
+        for (Map.Entry<String, List<HttpCall.Answer>> entry : byUser.entrySet()) {
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            for (HttpCall.Answer answer : entry.getValue()) {
+                assertEquals(200, answer.status(), answer::toString);
+                if (answer.code() == 1) {
+                    ids.add(answer.json().getAsJsonObject("data").get("orderId").getAsString());
+                } else {
+                    assertEquals(-1, answer.code(), answer::toString);
+                }
+            }
+            assertTrue(ids.size() <= 1, () -> entry.getKey() + " got two orders " + ids);
+            if (!ids.isEmpty()) {
+                withOrder++;
+                assertTrue(entry.getValue().stream().allMatch(answer -> answer.code() == 1),
+                        () -> entry.getKey() + " has an order, so every answer shows it: " + entry.getValue());
+                assertTrue(orderIds.add(ids.iterator().next()), "an order id given to two users");
+            }
+        }
+        assertEquals(total, withOrder, "exactly min(stock, users) buyers got an order");
+        assertEquals(total, redis.sold(STOCK_KEY));
+        try (var jedis = redis.client()) {
+            assertEquals(seqBefore + total, Long.parseLong(jedis.get("rush:order-seq")), "orders created == stock");
+        }
+    }
+
+    @Test
+    void with_the_weight_4_node_dead_the_others_still_sell_every_ticket() {
+        startCluster(1000);
+        nodes.get(3).stop();
+
+        List<HttpCall.Answer> answers = BuyerCrowd.rush(nginx.uri("/buy/ticket"), 3000, CLIENTS, RUSH_LIMIT);
+
+        assertEquals(Map.of(1, 1000L, -1, 2000L), countByCode(answers),
+                () -> "Nginx skips the dead node; the others refill from the global stock: " + sample(answers));
+        assertEquals(1000, redis.sold(STOCK_KEY));
+        nodes.remove(3);
+    }
+
+    /** Sends GET /buy/ticket?user=U for each entry from {@link #CLIENTS} threads; answers per user. */
+    private Map<String, List<HttpCall.Answer>> buyAs(List<String> users) throws InterruptedException {
+        Map<String, List<HttpCall.Answer>> byUser = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(CLIENTS);
+        var http = HttpCall.newClient();
+        for (int c = 0; c < CLIENTS; c++) {
+            clients.execute(() -> {
+                for (int i = next.getAndIncrement(); i < users.size(); i = next.getAndIncrement()) {
+                    String user = users.get(i);
+                    HttpCall.Answer answer = HttpCall.send(http, "GET", nginx.uri("/buy/ticket?user=" + user));
+                    byUser.computeIfAbsent(user, k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                            .add(answer);
+                }
+            });
+        }
+        clients.shutdown();
+        assertTrue(clients.awaitTermination(RUSH_LIMIT.toSeconds(), TimeUnit.SECONDS), "buyers done in time");
+        return byUser;
     }
 
     private static Map<Integer, Long> countByCode(List<HttpCall.Answer> answers) {
