@@ -22,6 +22,9 @@ RUSH_LOG_DIR=${RUSH_LOG_DIR:-logs}
 case $RUSH_RUN_DIR in /*) ;; *) RUSH_RUN_DIR=$RUSH_ROOT/$RUSH_RUN_DIR ;; esac
 case $RUSH_LOG_DIR in /*) ;; *) RUSH_LOG_DIR=$RUSH_ROOT/$RUSH_LOG_DIR ;; esac
 
+# The order database: H2 in a file under the run folder unless a JDBC URL is given.
+RUSH_DB_URL=${RUSH_DB_URL:-jdbc:h2:file:$RUSH_RUN_DIR/orders/orders}
+
 read -r -a NODE_PORTS <<<"$RUSH_NODE_PORTS"
 read -r -a NODE_WEIGHTS <<<"$RUSH_NODE_WEIGHTS"
 STAT_LOG=$RUSH_LOG_DIR/stat.log

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A whole sale through Nginx, then I1 (no oversell) and I2 (no undersell):
 #   tickets answered (result:1 in stat.log) == Redis ticket_sold_nums == the stock,
-#   every answer a ticket or "sold out" (no non-2xx, no connection errors, status:200 only).
+#   every answer a ticket or "sold out" (no non-2xx, no connection errors, status:200 only),
+#   one order per ticket, every order in the database (and how long after the sale it got there).
 # Starts with ./rush reset --stock T, so it restarts the nodes and empties stat.log.
 #   ab-scripts/sale.sh [--stock T] [--requests N] [--concurrency C] [-k]
 #   defaults: 10000 tickets, 50000 requests, -c 100, no keep-alive (as in the article)
@@ -67,6 +68,27 @@ fail=()
     fail+=("ab saw connection errors (connect $AB_FAIL_CONNECT, receive $AB_FAIL_RECEIVE, exceptions $AB_FAIL_EXCEPTIONS)")
 ((errors == 0 && not200 == 0)) || fail+=("stat.log has $errors error results and $not200 non-200 statuses")
 ((AB_COMPLETE == requests)) || fail+=("ab completed $AB_COMPLETE of $requests")
+
+# I1 continued: one order per ticket, and every order reaches the database (the order writer
+# runs apart from the buy path, so it may finish after the last buyer was answered).
+orders=$(rcli GET rush:order-seq)
+orders=${orders:-0}
+echo "  orders:   $orders created in redis"
+((orders == won)) || fail+=("I1: $won tickets answered but $orders orders created")
+last_sale=$(grep ',result:1,' "$STAT_LOG" | grep -v ',existing:1' | sed -n 's/.*,ts:\([0-9]*\).*/\1/p' | sort -n | tail -1)
+deadline=$((SECONDS + ${SALE_WRITER_WAIT:-120}))
+in_db=0
+until in_db=$(rcli HGET rush:writer-stats orders); in_db=${in_db:-0}; ((in_db >= orders)) || ((SECONDS >= deadline)); do
+    sleep 0.2
+done
+if ((in_db == orders)); then
+    last_write=$(rcli HGET rush:writer-stats lastWrite)
+    lag=$((last_write - ${last_sale:-$last_write}))
+    ((lag >= 0)) || lag=0
+    echo "  database: all $in_db orders in $RUSH_DB_URL, the last one ${lag} ms after the last ticket was sold"
+else
+    fail+=("only $in_db of $orders orders reached the database within ${SALE_WRITER_WAIT:-120} s")
+fi
 
 echo "  throughput $AB_RPS req/s, p50 $AB_P50 ms, p99 $AB_P99 ms"
 if ((${#fail[@]} == 0)); then

@@ -43,7 +43,14 @@ public abstract class JsonServlet extends HttpServlet {
             reply = new Reply(HttpServletResponse.SC_METHOD_NOT_ALLOWED, Json.error("method_not_allowed",
                     request.getMethod() + " is not allowed here; use " + String.join(" or ", methods)));
         } else {
-            reply = replyTo(request);
+            try {
+                reply = replyTo(request);
+            } catch (Error e) {
+                // still one stat.log line per request; the container answers the error
+                answered(request, new Reply(HttpServletResponse.SC_INTERNAL_SERVER_ERROR,
+                        Json.error("internal", "internal error")));
+                throw e;
+            }
         }
         answered(request, reply);
         Json.write(response, reply.status(), reply.body());

@@ -1,7 +1,6 @@
 package io.ticketrush;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -12,10 +11,7 @@ import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import jakarta.servlet.http.HttpServletRequest;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.JedisPoolConfig;
 
 /**
  * Wires one node when the WAR starts (listed in web.xml, so Jetty, Tomcat and the tests all
@@ -48,7 +44,7 @@ public final class RushApp implements ServletContextListener {
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
         config = Config.load(context::getInitParameter);
-        pool = newPool(config);
+        pool = RedisPools.open(config);
         statLog = new StatLog(Path.of(config.statLogPath()));
         RedisCalls redis = new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
                 config.breakerOpenMillis(), System::nanoTime));
@@ -69,30 +65,6 @@ public final class RushApp implements ServletContextListener {
                 + ", local stock " + config.localStock() + " (share " + config.weightShare() + " + buffer "
                 + config.bufferStock() + "), redis " + config.redisHost() + ":" + config.redisPort()
                 + ", stat log " + statLog.path());
-    }
-
-    public static JedisPool newPool(Config config) {
-        return newPool(config, config.redisTimeoutMillis());
-    }
-
-    /** A pool for {@code config}'s Redis whose socket reads wait up to {@code socketTimeoutMillis}. */
-    public static JedisPool newPool(Config config, int socketTimeoutMillis) {
-        JedisPoolConfig poolConfig = new JedisPoolConfig();
-        poolConfig.setMaxTotal(config.redisPoolSize());
-        poolConfig.setMaxIdle(config.redisPoolSize());
-        poolConfig.setMinIdle(0);
-        poolConfig.setBlockWhenExhausted(true);
-        poolConfig.setMaxWait(Duration.ofMillis(config.redisPoolWaitMillis()));
-        poolConfig.setTestOnBorrow(false);
-        poolConfig.setJmxEnabled(false);
-        DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(config.redisTimeoutMillis())
-                .socketTimeoutMillis(socketTimeoutMillis)
-                .clientName("ticket-rush");
-        if (config.redisPassword() != null) {
-            client.password(config.redisPassword());
-        }
-        return new JedisPool(poolConfig, new HostAndPort(config.redisHost(), config.redisPort()), client.build());
     }
 
     /** Expires every order past its deadline, a batch at a time. */

@@ -58,7 +58,8 @@ public final class TicketSeller {
     private Purchase buyUnderLock(Buyer buyer, int node) {
         acquire();
         try {
-            if (!local.hasStock() && !refill()) {
+            // buyers queued on the lock when the stock ran out must not each ask Redis again
+            if (!local.hasStock() && (globalSoldOut || !refill())) {
                 return null;
             }
             local.tryTake();

@@ -52,7 +52,7 @@ class OrderBookTest {
         try (Jedis jedis = redis.client()) {
             jedis.flushAll();
         }
-        pool = RushApp.newPool(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        pool = RedisPools.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "5000", "rush.redis.timeout.ms", "5000")::get));
         RedisCalls calls = new RedisCalls(pool);
         stock = new RedisGlobalStock(calls, new Keys(KEY));

@@ -36,7 +36,7 @@ class RedisGlobalStockTest {
     @BeforeEach
     void connect() {
         redis.restart();
-        pool = RushApp.newPool(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
+        pool = RedisPools.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
         stock = new RedisGlobalStock(new RedisCalls(pool), new Keys(KEY));
     }
 

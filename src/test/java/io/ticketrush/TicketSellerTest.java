@@ -42,7 +42,7 @@ class TicketSellerTest {
     @BeforeEach
     void connect() {
         redis.restart();
-        pool = RushApp.newPool(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        pool = RedisPools.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "2000")::get));
     }
 

@@ -4,7 +4,7 @@ import java.util.logging.Logger;
 
 import io.ticketrush.Config;
 import io.ticketrush.Keys;
-import io.ticketrush.RushApp;
+import io.ticketrush.RedisPools;
 import redis.clients.jedis.JedisPool;
 
 /**
@@ -28,7 +28,7 @@ public final class OrderWriterMain {
                 return;
             }
             // blocking stream reads wait up to 500 ms: the socket must wait longer than that
-            try (JedisPool pool = RushApp.newPool(config, Math.max(config.redisTimeoutMillis(), 2000))) {
+            try (JedisPool pool = RedisPools.open(config, Math.max(config.redisTimeoutMillis(), 2000))) {
                 OrderWriter writer = new OrderWriter(pool, new Keys(config.stockKey()), store, config.writerName(),
                         config.writerBatch(), config.writerClaimMillis());
                 Thread loop = new Thread(writer, "order-writer");

@@ -34,7 +34,7 @@ import io.ticketrush.RedisCalls;
 import io.ticketrush.RedisGlobalStock;
 import io.ticketrush.RedisOrderBook;
 import io.ticketrush.Reservation;
-import io.ticketrush.RushApp;
+import io.ticketrush.RedisPools;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.PostgresServer;
@@ -82,7 +82,7 @@ class OrderWriterTest {
             jedis.flushAll();
         }
         redis.initStock(KEY, 100_000);
-        pool = RushApp.newPool(config(Map.of()), 5000);
+        pool = RedisPools.open(config(Map.of()), 5000);
         RedisCalls calls = new RedisCalls(pool);
         stock = new RedisGlobalStock(calls, KEYS);
         orders = new RedisOrderBook(calls, KEYS);

@@ -37,6 +37,8 @@ public final class EmbeddedNode implements AutoCloseable {
         ServerConnector connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         connector.setPort(0);
+        // as ./rush does for the distribution: the JVM's default backlog of 50 overflows under -c 100
+        connector.setAcceptQueueSize(4096);
         server.addConnector(connector);
         context = new WebAppContext();
         context.setContextPath("/");
