@@ -72,6 +72,7 @@ public final class BuyTicketServlet extends JsonServlet {
         Object code = reply.body() instanceof Map<?, ?> body ? body.get("code") : Json.ERROR;
         TicketSeller.Purchase purchase = (TicketSeller.Purchase) request.getAttribute(PURCHASE);
         Buyer buyer = (Buyer) request.getAttribute(BUYER);
+        app.stats().answered(reply.status(), purchase);
         StringBuilder line = new StringBuilder(96).append("port:").append(app.nodePort(request))
                 .append(",status:").append(reply.status()).append(",result:").append(code)
                 .append(",localSales:").append(purchase != null ? purchase.localSales() : app.seller().local().sold());

@@ -23,6 +23,10 @@ public final class ErrorServlet extends HttpServlet {
                 error = "not_found";
                 msg = "no such endpoint: " + path;
             }
+            case HttpServletResponse.SC_FORBIDDEN -> {
+                error = "forbidden";
+                msg = "not allowed: " + path;
+            }
             case HttpServletResponse.SC_METHOD_NOT_ALLOWED -> {
                 error = "method_not_allowed";
                 msg = request.getMethod() + " is not allowed on " + path;

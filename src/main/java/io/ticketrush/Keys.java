@@ -54,4 +54,9 @@ public record Keys(String stock) {
     public String writerStats() {
         return PREFIX + "writer-stats";
     }
+
+    /** Each node's latest report for the dashboard: field = the node's port, value = JSON. */
+    public String nodeStats() {
+        return PREFIX + "node-stats";
+    }
 }

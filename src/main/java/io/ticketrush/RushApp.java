@@ -28,6 +28,9 @@ public final class RushApp implements ServletContextListener {
     private StatLog statLog;
     private TicketSeller seller;
     private OrderBook orders;
+    private NodeStats stats;
+    private StatsPublisher statsPublisher;
+    private ClusterView cluster;
     private ScheduledExecutorService background;
     private volatile boolean backgroundFailing;
 
@@ -51,6 +54,10 @@ public final class RushApp implements ServletContextListener {
         Keys keys = new Keys(config.stockKey());
         seller = new TicketSeller(new LocalStock(config.localStock()), new RedisGlobalStock(redis, keys), config);
         orders = new RedisOrderBook(redis, keys);
+        stats = new NodeStats(config, seller);
+        cluster = new ClusterView(redis, keys);
+        statsPublisher = new StatsPublisher(redis, keys, stats);
+        statsPublisher.start();
         background = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "rush-stock-sync");
             thread.setDaemon(true);
@@ -96,6 +103,12 @@ public final class RushApp implements ServletContextListener {
         if (background != null) {
             background.shutdownNow();
         }
+        if (statsPublisher != null) {
+            statsPublisher.close();
+        }
+        if (stats != null) {
+            stats.close();
+        }
         if (statLog != null) {
             statLog.close();
         }
@@ -123,5 +136,15 @@ public final class RushApp implements ServletContextListener {
 
     public StatLog statLog() {
         return statLog;
+    }
+
+    /** This node's counters (for /metrics and the dashboard). */
+    public NodeStats stats() {
+        return stats;
+    }
+
+    /** The whole cluster as the dashboard shows it. */
+    public ClusterView cluster() {
+        return cluster;
     }
 }

@@ -1,0 +1,201 @@
+package io.ticketrush;
+
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * This node's own counters: buy answers by result and buy latency, for {@code /metrics}
+ * (Prometheus, through Micrometer) and for the dashboard (published to Redis by
+ * {@link StatsPublisher}).
+ *
+ * <p>A buy costs a {@link LongAdder} increment, one Micrometer timer record and one wait-free
+ * HdrHistogram record; everything else (rates, percentiles, the Prometheus text) is worked out
+ * by the reader, off the request path.
+ */
+public final class NodeStats implements AutoCloseable {
+
+    /** How a buy was answered. */
+    public enum Result { TICKET, EXISTING, SOLD_OUT, BUSY, BAD_REQUEST, ERROR }
+
+    /** The latency window records microseconds, clamped to this (a minute). */
+    private static final long MAX_MICROS = TimeUnit.MINUTES.toMicros(1);
+
+    private final Config config;
+    private final TicketSeller seller;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<Result, LongAdder> answers = new EnumMap<>(Result.class);
+    private final Timer buyTimer;
+    private final Recorder latency = new Recorder(1, MAX_MICROS, 2);
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    private final AtomicInteger port = new AtomicInteger();
+    private volatile Runnable portLearned = () -> { };
+    /** The global stock left as the publisher last read it; NaN until it has. */
+    private volatile double globalRemaining = Double.NaN;
+
+    // read and written by the one thread that samples (the publisher)
+    private long lastRequests;
+    private long lastSampleNanos = System.nanoTime();
+    private Histogram recycled;
+
+    public NodeStats(Config config, TicketSeller seller) {
+        this.config = config;
+        this.seller = seller;
+        this.port.set(config.nodePort());
+        for (Result result : Result.values()) {
+            LongAdder count = new LongAdder();
+            answers.put(result, count);
+            FunctionCounter.builder("rush.buy.requests", count, LongAdder::sum)
+                    .description("buy requests answered by this node, by result")
+                    .tag("result", result.name().toLowerCase(Locale.ROOT))
+                    .register(registry);
+        }
+        FunctionCounter.builder("rush.tickets.sold", answers.get(Result.TICKET), LongAdder::sum)
+                .description("tickets this node sold (new orders)")
+                .register(registry);
+        buyTimer = Timer.builder("rush.buy")
+                .description("time a buy spent in this node, from the request to the answer")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        Gauge.builder("rush.local.stock.remaining", seller, s -> s.local().remaining())
+                .description("tickets this node may still sell from its local stock").register(registry);
+        Gauge.builder("rush.local.stock.quota", seller, s -> s.local().quota())
+                .description("this node's local stock: its weight share plus the buffer, plus refills")
+                .register(registry);
+        Gauge.builder("rush.global.stock.remaining", this, stats -> stats.globalRemaining)
+                .description("tickets left in the global stock, as last read from Redis (every "
+                        + StatsPublisher.PERIOD_MILLIS + " ms, never on a scrape)")
+                .register(registry);
+        Gauge.builder("rush.node.weight", config, Config::nodeWeight)
+                .description("this node's Nginx weight").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+    }
+
+    /** Counts one buy answer: {@code purchase} is null when the buy did not get that far. */
+    public void answered(int status, TicketSeller.Purchase purchase) {
+        answers.get(classify(status, purchase)).increment();
+    }
+
+    static Result classify(int status, TicketSeller.Purchase purchase) {
+        if (status == 200 && purchase != null) {
+            return switch (purchase.result()) {
+                case TICKET -> Result.TICKET;
+                case EXISTING -> Result.EXISTING;
+                case SOLD_OUT -> Result.SOLD_OUT;
+            };
+        }
+        if (status == 503) {
+            return Result.BUSY;
+        }
+        return status >= 400 && status < 500 ? Result.BAD_REQUEST : Result.ERROR;
+    }
+
+    /** Records how long one buy took. */
+    public void took(long nanos) {
+        buyTimer.record(nanos, TimeUnit.NANOSECONDS);
+        latency.recordValue(Math.min(MAX_MICROS, Math.max(0, nanos / 1000)));
+    }
+
+    /**
+     * Learns this node's port from a request when it is not configured (a test's port-0 node);
+     * until then the node has no name to publish under. The first request to teach it runs
+     * {@link #whenPortLearned}'s action before going on.
+     */
+    public void seenOn(int localPort) {
+        if (port.get() == 0 && port.compareAndSet(0, localPort)) {
+            portLearned.run();
+        }
+    }
+
+    /** What to do once, on the request thread, when the port is learned from a request. */
+    void whenPortLearned(Runnable action) {
+        portLearned = action;
+    }
+
+    /** The configured port, or the one a request came in on; 0 while unknown. */
+    public int port() {
+        return port.get();
+    }
+
+    public long count(Result result) {
+        return answers.get(result).sum();
+    }
+
+    /** Buy requests answered so far, whatever the result. */
+    public long requests() {
+        long sum = 0;
+        for (LongAdder count : answers.values()) {
+            sum += count.sum();
+        }
+        return sum;
+    }
+
+    void globalRemaining(long remaining) {
+        globalRemaining = remaining;
+    }
+
+    /** What the last interval looked like: requests per second and latency percentiles in ms. */
+    public record Window(double requestsPerSecond, double p50Millis, double p99Millis, double maxMillis) {
+    }
+
+    /**
+     * The window since the previous call: its request rate and latency percentiles (0 when no
+     * request was answered in it). One caller at a time: the publisher's thread.
+     */
+    public Window sample(long nowNanos) {
+        long requests = requests();
+        double seconds = Math.max(1e-3, (nowNanos - lastSampleNanos) / 1e9);
+        double rate = (requests - lastRequests) / seconds;
+        lastRequests = requests;
+        lastSampleNanos = nowNanos;
+        Histogram interval = latency.getIntervalHistogram(recycled);
+        recycled = interval;
+        if (interval.getTotalCount() == 0) {
+            return new Window(rate, 0, 0, 0);
+        }
+        return new Window(rate, interval.getValueAtPercentile(50) / 1000.0,
+                interval.getValueAtPercentile(99) / 1000.0, interval.getMaxValue() / 1000.0);
+    }
+
+    /** The Prometheus text exposition of every meter. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public TicketSeller seller() {
+        return seller;
+    }
+
+    @Override
+    public void close() {
+        gcMetrics.close();
+        registry.close();
+    }
+}
