@@ -1,0 +1,250 @@
+package io.ticketrush.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.ticketrush.support.BuyerCrowd;
+import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.HttpCall;
+import io.ticketrush.support.NginxServer;
+import io.ticketrush.support.PrintLogsOnFailure;
+import io.ticketrush.support.RedisServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import redis.clients.jedis.Jedis;
+
+/**
+ * A person in a browser: Debian's headless Chromium, driven through its own chromedriver by
+ * Selenium, opens the buy page through real Nginx in front of four nodes, buys a ticket, pays
+ * it, and watches the dashboard's sold count follow Redis. Screenshots of both pages go to
+ * {@code target/screenshots/} for a human to look at.
+ *
+ * <p>Nothing is downloaded: the browser and the driver are Debian's ({@code ./rush test} installs
+ * {@code chromium} and {@code chromium-driver}), and Selenium Manager is never asked for one.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class BrowserTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    private static final String STOCK_KEY = "ticket_hash_key";
+    private static final int TOTAL = 1000;
+    private static final int[] WEIGHTS = {1, 2, 3, 4};
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @RegisterExtension
+    final PrintLogsOnFailure logs = new PrintLogsOnFailure();
+
+    private RedisServer redis;
+    private final List<EmbeddedNode> nodes = new ArrayList<>();
+    private NginxServer nginx;
+    @TempDir
+    Path dir;
+
+    private ChromeDriverService driverService;
+    private WebDriver browser;
+
+    @BeforeEach
+    void startClusterAndBrowser() throws IOException {
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+            throw new IllegalStateException("the browser test needs Debian's chromium and chromedriver at " + CHROMIUM
+                    + " and " + CHROMEDRIVER + ": ./rush test installs them, or apt-get install -y chromium chromium-driver");
+        }
+        redis = RedisServer.start();
+        redis.initStock(STOCK_KEY, TOTAL);
+        Path statLog = dir.resolve("stat.log");
+        Map<Integer, Integer> upstream = new LinkedHashMap<>();
+        for (int weight : WEIGHTS) {
+            EmbeddedNode node = EmbeddedNode.start(Map.of(
+                    "rush.redis.port", String.valueOf(redis.port()),
+                    "rush.stock.key", STOCK_KEY,
+                    "rush.stock.total", String.valueOf(TOTAL),
+                    "rush.node.weight", String.valueOf(weight),
+                    "rush.node.weights.total", "10",
+                    "rush.lock.wait.ms", "5000",
+                    "rush.redis.timeout.ms", "2000",
+                    "rush.statlog", statLog.toString()));
+            nodes.add(node);
+            upstream.put(node.port(), weight);
+            // a node started on port 0 learns its port from its first request; Prometheus's
+            // scrape is that request here, so every node reports to the dashboard from the start
+            assertEquals(200, HttpCall.get(node.uri("/metrics")).status());
+        }
+        nginx = NginxServer.start(upstream);
+        logs.watch("nginx", nginx::log);
+        startBrowser();
+    }
+
+    private void startBrowser() throws IOException {
+        Path driverLog = dir.resolve("chromedriver.log");
+        logs.watch("chromedriver", () -> read(driverLog));
+        System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--user-data-dir=" + dir.resolve("chromium-profile"), "--window-size=1280,720",
+                "--force-device-scale-factor=1", "--lang=en-GB");
+        driverService = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .withLogFile(driverLog.toFile())
+                .build();
+        browser = new ChromeDriver(driverService, options);
+    }
+
+    @AfterEach
+    void stopEverything() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (driverService != null) {
+            driverService.stop();
+        }
+        if (nginx != null) {
+            nginx.close();
+        }
+        nodes.forEach(EmbeddedNode::stop);
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Test
+    void a_person_buys_a_ticket_pays_it_and_sees_the_dashboard_follow_the_sale() throws IOException {
+        browser.get(nginx.uri("/").toString());
+        assertEquals("ticket-rush: buy a ticket", browser.getTitle());
+
+        browser.findElement(By.id("user")).sendKeys("alice");
+        browser.findElement(By.id("buy")).click();
+        WebElement answer = waitFor(ExpectedConditions.attributeToBeNotEmpty(
+                browser.findElement(By.id("answer")), "data-order-id"), By.id("answer"));
+        String orderId = answer.getAttribute("data-order-id");
+        assertTrue(answer.getText().contains("Ticket! Order #" + orderId), answer::getText);
+        assertEquals("alice", redisOrder(orderId, "user"), "the order the page shows is alice's in Redis");
+        assertEquals("pending", redisOrder(orderId, "state"));
+
+        By row = By.cssSelector("#orders tr[data-order-id='" + orderId + "']");
+        wait(ExpectedConditions.textToBePresentInElementLocated(row, "pending"));
+        String countdown = browser.findElement(row).findElement(By.cssSelector(".left")).getText();
+        assertTrue(countdown.matches("[45]:[0-5]\\d"), () -> "about 5 minutes to pay: " + countdown);
+        wait(ExpectedConditions.textToBe(By.cssSelector("#stock b"), String.format("%,d", TOTAL - 1)));
+        screenshot("buy-page.png");
+
+        browser.findElement(row).findElement(By.cssSelector("button.pay")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("pay-answer"), "Paid: order #" + orderId));
+        wait(ExpectedConditions.textToBePresentInElementLocated(row, "paid"));
+        assertEquals("paid", redisOrder(orderId, "state"));
+        screenshot("buy-page-paid.png");
+
+        browser.findElement(By.id("buy")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"),
+                "You already have a ticket: order #" + orderId));
+
+        browser.findElement(By.id("user")).clear();
+        browser.findElement(By.id("user")).sendKeys("not valid!");
+        browser.findElement(By.id("buy")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "Bad input"));
+        screenshot("buy-page-bad-input.png");
+
+        browser.manage().window().setSize(new Dimension(1280, 1180));
+        browser.get(nginx.uri("/dashboard").toString());
+        awaitDashboardSold(1);
+        assertEquals("1", browser.findElement(By.id("paid")).getText());
+        wait(driver -> browser.findElements(By.cssSelector("#nodes tbody tr.up")).size() == WEIGHTS.length);
+
+        // a burst of anonymous buyers through Nginx while the page watches: more than the stock,
+        // so the sale sells out
+        List<HttpCall.Answer> answers = BuyerCrowd.rush(nginx.uri("/buy/ticket"), 3 * TOTAL, 20,
+                Duration.ofSeconds(90));
+        assertTrue(answers.stream().allMatch(a -> a.status() == 200), "every buyer got a ticket or sold out");
+        assertEquals(TOTAL, redis.sold(STOCK_KEY));
+        awaitDashboardSold(TOTAL);
+        wait(ExpectedConditions.textToBe(By.id("remaining"), "0"));
+        wait(ExpectedConditions.textToBe(By.id("pending"), String.format("%,d", TOTAL - 1)));
+        wait(driver -> sumOfColumn("tickets") == TOTAL);
+        wait(driver -> sumOfColumn("requests") == 3 * TOTAL + 3);
+        screenshot("dashboard.png");
+
+        int stopped = nodes.get(3).port();
+        nodes.get(3).stop();
+        nodes.remove(3);
+        wait(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#nodes tr[data-port='" + stopped + "'] .status"), "down"));
+        assertEquals("3 / 4", browser.findElement(By.id("nodes-up")).getText());
+        screenshot("dashboard-node-down.png");
+    }
+
+    /** Waits until the dashboard shows {@code sold} as sold, and checks Redis says the same. */
+    private void awaitDashboardSold(long sold) {
+        String shown = String.format("%,d", sold);
+        wait(ExpectedConditions.textToBe(By.id("sold"), shown));
+        assertAll(
+                () -> assertEquals(sold, redis.sold(STOCK_KEY), "Redis sold"),
+                () -> assertEquals(String.format("%,d", TOTAL), browser.findElement(By.id("total")).getText()));
+    }
+
+    private long sumOfColumn(String column) {
+        long sum = 0;
+        for (WebElement cell : browser.findElements(By.cssSelector("#nodes tbody td." + column))) {
+            sum += Long.parseLong(cell.getText().replace(",", ""));
+        }
+        return sum;
+    }
+
+    private <T> T wait(org.openqa.selenium.support.ui.ExpectedCondition<T> condition) {
+        return new WebDriverWait(browser, WAIT, Duration.ofMillis(100)).until(condition);
+    }
+
+    private WebElement waitFor(org.openqa.selenium.support.ui.ExpectedCondition<Boolean> condition, By element) {
+        wait(condition);
+        return browser.findElement(element);
+    }
+
+    private String redisOrder(String orderId, String field) {
+        try (Jedis jedis = redis.client()) {
+            return jedis.hget("rush:order:" + orderId, field);
+        }
+    }
+
+    private void screenshot(String name) throws IOException {
+        Files.createDirectories(SCREENSHOTS);
+        Path file = SCREENSHOTS.resolve(name);
+        Files.write(file, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "(no " + file + ")";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
