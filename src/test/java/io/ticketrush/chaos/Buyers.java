@@ -1,0 +1,207 @@
+package io.ticketrush.chaos;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+
+/**
+ * A crowd of distinct buyers, each sending {@code GET /buy/ticket?user=ID} through Nginx from a
+ * fixed number of client threads, and retrying a 502/503/504 or an I/O error after a short
+ * pause, as a real buyer would, until told "ticket" (code 1) or "sold out" (code -1), or until
+ * the bounded number of tries is used up. Every attempt is recorded.
+ */
+final class Buyers {
+    /** One request and its answer; times in ms since the crowd started. */
+    record Attempt(String user, int n, long startMs, long endMs, int status, Integer code, String orderId,
+            boolean existing, Integer node, String error) {
+        long millis() {
+            return endMs - startMs;
+        }
+
+        boolean ticket() {
+            return code != null && code == 1;
+        }
+
+        boolean soldOut() {
+            return code != null && code == -1;
+        }
+
+        boolean retryable() {
+            return status == -1 || status == 502 || status == 503 || status == 504;
+        }
+    }
+
+    /** Everything one buyer was told, in order. */
+    record Buyer(String user, List<Attempt> attempts) {
+        Attempt last() {
+            return attempts.get(attempts.size() - 1);
+        }
+
+        boolean gaveUp() {
+            return !last().ticket() && !last().soldOut();
+        }
+    }
+
+    private final URI buy;
+    private final int users;
+    private final String prefix;
+    private final boolean anonymous;
+    private final int clients;
+    private final int maxTries;
+    private final HttpClient http;
+    private final long startNanos = System.nanoTime();
+    /** Arrivals of new buyers at most one per this many ns while > 0 (retries are never paced). */
+    private volatile long arrivalGapNanos;
+    private final AtomicLong nextArrival = new AtomicLong();
+    /** node port -> when (ms) it last answered a buy. */
+    private final Map<Integer, Long> lastAnswer = new ConcurrentHashMap<>();
+
+    /** {@code anonymous}: no user id in the request; {@code prefix} still names each buyer in the records. */
+    Buyers(URI buy, int users, String prefix, boolean anonymous, int clients, int maxTries) {
+        this.buy = buy;
+        this.anonymous = anonymous;
+        this.users = users;
+        this.prefix = prefix;
+        this.clients = clients;
+        this.maxTries = maxTries;
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(2)).build();
+    }
+
+    /** ms since this crowd was made: the clock of every {@link Attempt}. */
+    long now() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    /** When {@code node} last answered a buy (ms on {@link #now()}), or -1. */
+    long lastAnswerFrom(int node) {
+        return lastAnswer.getOrDefault(node, -1L);
+    }
+
+    /** Lets new buyers arrive at most {@code perSecond} a second (0: as fast as the clients go). */
+    void pace(int perSecond) {
+        nextArrival.set(System.nanoTime());
+        arrivalGapNanos = perSecond <= 0 ? 0 : TimeUnit.SECONDS.toNanos(1) / perSecond;
+    }
+
+    /** Runs every buyer to the end; fails if that takes longer than {@code limit}. */
+    List<Buyer> run(Duration limit) {
+        Buyer[] done = new Buyer[users];
+        AtomicInteger next = new AtomicInteger();
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            for (int c = 0; c < clients; c++) {
+                pool.execute(() -> {
+                    try {
+                        start.await();
+                        for (int i = next.getAndIncrement(); i < users; i = next.getAndIncrement()) {
+                            arrive();
+                            done[i] = buyAs(prefix + i);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+            start.countDown();
+            pool.shutdown();
+            if (!pool.awaitTermination(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError(users + " buyers did not finish within " + limit + " ("
+                        + Math.min(next.get(), users) + " started)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while buying", e);
+        } finally {
+            pool.shutdownNow();
+        }
+        List<Buyer> all = new ArrayList<>(users);
+        Collections.addAll(all, done);
+        return all;
+    }
+
+    private void arrive() throws InterruptedException {
+        long gap = arrivalGapNanos;
+        if (gap <= 0) {
+            return;
+        }
+        long slot = nextArrival.getAndAdd(gap);
+        long wait = slot - System.nanoTime();
+        if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+        }
+    }
+
+    private Buyer buyAs(String user) throws InterruptedException {
+        List<Attempt> attempts = new ArrayList<>(2);
+        URI uri = anonymous ? buy : URI.create(buy + "?user=" + user);
+        for (int n = 1; n <= maxTries; n++) {
+            Attempt attempt = send(user, n, uri);
+            attempts.add(attempt);
+            if (!attempt.retryable()) {
+                break;
+            }
+            Thread.sleep(ThreadLocalRandom.current().nextLong(50, 101));
+        }
+        return new Buyer(user, List.copyOf(attempts));
+    }
+
+    private Attempt send(String user, int n, URI uri) throws InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(15)).GET().build();
+        long started = now();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            long ended = now();
+            Attempt attempt = parse(user, n, started, ended, response.statusCode(), response.body());
+            if (attempt.node() != null) {
+                lastAnswer.merge(attempt.node(), ended, Math::max);
+            }
+            return attempt;
+        } catch (IOException e) {
+            return new Attempt(user, n, started, now(), -1, null, null, false, null, e.toString());
+        }
+    }
+
+    private static Attempt parse(String user, int n, long started, long ended, int status, String body) {
+        try {
+            JsonElement element = JsonParser.parseString(body);
+            if (!element.isJsonObject()) {
+                return new Attempt(user, n, started, ended, status, null, null, false, null, "not JSON: " + body);
+            }
+            JsonObject json = element.getAsJsonObject();
+            Integer code = json.has("code") && json.get("code").isJsonPrimitive() ? json.get("code").getAsInt() : null;
+            JsonObject data = json.has("data") && json.get("data").isJsonObject() ? json.getAsJsonObject("data")
+                    : null;
+            String orderId = data != null && data.has("orderId") && !data.get("orderId").isJsonNull()
+                    ? data.get("orderId").getAsString() : null;
+            boolean existing = data != null && data.has("existing") && data.get("existing").getAsBoolean();
+            Integer node = data != null && data.has("node") ? data.get("node").getAsInt() : null;
+            String error = status == 200 ? null
+                    : json.has("error") && json.get("error").isJsonPrimitive() ? json.get("error").getAsString() : body;
+            return new Attempt(user, n, started, ended, status, code, orderId, existing, node, error);
+        } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+            return new Attempt(user, n, started, ended, status, null, null, false, null, "not JSON: " + body);
+        }
+    }
+}

@@ -1,0 +1,336 @@
+package io.ticketrush.chaos;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+import io.ticketrush.support.ChildProcess;
+import io.ticketrush.support.Deadline;
+import io.ticketrush.support.Distributions;
+import io.ticketrush.support.FreePort;
+import io.ticketrush.support.HttpCall;
+import io.ticketrush.support.NginxServer;
+import io.ticketrush.support.PrintLogsOnFailure;
+import io.ticketrush.support.RedisServer;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The deployment as {@code ./rush up} runs it, every part a child process of the test JVM:
+ * Redis with its append-only file, the packaged WAR on four Jetty distribution processes
+ * (weights 1..4, one shared stat.log), Nginx from the project's template, and the order writer
+ * running from the WAR's own classes against an H2 file. Each part can be killed and started
+ * again by its own process handle.
+ */
+final class ChaosCluster implements AutoCloseable {
+    static final String STOCK_KEY = "ticket_hash_key";
+    static final int[] WEIGHTS = {1, 2, 3, 4};
+    static final String WRITER_NAME = "writer-1";
+    private static final Duration START_LIMIT = Duration.ofSeconds(120);
+
+    /** One Jetty distribution process serving the WAR. */
+    final class Node {
+        final int index;
+        final int port;
+        final int weight;
+        final Path base;
+        ChildProcess process;
+        private int starts;
+
+        Node(int index, int port, int weight, Path base) {
+            this.index = index;
+            this.port = port;
+            this.weight = weight;
+            this.base = base;
+        }
+
+        void start() {
+            starts++;
+            String name = "jetty-" + port + (starts > 1 ? "-start" + starts : "");
+            List<String> command = new ArrayList<>(List.of(Distributions.java().toString(), "-Xms128m", "-Xmx512m",
+                    "-Djava.io.tmpdir=" + base.resolve("tmp"),
+                    "-Drush.redis.port=" + redis.port(),
+                    "-Drush.stock.key=" + STOCK_KEY,
+                    "-Drush.stock.total=" + total,
+                    "-Drush.node.port=" + port,
+                    "-Drush.node.weight=" + weight,
+                    "-Drush.node.weights.total=10",
+                    "-Drush.statlog=" + statLog,
+                    "-Drush.sync.ms=200",
+                    "-jar", jettyHome.resolve("start.jar").toString(),
+                    "jetty.home=" + jettyHome, "jetty.base=" + base,
+                    "jetty.http.host=127.0.0.1", "jetty.http.port=" + port, "jetty.http.acceptQueueSize=4096"));
+            process = ChildProcess.start(name, command, base, Map.of(), dir.resolve(name + ".log"));
+            logs.watch(name + ".log", process::log);
+        }
+
+        void awaitUp() {
+            URI stock = URI.create("http://127.0.0.1:" + port + "/stock");
+            Deadline.await(START_LIMIT, "node " + port + " to deploy the WAR and answer " + stock, () -> {
+                process.checkAlive();
+                return HttpCall.answers200(stock);
+            });
+        }
+
+        /** SIGKILL, as a machine dying would. */
+        void kill() {
+            process.kill();
+        }
+
+        boolean alive() {
+            return process != null && process.isAlive();
+        }
+    }
+
+    private final Path dir;
+    private final int total;
+    private final PrintLogsOnFailure logs;
+    private final Path jettyHome;
+    private final Path statLog;
+    private final Path dbDir;
+    private final Path writerApp;
+    private final List<Node> nodes = new ArrayList<>();
+    private RedisServer redis;
+    private NginxServer nginx;
+    private ChildProcess writer;
+    private int writerStarts;
+
+    private ChaosCluster(Path dir, int total, PrintLogsOnFailure logs, Path writerApp) {
+        this.dir = dir;
+        this.total = total;
+        this.logs = logs;
+        this.jettyHome = Distributions.jettyHome();
+        this.statLog = dir.resolve("logs/stat.log");
+        this.dbDir = dir.resolve("orders");
+        this.writerApp = writerApp;
+    }
+
+    /**
+     * Starts everything for a sale of {@code total} tickets, in {@code dir}. {@code baseTemplate}
+     * is a jetty.base with the server, http and ee10-deploy modules; {@code writerApp} the WAR's
+     * WEB-INF unpacked (see {@link #prepareJettyBase} and {@link #unpackWar}).
+     */
+    static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs) {
+        ChaosCluster cluster = new ChaosCluster(dir, total, logs, writerApp);
+        try {
+            cluster.startAll(baseTemplate);
+            return cluster;
+        } catch (RuntimeException | Error e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    private void startAll(Path baseTemplate) {
+        // the durable setup ./rush up uses (see the rush script); DEBUG is for the slow-Redis scenario
+        redis = RedisServer.start("--appendonly", "yes", "--appendfsync", "everysec",
+                "--enable-debug-command", "local");
+        logs.watch("redis.log", () -> read(redis.dir().resolve("redis.log")));
+        redis.initStock(STOCK_KEY, total);
+        try {
+            Files.createDirectories(statLog.getParent());
+            Files.createDirectories(dbDir);
+            for (int i = 0; i < WEIGHTS.length; i++) {
+                Path base = dir.resolve("jetty-base-" + (i + 1));
+                copyTree(baseTemplate, base);
+                Files.createDirectories(base.resolve("tmp"));
+                Files.copy(Distributions.war(), base.resolve("webapps/ROOT.war"));
+                nodes.add(new Node(i, FreePort.find(), WEIGHTS[i], base));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        startWriter();
+        nodes.forEach(Node::start);
+        // the four JVMs deploy in parallel; wait for all of them
+        CompletableFuture.allOf(nodes.stream().map(node -> CompletableFuture.runAsync(node::awaitUp))
+                .toArray(CompletableFuture[]::new)).join();
+        awaitWriterUp();
+        Map<Integer, Integer> upstream = new LinkedHashMap<>();
+        nodes.forEach(node -> upstream.put(node.port, node.weight));
+        nginx = NginxServer.start(upstream);
+        logs.watch("nginx", nginx::log);
+        warmUp();
+    }
+
+    /** The JVMs are fresh: a real sale's servers would be warm when it opens. Nothing here sells. */
+    private void warmUp() {
+        var client = HttpCall.newClient();
+        for (int i = 0; i < 200; i++) {
+            HttpCall.send(client, "GET", nginx.uri(i % 2 == 0 ? "/noop" : "/stock"));
+        }
+    }
+
+    void startWriter() {
+        writerStarts++;
+        String name = "order-writer" + (writerStarts > 1 ? "-start" + writerStarts : "");
+        String classpath = writerApp.resolve("WEB-INF/classes") + java.io.File.pathSeparator
+                + writerApp.resolve("WEB-INF/lib/*");
+        writer = ChildProcess.start(name, List.of(Distributions.java().toString(), "-Xmx256m", "-cp", classpath,
+                "io.ticketrush.orders.OrderWriterMain"), dir, Map.of(
+                        "RUSH_REDIS_PORT", String.valueOf(redis.port()),
+                        "RUSH_DB_URL", dbUrl(),
+                        "RUSH_WRITER_NAME", WRITER_NAME), dir.resolve(name + ".log"));
+        logs.watch(name + ".log", writer::log);
+    }
+
+    void awaitWriterUp() {
+        Deadline.await(START_LIMIT, "the order writer to start", () -> {
+            writer.checkAlive();
+            return writer.log().contains("order writer " + WRITER_NAME + " up");
+        });
+    }
+
+    /** SIGKILL the order writer. */
+    void killWriter() {
+        writer.kill();
+    }
+
+    /** SIGTERM the order writer; it finishes the batch in hand. */
+    boolean stopWriter() {
+        return writer.stop(Duration.ofSeconds(20));
+    }
+
+    String dbUrl() {
+        return "jdbc:h2:file:" + dbDir.resolve("orders");
+    }
+
+    RedisServer redis() {
+        return redis;
+    }
+
+    Jedis redisClient() {
+        return redis.client();
+    }
+
+    List<Node> nodes() {
+        return nodes;
+    }
+
+    Node nodeOfWeight(int weight) {
+        return nodes.stream().filter(node -> node.weight == weight).findFirst().orElseThrow();
+    }
+
+    boolean anyNodeAlive() {
+        return nodes.stream().anyMatch(Node::alive);
+    }
+
+    URI uri(String path) {
+        return nginx.uri(path);
+    }
+
+    Path statLog() {
+        return statLog;
+    }
+
+    int total() {
+        return total;
+    }
+
+    /** Stops the nodes gracefully, so each flushes its stat.log lines; killed ones are gone already. */
+    void stopNodes() {
+        CompletableFuture.allOf(nodes.stream().filter(Node::alive)
+                .map(node -> CompletableFuture.runAsync(() -> node.process.stop(Duration.ofSeconds(20))))
+                .toArray(CompletableFuture[]::new)).join();
+    }
+
+    @Override
+    public void close() {
+        List<Runnable> steps = new ArrayList<>();
+        if (nginx != null) {
+            steps.add(nginx::close);
+        }
+        steps.add(() -> CompletableFuture.allOf(nodes.stream().filter(node -> node.process != null)
+                .map(node -> CompletableFuture.runAsync(() -> node.process.close()))
+                .toArray(CompletableFuture[]::new)).join());
+        if (writer != null) {
+            steps.add(writer::close);
+        }
+        if (redis != null) {
+            steps.add(redis::close);
+        }
+        RuntimeException first = null;
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** A jetty.base with the modules ./rush uses, made once and copied for each node. */
+    static Path prepareJettyBase(Path base) throws IOException {
+        Path home = Distributions.jettyHome();
+        Files.createDirectories(base);
+        ChildProcess.Result added = ChildProcess.run(List.of(Distributions.java().toString(), "-jar",
+                home.resolve("start.jar").toString(), "jetty.home=" + home, "jetty.base=" + base,
+                "--add-modules=server,http,ee10-deploy"), Duration.ofSeconds(60));
+        if (added.exitCode() != 0) {
+            throw new IllegalStateException("creating the jetty.base failed:\n" + added.output());
+        }
+        // with a work/ folder Jetty unpacks the WAR inside the base, not in java.io.tmpdir
+        Files.createDirectories(base.resolve("work"));
+        return base;
+    }
+
+    /** The WAR's WEB-INF unpacked, as ./rush runs the order writer from it. */
+    static Path unpackWar(Path into) throws IOException {
+        try (ZipFile war = new ZipFile(Distributions.war().toFile())) {
+            for (ZipEntry entry : java.util.Collections.list(war.entries())) {
+                if (!entry.getName().startsWith("WEB-INF/") || entry.isDirectory()) {
+                    continue;
+                }
+                Path target = into.resolve(entry.getName()).normalize();
+                if (!target.startsWith(into)) {
+                    throw new IOException("WAR entry outside the folder: " + entry.getName());
+                }
+                Files.createDirectories(target.getParent());
+                try (InputStream in = war.getInputStream(entry)) {
+                    Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        return into;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path source : (Iterable<Path>) files::iterator) {
+                Path target = to.resolve(from.relativize(source).toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(source, target);
+                }
+            }
+        }
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "(no " + file + ")";
+        } catch (IOException e) {
+            return "(cannot read " + file + ": " + e + ")";
+        }
+    }
+}
