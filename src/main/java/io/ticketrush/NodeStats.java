@@ -16,34 +16,29 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 
 /**
  * This node's own counters: buy answers by result and buy latency, for {@code /metrics}
  * (Prometheus, through Micrometer) and for the dashboard (published to Redis by
  * {@link StatsPublisher}).
  *
- * <p>A buy costs a {@link LongAdder} increment, one Micrometer timer record and one wait-free
- * HdrHistogram record; everything else (rates, percentiles, the Prometheus text) is worked out
- * by the reader, off the request path.
+ * <p>A buy costs a {@link LongAdder} increment and one Micrometer timer record; everything else
+ * (rates, the last period's percentiles from the timer's histogram, the Prometheus text) is
+ * worked out by the reader, off the request path.
  */
 public final class NodeStats implements AutoCloseable {
 
     /** How a buy was answered. */
     public enum Result { TICKET, EXISTING, SOLD_OUT, BUSY, BAD_REQUEST, ERROR }
 
-    /** The latency window records microseconds, clamped to this (a minute). */
-    private static final long MAX_MICROS = TimeUnit.MINUTES.toMicros(1);
-
     private final Config config;
     private final TicketSeller seller;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<Result, LongAdder> answers = new EnumMap<>(Result.class);
     private final Timer buyTimer;
-    private final Recorder latency = new Recorder(1, MAX_MICROS, 2);
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     private final AtomicInteger port = new AtomicInteger();
     private volatile Runnable portLearned = () -> { };
@@ -53,7 +48,7 @@ public final class NodeStats implements AutoCloseable {
     // read and written by the one thread that samples (the publisher)
     private long lastRequests;
     private long lastSampleNanos = System.nanoTime();
-    private Histogram recycled;
+    private CountAtBucket[] lastBuckets;
 
     public NodeStats(Config config, TicketSeller seller) {
         this.config = config;
@@ -116,7 +111,6 @@ public final class NodeStats implements AutoCloseable {
     /** Records how long one buy took. */
     public void took(long nanos) {
         buyTimer.record(nanos, TimeUnit.NANOSECONDS);
-        latency.recordValue(Math.min(MAX_MICROS, Math.max(0, nanos / 1000)));
     }
 
     /**
@@ -158,7 +152,7 @@ public final class NodeStats implements AutoCloseable {
     }
 
     /** What the last interval looked like: requests per second and latency percentiles in ms. */
-    public record Window(double requestsPerSecond, double p50Millis, double p99Millis, double maxMillis) {
+    public record Window(double requestsPerSecond, double p50Millis, double p99Millis) {
     }
 
     /**
@@ -171,13 +165,38 @@ public final class NodeStats implements AutoCloseable {
         double rate = (requests - lastRequests) / seconds;
         lastRequests = requests;
         lastSampleNanos = nowNanos;
-        Histogram interval = latency.getIntervalHistogram(recycled);
-        recycled = interval;
-        if (interval.getTotalCount() == 0) {
-            return new Window(rate, 0, 0, 0);
+        // the Prometheus histogram counts since the start: the difference is this window's
+        CountAtBucket[] buckets = buyTimer.takeSnapshot().histogramCounts();
+        CountAtBucket[] before = lastBuckets != null && lastBuckets.length == buckets.length ? lastBuckets : null;
+        lastBuckets = buckets;
+        return new Window(rate, percentileMillis(buckets, before, 0.50), percentileMillis(buckets, before, 0.99));
+    }
+
+    /**
+     * The {@code q} quantile of what was recorded between two snapshots of a cumulative histogram,
+     * interpolated within its bucket as Prometheus's {@code histogram_quantile} does; 0 when
+     * nothing was. {@code before} null: since the start.
+     */
+    static double percentileMillis(CountAtBucket[] now, CountAtBucket[] before, double q) {
+        int last = now.length - 1;
+        double total = last < 0 ? 0 : now[last].count() - (before == null ? 0 : before[last].count());
+        if (total <= 0) {
+            return 0;
         }
-        return new Window(rate, interval.getValueAtPercentile(50) / 1000.0,
-                interval.getValueAtPercentile(99) / 1000.0, interval.getMaxValue() / 1000.0);
+        double rank = q * total;
+        double below = 0;
+        double lowerBound = 0;
+        for (int i = 0; i <= last; i++) {
+            double upTo = now[i].count() - (before == null ? 0 : before[i].count());
+            double upperBound = now[i].bucket(TimeUnit.MILLISECONDS);
+            if (upTo >= rank) {
+                double inBucket = upTo - below;
+                return lowerBound + (upperBound - lowerBound) * (inBucket <= 0 ? 1 : (rank - below) / inBucket);
+            }
+            below = upTo;
+            lowerBound = upperBound;
+        }
+        return now[last].bucket(TimeUnit.MILLISECONDS);
     }
 
     /** The Prometheus text exposition of every meter. */
