@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -153,12 +154,15 @@ class BrowserTest {
 
         By row = By.cssSelector("#orders tr[data-order-id='" + orderId + "']");
         wait(ExpectedConditions.textToBePresentInElementLocated(row, "pending"));
-        String countdown = browser.findElement(row).findElement(By.cssSelector(".left")).getText();
+        String countdown = wait(driver -> driver.findElement(row).findElement(By.cssSelector(".left")).getText());
         assertTrue(countdown.matches("[45]:[0-5]\\d"), () -> "about 5 minutes to pay: " + countdown);
         wait(ExpectedConditions.textToBe(By.cssSelector("#stock b"), String.format("%,d", TOTAL - 1)));
         screenshot("buy-page.png");
 
-        browser.findElement(row).findElement(By.cssSelector("button.pay")).click();
+        wait(driver -> {
+            driver.findElement(row).findElement(By.cssSelector("button.pay")).click();
+            return true;
+        });
         wait(ExpectedConditions.textToBePresentInElementLocated(By.id("pay-answer"), "Paid: order #" + orderId));
         wait(ExpectedConditions.textToBePresentInElementLocated(row, "paid"));
         assertEquals("paid", redisOrder(orderId, "state"));
@@ -219,8 +223,11 @@ class BrowserTest {
         return sum;
     }
 
+    /** Waits for {@code condition}; the pages redraw their tables, so a stale element means "look again". */
     private <T> T wait(org.openqa.selenium.support.ui.ExpectedCondition<T> condition) {
-        return new WebDriverWait(browser, WAIT, Duration.ofMillis(100)).until(condition);
+        return new WebDriverWait(browser, WAIT, Duration.ofMillis(100))
+                .ignoring(StaleElementReferenceException.class)
+                .until(condition);
     }
 
     private WebElement waitFor(org.openqa.selenium.support.ui.ExpectedCondition<Boolean> condition, By element) {
