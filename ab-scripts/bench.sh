@@ -17,6 +17,9 @@ tickets=$RUSH_STOCK_TOTAL
 node=${NODE_PORTS[0]}
 direct=http://127.0.0.1:$node
 sale_n=$((n > tickets ? n : tickets))
+# ab's -g/-e data of the measured run and the charts ab-scripts/plot.sh draws from it
+plots=$RUSH_LOG_DIR/plots/bench
+rm -rf "$plots" && mkdir -p "$plots"
 
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nginx does not answer on $NGINX_URL: ./rush up first"
 echo "bench: ab -n $n -c $c per run, 127.0.0.1 only; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -30,7 +33,10 @@ measure() {
     shift
     before=$(stat_lines)
     requests=$(awk '{for (i = 1; i < NF; i++) if ($i == "-n") print $(i + 1)}' <<<"$*")
-    run_ab "$@"
+    local slug
+    slug=$(tr -cs 'a-z0-9' '-' <<<"${label,,}" | sed 's/^-*//; s/-*$//')
+    run_ab -g "$plots/$slug.g.tsv" -e "$plots/$slug.e.csv" "$@"
+    printf '%s\t%s\t%s\t%s\n' "$slug" "$AB_RPS" "$AB_P50" "$AB_P99" >>"$plots/throughput.tsv"
     if [[ $url == */buy/ticket ]]; then
         wait_stat_lines $((before + requests)) 30 || failures+=("$label: stat.log is missing lines")
         tickets_won=$(tail -n +$((before + 1)) "$STAT_LOG" | grep -c ',result:1,' || true)
@@ -96,6 +102,7 @@ ratio=$(awk -v a="$soldout_rps" -v b="$noop_rps" 'BEGIN {printf "%.2f", a / b}')
 echo "sold-out /buy/ticket vs /noop through the same Nginx: $soldout_rps / $noop_rps req/s = $ratio"
 echo "full sale of $tickets tickets through Nginx at -c $c: $sale_rps req/s, p99 $sale_p99 ms, $sale_won tickets answered, redis sold $sale_sold of $sale_total"
 echo "the sale is now sold out: ./rush reset for a fresh one"
+"$RUSH_ROOT/ab-scripts/plot.sh" "$plots" || echo "(no charts, see above)"
 if ((${#failures[@]})); then
     printf 'bench: FAIL  %s\n' "${failures[@]}"
     exit 1

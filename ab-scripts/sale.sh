@@ -27,6 +27,9 @@ while (($#)); do
     esac
 done
 is_uint "$tickets" && is_uint "$requests" && is_uint "$concurrency" || die "--stock, --requests, --concurrency take whole numbers"
+# ab's -g/-e data of the measured run and the charts ab-scripts/plot.sh draws from it
+plots=$RUSH_LOG_DIR/plots/sale
+rm -rf "$plots" && mkdir -p "$plots"
 
 "$RUSH_ROOT/rush" reset --stock "$tickets"
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nginx does not answer on $NGINX_URL: ./rush up first"
@@ -40,7 +43,8 @@ fi
 
 url=$NGINX_URL/buy/ticket
 echo "sale: $tickets tickets, ab ${keepalive[*]} -n $requests -c $concurrency $url"
-run_ab "${keepalive[@]}" -n "$requests" -c "$concurrency" "$url"
+run_ab "${keepalive[@]}" -g "$plots/sale.g.tsv" -e "$plots/sale.e.csv" -n "$requests" -c "$concurrency" "$url"
+printf 'sale\t%s\t%s\t%s\n' "$AB_RPS" "$AB_P50" "$AB_P99" >"$plots/throughput.tsv"
 echo "  ab: $(ab_summary)"
 wait_stat_lines "$requests" 30 || true
 
@@ -91,6 +95,7 @@ else
 fi
 
 echo "  throughput $AB_RPS req/s, p50 $AB_P50 ms, p99 $AB_P99 ms"
+"$RUSH_ROOT/ab-scripts/plot.sh" "$plots" "$STAT_LOG" || echo "  (no charts, see above)"
 if ((${#fail[@]} == 0)); then
     echo "sale: PASS  tickets answered $won == redis sold $sold == $expected, every answer a ticket or sold out"
 else

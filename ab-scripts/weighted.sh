@@ -12,6 +12,9 @@ requests=${WEIGHTED_REQUESTS:-1000}
 concurrency=${WEIGHTED_CONCURRENCY:-100}
 url=$NGINX_URL/buy/ticket
 sum=$(weights_total)
+# ab's -g/-e data of the measured run and the charts ab-scripts/plot.sh draws from it
+plots=$RUSH_LOG_DIR/plots/weighted
+rm -rf "$plots" && mkdir -p "$plots"
 
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
 # /noop writes no stat.log line and sells nothing: it only warms up freshly started JVMs.
@@ -19,7 +22,8 @@ warmup=${WEIGHTED_WARMUP:-2000}
 ((warmup == 0)) || run_ab -n "$warmup" -c "$concurrency" "$NGINX_URL/noop"
 before=$(stat_lines)
 echo "weighted: ab -n $requests -c $concurrency $url (stat.log has $before lines)"
-run_ab -n "$requests" -c "$concurrency" "$url"
+run_ab -g "$plots/weighted.g.tsv" -e "$plots/weighted.e.csv" -n "$requests" -c "$concurrency" "$url"
+printf 'weighted\t%s\t%s\t%s\n' "$AB_RPS" "$AB_P50" "$AB_P99" >"$plots/throughput.tsv"
 echo "  ab: $(ab_summary)"
 wait_stat_lines $((before + requests)) 20
 new=$(tail -n +$((before + 1)) "$STAT_LOG" | head -n "$requests")
@@ -50,6 +54,8 @@ for i in "${!NODE_PORTS[@]}"; do
     fi
     printf '  %-6s %-6s %-9s %-9s %s\n' "$port" "$weight" "$expected" "$served" "$mark"
 done
+printf '%s\n' "$new" >"$plots/stat.log"
+"$RUSH_ROOT/ab-scripts/plot.sh" "$plots" "$plots/stat.log" || echo "  (no charts, see above)"
 if ((ok)); then
     echo "weighted: PASS, the $requests requests split by weight (${NODE_WEIGHTS[*]})"
 else
