@@ -76,7 +76,15 @@ public abstract class JsonServlet extends HttpServlet {
 
     /** The one value of a query or form parameter, or null; a parameter given twice is a bad request. */
     protected static String param(HttpServletRequest request, String name) {
-        String[] values = request.getParameterValues(name);
+        String[] values;
+        try {
+            values = request.getParameterValues(name);
+        } catch (RuntimeException e) {
+            // the container could not decode the query or form (bad %-escape, bad UTF-8, too many
+            // or too large parameters): the buyer's mistake, not ours
+            throw new BadRequestException("the query string or form cannot be decoded (bad %-escape or UTF-8,"
+                    + " or too many parameters)");
+        }
         if (values == null || values.length == 0) {
             return null;
         }
