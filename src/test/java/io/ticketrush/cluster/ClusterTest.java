@@ -95,6 +95,9 @@ class ClusterTest {
                     "rush.lock.wait.ms", "5000",
                     // likewise a Redis read timeout (a 503 "unavailable") under CPU starvation
                     "rush.redis.timeout.ms", "2000",
+                    // and a wait for a pooled connection: sold-out lookups of users with an order
+                    // and the stats publisher share the pool with the buys
+                    "rush.redis.pool.wait.ms", "2000",
                     "rush.statlog", statLog.path().toString()));
             nodes.add(node);
             weights.put(node.port(), weight);
