@@ -13,20 +13,13 @@ import jakarta.servlet.http.HttpServletResponse;
  * the token configured in {@code rush.admin.token}; Nginx never forwards {@code /admin/}.
  */
 public final class AdminServlet extends JsonServlet {
-    private transient RushApp app;
-
     public AdminServlet() {
         super("POST");
     }
 
     @Override
-    public void init() {
-        app = RushApp.of(getServletContext());
-    }
-
-    @Override
     protected Reply handle(HttpServletRequest request) {
-        String expected = app.config().adminToken();
+        String expected = app().config().adminToken();
         if (expected == null) {
             return new Reply(HttpServletResponse.SC_FORBIDDEN,
                     Json.error("admin_disabled", "admin is disabled: no rush.admin.token is configured"));
@@ -40,7 +33,7 @@ public final class AdminServlet extends JsonServlet {
             return new Reply(HttpServletResponse.SC_NOT_FOUND,
                     Json.error("not_found", "no such admin action: " + request.getRequestURI()));
         }
-        app.seller().resetLocal(app.config().localStock());
-        return Reply.ok(Json.body(Json.OK, "local stock reset", Map.of("quota", app.config().localStock())));
+        app().seller().resetLocal(app().config().localStock());
+        return Reply.ok(Json.body(Json.OK, "local stock reset", Map.of("quota", app().config().localStock())));
     }
 }

@@ -14,25 +14,18 @@ public final class BuyTicketServlet extends JsonServlet {
     private static final String PURCHASE = BuyTicketServlet.class.getName() + ".purchase";
     private static final String BUYER = BuyTicketServlet.class.getName() + ".buyer";
 
-    private transient RushApp app;
-
     public BuyTicketServlet() {
         super("GET", "POST");
-    }
-
-    @Override
-    public void init() {
-        app = RushApp.of(getServletContext());
     }
 
     @Override
     protected Reply handle(HttpServletRequest request) {
         Buyer buyer = buyer(request);
         request.setAttribute(BUYER, buyer);
-        TicketSeller.Purchase purchase = app.seller().buy(buyer, app.nodePort(request));
+        TicketSeller.Purchase purchase = app().seller().buy(buyer, app().nodePort(request));
         request.setAttribute(PURCHASE, purchase);
         Map<String, Object> data = new LinkedHashMap<>(8);
-        data.put("node", app.nodePort(request));
+        data.put("node", app().nodePort(request));
         data.put("localSales", purchase.localSales());
         return switch (purchase.result()) {
             case TICKET -> Reply.ok(Json.body(Json.OK, "got a ticket", order(data, buyer, purchase, false)));
@@ -48,7 +41,7 @@ public final class BuyTicketServlet extends JsonServlet {
         if (requestId == null) {
             requestId = request.getHeader("X-Request-Id");
         }
-        if (user == null && !app.config().anonymousAllowed()) {
+        if (user == null && !app().config().anonymousAllowed()) {
             throw new BadRequestException("user is required");
         }
         return new Buyer(user, requestId);
@@ -72,10 +65,10 @@ public final class BuyTicketServlet extends JsonServlet {
         Object code = reply.body() instanceof Map<?, ?> body ? body.get("code") : Json.ERROR;
         TicketSeller.Purchase purchase = (TicketSeller.Purchase) request.getAttribute(PURCHASE);
         Buyer buyer = (Buyer) request.getAttribute(BUYER);
-        app.stats().answered(reply.status(), purchase);
-        StringBuilder line = new StringBuilder(96).append("port:").append(app.nodePort(request))
+        app().stats().answered(reply.status(), purchase);
+        StringBuilder line = new StringBuilder(96).append("port:").append(app().nodePort(request))
                 .append(",status:").append(reply.status()).append(",result:").append(code)
-                .append(",localSales:").append(purchase != null ? purchase.localSales() : app.seller().local().sold());
+                .append(",localSales:").append(purchase != null ? purchase.localSales() : app().seller().local().sold());
         if (buyer != null && buyer.user() != null) {
             line.append(",user:").append(buyer.user());
         }
@@ -85,6 +78,6 @@ public final class BuyTicketServlet extends JsonServlet {
                 line.append(",existing:1");
             }
         }
-        app.statLog().append(line.append(",ts:").append(System.currentTimeMillis()).toString());
+        app().statLog().append(line.append(",ts:").append(System.currentTimeMillis()).toString());
     }
 }

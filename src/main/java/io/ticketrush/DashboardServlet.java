@@ -9,22 +9,15 @@ import jakarta.servlet.http.HttpServletRequest;
  * once a second: one pipelined Redis round trip, nothing else (see {@link ClusterView}).
  */
 public final class DashboardServlet extends JsonServlet {
-    private transient RushApp app;
-
     public DashboardServlet() {
         super("GET");
     }
 
     @Override
-    public void init() {
-        app = RushApp.of(getServletContext());
-    }
-
-    @Override
     protected Reply handle(HttpServletRequest request) {
-        app.stats().seenOn(request.getLocalPort());
-        Map<String, Object> data = app.cluster().read(System.currentTimeMillis());
-        data.put("answeredBy", app.nodePort(request));
+        app().stats().seenOn(request.getLocalPort());
+        Map<String, Object> data = app().cluster().read(System.currentTimeMillis());
+        data.put("answeredBy", app().nodePort(request));
         return Reply.ok(Json.body(Json.OK, "cluster", data));
     }
 }

@@ -19,9 +19,20 @@ public abstract class JsonServlet extends HttpServlet {
     private static final Logger LOG = Logger.getLogger(JsonServlet.class.getName());
 
     private final Set<String> methods;
+    private transient RushApp app;
 
     protected JsonServlet(String... methods) {
         this.methods = Set.of(methods);
+    }
+
+    @Override
+    public void init() {
+        app = RushApp.of(getServletContext());
+    }
+
+    /** The node this servlet belongs to (wired by {@link RushApp} before any servlet starts). */
+    protected RushApp app() {
+        return app;
     }
 
     /** Handles an allowed request; {@code Reply.status} and body are written by the caller. */

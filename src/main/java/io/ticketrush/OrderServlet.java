@@ -5,21 +5,14 @@ import jakarta.servlet.http.HttpServletResponse;
 
 /** {@code GET /order?id=N}: one order's state and whether it is already in the database. */
 public final class OrderServlet extends JsonServlet {
-    private transient RushApp app;
-
     public OrderServlet() {
         super("GET");
     }
 
     @Override
-    public void init() {
-        app = RushApp.of(getServletContext());
-    }
-
-    @Override
     protected Reply handle(HttpServletRequest request) {
         String id = orderId(request, "id");
-        return app.orders().find(id)
+        return app().orders().find(id)
                 .map(order -> Reply.ok(Json.body(Json.OK, order.state(), order.view(System.currentTimeMillis()))))
                 .orElseGet(() -> new Reply(HttpServletResponse.SC_NOT_FOUND,
                         Json.error("unknown_order", "no order " + id)));

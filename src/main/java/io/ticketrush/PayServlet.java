@@ -8,15 +8,8 @@ import jakarta.servlet.http.HttpServletResponse;
  * paying too late or paying an unknown order changes nothing and says why.
  */
 public final class PayServlet extends JsonServlet {
-    private transient RushApp app;
-
     public PayServlet() {
         super("POST");
-    }
-
-    @Override
-    public void init() {
-        app = RushApp.of(getServletContext());
     }
 
     @Override
@@ -26,9 +19,9 @@ public final class PayServlet extends JsonServlet {
         if (user != null) {
             Buyer.requireId("user", user);
         }
-        return switch (app.orders().pay(id, user)) {
+        return switch (app().orders().pay(id, user)) {
             case PAID -> Reply.ok(Json.body(Json.OK, "paid",
-                    app.orders().find(id).map(o -> o.view(System.currentTimeMillis())).orElse(null)));
+                    app().orders().find(id).map(o -> o.view(System.currentTimeMillis())).orElse(null)));
             case ALREADY_PAID -> new Reply(HttpServletResponse.SC_CONFLICT,
                     Json.error("already_paid", "order " + id + " is already paid"));
             case EXPIRED -> new Reply(HttpServletResponse.SC_CONFLICT,

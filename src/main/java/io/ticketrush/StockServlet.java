@@ -7,21 +7,14 @@ import jakarta.servlet.http.HttpServletRequest;
 
 /** {@code GET /stock}: this node's local stock and the global stock ({@code null} with the reason while Redis is unreachable). */
 public final class StockServlet extends JsonServlet {
-    private transient RushApp app;
-
     public StockServlet() {
         super("GET");
     }
 
     @Override
-    public void init() {
-        app = RushApp.of(getServletContext());
-    }
-
-    @Override
     protected Reply handle(HttpServletRequest request) {
-        Config config = app.config();
-        LocalStock local = app.seller().local();
+        Config config = app().config();
+        LocalStock local = app().seller().local();
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("port", config.nodePort() != 0 ? config.nodePort() : request.getLocalPort());
         node.put("weight", config.nodeWeight());
@@ -31,7 +24,7 @@ public final class StockServlet extends JsonServlet {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("local", node);
         try {
-            GlobalStock.Snapshot global = app.seller().global().snapshot();
+            GlobalStock.Snapshot global = app().seller().global().snapshot();
             Map<String, Object> total = new LinkedHashMap<>();
             total.put("total", global.total());
             total.put("sold", global.sold());
