@@ -32,7 +32,6 @@ public final class RushApp implements ServletContextListener {
     private StatsPublisher statsPublisher;
     private ClusterView cluster;
     private ScheduledExecutorService background;
-    private volatile boolean backgroundFailing;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -63,9 +62,9 @@ public final class RushApp implements ServletContextListener {
             thread.setDaemon(true);
             return thread;
         });
-        background.scheduleWithFixedDelay(() -> quietly("stock sync", seller::sync), config.syncMillis(),
+        background.scheduleWithFixedDelay(quietly("stock sync", seller::sync), config.syncMillis(),
                 config.syncMillis(), TimeUnit.MILLISECONDS);
-        background.scheduleWithFixedDelay(() -> quietly("expiry sweep", this::sweep), config.sweepMillis(),
+        background.scheduleWithFixedDelay(quietly("expiry sweep", this::sweep), config.sweepMillis(),
                 config.sweepMillis(), TimeUnit.MILLISECONDS);
         context.setAttribute(ATTRIBUTE, this);
         LOG.info(() -> "ticket-rush node up: weight " + config.nodeWeight() + "/" + config.totalWeight()
@@ -82,19 +81,23 @@ public final class RushApp implements ServletContextListener {
     }
 
     /** Runs a background duty; a failure is logged once when it starts and once when it ends. */
-    private void quietly(String what, Runnable duty) {
-        try {
-            duty.run();
-            if (backgroundFailing) {
-                backgroundFailing = false;
-                LOG.info(what + " works again");
+    private static Runnable quietly(String what, Runnable duty) {
+        // each duty has its own flag: one failing must not hide the other's recovery
+        boolean[] failing = {false};
+        return () -> {
+            try {
+                duty.run();
+                if (failing[0]) {
+                    failing[0] = false;
+                    LOG.info(what + " works again");
+                }
+            } catch (RuntimeException e) {
+                if (!failing[0]) {
+                    failing[0] = true;
+                    LOG.log(Level.WARNING, what + " failed (will keep retrying): " + e.getMessage());
+                }
             }
-        } catch (RuntimeException e) {
-            if (!backgroundFailing) {
-                backgroundFailing = true;
-                LOG.log(Level.WARNING, what + " failed (will keep retrying): " + e.getMessage());
-            }
-        }
+        };
     }
 
     @Override
