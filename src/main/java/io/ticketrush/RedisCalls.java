@@ -1,5 +1,6 @@
 package io.ticketrush;
 
+import java.util.NoSuchElementException;
 import java.util.function.Function;
 
 import redis.clients.jedis.Jedis;
@@ -30,7 +31,7 @@ public final class RedisCalls {
             throw new StockUnavailableException("ticket store unreachable (circuit open, probing)");
         }
         T result;
-        try (Jedis jedis = pool.getResource()) {
+        try (Jedis jedis = borrow()) {
             result = call.apply(jedis);
         } catch (JedisException e) {
             breaker.onFailure();
@@ -38,6 +39,21 @@ public final class RedisCalls {
         }
         breaker.onSuccess();
         return result;
+    }
+
+    /**
+     * A pooled connection. Every connection being in use for the whole pool wait says this node
+     * is busy, not that Redis is down: the buyer hears "busy" and the breaker does not count it.
+     */
+    private Jedis borrow() {
+        try {
+            return pool.getResource();
+        } catch (JedisException e) {
+            if (e.getCause() instanceof NoSuchElementException exhausted && exhausted.getCause() == null) {
+                throw new BusyException("node busy: no Redis connection free within the pool wait");
+            }
+            throw e;
+        }
     }
 
     public CircuitBreaker breaker() {

@@ -60,7 +60,7 @@ class DashboardTest {
     private EmbeddedNode node(int weight) {
         return EmbeddedNode.start(Map.of(
                 "rush.redis.port", String.valueOf(redis.port()),
-                "rush.redis.timeout.ms", "2000",
+                "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000",
                 "rush.lock.wait.ms", "5000",
                 "rush.stock.key", KEY,
                 "rush.stock.total", "100",

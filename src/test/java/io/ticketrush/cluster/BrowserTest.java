@@ -90,7 +90,7 @@ class BrowserTest {
                     "rush.node.weight", String.valueOf(weight),
                     "rush.node.weights.total", "10",
                     "rush.lock.wait.ms", "5000",
-                    "rush.redis.timeout.ms", "2000",
+                    "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000",
                     "rush.statlog", statLog.toString()));
             nodes.add(node);
             upstream.put(node.port(), weight);
