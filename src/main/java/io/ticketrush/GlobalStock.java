@@ -1,5 +1,6 @@
 package io.ticketrush;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,12 +17,22 @@ public interface GlobalStock {
         }
     }
 
+    /** One buyer asking for a ticket on {@code node} (the port recorded in the order). */
+    record Request(Buyer buyer, int node) {
+    }
+
     /**
-     * In one atomic step: if the buyer has no order left to get (limit, retried request) and
-     * sold < total, take a ticket and create a pending order that must be paid within
-     * {@code payWithinMillis}.
+     * In one atomic step, for each request in turn as if it came alone: if the buyer has no
+     * order left to get (limit, retried request) and sold < total, take a ticket and create a
+     * pending order that must be paid within {@code payWithinMillis}. One answer per request,
+     * in order.
      */
-    Reservation reserve(Buyer buyer, int node, long payWithinMillis, int perUserLimit);
+    List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit);
+
+    /** {@link #reserveAll} for one buyer. */
+    default Reservation reserve(Buyer buyer, int node, long payWithinMillis, int perUserLimit) {
+        return reserveAll(List.of(new Request(buyer, node)), payWithinMillis, perUserLimit).get(0);
+    }
 
     /** The buyer's latest pending or paid order, if any (answers retries once the node is sold out). */
     Optional<Reservation> existing(Buyer buyer);

@@ -56,47 +56,69 @@ final class LuaScripts {
             """;
 
     /**
-     * The buy: in one atomic step, check the request id and the buyer's limit, check and deduct
-     * the global stock, create the pending order and append its "created" event.
-     * KEYS: 1 stock hash, 2 order seq, 3 event stream, 4 pending index, 5 user's active set,
-     * 6 user's orders, 7 request id key. ARGV: 1 user ('' = anonymous), 2 node, 3 time to pay
-     * in ms, 4 per-user limit, 5 request id ('' = none), 6 order key prefix, 7 request id TTL s.
-     * Answers {code, order id, deadline}: 1 new order, 2 the buyer's existing order,
-     * 0 sold out, -1 stock not initialised. {@code sold < total} is the exact bound.
+     * The buy, for one or more buyers in turn (the requests that queued on a node's lock while the
+     * previous call ran), each as if alone: check the request id and the buyer's limit, check and
+     * deduct the global stock, create the pending order and append its "created" event. The whole
+     * call is one atomic step; the stock counter and the order sequence are written once per call.
+     * KEYS: 1 stock hash, 2 order seq, 3 event stream, 4 pending index, then per buyer i (from 0)
+     * 5+3i the user's active set, 6+3i the user's orders, 7+3i the request id key.
+     * ARGV: 1 time to pay in ms, 2 per-user limit, 3 order key prefix, 4 request id TTL s, then per
+     * buyer 5+3i user ('' = anonymous), 6+3i request id ('' = none), 7+3i node.
+     * Answers {code, order id, deadline} per buyer, flat: 1 new order, 2 the buyer's existing
+     * order, 0 sold out, -1 stock not initialised. {@code sold < total} is the exact bound.
      */
     static final Script BUY = new Script("buy", NOW + """
-            local user, prefix, rid = ARGV[1], ARGV[6], ARGV[5]
-            local function existing(id)
-              return {2, id, tonumber(redis.call('HGET', prefix .. id, 'deadline'))}
-            end
-            if rid ~= '' then
-              local previous = redis.call('GET', KEYS[7])
-              if previous then return existing(previous) end
-            end
-            if user ~= '' and redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[4]) then
-              return existing(redis.call('ZRANGE', KEYS[5], -1, -1)[1])
-            end
+            local pay_ms, limit, prefix, rid_ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
             local stock = redis.call('HMGET', KEYS[1], 'ticket_total_nums', 'ticket_sold_nums')
             local total = tonumber(stock[1])
-            if total == nil then return {-1, '', 0} end
             local sold = tonumber(stock[2]) or 0
-            if sold >= total then return {0, '', 0} end
-            redis.call('HINCRBY', KEYS[1], 'ticket_sold_nums', 1)
-            local now = now_ms()
-            local deadline = now + tonumber(ARGV[3])
-            local id = redis.call('INCR', KEYS[2])
-            local created, due = string.format('%d', now), string.format('%d', deadline)
-            redis.call('HSET', prefix .. id, 'id', id, 'user', user, 'node', ARGV[2], 'created', created,
-              'deadline', due, 'state', 'pending')
-            redis.call('ZADD', KEYS[4], deadline, id)
-            if user ~= '' then
-              redis.call('ZADD', KEYS[5], id, id)
-              redis.call('ZADD', KEYS[6], id, id)
+            local taken, seq, now, deadline, created, due = 0
+            local answer = {}
+            local function answer_existing(id)
+              local d = redis.call('HGET', prefix .. id, 'deadline')
+              answer[#answer + 1] = 2
+              answer[#answer + 1] = id
+              answer[#answer + 1] = tonumber(d) or 0
             end
-            if rid ~= '' then redis.call('SET', KEYS[7], id, 'EX', tonumber(ARGV[7])) end
-            redis.call('XADD', KEYS[3], '*', 'event', 'created', 'id', id, 'user', user, 'node', ARGV[2],
-              'created', created, 'deadline', due, 'state', 'pending')
-            return {1, tostring(id), deadline}
+            for i = 0, (#ARGV - 4) / 3 - 1 do
+              local user, rid, node = ARGV[5 + 3 * i], ARGV[6 + 3 * i], ARGV[7 + 3 * i]
+              local active, orders, request = KEYS[5 + 3 * i], KEYS[6 + 3 * i], KEYS[7 + 3 * i]
+              local previous = rid ~= '' and redis.call('GET', request)
+              if previous then
+                answer_existing(previous)
+              elseif user ~= '' and redis.call('ZCARD', active) >= limit then
+                answer_existing(redis.call('ZRANGE', active, -1, -1)[1])
+              elseif total == nil then
+                answer[#answer + 1] = -1; answer[#answer + 1] = ''; answer[#answer + 1] = 0
+              elseif sold >= total then
+                answer[#answer + 1] = 0; answer[#answer + 1] = ''; answer[#answer + 1] = 0
+              else
+                if not now then
+                  now = now_ms()
+                  deadline = now + pay_ms
+                  created, due = string.format('%d', now), string.format('%d', deadline)
+                  seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+                end
+                sold, taken = sold + 1, taken + 1
+                local id = string.format('%d', seq + taken)
+                redis.call('HSET', prefix .. id, 'id', id, 'user', user, 'node', node, 'created', created,
+                  'deadline', due, 'state', 'pending')
+                redis.call('ZADD', KEYS[4], deadline, id)
+                if user ~= '' then
+                  redis.call('ZADD', active, id, id)
+                  redis.call('ZADD', orders, id, id)
+                end
+                if rid ~= '' then redis.call('SET', request, id, 'EX', rid_ttl) end
+                redis.call('XADD', KEYS[3], '*', 'event', 'created', 'id', id, 'user', user, 'node', node,
+                  'created', created, 'deadline', due, 'state', 'pending')
+                answer[#answer + 1] = 1; answer[#answer + 1] = id; answer[#answer + 1] = deadline
+              end
+            end
+            if taken > 0 then
+              redis.call('HINCRBY', KEYS[1], 'ticket_sold_nums', taken)
+              redis.call('INCRBY', KEYS[2], taken)
+            end
+            return answer
             """);
 
     /**

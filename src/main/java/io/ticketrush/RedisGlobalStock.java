@@ -1,5 +1,7 @@
 package io.ticketrush;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
@@ -19,15 +21,29 @@ public final class RedisGlobalStock implements GlobalStock {
     }
 
     @Override
-    public Reservation reserve(Buyer buyer, int node, long payWithinMillis, int perUserLimit) {
-        String user = buyer.anonymous() ? "" : buyer.user();
-        String requestId = buyer.requestId() == null ? "" : buyer.requestId();
-        List<String> scriptKeys = List.of(keys.stock(), keys.orderSeq(), keys.orderStream(), keys.pending(),
-                keys.userActive(user), keys.userOrders(user), keys.request(user, requestId));
-        List<String> args = List.of(user, String.valueOf(node), String.valueOf(payWithinMillis),
-                String.valueOf(perUserLimit), requestId, keys.orderPrefix(), String.valueOf(REQUEST_TTL_SECONDS));
+    public List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit) {
+        List<String> scriptKeys = new ArrayList<>(4 + 3 * requests.size());
+        Collections.addAll(scriptKeys, keys.stock(), keys.orderSeq(), keys.orderStream(), keys.pending());
+        List<String> args = new ArrayList<>(4 + 3 * requests.size());
+        Collections.addAll(args, String.valueOf(payWithinMillis), String.valueOf(perUserLimit), keys.orderPrefix(),
+                String.valueOf(REQUEST_TTL_SECONDS));
+        for (Request request : requests) {
+            Buyer buyer = request.buyer();
+            String user = buyer.anonymous() ? "" : buyer.user();
+            String requestId = buyer.requestId() == null ? "" : buyer.requestId();
+            Collections.addAll(scriptKeys, keys.userActive(user), keys.userOrders(user), keys.request(user, requestId));
+            Collections.addAll(args, user, requestId, String.valueOf(request.node()));
+        }
         List<?> answer = redis.call(jedis -> (List<?>) LuaScripts.run(jedis, LuaScripts.BUY, scriptKeys, args));
-        return toReservation(answer);
+        if (answer.size() != 3 * requests.size()) {
+            throw new IllegalStateException("buy script answered " + answer.size() / 3 + " of " + requests.size()
+                    + " buyers");
+        }
+        List<Reservation> reservations = new ArrayList<>(requests.size());
+        for (int i = 0; i < answer.size(); i += 3) {
+            reservations.add(toReservation(answer.subList(i, i + 3)));
+        }
+        return reservations;
     }
 
     /** The one place the buy script's answers become outcomes. */

@@ -1,6 +1,9 @@
 package io.ticketrush;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -24,7 +27,46 @@ public final class TicketSeller {
         }
     }
 
+    /** The most buyers one Redis call answers: bounds the time one script keeps Redis busy. */
+    static final int MAX_BATCH = 32;
+
+    /** A buyer waiting for its answer; whoever holds the lock gives it. */
+    private static final class Waiter {
+        final Buyer buyer;
+        final int node;
+        // written under the lock and read by the buyer after it has held the lock (or by the same thread)
+        boolean answered;
+        private Purchase purchase;
+        private RuntimeException failure;
+
+        Waiter(Buyer buyer, int node) {
+            this.buyer = buyer;
+            this.node = node;
+        }
+
+        /** {@code purchase} null: sold out. */
+        void answer(Purchase purchase) {
+            this.purchase = purchase;
+            answered = true;
+        }
+
+        void failIfOpen(RuntimeException e) {
+            if (!answered) {
+                failure = e;
+                answered = true;
+            }
+        }
+
+        Purchase purchase() {
+            if (failure != null) {
+                throw failure;
+            }
+            return purchase;
+        }
+    }
+
     private final ReentrantLock lock = new ReentrantLock();
+    private final ConcurrentLinkedQueue<Waiter> waiting = new ConcurrentLinkedQueue<>();
     private final LocalStock local;
     private final GlobalStock global;
     private final Config config;
@@ -54,38 +96,103 @@ public final class TicketSeller {
         return soldOut(buyer);
     }
 
-    /** Null when sold out. */
+    /**
+     * Null when sold out. The buyer queues, then takes the lock; whoever holds it serves every
+     * buyer queued so far (up to {@link #MAX_BATCH} at a time) with one Redis call, so a buyer
+     * usually finds its answer ready when its turn comes and the lock is held for one round trip
+     * per batch rather than per buyer.
+     */
     private Purchase buyUnderLock(Buyer buyer, int node) {
-        acquire();
+        Waiter me = new Waiter(buyer, node);
+        waiting.add(me);
+        if (!tryAcquire()) {
+            if (waiting.remove(me)) {
+                throw new BusyException("node busy: waited " + TimeUnit.NANOSECONDS.toMillis(lockWaitNanos)
+                        + " ms for the stock lock");
+            }
+            // a lock holder took this buyer into its batch: it answers before it lets go of the lock
+            lock.lock();
+        }
         try {
-            // buyers queued on the lock when the stock ran out must not each ask Redis again
-            if (!local.hasStock() && (globalSoldOut || !refill())) {
-                return null;
-            }
-            local.tryTake();
-            Reservation reservation;
-            try {
-                reservation = global.reserve(buyer, node, config.orderTtlMillis(), config.perUserLimit());
-            } catch (RuntimeException e) {
-                local.giveBack();
-                throw e;
-            }
-            switch (reservation.outcome()) {
-                case NEW:
-                    return new Purchase(Purchase.Result.TICKET, reservation.orderId(), reservation.deadline(),
-                            local.sold());
-                case EXISTING:
-                    local.giveBack();
-                    return new Purchase(Purchase.Result.EXISTING, reservation.orderId(), reservation.deadline(),
-                            local.sold());
-                default:
-                    local.giveBack();
-                    local.closeAtSold();
-                    globalSoldOut = true;
-                    return null;
+            while (!me.answered) {
+                serveBatch();
             }
         } finally {
             lock.unlock();
+        }
+        return me.purchase();
+    }
+
+    /** Under the lock: answers the next buyers in the queue, in the order they came. */
+    private void serveBatch() {
+        List<Waiter> batch = new ArrayList<>(Math.min(MAX_BATCH, 16));
+        for (Waiter w = waiting.poll(); w != null; w = batch.size() < MAX_BATCH ? waiting.poll() : null) {
+            batch.add(w);
+        }
+        try {
+            sell(batch);
+        } catch (RuntimeException e) {
+            for (Waiter w : batch) {
+                w.failIfOpen(e);
+            }
+        } finally {
+            for (Waiter w : batch) {
+                w.failIfOpen(new IllegalStateException("the buy was not answered"));
+            }
+        }
+    }
+
+    /** Under the lock: a local ticket for each buyer while there are any, then one global step for all of them. */
+    private void sell(List<Waiter> batch) {
+        List<Waiter> buying = new ArrayList<>(batch.size());
+        List<Reservation> reservations;
+        try {
+            for (Waiter w : batch) {
+                // buyers queued on the lock when the stock ran out must not each ask Redis again
+                if (!local.hasStock() && (globalSoldOut || !refill())) {
+                    w.answer(null);
+                } else {
+                    local.tryTake();
+                    buying.add(w);
+                }
+            }
+            if (buying.isEmpty()) {
+                return;
+            }
+            List<GlobalStock.Request> requests = new ArrayList<>(buying.size());
+            for (Waiter w : buying) {
+                requests.add(new GlobalStock.Request(w.buyer, w.node));
+            }
+            reservations = global.reserveAll(requests, config.orderTtlMillis(), config.perUserLimit());
+        } catch (RuntimeException e) {
+            for (int i = 0; i < buying.size(); i++) {
+                local.giveBack();
+            }
+            throw e;
+        }
+        int sold = local.sold() - buying.size();
+        boolean soldOut = false;
+        for (int i = 0; i < buying.size(); i++) {
+            Reservation reservation = reservations.get(i);
+            Waiter w = buying.get(i);
+            switch (reservation.outcome()) {
+                case NEW -> w.answer(new Purchase(Purchase.Result.TICKET, reservation.orderId(), reservation.deadline(),
+                        ++sold));
+                case EXISTING -> {
+                    local.giveBack();
+                    w.answer(new Purchase(Purchase.Result.EXISTING, reservation.orderId(), reservation.deadline(),
+                            sold));
+                }
+                default -> {
+                    local.giveBack();
+                    soldOut = true;
+                    w.answer(null);
+                }
+            }
+        }
+        if (soldOut) {
+            local.closeAtSold();
+            globalSoldOut = true;
         }
     }
 
@@ -127,6 +234,16 @@ public final class TicketSeller {
         }
     }
 
+    /** False when the lock wait ran out (or the thread was interrupted while waiting). */
+    private boolean tryAcquire() {
+        try {
+            return lock.tryLock(lockWaitNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private void acquire() {
         try {
             if (!lock.tryLock(lockWaitNanos, TimeUnit.NANOSECONDS)) {
@@ -137,6 +254,11 @@ public final class TicketSeller {
             Thread.currentThread().interrupt();
             throw new BusyException("interrupted while waiting for the stock lock");
         }
+    }
+
+    /** Buyers waiting for the lock whose batch has not started (for tests and the curious). */
+    int queued() {
+        return waiting.size();
     }
 
     public boolean globalSoldOut() {

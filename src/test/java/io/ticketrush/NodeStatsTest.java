@@ -2,6 +2,7 @@ package io.ticketrush;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.List;
 import java.util.Optional;
 
 import org.junit.jupiter.api.AfterEach;
@@ -76,7 +77,7 @@ class NodeStatsTest {
     /** A global stock that is never asked: these tests only count. */
     private static final class NoStock implements GlobalStock {
         @Override
-        public Reservation reserve(Buyer buyer, int node, long payWithinMillis, int perUserLimit) {
+        public List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit) {
             throw new UnsupportedOperationException();
         }
 

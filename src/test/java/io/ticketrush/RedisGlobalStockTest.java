@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
@@ -47,6 +48,33 @@ class RedisGlobalStockTest {
 
     private Reservation.Outcome take() {
         return stock.reserve(Buyer.ANONYMOUS, 3001, 60_000, 1).outcome();
+    }
+
+    @Test
+    void one_call_for_several_buyers_answers_each_as_if_it_came_alone() {
+        redis.initStock(KEY, 3);
+        List<Reservation> answers = stock.reserveAll(List.of(
+                new GlobalStock.Request(new Buyer("alice", null), 3001),
+                new GlobalStock.Request(new Buyer("bob", null), 3002),
+                new GlobalStock.Request(new Buyer("alice", null), 3001),
+                new GlobalStock.Request(new Buyer(null, "nginx-1"), 3003),
+                new GlobalStock.Request(new Buyer(null, "nginx-1"), 3004),
+                new GlobalStock.Request(new Buyer("carol", null), 3001),
+                new GlobalStock.Request(new Buyer("bob", null), 3002)), 60_000, 1);
+        assertEquals(List.of(Reservation.Outcome.NEW, Reservation.Outcome.NEW, Reservation.Outcome.EXISTING,
+                Reservation.Outcome.NEW, Reservation.Outcome.EXISTING, Reservation.Outcome.SOLD_OUT,
+                Reservation.Outcome.EXISTING), answers.stream().map(Reservation::outcome).toList());
+        assertEquals(List.of("1", "2", "1", "3", "3"), answers.stream().limit(5).map(Reservation::orderId).toList(),
+                "a repeat, in the same call, gets the order made for it earlier in the call");
+        assertEquals("2", answers.get(6).orderId(), "a buyer who holds an order hears of it even when sold out");
+        assertEquals(3, redis.sold(KEY));
+        try (Jedis jedis = redis.client()) {
+            Keys keys = new Keys(KEY);
+            assertEquals("3", jedis.get(keys.orderSeq()));
+            assertEquals(3, jedis.xlen(keys.orderStream()), "one created event per new order");
+            assertEquals("3003", jedis.hget(keys.order("3"), "node"), "each order records its own buyer's node");
+            assertEquals(answers.get(0).deadline(), Long.parseLong(jedis.hget(keys.order("1"), "deadline")));
+        }
     }
 
     @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -145,6 +146,72 @@ class TicketSellerTest {
             assertEquals(total, seller.local().sold());
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void buyers_who_queue_while_redis_answers_are_served_by_one_call_each_with_its_own_order() throws Exception {
+        redis.initStock(KEY, 100);
+        RedisGlobalStock real = new RedisGlobalStock(new RedisCalls(pool), new Keys(KEY));
+        CountDownLatch firstCallHeld = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        GlobalStock held = new GlobalStock() {
+            @Override
+            public List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit) {
+                batchSizes.add(requests.size());
+                if (batchSizes.size() == 1) {
+                    firstCallHeld.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                return real.reserveAll(requests, payWithinMillis, perUserLimit);
+            }
+
+            @Override
+            public java.util.Optional<Reservation> existing(Buyer buyer) {
+                return real.existing(buyer);
+            }
+
+            @Override
+            public Snapshot snapshot() {
+                return real.snapshot();
+            }
+        };
+        Config config = Config.from(Map.of("rush.stock.local", "100", "rush.lock.wait.ms", "30000")::get);
+        TicketSeller seller = new TicketSeller(new LocalStock(100), held, config);
+        int queued = 10;
+        ExecutorService buyers = Executors.newFixedThreadPool(queued + 1);
+        try {
+            Future<TicketSeller.Purchase> first = buyers.submit(() -> seller.buy(new Buyer("first", null), 3001));
+            assertTrue(firstCallHeld.await(10, TimeUnit.SECONDS));
+            List<Future<TicketSeller.Purchase>> rest = new ArrayList<>();
+            for (int i = 0; i < queued; i++) {
+                // user-0 twice: the repeat in the same call must get user-0's one order
+                String user = "user-" + (i == queued - 1 ? 0 : i);
+                rest.add(buyers.submit(() -> seller.buy(new Buyer(user, null), 3001)));
+            }
+            io.ticketrush.support.Deadline.await(java.time.Duration.ofSeconds(10), queued + " buyers to queue",
+                    () -> seller.queued() == queued);
+            release.countDown();
+            assertTrue(first.get(10, TimeUnit.SECONDS).gotTicket());
+            java.util.Set<String> orderIds = new java.util.HashSet<>();
+            for (int i = 0; i < queued - 1; i++) {
+                TicketSeller.Purchase p = rest.get(i).get(10, TimeUnit.SECONDS);
+                assertTrue(p.gotTicket(), "buyer " + i);
+                assertTrue(orderIds.add(p.orderId()), "order ids are distinct");
+            }
+            TicketSeller.Purchase repeat = rest.get(queued - 1).get(10, TimeUnit.SECONDS);
+            assertEquals(TicketSeller.Purchase.Result.EXISTING, repeat.result());
+            assertEquals(rest.get(0).get().orderId(), repeat.orderId());
+            assertEquals(List.of(1, queued), batchSizes, "the queued buyers took one Redis call");
+            assertEquals(queued, redis.sold(KEY));
+            assertEquals(queued, seller.local().sold(), "the repeat's local ticket was given back");
+        } finally {
+            buyers.shutdownNow();
         }
     }
 }
