@@ -94,7 +94,7 @@ class ClusterTest {
                     // Nginx's proxy_read_timeout (10 s).
                     "rush.lock.wait.ms", "5000",
                     // likewise a Redis read timeout (a 503 "unavailable") under CPU starvation
-                    "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000",
+                    "rush.redis.timeout.ms", "2000",
                     // and a wait for a pooled connection: sold-out lookups of users with an order
                     // and the stats publisher share the pool with the buys
                     "rush.redis.pool.wait.ms", "2000",
