@@ -1,6 +1,7 @@
 package io.ticketrush;
 
 import java.io.IOException;
+import java.util.Map;
 
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServlet;
@@ -16,6 +17,11 @@ public final class ErrorServlet extends HttpServlet {
         int code = status instanceof Integer s ? s : HttpServletResponse.SC_NOT_FOUND;
         Object uri = request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
         String path = uri != null ? uri.toString() : request.getRequestURI();
+        Json.write(response, code, body(code, request.getMethod(), path));
+    }
+
+    /** The JSON error for {@code code} on {@code method path}: says which endpoint or method, never why inside. */
+    static Map<String, Object> body(int code, String method, String path) {
         String error;
         String msg;
         switch (code) {
@@ -29,13 +35,13 @@ public final class ErrorServlet extends HttpServlet {
             }
             case HttpServletResponse.SC_METHOD_NOT_ALLOWED -> {
                 error = "method_not_allowed";
-                msg = request.getMethod() + " is not allowed on " + path;
+                msg = method + " is not allowed on " + path;
             }
             default -> {
                 error = code >= 500 ? "internal" : "bad_request";
                 msg = code >= 500 ? "internal error" : "bad request";
             }
         }
-        Json.write(response, code, Json.error(error, msg));
+        return Json.error(error, msg);
     }
 }

@@ -1,7 +1,7 @@
 package io.ticketrush;
 
 import java.io.IOException;
-import java.util.Set;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -18,11 +18,11 @@ import jakarta.servlet.http.HttpServletResponse;
 public abstract class JsonServlet extends HttpServlet {
     private static final Logger LOG = Logger.getLogger(JsonServlet.class.getName());
 
-    private final Set<String> methods;
+    private final List<String> methods;
     private transient RushApp app;
 
     protected JsonServlet(String... methods) {
-        this.methods = Set.of(methods);
+        this.methods = List.of(methods);
     }
 
     @Override
@@ -50,9 +50,7 @@ public abstract class JsonServlet extends HttpServlet {
             throws ServletException, IOException {
         Reply reply;
         if (!methods.contains(request.getMethod())) {
-            response.setHeader("Allow", String.join(", ", methods));
-            reply = new Reply(HttpServletResponse.SC_METHOD_NOT_ALLOWED, Json.error("method_not_allowed",
-                    request.getMethod() + " is not allowed here; use " + String.join(" or ", methods)));
+            reply = methodNotAllowed(request, response, methods);
         } else {
             try {
                 reply = replyTo(request);
@@ -65,6 +63,13 @@ public abstract class JsonServlet extends HttpServlet {
         }
         answered(request, reply);
         Json.write(response, reply.status(), reply.body());
+    }
+
+    /** The JSON 405 for a method other than {@code allowed}, with the {@code Allow} header it must carry. */
+    static Reply methodNotAllowed(HttpServletRequest request, HttpServletResponse response, List<String> allowed) {
+        response.setHeader("Allow", String.join(", ", allowed));
+        return new Reply(HttpServletResponse.SC_METHOD_NOT_ALLOWED, Json.error("method_not_allowed",
+                request.getMethod() + " is not allowed here; use " + String.join(" or ", allowed)));
     }
 
     private Reply replyTo(HttpServletRequest request) {

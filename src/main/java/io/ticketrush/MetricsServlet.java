@@ -3,7 +3,6 @@ package io.ticketrush;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
-import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -11,7 +10,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * {@code GET /metrics}: this node's meters in the Prometheus text format (Micrometer's
  * Prometheus registry). A scrape reads memory only, never Redis.
  */
-public final class MetricsServlet extends HttpServlet {
+public final class MetricsServlet extends ReadOnlyServlet {
     private static final String TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8";
 
     private transient RushApp app;

@@ -3,12 +3,11 @@ package io.ticketrush;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
-import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /** {@code GET /noop}: the benchmark's reference, the cheapest JSON answer this container can give. */
-public final class NoopServlet extends HttpServlet {
+public final class NoopServlet extends ReadOnlyServlet {
     private static final byte[] BODY = "{\"code\":1,\"msg\":\"noop\",\"data\":null}".getBytes(StandardCharsets.UTF_8);
 
     @Override

@@ -3,7 +3,6 @@ package io.ticketrush;
 import java.io.IOException;
 
 import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -12,7 +11,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * {@code /dashboard.html}), without a redirect: behind Nginx a container's redirect could name
  * the wrong host or port.
  */
-public final class PageServlet extends HttpServlet {
+public final class PageServlet extends ReadOnlyServlet {
     private String page;
 
     @Override

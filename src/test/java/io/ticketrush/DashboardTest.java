@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -179,6 +182,39 @@ class DashboardTest {
         HttpCall.Answer folder = HttpCall.get(light.uri("/js/"));
         assertEquals(403, folder.status(), folder::toString);
         assertEquals("forbidden", folder.json().get("error").getAsString(), "no folder listing, a JSON error");
+    }
+
+    @Test
+    void pages_metrics_and_noop_answer_head_and_any_other_method_a_json_405_or_404() throws Exception {
+        HttpClient client = HttpCall.newClient();
+        for (String path : List.of("/", "/index.html", "/dashboard", "/metrics", "/noop")) {
+            assertEquals(200, HttpCall.send("HEAD", light.uri(path)).status(), "HEAD " + path);
+            // not TRACE: Jetty's webdefault forbids it before the webapp (a 403; Nginx refuses TRACE itself)
+            for (String method : List.of("PUT", "DELETE", "OPTIONS", "PATCH", "FOO")) {
+                HttpResponse<String> refused = send(client, method, path);
+                String what = method + " " + path + ": " + refused.statusCode() + " " + refused.body();
+                assertEquals(405, refused.statusCode(), what);
+                assertEquals("GET, HEAD", refused.headers().firstValue("Allow").orElse(""), what);
+                assertEquals("method_not_allowed", error(refused), what);
+            }
+        }
+        for (String method : List.of("PUT", "OPTIONS", "FOO")) {
+            HttpResponse<String> unknown = send(client, method, "/no/such/path");
+            String what = method + " /no/such/path: " + unknown.statusCode() + " " + unknown.body();
+            assertEquals(404, unknown.statusCode(), what);
+            assertEquals("not_found", error(unknown), what);
+        }
+    }
+
+    private HttpResponse<String> send(HttpClient client, String method, String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(light.uri(path)).method(method, HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String error(HttpResponse<String> response) {
+        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"),
+                () -> "not JSON: " + response.headers().map() + " " + response.body());
+        return new HttpCall.Answer(response.statusCode(), response.body(), "").json().get("error").getAsString();
     }
 
     @Test

@@ -280,17 +280,7 @@ final class ChaosCluster implements AutoCloseable {
 
     /** A jetty.base with the modules ./rush uses, made once and copied for each node. */
     static Path prepareJettyBase(Path base) throws IOException {
-        Path home = Distributions.jettyHome();
-        Files.createDirectories(base);
-        ChildProcess.Result added = ChildProcess.run(List.of(Distributions.java().toString(), "-jar",
-                home.resolve("start.jar").toString(), "jetty.home=" + home, "jetty.base=" + base,
-                "--add-modules=server,http,ee10-deploy"), Duration.ofSeconds(60));
-        if (added.exitCode() != 0) {
-            throw new IllegalStateException("creating the jetty.base failed:\n" + added.output());
-        }
-        // with a work/ folder Jetty unpacks the WAR inside the base, not in java.io.tmpdir
-        Files.createDirectories(base.resolve("work"));
-        return base;
+        return Distributions.newJettyBase(base);
     }
 
     /** The WAR's WEB-INF unpacked, as ./rush runs the order writer from it. */

@@ -57,6 +57,14 @@ abstract class DeployedWarScenario {
     /** A line of the container's log that shows the webapp was stopped, not killed. */
     abstract String webappStoppedMarker();
 
+    /**
+     * Paths the container refuses before the webapp sees them, with the status each must get,
+     * in JSON like the webapp's own errors. None unless the container is set up for it.
+     */
+    Map<String, Integer> refusedByTheContainer() {
+        return Map.of();
+    }
+
     @BeforeEach
     void startRedis() {
         redis = RedisServer.start();
@@ -114,6 +122,16 @@ abstract class DeployedWarScenario {
                 () -> assertTrue(wrongMethod.contentType().startsWith("application/json"), wrongMethod::contentType),
                 () -> assertEquals("method_not_allowed", wrongMethod.json().get("error").getAsString(),
                         wrongMethod::toString));
+
+        refusedByTheContainer().forEach((path, status) -> {
+            HttpCall.Answer refused = HttpCall.get(uri(port, path));
+            assertAll(path,
+                    () -> assertEquals(status, refused.status(), refused::toString),
+                    () -> assertTrue(refused.contentType().startsWith("application/json"), refused::contentType),
+                    () -> assertEquals(0, refused.json().get("code").getAsInt(), refused::toString),
+                    () -> assertTrue(refused.json().has("error"), refused::toString));
+        });
+        assertEquals(STOCK, redis.sold(STOCK_KEY), "Redis sold after the refused requests");
 
         // every request to /buy/ticket has its line, the refused PUT included
         int requests = answers.size() + 1;

@@ -10,12 +10,17 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.eclipse.jetty.xml.XmlConfiguration;
 
 /**
  * One ticket-rush node in this JVM: embedded Jetty 12 (ee10) on port 0 running the WAR's own
- * {@code webapp/WEB-INF/web.xml}, so the wiring under test is the one the distributions deploy.
+ * {@code webapp/WEB-INF/web.xml}, so the wiring under test is the one the distributions deploy,
+ * and the Server configured by the same {@code etc/ticket-rush.xml} as a distribution node.
  *
  * <p>Classes come from the test classpath ({@code target/classes}); the per-node settings are
  * context init parameters, never system properties, because several nodes share this JVM.
@@ -23,6 +28,8 @@ import org.eclipse.jetty.server.ServerConnector;
 public final class EmbeddedNode implements AutoCloseable {
     /** The WAR's web resources; Maven runs tests from the project folder. */
     public static final Path WEBAPP = Path.of("webapp").toAbsolutePath();
+    /** The Jetty module's server config (JSON error handler, header size), as ./rush's nodes run it. */
+    public static final Path JETTY_XML = Path.of("src/main/jetty-base/etc/ticket-rush.xml").toAbsolutePath();
 
     private final Server server;
     private final WebAppContext context;
@@ -34,7 +41,8 @@ public final class EmbeddedNode implements AutoCloseable {
             throw new IllegalStateException("no web.xml at " + descriptor + " (run the tests from the project folder)");
         }
         server = new Server();
-        ServerConnector connector = new ServerConnector(server);
+        HttpConfiguration httpConfig = new HttpConfiguration();
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         // as ./rush does for the distribution: the JVM's default backlog of 50 overflows under -c 100
@@ -51,6 +59,17 @@ public final class EmbeddedNode implements AutoCloseable {
         overrideDescriptor = writeOverrideDescriptor(settings);
         context.addOverrideDescriptor(overrideDescriptor.toString());
         server.setHandler(context);
+        configureAsTheJettyModuleDoes(server, httpConfig);
+    }
+
+    private static void configureAsTheJettyModuleDoes(Server server, HttpConfiguration httpConfig) {
+        try {
+            XmlConfiguration xml = new XmlConfiguration(ResourceFactory.of(server).newResource(JETTY_XML));
+            xml.getIdMap().put("httpConfig", httpConfig);
+            xml.configure(server);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot apply " + JETTY_XML + " to the embedded server", e);
+        }
     }
 
     private static Path writeOverrideDescriptor(Map<String, String> settings) {
