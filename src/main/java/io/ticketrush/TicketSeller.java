@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -30,14 +31,15 @@ public final class TicketSeller {
     /** The most buyers one Redis call answers: bounds the time one script keeps Redis busy. */
     static final int MAX_BATCH = 32;
 
-    /** A buyer waiting for its answer; whoever holds the lock gives it. */
+    /** A buyer waiting for its answer; whoever holds the lock gives it, and wakes the buyer. */
     private static final class Waiter {
         final Buyer buyer;
         final int node;
-        // written under the lock and read by the buyer after it has held the lock (or by the same thread)
-        boolean answered;
+        final Thread thread = Thread.currentThread();
         private Purchase purchase;
         private RuntimeException failure;
+        /** Written last: a buyer that reads it true sees its answer. */
+        private volatile boolean answered;
 
         Waiter(Buyer buyer, int node) {
             this.buyer = buyer;
@@ -47,13 +49,20 @@ public final class TicketSeller {
         /** {@code purchase} null: sold out. */
         void answer(Purchase purchase) {
             this.purchase = purchase;
-            answered = true;
+            answered();
         }
 
         void failIfOpen(RuntimeException e) {
             if (!answered) {
                 failure = e;
-                answered = true;
+                answered();
+            }
+        }
+
+        private void answered() {
+            answered = true;
+            if (thread != Thread.currentThread()) {
+                LockSupport.unpark(thread);
             }
         }
 
@@ -97,22 +106,51 @@ public final class TicketSeller {
     }
 
     /**
-     * Null when sold out. The buyer queues, then takes the lock; whoever holds it serves every
-     * buyer queued so far (up to {@link #MAX_BATCH} at a time) with one Redis call, so a buyer
-     * usually finds its answer ready when its turn comes and the lock is held for one round trip
-     * per batch rather than per buyer.
+     * Null when sold out. The buyer queues, then either takes the lock or sleeps until its
+     * answer is ready or the lock is free. Whoever holds the lock serves every buyer queued so
+     * far (up to {@link #MAX_BATCH} at a time) with one Redis call and wakes each of them, so the
+     * lock is held for one round trip per batch rather than per buyer, and answered buyers never
+     * queue for the lock at all.
      */
     private Purchase buyUnderLock(Buyer buyer, int node) {
         Waiter me = new Waiter(buyer, node);
         waiting.add(me);
-        if (!tryAcquire()) {
-            if (waiting.remove(me)) {
-                throw new BusyException("node busy: waited " + TimeUnit.NANOSECONDS.toMillis(lockWaitNanos)
-                        + " ms for the stock lock");
+        long deadline = System.nanoTime() + lockWaitNanos;
+        boolean interrupted = false;
+        try {
+            while (!me.answered) {
+                if (lock.tryLock()) {
+                    serveUntilAnswered(me);
+                    break;
+                }
+                long left = deadline - System.nanoTime();
+                interrupted |= Thread.interrupted();
+                if (left <= 0 || interrupted) {
+                    if (waiting.remove(me)) {
+                        wakeNext(); // it may have been woken to take the lock: pass that on
+                        throw new BusyException(interrupted ? "interrupted while waiting for the stock lock"
+                                : "node busy: waited " + TimeUnit.NANOSECONDS.toMillis(lockWaitNanos)
+                                        + " ms for the stock lock");
+                    }
+                    // a lock holder took this buyer into its batch and answers it before letting go
+                    while (!me.answered) {
+                        LockSupport.park(this);
+                        interrupted |= Thread.interrupted();
+                    }
+                    break;
+                }
+                LockSupport.parkNanos(this, left);
             }
-            // a lock holder took this buyer into its batch: it answers before it lets go of the lock
-            lock.lock();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+        return me.purchase();
+    }
+
+    /** With the lock: serves batches until {@code me} is answered, lets go, and wakes the next in line. */
+    private void serveUntilAnswered(Waiter me) {
         try {
             while (!me.answered) {
                 serveBatch();
@@ -120,7 +158,15 @@ public final class TicketSeller {
         } finally {
             lock.unlock();
         }
-        return me.purchase();
+        wakeNext();
+    }
+
+    /** After the lock is let go: the first buyer still queued takes it next (or is answered by whoever does). */
+    private void wakeNext() {
+        Waiter next = waiting.peek();
+        if (next != null) {
+            LockSupport.unpark(next.thread);
+        }
     }
 
     /** Under the lock: answers the next buyers in the queue, in the order they came. */
@@ -232,16 +278,7 @@ public final class TicketSeller {
         } finally {
             lock.unlock();
         }
-    }
-
-    /** False when the lock wait ran out (or the thread was interrupted while waiting). */
-    private boolean tryAcquire() {
-        try {
-            return lock.tryLock(lockWaitNanos, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        wakeNext();
     }
 
     private void acquire() {

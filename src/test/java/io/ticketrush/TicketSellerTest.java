@@ -152,42 +152,14 @@ class TicketSellerTest {
     @Test
     void buyers_who_queue_while_redis_answers_are_served_by_one_call_each_with_its_own_order() throws Exception {
         redis.initStock(KEY, 100);
-        RedisGlobalStock real = new RedisGlobalStock(new RedisCalls(pool), new Keys(KEY));
-        CountDownLatch firstCallHeld = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        List<Integer> batchSizes = new CopyOnWriteArrayList<>();
-        GlobalStock held = new GlobalStock() {
-            @Override
-            public List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit) {
-                batchSizes.add(requests.size());
-                if (batchSizes.size() == 1) {
-                    firstCallHeld.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-                return real.reserveAll(requests, payWithinMillis, perUserLimit);
-            }
-
-            @Override
-            public java.util.Optional<Reservation> existing(Buyer buyer) {
-                return real.existing(buyer);
-            }
-
-            @Override
-            public Snapshot snapshot() {
-                return real.snapshot();
-            }
-        };
+        HeldStock held = new HeldStock(new RedisGlobalStock(new RedisCalls(pool), new Keys(KEY)));
         Config config = Config.from(Map.of("rush.stock.local", "100", "rush.lock.wait.ms", "30000")::get);
         TicketSeller seller = new TicketSeller(new LocalStock(100), held, config);
         int queued = 10;
         ExecutorService buyers = Executors.newFixedThreadPool(queued + 1);
         try {
             Future<TicketSeller.Purchase> first = buyers.submit(() -> seller.buy(new Buyer("first", null), 3001));
-            assertTrue(firstCallHeld.await(10, TimeUnit.SECONDS));
+            assertTrue(held.firstCallHeld.await(10, TimeUnit.SECONDS));
             List<Future<TicketSeller.Purchase>> rest = new ArrayList<>();
             for (int i = 0; i < queued; i++) {
                 // user-0 twice: the repeat in the same call must get user-0's one order
@@ -196,7 +168,7 @@ class TicketSellerTest {
             }
             io.ticketrush.support.Deadline.await(java.time.Duration.ofSeconds(10), queued + " buyers to queue",
                     () -> seller.queued() == queued);
-            release.countDown();
+            held.release.countDown();
             assertTrue(first.get(10, TimeUnit.SECONDS).gotTicket());
             java.util.Set<String> orderIds = new java.util.HashSet<>();
             for (int i = 0; i < queued - 1; i++) {
@@ -207,11 +179,74 @@ class TicketSellerTest {
             TicketSeller.Purchase repeat = rest.get(queued - 1).get(10, TimeUnit.SECONDS);
             assertEquals(TicketSeller.Purchase.Result.EXISTING, repeat.result());
             assertEquals(rest.get(0).get().orderId(), repeat.orderId());
-            assertEquals(List.of(1, queued), batchSizes, "the queued buyers took one Redis call");
+            assertEquals(List.of(1, queued), held.batchSizes, "the queued buyers took one Redis call");
             assertEquals(queued, redis.sold(KEY));
             assertEquals(queued, seller.local().sold(), "the repeat's local ticket was given back");
         } finally {
             buyers.shutdownNow();
+        }
+    }
+
+    @Test
+    void a_buyer_who_waits_past_the_lock_wait_is_told_busy_and_nothing_is_sold_for_it() throws Exception {
+        redis.initStock(KEY, 10); // Redis keeps the other tests' users and orders: these users are new
+        HeldStock held = new HeldStock(new RedisGlobalStock(new RedisCalls(pool), new Keys(KEY)));
+        Config config = Config.from(Map.of("rush.stock.local", "10", "rush.lock.wait.ms", "200")::get);
+        TicketSeller seller = new TicketSeller(new LocalStock(10), held, config);
+        ExecutorService buyers = Executors.newFixedThreadPool(2);
+        try {
+            Future<TicketSeller.Purchase> first = buyers.submit(() -> seller.buy(new Buyer("holder", null), 3001));
+            assertTrue(held.firstCallHeld.await(10, TimeUnit.SECONDS));
+            Future<TicketSeller.Purchase> late = buyers.submit(() -> seller.buy(new Buyer("too-late", null), 3001));
+            java.util.concurrent.ExecutionException busy = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> late.get(10, TimeUnit.SECONDS));
+            assertTrue(busy.getCause() instanceof BusyException, busy.toString());
+            assertEquals(0, seller.queued(), "the busy buyer left the queue");
+            held.release.countDown();
+            TicketSeller.Purchase firstGot = first.get(10, TimeUnit.SECONDS);
+            assertTrue(firstGot.gotTicket(), firstGot.toString());
+            assertTrue(seller.buy(new Buyer("after-the-holder", null), 3001).gotTicket(), "the node sells on");
+            assertEquals(List.of(1, 1), held.batchSizes);
+            assertEquals(2, redis.sold(KEY));
+            assertEquals(2, seller.local().sold());
+        } finally {
+            buyers.shutdownNow();
+        }
+    }
+
+    /** The real global stock, whose first call waits for {@link #release}: buyers queue behind it. */
+    private static final class HeldStock implements GlobalStock {
+        final CountDownLatch firstCallHeld = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        private final GlobalStock real;
+
+        HeldStock(GlobalStock real) {
+            this.real = real;
+        }
+
+        @Override
+        public List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit) {
+            batchSizes.add(requests.size());
+            if (batchSizes.size() == 1) {
+                firstCallHeld.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return real.reserveAll(requests, payWithinMillis, perUserLimit);
+        }
+
+        @Override
+        public java.util.Optional<Reservation> existing(Buyer buyer) {
+            return real.existing(buyer);
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            return real.snapshot();
         }
     }
 }
