@@ -10,7 +10,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Sells tickets the article's way: under one lock per node, take a ticket from the local
- * stock, then reserve it (and create its order) in the global stock.
+ * stock, then reserve it (and create its order) in the global stock. Buyers who arrive while
+ * the lock is held queue up, and the next holder does both steps for all of them at once (one
+ * Redis call for the batch, each buyer still judged as if alone).
  *
  * <p>Once the global stock is known to be gone and the local stock is empty, "sold out" is
  * answered from memory, without the lock or the network, so losers are served at full speed.
