@@ -48,7 +48,6 @@ public final class TicketSeller {
             this.node = node;
         }
 
-        /** {@code purchase} null: sold out. */
         void answer(Purchase purchase) {
             this.purchase = purchase;
             answered();
@@ -82,6 +81,11 @@ public final class TicketSeller {
     private final GlobalStock global;
     private final Config config;
     private final long lockWaitNanos;
+    /**
+     * The local sales as the last batch left them (no ticket in flight): what a sold-out answer
+     * reports, read without the lock.
+     */
+    private volatile int settledSales;
     /** Set when the global stock was seen empty; cleared by {@link #sync()} when tickets come back. */
     private volatile boolean globalSoldOut;
 
@@ -100,7 +104,7 @@ public final class TicketSeller {
     public Purchase buy(Buyer buyer, int node) {
         if (local.hasStock() || !globalSoldOut) {
             Purchase purchase = buyUnderLock(buyer, node);
-            if (purchase != null) {
+            if (purchase.result() != Purchase.Result.SOLD_OUT) {
                 return purchase;
             }
         }
@@ -108,7 +112,8 @@ public final class TicketSeller {
     }
 
     /**
-     * Null when sold out. The buyer queues, then either takes the lock or sleeps until its
+     * A ticket, an existing order or SOLD_OUT (whose {@code soldOut} check for an existing order
+     * the caller makes, off the lock). The buyer queues, then either takes the lock or sleeps until its
      * answer is ready or the lock is free. Whoever holds the lock serves every buyer queued so
      * far (up to {@link #MAX_BATCH} at a time) with one Redis call and wakes each of them, so the
      * lock is held for one round trip per batch rather than per buyer, and answered buyers never
@@ -190,66 +195,84 @@ public final class TicketSeller {
         }
     }
 
-    /** Under the lock: a local ticket for each buyer while there are any, then one global step for all of them. */
+    /**
+     * Under the lock: a local ticket for each buyer while there are any, then one global step for
+     * all of them. The buyers are answered once the local stock is settled (tickets not sold given
+     * back), so no answer shows a count that still holds another buyer's ticket in flight.
+     */
     private void sell(List<Waiter> batch) {
         List<Waiter> buying = new ArrayList<>(batch.size());
+        List<Waiter> soldOut = new ArrayList<>();
         List<Reservation> reservations;
         try {
             for (Waiter w : batch) {
                 // buyers queued on the lock when the stock ran out must not each ask Redis again
                 if (!local.hasStock() && (globalSoldOut || !refill())) {
-                    w.answer(null);
+                    soldOut.add(w);
                 } else {
                     local.tryTake();
                     buying.add(w);
                 }
             }
-            if (buying.isEmpty()) {
-                return;
-            }
-            List<GlobalStock.Request> requests = new ArrayList<>(buying.size());
-            for (Waiter w : buying) {
-                requests.add(new GlobalStock.Request(w.buyer, w.node));
-            }
-            reservations = global.reserveAll(requests, config.orderTtlMillis(), config.perUserLimit());
+            reservations = buying.isEmpty() ? List.of() : global.reserveAll(requests(buying), config.orderTtlMillis(),
+                    config.perUserLimit());
         } catch (RuntimeException e) {
             for (int i = 0; i < buying.size(); i++) {
                 local.giveBack();
             }
             throw e;
         }
+        Purchase[] answers = new Purchase[buying.size()];
         int sold = local.sold() - buying.size();
-        boolean soldOut = false;
+        boolean globalGone = false;
         for (int i = 0; i < buying.size(); i++) {
             Reservation reservation = reservations.get(i);
-            Waiter w = buying.get(i);
             switch (reservation.outcome()) {
-                case NEW -> w.answer(new Purchase(Purchase.Result.TICKET, reservation.orderId(), reservation.deadline(),
-                        ++sold));
+                case NEW -> answers[i] = new Purchase(Purchase.Result.TICKET, reservation.orderId(),
+                        reservation.deadline(), ++sold);
                 case EXISTING -> {
                     local.giveBack();
-                    w.answer(new Purchase(Purchase.Result.EXISTING, reservation.orderId(), reservation.deadline(),
-                            sold));
+                    answers[i] = new Purchase(Purchase.Result.EXISTING, reservation.orderId(), reservation.deadline(),
+                            sold);
                 }
                 default -> {
                     local.giveBack();
-                    soldOut = true;
-                    w.answer(null);
+                    soldOut.add(buying.get(i));
+                    globalGone = true;
                 }
             }
         }
-        if (soldOut) {
+        if (globalGone) {
             local.closeAtSold();
             globalSoldOut = true;
         }
+        settledSales = local.sold();
+        for (int i = 0; i < buying.size(); i++) {
+            if (answers[i] != null) {
+                buying.get(i).answer(answers[i]);
+            }
+        }
+        Purchase none = new Purchase(Purchase.Result.SOLD_OUT, null, 0, settledSales);
+        for (Waiter w : soldOut) {
+            w.answer(none);
+        }
+    }
+
+    private static List<GlobalStock.Request> requests(List<Waiter> buying) {
+        List<GlobalStock.Request> requests = new ArrayList<>(buying.size());
+        for (Waiter w : buying) {
+            requests.add(new GlobalStock.Request(w.buyer, w.node));
+        }
+        return requests;
     }
 
     /** A sold-out answer; a buyer who already holds an order gets that order instead. */
     private Purchase soldOut(Buyer buyer) {
         Optional<Reservation> existing = buyer.anonymous() ? Optional.empty() : global.existing(buyer);
+        int sales = settledSales;
         return existing
-                .map(r -> new Purchase(Purchase.Result.EXISTING, r.orderId(), r.deadline(), local.sold()))
-                .orElseGet(() -> new Purchase(Purchase.Result.SOLD_OUT, null, 0, local.sold()));
+                .map(r -> new Purchase(Purchase.Result.EXISTING, r.orderId(), r.deadline(), sales))
+                .orElseGet(() -> new Purchase(Purchase.Result.SOLD_OUT, null, 0, sales));
     }
 
     /** Under the lock, with the local stock empty: grants more from what the global stock has left. */
@@ -276,6 +299,7 @@ public final class TicketSeller {
         acquire();
         try {
             local.reset(quota);
+            settledSales = 0;
             globalSoldOut = false;
         } finally {
             lock.unlock();
