@@ -118,6 +118,7 @@ parse_ab() {
     AB_RPS=$(awk '/^Requests per second:/ {print $4}' "$f")
     AB_P50=$(awk '$1 == "50%" {print $2}' "$f")
     AB_P99=$(awk '$1 == "99%" {print $2}' "$f")
+    AB_P100=$(awk '$1 == "100%" {print $2}' "$f")
     AB_COMPLETE=$(awk '/^Complete requests:/ {print $3}' "$f")
     AB_FAILED=$(awk '/^Failed requests:/ {print $3}' "$f")
     AB_NON2XX=$(awk '/^Non-2xx responses:/ {print $3}' "$f")
