@@ -31,8 +31,28 @@ public final class BuyTicketServlet extends JsonServlet {
             case TICKET -> Reply.ok(Json.body(Json.OK, "got a ticket", order(data, buyer, purchase, false)));
             case EXISTING -> Reply.ok(Json.body(Json.OK, "you already have a ticket",
                     order(data, buyer, purchase, true)));
-            case SOLD_OUT -> Reply.ok(Json.body(Json.SOLD_OUT, "sold out", data));
+            case SOLD_OUT -> Reply.ok(soldOut(data));
         };
+    }
+
+    /** A node's last sold-out answer, whose bytes every loser after it gets again while nothing changes. */
+    private record SoldOut(Object node, Object localSales, Json.Raw answer) {
+    }
+
+    private transient volatile SoldOut soldOut;
+
+    /**
+     * Once the stock is gone, every answer is the same "sold out" (same node, same local sales):
+     * serialised once, not per loser.
+     */
+    private Json.Raw soldOut(Map<String, Object> data) {
+        SoldOut last = soldOut;
+        if (last == null || !last.node().equals(data.get("node")) || !last.localSales().equals(data.get("localSales"))) {
+            last = new SoldOut(data.get("node"), data.get("localSales"),
+                    Json.Raw.of(Json.body(Json.SOLD_OUT, "sold out", data)));
+            soldOut = last;
+        }
+        return last.answer();
     }
 
     private Buyer buyer(HttpServletRequest request) {
@@ -62,7 +82,8 @@ public final class BuyTicketServlet extends JsonServlet {
      */
     @Override
     protected void answered(HttpServletRequest request, Reply reply) {
-        Object code = reply.body() instanceof Map<?, ?> body ? body.get("code") : Json.ERROR;
+        Object code = reply.body() instanceof Map<?, ?> body ? body.get("code")
+                : reply.body() instanceof Json.Raw raw ? raw.code() : Json.ERROR;
         TicketSeller.Purchase purchase = (TicketSeller.Purchase) request.getAttribute(PURCHASE);
         Buyer buyer = (Buyer) request.getAttribute(BUYER);
         app().stats().answered(reply.status(), purchase);

@@ -51,8 +51,15 @@ public final class Json {
         return GSON.fromJson(json, type);
     }
 
+    /** A body already written as JSON, and its {@code code}: for answers that repeat, like "sold out". */
+    public record Raw(int code, byte[] bytes) {
+        public static Raw of(Map<String, Object> body) {
+            return new Raw((Integer) body.get("code"), GSON.toJson(body).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
     public static void write(HttpServletResponse response, int status, Object body) throws IOException {
-        byte[] bytes = GSON.toJson(body).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = body instanceof Raw raw ? raw.bytes() : GSON.toJson(body).getBytes(StandardCharsets.UTF_8);
         response.setStatus(status);
         response.setContentType("application/json;charset=utf-8");
         response.setHeader("Cache-Control", "no-store");

@@ -21,6 +21,14 @@ class JsonTest {
     }
 
     @Test
+    void a_raw_answer_is_the_same_json_written_once() {
+        Map<String, Object> body = Json.body(Json.SOLD_OUT, "sold out", Map.of("node", 3001));
+        Json.Raw raw = Json.Raw.of(body);
+        assertEquals(Json.SOLD_OUT, raw.code());
+        assertEquals(Json.toJson(body), new String(raw.bytes(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void an_error_names_its_kind_and_has_code_0() {
         assertEquals("{\"code\":0,\"msg\":\"busy, try again\",\"error\":\"busy\",\"data\":null}",
                 Json.toJson(Json.error("busy", "busy, try again")));
