@@ -66,10 +66,10 @@ answered_tickets() {
 deadline=$((SECONDS + 20))
 while (($(answered_tickets) < total && SECONDS < deadline)); do sleep 0.2; done
 tickets=$(answered_tickets)
-new=$(tail -n +$((before + 1)) "$STAT_LOG")
+node_busy=$(tail -n +$((before + 1)) "$STAT_LOG" | grep -c ',status:503,' || true)
 read -r sold _ < <(global_stock)
 echo "  stock: $total, redis sold $sold, tickets answered (stat.log) $tickets," \
-    "503 from nodes $(grep -c ',status:503,' <<<"$new" || true), from Nginx (no node free) $((AB_NON2XX - $(grep -c ',status:503,' <<<"$new" || true)))"
+    "503 from nodes $node_busy, from Nginx (no node free) $((AB_NON2XX - node_busy))"
 if ((sold != total || tickets != total)); then
     echo "  FAIL: expected exactly $total tickets sold and answered"
     ok=0

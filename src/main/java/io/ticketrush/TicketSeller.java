@@ -178,7 +178,7 @@ public final class TicketSeller {
 
     /** Under the lock: answers the next buyers in the queue, in the order they came. */
     private void serveBatch() {
-        List<Waiter> batch = new ArrayList<>(Math.min(MAX_BATCH, 16));
+        List<Waiter> batch = new ArrayList<>(MAX_BATCH);
         for (Waiter w = waiting.poll(); w != null; w = batch.size() < MAX_BATCH ? waiting.poll() : null) {
             batch.add(w);
         }

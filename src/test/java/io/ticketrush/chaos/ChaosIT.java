@@ -119,14 +119,17 @@ class ChaosIT {
         Files.writeString(file, table);
     }
 
+    /** Scenarios 1 and 7: the node with the largest share dies mid-sale. */
+    private static String killTheWeight4Node(ChaosCluster cluster, Buyers buyers) throws Exception {
+        ChaosCluster.Node node = cluster.nodeOfWeight(4);
+        node.kill();
+        return "kill -9 node " + node.port;
+    }
+
     @Test
     @Order(1)
     void kill_9_the_weight_4_node_mid_sale_and_the_others_sell_its_share() throws Exception {
-        SaleResult sale = sale("1 kill -9 node w4", Kind.NODES, (cluster, buyers) -> {
-            ChaosCluster.Node node = cluster.nodeOfWeight(4);
-            node.kill();
-            return "kill -9 node " + node.port;
-        });
+        SaleResult sale = sale("1 kill -9 node w4", Kind.NODES, ChaosIT::killTheWeight4Node);
         verify(sale);
     }
 
@@ -259,11 +262,7 @@ class ChaosIT {
     @Test
     @Order(7)
     void kill_9_the_weight_4_node_with_anonymous_buyers_and_nginx_retries_sell_no_ticket_twice() throws Exception {
-        SaleResult sale = sale("7 kill -9 node w4, anonymous", Kind.ANONYMOUS_NODES, (cluster, buyers) -> {
-            ChaosCluster.Node node = cluster.nodeOfWeight(4);
-            node.kill();
-            return "kill -9 node " + node.port;
-        });
+        SaleResult sale = sale("7 kill -9 node w4, anonymous", Kind.ANONYMOUS_NODES, ChaosIT::killTheWeight4Node);
         verify(sale);
     }
 
