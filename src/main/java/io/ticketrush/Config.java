@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
+import io.ticketrush.sale.Buyer;
+
 /**
  * Everything a node needs to know, read once at start and validated.
  *
@@ -75,7 +77,11 @@ public record Config(
 
     /** This node's share of the total by weight, rounded down. */
     public int weightShare() {
-        return (int) ((long) totalStock * nodeWeight / totalWeight);
+        return weightShare(totalStock, nodeWeight, totalWeight);
+    }
+
+    private static int weightShare(int total, int weight, int totalWeight) {
+        return (int) ((long) total * weight / Math.max(totalWeight, 1));
     }
 
     private static final class Reader {
@@ -100,7 +106,7 @@ public record Config(
             if (weight > totalWeight) {
                 problems.add("rush.node.weight=" + weight + " must not exceed rush.node.weights.total=" + totalWeight);
             }
-            int share = (int) ((long) total * weight / Math.max(totalWeight, 1));
+            int share = weightShare(total, weight, totalWeight);
             int buffer = number("rush.stock.buffer", total / 20, 0, Integer.MAX_VALUE);
             int local = number("rush.stock.local", (int) Math.min(Integer.MAX_VALUE, (long) share + buffer), 0,
                     Integer.MAX_VALUE);

@@ -179,7 +179,7 @@ final class ChaosCluster implements AutoCloseable {
         String classpath = writerApp.resolve("WEB-INF/classes") + java.io.File.pathSeparator
                 + writerApp.resolve("WEB-INF/lib/*");
         writer = ChildProcess.start(name, List.of(Distributions.java().toString(), "-Xmx256m", "-cp", classpath,
-                "io.ticketrush.orders.OrderWriterMain"), dir, Map.of(
+                "io.ticketrush.writer.OrderWriterMain"), dir, Map.of(
                         "RUSH_REDIS_PORT", String.valueOf(redis.port()),
                         "RUSH_DB_URL", dbUrl(),
                         "RUSH_WRITER_NAME", WRITER_NAME), dir.resolve(name + ".log"));

@@ -7,8 +7,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.ticketrush.Config;
+import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.RedisStore;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -104,18 +108,17 @@ public final class RedisServer implements AutoCloseable {
         return new Jedis("127.0.0.1", port, 2000);
     }
 
-    /** {@code HSET ticket_hash_key ticket_total_nums total ticket_sold_nums 0}. */
+    /** A fresh sale of {@code total} tickets in the stock hash {@code key}, as {@code ./rush reset} makes one. */
     public void initStock(String key, long total) {
-        try (Jedis jedis = client()) {
-            jedis.del(key);
-            jedis.hset(key, "ticket_total_nums", String.valueOf(total));
-            jedis.hset(key, "ticket_sold_nums", "0");
+        try (RedisStore store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(port),
+                "rush.stock.key", key)::get))) {
+            store.sales().reset(total);
         }
     }
 
     public long sold(String key) {
         try (Jedis jedis = client()) {
-            String sold = jedis.hget(key, "ticket_sold_nums");
+            String sold = jedis.hget(key, Keys.SOLD);
             return sold == null ? 0 : Long.parseLong(sold);
         }
     }

@@ -1,0 +1,26 @@
+package io.ticketrush.order;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** One order. {@code closed} is when it was paid or expired (0 while pending). */
+public record Order(String id, String user, int node, long created, long deadline, String state, long closed,
+        boolean persisted) {
+    public static final String PENDING = "pending";
+    public static final String PAID = "paid";
+    public static final String EXPIRED = "expired";
+
+    /** The JSON view: adds the time left to pay, as of {@code now}. */
+    public Map<String, Object> view(long now) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("orderId", id);
+        view.put("user", user);
+        view.put("node", node);
+        view.put("state", state);
+        view.put("created", created);
+        view.put("deadline", deadline);
+        view.put("msLeftToPay", PENDING.equals(state) ? Math.max(0, deadline - now) : 0);
+        view.put("inDatabase", persisted);
+        return view;
+    }
+}

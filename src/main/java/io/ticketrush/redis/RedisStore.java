@@ -1,0 +1,56 @@
+package io.ticketrush.redis;
+
+import io.ticketrush.Config;
+import io.ticketrush.order.OrderBook;
+import io.ticketrush.sale.GlobalStock;
+import io.ticketrush.stats.StatsStore;
+import redis.clients.jedis.JedisPool;
+
+/**
+ * A node's Redis: one connection pool behind one circuit breaker, and the Redis side of every
+ * seam the node uses (global stock, order book, stats). What lies outside this package sees the
+ * seams, never Jedis.
+ */
+public final class RedisStore implements AutoCloseable {
+    private final JedisPool pool;
+    private final RedisCalls calls;
+    private final Keys keys;
+
+    private RedisStore(JedisPool pool, RedisCalls calls, Keys keys) {
+        this.pool = pool;
+        this.calls = calls;
+        this.keys = keys;
+    }
+
+    /** Connects to {@code config}'s Redis for {@code config}'s sale ({@code rush.stock.key}). */
+    public static RedisStore open(Config config) {
+        JedisPool pool = RedisPools.open(config);
+        return new RedisStore(pool, new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
+                config.breakerOpenMillis(), System::nanoTime)), new Keys(config.stockKey()));
+    }
+
+    public GlobalStock globalStock() {
+        return new RedisGlobalStock(calls, keys);
+    }
+
+    public OrderBook orderBook() {
+        return new RedisOrderBook(calls, keys);
+    }
+
+    public StatsStore stats() {
+        return new RedisStatsStore(calls, keys);
+    }
+
+    public SaleAdmin sales() {
+        return new SaleAdmin(calls, keys);
+    }
+
+    public CircuitBreaker breaker() {
+        return calls.breaker();
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

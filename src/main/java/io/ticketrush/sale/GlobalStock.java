@@ -1,0 +1,41 @@
+package io.ticketrush.sale;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The single truth about how many tickets are left across all nodes (Redis in production).
+ * Domain code sees only this seam, never the Redis client. Every method throws
+ * {@link StockUnavailableException} when it cannot tell.
+ */
+public interface GlobalStock {
+
+    /** Total and sold (pending + paid) as the global stock holds them. */
+    record Snapshot(long total, long sold) {
+        public long remaining() {
+            return Math.max(0, total - sold);
+        }
+    }
+
+    /** One buyer asking for a ticket on {@code node} (the port recorded in the order). */
+    record Request(Buyer buyer, int node) {
+    }
+
+    /**
+     * In one atomic step, for each request in turn as if it came alone: if the buyer has no
+     * order left to get (limit, retried request) and sold < total, take a ticket and create a
+     * pending order that must be paid within {@code payWithinMillis}. One answer per request,
+     * in order.
+     */
+    List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit);
+
+    /** {@link #reserveAll} for one buyer. */
+    default Reservation reserve(Buyer buyer, int node, long payWithinMillis, int perUserLimit) {
+        return reserveAll(List.of(new Request(buyer, node)), payWithinMillis, perUserLimit).get(0);
+    }
+
+    /** The buyer's latest pending or paid order, if any (answers retries once the node is sold out). */
+    Optional<Reservation> existing(Buyer buyer);
+
+    Snapshot snapshot();
+}

@@ -1,0 +1,231 @@
+package io.ticketrush.stats;
+
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.ticketrush.Config;
+import io.ticketrush.sale.Outcome;
+import io.ticketrush.sale.Purchase;
+import io.ticketrush.sale.TicketSeller;
+
+/**
+ * This node's own counters: buy answers by result and buy latency, for {@code /metrics}
+ * (Prometheus, through Micrometer) and for the dashboard (published to Redis by
+ * {@link StatsPublisher}).
+ *
+ * <p>A buy costs a {@link LongAdder} increment and one Micrometer timer record; everything else
+ * (rates, the last period's percentiles from the timer's histogram, the Prometheus text) is
+ * worked out by the reader, off the request path.
+ */
+public final class NodeStats implements AutoCloseable {
+
+    /** How a buy was answered when it was not answered with an {@link Outcome}. */
+    public enum Failure { BUSY, BAD_REQUEST, ERROR }
+
+    private final Config config;
+    private final TicketSeller seller;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<Outcome, LongAdder> outcomes = new EnumMap<>(Outcome.class);
+    private final Map<Failure, LongAdder> failures = new EnumMap<>(Failure.class);
+    private final Timer buyTimer;
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    private final AtomicInteger port = new AtomicInteger();
+    private volatile Runnable portLearned = () -> { };
+    /** The global stock left as the publisher last read it; NaN until it has. */
+    private volatile double globalRemaining = Double.NaN;
+
+    // read and written by the one thread that samples (the publisher)
+    private long lastRequests;
+    private long lastSampleNanos = System.nanoTime();
+    private CountAtBucket[] lastBuckets;
+
+    public NodeStats(Config config, TicketSeller seller) {
+        this.config = config;
+        this.seller = seller;
+        this.port.set(config.nodePort());
+        for (Outcome outcome : Outcome.values()) {
+            outcomes.put(outcome, counter(outcome.name()));
+        }
+        for (Failure failure : Failure.values()) {
+            failures.put(failure, counter(failure.name()));
+        }
+        FunctionCounter.builder("rush.tickets.sold", outcomes.get(Outcome.TICKET), LongAdder::sum)
+                .description("tickets this node sold (new orders)")
+                .register(registry);
+        buyTimer = Timer.builder("rush.buy")
+                .description("time a buy spent in this node, from the request to the answer")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        Gauge.builder("rush.local.stock.remaining", seller, s -> s.local().remaining())
+                .description("tickets this node may still sell from its local stock").register(registry);
+        Gauge.builder("rush.local.stock.quota", seller, s -> s.local().quota())
+                .description("this node's local stock: its weight share plus the buffer, plus refills")
+                .register(registry);
+        Gauge.builder("rush.global.stock.remaining", this, stats -> stats.globalRemaining)
+                .description("tickets left in the global stock, as last read from Redis (every "
+                        + StatsPublisher.PERIOD_MILLIS + " ms, never on a scrape)")
+                .register(registry);
+        Gauge.builder("rush.node.weight", config, Config::nodeWeight)
+                .description("this node's Nginx weight").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+    }
+
+    /** The counter of one kind of answer, registered as {@code rush_buy_requests_total{result="..."}}. */
+    private LongAdder counter(String result) {
+        LongAdder count = new LongAdder();
+        FunctionCounter.builder("rush.buy.requests", count, LongAdder::sum)
+                .description("buy requests answered by this node, by result")
+                .tag("result", result.toLowerCase(Locale.ROOT))
+                .register(registry);
+        return count;
+    }
+
+    /** Counts one buy answer: {@code purchase} is null when the buy did not get that far. */
+    public void answered(int status, Purchase purchase) {
+        if (status == 200 && purchase != null) {
+            outcomes.get(purchase.outcome()).increment();
+        } else {
+            failures.get(status == 503 ? Failure.BUSY
+                    : status >= 400 && status < 500 ? Failure.BAD_REQUEST : Failure.ERROR).increment();
+        }
+    }
+
+    /** Records how long one buy took. */
+    public void took(long nanos) {
+        buyTimer.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Learns this node's port from a request when it is not configured (a test's port-0 node);
+     * until then the node has no name to publish under. The first request to teach it runs
+     * {@link #whenPortLearned}'s action before going on.
+     */
+    public void seenOn(int localPort) {
+        if (port.get() == 0 && port.compareAndSet(0, localPort)) {
+            portLearned.run();
+        }
+    }
+
+    /** What to do once, on the request thread, when the port is learned from a request. */
+    void whenPortLearned(Runnable action) {
+        portLearned = action;
+    }
+
+    /** The configured port, or the one a request came in on; 0 while unknown. */
+    public int port() {
+        return port.get();
+    }
+
+    public long count(Outcome outcome) {
+        return outcomes.get(outcome).sum();
+    }
+
+    public long count(Failure failure) {
+        return failures.get(failure).sum();
+    }
+
+    /** Buy requests answered so far, whatever the answer. */
+    public long requests() {
+        long sum = 0;
+        for (LongAdder count : outcomes.values()) {
+            sum += count.sum();
+        }
+        for (LongAdder count : failures.values()) {
+            sum += count.sum();
+        }
+        return sum;
+    }
+
+    void globalRemaining(long remaining) {
+        globalRemaining = remaining;
+    }
+
+    /** What the last interval looked like: requests per second and latency percentiles in ms. */
+    public record Window(double requestsPerSecond, double p50Millis, double p99Millis) {
+    }
+
+    /**
+     * The window since the previous call: its request rate and latency percentiles (0 when no
+     * request was answered in it). One caller at a time: the publisher's thread.
+     */
+    public Window sample(long nowNanos) {
+        long requests = requests();
+        double seconds = Math.max(1e-3, (nowNanos - lastSampleNanos) / 1e9);
+        double rate = (requests - lastRequests) / seconds;
+        lastRequests = requests;
+        lastSampleNanos = nowNanos;
+        // the Prometheus histogram counts since the start: the difference is this window's
+        CountAtBucket[] buckets = buyTimer.takeSnapshot().histogramCounts();
+        CountAtBucket[] before = lastBuckets != null && lastBuckets.length == buckets.length ? lastBuckets : null;
+        lastBuckets = buckets;
+        return new Window(rate, percentileMillis(buckets, before, 0.50), percentileMillis(buckets, before, 0.99));
+    }
+
+    /**
+     * The {@code q} quantile of what was recorded between two snapshots of a cumulative histogram,
+     * interpolated within its bucket as Prometheus's {@code histogram_quantile} does; 0 when
+     * nothing was. {@code before} null: since the start.
+     */
+    static double percentileMillis(CountAtBucket[] now, CountAtBucket[] before, double q) {
+        int last = now.length - 1;
+        double total = last < 0 ? 0 : now[last].count() - (before == null ? 0 : before[last].count());
+        if (total <= 0) {
+            return 0;
+        }
+        double rank = q * total;
+        double below = 0;
+        double lowerBound = 0;
+        for (int i = 0; i <= last; i++) {
+            double upTo = now[i].count() - (before == null ? 0 : before[i].count());
+            double upperBound = now[i].bucket(TimeUnit.MILLISECONDS);
+            if (upTo >= rank) {
+                double inBucket = upTo - below;
+                return lowerBound + (upperBound - lowerBound) * (inBucket <= 0 ? 1 : (rank - below) / inBucket);
+            }
+            below = upTo;
+            lowerBound = upperBound;
+        }
+        return now[last].bucket(TimeUnit.MILLISECONDS);
+    }
+
+    /** The Prometheus text exposition of every meter. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public TicketSeller seller() {
+        return seller;
+    }
+
+    @Override
+    public void close() {
+        gcMetrics.close();
+        registry.close();
+    }
+}

@@ -1,0 +1,23 @@
+package io.ticketrush.web;
+
+import java.util.Map;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+/**
+ * {@code GET /dashboard/data}: the whole cluster for the dashboard page, which polls it about
+ * once a second: one pipelined Redis round trip, nothing else (see {@link ClusterView}).
+ */
+public final class DashboardServlet extends JsonServlet {
+    public DashboardServlet() {
+        super("GET");
+    }
+
+    @Override
+    protected Reply handle(HttpServletRequest request) {
+        app().stats().seenOn(request.getLocalPort());
+        Map<String, Object> data = app().cluster().read(System.currentTimeMillis());
+        data.put("answeredBy", app().nodePort(request));
+        return Reply.ok(Json.body(Json.OK, "cluster", data));
+    }
+}

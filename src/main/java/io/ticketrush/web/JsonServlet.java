@@ -1,0 +1,132 @@
+package io.ticketrush.web;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import io.ticketrush.RushApp;
+import io.ticketrush.sale.BadRequestException;
+import io.ticketrush.sale.BusyException;
+import io.ticketrush.sale.StockUnavailableException;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * Base of every ticket-rush endpoint: checks the method, and maps failures to JSON errors in
+ * exactly one place (503 for an unreachable stock or a busy node, 400 for bad input, 500 for
+ * bugs, never with a stack trace in the body).
+ */
+public abstract class JsonServlet extends HttpServlet {
+    private static final Logger LOG = Logger.getLogger(JsonServlet.class.getName());
+
+    private final List<String> methods;
+    private transient RushApp app;
+
+    protected JsonServlet(String... methods) {
+        this.methods = List.of(methods);
+    }
+
+    @Override
+    public void init() {
+        app = RushApp.of(getServletContext());
+    }
+
+    /** The node this servlet belongs to (wired by {@link RushApp} before any servlet starts). */
+    protected RushApp app() {
+        return app;
+    }
+
+    /** Handles an allowed request; {@code Reply.status} and body are written by the caller. */
+    protected abstract Reply handle(HttpServletRequest request) throws IOException;
+
+    /** A status and the JSON body to send. */
+    public record Reply(int status, Object body) {
+        public static Reply ok(Object body) {
+            return new Reply(HttpServletResponse.SC_OK, body);
+        }
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response)
+            throws ServletException, IOException {
+        Reply reply;
+        if (!methods.contains(request.getMethod())) {
+            reply = methodNotAllowed(request, response, methods);
+        } else {
+            try {
+                reply = replyTo(request);
+            } catch (Error e) {
+                // still one stat.log line per request; the container answers the error
+                answered(request, new Reply(HttpServletResponse.SC_INTERNAL_SERVER_ERROR,
+                        Json.error("internal", "internal error")));
+                throw e;
+            }
+        }
+        answered(request, reply);
+        Json.write(response, reply.status(), reply.body());
+    }
+
+    /** The JSON 405 for a method other than {@code allowed}, with the {@code Allow} header it must carry. */
+    static Reply methodNotAllowed(HttpServletRequest request, HttpServletResponse response, List<String> allowed) {
+        response.setHeader("Allow", String.join(", ", allowed));
+        return new Reply(HttpServletResponse.SC_METHOD_NOT_ALLOWED, Json.error("method_not_allowed",
+                request.getMethod() + " is not allowed here; use " + String.join(" or ", allowed)));
+    }
+
+    private Reply replyTo(HttpServletRequest request) {
+        try {
+            return handle(request);
+        } catch (BadRequestException e) {
+            return new Reply(HttpServletResponse.SC_BAD_REQUEST, Json.error("bad_request", e.getMessage()));
+        } catch (StockUnavailableException e) {
+            LOG.log(Level.WARNING, e.getMessage());
+            return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE,
+                    Json.error("unavailable", "busy, try again: the ticket store cannot be reached"));
+        } catch (BusyException e) {
+            return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE, Json.error("busy", "busy, try again"));
+        } catch (RuntimeException | IOException e) {
+            LOG.log(Level.SEVERE, "request failed: " + request.getRequestURI(), e);
+            return new Reply(HttpServletResponse.SC_INTERNAL_SERVER_ERROR,
+                    Json.error("internal", "internal error"));
+        }
+    }
+
+    /** The one value of a query or form parameter, or null; a parameter given twice is a bad request. */
+    protected static String param(HttpServletRequest request, String name) {
+        String[] values;
+        try {
+            values = request.getParameterValues(name);
+        } catch (RuntimeException e) {
+            // the container could not decode the query or form (bad %-escape, bad UTF-8, too many
+            // or too large parameters): the buyer's mistake, not ours
+            throw new BadRequestException("the query string or form cannot be decoded (bad %-escape or UTF-8,"
+                    + " or too many parameters)");
+        }
+        if (values == null || values.length == 0) {
+            return null;
+        }
+        if (values.length > 1) {
+            throw new BadRequestException(name + " is given " + values.length + " times; give it once");
+        }
+        return values[0].isEmpty() ? null : values[0];
+    }
+
+    /** An order id: the digits the buy answered with. */
+    protected static String orderId(HttpServletRequest request, String name) {
+        String id = param(request, name);
+        if (id == null) {
+            throw new BadRequestException(name + " is required");
+        }
+        if (id.length() > 18 || !id.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new BadRequestException(name + " must be an order number (up to 18 digits)");
+        }
+        return id;
+    }
+
+    /** Called once per request with the reply about to be sent (the buy endpoint logs it). */
+    protected void answered(HttpServletRequest request, Reply reply) {
+    }
+}

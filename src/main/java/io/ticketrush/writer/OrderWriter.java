@@ -1,0 +1,96 @@
+package io.ticketrush.writer;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+import io.ticketrush.Duty;
+
+/**
+ * Moves orders from the order stream into the order database, off the buy path.
+ *
+ * <p>It reads as one consumer of a consumer group, writes a batch in one transaction, and only
+ * after the commit marks the orders {@code persisted} and acknowledges the entries. A crash
+ * anywhere leaves the entries pending: a restarted writer of the same name reads its own
+ * pending entries first, and any writer claims entries another has left idle for too long.
+ * The database write is idempotent, so an entry written twice is still one row.
+ */
+public final class OrderWriter implements Runnable {
+    private static final Logger LOG = Logger.getLogger(OrderWriter.class.getName());
+
+    private final OrderStream stream;
+    private final OrderStore store;
+    private final int batch;
+    private final long claimIdleMillis;
+    private final Duty duty;
+    private volatile boolean running = true;
+    private long lastClaim;
+
+    public OrderWriter(OrderStream stream, OrderStore store, String name, int batch, long claimIdleMillis) {
+        this.stream = stream;
+        this.store = store;
+        this.batch = batch;
+        this.claimIdleMillis = claimIdleMillis;
+        this.duty = new Duty("order writer " + name, LOG);
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            // Redis down, database down, a bad entry: said once, retried until it works
+            if (!duty.run(this::step)) {
+                pause(500);
+            }
+        }
+    }
+
+    /** One round: our own pending entries, then entries other writers left idle, then new entries. */
+    void step() throws SQLException {
+        stream.join();
+        while (running && write(stream.ownPending(batch)) > 0) {
+            // our own entries delivered before a crash: finish them first
+        }
+        long now = System.currentTimeMillis();
+        if (now - lastClaim >= claimIdleMillis / 2) {
+            lastClaim = now;
+            while (running && write(stream.claimIdle(claimIdleMillis, batch)) > 0) {
+                // a crashed writer's entries
+            }
+        }
+        if (running) {
+            write(stream.next(batch, 500));
+        }
+    }
+
+    /** Writes the entries to the database, then acknowledges them; how many. */
+    private int write(List<OrderStream.Delivery> deliveries) throws SQLException {
+        if (deliveries.isEmpty()) {
+            return 0;
+        }
+        List<OrderEvent> events = new ArrayList<>(deliveries.size());
+        for (OrderStream.Delivery delivery : deliveries) {
+            if (delivery.event() != null) { // null: deleted from the stream while pending, nothing to write
+                events.add(delivery.event());
+            }
+        }
+        if (!events.isEmpty()) {
+            store.apply(events);
+        }
+        stream.acknowledge(deliveries, store.count());
+        return deliveries.size();
+    }
+
+    /** Asks the loop to stop after the batch in hand. */
+    public void stop() {
+        running = false;
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

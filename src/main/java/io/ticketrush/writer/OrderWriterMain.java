@@ -1,0 +1,47 @@
+package io.ticketrush.writer;
+
+import java.util.logging.Logger;
+
+import io.ticketrush.Config;
+import io.ticketrush.redis.RedisOrderStream;
+
+/**
+ * The order writer process: {@code java -cp ... io.ticketrush.writer.OrderWriterMain [reset]}.
+ * Settings as for a node (system properties, then environment): rush.redis.*, rush.db.url,
+ * rush.db.user, rush.db.password, rush.writer.name, rush.writer.batch, rush.writer.claim.ms.
+ * {@code reset} empties the orders table and exits.
+ */
+public final class OrderWriterMain {
+    private static final Logger LOG = Logger.getLogger(OrderWriterMain.class.getName());
+
+    private OrderWriterMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Config config = Config.load(name -> null);
+        try (OrderStore store = new OrderStore(config.dbUrl(), config.dbUser(), config.dbPassword())) {
+            if (args.length > 0 && "reset".equals(args[0])) {
+                store.truncate();
+                LOG.info("orders table emptied: " + config.dbUrl());
+                return;
+            }
+            try (OrderStream stream = RedisOrderStream.open(config)) {
+                OrderWriter writer = new OrderWriter(stream, store, config.writerName(), config.writerBatch(),
+                        config.writerClaimMillis());
+                Thread loop = new Thread(writer, "order-writer");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    writer.stop();
+                    try {
+                        loop.join(10_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "order-writer-stop"));
+                LOG.info("order writer " + config.writerName() + " up: redis " + config.redisHost() + ":"
+                        + config.redisPort() + ", database " + config.dbUrl());
+                loop.start();
+                loop.join();
+            }
+        }
+    }
+}

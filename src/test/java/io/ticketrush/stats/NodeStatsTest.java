@@ -1,0 +1,102 @@
+package io.ticketrush.stats;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Optional;
+
+import io.ticketrush.Config;
+import io.ticketrush.sale.Buyer;
+import io.ticketrush.sale.GlobalStock;
+import io.ticketrush.sale.LocalStock;
+import io.ticketrush.sale.Outcome;
+import io.ticketrush.sale.Purchase;
+import io.ticketrush.sale.Reservation;
+import io.ticketrush.sale.TicketSeller;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The node's counters: results by status and purchase, and each window's rate and percentiles. */
+class NodeStatsTest {
+    private static final long SECOND = 1_000_000_000L;
+
+    private final Config config = Config.from(name -> null);
+    private final NodeStats stats = new NodeStats(config, new TicketSeller(new LocalStock(10), new NoStock(), config));
+
+    @AfterEach
+    void close() {
+        stats.close();
+    }
+
+    @Test
+    void every_answer_counts_once_under_its_result() {
+        stats.answered(200, purchase(Outcome.TICKET));
+        stats.answered(200, purchase(Outcome.TICKET));
+        stats.answered(200, purchase(Outcome.EXISTING));
+        stats.answered(200, purchase(Outcome.SOLD_OUT));
+        stats.answered(503, null);
+        stats.answered(400, null);
+        stats.answered(405, null);
+        stats.answered(500, null);
+
+        assertEquals(2, stats.count(Outcome.TICKET));
+        assertEquals(1, stats.count(Outcome.EXISTING));
+        assertEquals(1, stats.count(Outcome.SOLD_OUT));
+        assertEquals(1, stats.count(NodeStats.Failure.BUSY));
+        assertEquals(2, stats.count(NodeStats.Failure.BAD_REQUEST));
+        assertEquals(1, stats.count(NodeStats.Failure.ERROR));
+        assertEquals(8, stats.requests());
+    }
+
+    @Test
+    void a_sample_covers_only_what_happened_since_the_last_one() {
+        long start = System.nanoTime();
+        stats.sample(start);
+        record(90, 2_000_000);
+        record(10, 100_000_000);
+
+        NodeStats.Window window = stats.sample(start + 2 * SECOND);
+
+        assertEquals(50.0, window.requestsPerSecond(), 1e-9, "100 answers in 2 s");
+        // the histogram's buckets are up to a third apart; the value is interpolated within one
+        assertEquals(2.0, window.p50Millis(), 2.0 * 0.34, () -> "p50 " + window.p50Millis());
+        assertEquals(100.0, window.p99Millis(), 100.0 * 0.34, () -> "p99 " + window.p99Millis());
+
+        record(100, 20_000_000);
+        NodeStats.Window next = stats.sample(start + 3 * SECOND);
+        assertEquals(100.0, next.requestsPerSecond(), 1e-9);
+        assertEquals(20.0, next.p99Millis(), 20.0 * 0.34, "the 100 ms answers are in the window before");
+
+        NodeStats.Window quiet = stats.sample(start + 4 * SECOND);
+        assertEquals(new NodeStats.Window(0, 0, 0), quiet, "nothing answered, nothing to report");
+    }
+
+    private void record(int answers, long nanos) {
+        for (int i = 0; i < answers; i++) {
+            stats.answered(200, purchase(Outcome.SOLD_OUT));
+            stats.took(nanos);
+        }
+    }
+
+    private static Purchase purchase(Outcome result) {
+        return new Purchase(result, null, 0, 0);
+    }
+
+    /** A global stock that is never asked: these tests only count. */
+    private static final class NoStock implements GlobalStock {
+        @Override
+        public List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Optional<Reservation> existing(Buyer buyer) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            throw new UnsupportedOperationException();
+        }
+    }
+}
