@@ -75,18 +75,16 @@ fail=()
 
 # I1 continued: one order per ticket, and every order reaches the database (the order writer
 # runs apart from the buy path, so it may finish after the last buyer was answered).
-orders=$(rcli GET rush:order-seq)
-orders=${orders:-0}
+read -r orders in_db last_write <<<"$(sale_admin orders)" || die "cannot read the orders from redis"
 echo "  orders:   $orders created in redis"
 ((orders == won)) || fail+=("I1: $won tickets answered but $orders orders created")
 last_sale=$(grep ',result:1,' "$STAT_LOG" | grep -v ',existing:1' | sed -n 's/.*,ts:\([0-9]*\).*/\1/p' | sort -n | tail -1)
 deadline=$((SECONDS + ${SALE_WRITER_WAIT:-120}))
-in_db=0
-until in_db=$(rcli HGET rush:writer-stats orders); in_db=${in_db:-0}; ((in_db >= orders)) || ((SECONDS >= deadline)); do
+until ((in_db >= orders)) || ((SECONDS >= deadline)); do
     sleep 0.2
+    read -r _ in_db last_write <<<"$(sale_admin orders)"
 done
 if ((in_db == orders)); then
-    last_write=$(rcli HGET rush:writer-stats lastWrite)
     lag=$((last_write - ${last_sale:-$last_write}))
     ((lag >= 0)) || lag=0
     echo "  database: all $in_db orders in $RUSH_DB_URL, the last one ${lag} ms after the last ticket was sold"

@@ -9,7 +9,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * {@code POST /admin/reset-local} with header {@code X-Admin-Token}: starts this node's local
- * stock afresh for a new sale (what {@code ./rush reset} calls on each node). Refused without
+ * stock afresh for a new sale, without restarting the node. Refused without
  * the token configured in {@code rush.admin.token}; Nginx never forwards {@code /admin/}.
  */
 public final class AdminServlet extends JsonServlet {

@@ -9,10 +9,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * A real Nginx in front of the nodes, configured from the project's own template
@@ -20,10 +20,8 @@ import java.util.regex.Pattern;
  * child of the test JVM and stopped by its own process handle.
  */
 public final class NginxServer implements AutoCloseable {
-    /** The template ./rush fills in too. */
-    public static final Path TEMPLATE = Path.of("nginx-conf", "nginx.conf").toAbsolutePath();
-
-    private static final Pattern PLACEHOLDER = Pattern.compile("@[A-Z_]+@");
+    /** What writes the config from the project's template, for ./rush and these tests alike. */
+    public static final Path RENDER = Path.of("nginx-conf", "render.sh").toAbsolutePath();
 
     private final Path prefix;
     private final int port;
@@ -91,35 +89,24 @@ public final class NginxServer implements AutoCloseable {
         return nginx;
     }
 
+    /** The project's own config, written by the same {@code nginx-conf/render.sh} that ./rush runs. */
     private static void writeConfig(Path conf, Path prefix, int port, Map<Integer, Integer> upstream) {
         StringBuilder servers = new StringBuilder();
-        upstream.forEach((nodePort, weight) -> servers.append("        server 127.0.0.1:").append(nodePort)
-                .append(" weight=").append(weight).append(" max_fails=1 fail_timeout=2s;\n"));
-        Map<String, String> values = Map.of(
-                "@WORKERS@", "2",
-                "@USER@", isRoot() ? "user root;" : "",
-                "@PREFIX@", prefix.toString(),
-                "@LOGS@", prefix.resolve("logs").toString(),
-                "@LISTEN@", String.valueOf(port),
-                "@RATE@", "100000",
-                "@UPSTREAM@", servers.toString());
-        StringBuilder config = new StringBuilder();
-        for (String line : read(TEMPLATE).split("\n", -1)) {
-            // the template's header comment names the placeholders: filling those would turn the
-            // multi-line @UPSTREAM@ into directives
-            if (!line.strip().startsWith("#")) {
-                for (Map.Entry<String, String> value : values.entrySet()) {
-                    line = line.replace(value.getKey(), value.getValue());
-                }
-                if (PLACEHOLDER.matcher(line).find()) {
-                    throw new IllegalStateException("nginx template has a placeholder this test does not fill: "
-                            + line);
-                }
-            }
-            config.append(line).append('\n');
+        upstream.forEach((nodePort, weight) -> servers.append(servers.isEmpty() ? "" : " ").append("127.0.0.1:")
+                .append(nodePort).append('=').append(weight));
+        List<String> render = new ArrayList<>(List.of("bash", RENDER.toString(), "--listen", "127.0.0.1:" + port,
+                "--upstream", servers.toString(), "--prefix", prefix.toString(), "--logs",
+                prefix.resolve("logs").toString(), "--workers", "2"));
+        if (isRoot()) {
+            render.addAll(List.of("--user", "root"));
+        }
+        ChildProcess.Result rendered = ChildProcess.run(render, Duration.ofSeconds(20));
+        if (rendered.exitCode() != 0) {
+            throw new IllegalStateException("nginx-conf/render.sh failed (exit " + rendered.exitCode() + "):\n"
+                    + rendered.output());
         }
         try {
-            Files.writeString(conf, config.toString().stripTrailing() + "\n");
+            Files.writeString(conf, rendered.output());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,0 +1,310 @@
+# ticket-rush: the settings and helpers ./rush and the ab-scripts share (sourced, not run):
+# installing what is missing, building the WAR, starting and stopping processes, the sale in Redis.
+#
+# Every setting comes from the environment with the defaults below (docs/settings.md lists them),
+# so ./rush and each ab-script always agree on ports, folders and the stock key.
+
+RUSH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+RUSH_NGINX_PORT=${RUSH_NGINX_PORT:-8080}
+RUSH_NODE_PORTS=${RUSH_NODE_PORTS:-"3001 3002 3003 3004"}
+RUSH_NODE_WEIGHTS=${RUSH_NODE_WEIGHTS:-"1 2 3 4"}
+RUSH_REDIS_PORT=${RUSH_REDIS_PORT:-6379}
+RUSH_REDIS_PASSWORD=${RUSH_REDIS_PASSWORD:-}
+RUSH_STOCK_TOTAL=${RUSH_STOCK_TOTAL:-10000}
+RUSH_STOCK_BUFFER=${RUSH_STOCK_BUFFER:-}
+RUSH_STOCK_KEY=${RUSH_STOCK_KEY:-ticket_hash_key}
+RUSH_NGINX_WORKERS=${RUSH_NGINX_WORKERS:-auto}
+RUSH_NGINX_RATE=${RUSH_NGINX_RATE:-100000}
+RUSH_RUN_DIR=${RUSH_RUN_DIR:-run}
+RUSH_LOG_DIR=${RUSH_LOG_DIR:-logs}
+RUSH_START_TIMEOUT=${RUSH_START_TIMEOUT:-90}
+RUSH_STOP_TIMEOUT=${RUSH_STOP_TIMEOUT:-20}
+
+# Relative folders are relative to the repo root, whatever the caller's directory.
+case $RUSH_RUN_DIR in /*) ;; *) RUSH_RUN_DIR=$RUSH_ROOT/$RUSH_RUN_DIR ;; esac
+case $RUSH_LOG_DIR in /*) ;; *) RUSH_LOG_DIR=$RUSH_ROOT/$RUSH_LOG_DIR ;; esac
+
+# The order database: H2 in a file under the run folder unless a JDBC URL is given.
+RUSH_DB_URL=${RUSH_DB_URL:-jdbc:h2:file:$RUSH_RUN_DIR/orders/orders}
+
+read -r -a NODE_PORTS <<<"$RUSH_NODE_PORTS"
+read -r -a NODE_WEIGHTS <<<"$RUSH_NODE_WEIGHTS"
+STAT_LOG=$RUSH_LOG_DIR/stat.log
+NGINX_URL=http://127.0.0.1:$RUSH_NGINX_PORT
+PIDS=$RUSH_RUN_DIR/pids
+# RUSH_WAR: deploy this WAR as it is instead of building target/ticket-rush.war
+WAR=${RUSH_WAR:-$RUSH_ROOT/target/ticket-rush.war}
+# The WAR's classes and libraries unpacked, for the Java commands run beside the nodes (the order
+# writer, sale administration).
+APP_DIR=$RUSH_RUN_DIR/app
+
+die() {
+    echo "error: $*" >&2
+    exit 1
+}
+
+is_uint() {
+    [[ $1 =~ ^[0-9]+$ ]]
+}
+
+# Checks the settings once, so a typo fails here and not halfway through a start.
+check_settings() {
+    local v
+    for v in RUSH_NGINX_PORT RUSH_REDIS_PORT RUSH_STOCK_TOTAL; do
+        is_uint "${!v}" || die "$v='${!v}' must be a whole number"
+    done
+    [[ -z $RUSH_STOCK_BUFFER ]] || is_uint "$RUSH_STOCK_BUFFER" ||
+        die "RUSH_STOCK_BUFFER='$RUSH_STOCK_BUFFER' must be a whole number"
+    [[ $RUSH_NGINX_WORKERS == auto ]] || is_uint "$RUSH_NGINX_WORKERS" ||
+        die "RUSH_NGINX_WORKERS='$RUSH_NGINX_WORKERS' must be 'auto' or a whole number"
+    ((${#NODE_PORTS[@]} > 0)) || die "RUSH_NODE_PORTS is empty"
+    ((${#NODE_PORTS[@]} == ${#NODE_WEIGHTS[@]})) ||
+        die "RUSH_NODE_PORTS has ${#NODE_PORTS[@]} ports but RUSH_NODE_WEIGHTS has ${#NODE_WEIGHTS[@]} weights"
+    for v in "${NODE_PORTS[@]}"; do is_uint "$v" || die "RUSH_NODE_PORTS: '$v' is not a port"; done
+    for v in "${NODE_WEIGHTS[@]}"; do
+        is_uint "$v" && ((v > 0)) || die "RUSH_NODE_WEIGHTS: '$v' must be a whole number > 0"
+    done
+}
+
+weights_total() {
+    local w sum=0
+    for w in "${NODE_WEIGHTS[@]}"; do sum=$((sum + w)); done
+    echo "$sum"
+}
+
+# The Jetty distribution the nodes run: the pom's jetty.home.version, the one the tests deploy.
+jetty_version() {
+    if [[ -n ${RUSH_JETTY_VERSION:-} ]]; then
+        echo "$RUSH_JETTY_VERSION"
+        return
+    fi
+    sed -n 's:.*<jetty.home.version>\(.*\)</jetty.home.version>.*:\1:p' "$RUSH_ROOT/pom.xml"
+}
+
+# ---------------------------------------------------------------- installing
+
+# command -> Debian package that provides it
+declare -A PACKAGE_OF=(
+    [redis-server]=redis-server [redis-cli]=redis-tools [nginx]=nginx [ab]=apache2-utils
+    [curl]=curl [unzip]=unzip [java]=openjdk-17-jdk-headless [mvn]=maven
+    [chromium]=chromium [chromedriver]=chromium-driver [gnuplot]=gnuplot-nox
+)
+
+# Installs the Debian packages behind any missing command of "$@".
+ensure_commands() {
+    local cmd missing=()
+    for cmd in "$@"; do
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$cmd]}")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    if ((EUID != 0)); then
+        echo "missing: ${missing[*]}. Install them as root, then run this again:" >&2
+        echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "installing ${missing[*]} ..."
+    # Keep the packaged services (a system Redis on 6379, Nginx on 80) from starting on install.
+    local own_policy=
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        own_policy=1
+    fi
+    local rc=0
+    { DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } || rc=$?
+    [[ -z $own_policy ]] || rm -f /usr/sbin/policy-rc.d
+    ((rc == 0)) || die "apt-get install ${missing[*]} failed"
+}
+
+# The order writer's PostgreSQL test runs Debian's server binaries, which are not on PATH.
+ensure_postgres() {
+    local bin
+    for bin in /usr/lib/postgresql/*/bin; do [[ -x $bin/initdb ]] && return 0; done
+    PACKAGE_OF[initdb]=postgresql
+    ensure_commands initdb
+}
+
+# ---------------------------------------------------------------- build
+
+build_war() {
+    if [[ -n ${RUSH_WAR:-} ]]; then
+        [[ -f $WAR ]] || die "RUSH_WAR=$WAR: no such file"
+        return 0
+    fi
+    if [[ -f $WAR ]] && [[ -z $(cd "$RUSH_ROOT" && find src/main webapp pom.xml -newer "$WAR" -print -quit 2>/dev/null) ]]; then
+        return 0
+    fi
+    echo "building the WAR (mvn -q -B package -DskipTests) ..."
+    (cd "$RUSH_ROOT" && mvn -q -B -Dstyle.color=never package -DskipTests) || die "the WAR did not build"
+    [[ -f $WAR ]] || die "mvn package did not produce $WAR"
+}
+
+ensure_jetty() {
+    JETTY_VERSION=$(jetty_version)
+    JETTY_HOME=$RUSH_RUN_DIR/dist/jetty-home-$JETTY_VERSION
+    [[ -f $JETTY_HOME/start.jar ]] && return 0
+    local zip=$HOME/.m2/repository/org/eclipse/jetty/jetty-home/$JETTY_VERSION/jetty-home-$JETTY_VERSION.zip
+    mkdir -p "$RUSH_RUN_DIR/dist"
+    if [[ ! -f $zip ]]; then
+        echo "fetching jetty-home $JETTY_VERSION from Maven Central ..."
+        mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="org.eclipse.jetty:jetty-home:$JETTY_VERSION:zip" \
+            -DoutputDirectory="$RUSH_RUN_DIR/dist" || die "could not fetch jetty-home $JETTY_VERSION"
+        zip=$RUSH_RUN_DIR/dist/jetty-home-$JETTY_VERSION.zip
+    fi
+    unzip -q -o "$zip" -d "$RUSH_RUN_DIR/dist" || die "could not unzip $zip"
+    [[ -f $JETTY_HOME/start.jar ]] || die "$zip has no jetty-home-$JETTY_VERSION/start.jar"
+}
+
+# ---------------------------------------------------------------- processes
+
+# pid from a pid file if that process is alive and is still what we started ($2: cmdline word).
+live_pid() {
+    local file=$1 what=$2 pid
+    [[ -f $file ]] || return 1
+    pid=$(<"$file")
+    is_uint "$pid" || return 1
+    alive "$pid" || return 1
+    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$what" || return 1
+    echo "$pid"
+}
+
+# Running, and not a zombie waiting for its parent.
+alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+}
+
+# Stops the process in pid file $1 (checked against $3): signal $2, wait, then SIGKILL.
+stop_pid() {
+    local file=$1 signal=$2 what=$3 name=$4 pid deadline
+    if ! pid=$(live_pid "$file" "$what"); then
+        [[ -f $file ]] && echo "$name: not running (stale pid file removed)"
+        rm -f "$file"
+        return 0
+    fi
+    kill "-$signal" "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + RUSH_STOP_TIMEOUT))
+    while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+    if alive "$pid"; then
+        echo "$name: pid $pid did not stop within ${RUSH_STOP_TIMEOUT}s, sending SIGKILL"
+        local child
+        for child in $(children_of_pid "$pid"); do kill -KILL "$child" 2>/dev/null || true; done
+        kill -KILL "$pid" 2>/dev/null || true
+        deadline=$((SECONDS + 5))
+        while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+        alive "$pid" && die "$name: pid $pid survived SIGKILL"
+    fi
+    rm -f "$file"
+    echo "$name: stopped (pid $pid)"
+}
+
+children_of_pid() {
+    local parent=$1 stat line rest ppid
+    for stat in /proc/[0-9]*/stat; do
+        line=$(cat "$stat" 2>/dev/null) || continue
+        rest=${line##*) }
+        read -r _ ppid _ <<<"$rest"
+        [[ $ppid == "$parent" ]] && echo "${line%% *}"
+    done
+    return 0
+}
+
+# Starts "$@" detached in its own session; the process itself writes its pid (exec keeps it).
+spawn() {
+    local pidfile=$1 log=$2
+    shift 2
+    setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$log" 2>&1 </dev/null &
+    local deadline=$((SECONDS + 5))
+    while [[ ! -s $pidfile ]] && ((SECONDS < deadline)); do sleep 0.05; done
+    [[ -s $pidfile ]] || die "could not start $*"
+}
+
+port_busy() {
+    if command -v ss >/dev/null 2>&1; then
+        ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+    else
+        (: </dev/tcp/127.0.0.1/"$1") 2>/dev/null
+    fi
+}
+
+# $1 port, $2 the env var that sets it, $3 what wants it
+require_free_port() {
+    if port_busy "$1"; then
+        die "port $1 ($3) is already taken by another program; stop it or choose another port with $2=..."
+    fi
+}
+
+show_log() {
+    echo "---- last lines of $1 ----" >&2
+    tail -n "${2:-40}" "$1" >&2 2>/dev/null || echo "(no log)" >&2
+}
+
+# ---------------------------------------------------------------- redis and the sale
+
+# redis-cli against the project's Redis; the password travels in the environment, not argv.
+rcli() {
+    if [[ -n $RUSH_REDIS_PASSWORD ]]; then
+        REDISCLI_AUTH=$RUSH_REDIS_PASSWORD redis-cli -h 127.0.0.1 -p "$RUSH_REDIS_PORT" "$@"
+    else
+        redis-cli -h 127.0.0.1 -p "$RUSH_REDIS_PORT" "$@"
+    fi
+}
+
+# The WAR's WEB-INF unpacked into $APP_DIR once per WAR (the order writer and sale_admin run from it).
+prepare_app() {
+    [[ -f $WAR ]] || die "no WAR at $WAR: ./rush up builds it"
+    if [[ ! -f $APP_DIR/war.stamp ]] || ! cmp -s "$WAR" "$APP_DIR/ticket-rush.war"; then
+        rm -rf "$APP_DIR"
+        mkdir -p "$APP_DIR"
+        cp "$WAR" "$APP_DIR/ticket-rush.war"
+        unzip -q -o "$WAR" 'WEB-INF/*' -d "$APP_DIR" || die "could not unpack $WAR"
+        touch "$APP_DIR/war.stamp"
+    fi
+}
+
+# The Java command line of a class of the WAR ($1) with the settings every such command shares.
+# RUSH_REDIS_PASSWORD (and RUSH_DB_USER, RUSH_DB_PASSWORD) reach it through the environment.
+app_java() {
+    local main=$1
+    shift
+    APP_CMD=(java -Drush.redis.host=127.0.0.1 -Drush.redis.port="$RUSH_REDIS_PORT"
+        -Drush.stock.key="$RUSH_STOCK_KEY" "$@" -cp "$APP_DIR/WEB-INF/classes:$APP_DIR/WEB-INF/lib/*" "$main")
+}
+
+# Sale administration (io.ticketrush.redis.SaleAdmin): create N | reset N | stock | orders.
+sale_admin() {
+    prepare_app
+    app_java io.ticketrush.redis.SaleAdmin -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx64m
+    (
+        if [[ -n $RUSH_REDIS_PASSWORD ]]; then export RUSH_REDIS_PASSWORD; else unset RUSH_REDIS_PASSWORD; fi
+        "${APP_CMD[@]}" "$@"
+    )
+}
+
+# Global "sold total", or nothing (exit 1) if there is no sale.
+global_stock() {
+    sale_admin stock 2>/dev/null
+}
+
+# ---------------------------------------------------------------- stat.log
+
+stat_lines() {
+    if [[ -f $STAT_LOG ]]; then wc -l <"$STAT_LOG"; else echo 0; fi
+}
+
+# Waits until stat.log holds at least $1 lines (the nodes flush it from a background thread).
+wait_stat_lines() {
+    local want=$1 deadline=$((SECONDS + ${2:-20}))
+    while (($(stat_lines) < want)); do
+        if ((SECONDS >= deadline)); then
+            echo "stat.log has $(stat_lines) lines, expected $want after waiting ${2:-20}s" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Writes the Nginx config that ./rush, ab-scripts/compare.sh and the tests run: nginx-conf/nginx.conf
+# with only what settings change replaced, on standard output.
+#
+#   nginx-conf/render.sh --listen HOST:PORT --upstream "HOST:PORT=WEIGHT ..." --prefix DIR --logs DIR \
+#       [--workers auto|N] [--rate N] [--user NAME]
+#
+# --prefix holds nginx.pid and tmp/ (create tmp/ first), --logs the error log. Each upstream server
+# keeps the template's max_fails=1 fail_timeout=2s. Fails if the template lacks a directive it replaces.
+set -euo pipefail
+
+template=$(dirname "${BASH_SOURCE[0]}")/nginx.conf
+listen= upstream= prefix= logs= workers=auto rate=100000 user=
+while (($#)); do
+    case $1 in
+    --listen) listen=$2 ;;
+    --upstream) upstream=$2 ;;
+    --prefix) prefix=$2 ;;
+    --logs) logs=$2 ;;
+    --workers) workers=$2 ;;
+    --rate) rate=$2 ;;
+    --user) user=$2 ;;
+    --template) template=$2 ;;
+    *) echo "render.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift 2
+done
+for v in listen upstream prefix logs; do
+    [[ -n ${!v} ]] || { echo "render.sh: --$v is required" >&2; exit 2; }
+done
+[[ $workers == auto || $workers =~ ^[0-9]+$ ]] || { echo "render.sh: --workers '$workers' must be auto or a number" >&2; exit 2; }
+[[ $rate =~ ^[0-9]+$ ]] || { echo "render.sh: --rate '$rate' must be a whole number" >&2; exit 2; }
+
+servers=
+for server in $upstream; do
+    [[ $server =~ ^([^=]+:[0-9]+)=([0-9]+)$ ]] || { echo "render.sh: upstream '$server' is not HOST:PORT=WEIGHT" >&2; exit 2; }
+    servers+="        server ${BASH_REMATCH[1]} weight=${BASH_REMATCH[2]} max_fails=1 fail_timeout=2s;"$'\n'
+done
+
+awk -v listen="$listen" -v servers="$servers" -v prefix="$prefix" -v logs="$logs" -v workers="$workers" \
+    -v rate="$rate" -v user="$user" '
+    function done(what) { seen[what] = 1 }
+    /^[[:space:]]*#/ { print; next }
+    /^worker_processes / {
+        print "worker_processes " workers ";"
+        if (user != "") print "user " user ";"
+        done("worker_processes"); next
+    }
+    /^pid / { print "pid " prefix "/nginx.pid;"; done("pid"); next }
+    /^error_log / { print "error_log " logs "/nginx-error.log warn;"; done("error_log"); next }
+    /^[[:space:]]*[a-z_]+_temp_path / {
+        n = split($2, parts, "/"); sub(/[^ ]+;$/, prefix "/tmp/" parts[n]); print; done("temp_path"); next
+    }
+    /limit_req_zone / { sub(/rate=[0-9]+r\/s/, "rate=" rate "r/s"); print; done("limit_req_zone"); next }
+    /limit_req zone=/ { sub(/burst=[0-9]+/, "burst=" rate); print; done("limit_req"); next }
+    /^[[:space:]]*listen / { sub(/listen [^ ;]+/, "listen " listen); print; done("listen"); next }
+    /^[[:space:]]*upstream load_rule / { upstream = 1 }
+    upstream && /^[[:space:]]*server / { if (!printed) printf "%s", servers; printed = 1; done("upstream"); next }
+    upstream && /}/ { upstream = 0 }
+    { print }
+    END {
+        split("worker_processes pid error_log temp_path limit_req_zone limit_req listen upstream", want, " ")
+        for (i in want) if (!(want[i] in seen)) { print "render.sh: the template has no " want[i] > "/dev/stderr"; bad = 1 }
+        exit bad
+    }' "$template"
