@@ -7,6 +7,7 @@ import io.ticketrush.sale.BusyException;
 import io.ticketrush.sale.StockUnavailableException;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -37,6 +38,11 @@ public final class RedisCalls {
         try (Jedis jedis = borrow()) {
             result = call.apply(jedis);
         } catch (JedisException e) {
+            if (e instanceof JedisConnectionException) {
+                // The connection broke: the idle ones very likely broke with it (a restarted
+                // Redis). Drop them, or each later probe of the breaker would get one of them.
+                pool.clear();
+            }
             breaker.onFailure();
             throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
         }

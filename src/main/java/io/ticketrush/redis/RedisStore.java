@@ -45,6 +45,16 @@ public final class RedisStore implements AutoCloseable {
         return new SaleAdmin(calls, keys);
     }
 
+    /** The calls behind the breaker (for the tests of this package). */
+    RedisCalls calls() {
+        return calls;
+    }
+
+    /** Pooled connections not in use (for the tests of this package). */
+    int idleConnections() {
+        return pool.getNumIdle();
+    }
+
     public CircuitBreaker breaker() {
         return calls.breaker();
     }
