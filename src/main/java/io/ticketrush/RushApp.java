@@ -27,6 +27,8 @@ import jakarta.servlet.http.HttpServletRequest;
 public final class RushApp implements ServletContextListener {
     private static final Logger LOG = Logger.getLogger(RushApp.class.getName());
     private static final String ATTRIBUTE = RushApp.class.getName();
+    /** How often buy calls whose answers were lost are voided, once Redis answers again. */
+    private static final long UNCERTAIN_MILLIS = 100;
 
     private Config config;
     private RedisStore redis;
@@ -68,6 +70,9 @@ public final class RushApp implements ServletContextListener {
                 config.syncMillis(), TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(new Duty("expiry sweep", LOG).asRunnable(orders::expireAllDue),
                 config.sweepMillis(), config.sweepMillis(), TimeUnit.MILLISECONDS);
+        // buyers answered 503 hold no ticket, also when Redis ran their call after all
+        background.scheduleWithFixedDelay(new Duty("voiding buys answered 503", LOG).asRunnable(
+                redis::settleUncertainBuys), UNCERTAIN_MILLIS, UNCERTAIN_MILLIS, TimeUnit.MILLISECONDS);
         context.setAttribute(ATTRIBUTE, this);
         LOG.info(() -> "ticket-rush node up: weight " + config.nodeWeight() + "/" + config.totalWeight()
                 + ", local stock " + config.localStock() + " (share " + config.weightShare() + " + buffer "

@@ -9,6 +9,8 @@ public record Order(String id, String user, int node, long created, long deadlin
     public static final String PENDING = "pending";
     public static final String PAID = "paid";
     public static final String EXPIRED = "expired";
+    /** Never confirmed to its buyer (the node answered 503) and cancelled: its ticket went back. */
+    public static final String VOIDED = "voided";
 
     /** The JSON view: adds the time left to pay, as of {@code now}. */
     public Map<String, Object> view(long now) {

@@ -7,7 +7,7 @@ import java.util.Optional;
 public interface OrderBook {
 
     /** What paying came to. */
-    enum Payment { PAID, ALREADY_PAID, EXPIRED, UNKNOWN, NOT_YOURS }
+    enum Payment { PAID, ALREADY_PAID, EXPIRED, VOIDED, UNKNOWN, NOT_YOURS }
 
     /** The most orders one expiry call handles: bounds the time one script keeps Redis busy. */
     int EXPIRY_BATCH = 500;

@@ -14,6 +14,10 @@ public record Keys(String stock) {
     public static final String SOLD = "ticket_sold_nums";
     public static final String PAID = "ticket_paid_nums";
     public static final String EXPIRED = "ticket_expired_nums";
+    /** Tickets of calls whose node never got the answer, given back ({@link LuaScripts#VOID}). */
+    public static final String VOIDED = "ticket_voided_nums";
+    /** The sale's order id base ({@link OrderIds}). */
+    public static final String ID_BASE = "order_id_base";
 
     /** An order hash, and an order event in the stream (which adds {@link #EVENT}). */
     public static final String ID = "id";
@@ -25,6 +29,14 @@ public record Keys(String stock) {
     public static final String CLOSED = "closed";
     public static final String PERSISTED = "persisted";
     public static final String EVENT = "event";
+    /** The request id that bought the order ('' for none). */
+    public static final String RID = "rid";
+    /** Set once a buyer has been answered with the order as one they already had. */
+    public static final String SEEN = "seen";
+    /** The event that creates an order (the others are named after the state they move it to). */
+    public static final String CREATED_EVENT = "created";
+    /** A batch key's value once its call has been voided. */
+    public static final String VOID_MARK = "void";
 
     /** The order writer's counters: orders in the database, when it last wrote (ms). */
     public static final String IN_DATABASE = "orders";
@@ -71,6 +83,19 @@ public record Keys(String stock) {
     /** A client's request id -> the order it produced, so a retried request gets the same order. */
     public String request(String user, String requestId) {
         return PREFIX + "request:" + user + ":" + requestId;
+    }
+
+    /** The orders one buy call made (comma separated), or {@link #VOID_MARK}: see {@link LuaScripts#VOID}. */
+    public String batch(String token) {
+        return PREFIX + "batch:" + token;
+    }
+
+    /**
+     * The last order id base handed out ({@link OrderIds}); kept by a reset, so that a sale never
+     * numbers its orders where an earlier one did.
+     */
+    public String idBases() {
+        return PREFIX + "id-bases";
     }
 
     /** Counters the order writer keeps ({@link #IN_DATABASE}, {@link #LAST_WRITE}). */

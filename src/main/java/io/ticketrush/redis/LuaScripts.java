@@ -32,11 +32,15 @@ final class LuaScripts {
      * states and event names are written once, in Java.
      */
     private static final String NAMES = """
-            local TOTAL, SOLD, PAID, EXPIRED = '%s', '%s', '%s', '%s'
-            local ID, USER, NODE, CREATED, DEADLINE, STATE, CLOSED, EVENT = '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s'
-            local PENDING_STATE, PAID_STATE, EXPIRED_STATE = '%s', '%s', '%s'
-            """.formatted(Keys.TOTAL, Keys.SOLD, Keys.PAID, Keys.EXPIRED, Keys.ID, Keys.USER, Keys.NODE, Keys.CREATED,
-            Keys.DEADLINE, Keys.STATE, Keys.CLOSED, Keys.EVENT, Order.PENDING, Order.PAID, Order.EXPIRED);
+            local TOTAL, SOLD, PAID, EXPIRED, VOIDED, ID_BASE = '%s', '%s', '%s', '%s', '%s', '%s'
+            local ID, USER, NODE, CREATED, DEADLINE, STATE, CLOSED, EVENT, RID, SEEN =
+              '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s'
+            local PENDING_STATE, PAID_STATE, EXPIRED_STATE, VOIDED_STATE = '%s', '%s', '%s', '%s'
+            local CREATED_EVENT, VOID_MARK, MAX_SEQ = '%s', '%s', %d
+            """.formatted(Keys.TOTAL, Keys.SOLD, Keys.PAID, Keys.EXPIRED, Keys.VOIDED, Keys.ID_BASE, Keys.ID, Keys.USER,
+            Keys.NODE, Keys.CREATED, Keys.DEADLINE, Keys.STATE, Keys.CLOSED, Keys.EVENT, Keys.RID, Keys.SEEN,
+            Order.PENDING, Order.PAID, Order.EXPIRED, Order.VOIDED, Keys.CREATED_EVENT, Keys.VOID_MARK,
+            OrderIds.MAX_SEQ);
 
     /** Redis's clock in milliseconds. */
     private static final String NOW = NAMES + """
@@ -72,29 +76,52 @@ final class LuaScripts {
      * previous call ran), each as if alone: check the request id and the buyer's limit, check and
      * deduct the global stock, create the pending order and append its "created" event. The whole
      * call is one atomic step; the stock counter and the order sequence are written once per call.
-     * KEYS: 1 stock hash, 2 order seq, 3 event stream, 4 pending index, then per buyer i (from 0)
-     * 5+3i the user's active set, 6+3i the user's orders, 7+3i the request id key.
-     * ARGV: 1 time to pay in ms, 2 per-user limit, 3 order key prefix, 4 request id TTL s, then per
-     * buyer 5+3i user ('' = anonymous), 6+3i request id ('' = none), 7+3i node.
+     *
+     * <p>A call the node has given up on must sell nothing, so it does nothing when Redis's clock is
+     * past ARGV[5] (the node's deadline for it, on Redis's clock) or when the node has voided its
+     * batch key already (VOID below). A call that sells records its orders under its batch key,
+     * so that the node can void them if the answer never reached it.
+     *
+     * <p>KEYS: 1 stock hash, 2 order seq, 3 event stream, 4 pending index, 5 batch key, then per
+     * buyer i (from 0) 6+3i the user's active set, 7+3i the user's orders, 8+3i the request id key.
+     * ARGV: 1 time to pay in ms, 2 per-user limit, 3 order key prefix, 4 request id TTL s,
+     * 5 deadline ('' = none), 6 batch key TTL s, then per buyer 7+3i user ('' = anonymous),
+     * 8+3i request id ('' = none), 9+3i node.
      * Answers {code, order id, deadline} per buyer, flat: 1 new order, 2 the buyer's existing
-     * order, 0 sold out, -1 stock not initialised. {@code sold < total} is the exact bound.
+     * order, 3 the request's order expired unpaid, 0 sold out, -1 stock not initialised; or for the
+     * whole call a single code: -2 past the deadline, -3 voided, -4 no order id base, -5 order
+     * numbers used up. {@code sold < total} is the exact bound.
      */
     static final Script BUY = new Script("buy", NOW + """
             local pay_ms, limit, prefix, rid_ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-            local stock = redis.call('HMGET', KEYS[1], TOTAL, SOLD)
-            local total = tonumber(stock[1])
-            local sold = tonumber(stock[2]) or 0
-            local taken, seq, now, deadline, created, due = 0
-            local answer = {}
+            local too_late, batch_ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+            local now = now_ms()
+            if too_late and now > too_late then return {-2} end
+            if redis.call('EXISTS', KEYS[5]) == 1 then return {-3} end
+            local stock = redis.call('HMGET', KEYS[1], TOTAL, SOLD, ID_BASE)
+            local total, sold, base = tonumber(stock[1]), tonumber(stock[2]) or 0, stock[3]
+            local buyers = (#ARGV - 6) / 3
+            if total and not base then return {-4} end
+            local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+            if seq + buyers > MAX_SEQ then return {-5} end
+            local deadline = now + pay_ms
+            local created, due = string.format('%d', now), string.format('%d', deadline)
+            local taken, made, answer = 0, {}, {}
             local function answer_existing(id)
-              local d = redis.call('HGET', prefix .. id, DEADLINE)
-              answer[#answer + 1] = 2
+              local o = redis.call('HMGET', prefix .. id, STATE, DEADLINE)
+              if o[1] == EXPIRED_STATE then
+                answer[#answer + 1] = 3
+              else
+                -- a buyer has now been told of this order: voiding its batch must leave it alone
+                redis.call('HSET', prefix .. id, SEEN, '1')
+                answer[#answer + 1] = 2
+              end
               answer[#answer + 1] = id
-              answer[#answer + 1] = tonumber(d) or 0
+              answer[#answer + 1] = tonumber(o[2]) or 0
             end
-            for i = 0, (#ARGV - 4) / 3 - 1 do
-              local user, rid, node = ARGV[5 + 3 * i], ARGV[6 + 3 * i], ARGV[7 + 3 * i]
-              local active, orders, request = KEYS[5 + 3 * i], KEYS[6 + 3 * i], KEYS[7 + 3 * i]
+            for i = 0, buyers - 1 do
+              local user, rid, node = ARGV[7 + 3 * i], ARGV[8 + 3 * i], ARGV[9 + 3 * i]
+              local active, orders, request = KEYS[6 + 3 * i], KEYS[7 + 3 * i], KEYS[8 + 3 * i]
               local previous = rid ~= '' and redis.call('GET', request)
               if previous then
                 answer_existing(previous)
@@ -105,32 +132,69 @@ final class LuaScripts {
               elseif sold >= total then
                 answer[#answer + 1] = 0; answer[#answer + 1] = ''; answer[#answer + 1] = 0
               else
-                if not now then
-                  now = now_ms()
-                  deadline = now + pay_ms
-                  created, due = string.format('%d', now), string.format('%d', deadline)
-                  seq = tonumber(redis.call('GET', KEYS[2]) or '0')
-                end
                 sold, taken = sold + 1, taken + 1
-                local id = string.format('%d', seq + taken)
+                local id = base .. string.format('%07d', seq + taken)
                 redis.call('HSET', prefix .. id, ID, id, USER, user, NODE, node, CREATED, created,
-                  DEADLINE, due, STATE, PENDING_STATE)
+                  DEADLINE, due, STATE, PENDING_STATE, RID, rid)
                 redis.call('ZADD', KEYS[4], deadline, id)
                 if user ~= '' then
                   redis.call('ZADD', active, id, id)
                   redis.call('ZADD', orders, id, id)
                 end
                 if rid ~= '' then redis.call('SET', request, id, 'EX', rid_ttl) end
-                redis.call('XADD', KEYS[3], '*', EVENT, 'created', ID, id, USER, user, NODE, node,
-                  CREATED, created, DEADLINE, due, STATE, PENDING_STATE)
+                redis.call('XADD', KEYS[3], '*', EVENT, CREATED_EVENT, ID, id, USER, user, NODE, node,
+                  CREATED, created, DEADLINE, due, STATE, PENDING_STATE, RID, rid)
+                made[#made + 1] = id
                 answer[#answer + 1] = 1; answer[#answer + 1] = id; answer[#answer + 1] = deadline
               end
             end
             if taken > 0 then
               redis.call('HINCRBY', KEYS[1], SOLD, taken)
               redis.call('INCRBY', KEYS[2], taken)
+              redis.call('SET', KEYS[5], table.concat(made, ','), 'EX', batch_ttl)
             end
             return answer
+            """);
+
+    /**
+     * Voids a buy call whose answer never reached its node (a timeout: the buyers were told 503).
+     * If the call has not run yet, its batch key is marked so that it sells nothing when it does;
+     * if it ran, each of its orders still pending that no buyer has been told of goes back: state
+     * -> voided, ticket back to the stock, off the user's set, the pending index and the request
+     * id, a "voided" event for the order writer. Safe to run twice.
+     * KEYS: 1 batch key, 2 stock hash, 3 event stream, 4 pending index, then per buyer of the call
+     * 5+2i the user's active set, 6+2i the request id key. ARGV: 1 order key prefix, 2 batch key
+     * TTL s, then per buyer 3+i user. Answers how many tickets came back.
+     */
+    static final Script VOID = new Script("void", NOW + """
+            local batch = redis.call('GET', KEYS[1])
+            redis.call('SET', KEYS[1], VOID_MARK, 'EX', tonumber(ARGV[2]))
+            if not batch or batch == VOID_MARK then return 0 end
+            local active_of = {}
+            for i = 0, (#KEYS - 4) / 2 - 1 do
+              if ARGV[3 + i] ~= '' then active_of[ARGV[3 + i]] = KEYS[5 + 2 * i] end
+            end
+            local now, voided, n = string.format('%d', now_ms()), {}, 0
+            for id in string.gmatch(batch, '[^,]+') do
+              local key = ARGV[1] .. id
+              local o = redis.call('HMGET', key, STATE, USER, NODE, CREATED, DEADLINE, SEEN, RID)
+              if o[1] == PENDING_STATE and not o[6] then
+                redis.call('HSET', key, STATE, VOIDED_STATE, CLOSED, now)
+                redis.call('HINCRBY', KEYS[2], SOLD, -1)
+                redis.call('HINCRBY', KEYS[2], VOIDED, 1)
+                if active_of[o[2]] then redis.call('ZREM', active_of[o[2]], id) end
+                redis.call('ZREM', KEYS[4], id)
+                redis.call('XADD', KEYS[3], '*', EVENT, VOIDED_STATE, ID, id, USER, o[2], NODE, o[3],
+                  CREATED, o[4], DEADLINE, o[5], STATE, VOIDED_STATE, RID, o[7] or '')
+                voided[id] = true
+                n = n + 1
+              end
+            end
+            for i = 0, (#KEYS - 4) / 2 - 1 do
+              local id = redis.call('GET', KEYS[6 + 2 * i])
+              if id and voided[id] then redis.call('DEL', KEYS[6 + 2 * i]) end
+            end
+            return n
             """);
 
     /**
@@ -138,13 +202,15 @@ final class LuaScripts {
      * deadline is expired right here, so pay and expire can never both win.
      * KEYS: 1 order hash, 2 pending index, 3 stock hash, 4 event stream.
      * ARGV: 1 user who pays ('' = anyone), 2 order key prefix, 3 user active-set prefix, 4 order id.
-     * Answers 1 paid, 2 already paid, -1 unknown order, -2 expired, -3 someone else's order.
+     * Answers 1 paid, 2 already paid, -1 unknown order, -2 expired, -3 someone else's order,
+     * -4 voided.
      */
     static final Script PAY = new Script("pay", NOW + EXPIRE_ONE + """
             local o = redis.call('HMGET', KEYS[1], STATE, USER, NODE, CREATED, DEADLINE)
             if not o[1] then return -1 end
             if ARGV[1] ~= '' and ARGV[1] ~= o[2] then return -3 end
             if o[1] == PAID_STATE then return 2 end
+            if o[1] == VOIDED_STATE then return -4 end
             if o[1] ~= PENDING_STATE then return -2 end
             local now = now_ms()
             if now > tonumber(o[5]) then
@@ -181,20 +247,43 @@ final class LuaScripts {
             """);
 
     /**
-     * Creates a sale of ARGV[1] tickets unless the stock hash exists: {@code ./rush up} after a
-     * crash must continue the sale, never start it again. KEYS: 1 stock hash. Answers 1 created,
-     * 0 already there.
+     * Hands out the next order id base ({@link OrderIds}): Redis's clock in hundredths of a
+     * second, or one more than the last base handed out if that is later. KEYS: 1 the last base.
+     * Answers the base.
+     */
+    static final Script NEXT_ID_BASE = new Script("next-id-base", """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 100 + math.floor(tonumber(t[2]) / 10000)
+            local base = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0') + 1)
+            redis.call('SET', KEYS[1], string.format('%d', base))
+            return base
+            """);
+
+    /**
+     * Gives a sale without one (made by the article's HMSET) the id base ARGV[1]; a sale that has
+     * one keeps it. KEYS: 1 stock hash. Answers 1 if set, 0 if not (it had one, or no sale).
+     */
+    static final Script SET_ID_BASE = new Script("set-id-base", NAMES + """
+            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+            return redis.call('HSETNX', KEYS[1], ID_BASE, ARGV[1])
+            """);
+
+    /**
+     * Creates a sale of ARGV[1] tickets with order id base ARGV[2] unless the stock hash exists:
+     * {@code ./rush up} after a crash must continue the sale, never start it again. KEYS: 1 stock
+     * hash. Answers 1 created, 0 already there.
      */
     static final Script CREATE_SALE = new Script("create-sale", NAMES + """
             if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-            redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0)
+            redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[2])
             return 1
             """);
 
     /**
-     * A fresh sale of ARGV[1] tickets: drops every key matching ARGV[2] (the orders, their
-     * stream, the per-user sets) together with the stock hash, so that a pending order of the last
-     * sale cannot expire into this one and hand back a ticket it never took. KEYS: 1 stock hash.
+     * A fresh sale of ARGV[1] tickets with order id base ARGV[3]: drops every key matching ARGV[2]
+     * (the orders, their stream, the per-user sets) but KEYS[2] (the last id base handed out)
+     * together with the stock hash, so that a pending order of the last sale cannot expire into
+     * this one and hand back a ticket it never took. KEYS: 1 stock hash, 2 the last id base.
      * Answers how many keys it dropped besides the stock hash.
      */
     static final Script RESET_SALE = new Script("reset-sale", NAMES + """
@@ -202,10 +291,12 @@ final class LuaScripts {
             repeat
               local page = redis.call('SCAN', cursor, 'MATCH', ARGV[2], 'COUNT', 1000)
               cursor = page[1]
-              for _, key in ipairs(page[2]) do redis.call('UNLINK', key) n = n + 1 end
+              for _, key in ipairs(page[2]) do
+                if key ~= KEYS[2] then redis.call('UNLINK', key) n = n + 1 end
+              end
             until cursor == '0'
             redis.call('DEL', KEYS[1])
-            redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0)
+            redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[3])
             return n
             """);
 

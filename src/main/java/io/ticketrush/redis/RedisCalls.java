@@ -31,23 +31,44 @@ public final class RedisCalls {
 
     /** Runs {@code call} on a pooled connection; only this package speaks Jedis. */
     <T> T call(Function<Jedis, T> call) {
+        return call(call, () -> { });
+    }
+
+    /**
+     * As {@link #call(Function)}; {@code ifUncertain} runs when the connection failed after the
+     * call may have reached Redis (a timeout, a broken connection): Redis may still run it.
+     */
+    <T> T call(Function<Jedis, T> call, Runnable ifUncertain) {
         if (!breaker.allow()) {
             throw new StockUnavailableException("ticket store unreachable (circuit open, probing)");
         }
-        T result;
-        try (Jedis jedis = borrow()) {
-            result = call.apply(jedis);
+        Jedis jedis;
+        try {
+            jedis = borrow();
         } catch (JedisException e) {
-            if (e instanceof JedisConnectionException) {
-                // The connection broke: the idle ones very likely broke with it (a restarted
-                // Redis). Drop them, or each later probe of the breaker would get one of them.
-                pool.clear();
-            }
-            breaker.onFailure();
-            throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
+            throw failed(e);
+        }
+        T result;
+        try (jedis) {
+            result = call.apply(jedis);
+        } catch (JedisConnectionException e) {
+            ifUncertain.run();
+            throw failed(e);
+        } catch (JedisException e) {
+            throw failed(e);
         }
         breaker.onSuccess();
         return result;
+    }
+
+    private StockUnavailableException failed(JedisException e) {
+        if (e instanceof JedisConnectionException) {
+            // The connection broke: the idle ones very likely broke with it (a restarted
+            // Redis). Drop them, or each later probe of the breaker would get one of them.
+            pool.clear();
+        }
+        breaker.onFailure();
+        return new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
     }
 
     /**

@@ -74,6 +74,7 @@ public final class RedisOrderBook implements OrderBook {
             case -1 -> Payment.UNKNOWN;
             case -2 -> Payment.EXPIRED;
             case -3 -> Payment.NOT_YOURS;
+            case -4 -> Payment.VOIDED;
             default -> throw new IllegalStateException("pay script answered " + code);
         };
     }

@@ -15,22 +15,32 @@ public final class RedisStore implements AutoCloseable {
     private final JedisPool pool;
     private final RedisCalls calls;
     private final Keys keys;
+    private final RedisGlobalStock globalStock;
 
-    private RedisStore(JedisPool pool, RedisCalls calls, Keys keys) {
+    private RedisStore(JedisPool pool, RedisCalls calls, Keys keys, int readTimeoutMillis) {
         this.pool = pool;
         this.calls = calls;
         this.keys = keys;
+        this.globalStock = new RedisGlobalStock(calls, keys, readTimeoutMillis);
     }
 
     /** Connects to {@code config}'s Redis for {@code config}'s sale ({@code rush.stock.key}). */
     public static RedisStore open(Config config) {
         JedisPool pool = RedisPools.open(config);
         return new RedisStore(pool, new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
-                config.breakerOpenMillis(), System::nanoTime)), new Keys(config.stockKey()));
+                config.breakerOpenMillis(), System::nanoTime)), new Keys(config.stockKey()), config.redisTimeoutMillis());
     }
 
     public GlobalStock globalStock() {
-        return new RedisGlobalStock(calls, keys);
+        return globalStock;
+    }
+
+    /**
+     * Voids the buy calls whose answers were lost (their buyers were told 503); how many tickets
+     * came back. The node runs it as a background duty.
+     */
+    public int settleUncertainBuys() {
+        return globalStock.settleUncertainBuys();
     }
 
     public OrderBook orderBook() {

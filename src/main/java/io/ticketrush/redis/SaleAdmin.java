@@ -32,9 +32,21 @@ public final class SaleAdmin {
 
     /** Creates a sale of {@code total} tickets unless there is one already; true if it did. */
     public boolean createIfAbsent(long total) {
-        List<String> args = List.of(String.valueOf(total));
+        List<String> args = List.of(String.valueOf(total), nextIdBase());
         return redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE, List.of(keys.stock()), args))
                 == 1;
+    }
+
+    /** Gives the sale an order id base if it has none (a sale made by the article's bare HMSET). */
+    public void ensureIdBase() {
+        List<String> args = List.of(nextIdBase());
+        redis.call(jedis -> LuaScripts.run(jedis, LuaScripts.SET_ID_BASE, List.of(keys.stock()), args));
+    }
+
+    /** A new order id base, never handed out before ({@link OrderIds}). */
+    private String nextIdBase() {
+        return String.valueOf((Long) redis.call(jedis -> LuaScripts.run(jedis, LuaScripts.NEXT_ID_BASE,
+                List.of(keys.idBases()), List.of())));
     }
 
     /**
@@ -42,8 +54,9 @@ public final class SaleAdmin {
      * Returns how many keys it dropped besides the stock hash.
      */
     public long reset(long total) {
-        List<String> args = List.of(String.valueOf(total), Keys.everythingOfTheOrders());
-        return redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.RESET_SALE, List.of(keys.stock()), args));
+        List<String> args = List.of(String.valueOf(total), Keys.everythingOfTheOrders(), nextIdBase());
+        return redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.RESET_SALE,
+                List.of(keys.stock(), keys.idBases()), args));
     }
 
     /** The stock as Redis holds it, or null when there is no sale. */

@@ -10,5 +10,7 @@ public enum Outcome {
     /** The buyer already holds an order (a retry, or the per-user limit): that order, nothing taken. */
     EXISTING,
     /** The global stock is gone. */
-    SOLD_OUT
+    SOLD_OUT,
+    /** The request bought an order before, and that order expired unpaid: nothing taken. */
+    EXPIRED
 }

@@ -86,7 +86,7 @@ public final class TicketSeller {
             Reservation reservation = reservations.get(i);
             switch (reservation.outcome()) {
                 case TICKET -> answers[i] = Purchase.of(reservation, ++sold);
-                case EXISTING -> {
+                case EXISTING, EXPIRED -> {
                     local.giveBack();
                     answers[i] = Purchase.of(reservation, sold);
                 }

@@ -26,6 +26,8 @@ final class BuyReplies {
             case TICKET -> Json.body(Json.OK, "got a ticket", order(node, buyer, purchase, false));
             case EXISTING -> Json.body(Json.OK, "you already have a ticket", order(node, buyer, purchase, true));
             case SOLD_OUT -> soldOut(node, purchase.localSales());
+            case EXPIRED -> Json.body(Json.EXPIRED, "the order of this request expired unpaid; its ticket went back on"
+                    + " sale", order(node, buyer, purchase, true));
         };
     }
 

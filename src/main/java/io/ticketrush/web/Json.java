@@ -17,6 +17,8 @@ public final class Json {
     public static final int OK = 1;
     public static final int SOLD_OUT = -1;
     public static final int ERROR = 0;
+    /** The request's order expired unpaid (its ticket went back on sale). */
+    public static final int EXPIRED = -4;
 
     private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 

@@ -120,8 +120,10 @@ public abstract class JsonServlet extends HttpServlet {
         if (id == null) {
             throw new BadRequestException(name + " is required");
         }
-        if (id.length() > 18 || !id.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new BadRequestException(name + " must be an order number (up to 18 digits)");
+        if (id.length() > 19 || !id.chars().allMatch(c -> c >= '0' && c <= '9')
+                || id.length() == 19 && id.compareTo(String.valueOf(Long.MAX_VALUE)) > 0) {
+            throw new BadRequestException(name + " must be an order number (up to 19 digits, at most "
+                    + Long.MAX_VALUE + ")");
         }
         return id;
     }

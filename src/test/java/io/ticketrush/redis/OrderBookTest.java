@@ -61,7 +61,7 @@ class OrderBookTest {
         pool = RedisPools.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "5000", "rush.redis.timeout.ms", "5000")::get));
         RedisCalls calls = new RedisCalls(pool);
-        stock = new RedisGlobalStock(calls, new Keys(KEY));
+        stock = new RedisGlobalStock(calls, new Keys(KEY), 5000);
         orders = new RedisOrderBook(calls, new Keys(KEY));
     }
 
@@ -116,6 +116,27 @@ class OrderBookTest {
         assertEquals(carol.orderId(), reserve("carol", 60_000).orderId());
         assertEquals(carol.orderId(), stock.existing(new Buyer("carol", null)).orElseThrow().orderId());
         assertTrue(stock.existing(new Buyer("dave", null)).isEmpty());
+    }
+
+    /**
+     * A retried request whose order expired unpaid was answered "you already have a ticket" with
+     * a deadline in the past. The truth: that order expired, its ticket went back on sale.
+     */
+    @Test
+    void a_request_whose_order_expired_is_told_so_not_that_it_holds_a_ticket() {
+        redis.initStock(KEY, 10);
+        Reservation first = stock.reserve(new Buyer("gina", "g-1"), 3001, 100, 1);
+        assertEquals(Outcome.TICKET, first.outcome());
+        Deadline.await(Duration.ofSeconds(5), "gina's order to expire", () -> {
+            orders.expireAllDue();
+            return Order.EXPIRED.equals(orders.find(first.orderId()).orElseThrow().state());
+        });
+        Reservation retry = stock.reserve(new Buyer("gina", "g-1"), 3002, 60_000, 1);
+        assertEquals(new Reservation(Outcome.EXPIRED, first.orderId(), first.deadline()), retry);
+        assertEquals(Outcome.EXPIRED, stock.existing(new Buyer("gina", "g-1")).orElseThrow().outcome());
+        assertEquals(0, redis.sold(KEY), "nothing was taken for the retry");
+        assertEquals(Outcome.TICKET, stock.reserve(new Buyer("gina", "g-2"), 3001, 60_000, 1).outcome(),
+                "a new request buys again");
     }
 
     @Test
