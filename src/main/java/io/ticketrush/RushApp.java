@@ -56,6 +56,8 @@ public final class RushApp implements ServletContextListener {
         redis = RedisStore.open(config);
         statLog = new StatLog(Path.of(config.statLogPath()));
         seller = new TicketSeller(new LocalStock(config.localStock()), redis.globalStock(), config);
+        // who holds an order, and tickets coming back, as they happen (see Winners)
+        redis.startOrderFeed(seller);
         orders = redis.orderBook();
         stats = new NodeStats(config, seller);
         cluster = new ClusterView(redis.stats());

@@ -155,12 +155,13 @@ public final class RedisGlobalStock implements GlobalStock {
 
     @Override
     public Optional<Reservation> existing(Buyer buyer) {
-        if (buyer.anonymous()) {
+        if (buyer.anonymous() && buyer.requestId() == null) {
             return Optional.empty();
         }
+        String user = buyer.anonymous() ? "" : buyer.user();
         return redis.call(jedis -> {
-            String id = buyer.requestId() == null ? null : jedis.get(keys.request(buyer.user(), buyer.requestId()));
-            if (id == null) {
+            String id = buyer.requestId() == null ? null : jedis.get(keys.request(user, buyer.requestId()));
+            if (id == null && !buyer.anonymous()) {
                 List<String> latest = jedis.zrange(keys.userActive(buyer.user()), -1, -1);
                 id = latest.isEmpty() ? null : latest.get(0);
             }

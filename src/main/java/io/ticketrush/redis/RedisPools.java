@@ -5,6 +5,7 @@ import java.time.Duration;
 import io.ticketrush.Config;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.JedisPoolConfig;
 
@@ -17,6 +18,22 @@ final class RedisPools {
         return open(config, config.redisTimeoutMillis());
     }
 
+    /** One connection of its own to {@code config}'s Redis, whose reads wait up to {@code socketTimeoutMillis}. */
+    static Jedis connect(Config config, int socketTimeoutMillis) {
+        return new Jedis(new HostAndPort(config.redisHost(), config.redisPort()), client(config, socketTimeoutMillis));
+    }
+
+    private static DefaultJedisClientConfig client(Config config, int socketTimeoutMillis) {
+        DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(config.redisTimeoutMillis())
+                .socketTimeoutMillis(socketTimeoutMillis)
+                .clientName("ticket-rush");
+        if (config.redisPassword() != null) {
+            client.password(config.redisPassword());
+        }
+        return client.build();
+    }
+
     /** A pool for {@code config}'s Redis whose socket reads wait up to {@code socketTimeoutMillis}. */
     static JedisPool open(Config config, int socketTimeoutMillis) {
         JedisPoolConfig poolConfig = new JedisPoolConfig();
@@ -27,13 +44,7 @@ final class RedisPools {
         poolConfig.setMaxWait(Duration.ofMillis(config.redisPoolWaitMillis()));
         poolConfig.setTestOnBorrow(false);
         poolConfig.setJmxEnabled(false);
-        DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(config.redisTimeoutMillis())
-                .socketTimeoutMillis(socketTimeoutMillis)
-                .clientName("ticket-rush");
-        if (config.redisPassword() != null) {
-            client.password(config.redisPassword());
-        }
-        return new JedisPool(poolConfig, new HostAndPort(config.redisHost(), config.redisPort()), client.build());
+        return new JedisPool(poolConfig, new HostAndPort(config.redisHost(), config.redisPort()),
+                client(config, socketTimeoutMillis));
     }
 }

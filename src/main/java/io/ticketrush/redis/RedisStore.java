@@ -3,6 +3,7 @@ package io.ticketrush.redis;
 import io.ticketrush.Config;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.sale.GlobalStock;
+import io.ticketrush.sale.OrderEvents;
 import io.ticketrush.stats.StatsStore;
 import redis.clients.jedis.JedisPool;
 
@@ -16,8 +17,11 @@ public final class RedisStore implements AutoCloseable {
     private final RedisCalls calls;
     private final Keys keys;
     private final RedisGlobalStock globalStock;
+    private final Config config;
+    private RedisOrderFeed feed;
 
-    private RedisStore(JedisPool pool, RedisCalls calls, Keys keys, int readTimeoutMillis) {
+    private RedisStore(Config config, JedisPool pool, RedisCalls calls, Keys keys, int readTimeoutMillis) {
+        this.config = config;
         this.pool = pool;
         this.calls = calls;
         this.keys = keys;
@@ -27,7 +31,7 @@ public final class RedisStore implements AutoCloseable {
     /** Connects to {@code config}'s Redis for {@code config}'s sale ({@code rush.stock.key}). */
     public static RedisStore open(Config config) {
         JedisPool pool = RedisPools.open(config);
-        return new RedisStore(pool, new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
+        return new RedisStore(config, pool, new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
                 config.breakerOpenMillis(), System::nanoTime)), new Keys(config.stockKey()), config.redisTimeoutMillis());
     }
 
@@ -55,6 +59,14 @@ public final class RedisStore implements AutoCloseable {
         return new SaleAdmin(calls, keys);
     }
 
+    /** Starts telling {@code events} of every order of the sale, as the order stream has them; stopped by {@link #close()}. */
+    public synchronized void startOrderFeed(OrderEvents events) {
+        if (feed != null) {
+            throw new IllegalStateException("the order feed is started already");
+        }
+        feed = new RedisOrderFeed(config, events).start();
+    }
+
     /** The calls behind the breaker (for the tests of this package). */
     RedisCalls calls() {
         return calls;
@@ -71,6 +83,11 @@ public final class RedisStore implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (feed != null) {
+                feed.close();
+            }
+        }
         pool.close();
     }
 }

@@ -2,6 +2,7 @@ package io.ticketrush.sale;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.ticketrush.Config;
 
@@ -13,11 +14,15 @@ import io.ticketrush.Config;
  * buyer still judged as if alone).
  *
  * <p>Once the global stock is known to be gone and the local stock is empty, "sold out" is
- * answered from memory, without the lock or the network, so losers are served at full speed.
- * While the global stock still has tickets (another node's share, a returned ticket), an empty
- * local stock is refilled from it instead, so nothing is answered "sold out" that is not.
+ * answered from memory, without the lock or the network, so losers are served at full speed
+ * (named ones and retried requests too: {@link Winners} knows who may hold an order). While the
+ * global stock still has tickets (another node's share, a ticket come back), an empty local stock
+ * is refilled from it instead, so nothing is answered "sold out" that is not. The order stream
+ * tells the node at once when a ticket comes back ({@link OrderEvents}).
  */
-public final class TicketSeller {
+public final class TicketSeller implements OrderEvents {
+    private static final long NOT_SOLD_OUT = -1;
+
     private final BuyQueue queue;
     private final LocalStock local;
     private final GlobalStock global;
@@ -27,8 +32,15 @@ public final class TicketSeller {
      * reports, read without the lock.
      */
     private volatile int settledSales;
-    /** Set when the global stock was seen empty; cleared by {@link #sync()} when tickets come back. */
-    private volatile boolean globalSoldOut;
+    private final Winners winners = new Winners();
+    /** Tickets heard coming back so far (expired or voided orders). */
+    private final AtomicLong returns = new AtomicLong();
+    /**
+     * {@link #returns} as it was when the global stock was last seen empty, or {@link #NOT_SOLD_OUT}.
+     * The stock is gone while no ticket came back since: a ticket heard of while Redis was being
+     * asked can never be overlooked.
+     */
+    private volatile long soldOutAt = NOT_SOLD_OUT;
 
     public TicketSeller(LocalStock local, GlobalStock global, Config config) {
         this.local = local;
@@ -43,7 +55,7 @@ public final class TicketSeller {
      * @throws BusyException the lock could not be had in time; nothing was sold
      */
     public Purchase buy(Buyer buyer, int node) {
-        if (local.hasStock() || !globalSoldOut) {
+        if (local.hasStock() || !globalSoldOut()) {
             Purchase purchase = queue.buy(new GlobalStock.Request(buyer, node));
             if (purchase.outcome() != Outcome.SOLD_OUT) {
                 return purchase;
@@ -61,10 +73,11 @@ public final class TicketSeller {
         List<BuyQueue.Waiter> buying = new ArrayList<>(batch.size());
         List<BuyQueue.Waiter> soldOut = new ArrayList<>();
         List<Reservation> reservations;
+        long returnsBefore = returns.get();
         try {
             for (BuyQueue.Waiter w : batch) {
                 // buyers queued on the lock when the stock ran out must not each ask Redis again
-                if (!local.hasStock() && (globalSoldOut || !refill())) {
+                if (!local.hasStock() && (globalSoldOut() || !refill())) {
                     soldOut.add(w);
                 } else {
                     local.tryTake();
@@ -99,7 +112,7 @@ public final class TicketSeller {
         }
         if (globalGone) {
             local.closeAtSold();
-            globalSoldOut = true;
+            soldOutAt = returnsBefore;
         }
         settledSales = local.sold();
         for (int i = 0; i < buying.size(); i++) {
@@ -121,20 +134,30 @@ public final class TicketSeller {
         return requests;
     }
 
-    /** A sold-out answer; a buyer who already holds an order gets that order instead. */
+    /**
+     * A sold-out answer; a buyer who already holds an order, or whose request bought one, gets
+     * that order instead. From memory, unless {@link Winners} says the buyer may hold one (then
+     * the global stock tells which), or the node has not yet heard of every order.
+     */
     private Purchase soldOut(Buyer buyer) {
         int sales = settledSales;
-        if (buyer.anonymous()) {
+        if (buyer.anonymous() && buyer.requestId() == null
+                || winners.caughtUpOnce() && !winners.mightHold(buyer)) {
             return Purchase.soldOut(sales);
         }
         return global.existing(buyer).map(r -> Purchase.of(r, sales)).orElseGet(() -> Purchase.soldOut(sales));
     }
 
+    private boolean globalSoldOut() {
+        return soldOutAt == returns.get();
+    }
+
     /** Under the lock, with the local stock empty: grants more from what the global stock has left. */
     private boolean refill() {
+        long returnsBefore = returns.get();
         long remaining = global.snapshot().remaining();
         if (remaining <= 0) {
-            globalSoldOut = true;
+            soldOutAt = returnsBefore;
             return false;
         }
         local.grant((int) Math.min(remaining, Math.max(1, config.localStock())));
@@ -146,7 +169,25 @@ public final class TicketSeller {
      * expired orders, or left by a dead node) so that an exhausted node sells them.
      */
     public void sync() {
-        globalSoldOut = global.snapshot().remaining() <= 0;
+        long returnsBefore = returns.get();
+        soldOutAt = global.snapshot().remaining() <= 0 ? returnsBefore : NOT_SOLD_OUT;
+    }
+
+    @Override
+    public void created(String orderId, String user, String requestId) {
+        winners.created(orderId, user, requestId);
+    }
+
+    /** A ticket came back: a sold-out node sells again from its next buyer on. */
+    @Override
+    public void returned(String orderId, String user, String requestId, boolean voided) {
+        winners.returned(orderId, user, requestId, voided);
+        returns.incrementAndGet();
+    }
+
+    @Override
+    public void caughtUp() {
+        winners.caughtUp();
     }
 
     /** A new sale: the local stock starts again at {@code quota}, nothing sold. */
@@ -154,7 +195,8 @@ public final class TicketSeller {
         queue.exclusively(() -> {
             local.reset(quota);
             settledSales = 0;
-            globalSoldOut = false;
+            soldOutAt = NOT_SOLD_OUT;
+            winners.clear();
         });
     }
 
@@ -163,8 +205,12 @@ public final class TicketSeller {
         return queue.queued();
     }
 
-    public boolean globalSoldOut() {
-        return globalSoldOut;
+    public boolean knowsGlobalSoldOut() {
+        return globalSoldOut();
+    }
+
+    public Winners winners() {
+        return winners;
     }
 
     public LocalStock local() {

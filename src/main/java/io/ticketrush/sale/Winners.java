@@ -1,0 +1,84 @@
+package io.ticketrush.sale;
+
+/**
+ * Who may hold an order, as this node learned it from the order stream all nodes share: the
+ * request ids that bought, and the users holding pending or paid orders. A sold-out node answers
+ * a loser from memory, and still finds the buyer who comes back: a request retried on another
+ * node (Nginx does so when a node dies mid-answer), a user asking again.
+ *
+ * <p>Only 64-bit hashes are kept ({@link HashCounts}, about 24 bytes an order): a hit may be
+ * another buyer's hash, so the seller confirms it in the global stock; a miss is certain, which
+ * is what keeps losers off Redis.
+ */
+public final class Winners implements OrderEvents {
+    private final HashCounts held = new HashCounts();
+    private volatile boolean caughtUp;
+
+    @Override
+    public void created(String orderId, String user, String requestId) {
+        if (user != null) {
+            held.increment(userKey(user));
+        }
+        if (requestId != null) {
+            held.increment(requestKey(user, requestId));
+        }
+    }
+
+    @Override
+    public void returned(String orderId, String user, String requestId, boolean voided) {
+        if (user != null) {
+            held.decrement(userKey(user));
+        }
+        if (voided && requestId != null) {
+            // the buyer was told 503: the request may buy again (an expired one is told so instead)
+            held.remove(requestKey(user, requestId));
+        }
+    }
+
+    @Override
+    public void caughtUp() {
+        caughtUp = true;
+    }
+
+    /** True once the feed has read every order there was when it started: a miss is then certain. */
+    public boolean caughtUpOnce() {
+        return caughtUp;
+    }
+
+    /** False only if {@code buyer} certainly holds no order, nor bought one with this request. */
+    public boolean mightHold(Buyer buyer) {
+        return buyer.requestId() != null && held.contains(requestKey(buyer.user(), buyer.requestId()))
+                || buyer.user() != null && held.contains(userKey(buyer.user()));
+    }
+
+    /** A new sale: nobody holds anything. */
+    public void clear() {
+        held.clear();
+    }
+
+    /** Orders and requests remembered, and the bytes they take. */
+    public int size() {
+        return held.size();
+    }
+
+    public long bytes() {
+        return held.bytes();
+    }
+
+    private static long userKey(String user) {
+        return hash(1, user);
+    }
+
+    /** A request id is its buyer's: the same id from two users is two requests. */
+    private static long requestKey(String user, String requestId) {
+        return hash(hash(2, user == null ? "" : user), requestId);
+    }
+
+    private static long hash(long seed, String text) {
+        long h = seed * 0x9E3779B97F4A7C15L;
+        for (int i = 0; i < text.length(); i++) {
+            h = (h ^ text.charAt(i)) * 0x100000001B3L;
+        }
+        return h ^ (h >>> 29);
+    }
+}
