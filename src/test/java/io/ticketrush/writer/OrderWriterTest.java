@@ -1,6 +1,7 @@
 package io.ticketrush.writer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +61,7 @@ class OrderWriterTest {
     private Path dir;
     private String dbUrl;
     private String dbUser = "sa";
+    private int buyers;
     private static PostgresServer postgres;
 
     @BeforeAll
@@ -94,16 +97,17 @@ class OrderWriterTest {
     }
 
     private Config config(Map<String, String> extra) {
-        Map<String, String> settings = new java.util.HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        Map<String, String> settings = new HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.timeout.ms", "5000", "rush.redis.pool.wait.ms", "5000", "rush.breaker.failures", "1000"));
         settings.putAll(extra);
         return Config.from(settings::get);
     }
 
+    /** {@code n} orders, each of a user who has none yet. */
     private List<String> buy(int n, long ttl) {
         List<String> ids = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            Reservation r = stock.reserve(new Buyer("user" + i, null), 3001, ttl, 1);
+            Reservation r = stock.reserve(new Buyer("user" + buyers++, null), 3001, ttl, 1);
             assertEquals(Outcome.TICKET, r.outcome());
             ids.add(r.orderId());
         }
@@ -123,9 +127,34 @@ class OrderWriterTest {
         }
     }
 
+    /** A writer on its own thread; closing it stops it and lets go of the database and Redis. */
+    private RunningWriter startWriter(String name, int batch, long claimIdleMillis) throws SQLException {
+        OrderStore store = new OrderStore(dbUrl, dbUser, "");
+        OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", name)));
+        OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis);
+        Thread loop = new Thread(writer, "test-writer-" + name);
+        loop.start();
+        return new RunningWriter(store, stream, writer, loop);
+    }
+
+    private record RunningWriter(OrderStore store, OrderStream stream, OrderWriter writer, Thread loop)
+            implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            try {
+                writer.stop();
+                loop.join(10_000);
+                assertFalse(loop.isAlive(), "the writer stops within 10 s");
+            } finally {
+                stream.close();
+                store.close();
+            }
+        }
+    }
+
     /** The orders table, read after the writer has let go of the file: id -> state. */
     private Map<Long, String> table() throws SQLException {
-        Map<Long, String> rows = new java.util.HashMap<>();
+        Map<Long, String> rows = new HashMap<>();
         try (Connection c = DriverManager.getConnection(dbUrl, dbUser, "");
                 Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT id, state FROM orders")) {
             while (r.next()) {
@@ -144,19 +173,9 @@ class OrderWriterTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"h2", "postgresql"})
     void every_order_reaches_the_database_once_with_its_final_state(String database) throws Exception {
-        String user = "sa";
         if (database.equals("postgresql")) {
-            if (postgres == null) {
-                postgres = PostgresServer.start();
-            }
-            logs.watch("postgres.log", postgres::log);
-            dbUrl = postgres.url("orders");
-            user = "rush";
-            try (Connection c = DriverManager.getConnection(dbUrl, user, ""); Statement s = c.createStatement()) {
-                s.execute("DROP TABLE IF EXISTS orders");
-            }
+            usePostgres();
         }
-        dbUser = user;
         List<String> ids = buy(300, 60_000);
         List<String> quick = buy(0, 0);
         for (int i = 0; i < 100; i++) {
@@ -170,19 +189,9 @@ class OrderWriterTest {
             orders.expireDue(1000);
             return orders.counts().expired() == 50;
         });
-        OrderWriter writer;
-        try (OrderStore store = new OrderStore(dbUrl, dbUser, "");
-                OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", "w1")))) {
-            writer = new OrderWriter(stream, store, "w1", 64, 1000);
-            Thread loop = new Thread(writer, "test-order-writer");
-            loop.start();
-            try {
-                Deadline.await(Duration.ofSeconds(30), "every event written and acknowledged",
-                        () -> ordersWritten() == 350 && pendingEntries() == 0 && lag() == 0);
-            } finally {
-                writer.stop();
-                loop.join(10_000);
-            }
+        try (RunningWriter writer = startWriter("w1", 64, 1000)) {
+            Deadline.await(Duration.ofSeconds(30), "every event written and acknowledged",
+                    () -> ordersWritten() == 350 && pendingEntries() == 0 && lag() == 0);
         }
         Map<Long, String> table = table();
         assertEquals(350, table.size());
@@ -195,13 +204,52 @@ class OrderWriterTest {
         assertTrue(orders.find(ids.get(0)).orElseThrow().persisted(), "the order shows it is in the database");
     }
 
-    /** Stream entries not yet delivered to the group. */
+    /** The orders go to the shared PostgreSQL server (started once for the class) instead of H2. */
+    private void usePostgres() throws SQLException {
+        if (postgres == null) {
+            postgres = PostgresServer.start();
+        }
+        logs.watch("postgres.log", postgres::log);
+        dbUrl = postgres.url("orders");
+        dbUser = "rush";
+        try (Connection c = DriverManager.getConnection(dbUrl, dbUser, ""); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS orders");
+        }
+    }
+
+    /**
+     * Stream entries not yet delivered to the group: the {@code lag} Redis 7 reports in XINFO
+     * GROUPS, or, where Redis cannot tell (entries deleted in between), the entries after the
+     * group's last delivered id, counted.
+     */
     private long lag() {
         try (Jedis jedis = redis.client()) {
-            var streams = jedis.xreadGroup(RedisOrderStream.GROUP, "lag-probe",
-                    XReadGroupParams.xReadGroupParams().count(1), Map.of(KEYS.orderStream(), new StreamEntryID()));
-            long pendingForProbe = streams == null || streams.isEmpty() ? 0 : streams.get(0).getValue().size();
-            return pendingForProbe;
+            if (!jedis.exists(KEYS.orderStream())) {
+                return 0;
+            }
+            var group = jedis.xinfoGroups(KEYS.orderStream()).stream()
+                    .filter(g -> g.getName().equals(RedisOrderStream.GROUP)).findFirst();
+            if (group.isEmpty()) {
+                return jedis.xlen(KEYS.orderStream());
+            }
+            if (group.get().getGroupInfo().get("lag") instanceof Long lag) {
+                return lag;
+            }
+            return jedis.xrange(KEYS.orderStream(), "(" + group.get().getLastDeliveredId(), "+").size();
+        }
+    }
+
+    @Test
+    void lag_counts_the_entries_not_yet_delivered_to_the_writers() {
+        assertEquals(0, lag(), "no stream yet");
+        buy(5, 60_000);
+        assertEquals(5, lag(), "no group yet: every entry waits");
+        try (Jedis jedis = redis.client()) {
+            jedis.xgroupCreate(KEYS.orderStream(), RedisOrderStream.GROUP, new StreamEntryID(), false);
+            assertEquals(5, lag());
+            jedis.xreadGroup(RedisOrderStream.GROUP, "reader", XReadGroupParams.xReadGroupParams().count(2),
+                    Map.of(KEYS.orderStream(), StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
+            assertEquals(3, lag(), "2 of 5 delivered");
         }
     }
 
@@ -216,18 +264,9 @@ class OrderWriterTest {
             assertEquals(120, read.get(0).getValue().size());
             assertEquals(120, jedis.xpending(KEYS.orderStream(), RedisOrderStream.GROUP).getTotal());
         }
-        try (OrderStore store = new OrderStore(dbUrl, "sa", "");
-                OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", "survivor")))) {
-            OrderWriter survivor = new OrderWriter(stream, store, "survivor", 50, 300);
-            Thread loop = new Thread(survivor, "survivor");
-            loop.start();
-            try {
-                Deadline.await(Duration.ofSeconds(30), "the survivor to finish the crashed writer's entries",
-                        () -> ordersWritten() == 200 && pendingEntries() == 0);
-            } finally {
-                survivor.stop();
-                loop.join(10_000);
-            }
+        try (RunningWriter survivor = startWriter("survivor", 50, 300)) {
+            Deadline.await(Duration.ofSeconds(30), "the survivor to finish the crashed writer's entries",
+                    () -> ordersWritten() == 200 && pendingEntries() == 0);
         }
         assertEquals(asLongs(ids), table().keySet());
     }
