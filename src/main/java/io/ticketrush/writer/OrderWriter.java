@@ -14,7 +14,8 @@ import io.ticketrush.Duty;
  * after the commit marks the orders {@code persisted} and acknowledges the entries. A crash
  * anywhere leaves the entries pending: a restarted writer of the same name reads its own
  * pending entries first, and any writer claims entries another has left idle for too long.
- * The database write is idempotent, so an entry written twice is still one row.
+ * The database write is idempotent, so an entry written twice is still one row. An entry that
+ * cannot be written (malformed) is acknowledged as a dead letter, kept and counted, never retried.
  */
 public final class OrderWriter implements Runnable {
     private static final Logger LOG = Logger.getLogger(OrderWriter.class.getName());
@@ -23,6 +24,7 @@ public final class OrderWriter implements Runnable {
     private final OrderStore store;
     private final int batch;
     private final long claimIdleMillis;
+    private final String name;
     private final Duty duty;
     private volatile boolean running = true;
     private long lastClaim;
@@ -32,7 +34,8 @@ public final class OrderWriter implements Runnable {
         this.store = store;
         this.batch = batch;
         this.claimIdleMillis = claimIdleMillis;
-        this.duty = new Duty("order writer " + name, LOG);
+        this.name = "order writer " + name;
+        this.duty = new Duty(this.name, LOG);
     }
 
     @Override
@@ -63,21 +66,32 @@ public final class OrderWriter implements Runnable {
         }
     }
 
-    /** Writes the entries to the database, then acknowledges them; how many. */
+    /**
+     * Writes the entries to the database, then acknowledges them; how many. An entry that makes
+     * no order event is set aside as a dead letter, so that it holds up none of the others.
+     */
     private int write(List<OrderStream.Delivery> deliveries) throws SQLException {
         if (deliveries.isEmpty()) {
             return 0;
         }
         List<OrderEvent> events = new ArrayList<>(deliveries.size());
+        List<OrderStream.DeadLetter> deadLetters = new ArrayList<>();
         for (OrderStream.Delivery delivery : deliveries) {
-            if (delivery.event() != null) { // null: deleted from the stream while pending, nothing to write
+            if (delivery.malformed() != null) {
+                deadLetters.add(new OrderStream.DeadLetter(delivery, "malformed: " + delivery.malformed()));
+            } else if (delivery.event() != null) { // null: deleted from the stream while pending, nothing to write
                 events.add(delivery.event());
             }
         }
         if (!events.isEmpty()) {
             store.apply(events);
         }
-        stream.acknowledge(deliveries, store.count());
+        stream.acknowledge(deliveries, deadLetters, store.count());
+        if (!deadLetters.isEmpty()) {
+            OrderStream.DeadLetter first = deadLetters.get(0);
+            LOG.warning(name + ": " + deadLetters.size() + " entries set aside as dead letters; the first, "
+                    + first.delivery().id() + ", " + first.reason());
+        }
         return deliveries.size();
     }
 

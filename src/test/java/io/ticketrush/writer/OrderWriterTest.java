@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,7 +45,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.resps.StreamEntry;
 
 /** The order writer against a real redis-server and a real H2 database file. */
 class OrderWriterTest {
@@ -127,6 +131,45 @@ class OrderWriterTest {
         }
     }
 
+    private long deadLetters() {
+        try (Jedis jedis = redis.client()) {
+            String n = jedis.hget(KEYS.writerStats(), Keys.DEAD_LETTERS);
+            return n == null ? 0 : Long.parseLong(n);
+        }
+    }
+
+    /** The dead letters' fields, oldest first. */
+    private List<Map<String, String>> deadLetterEntries() {
+        try (Jedis jedis = redis.client()) {
+            return jedis.xrange(KEYS.orderDeadLetters(), "-", "+").stream().map(StreamEntry::getFields).toList();
+        }
+    }
+
+    /** Appends entries to the order stream in one MULTI, so the writer reads them in one batch. */
+    @SafeVarargs
+    private List<String> append(Map<String, String>... entries) {
+        try (Jedis jedis = redis.client(); Transaction multi = jedis.multi()) {
+            for (Map<String, String> fields : entries) {
+                multi.xadd(KEYS.orderStream(), XAddParams.xAddParams(), fields);
+            }
+            return multi.exec().stream().map(String::valueOf).toList();
+        }
+    }
+
+    /** The order's created event as the BUY script wrote it, with {@code changes} applied. */
+    private Map<String, String> eventOf(String orderId, String event, Map<String, String> changes) {
+        try (Jedis jedis = redis.client()) {
+            Map<String, String> order = jedis.hgetAll(KEYS.order(orderId));
+            Map<String, String> fields = new LinkedHashMap<>();
+            fields.put(Keys.EVENT, event);
+            for (String name : List.of(Keys.ID, Keys.USER, Keys.NODE, Keys.CREATED, Keys.DEADLINE, Keys.STATE)) {
+                fields.put(name, order.get(name));
+            }
+            fields.putAll(changes);
+            return fields;
+        }
+    }
+
     /** A writer on its own thread; closing it stops it and lets go of the database and Redis. */
     private RunningWriter startWriter(String name, int batch, long claimIdleMillis) throws SQLException {
         OrderStore store = new OrderStore(dbUrl, dbUser, "");
@@ -202,6 +245,7 @@ class OrderWriterTest {
         assertEquals(50, table.values().stream().filter("expired"::equals).count());
         assertEquals(200, table.values().stream().filter("pending"::equals).count());
         assertTrue(orders.find(ids.get(0)).orElseThrow().persisted(), "the order shows it is in the database");
+        assertEquals(0, deadLetters());
     }
 
     /** The orders go to the shared PostgreSQL server (started once for the class) instead of H2. */
@@ -251,6 +295,31 @@ class OrderWriterTest {
                     Map.of(KEYS.orderStream(), StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
             assertEquals(3, lag(), "2 of 5 delivered");
         }
+    }
+
+    @Test
+    void a_malformed_entry_becomes_a_dead_letter_and_the_orders_around_it_are_written() throws Exception {
+        String notANumber = append(Map.of(Keys.EVENT, "created", Keys.ID, "notanumber")).get(0);
+        List<String> ids = buy(10, 60_000);
+        Map<String, String> noDeadline = new LinkedHashMap<>(eventOf(ids.get(0), "created", Map.of(Keys.ID, "999999")));
+        noDeadline.remove(Keys.DEADLINE);
+        String missing = append(noDeadline).get(0);
+        ids.addAll(buy(10, 60_000));
+
+        try (RunningWriter writer = startWriter("w1", 64, 1000)) {
+            Deadline.await(Duration.ofSeconds(30), "the 20 orders written and the 2 bad entries set aside",
+                    () -> ordersWritten() == 20 && deadLetters() == 2 && pendingEntries() == 0 && lag() == 0);
+        }
+
+        assertEquals(asLongs(ids), table().keySet(), "every good order, once (table() fails on a repeated id)");
+        List<Map<String, String>> dead = deadLetterEntries();
+        assertEquals(2, dead.size(), dead::toString);
+        assertEquals(notANumber, dead.get(0).get(Keys.STREAM_ID));
+        assertEquals("notanumber", dead.get(0).get(Keys.ID), "the entry's own fields");
+        assertEquals("malformed: id 'notanumber' is not a number", dead.get(0).get(Keys.REASON));
+        assertEquals(missing, dead.get(1).get(Keys.STREAM_ID));
+        assertEquals("malformed: deadline is missing", dead.get(1).get(Keys.REASON));
+        assertEquals(2, deadLetters());
     }
 
     @Test
