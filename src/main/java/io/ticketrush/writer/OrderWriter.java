@@ -2,7 +2,9 @@ package io.ticketrush.writer;
 
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Logger;
 
 import io.ticketrush.Duty;
@@ -15,7 +17,8 @@ import io.ticketrush.Duty;
  * anywhere leaves the entries pending: a restarted writer of the same name reads its own
  * pending entries first, and any writer claims entries another has left idle for too long.
  * The database write is idempotent, so an entry written twice is still one row. An entry that
- * cannot be written (malformed) is acknowledged as a dead letter, kept and counted, never retried.
+ * cannot be written (malformed, or its order id is another order's row) is acknowledged as a
+ * dead letter, kept and counted, never retried.
  */
 public final class OrderWriter implements Runnable {
     private static final Logger LOG = Logger.getLogger(OrderWriter.class.getName());
@@ -68,28 +71,36 @@ public final class OrderWriter implements Runnable {
 
     /**
      * Writes the entries to the database, then acknowledges them; how many. An entry that makes
-     * no order event is set aside as a dead letter, so that it holds up none of the others.
+     * no order event, or whose order id the database holds for another order, is set aside as a
+     * dead letter: it holds up none of the others, and is never marked persisted.
      */
     private int write(List<OrderStream.Delivery> deliveries) throws SQLException {
         if (deliveries.isEmpty()) {
             return 0;
         }
         List<OrderEvent> events = new ArrayList<>(deliveries.size());
-        List<OrderStream.DeadLetter> deadLetters = new ArrayList<>();
         for (OrderStream.Delivery delivery : deliveries) {
-            if (delivery.malformed() != null) {
-                deadLetters.add(new OrderStream.DeadLetter(delivery, "malformed: " + delivery.malformed()));
-            } else if (delivery.event() != null) { // null: deleted from the stream while pending, nothing to write
+            if (delivery.event() != null) { // null: malformed, or deleted from the stream while pending
                 events.add(delivery.event());
             }
         }
+        Map<String, String> conflicts = new HashMap<>();
         if (!events.isEmpty()) {
-            store.apply(events);
+            store.apply(events).forEach(conflict -> conflicts.put(conflict.event().streamId(), conflict.reason()));
+        }
+        List<OrderStream.DeadLetter> deadLetters = new ArrayList<>();
+        for (OrderStream.Delivery delivery : deliveries) {
+            String reason = delivery.malformed() != null ? "malformed: " + delivery.malformed()
+                    : conflicts.get(delivery.id());
+            if (reason != null) {
+                deadLetters.add(new OrderStream.DeadLetter(delivery, reason));
+            }
         }
         stream.acknowledge(deliveries, deadLetters, store.count());
         if (!deadLetters.isEmpty()) {
             OrderStream.DeadLetter first = deadLetters.get(0);
-            LOG.warning(name + ": " + deadLetters.size() + " entries set aside as dead letters; the first, "
+            LOG.warning(name + ": " + deadLetters.size() + (deadLetters.size() == 1 ? " entry" : " entries")
+                    + " set aside as dead letters; the first, "
                     + first.delivery().id() + ", " + first.reason());
         }
         return deliveries.size();

@@ -170,6 +170,19 @@ class OrderWriterTest {
         }
     }
 
+    /** The orders table: id -> [user, node, created, state]. */
+    private Map<Long, List<String>> rows() throws SQLException {
+        Map<Long, List<String>> rows = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(dbUrl, dbUser, ""); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT id, user_id, node, created_at, state FROM orders")) {
+            while (r.next()) {
+                rows.put(r.getLong(1), List.of(String.valueOf(r.getString(2)), String.valueOf(r.getInt(3)),
+                        String.valueOf(r.getLong(4)), r.getString(5)));
+            }
+        }
+        return rows;
+    }
+
     /** A writer on its own thread; closing it stops it and lets go of the database and Redis. */
     private RunningWriter startWriter(String name, int batch, long claimIdleMillis) throws SQLException {
         OrderStore store = new OrderStore(dbUrl, dbUser, "");
@@ -320,6 +333,89 @@ class OrderWriterTest {
         assertEquals(missing, dead.get(1).get(Keys.STREAM_ID));
         assertEquals("malformed: deadline is missing", dead.get(1).get(Keys.REASON));
         assertEquals(2, deadLetters());
+    }
+
+    @Test
+    void an_event_reusing_an_order_id_for_another_order_is_a_dead_letter_and_the_row_stays() throws Exception {
+        List<String> ids = buy(10, 60_000);
+        try (RunningWriter writer = startWriter("w1", 64, 1000)) {
+            Deadline.await(Duration.ofSeconds(30), "the 10 orders written",
+                    () -> ordersWritten() == 10 && pendingEntries() == 0 && lag() == 0);
+            Map<Long, List<String>> before = rows();
+            String intruder = ids.get(3);
+            String otherTime = ids.get(5);
+            String redelivered = ids.get(4);
+            String paid = ids.get(6);
+            Map<String, String> first = Map.of(Keys.EVENT, "created", Keys.ID, "1000", Keys.USER, "first",
+                    Keys.NODE, "3002", Keys.CREATED, "1", Keys.DEADLINE, "2", Keys.STATE, "pending");
+            Map<String, String> second = new LinkedHashMap<>(first);
+            second.put(Keys.USER, "second");
+            List<String> appended = append(
+                    eventOf(intruder, "created", Map.of(Keys.USER, "intruder")),
+                    eventOf(redelivered, "created", Map.of()),
+                    eventOf(otherTime, "paid", Map.of(Keys.STATE, "paid", Keys.CREATED, "12345")),
+                    eventOf(paid, "paid", Map.of(Keys.STATE, "paid")),
+                    first,
+                    second);
+            Deadline.await(Duration.ofSeconds(30), "the 6 crafted events handled",
+                    () -> ordersWritten() == 11 && pendingEntries() == 0 && lag() == 0);
+
+            assertEquals(3, deadLetters(), () -> "dead letters: " + deadLetterEntries());
+            List<Map<String, String>> dead = deadLetterEntries();
+            assertEquals(List.of(appended.get(0), appended.get(2), appended.get(5)),
+                    dead.stream().map(d -> d.get(Keys.STREAM_ID)).toList());
+            List<String> row = before.get(Long.parseLong(intruder));
+            assertEquals("conflict: order " + intruder + " exists in the database as user " + row.get(0) + ", node "
+                    + row.get(1) + ", created " + row.get(2) + "; the event says user intruder, node " + row.get(1)
+                    + ", created " + row.get(2), dead.get(0).get(Keys.REASON));
+            assertEquals("intruder", dead.get(0).get(Keys.USER), "the entry's own fields");
+            assertTrue(dead.get(1).get(Keys.REASON).startsWith("conflict: order " + otherTime + " exists in the database as "),
+                    dead.get(1)::toString);
+            assertTrue(dead.get(2).get(Keys.REASON).startsWith("conflict: order 1000 exists in the database as user first"),
+                    dead.get(2)::toString);
+
+            Map<Long, List<String>> after = rows();
+            assertEquals(before.get(Long.parseLong(intruder)), after.get(Long.parseLong(intruder)), "the row stays");
+            assertEquals(before.get(Long.parseLong(otherTime)), after.get(Long.parseLong(otherTime)),
+                    "a conflicting paid event does not pay the row");
+            assertEquals(before.get(Long.parseLong(redelivered)), after.get(Long.parseLong(redelivered)),
+                    "a redelivery is idempotent");
+            assertEquals("paid", after.get(Long.parseLong(paid)).get(3), "a paid event of the same order moves it on");
+            assertEquals(List.of("first", "3002", "1", "pending"), after.get(1000L));
+        }
+    }
+
+    @Test
+    void orders_numbered_again_after_redis_lost_its_sequence_are_dead_letters_not_marked_persisted() throws Exception {
+        List<String> ids = buy(10, 60_000);
+        try (RunningWriter writer = startWriter("w1", 64, 1000)) {
+            Deadline.await(Duration.ofSeconds(30), "the 10 orders written",
+                    () -> ordersWritten() == 10 && pendingEntries() == 0 && lag() == 0);
+            Map<Long, List<String>> before = rows();
+            // Redis loses its last writes (an append-only file that lost its last second): the
+            // sequence goes back to 5 and orders 6 to 10 are gone from Redis, not from the database
+            try (Jedis jedis = redis.client()) {
+                jedis.set(KEYS.orderSeq(), "5");
+                for (String id : ids.subList(5, 10)) {
+                    jedis.del(KEYS.order(id));
+                }
+            }
+            List<String> again = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                again.add(stock.reserve(new Buyer("again" + i, null), 3002, 60_000, 1).orderId());
+            }
+            assertEquals(ids.subList(5, 10), again, "the new orders reuse the ids");
+            Deadline.await(Duration.ofSeconds(30), "the 5 new orders handled",
+                    () -> pendingEntries() == 0 && lag() == 0);
+
+            assertEquals(5, deadLetters(), () -> "dead letters: " + deadLetterEntries());
+            assertEquals(before, rows(), "the database keeps the first orders");
+            for (String id : again) {
+                assertFalse(orders.find(id).orElseThrow().persisted(), "order " + id + " is not the database's");
+            }
+            assertTrue(deadLetterEntries().stream()
+                    .allMatch(d -> d.get(Keys.REASON).startsWith("conflict: order " + d.get(Keys.ID) + " exists")));
+        }
     }
 
     @Test
