@@ -19,6 +19,10 @@ import java.util.Map;
  * reused) is a conflict, handed back and never written over or skipped in silence. (Two writers
  * inserting the same order at once make one batch fail on the key; it is rolled back and
  * retried, and then finds the row.)
+ *
+ * <p>A connection that is gone (the server restarted, the network broke) is let go after the
+ * failure, and the next call opens a new one: the writer's loop retries with a pause, so the
+ * store comes back by itself. Used by one thread at a time (the writer's loop).
  */
 public final class OrderStore implements AutoCloseable {
     private static final String SCHEMA = """
@@ -55,15 +59,20 @@ public final class OrderStore implements AutoCloseable {
         }
     }
 
-    private final Connection connection;
+    /** How long a failed call may take to ask whether its connection still works. */
+    private static final int VALID_SECONDS = 2;
 
+    private final String url;
+    private final String user;
+    private final String password;
+    private Connection connection; // null once lost: the next call opens another
+
+    /** Opens the database now, so a wrong URL or login fails at start, not at the first order. */
     public OrderStore(String url, String user, String password) throws SQLException {
-        this.connection = DriverManager.getConnection(durable(url), user, password);
-        try (Statement statement = connection.createStatement()) {
-            statement.execute(SCHEMA);
-        }
-        connection.setAutoCommit(false);
-        connection.commit();
+        this.url = durable(url);
+        this.user = user;
+        this.password = password;
+        this.connection = open();
     }
 
     /**
@@ -77,6 +86,81 @@ public final class OrderStore implements AutoCloseable {
         return url;
     }
 
+    private Connection open() throws SQLException {
+        Connection opened = DriverManager.getConnection(url, user, password);
+        try (Statement statement = opened.createStatement()) {
+            statement.execute(SCHEMA);
+            opened.setAutoCommit(false);
+            opened.commit();
+            return opened;
+        } catch (SQLException e) {
+            closeAfter(opened, e);
+            throw e;
+        }
+    }
+
+    /** One unit of work on the connection, committed by {@link #inTransaction}. */
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} and commits it. On failure, rolls back; if the connection is gone, lets
+     * go of it (the next call opens another); and throws the failure.
+     */
+    private <T> T inTransaction(Work<T> work) throws SQLException {
+        if (connection == null) {
+            connection = open();
+        }
+        Connection used = connection;
+        try {
+            T result = work.run(used);
+            used.commit();
+            return result;
+        } catch (SQLException e) {
+            if (!rolledBack(used, e) || gone(used, e)) {
+                connection = null;
+                closeAfter(used, e);
+            }
+            throw e;
+        }
+    }
+
+    private static boolean rolledBack(Connection used, SQLException failure) {
+        try {
+            used.rollback();
+            return true;
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
+            return false;
+        }
+    }
+
+    /**
+     * True if the connection cannot be used again: a connection exception (SQLState class 08),
+     * or any failure after which the connection is closed or does not answer.
+     */
+    private static boolean gone(Connection used, SQLException failure) {
+        if (failure.getSQLState() != null && failure.getSQLState().startsWith("08")) {
+            return true;
+        }
+        try {
+            return used.isClosed() || !used.isValid(VALID_SECONDS);
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
+            return true;
+        }
+    }
+
+    private static void closeAfter(Connection used, SQLException failure) {
+        try {
+            used.close();
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
     /**
      * Applies a batch of events in one transaction; returns when it is committed, with the events
      * it left out because their order id is another order's (in the database, or earlier in the
@@ -84,45 +168,43 @@ public final class OrderStore implements AutoCloseable {
      */
     public List<Conflict> apply(List<OrderEvent> events) throws SQLException {
         long now = System.currentTimeMillis();
-        List<Conflict> conflicts = new ArrayList<>();
-        try (PreparedStatement insert = connection.prepareStatement(INSERT);
-                PreparedStatement close = connection.prepareStatement(CLOSE)) {
-            Map<Long, Identity> known = find(events);
-            for (OrderEvent event : events) {
-                Identity row = known.get(event.orderId());
-                if (row == null) {
-                    known.put(event.orderId(), Identity.of(event));
-                    insert.setLong(1, event.orderId());
-                    insert.setString(2, event.user());
-                    insert.setInt(3, event.node());
-                    insert.setLong(4, event.created());
-                    insert.setLong(5, event.deadline());
-                    insert.setString(6, event.state());
-                    insert.setLong(7, now);
-                    insert.addBatch();
-                } else if (!row.equals(Identity.of(event))) {
-                    conflicts.add(new Conflict(event, "conflict: order " + event.orderId()
-                            + " exists in the database as " + row + "; the event says " + Identity.of(event)));
-                    continue;
+        return inTransaction(db -> {
+            List<Conflict> conflicts = new ArrayList<>();
+            Map<Long, Identity> known = find(db, events);
+            try (PreparedStatement insert = db.prepareStatement(INSERT);
+                    PreparedStatement close = db.prepareStatement(CLOSE)) {
+                for (OrderEvent event : events) {
+                    Identity row = known.get(event.orderId());
+                    if (row == null) {
+                        known.put(event.orderId(), Identity.of(event));
+                        insert.setLong(1, event.orderId());
+                        insert.setString(2, event.user());
+                        insert.setInt(3, event.node());
+                        insert.setLong(4, event.created());
+                        insert.setLong(5, event.deadline());
+                        insert.setString(6, event.state());
+                        insert.setLong(7, now);
+                        insert.addBatch();
+                    } else if (!row.equals(Identity.of(event))) {
+                        conflicts.add(new Conflict(event, "conflict: order " + event.orderId()
+                                + " exists in the database as " + row + "; the event says " + Identity.of(event)));
+                        continue;
+                    }
+                    if (!"pending".equals(event.state())) {
+                        close.setString(1, event.state());
+                        close.setLong(2, event.orderId());
+                        close.addBatch();
+                    }
                 }
-                if (!"pending".equals(event.state())) {
-                    close.setString(1, event.state());
-                    close.setLong(2, event.orderId());
-                    close.addBatch();
-                }
+                insert.executeBatch();
+                close.executeBatch();
             }
-            insert.executeBatch();
-            close.executeBatch();
-            connection.commit();
-        } catch (SQLException e) {
-            connection.rollback();
-            throw e;
-        }
-        return conflicts;
+            return conflicts;
+        });
     }
 
     /** The rows the database has for the events' order ids. */
-    private Map<Long, Identity> find(List<OrderEvent> events) throws SQLException {
+    private static Map<Long, Identity> find(Connection connection, List<OrderEvent> events) throws SQLException {
         List<Long> ids = events.stream().map(OrderEvent::orderId).distinct().toList();
         Map<Long, Identity> rows = new HashMap<>();
         for (int from = 0; from < ids.size(); from += FIND_AT_MOST) {
@@ -143,40 +225,41 @@ public final class OrderStore implements AutoCloseable {
     }
 
     public long count() throws SQLException {
-        return queryLong("SELECT COUNT(*) FROM orders");
+        return inTransaction(db -> {
+            try (Statement statement = db.createStatement();
+                    ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM orders")) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        });
     }
 
     public long count(String state) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT COUNT(*) FROM orders WHERE state = ?")) {
-            statement.setString(1, state);
-            try (ResultSet rows = statement.executeQuery()) {
-                rows.next();
-                long n = rows.getLong(1);
-                connection.commit();
-                return n;
+        return inTransaction(db -> {
+            try (PreparedStatement statement = db.prepareStatement("SELECT COUNT(*) FROM orders WHERE state = ?")) {
+                statement.setString(1, state);
+                try (ResultSet rows = statement.executeQuery()) {
+                    rows.next();
+                    return rows.getLong(1);
+                }
             }
-        }
+        });
     }
 
     /** Empties the table (a fresh sale). */
     public void truncate() throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("DELETE FROM orders");
-        }
-        connection.commit();
-    }
-
-    private long queryLong(String sql) throws SQLException {
-        try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
-            rows.next();
-            long n = rows.getLong(1);
-            connection.commit();
-            return n;
-        }
+        inTransaction(db -> {
+            try (Statement statement = db.createStatement()) {
+                return statement.executeUpdate("DELETE FROM orders");
+            }
+        });
     }
 
     @Override
     public void close() throws SQLException {
-        connection.close();
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
     }
 }

@@ -22,6 +22,8 @@ import io.ticketrush.Duty;
  */
 public final class OrderWriter implements Runnable {
     private static final Logger LOG = Logger.getLogger(OrderWriter.class.getName());
+    static final long FIRST_PAUSE_MILLIS = 100;
+    static final long LONGEST_PAUSE_MILLIS = 2000;
 
     private final OrderStream stream;
     private final OrderStore store;
@@ -41,12 +43,21 @@ public final class OrderWriter implements Runnable {
         this.duty = new Duty(this.name, LOG);
     }
 
+    /**
+     * Rounds until stopped. A failed round (Redis down, the database down or restarting) is
+     * logged once by the duty and tried again after a pause that doubles up to
+     * {@link #LONGEST_PAUSE_MILLIS}: soon after a blip, without hammering a server that is down.
+     * Its entries stay pending meanwhile (nothing is acknowledged before its batch is committed).
+     */
     @Override
     public void run() {
+        long pause = FIRST_PAUSE_MILLIS;
         while (running) {
-            // Redis down, database down, a bad entry: said once, retried until it works
-            if (!duty.run(this::step)) {
-                pause(500);
+            if (duty.run(this::step)) {
+                pause = FIRST_PAUSE_MILLIS;
+            } else {
+                pause(pause);
+                pause = Math.min(2 * pause, LONGEST_PAUSE_MILLIS);
             }
         }
     }

@@ -2,6 +2,7 @@ package io.ticketrush.writer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -13,12 +14,17 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
 
 import io.ticketrush.Config;
 import io.ticketrush.order.OrderBook;
@@ -29,6 +35,7 @@ import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
+import io.ticketrush.support.CapturedLog;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.PostgresServer;
@@ -416,6 +423,62 @@ class OrderWriterTest {
             assertTrue(deadLetterEntries().stream()
                     .allMatch(d -> d.get(Keys.REASON).startsWith("conflict: order " + d.get(Keys.ID) + " exists")));
         }
+    }
+
+    @Test
+    void the_writer_reconnects_after_postgresql_restarts_and_every_order_arrives_once() throws Exception {
+        usePostgres();
+        List<String> bought = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean buying = new AtomicBoolean(true);
+        AtomicReference<Throwable> buyerFailed = new AtomicReference<>();
+        Thread buyer = new Thread(() -> {
+            try {
+                for (int i = 0; buying.get(); i++) {
+                    Reservation r = stock.reserve(new Buyer("pg" + i, null), 3001, 600_000, 1);
+                    assertEquals(Outcome.TICKET, r.outcome());
+                    bought.add(r.orderId());
+                    // about a thousand buys a second: a steady stream, not a flood to catch up on
+                    LockSupport.parkNanos(1_000_000);
+                }
+            } catch (Throwable t) {
+                buyerFailed.set(t);
+            }
+        }, "test-buyer");
+        CapturedLog writerLog = CapturedLog.of(OrderWriter.class);
+        buyer.start();
+        try (RunningWriter writer = startWriter("w1", 100, 1000)) {
+            Deadline.await(Duration.ofSeconds(30), "the writer to write its first orders", () -> ordersWritten() >= 100);
+            postgres.stop();
+            int atStop = bought.size();
+            Deadline.await(Duration.ofSeconds(30), "300 buys while PostgreSQL is down",
+                    () -> bought.size() >= atStop + 300 && pendingEntries() > 0);
+            postgres.restart();
+            int atStart = bought.size();
+            Deadline.await(Duration.ofSeconds(30), "200 buys after PostgreSQL is back", () -> bought.size() >= atStart + 200);
+            buying.set(false);
+            buyer.join(10_000);
+            assertNull(buyerFailed.get(), () -> "the buyer failed: " + buyerFailed.get());
+            Deadline.await(Duration.ofSeconds(30), "the writer to catch up with all " + bought.size() + " orders",
+                    () -> ordersWritten() == bought.size() && pendingEntries() == 0 && lag() == 0);
+        } finally {
+            buying.set(false);
+            buyer.join(10_000);
+            writerLog.close();
+            postgres.restart(); // up again for the other tests, whatever happened here
+        }
+        Map<Long, Long> perId = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(dbUrl, dbUser, ""); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT id, COUNT(*) FROM orders GROUP BY id")) {
+            while (r.next()) {
+                perId.put(r.getLong(1), r.getLong(2));
+            }
+        }
+        assertEquals(asLongs(bought), perId.keySet(), "every order bought, and no other");
+        assertTrue(perId.values().stream().allMatch(n -> n == 1), "each order once");
+        assertEquals(1, writerLog.count(Level.WARNING), writerLog::toString);
+        assertEquals(1, writerLog.count("works again"), writerLog::toString);
+        System.out.printf("PostgreSQL restarted under the writer: %d orders, each in the database once%n",
+                bought.size());
     }
 
     @Test
