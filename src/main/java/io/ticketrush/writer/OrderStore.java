@@ -1,7 +1,6 @@
 package io.ticketrush.writer;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,9 +19,7 @@ import java.util.Map;
  * inserting the same order at once make one batch fail on the key; it is rolled back and
  * retried, and then finds the row.)
  *
- * <p>A connection that is gone (the server restarted, the network broke) is let go after the
- * failure, and the next call opens a new one: the writer's loop retries with a pause, so the
- * store comes back by itself. Used by one thread at a time (the writer's loop).
+ * <p>After the database restarts, the next call opens a new connection ({@link Database}).
  */
 public final class OrderStore implements AutoCloseable {
     private static final String SCHEMA = """
@@ -59,20 +56,15 @@ public final class OrderStore implements AutoCloseable {
         }
     }
 
-    /** How long a failed call may take to ask whether its connection still works. */
-    private static final int VALID_SECONDS = 2;
+    private final Database database;
 
-    private final String url;
-    private final String user;
-    private final String password;
-    private Connection connection; // null once lost: the next call opens another
-
-    /** Opens the database now, so a wrong URL or login fails at start, not at the first order. */
+    /** Opens the database now (creating the table if missing), so a wrong URL or login fails at start. */
     public OrderStore(String url, String user, String password) throws SQLException {
-        this.url = durable(url);
-        this.user = user;
-        this.password = password;
-        this.connection = open();
+        this.database = new Database(durable(url), user, password, connection -> {
+            try (Statement statement = connection.createStatement()) {
+                return statement.execute(SCHEMA);
+            }
+        });
     }
 
     /**
@@ -86,81 +78,6 @@ public final class OrderStore implements AutoCloseable {
         return url;
     }
 
-    private Connection open() throws SQLException {
-        Connection opened = DriverManager.getConnection(url, user, password);
-        try (Statement statement = opened.createStatement()) {
-            statement.execute(SCHEMA);
-            opened.setAutoCommit(false);
-            opened.commit();
-            return opened;
-        } catch (SQLException e) {
-            closeAfter(opened, e);
-            throw e;
-        }
-    }
-
-    /** One unit of work on the connection, committed by {@link #inTransaction}. */
-    @FunctionalInterface
-    private interface Work<T> {
-        T run(Connection connection) throws SQLException;
-    }
-
-    /**
-     * Runs {@code work} and commits it. On failure, rolls back; if the connection is gone, lets
-     * go of it (the next call opens another); and throws the failure.
-     */
-    private <T> T inTransaction(Work<T> work) throws SQLException {
-        if (connection == null) {
-            connection = open();
-        }
-        Connection used = connection;
-        try {
-            T result = work.run(used);
-            used.commit();
-            return result;
-        } catch (SQLException e) {
-            if (!rolledBack(used, e) || gone(used, e)) {
-                connection = null;
-                closeAfter(used, e);
-            }
-            throw e;
-        }
-    }
-
-    private static boolean rolledBack(Connection used, SQLException failure) {
-        try {
-            used.rollback();
-            return true;
-        } catch (SQLException e) {
-            failure.addSuppressed(e);
-            return false;
-        }
-    }
-
-    /**
-     * True if the connection cannot be used again: a connection exception (SQLState class 08),
-     * or any failure after which the connection is closed or does not answer.
-     */
-    private static boolean gone(Connection used, SQLException failure) {
-        if (failure.getSQLState() != null && failure.getSQLState().startsWith("08")) {
-            return true;
-        }
-        try {
-            return used.isClosed() || !used.isValid(VALID_SECONDS);
-        } catch (SQLException e) {
-            failure.addSuppressed(e);
-            return true;
-        }
-    }
-
-    private static void closeAfter(Connection used, SQLException failure) {
-        try {
-            used.close();
-        } catch (SQLException e) {
-            failure.addSuppressed(e);
-        }
-    }
-
     /**
      * Applies a batch of events in one transaction; returns when it is committed, with the events
      * it left out because their order id is another order's (in the database, or earlier in the
@@ -168,7 +85,7 @@ public final class OrderStore implements AutoCloseable {
      */
     public List<Conflict> apply(List<OrderEvent> events) throws SQLException {
         long now = System.currentTimeMillis();
-        return inTransaction(db -> {
+        return database.inTransaction(db -> {
             List<Conflict> conflicts = new ArrayList<>();
             Map<Long, Identity> known = find(db, events);
             try (PreparedStatement insert = db.prepareStatement(INSERT);
@@ -225,7 +142,7 @@ public final class OrderStore implements AutoCloseable {
     }
 
     public long count() throws SQLException {
-        return inTransaction(db -> {
+        return database.inTransaction(db -> {
             try (Statement statement = db.createStatement();
                     ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM orders")) {
                 rows.next();
@@ -235,7 +152,7 @@ public final class OrderStore implements AutoCloseable {
     }
 
     public long count(String state) throws SQLException {
-        return inTransaction(db -> {
+        return database.inTransaction(db -> {
             try (PreparedStatement statement = db.prepareStatement("SELECT COUNT(*) FROM orders WHERE state = ?")) {
                 statement.setString(1, state);
                 try (ResultSet rows = statement.executeQuery()) {
@@ -248,7 +165,7 @@ public final class OrderStore implements AutoCloseable {
 
     /** Empties the table (a fresh sale). */
     public void truncate() throws SQLException {
-        inTransaction(db -> {
+        database.inTransaction(db -> {
             try (Statement statement = db.createStatement()) {
                 return statement.executeUpdate("DELETE FROM orders");
             }
@@ -257,9 +174,6 @@ public final class OrderStore implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-        if (connection != null) {
-            connection.close();
-            connection = null;
-        }
+        database.close();
     }
 }

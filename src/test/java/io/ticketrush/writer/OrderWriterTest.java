@@ -138,6 +138,12 @@ class OrderWriterTest {
         }
     }
 
+    /** Waits until the database has {@code orders} orders and every entry is delivered and acknowledged. */
+    private void awaitWritten(long orders) {
+        Deadline.await(Duration.ofSeconds(30), orders + " orders written and every entry acknowledged",
+                () -> ordersWritten() == orders && pendingEntries() == 0 && lag() == 0);
+    }
+
     private long deadLetters() {
         try (Jedis jedis = redis.client()) {
             String n = jedis.hget(KEYS.writerStats(), Keys.DEAD_LETTERS);
@@ -253,8 +259,7 @@ class OrderWriterTest {
             return orders.counts().expired() == 50;
         });
         try (RunningWriter writer = startWriter("w1", 64, 1000)) {
-            Deadline.await(Duration.ofSeconds(30), "every event written and acknowledged",
-                    () -> ordersWritten() == 350 && pendingEntries() == 0 && lag() == 0);
+            awaitWritten(350);
         }
         Map<Long, String> table = table();
         assertEquals(350, table.size());
@@ -346,8 +351,7 @@ class OrderWriterTest {
     void an_event_reusing_an_order_id_for_another_order_is_a_dead_letter_and_the_row_stays() throws Exception {
         List<String> ids = buy(10, 60_000);
         try (RunningWriter writer = startWriter("w1", 64, 1000)) {
-            Deadline.await(Duration.ofSeconds(30), "the 10 orders written",
-                    () -> ordersWritten() == 10 && pendingEntries() == 0 && lag() == 0);
+            awaitWritten(10);
             Map<Long, List<String>> before = rows();
             String intruder = ids.get(3);
             String otherTime = ids.get(5);
@@ -396,8 +400,7 @@ class OrderWriterTest {
     void orders_numbered_again_after_redis_lost_its_sequence_are_dead_letters_not_marked_persisted() throws Exception {
         List<String> ids = buy(10, 60_000);
         try (RunningWriter writer = startWriter("w1", 64, 1000)) {
-            Deadline.await(Duration.ofSeconds(30), "the 10 orders written",
-                    () -> ordersWritten() == 10 && pendingEntries() == 0 && lag() == 0);
+            awaitWritten(10);
             Map<Long, List<String>> before = rows();
             // Redis loses its last writes (an append-only file that lost its last second): the
             // sequence goes back to 5 and orders 6 to 10 are gone from Redis, not from the database
