@@ -36,6 +36,11 @@ class OrderEntryParsingTest {
         Map<String, String> anonymous = new HashMap<>(GOOD);
         anonymous.put(Keys.USER, "");
         assertNull(RedisOrderStream.toDelivery("1-0", anonymous).event().user(), "anonymous: no user");
+        Map<String, String> voided = new HashMap<>(GOOD);
+        voided.put(Keys.EVENT, "voided");
+        voided.put(Keys.STATE, "voided");
+        voided.put(Keys.RID, "r1");
+        assertEquals("voided", RedisOrderStream.toDelivery("1-0", voided).event().state(), "the VOID script's event");
     }
 
     @Test
