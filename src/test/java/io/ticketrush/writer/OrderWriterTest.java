@@ -196,28 +196,26 @@ class OrderWriterTest {
         return rows;
     }
 
-    /** A writer on its own thread; closing it stops it and lets go of the database and Redis. */
-    private RunningWriter startWriter(String name, int batch, long claimIdleMillis) throws SQLException {
-        OrderStore store = new OrderStore(dbUrl, dbUser, "");
-        OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", name)));
-        OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis);
-        Thread loop = new Thread(writer, "test-writer-" + name);
-        loop.start();
-        return new RunningWriter(store, stream, writer, loop);
+    /** What a test does while a writer runs. */
+    @FunctionalInterface
+    private interface WhileWriting {
+        void run() throws Exception;
     }
 
-    private record RunningWriter(OrderStore store, OrderStream stream, OrderWriter writer, Thread loop)
-            implements AutoCloseable {
-        @Override
-        public void close() throws Exception {
+    /** Runs {@code body} while a writer runs on its own thread; then stops it and lets go of the database and Redis. */
+    private void whileWriting(String name, int batch, long claimIdleMillis, WhileWriting body) throws Exception {
+        try (OrderStore store = new OrderStore(dbUrl, dbUser, "");
+                OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", name)))) {
+            OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis);
+            Thread loop = new Thread(writer, "test-writer-" + name);
+            loop.start();
             try {
+                body.run();
+            } finally {
                 writer.stop();
                 loop.join(10_000);
-                assertFalse(loop.isAlive(), "the writer stops within 10 s");
-            } finally {
-                stream.close();
-                store.close();
             }
+            assertFalse(loop.isAlive(), "the writer stops within 10 s");
         }
     }
 
@@ -258,9 +256,9 @@ class OrderWriterTest {
             orders.expireDue(1000);
             return orders.counts().expired() == 50;
         });
-        try (RunningWriter writer = startWriter("w1", 64, 1000)) {
+        whileWriting("w1", 64, 1000, () -> {
             awaitWritten(350);
-        }
+        });
         Map<Long, String> table = table();
         assertEquals(350, table.size());
         Set<Long> expected = asLongs(ids);
@@ -331,10 +329,10 @@ class OrderWriterTest {
         String missing = append(noDeadline).get(0);
         ids.addAll(buy(10, 60_000));
 
-        try (RunningWriter writer = startWriter("w1", 64, 1000)) {
+        whileWriting("w1", 64, 1000, () -> {
             Deadline.await(Duration.ofSeconds(30), "the 20 orders written and the 2 bad entries set aside",
                     () -> ordersWritten() == 20 && deadLetters() == 2 && pendingEntries() == 0 && lag() == 0);
-        }
+        });
 
         assertEquals(asLongs(ids), table().keySet(), "every good order, once (table() fails on a repeated id)");
         List<Map<String, String>> dead = deadLetterEntries();
@@ -350,7 +348,7 @@ class OrderWriterTest {
     @Test
     void an_event_reusing_an_order_id_for_another_order_is_a_dead_letter_and_the_row_stays() throws Exception {
         List<String> ids = buy(10, 60_000);
-        try (RunningWriter writer = startWriter("w1", 64, 1000)) {
+        whileWriting("w1", 64, 1000, () -> {
             awaitWritten(10);
             Map<Long, List<String>> before = rows();
             String intruder = ids.get(3);
@@ -393,13 +391,13 @@ class OrderWriterTest {
                     "a redelivery is idempotent");
             assertEquals("paid", after.get(Long.parseLong(paid)).get(3), "a paid event of the same order moves it on");
             assertEquals(List.of("first", "3002", "1", "pending"), after.get(1000L));
-        }
+        });
     }
 
     @Test
     void orders_numbered_again_after_redis_lost_its_sequence_are_dead_letters_not_marked_persisted() throws Exception {
         List<String> ids = buy(10, 60_000);
-        try (RunningWriter writer = startWriter("w1", 64, 1000)) {
+        whileWriting("w1", 64, 1000, () -> {
             awaitWritten(10);
             Map<Long, List<String>> before = rows();
             // Redis loses its last writes (an append-only file that lost its last second): the
@@ -425,7 +423,7 @@ class OrderWriterTest {
             }
             assertTrue(deadLetterEntries().stream()
                     .allMatch(d -> d.get(Keys.REASON).startsWith("conflict: order " + d.get(Keys.ID) + " exists")));
-        }
+        });
     }
 
     @Test
@@ -449,20 +447,22 @@ class OrderWriterTest {
         }, "test-buyer");
         CapturedLog writerLog = CapturedLog.of(OrderWriter.class);
         buyer.start();
-        try (RunningWriter writer = startWriter("w1", 100, 1000)) {
-            Deadline.await(Duration.ofSeconds(30), "the writer to write its first orders", () -> ordersWritten() >= 100);
-            postgres.stop();
-            int atStop = bought.size();
-            Deadline.await(Duration.ofSeconds(30), "300 buys while PostgreSQL is down",
-                    () -> bought.size() >= atStop + 300 && pendingEntries() > 0);
-            postgres.restart();
-            int atStart = bought.size();
-            Deadline.await(Duration.ofSeconds(30), "200 buys after PostgreSQL is back", () -> bought.size() >= atStart + 200);
-            buying.set(false);
-            buyer.join(10_000);
-            assertNull(buyerFailed.get(), () -> "the buyer failed: " + buyerFailed.get());
-            Deadline.await(Duration.ofSeconds(30), "the writer to catch up with all " + bought.size() + " orders",
-                    () -> ordersWritten() == bought.size() && pendingEntries() == 0 && lag() == 0);
+        try {
+            whileWriting("w1", 100, 1000, () -> {
+                Deadline.await(Duration.ofSeconds(30), "the writer to write its first orders", () -> ordersWritten() >= 100);
+                postgres.stop();
+                int atStop = bought.size();
+                Deadline.await(Duration.ofSeconds(30), "300 buys while PostgreSQL is down",
+                        () -> bought.size() >= atStop + 300 && pendingEntries() > 0);
+                postgres.restart();
+                int atStart = bought.size();
+                Deadline.await(Duration.ofSeconds(30), "200 buys after PostgreSQL is back", () -> bought.size() >= atStart + 200);
+                buying.set(false);
+                buyer.join(10_000);
+                assertNull(buyerFailed.get(), () -> "the buyer failed: " + buyerFailed.get());
+                Deadline.await(Duration.ofSeconds(30), "the writer to catch up with all " + bought.size() + " orders",
+                        () -> ordersWritten() == bought.size() && pendingEntries() == 0 && lag() == 0);
+            });
         } finally {
             buying.set(false);
             buyer.join(10_000);
@@ -495,10 +495,10 @@ class OrderWriterTest {
             assertEquals(120, read.get(0).getValue().size());
             assertEquals(120, jedis.xpending(KEYS.orderStream(), RedisOrderStream.GROUP).getTotal());
         }
-        try (RunningWriter survivor = startWriter("survivor", 50, 300)) {
+        whileWriting("survivor", 50, 300, () -> {
             Deadline.await(Duration.ofSeconds(30), "the survivor to finish the crashed writer's entries",
                     () -> ordersWritten() == 200 && pendingEntries() == 0);
-        }
+        });
         assertEquals(asLongs(ids), table().keySet());
     }
 
