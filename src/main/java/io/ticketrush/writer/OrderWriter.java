@@ -22,8 +22,8 @@ import io.ticketrush.Duty;
  */
 public final class OrderWriter implements Runnable {
     private static final Logger LOG = Logger.getLogger(OrderWriter.class.getName());
-    static final long FIRST_PAUSE_MILLIS = 100;
-    static final long LONGEST_PAUSE_MILLIS = 2000;
+    private static final long FIRST_PAUSE_MILLIS = 100;
+    private static final long LONGEST_PAUSE_MILLIS = 2000;
 
     private final OrderStream stream;
     private final OrderStore store;
