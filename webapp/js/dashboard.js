@@ -33,6 +33,9 @@
     text('paid', fmt(data.orders.paid));
     text('expired', fmt(data.orders.expired));
     text('in-db', fmt(data.orders.inDatabase));
+    text('dead-letters', fmt(data.orders.deadLetters));
+    // a dead letter is an order the database does not have: worth a glance (rush:order-dead-letters)
+    $('#dead-letters-note').classList.toggle('warn', data.orders.deadLetters > 0);
     const wrote = data.orders.writerLastWrite;
     text('writer-note', wrote ? 'last write ' + ago(data.now - wrote) : 'no order writer has written yet');
     text('nodes-up', data.totals.nodesUp + ' / ' + data.totals.nodes);

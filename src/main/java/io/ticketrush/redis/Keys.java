@@ -38,9 +38,17 @@ public record Keys(String stock) {
     /** A batch key's value once its call has been voided. */
     public static final String VOID_MARK = "void";
 
-    /** The order writer's counters: orders in the database, when it last wrote (ms). */
+    /**
+     * The order writer's counters: orders in the database, when it last wrote (ms), and the
+     * entries it set aside in {@link #orderDeadLetters()}.
+     */
     public static final String IN_DATABASE = "orders";
     public static final String LAST_WRITE = "lastWrite";
+    public static final String DEAD_LETTERS = "deadLetters";
+
+    /** A dead letter: the entry's fields as written, plus why it was set aside and its id in the order stream. */
+    public static final String REASON = "reason";
+    public static final String STREAM_ID = "streamId";
 
     /** One hash per order: id, user, node, created, deadline, state, closed, persisted. */
     public String orderPrefix() {
@@ -59,6 +67,14 @@ public record Keys(String stock) {
     /** The stream of order events (created / paid / expired) the order writer consumes. */
     public String orderStream() {
         return PREFIX + "order-events";
+    }
+
+    /**
+     * Order stream entries the writer could not write (malformed, or an order id the database
+     * holds for another order), acknowledged and kept here for a person to look at.
+     */
+    public String orderDeadLetters() {
+        return PREFIX + "order-dead-letters";
     }
 
     /** Pending orders scored by deadline, for the sweeper. */
@@ -98,7 +114,7 @@ public record Keys(String stock) {
         return PREFIX + "id-bases";
     }
 
-    /** Counters the order writer keeps ({@link #IN_DATABASE}, {@link #LAST_WRITE}). */
+    /** Counters the order writer keeps ({@link #IN_DATABASE}, {@link #LAST_WRITE}, {@link #DEAD_LETTERS}). */
     public String writerStats() {
         return PREFIX + "writer-stats";
     }

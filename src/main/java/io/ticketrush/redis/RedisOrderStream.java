@@ -1,22 +1,32 @@
 package io.ticketrush.redis;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import io.ticketrush.Config;
+import io.ticketrush.order.Order;
+import io.ticketrush.sale.Buyer;
 import io.ticketrush.writer.OrderEvent;
 import io.ticketrush.writer.OrderStream;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.params.XAutoClaimParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
 
-/** The order events stream {@link Keys#orderStream()}, read by the consumer group {@link #GROUP}. */
+/**
+ * The order events stream {@link Keys#orderStream()}, read by the consumer group {@link #GROUP};
+ * entries the writer sets aside go to {@link Keys#orderDeadLetters()}.
+ */
 public final class RedisOrderStream implements OrderStream {
     public static final String GROUP = "order-writers";
 
@@ -84,39 +94,123 @@ public final class RedisOrderStream implements OrderStream {
     private static List<Delivery> deliveries(List<StreamEntry> entries) {
         List<Delivery> deliveries = new ArrayList<>(entries.size());
         for (StreamEntry entry : entries) {
-            if (entry == null) {
-                continue;
+            if (entry != null) {
+                deliveries.add(toDelivery(entry.getID().toString(), entry.getFields()));
             }
-            String id = entry.getID().toString();
-            deliveries.add(new Delivery(id, entry.getFields() == null ? null : toEvent(id, entry.getFields())));
         }
         return deliveries;
     }
 
-    /** The one place a stream entry's fields become an event. */
-    static OrderEvent toEvent(String streamId, Map<String, String> fields) {
-        String user = fields.getOrDefault(Keys.USER, "");
-        return new OrderEvent(streamId, fields.get(Keys.EVENT), Long.parseLong(fields.get(Keys.ID)),
-                user.isEmpty() ? null : user, Integer.parseInt(fields.getOrDefault(Keys.NODE, "0")),
-                Long.parseLong(fields.get(Keys.CREATED)), Long.parseLong(fields.get(Keys.DEADLINE)),
-                fields.get(Keys.STATE));
+    /**
+     * The one place a stream entry's fields become an event. Fields that make no event the
+     * database can take are a delivery that says what is wrong, not an exception: one bad entry
+     * must not stop the entries after it.
+     */
+    static Delivery toDelivery(String streamId, Map<String, String> fields) {
+        if (fields == null) {
+            return new Delivery(streamId, null, null, null);
+        }
+        try {
+            return new Delivery(streamId, fields, toEvent(streamId, fields), null);
+        } catch (MalformedEntry e) {
+            return new Delivery(streamId, fields, null, e.getMessage());
+        }
     }
 
+    private static OrderEvent toEvent(String streamId, Map<String, String> fields) throws MalformedEntry {
+        String event = oneOf(fields, Keys.EVENT, EVENTS);
+        long id = number(fields, Keys.ID);
+        if (id <= 0) {
+            throw new MalformedEntry(Keys.ID + " " + id + " is not an order number");
+        }
+        String user = fields.getOrDefault(Keys.USER, "");
+        if (!user.isEmpty() && !Buyer.ID.matcher(user).matches()) {
+            throw new MalformedEntry(Keys.USER + " '" + shown(user) + "' is not a user id");
+        }
+        long node = fields.containsKey(Keys.NODE) ? number(fields, Keys.NODE) : 0;
+        if (node < 0 || node > Integer.MAX_VALUE) {
+            throw new MalformedEntry(Keys.NODE + " " + node + " is not a port");
+        }
+        return new OrderEvent(streamId, event, id, user.isEmpty() ? null : user, (int) node,
+                number(fields, Keys.CREATED), number(fields, Keys.DEADLINE), oneOf(fields, Keys.STATE, STATES));
+    }
+
+    /** Event names the scripts write (a closing event is named after its state), and order states. */
+    private static final Set<String> EVENTS = Set.of(Keys.CREATED_EVENT, Order.PAID, Order.EXPIRED, Order.VOIDED);
+    private static final Set<String> STATES = Set.of(Order.PENDING, Order.PAID, Order.EXPIRED, Order.VOIDED);
+
+    private static String required(Map<String, String> fields, String name) throws MalformedEntry {
+        String value = fields.get(name);
+        if (value == null) {
+            throw new MalformedEntry(name + " is missing");
+        }
+        return value;
+    }
+
+    private static long number(Map<String, String> fields, String name) throws MalformedEntry {
+        String value = required(fields, name);
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new MalformedEntry(name + " '" + shown(value) + "' is not a number");
+        }
+    }
+
+    private static String oneOf(Map<String, String> fields, String name, Set<String> allowed) throws MalformedEntry {
+        String value = required(fields, name);
+        if (!allowed.contains(value)) {
+            throw new MalformedEntry(name + " '" + shown(value) + "' is none of " + new TreeSet<>(allowed));
+        }
+        return value;
+    }
+
+    /** A value as a reason quotes it: a stray megabyte is not repeated whole. */
+    private static String shown(String value) {
+        return value.length() <= 40 ? value : value.substring(0, 40) + "...";
+    }
+
+    /** What is wrong with an entry's fields; turned into a {@link Delivery} in {@link #toDelivery}. */
+    private static final class MalformedEntry extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        MalformedEntry(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    /**
+     * One MULTI, so that a crash, of the writer or of Redis, leaves either all of it or none: a
+     * dead letter is then kept and counted exactly once, and an entry is acknowledged only with it.
+     */
     @Override
-    public void acknowledge(List<Delivery> deliveries, long inDatabase) {
-        try (Jedis jedis = pool.getResource()) {
-            Pipeline pipeline = jedis.pipelined();
+    public void acknowledge(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase) {
+        Set<String> setAside = new HashSet<>();
+        deadLetters.forEach(dead -> setAside.add(dead.delivery().id()));
+        try (Jedis jedis = pool.getResource(); Transaction multi = jedis.multi()) {
             List<StreamEntryID> ids = new ArrayList<>(deliveries.size());
             for (Delivery delivery : deliveries) {
-                if (delivery.event() != null) {
-                    pipeline.hset(keys.order(String.valueOf(delivery.event().orderId())), Keys.PERSISTED, "1");
+                if (delivery.event() != null && !setAside.contains(delivery.id())) {
+                    multi.hset(keys.order(String.valueOf(delivery.event().orderId())), Keys.PERSISTED, "1");
                 }
                 ids.add(new StreamEntryID(delivery.id()));
             }
-            pipeline.hset(keys.writerStats(), Map.of(Keys.IN_DATABASE, String.valueOf(inDatabase),
+            for (DeadLetter dead : deadLetters) {
+                Map<String, String> fields = new LinkedHashMap<>(dead.delivery().fields());
+                fields.put(Keys.REASON, dead.reason());
+                fields.put(Keys.STREAM_ID, dead.delivery().id());
+                multi.xadd(keys.orderDeadLetters(), XAddParams.xAddParams(), fields);
+            }
+            if (!deadLetters.isEmpty()) {
+                multi.hincrBy(keys.writerStats(), Keys.DEAD_LETTERS, deadLetters.size());
+            }
+            multi.hset(keys.writerStats(), Map.of(Keys.IN_DATABASE, String.valueOf(inDatabase),
                     Keys.LAST_WRITE, String.valueOf(System.currentTimeMillis())));
-            pipeline.xack(keys.orderStream(), GROUP, ids.toArray(StreamEntryID[]::new));
-            pipeline.sync();
+            multi.xack(keys.orderStream(), GROUP, ids.toArray(StreamEntryID[]::new));
+            for (Object reply : multi.exec()) {
+                if (reply instanceof JedisDataException error) {
+                    throw error; // the others ran (Redis has no rollback): said, and the batch is tried again
+                }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.ticketrush.redis;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -19,18 +20,17 @@ final class RedisStatsStore implements StatsStore {
     }
 
     @Override
-    public Long publish(int port, String report) {
-        List<String> stock = redis.call(jedis -> {
+    public Readings publish(int port, String report) {
+        List<String> read = redis.call(jedis -> {
             Pipeline pipeline = jedis.pipelined();
             pipeline.hset(keys.nodeStats(), String.valueOf(port), report);
             Response<List<String>> global = pipeline.hmget(keys.stock(), Keys.TOTAL, Keys.SOLD);
+            Response<String> deadLetters = pipeline.hget(keys.writerStats(), Keys.DEAD_LETTERS);
             pipeline.sync();
-            return global.get();
+            return Arrays.asList(global.get().get(0), global.get().get(1), deadLetters.get());
         });
-        if (stock.get(0) == null) {
-            return null;
-        }
-        return Math.max(0, Long.parseLong(stock.get(0)) - number(stock.get(1)));
+        Long remaining = read.get(0) == null ? null : Math.max(0, Long.parseLong(read.get(0)) - number(read.get(1)));
+        return new Readings(remaining, number(read.get(2)));
     }
 
     @Override
@@ -40,13 +40,14 @@ final class RedisStatsStore implements StatsStore {
             Response<Map<String, String>> reports = pipeline.hgetAll(keys.nodeStats());
             Response<List<String>> stock = pipeline.hmget(keys.stock(), Keys.TOTAL, Keys.SOLD, Keys.PAID,
                     Keys.EXPIRED);
-            Response<List<String>> writer = pipeline.hmget(keys.writerStats(), Keys.IN_DATABASE, Keys.LAST_WRITE);
+            Response<List<String>> writer = pipeline.hmget(keys.writerStats(), Keys.IN_DATABASE, Keys.LAST_WRITE,
+                    Keys.DEAD_LETTERS);
             pipeline.sync();
             List<String> s = stock.get();
             List<String> w = writer.get();
             return new ClusterView.Raw(reports.get(), s.get(0) == null ? null : Long.parseLong(s.get(0)),
                     number(s.get(1)), number(s.get(2)), number(s.get(3)), number(w.get(0)),
-                    w.get(1) == null ? null : Long.parseLong(w.get(1)));
+                    w.get(1) == null ? null : Long.parseLong(w.get(1)), number(w.get(2)));
         });
     }
 

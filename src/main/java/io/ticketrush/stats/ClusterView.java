@@ -26,10 +26,11 @@ public final class ClusterView {
 
     /**
      * What the store holds: every node's report (JSON by port), the stock ({@code total} null
-     * when there is no sale) and the order writer's counters ({@code lastWrite} null: never).
+     * when there is no sale) and the order writer's counters ({@code lastWrite} null: never;
+     * {@code deadLetters}: stream entries it set aside unwritten).
      */
     public record Raw(Map<String, String> reports, Long total, long sold, long paid, long expired, long inDatabase,
-            Long lastWrite) {
+            Long lastWrite, long deadLetters) {
     }
 
     /** The dashboard's data as of {@code now} (ms since the epoch, this node's clock). */
@@ -62,6 +63,7 @@ public final class ClusterView {
         orders.put("paid", paid);
         orders.put("expired", expired);
         orders.put("inDatabase", raw.inDatabase());
+        orders.put("deadLetters", raw.deadLetters());
         orders.put("writerLastWrite", raw.lastWrite());
         data.put("orders", orders);
 

@@ -49,6 +49,8 @@ public final class NodeStats implements AutoCloseable {
     private volatile Runnable portLearned = () -> { };
     /** The global stock left as the publisher last read it; NaN until it has. */
     private volatile double globalRemaining = Double.NaN;
+    /** The order writer's dead letters as the publisher last read them; NaN until it has. */
+    private volatile double deadLetters = Double.NaN;
 
     // read and written by the one thread that samples (the publisher)
     private long lastRequests;
@@ -82,6 +84,10 @@ public final class NodeStats implements AutoCloseable {
         Gauge.builder("rush.global.stock.remaining", this, stats -> stats.globalRemaining)
                 .description("tickets left in the global stock, as last read from Redis (every "
                         + StatsPublisher.PERIOD_MILLIS + " ms, never on a scrape)")
+                .register(registry);
+        Gauge.builder("rush.orders.dead.letters", this, stats -> stats.deadLetters)
+                .description("order stream entries the order writer set aside unwritten (rush:order-dead-letters),"
+                        + " as last read from Redis (every " + StatsPublisher.PERIOD_MILLIS + " ms, never on a scrape)")
                 .register(registry);
         Gauge.builder("rush.node.weight", config, Config::nodeWeight)
                 .description("this node's Nginx weight").register(registry);
@@ -160,6 +166,10 @@ public final class NodeStats implements AutoCloseable {
 
     void globalRemaining(long remaining) {
         globalRemaining = remaining;
+    }
+
+    void deadLetters(long count) {
+        deadLetters = count;
     }
 
     /** What the last interval looked like: requests per second and latency percentiles in ms. */

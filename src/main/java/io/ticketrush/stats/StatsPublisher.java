@@ -10,7 +10,8 @@ import io.ticketrush.Duty;
 /**
  * Every {@link #PERIOD_MILLIS} ms, writes this node's {@link NodeReport} into the shared hash
  * {@link StatsStore} (so a dashboard request, which reaches one node, sees them all), and in
- * the same round trip reads the global stock for the {@code rush.global.stock.remaining} gauge.
+ * the same round trip reads the global stock and the order writer's dead letters for the
+ * {@code rush.global.stock.remaining} and {@code rush.orders.dead.letters} gauges.
  * On its own thread, so a slow expiry sweep never makes a node look down.
  */
 public final class StatsPublisher implements AutoCloseable {
@@ -50,10 +51,11 @@ public final class StatsPublisher implements AutoCloseable {
         long now = System.currentTimeMillis();
         String report = NodeReport.of(stats, stats.sample(System.nanoTime()), started, now, stopping).toJson();
         duty.run(() -> {
-            Long remaining = store.publish(port, report);
-            if (remaining != null) {
-                stats.globalRemaining(remaining);
+            StatsStore.Readings read = store.publish(port, report);
+            if (read.globalRemaining() != null) {
+                stats.globalRemaining(read.globalRemaining());
             }
+            stats.deadLetters(read.deadLetters());
         });
     }
 

@@ -3,11 +3,15 @@ package io.ticketrush.stats;
 /** Where the nodes share their reports, and where the dashboard reads the whole sale (Redis). */
 public interface StatsStore {
 
+    /** What a node reads back when it publishes: for its gauges, so that a scrape never reads Redis. */
+    record Readings(Long globalRemaining, long deadLetters) {
+    }
+
     /**
      * Writes this node's report under its port and, in the same round trip, reads the tickets the
-     * global stock has left (null when there is no sale).
+     * global stock has left (null when there is no sale) and the order writer's dead letters.
      */
-    Long publish(int port, String report);
+    Readings publish(int port, String report);
 
     /** Every node's last report, the stock and the books, read in one round trip. */
     ClusterView.Raw read();

@@ -1,18 +1,25 @@
 package io.ticketrush.writer;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The order database, through plain JDBC: H2 (embedded) or PostgreSQL, with the same SQL.
- * Every write is idempotent: the order id is the primary key, every event inserts its order
- * only if absent, and paid/expired only move a pending order on. (Two writers inserting the
- * same order at once make one batch fail on the key; it is rolled back and retried.)
+ * Every write is idempotent: the order id is the primary key, an event inserts its order only
+ * if the id is absent, and paid/expired only move a pending order on. An id that is present is
+ * compared first: a row of another order (another user, node or creation time: the id was
+ * reused) is a conflict, handed back and never written over or skipped in silence. (Two writers
+ * inserting the same order at once make one batch fail on the key; it is rolled back and
+ * retried, and then finds the row.)
+ *
+ * <p>After the database restarts, the next call opens a new connection ({@link Database}).
  */
 public final class OrderStore implements AutoCloseable {
     private static final String SCHEMA = """
@@ -25,22 +32,39 @@ public final class OrderStore implements AutoCloseable {
               state VARCHAR(16) NOT NULL,
               written_at BIGINT NOT NULL
             )""";
-    /** Insert-if-absent in SQL both databases speak (H2 has no ON CONFLICT (id)). */
+    /** Only for ids {@link #find} did not find. */
     private static final String INSERT = "INSERT INTO orders (id, user_id, node, created_at, deadline, state, written_at)"
-            + " SELECT CAST(? AS BIGINT), CAST(? AS VARCHAR(64)), CAST(? AS INT), CAST(? AS BIGINT),"
-            + " CAST(? AS BIGINT), CAST(? AS VARCHAR(16)), CAST(? AS BIGINT)"
-            + " WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = ?)";
+            + " VALUES (?, ?, ?, ?, ?, ?, ?)";
     private static final String CLOSE = "UPDATE orders SET state = ? WHERE id = ? AND state = 'pending'";
+    private static final String FIND = "SELECT id, user_id, node, created_at FROM orders WHERE id IN ";
+    /** Ids per lookup: a batch may be larger than a statement may have parameters. */
+    private static final int FIND_AT_MOST = 500;
 
-    private final Connection connection;
+    /** An event the database did not take, because its order id is another order's row there. */
+    public record Conflict(OrderEvent event, String reason) {
+    }
 
-    public OrderStore(String url, String user, String password) throws SQLException {
-        this.connection = DriverManager.getConnection(durable(url), user, password);
-        try (Statement statement = connection.createStatement()) {
-            statement.execute(SCHEMA);
+    /** What makes an order that order: an event of the same order says the same. */
+    private record Identity(String user, int node, long created) {
+        static Identity of(OrderEvent event) {
+            return new Identity(event.user(), event.node(), event.created());
         }
-        connection.setAutoCommit(false);
-        connection.commit();
+
+        @Override
+        public String toString() {
+            return (user == null ? "no user" : "user " + user) + ", node " + node + ", created " + created;
+        }
+    }
+
+    private final Database database;
+
+    /** Opens the database now (creating the table if missing), so a wrong URL or login fails at start. */
+    public OrderStore(String url, String user, String password) throws SQLException {
+        this.database = new Database(durable(url), user, password, connection -> {
+            try (Statement statement = connection.createStatement()) {
+                return statement.execute(SCHEMA);
+            }
+        });
     }
 
     /**
@@ -54,71 +78,102 @@ public final class OrderStore implements AutoCloseable {
         return url;
     }
 
-    /** Applies a batch of events in one transaction; returns when it is committed. */
-    public void apply(List<OrderEvent> events) throws SQLException {
+    /**
+     * Applies a batch of events in one transaction; returns when it is committed, with the events
+     * it left out because their order id is another order's (in the database, or earlier in the
+     * batch), in batch order.
+     */
+    public List<Conflict> apply(List<OrderEvent> events) throws SQLException {
         long now = System.currentTimeMillis();
-        try (PreparedStatement insert = connection.prepareStatement(INSERT);
-                PreparedStatement close = connection.prepareStatement(CLOSE)) {
-            for (OrderEvent event : events) {
-                insert.setLong(1, event.orderId());
-                insert.setString(2, event.user());
-                insert.setInt(3, event.node());
-                insert.setLong(4, event.created());
-                insert.setLong(5, event.deadline());
-                insert.setString(6, event.state());
-                insert.setLong(7, now);
-                insert.setLong(8, event.orderId());
-                insert.addBatch();
-                if (!"pending".equals(event.state())) {
-                    close.setString(1, event.state());
-                    close.setLong(2, event.orderId());
-                    close.addBatch();
+        return database.inTransaction(db -> {
+            List<Conflict> conflicts = new ArrayList<>();
+            Map<Long, Identity> known = find(db, events);
+            try (PreparedStatement insert = db.prepareStatement(INSERT);
+                    PreparedStatement close = db.prepareStatement(CLOSE)) {
+                for (OrderEvent event : events) {
+                    Identity row = known.get(event.orderId());
+                    if (row == null) {
+                        known.put(event.orderId(), Identity.of(event));
+                        insert.setLong(1, event.orderId());
+                        insert.setString(2, event.user());
+                        insert.setInt(3, event.node());
+                        insert.setLong(4, event.created());
+                        insert.setLong(5, event.deadline());
+                        insert.setString(6, event.state());
+                        insert.setLong(7, now);
+                        insert.addBatch();
+                    } else if (!row.equals(Identity.of(event))) {
+                        conflicts.add(new Conflict(event, "conflict: order " + event.orderId()
+                                + " exists in the database as " + row + "; the event says " + Identity.of(event)));
+                        continue;
+                    }
+                    if (!"pending".equals(event.state())) {
+                        close.setString(1, event.state());
+                        close.setLong(2, event.orderId());
+                        close.addBatch();
+                    }
+                }
+                insert.executeBatch();
+                close.executeBatch();
+            }
+            return conflicts;
+        });
+    }
+
+    /** The rows the database has for the events' order ids. */
+    private static Map<Long, Identity> find(Connection connection, List<OrderEvent> events) throws SQLException {
+        List<Long> ids = events.stream().map(OrderEvent::orderId).distinct().toList();
+        Map<Long, Identity> rows = new HashMap<>();
+        for (int from = 0; from < ids.size(); from += FIND_AT_MOST) {
+            List<Long> some = ids.subList(from, Math.min(ids.size(), from + FIND_AT_MOST));
+            String sql = FIND + "(" + "?, ".repeat(some.size() - 1) + "?)";
+            try (PreparedStatement select = connection.prepareStatement(sql)) {
+                for (int i = 0; i < some.size(); i++) {
+                    select.setLong(i + 1, some.get(i));
+                }
+                try (ResultSet found = select.executeQuery()) {
+                    while (found.next()) {
+                        rows.put(found.getLong(1), new Identity(found.getString(2), found.getInt(3), found.getLong(4)));
+                    }
                 }
             }
-            insert.executeBatch();
-            close.executeBatch();
-            connection.commit();
-        } catch (SQLException e) {
-            connection.rollback();
-            throw e;
         }
+        return rows;
     }
 
     public long count() throws SQLException {
-        return queryLong("SELECT COUNT(*) FROM orders");
+        return database.inTransaction(db -> {
+            try (Statement statement = db.createStatement();
+                    ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM orders")) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        });
     }
 
     public long count(String state) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT COUNT(*) FROM orders WHERE state = ?")) {
-            statement.setString(1, state);
-            try (ResultSet rows = statement.executeQuery()) {
-                rows.next();
-                long n = rows.getLong(1);
-                connection.commit();
-                return n;
+        return database.inTransaction(db -> {
+            try (PreparedStatement statement = db.prepareStatement("SELECT COUNT(*) FROM orders WHERE state = ?")) {
+                statement.setString(1, state);
+                try (ResultSet rows = statement.executeQuery()) {
+                    rows.next();
+                    return rows.getLong(1);
+                }
             }
-        }
+        });
     }
 
     /** Empties the table (a fresh sale). */
     public void truncate() throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("DELETE FROM orders");
-        }
-        connection.commit();
-    }
-
-    private long queryLong(String sql) throws SQLException {
-        try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
-            rows.next();
-            long n = rows.getLong(1);
-            connection.commit();
-            return n;
-        }
+        database.inTransaction(db -> {
+            try (Statement statement = db.createStatement()) {
+                return statement.executeUpdate("DELETE FROM orders");
+            }
+        });
     }
 
     @Override
     public void close() throws SQLException {
-        connection.close();
+        database.close();
     }
 }

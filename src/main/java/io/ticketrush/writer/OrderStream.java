@@ -1,6 +1,7 @@
 package io.ticketrush.writer;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The stream of order events as one consumer of the writers' group sees it (a Redis stream with
@@ -8,8 +9,16 @@ import java.util.List;
  */
 public interface OrderStream extends AutoCloseable {
 
-    /** An entry as delivered: its stream id and its event (null: deleted from the stream while pending). */
-    record Delivery(String id, OrderEvent event) {
+    /**
+     * An entry as delivered: its stream id, its fields as written (null: deleted from the stream
+     * while pending, nothing to write) and its event, or, when the fields make no order event,
+     * what is wrong with them ({@code malformed}; the event is then null).
+     */
+    record Delivery(String id, Map<String, String> fields, OrderEvent event, String malformed) {
+    }
+
+    /** A delivered entry the writer sets aside instead of writing it, and why. */
+    record DeadLetter(Delivery delivery, String reason) {
     }
 
     /** Joins the writers' group, creating it (and the stream) if missing. */
@@ -25,10 +34,12 @@ public interface OrderStream extends AutoCloseable {
     List<Delivery> next(int max, int blockMillis);
 
     /**
-     * Once their events are committed to the database: marks those orders persisted, records
-     * {@code inDatabase} (the database's order count) and acknowledges every delivery.
+     * Once the events of {@code deliveries} are committed to the database, all at once: marks
+     * those orders persisted, except the dead letters'; keeps each dead letter (every one is
+     * among {@code deliveries}) with its reason and counts it; records {@code inDatabase} (the
+     * database's order count); acknowledges every delivery.
      */
-    void acknowledge(List<Delivery> deliveries, long inDatabase);
+    void acknowledge(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase);
 
     @Override
     void close();

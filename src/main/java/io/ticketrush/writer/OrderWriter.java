@@ -2,7 +2,9 @@ package io.ticketrush.writer;
 
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Logger;
 
 import io.ticketrush.Duty;
@@ -14,15 +16,20 @@ import io.ticketrush.Duty;
  * after the commit marks the orders {@code persisted} and acknowledges the entries. A crash
  * anywhere leaves the entries pending: a restarted writer of the same name reads its own
  * pending entries first, and any writer claims entries another has left idle for too long.
- * The database write is idempotent, so an entry written twice is still one row.
+ * The database write is idempotent, so an entry written twice is still one row. An entry that
+ * cannot be written (malformed, or its order id is another order's row) is acknowledged as a
+ * dead letter, kept and counted, never retried.
  */
 public final class OrderWriter implements Runnable {
     private static final Logger LOG = Logger.getLogger(OrderWriter.class.getName());
+    private static final long FIRST_PAUSE_MILLIS = 100;
+    private static final long LONGEST_PAUSE_MILLIS = 2000;
 
     private final OrderStream stream;
     private final OrderStore store;
     private final int batch;
     private final long claimIdleMillis;
+    private final String name;
     private final Duty duty;
     private volatile boolean running = true;
     private long lastClaim;
@@ -32,15 +39,25 @@ public final class OrderWriter implements Runnable {
         this.store = store;
         this.batch = batch;
         this.claimIdleMillis = claimIdleMillis;
-        this.duty = new Duty("order writer " + name, LOG);
+        this.name = "order writer " + name;
+        this.duty = new Duty(this.name, LOG);
     }
 
+    /**
+     * Rounds until stopped. A failed round (Redis down, the database down or restarting) is
+     * logged once by the duty and tried again after a pause that doubles up to
+     * {@link #LONGEST_PAUSE_MILLIS}: soon after a blip, without hammering a server that is down.
+     * Its entries stay pending meanwhile (nothing is acknowledged before its batch is committed).
+     */
     @Override
     public void run() {
+        long pause = FIRST_PAUSE_MILLIS;
         while (running) {
-            // Redis down, database down, a bad entry: said once, retried until it works
-            if (!duty.run(this::step)) {
-                pause(500);
+            if (duty.run(this::step)) {
+                pause = FIRST_PAUSE_MILLIS;
+            } else {
+                pause(pause);
+                pause = Math.min(2 * pause, LONGEST_PAUSE_MILLIS);
             }
         }
     }
@@ -63,21 +80,40 @@ public final class OrderWriter implements Runnable {
         }
     }
 
-    /** Writes the entries to the database, then acknowledges them; how many. */
+    /**
+     * Writes the entries to the database, then acknowledges them; how many. An entry that makes
+     * no order event, or whose order id the database holds for another order, is set aside as a
+     * dead letter: it holds up none of the others, and is never marked persisted.
+     */
     private int write(List<OrderStream.Delivery> deliveries) throws SQLException {
         if (deliveries.isEmpty()) {
             return 0;
         }
         List<OrderEvent> events = new ArrayList<>(deliveries.size());
         for (OrderStream.Delivery delivery : deliveries) {
-            if (delivery.event() != null) { // null: deleted from the stream while pending, nothing to write
+            if (delivery.event() != null) { // null: malformed, or deleted from the stream while pending
                 events.add(delivery.event());
             }
         }
+        Map<String, String> conflicts = new HashMap<>();
         if (!events.isEmpty()) {
-            store.apply(events);
+            store.apply(events).forEach(conflict -> conflicts.put(conflict.event().streamId(), conflict.reason()));
         }
-        stream.acknowledge(deliveries, store.count());
+        List<OrderStream.DeadLetter> deadLetters = new ArrayList<>();
+        for (OrderStream.Delivery delivery : deliveries) {
+            String reason = delivery.malformed() != null ? "malformed: " + delivery.malformed()
+                    : conflicts.get(delivery.id());
+            if (reason != null) {
+                deadLetters.add(new OrderStream.DeadLetter(delivery, reason));
+            }
+        }
+        stream.acknowledge(deliveries, deadLetters, store.count());
+        if (!deadLetters.isEmpty()) {
+            OrderStream.DeadLetter first = deadLetters.get(0);
+            LOG.warning(name + ": " + deadLetters.size() + (deadLetters.size() == 1 ? " entry" : " entries")
+                    + " set aside as dead letters; the first, "
+                    + first.delivery().id() + ", " + first.reason());
+        }
         return deliveries.size();
     }
 

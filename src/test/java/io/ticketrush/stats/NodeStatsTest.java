@@ -1,6 +1,7 @@
 package io.ticketrush.stats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Optional;
@@ -69,6 +70,13 @@ class NodeStatsTest {
 
         NodeStats.Window quiet = stats.sample(start + 4 * SECOND);
         assertEquals(new NodeStats.Window(0, 0, 0), quiet, "nothing answered, nothing to report");
+    }
+
+    @Test
+    void the_dead_letters_gauge_shows_what_the_publisher_last_read_and_nothing_before() {
+        assertTrue(stats.scrape().contains("\nrush_orders_dead_letters NaN\n"), "not read yet: no number");
+        stats.deadLetters(4);
+        assertTrue(stats.scrape().contains("\nrush_orders_dead_letters 4.0\n"), stats::scrape);
     }
 
     private void record(int answers, long nanos) {

@@ -18,14 +18,17 @@ import java.util.stream.Stream;
  * loopback port, for tests. As root it runs as the {@code postgres} user, as PostgreSQL demands.
  */
 public final class PostgresServer implements AutoCloseable {
+    private final Path bin;
     private final Path dir;
     private final int port;
-    private final ChildProcess process;
+    private ChildProcess process; // guarded by this
+    /** What the server printed before its last restart (a restart starts its log file afresh). */
+    private String earlierLog = ""; // guarded by this
 
-    private PostgresServer(Path dir, int port, ChildProcess process) {
+    private PostgresServer(Path bin, Path dir, int port) {
+        this.bin = bin;
         this.dir = dir;
         this.port = port;
-        this.process = process;
     }
 
     /** The newest installed server's bin folder; fails saying how to install it. */
@@ -73,19 +76,8 @@ public final class PostgresServer implements AutoCloseable {
             if (init.exitCode() != 0) {
                 throw new IllegalStateException("initdb failed:\n" + init.output());
             }
-            int port = FreePort.find();
-            ChildProcess process = ChildProcess.start("postgres", asPostgres(bin.resolve("postgres").toString(), "-D",
-                    data.toString(), "-p", String.valueOf(port), "-c", "listen_addresses=127.0.0.1", "-c",
-                    "unix_socket_directories=" + dir, "-c", "fsync=on"), dir, Map.of(), dir.resolve("postgres.log"));
-            PostgresServer server = new PostgresServer(dir, port, process);
-            Deadline.await(Duration.ofSeconds(60), "PostgreSQL on port " + port + " to accept connections", () -> {
-                process.checkAlive();
-                try (Connection c = DriverManager.getConnection(server.url("postgres"), "rush", "")) {
-                    return c.isValid(2);
-                } catch (java.sql.SQLException notYet) {
-                    return false;
-                }
-            });
+            PostgresServer server = new PostgresServer(bin, dir, FreePort.find());
+            server.restart();
             try (Connection c = DriverManager.getConnection(server.url("postgres"), "rush", "")) {
                 c.createStatement().execute("CREATE DATABASE orders");
             }
@@ -97,16 +89,63 @@ public final class PostgresServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the server process again (after {@link #stop()}) on the same port and data folder,
+     * and waits until it accepts connections.
+     */
+    public synchronized void restart() {
+        if (process != null && process.isAlive()) {
+            return;
+        }
+        ChildProcess started = ChildProcess.start("postgres", asPostgres(bin.resolve("postgres").toString(), "-D",
+                data().toString(), "-p", String.valueOf(port), "-c", "listen_addresses=127.0.0.1", "-c",
+                "unix_socket_directories=" + dir, "-c", "fsync=on"), dir, Map.of(), dir.resolve("postgres.log"));
+        process = started;
+        Deadline.await(Duration.ofSeconds(60), "PostgreSQL on port " + port + " to accept connections", () -> {
+            started.checkAlive();
+            try (Connection c = DriverManager.getConnection(url("postgres"), "rush", "")) {
+                return c.isValid(2);
+            } catch (java.sql.SQLException notYet) {
+                return false;
+            }
+        });
+    }
+
+    /**
+     * Stops the server as an administrator restarting it would: a fast shutdown, which ends every
+     * session at once ({@code pg_ctl stop -m fast}, which signals the PID of this data folder's
+     * server), then waits until the process has exited.
+     */
+    public synchronized void stop() {
+        if (process == null || !process.isAlive()) {
+            return;
+        }
+        ChildProcess.Result stop = ChildProcess.run(asPostgres(bin.resolve("pg_ctl").toString(), "stop", "-D",
+                data().toString(), "-m", "fast", "-w", "-t", "60"), Duration.ofSeconds(90));
+        if (stop.exitCode() != 0) {
+            throw new IllegalStateException("pg_ctl stop failed:\n" + stop.output());
+        }
+        if (!process.stop(Duration.ofSeconds(30))) {
+            throw new IllegalStateException("postgres had not exited 30 s after pg_ctl stop:\n" + process.log());
+        }
+        earlierLog += process.log() + "--- stopped (pg_ctl stop -m fast) ---\n";
+    }
+
+    private Path data() {
+        return dir.resolve("data");
+    }
+
     public String url(String database) {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
     }
 
-    public String log() {
-        return process.log();
+    /** Everything the server printed, across restarts. */
+    public synchronized String log() {
+        return earlierLog + process.log();
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         process.stop(Duration.ofSeconds(30));
         TempFiles.deleteRecursively(dir);
     }

@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import io.ticketrush.redis.Keys;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.stats.NodeReport;
 import io.ticketrush.support.Deadline;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
 
 /**
  * The dashboard's data, /metrics and the pages, from two real nodes (weights 1 and 3) sharing one
@@ -171,6 +173,23 @@ class DashboardTest {
     }
 
     @Test
+    void the_order_writers_dead_letters_reach_the_dashboard_data_and_every_nodes_metrics() {
+        buy(light, "ann");
+        buy(heavy, "bob");
+        awaitData(light, "no dead letter yet", d -> d.getAsJsonObject("orders").get("deadLetters").getAsLong() == 0);
+        try (Jedis jedis = redis.client()) {
+            jedis.hincrBy(new Keys(KEY).writerStats(), Keys.DEAD_LETTERS, 3); // as the order writer counts them
+        }
+
+        awaitData(heavy, "3 dead letters on the dashboard",
+                d -> d.getAsJsonObject("orders").get("deadLetters").getAsLong() == 3);
+        for (EmbeddedNode node : List.of(light, heavy)) {
+            Deadline.await(REPORTED, "the dead letters gauge of node " + node.port() + " to show 3", () ->
+                    sample(HttpCall.get(node.uri("/metrics")).body(), "rush_orders_dead_letters") == 3.0);
+        }
+    }
+
+    @Test
     void the_pages_are_served_at_slash_and_dashboard_and_folders_are_not_listed() {
         HttpCall.Answer buyPage = HttpCall.get(light.uri("/"));
         assertEquals(200, buyPage.status());
@@ -225,7 +244,7 @@ class DashboardTest {
                 "3001", report(3001, now - 100),
                 "3002", report(3002, now - ClusterView.DOWN_AFTER_MILLIS - 1),
                 "3003", report(3003, now - ClusterView.FORGET_AFTER_MILLIS - 1));
-        Map<String, Object> view = ClusterView.view(new ClusterView.Raw(reports, null, 0, 0, 0, 0, null), now);
+        Map<String, Object> view = ClusterView.view(new ClusterView.Raw(reports, null, 0, 0, 0, 0, null, 0), now);
 
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> nodes = (List<Map<String, Object>>) view.get("nodes");
@@ -233,6 +252,9 @@ class DashboardTest {
         assertEquals(true, nodes.get(0).get("up"));
         assertEquals(false, nodes.get(1).get("up"));
         assertNull(view.get("global"), "no sale in Redis");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> orders = (Map<String, Object>) view.get("orders");
+        assertEquals(0L, orders.get("deadLetters"));
         assertEquals(0.5, (Double) nodes.get(0).get("expectedShare"), 1e-9);
     }
 

@@ -1,6 +1,8 @@
 package io.ticketrush.writer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -12,10 +14,17 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
 
 import io.ticketrush.Config;
 import io.ticketrush.order.OrderBook;
@@ -26,6 +35,7 @@ import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
+import io.ticketrush.support.CapturedLog;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.PostgresServer;
@@ -42,7 +52,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.resps.StreamEntry;
 
 /** The order writer against a real redis-server and a real H2 database file. */
 class OrderWriterTest {
@@ -59,6 +72,7 @@ class OrderWriterTest {
     private Path dir;
     private String dbUrl;
     private String dbUser = "sa";
+    private int buyers;
     private static PostgresServer postgres;
 
     @BeforeAll
@@ -94,16 +108,17 @@ class OrderWriterTest {
     }
 
     private Config config(Map<String, String> extra) {
-        Map<String, String> settings = new java.util.HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        Map<String, String> settings = new HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.timeout.ms", "5000", "rush.redis.pool.wait.ms", "5000", "rush.breaker.failures", "1000"));
         settings.putAll(extra);
         return Config.from(settings::get);
     }
 
+    /** {@code n} orders, each of a user who has none yet. */
     private List<String> buy(int n, long ttl) {
         List<String> ids = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            Reservation r = stock.reserve(new Buyer("user" + i, null), 3001, ttl, 1);
+            Reservation r = stock.reserve(new Buyer("user" + buyers++, null), 3001, ttl, 1);
             assertEquals(Outcome.TICKET, r.outcome());
             ids.add(r.orderId());
         }
@@ -123,9 +138,90 @@ class OrderWriterTest {
         }
     }
 
+    /** Waits until the database has {@code orders} orders and every entry is delivered and acknowledged. */
+    private void awaitWritten(long orders) {
+        Deadline.await(Duration.ofSeconds(30), orders + " orders written and every entry acknowledged",
+                () -> ordersWritten() == orders && pendingEntries() == 0 && lag() == 0);
+    }
+
+    private long deadLetters() {
+        try (Jedis jedis = redis.client()) {
+            String n = jedis.hget(KEYS.writerStats(), Keys.DEAD_LETTERS);
+            return n == null ? 0 : Long.parseLong(n);
+        }
+    }
+
+    /** The dead letters' fields, oldest first. */
+    private List<Map<String, String>> deadLetterEntries() {
+        try (Jedis jedis = redis.client()) {
+            return jedis.xrange(KEYS.orderDeadLetters(), "-", "+").stream().map(StreamEntry::getFields).toList();
+        }
+    }
+
+    /** Appends entries to the order stream in one MULTI, so the writer reads them in one batch. */
+    @SafeVarargs
+    private List<String> append(Map<String, String>... entries) {
+        try (Jedis jedis = redis.client(); Transaction multi = jedis.multi()) {
+            for (Map<String, String> fields : entries) {
+                multi.xadd(KEYS.orderStream(), XAddParams.xAddParams(), fields);
+            }
+            return multi.exec().stream().map(String::valueOf).toList();
+        }
+    }
+
+    /** The order's created event as the BUY script wrote it, with {@code changes} applied. */
+    private Map<String, String> eventOf(String orderId, String event, Map<String, String> changes) {
+        try (Jedis jedis = redis.client()) {
+            Map<String, String> order = jedis.hgetAll(KEYS.order(orderId));
+            Map<String, String> fields = new LinkedHashMap<>();
+            fields.put(Keys.EVENT, event);
+            for (String name : List.of(Keys.ID, Keys.USER, Keys.NODE, Keys.CREATED, Keys.DEADLINE, Keys.STATE)) {
+                fields.put(name, order.get(name));
+            }
+            fields.putAll(changes);
+            return fields;
+        }
+    }
+
+    /** The orders table: id -> [user, node, created, state]. */
+    private Map<Long, List<String>> rows() throws SQLException {
+        Map<Long, List<String>> rows = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(dbUrl, dbUser, ""); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT id, user_id, node, created_at, state FROM orders")) {
+            while (r.next()) {
+                rows.put(r.getLong(1), List.of(String.valueOf(r.getString(2)), String.valueOf(r.getInt(3)),
+                        String.valueOf(r.getLong(4)), r.getString(5)));
+            }
+        }
+        return rows;
+    }
+
+    /** What a test does while a writer runs. */
+    @FunctionalInterface
+    private interface WhileWriting {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code body} while a writer runs on its own thread; then stops it and lets go of the database and Redis. */
+    private void whileWriting(String name, int batch, long claimIdleMillis, WhileWriting body) throws Exception {
+        try (OrderStore store = new OrderStore(dbUrl, dbUser, "");
+                OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", name)))) {
+            OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis);
+            Thread loop = new Thread(writer, "test-writer-" + name);
+            loop.start();
+            try {
+                body.run();
+            } finally {
+                writer.stop();
+                loop.join(10_000);
+            }
+            assertFalse(loop.isAlive(), "the writer stops within 10 s");
+        }
+    }
+
     /** The orders table, read after the writer has let go of the file: id -> state. */
     private Map<Long, String> table() throws SQLException {
-        Map<Long, String> rows = new java.util.HashMap<>();
+        Map<Long, String> rows = new HashMap<>();
         try (Connection c = DriverManager.getConnection(dbUrl, dbUser, "");
                 Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT id, state FROM orders")) {
             while (r.next()) {
@@ -144,19 +240,9 @@ class OrderWriterTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"h2", "postgresql"})
     void every_order_reaches_the_database_once_with_its_final_state(String database) throws Exception {
-        String user = "sa";
         if (database.equals("postgresql")) {
-            if (postgres == null) {
-                postgres = PostgresServer.start();
-            }
-            logs.watch("postgres.log", postgres::log);
-            dbUrl = postgres.url("orders");
-            user = "rush";
-            try (Connection c = DriverManager.getConnection(dbUrl, user, ""); Statement s = c.createStatement()) {
-                s.execute("DROP TABLE IF EXISTS orders");
-            }
+            usePostgres();
         }
-        dbUser = user;
         List<String> ids = buy(300, 60_000);
         List<String> quick = buy(0, 0);
         for (int i = 0; i < 100; i++) {
@@ -170,20 +256,9 @@ class OrderWriterTest {
             orders.expireDue(1000);
             return orders.counts().expired() == 50;
         });
-        OrderWriter writer;
-        try (OrderStore store = new OrderStore(dbUrl, dbUser, "");
-                OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", "w1")))) {
-            writer = new OrderWriter(stream, store, "w1", 64, 1000);
-            Thread loop = new Thread(writer, "test-order-writer");
-            loop.start();
-            try {
-                Deadline.await(Duration.ofSeconds(30), "every event written and acknowledged",
-                        () -> ordersWritten() == 350 && pendingEntries() == 0 && lag() == 0);
-            } finally {
-                writer.stop();
-                loop.join(10_000);
-            }
-        }
+        whileWriting("w1", 64, 1000, () -> {
+            awaitWritten(350);
+        });
         Map<Long, String> table = table();
         assertEquals(350, table.size());
         Set<Long> expected = asLongs(ids);
@@ -193,16 +268,220 @@ class OrderWriterTest {
         assertEquals(50, table.values().stream().filter("expired"::equals).count());
         assertEquals(200, table.values().stream().filter("pending"::equals).count());
         assertTrue(orders.find(ids.get(0)).orElseThrow().persisted(), "the order shows it is in the database");
+        assertEquals(0, deadLetters());
     }
 
-    /** Stream entries not yet delivered to the group. */
+    /** The orders go to the shared PostgreSQL server (started once for the class) instead of H2. */
+    private void usePostgres() throws SQLException {
+        if (postgres == null) {
+            postgres = PostgresServer.start();
+        }
+        logs.watch("postgres.log", postgres::log);
+        dbUrl = postgres.url("orders");
+        dbUser = "rush";
+        try (Connection c = DriverManager.getConnection(dbUrl, dbUser, ""); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS orders");
+        }
+    }
+
+    /**
+     * Stream entries not yet delivered to the group: the {@code lag} Redis 7 reports in XINFO
+     * GROUPS, or, where Redis cannot tell (entries deleted in between), the entries after the
+     * group's last delivered id, counted.
+     */
     private long lag() {
         try (Jedis jedis = redis.client()) {
-            var streams = jedis.xreadGroup(RedisOrderStream.GROUP, "lag-probe",
-                    XReadGroupParams.xReadGroupParams().count(1), Map.of(KEYS.orderStream(), new StreamEntryID()));
-            long pendingForProbe = streams == null || streams.isEmpty() ? 0 : streams.get(0).getValue().size();
-            return pendingForProbe;
+            if (!jedis.exists(KEYS.orderStream())) {
+                return 0;
+            }
+            var group = jedis.xinfoGroups(KEYS.orderStream()).stream()
+                    .filter(g -> g.getName().equals(RedisOrderStream.GROUP)).findFirst();
+            if (group.isEmpty()) {
+                return jedis.xlen(KEYS.orderStream());
+            }
+            if (group.get().getGroupInfo().get("lag") instanceof Long lag) {
+                return lag;
+            }
+            return jedis.xrange(KEYS.orderStream(), "(" + group.get().getLastDeliveredId(), "+").size();
         }
+    }
+
+    @Test
+    void lag_counts_the_entries_not_yet_delivered_to_the_writers() {
+        assertEquals(0, lag(), "no stream yet");
+        buy(5, 60_000);
+        assertEquals(5, lag(), "no group yet: every entry waits");
+        try (Jedis jedis = redis.client()) {
+            jedis.xgroupCreate(KEYS.orderStream(), RedisOrderStream.GROUP, new StreamEntryID(), false);
+            assertEquals(5, lag());
+            jedis.xreadGroup(RedisOrderStream.GROUP, "reader", XReadGroupParams.xReadGroupParams().count(2),
+                    Map.of(KEYS.orderStream(), StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
+            assertEquals(3, lag(), "2 of 5 delivered");
+        }
+    }
+
+    @Test
+    void a_malformed_entry_becomes_a_dead_letter_and_the_orders_around_it_are_written() throws Exception {
+        String notANumber = append(Map.of(Keys.EVENT, "created", Keys.ID, "notanumber")).get(0);
+        List<String> ids = buy(10, 60_000);
+        Map<String, String> noDeadline = new LinkedHashMap<>(eventOf(ids.get(0), "created", Map.of(Keys.ID, "999999")));
+        noDeadline.remove(Keys.DEADLINE);
+        String missing = append(noDeadline).get(0);
+        ids.addAll(buy(10, 60_000));
+
+        whileWriting("w1", 64, 1000, () -> {
+            Deadline.await(Duration.ofSeconds(30), "the 20 orders written and the 2 bad entries set aside",
+                    () -> ordersWritten() == 20 && deadLetters() == 2 && pendingEntries() == 0 && lag() == 0);
+        });
+
+        assertEquals(asLongs(ids), table().keySet(), "every good order, once (table() fails on a repeated id)");
+        List<Map<String, String>> dead = deadLetterEntries();
+        assertEquals(2, dead.size(), dead::toString);
+        assertEquals(notANumber, dead.get(0).get(Keys.STREAM_ID));
+        assertEquals("notanumber", dead.get(0).get(Keys.ID), "the entry's own fields");
+        assertEquals("malformed: id 'notanumber' is not a number", dead.get(0).get(Keys.REASON));
+        assertEquals(missing, dead.get(1).get(Keys.STREAM_ID));
+        assertEquals("malformed: deadline is missing", dead.get(1).get(Keys.REASON));
+        assertEquals(2, deadLetters());
+    }
+
+    @Test
+    void an_event_reusing_an_order_id_for_another_order_is_a_dead_letter_and_the_row_stays() throws Exception {
+        List<String> ids = buy(10, 60_000);
+        whileWriting("w1", 64, 1000, () -> {
+            awaitWritten(10);
+            Map<Long, List<String>> before = rows();
+            String intruder = ids.get(3);
+            String otherTime = ids.get(5);
+            String redelivered = ids.get(4);
+            String paid = ids.get(6);
+            Map<String, String> first = Map.of(Keys.EVENT, "created", Keys.ID, "1000", Keys.USER, "first",
+                    Keys.NODE, "3002", Keys.CREATED, "1", Keys.DEADLINE, "2", Keys.STATE, "pending");
+            Map<String, String> second = new LinkedHashMap<>(first);
+            second.put(Keys.USER, "second");
+            List<String> appended = append(
+                    eventOf(intruder, "created", Map.of(Keys.USER, "intruder")),
+                    eventOf(redelivered, "created", Map.of()),
+                    eventOf(otherTime, "paid", Map.of(Keys.STATE, "paid", Keys.CREATED, "12345")),
+                    eventOf(paid, "paid", Map.of(Keys.STATE, "paid")),
+                    first,
+                    second);
+            Deadline.await(Duration.ofSeconds(30), "the 6 crafted events handled",
+                    () -> ordersWritten() == 11 && pendingEntries() == 0 && lag() == 0);
+
+            assertEquals(3, deadLetters(), () -> "dead letters: " + deadLetterEntries());
+            List<Map<String, String>> dead = deadLetterEntries();
+            assertEquals(List.of(appended.get(0), appended.get(2), appended.get(5)),
+                    dead.stream().map(d -> d.get(Keys.STREAM_ID)).toList());
+            List<String> row = before.get(Long.parseLong(intruder));
+            assertEquals("conflict: order " + intruder + " exists in the database as user " + row.get(0) + ", node "
+                    + row.get(1) + ", created " + row.get(2) + "; the event says user intruder, node " + row.get(1)
+                    + ", created " + row.get(2), dead.get(0).get(Keys.REASON));
+            assertEquals("intruder", dead.get(0).get(Keys.USER), "the entry's own fields");
+            assertTrue(dead.get(1).get(Keys.REASON).startsWith("conflict: order " + otherTime + " exists in the database as "),
+                    dead.get(1)::toString);
+            assertTrue(dead.get(2).get(Keys.REASON).startsWith("conflict: order 1000 exists in the database as user first"),
+                    dead.get(2)::toString);
+
+            Map<Long, List<String>> after = rows();
+            assertEquals(before.get(Long.parseLong(intruder)), after.get(Long.parseLong(intruder)), "the row stays");
+            assertEquals(before.get(Long.parseLong(otherTime)), after.get(Long.parseLong(otherTime)),
+                    "a conflicting paid event does not pay the row");
+            assertEquals(before.get(Long.parseLong(redelivered)), after.get(Long.parseLong(redelivered)),
+                    "a redelivery is idempotent");
+            assertEquals("paid", after.get(Long.parseLong(paid)).get(3), "a paid event of the same order moves it on");
+            assertEquals(List.of("first", "3002", "1", "pending"), after.get(1000L));
+        });
+    }
+
+    @Test
+    void orders_numbered_again_after_redis_lost_its_sequence_are_dead_letters_not_marked_persisted() throws Exception {
+        List<String> ids = buy(10, 60_000);
+        whileWriting("w1", 64, 1000, () -> {
+            awaitWritten(10);
+            Map<Long, List<String>> before = rows();
+            // Redis loses its last writes (an append-only file that lost its last second): the
+            // sequence goes back to 5 and orders 6 to 10 are gone from Redis, not from the database
+            try (Jedis jedis = redis.client()) {
+                jedis.set(KEYS.orderSeq(), "5");
+                for (String id : ids.subList(5, 10)) {
+                    jedis.del(KEYS.order(id));
+                }
+            }
+            List<String> again = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                again.add(stock.reserve(new Buyer("again" + i, null), 3002, 60_000, 1).orderId());
+            }
+            assertEquals(ids.subList(5, 10), again, "the new orders reuse the ids");
+            Deadline.await(Duration.ofSeconds(30), "the 5 new orders handled",
+                    () -> pendingEntries() == 0 && lag() == 0);
+
+            assertEquals(5, deadLetters(), () -> "dead letters: " + deadLetterEntries());
+            assertEquals(before, rows(), "the database keeps the first orders");
+            for (String id : again) {
+                assertFalse(orders.find(id).orElseThrow().persisted(), "order " + id + " is not the database's");
+            }
+            assertTrue(deadLetterEntries().stream()
+                    .allMatch(d -> d.get(Keys.REASON).startsWith("conflict: order " + d.get(Keys.ID) + " exists")));
+        });
+    }
+
+    @Test
+    void the_writer_reconnects_after_postgresql_restarts_and_every_order_arrives_once() throws Exception {
+        usePostgres();
+        List<String> bought = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean buying = new AtomicBoolean(true);
+        AtomicReference<Throwable> buyerFailed = new AtomicReference<>();
+        Thread buyer = new Thread(() -> {
+            try {
+                for (int i = 0; buying.get(); i++) {
+                    Reservation r = stock.reserve(new Buyer("pg" + i, null), 3001, 600_000, 1);
+                    assertEquals(Outcome.TICKET, r.outcome());
+                    bought.add(r.orderId());
+                    // about a thousand buys a second: a steady stream, not a flood to catch up on
+                    LockSupport.parkNanos(1_000_000);
+                }
+            } catch (Throwable t) {
+                buyerFailed.set(t);
+            }
+        }, "test-buyer");
+        CapturedLog writerLog = CapturedLog.of(OrderWriter.class);
+        buyer.start();
+        try {
+            whileWriting("w1", 100, 1000, () -> {
+                Deadline.await(Duration.ofSeconds(30), "the writer to write its first orders", () -> ordersWritten() >= 100);
+                postgres.stop();
+                int atStop = bought.size();
+                Deadline.await(Duration.ofSeconds(30), "300 buys while PostgreSQL is down",
+                        () -> bought.size() >= atStop + 300 && pendingEntries() > 0);
+                postgres.restart();
+                int atStart = bought.size();
+                Deadline.await(Duration.ofSeconds(30), "200 buys after PostgreSQL is back", () -> bought.size() >= atStart + 200);
+                buying.set(false);
+                buyer.join(10_000);
+                assertNull(buyerFailed.get(), () -> "the buyer failed: " + buyerFailed.get());
+                Deadline.await(Duration.ofSeconds(30), "the writer to catch up with all " + bought.size() + " orders",
+                        () -> ordersWritten() == bought.size() && pendingEntries() == 0 && lag() == 0);
+            });
+        } finally {
+            buying.set(false);
+            buyer.join(10_000);
+            writerLog.close();
+            postgres.restart(); // up again for the other tests, whatever happened here
+        }
+        Map<Long, Long> perId = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(dbUrl, dbUser, ""); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT id, COUNT(*) FROM orders GROUP BY id")) {
+            while (r.next()) {
+                perId.put(r.getLong(1), r.getLong(2));
+            }
+        }
+        assertEquals(asLongs(bought), perId.keySet(), "every order bought, and no other");
+        assertTrue(perId.values().stream().allMatch(n -> n == 1), "each order once");
+        assertEquals(1, writerLog.count(Level.WARNING), writerLog::toString);
+        assertEquals(1, writerLog.count("works again"), writerLog::toString);
+        System.out.printf("PostgreSQL restarted under the writer: %d orders, each in the database once%n",
+                bought.size());
     }
 
     @Test
@@ -216,19 +495,10 @@ class OrderWriterTest {
             assertEquals(120, read.get(0).getValue().size());
             assertEquals(120, jedis.xpending(KEYS.orderStream(), RedisOrderStream.GROUP).getTotal());
         }
-        try (OrderStore store = new OrderStore(dbUrl, "sa", "");
-                OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", "survivor")))) {
-            OrderWriter survivor = new OrderWriter(stream, store, "survivor", 50, 300);
-            Thread loop = new Thread(survivor, "survivor");
-            loop.start();
-            try {
-                Deadline.await(Duration.ofSeconds(30), "the survivor to finish the crashed writer's entries",
-                        () -> ordersWritten() == 200 && pendingEntries() == 0);
-            } finally {
-                survivor.stop();
-                loop.join(10_000);
-            }
-        }
+        whileWriting("survivor", 50, 300, () -> {
+            Deadline.await(Duration.ofSeconds(30), "the survivor to finish the crashed writer's entries",
+                    () -> ordersWritten() == 200 && pendingEntries() == 0);
+        });
         assertEquals(asLongs(ids), table().keySet());
     }
 
