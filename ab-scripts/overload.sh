@@ -60,9 +60,7 @@ fi
 # I1 holds under overload: the tickets answered == Redis sold == the stock. The nodes append
 # stat.log from a background thread: wait (20 s at most) until the answered tickets are there.
 answered_tickets() {
-    local lines
-    lines=$(tail -n +$((before + 1)) "$STAT_LOG")
-    echo $(($(grep -c ',result:1,' <<<"$lines" || true) - $(grep -c ',existing:1' <<<"$lines" || true)))
+    tail -n +$((before + 1)) "$STAT_LOG" | tickets_won
 }
 deadline=$((SECONDS + 20))
 while (($(answered_tickets) < total && SECONDS < deadline)); do sleep 0.2; done
@@ -73,7 +71,7 @@ echo "  stock: $total, redis sold $sold, tickets answered (stat.log) $tickets," 
     "503 from nodes $node_busy, from Nginx (no node free) $((AB_NON2XX - node_busy))"
 sold_out=$(tail -n +$((before + 1)) "$STAT_LOG" | grep -c ',result:-1,' || true)
 if ((sold != tickets)); then
-    echo "  FAIL: Redis sold $sold but $tickets tickets were answered"
+    echo "  FAIL: Redis sold $sold but $tickets tickets were won (stat.log)"
     ok=0
 elif ((sold < total && sold_out > 0)); then
     echo "  FAIL: $sold_out buyers told sold out while $((total - sold)) tickets were left"
