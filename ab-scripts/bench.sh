@@ -29,7 +29,7 @@ rows=()
 failures=()
 # $1 label, $2 ab options... ; adds a table row, counting tickets in the new stat.log lines for buys
 measure() {
-    local label=$1 before tickets_won="-" url=${*: -1} requests
+    local label=$1 before won="-" url=${*: -1} requests
     shift
     before=$(stat_lines)
     requests=$(awk '{for (i = 1; i < NF; i++) if ($i == "-n") print $(i + 1)}' <<<"$*")
@@ -39,11 +39,11 @@ measure() {
     printf '%s\t%s\t%s\t%s\n' "$slug" "$AB_RPS" "$AB_P50" "$AB_P99" >>"$plots/throughput.tsv"
     if [[ $url == */buy/ticket ]]; then
         wait_stat_lines $((before + requests)) 30 || failures+=("$label: stat.log is missing lines")
-        tickets_won=$(tail -n +$((before + 1)) "$STAT_LOG" | grep -c ',result:1,' || true)
+        won=$(tail -n +$((before + 1)) "$STAT_LOG" | tickets_won)
     fi
     ((AB_NON2XX == 0 && AB_FAIL_CONNECT + AB_FAIL_RECEIVE + AB_FAIL_EXCEPTIONS == 0)) ||
         failures+=("$label: $AB_NON2XX non-2xx, $((AB_FAIL_CONNECT + AB_FAIL_RECEIVE + AB_FAIL_EXCEPTIONS)) connection errors")
-    rows+=("$(printf '%-48s %8s %10s %7s %7s %7s %8s' "$label" "$requests" "$AB_RPS" "$AB_P50" "$AB_P99" "$AB_NON2XX" "$tickets_won")")
+    rows+=("$(printf '%-48s %8s %10s %7s %7s %7s %8s' "$label" "$requests" "$AB_RPS" "$AB_P50" "$AB_P99" "$AB_NON2XX" "$won")")
     printf '  %s\n' "${rows[-1]}"
     LAST_RPS=$AB_RPS
 }
@@ -64,7 +64,7 @@ fresh_sale
 measure "full sale: buy through Nginx ($tickets tickets)" -n "$sale_n" -c "$c" "$NGINX_URL/buy/ticket"
 sale_p99=$AB_P99 sale_rps=$AB_RPS
 read -r sale_sold sale_total <<<"$(global_stock)"
-sale_won=$(grep -c ',result:1,' "$STAT_LOG" || true)
+sale_won=$(tickets_won <"$STAT_LOG")
 ((sale_sold == sale_total && sale_won == sale_sold)) ||
     failures+=("full sale: redis sold $sale_sold of $sale_total, $sale_won tickets answered")
 

@@ -56,6 +56,18 @@ ab_summary() {
         "$AB_FAIL_CONNECT" "$AB_FAIL_RECEIVE" "$AB_FAIL_EXCEPTIONS" "$AB_FAIL_LENGTH"
 }
 
+# Tickets won in the stat.log lines on stdin: "result:1" lines without "existing:1". A line with
+# existing:1 answered a retry with the order its buyer already had: the same ticket again, not a
+# new one, so every script counts it out (then tickets won == Redis ticket_sold_nums).
+tickets_won() {
+    { grep ',result:1,' || true; } | { grep -vc ',existing:1,' || true; }
+}
+
+# Answers in the stat.log lines on stdin that found the buyer's existing order (existing:1).
+existing_answers() {
+    { grep ',result:1,' || true; } | { grep -c ',existing:1,' || true; }
+}
+
 require_ab() {
     command -v ab >/dev/null || die "ab is missing: run ./rush up (it installs apache2-utils) or apt-get install -y apache2-utils"
 }

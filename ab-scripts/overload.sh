@@ -2,7 +2,7 @@
 # Overload: far more concurrent connections than the nodes can serve (ab -c 1000 through Nginx,
 # 20,000 requests for a fresh sale of RUSH_STOCK_TOTAL tickets) must get fast answers or clean
 # 503s: nothing hangs, every answer a node or Nginx gives is JSON without a stack trace, and the
-# sale still sells exactly: Redis sold == tickets answered, and "sold out" only once all is sold
+# sale still sells exactly: Redis sold == tickets won, and "sold out" only once all is sold
 # (I1, I2). While ab runs, curl buyers keep every answer's body.
 #   env: OVERLOAD_REQUESTS (20000) OVERLOAD_CONCURRENCY (1000) OVERLOAD_PROBES (300)
 # Resets the sale first (./rush reset).
@@ -57,30 +57,29 @@ if ((AB_FAIL_CONNECT + AB_FAIL_RECEIVE + AB_FAIL_EXCEPTIONS != 0)); then
     ok=0
 fi
 
-# I1 holds under overload: the tickets answered == Redis sold == the stock. The nodes append
-# stat.log from a background thread: wait (20 s at most) until the answered tickets are there.
+# I1 holds under overload: the tickets won (result:1 without existing:1) == Redis sold == the
+# stock. The nodes append stat.log from a background thread: wait (20 s at most) until the
+# tickets won are there.
 answered_tickets() {
-    local lines
-    lines=$(tail -n +$((before + 1)) "$STAT_LOG")
-    echo $(($(grep -c ',result:1,' <<<"$lines" || true) - $(grep -c ',existing:1' <<<"$lines" || true)))
+    tail -n +$((before + 1)) "$STAT_LOG" | tickets_won
 }
 deadline=$((SECONDS + 20))
 while (($(answered_tickets) < total && SECONDS < deadline)); do sleep 0.2; done
 tickets=$(answered_tickets)
 node_busy=$(tail -n +$((before + 1)) "$STAT_LOG" | grep -c ',status:503,' || true)
 read -r sold _ < <(global_stock)
-echo "  stock: $total, redis sold $sold, tickets answered (stat.log) $tickets," \
+echo "  stock: $total, redis sold $sold, tickets won (stat.log) $tickets," \
     "503 from nodes $node_busy, from Nginx (no node free) $((AB_NON2XX - node_busy))"
 sold_out=$(tail -n +$((before + 1)) "$STAT_LOG" | grep -c ',result:-1,' || true)
 if ((sold != tickets)); then
-    echo "  FAIL: Redis sold $sold but $tickets tickets were answered"
+    echo "  FAIL: Redis sold $sold but $tickets tickets were won (stat.log)"
     ok=0
 elif ((sold < total && sold_out > 0)); then
     echo "  FAIL: $sold_out buyers told sold out while $((total - sold)) tickets were left"
     ok=0
 fi
 if ((ok)); then
-    echo "overload: PASS, no hang, every answer a ticket, sold out or a JSON 503; sold == answered == $sold of $total"
+    echo "overload: PASS, no hang, every answer a ticket, sold out or a JSON 503; sold == won == $sold of $total"
 else
     echo "overload: FAIL"
     exit 1

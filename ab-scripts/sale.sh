@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A whole sale through Nginx, then I1 (no oversell) and I2 (no undersell):
-#   tickets answered (result:1 in stat.log) == Redis ticket_sold_nums == the stock,
+#   tickets won (result:1 without existing:1 in stat.log) == Redis ticket_sold_nums == the stock,
 #   every answer a ticket or "sold out" (no non-2xx, no connection errors, status:200 only),
 #   one order per ticket, every order in the database (and how long after the sale it got there).
 # Starts with ./rush reset --stock T, so it restarts the nodes and empties stat.log.
@@ -49,14 +49,15 @@ echo "  ab: $(ab_summary)"
 wait_stat_lines "$requests" 30 || true
 
 lines=$(stat_lines)
-won=$(grep -c ',result:1,' "$STAT_LOG" || true)
+won=$(tickets_won <"$STAT_LOG")
+existing=$(existing_answers <"$STAT_LOG")
 lost=$(grep -c ',result:-1,' "$STAT_LOG" || true)
 errors=$(grep -c ',result:0,' "$STAT_LOG" || true)
 not200=$(grep -vc ',status:200,' "$STAT_LOG" || true)
 read -r sold total <<<"$(global_stock)" || die "cannot read $RUSH_STOCK_KEY from redis"
 expected=$((requests < tickets ? requests : tickets))
 
-echo "  stat.log: $lines lines: $won tickets, $lost sold out, $errors errors, $not200 not status:200"
+echo "  stat.log: $lines lines: $won tickets won, $existing retries answered with their order, $lost sold out, $errors errors, $not200 not status:200"
 if ((not200 > 0)); then
     echo "  not status:200, per node and status: $(grep -v ',status:200,' "$STAT_LOG" | cut -d, -f1,2 | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
     echo "  (a 503 is a node that could not reach Redis or waited rush.lock.wait.ms for its stock lock; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -64,7 +65,7 @@ fi
 echo "  redis:    ticket_sold_nums=$sold ticket_total_nums=$total"
 fail=()
 ((lines == requests)) || fail+=("stat.log has $lines lines for $requests requests")
-((won == sold)) || fail+=("I1: $won tickets answered but redis sold $sold")
+((won == sold)) || fail+=("I1: $won tickets won (stat.log) but redis sold $sold")
 ((sold <= total)) || fail+=("I1: oversold, redis sold $sold of $total")
 ((sold == expected)) || fail+=("I2: sold $sold, expected $expected")
 ((AB_NON2XX == 0)) || fail+=("ab saw $AB_NON2XX non-2xx answers")
@@ -77,7 +78,7 @@ fail=()
 # runs apart from the buy path, so it may finish after the last buyer was answered).
 read -r orders in_db last_write <<<"$(sale_admin orders)" || die "cannot read the orders from redis"
 echo "  orders:   $orders created in redis"
-((orders == won)) || fail+=("I1: $won tickets answered but $orders orders created")
+((orders == won)) || fail+=("I1: $won tickets won but $orders orders created")
 last_sale=$(grep ',result:1,' "$STAT_LOG" | grep -v ',existing:1' | sed -n 's/.*,ts:\([0-9]*\).*/\1/p' | sort -n | tail -1)
 deadline=$((SECONDS + ${SALE_WRITER_WAIT:-120}))
 until ((in_db >= orders)) || ((SECONDS >= deadline)); do
@@ -95,7 +96,7 @@ fi
 echo "  throughput $AB_RPS req/s, p50 $AB_P50 ms, p99 $AB_P99 ms"
 "$RUSH_ROOT/ab-scripts/plot.sh" "$plots" "$STAT_LOG" || echo "  (no charts, see above)"
 if ((${#fail[@]} == 0)); then
-    echo "sale: PASS  tickets answered $won == redis sold $sold == $expected, every answer a ticket or sold out"
+    echo "sale: PASS  tickets won $won == redis sold $sold == $expected, every answer a ticket or sold out"
 else
     printf 'sale: FAIL  %s\n' "${fail[@]}"
     exit 1

@@ -19,7 +19,7 @@ run_ab -n "$requests" -c "$concurrency" "$url"
 echo "  ab: $(ab_summary)"
 wait_stat_lines $((before + requests)) 20
 new=$(tail -n +$((before + 1)) "$STAT_LOG" | head -n "$requests")
-tickets=$(grep -c ',result:1,' <<<"$new" || true)
+tickets=$(tickets_won <<<"$new")
 soldout=$(grep -c ',result:-1,' <<<"$new" || true)
 errors=$(grep -c ',result:0,' <<<"$new" || true)
 echo "  stat.log: $tickets tickets, $soldout sold out, $errors errors"

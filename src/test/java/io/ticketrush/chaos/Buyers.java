@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -25,13 +26,17 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 /**
- * A crowd of distinct buyers, each sending {@code GET /buy/ticket?user=ID} through Nginx from a
- * fixed number of client threads, and retrying a 502/503/504 or an I/O error after a short
- * pause, as a real buyer would, until told "ticket" (code 1) or "sold out" (code -1), or until
- * the bounded number of tries is used up. Every attempt is recorded.
+ * A crowd of distinct buyers, half of them named ({@code GET /buy/ticket?user=ID}) and half
+ * anonymous (no user id: only the request id Nginx adds tells their retries apart), sending
+ * through Nginx from a fixed number of client threads, and retrying a 502/503/504 or an I/O error
+ * after a short pause, as a real buyer would, until told "ticket" (code 1) or "sold out" (code
+ * -1), or until the bounded number of tries is used up. Every attempt is recorded.
+ *
+ * <p>Each request carries {@code tag=BUYER.TRY}, a parameter the node ignores, so that a line of
+ * Nginx's error log (which quotes the request line) names the attempt it is about.
  */
 final class Buyers {
-    /** One request and its answer; times in ms since the crowd started. */
+    /** One request and its answer; times in ms since the crowd started; {@code user} names the buyer. */
     record Attempt(String user, int n, long startMs, long endMs, int status, Integer code, String orderId,
             boolean existing, Integer node, String error) {
         long millis() {
@@ -49,10 +54,19 @@ final class Buyers {
         boolean retryable() {
             return status == -1 || status == 502 || status == 503 || status == 504;
         }
+
+        /** The {@code tag} this attempt's request carried. */
+        String tag() {
+            return tag(user, n);
+        }
+
+        static String tag(String user, int n) {
+            return user + "." + n;
+        }
     }
 
-    /** Everything one buyer was told, in order. */
-    record Buyer(String user, List<Attempt> attempts) {
+    /** Everything one buyer was told, in order; an anonymous buyer sent no user id. */
+    record Buyer(String user, boolean anonymous, List<Attempt> attempts) {
         Attempt last() {
             return attempts.get(attempts.size() - 1);
         }
@@ -65,7 +79,6 @@ final class Buyers {
     private final URI buy;
     private final int users;
     private final String prefix;
-    private final boolean anonymous;
     private final int clients;
     private final int maxTries;
     private final HttpClient http;
@@ -75,17 +88,29 @@ final class Buyers {
     private final AtomicLong nextArrival = new AtomicLong();
     /** node port -> when (ms) it last answered a buy. */
     private final Map<Integer, Long> lastAnswer = new ConcurrentHashMap<>();
+    /** Every order id answered as a ticket so far. */
+    private final Set<String> answeredOrders = ConcurrentHashMap.newKeySet();
+    private final List<Buyer> direct = Collections.synchronizedList(new ArrayList<>());
 
-    /** {@code anonymous}: no user id in the request; {@code prefix} still names each buyer in the records. */
-    Buyers(URI buy, int users, String prefix, boolean anonymous, int clients, int maxTries) {
+    /** {@code prefix} names each buyer in the records, the anonymous ones too. */
+    Buyers(URI buy, int users, String prefix, int clients, int maxTries) {
         this.buy = buy;
-        this.anonymous = anonymous;
         this.users = users;
         this.prefix = prefix;
         this.clients = clients;
         this.maxTries = maxTries;
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(2)).build();
+    }
+
+    /** Every second buyer gives no user id. */
+    static boolean anonymous(int buyer) {
+        return buyer % 2 == 1;
+    }
+
+    /** Whether {@code orderId} has been answered to a buyer as a ticket (so far). */
+    boolean answered(String orderId) {
+        return answeredOrders.contains(orderId);
     }
 
     /** ms since this crowd was made: the clock of every {@link Attempt}. */
@@ -117,7 +142,7 @@ final class Buyers {
                         start.await();
                         for (int i = next.getAndIncrement(); i < users; i = next.getAndIncrement()) {
                             arrive();
-                            done[i] = buyAs(prefix + i);
+                            done[i] = buyAs(buy, prefix + i, anonymous(i));
                         }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
@@ -153,10 +178,26 @@ final class Buyers {
         }
     }
 
-    private Buyer buyAs(String user) throws InterruptedException {
+    /**
+     * One more named buyer, {@code prefix + name}, buying straight from a node ({@code nodeBuy},
+     * not through Nginx) on the calling thread; recorded with the crowd (see {@link #direct()}).
+     */
+    Buyer buyDirectly(URI nodeBuy, String name) throws InterruptedException {
+        Buyer buyer = buyAs(nodeBuy, prefix + name, false);
+        direct.add(buyer);
+        return buyer;
+    }
+
+    /** The buyers of {@link #buyDirectly}, in order. */
+    List<Buyer> direct() {
+        return List.copyOf(direct);
+    }
+
+    private Buyer buyAs(URI base, String user, boolean anonymous) throws InterruptedException {
         List<Attempt> attempts = new ArrayList<>(2);
-        URI uri = anonymous ? buy : URI.create(buy + "?user=" + user);
         for (int n = 1; n <= maxTries; n++) {
+            String tag = "tag=" + Attempt.tag(user, n);
+            URI uri = URI.create(base + (anonymous ? "?" + tag : "?user=" + user + "&" + tag));
             Attempt attempt = send(user, n, uri);
             attempts.add(attempt);
             if (!attempt.retryable()) {
@@ -164,7 +205,7 @@ final class Buyers {
             }
             Thread.sleep(ThreadLocalRandom.current().nextLong(50, 101));
         }
-        return new Buyer(user, List.copyOf(attempts));
+        return new Buyer(user, anonymous, List.copyOf(attempts));
     }
 
     private Attempt send(String user, int n, URI uri) throws InterruptedException {
@@ -176,6 +217,9 @@ final class Buyers {
             Attempt attempt = parse(user, n, started, ended, response.statusCode(), response.body());
             if (attempt.node() != null) {
                 lastAnswer.merge(attempt.node(), ended, Math::max);
+            }
+            if (attempt.ticket() && attempt.orderId() != null) {
+                answeredOrders.add(attempt.orderId());
             }
             return attempt;
         } catch (IOException e) {

@@ -89,6 +89,32 @@ final class ChaosCluster implements AutoCloseable {
             process.kill();
         }
 
+        /**
+         * SIGSTOP: the node hangs as a stalled machine would, its requests in hand unanswered and
+         * its connections open; Nginx still sends it requests (the kernel accepts them).
+         */
+        void freeze() {
+            signal("STOP");
+        }
+
+        /** SIGCONT after {@link #freeze()}. */
+        void thaw() {
+            signal("CONT");
+        }
+
+        private void signal(String name) {
+            ChildProcess.Result sent = ChildProcess.run(List.of("kill", "-" + name, String.valueOf(process.pid())),
+                    Duration.ofSeconds(10));
+            if (sent.exitCode() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed: " + sent.output());
+            }
+        }
+
+        /** This node straight, not through Nginx. */
+        URI uri(String path) {
+            return URI.create("http://127.0.0.1:" + port + path);
+        }
+
         boolean alive() {
             return process != null && process.isAlive();
         }
@@ -233,6 +259,11 @@ final class ChaosCluster implements AutoCloseable {
 
     Path statLog() {
         return statLog;
+    }
+
+    /** Nginx's error log: a line per upstream that failed a request, quoting the request line. */
+    Path nginxErrorLog() {
+        return nginx.errorLog();
     }
 
     int total() {

@@ -16,8 +16,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -25,6 +28,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
@@ -50,9 +56,10 @@ import redis.clients.jedis.resps.StreamGroupInfo;
 
 /**
  * The chaos suite of issue 4: whole sales through the real deployment (see {@link ChaosCluster})
- * with a fault injected when 30% of the stock is sold, each checked for I1-I4 from the buyers'
- * answers, Redis, the order database and stat.log. Prints one table row per scenario (and writes
- * the table to {@code target/chaos-report.txt}).
+ * with a fault injected mid-sale, each checked for I1-I4, I6 and I7 from the buyers' answers,
+ * Redis, the order database, stat.log and Nginx's error log, and for how fast it recovers. Half
+ * the buyers of every sale are anonymous, half named (see {@link Buyers}). Prints one table row
+ * per scenario (and writes the table to {@code target/chaos-report.txt}).
  *
  * <p>Short by default (600 tickets, 1800 buyers); {@code -Drush.chaos.full=true} sells 10,000
  * tickets to 30,000 buyers ({@code ./rush chaos}).
@@ -67,12 +74,37 @@ class ChaosIT {
     /** A buyer retries for about 100 x 75 ms: longer than the 5 s Redis outage. */
     static final int MAX_TRIES = 100;
     static final double FAULT_AT = 0.3;
+    /** Scenario 7 hangs its node once at most this many tickets are left. */
+    static final int NEAR_END = Math.max(1, Math.min(STOCK / 4, 200));
+    /** Scenario 7 freezes its node at most this many times looking for a moment it holds unanswered orders. */
+    static final int MAX_FREEZES = 40;
     static final Duration SALE_LIMIT = FULL ? Duration.ofMinutes(12) : Duration.ofMinutes(3);
     static final Duration WRITER_LIMIT = FULL ? Duration.ofMinutes(3) : Duration.ofSeconds(60);
     static final String REPORT = System.getProperty("rush.chaos.report", "target/chaos-report.txt");
 
+    /**
+     * How fast a sale must recover from each kind of fault, and why (the settings are the
+     * product's defaults: nginx-conf/nginx.conf, docs/settings.md).
+     */
+    static final SaleResult.Limits NODE_LIMITS = new SaleResult.Limits(3000, 4000,
+            "Nginx takes a dead node out at its first failed connection (max_fails=1, for fail_timeout=2s) and"
+                    + " retries that request on the next node at once, so a new buy gets a ticket within the 2 s"
+                    + " plus 1 s for one buy; a request in flight at the kill is retried at once and answered within"
+                    + " the next node's lock wait (1 s) and Redis timeout (0.5 s), plus 2.5 s for two shared cores");
+    static final SaleResult.Limits REDIS_LIMITS = new SaleResult.Limits(2000, 0,
+            "once Redis answers, the circuit breaker lets a probe through within rush.breaker.open.ms (0.5 s) and"
+                    + " a buy waits at most its lock wait (1 s): 1.5 s, plus 0.5 s");
+    static final SaleResult.Limits WRITER_LIMITS = new SaleResult.Limits(5000, 0,
+            "the restarted writer reads its own pending entries first, and entries left idle are claimed after"
+                    + " rush.writer.claim.ms (5 s) at the latest");
+
     private static final List<SaleResult> RESULTS = Collections.synchronizedList(new ArrayList<>());
     private static final List<String> FAILED = Collections.synchronizedList(new ArrayList<>());
+    private static final List<String> NOTES = Collections.synchronizedList(new ArrayList<>());
+    /** A line of Nginx's error log about an upstream that failed a request it had sent (or was sending). */
+    private static final Pattern RETRY_LINE = Pattern.compile("while (?:reading response header from|sending request"
+            + " to) upstream, .*request: \"[A-Z]+ [^\"?]*\\?[^\"]*?\\btag=([^&\" ]+)[^\"]*\", upstream:"
+            + " \"http://[^:/\"]+:(\\d+)");
     private static Path shared;
     private static Path baseTemplate;
     private static Path writerApp;
@@ -84,10 +116,31 @@ class ChaosIT {
     @TempDir
     Path dir;
 
-    /** What a scenario does to the cluster once 30% is sold; returns a note for the report. */
+    /** What a scenario does to the cluster once 30% is sold. */
     @FunctionalInterface
     interface Fault {
-        String inject(ChaosCluster cluster, Buyers buyers) throws Exception;
+        Injected inject(ChaosCluster cluster, Buyers buyers) throws Exception;
+    }
+
+    /**
+     * What a fault did: a note for the report, when it was over (buyers' clock, ms), and the
+     * node it killed and when (-1 and 0: none).
+     */
+    record Injected(String note, long endMs, long killMs, int killedPort) {
+        static Injected over(Buyers buyers, String note) {
+            return new Injected(note, buyers.now(), -1, 0);
+        }
+    }
+
+    /**
+     * How a scenario's sale is checked. {@code killsNodes}: a killed node takes its unwritten
+     * stat.log lines with it. {@code writerOnly}: the buyers cannot see the fault, its recovery is
+     * the database catching up. {@code limits}: how fast it must recover.
+     */
+    record Kind(boolean killsNodes, boolean writerOnly, SaleResult.Limits limits) {
+        static final Kind NODES = new Kind(true, false, NODE_LIMITS);
+        static final Kind REDIS = new Kind(false, false, REDIS_LIMITS);
+        static final Kind WRITER = new Kind(false, true, WRITER_LIMITS);
     }
 
     @BeforeAll
@@ -103,8 +156,8 @@ class ChaosIT {
         shared = Files.createTempDirectory("rush-chaos-");
         baseTemplate = ChaosCluster.prepareJettyBase(shared.resolve("jetty-base"));
         writerApp = ChaosCluster.unpackWar(shared.resolve("writer-app"));
-        System.out.printf("chaos: %s run, %d tickets, %d buyers, %d clients%n", FULL ? "full" : "short", STOCK, USERS,
-                CLIENTS);
+        System.out.printf("chaos: %s run, %d tickets, %d buyers (every second one anonymous), %d clients%n",
+                FULL ? "full" : "short", STOCK, USERS, CLIENTS);
     }
 
     @AfterAll
@@ -119,11 +172,12 @@ class ChaosIT {
         Files.writeString(file, table);
     }
 
-    /** Scenarios 1 and 7: the node with the largest share dies mid-sale. */
-    private static String killTheWeight4Node(ChaosCluster cluster, Buyers buyers) throws Exception {
+    /** Scenario 1: the node with the largest share dies mid-sale. */
+    private static Injected killTheWeight4Node(ChaosCluster cluster, Buyers buyers) {
         ChaosCluster.Node node = cluster.nodeOfWeight(4);
+        long killAt = buyers.now();
         node.kill();
-        return "kill -9 node " + node.port;
+        return new Injected("kill -9 node " + node.port, buyers.now(), killAt, node.port);
     }
 
     @Test
@@ -136,53 +190,64 @@ class ChaosIT {
     @Test
     @Order(2)
     void kill_9_two_nodes_mid_sale_restart_one_and_it_sells_again() throws Exception {
+        // new buyers trickle in while the node restarts, slowly enough that tickets are left when it is back
+        int trickle = Math.max(2, STOCK / 200);
+        long rejoinLimit = 2000 + 1000 / trickle + 1000;
         long[] restartedAt = new long[1];
+        long[] rejoinedAt = new long[1];
         int[] restartedPort = new int[1];
         long[] soldAtRestart = new long[1];
         SaleResult sale = sale("2 kill -9 w4+w3, restart w3", Kind.NODES, (cluster, buyers) -> {
             ChaosCluster.Node four = cluster.nodeOfWeight(4);
             ChaosCluster.Node three = cluster.nodeOfWeight(3);
+            long killAt = buyers.now();
             four.kill();
             three.kill();
-            // new buyers trickle in while the node restarts, so tickets remain when it is back
-            buyers.pace(Math.max(10, STOCK / 20));
+            long killed = buyers.now();
+            buyers.pace(trickle);
             try {
                 three.start();
                 three.awaitUp();
                 restartedAt[0] = buyers.now();
                 restartedPort[0] = three.port;
-                try (Jedis jedis = cluster.redisClient()) {
-                    soldAtRestart[0] = Long.parseLong(jedis.hget(ChaosCluster.STOCK_KEY, "ticket_sold_nums"));
-                }
-                // Nginx tries a failed server again after fail_timeout (2 s); the trickle goes on until
-                // then (or until the stock is gone), and the check below says whether the node sold
+                soldAtRestart[0] = sold(cluster);
+                // Nginx tries a failed server again after fail_timeout (2 s); the bound is checked below
                 Deadline.await(Duration.ofSeconds(20), "Nginx to send buyers to the restarted node " + three.port,
-                        () -> buyers.lastAnswerFrom(three.port) > restartedAt[0] || sold(cluster) >= STOCK);
+                        () -> buyers.lastAnswerFrom(three.port) > restartedAt[0]);
+                rejoinedAt[0] = buyers.lastAnswerFrom(three.port);
             } finally {
                 buyers.pace(0);
             }
-            return "kill -9 nodes " + four.port + ", " + three.port + "; " + three.port + " restarted";
+            return new Injected("kill -9 nodes " + four.port + ", " + three.port + "; " + three.port + " restarted",
+                    killed, killAt, four.port);
         });
         long soldByRestarted = sale.buyers.stream().flatMap(buyer -> buyer.attempts().stream())
                 .filter(a -> a.ticket() && !a.existing() && a.node() != null && a.node() == restartedPort[0]
                         && a.startMs() >= restartedAt[0])
                 .count();
-        System.out.printf("chaos: the restarted node %d sold %d tickets (%d of %d were sold when it came back)%n",
-                restartedPort[0], soldByRestarted, soldAtRestart[0], STOCK);
-        boolean ticketsLeft = soldAtRestart[0] < STOCK - STOCK / 10;
-        verify(sale, () -> assertTrue(!ticketsLeft || soldByRestarted > 0, "the restarted node rejoined and sold"
-                + " some of the " + (STOCK - soldAtRestart[0]) + " tickets left when it came back"));
+        long rejoin = rejoinedAt[0] - restartedAt[0];
+        System.out.printf("chaos: the restarted node %d answered Nginx's buyers %d ms after it was up and sold %d"
+                + " tickets (%d of %d were sold when it came back)%n", restartedPort[0], rejoin, soldByRestarted,
+                soldAtRestart[0], STOCK);
+        verify(sale,
+                () -> assertTrue(soldAtRestart[0] < STOCK, "tickets were left when the restarted node came back"
+                        + " (the trickle of " + trickle + " buyers a second sold them all first)"),
+                () -> assertTrue(soldByRestarted > 0, "the restarted node rejoined and sold some of the "
+                        + (STOCK - soldAtRestart[0]) + " tickets left when it came back"),
+                () -> assertTrue(rejoin <= rejoinLimit, "Nginx sent buyers to the restarted node within "
+                        + rejoinLimit + " ms of it being up (fail_timeout 2 s + one arrival at " + trickle
+                        + "/s + 1 s): took " + rejoin + " ms"));
     }
 
     @Test
     @Order(3)
-    void stop_redis_for_5_s_mid_sale_then_start_it_from_its_aof() throws Exception {
-        SaleResult sale = sale("3 stop Redis 5 s", Kind.PLAIN, (cluster, buyers) -> {
+    void stop_redis_for_5_s_mid_sale_then_start_it_from_its_aof_sells_nothing_behind_a_503() throws Exception {
+        SaleResult sale = sale("3 stop Redis 5 s", Kind.REDIS, (cluster, buyers) -> {
             cluster.redis().stop();
             long stopped = buyers.now();
             Thread.sleep(5000); // the outage itself, not a wait for a condition
             cluster.redis().restart();
-            return "SIGTERM Redis, down " + (buyers.now() - stopped) + " ms";
+            return Injected.over(buyers, "SIGTERM Redis, down " + (buyers.now() - stopped) + " ms");
         });
         long unavailableInGap = attemptsIn(sale, a -> a.status() == 503);
         System.out.printf("chaos: %d answers were 503 during the Redis outage%n", unavailableInGap);
@@ -191,27 +256,30 @@ class ChaosIT {
 
     @Test
     @Order(4)
-    void kill_9_redis_mid_sale_and_restart_it_from_its_aof_loses_at_most_what_everysec_allows() throws Exception {
-        SaleResult sale = sale("4 kill -9 Redis", Kind.PLAIN, (cluster, buyers) -> {
+    void kill_9_redis_mid_sale_and_restart_it_from_its_aof_loses_nothing() throws Exception {
+        long[] delayedFsyncs = new long[1];
+        SaleResult sale = sale("4 kill -9 Redis", Kind.REDIS, (cluster, buyers) -> {
+            try (Jedis jedis = cluster.redisClient()) {
+                delayedFsyncs[0] = infoField(jedis.info("persistence"), "aof_delayed_fsync");
+            }
             cluster.redis().kill();
             cluster.redis().restart();
-            return "kill -9 Redis, restarted from the AOF";
+            return Injected.over(buyers, "kill -9 Redis, restarted from the AOF");
         });
-        // appendfsync everysec: a crash of the machine may lose the last second of writes (more if
-        // the disk stalls: Redis postpones a write for up to 2 s behind a slow fsync). A killed
-        // process loses nothing Redis has write()n. The bound: tickets answered in the 2 s before.
-        long bound = sale.buyers.stream().flatMap(buyer -> buyer.attempts().stream())
+        // A killed process loses nothing Redis has write()n to the AOF. appendfsync everysec may
+        // postpone that write for up to 2 s behind a slow background fsync while it answers the
+        // scripts, so tickets answered in those 2 s are the exposure. No loss is tolerated: a lost
+        // order's ticket is sold again after the restart (an oversell), and its buyer's order is gone.
+        long exposed = sale.buyers.stream().flatMap(buyer -> buyer.attempts().stream())
                 .filter(a -> a.ticket() && a.endMs() <= sale.fault.startMs() && a.endMs() > sale.fault.startMs() - 2000)
                 .count();
-        System.out.printf("chaos: kill -9 Redis lost %d answered sales (bound %d: tickets answered in the 2 s"
-                + " before the kill); oversold %d, duplicated %d%n", sale.lost, bound, sale.oversold, sale.duplicated);
-        verifyOnly(sale,
-                () -> assertTrue(sale.sold <= sale.total, "Redis sold " + sale.sold + " <= " + sale.total),
-                () -> assertEquals(0, sale.undersold, () -> "undersold; " + sale.problems),
-                () -> assertTrue(sale.lost <= bound, () -> "lost " + sale.lost + " <= " + bound + "; " + sale.problems),
-                () -> assertTrue(sale.oversold <= bound, () -> "oversold " + sale.oversold + " <= " + bound),
-                () -> assertTrue(sale.duplicated <= 2 * bound, () -> "duplicated " + sale.duplicated + " <= 2 x "
-                        + bound + "; " + sale.problems));
+        String note = String.format("%s: %d tickets answered in the 2 s before kill -9 (the most appendfsync everysec"
+                + " may leave unwritten behind a slow fsync; Redis had delayed %d writes so far); lost %d,"
+                + " duplicated %d, oversold %d, each required 0: a lost write resells its ticket", sale.scenario,
+                exposed, delayedFsyncs[0], sale.lost, sale.duplicated, sale.oversold);
+        System.out.println("chaos: " + note);
+        NOTES.add(note);
+        verify(sale);
     }
 
     @Test
@@ -226,22 +294,22 @@ class ChaosIT {
             cluster.killWriter();
             cluster.startWriter();
             cluster.awaitWriterUp();
-            return "kill -9 writer (" + written + " orders in the database), restarted";
+            return Injected.over(buyers, "kill -9 writer (" + written + " orders in the database), restarted");
         });
         verify(sale);
     }
 
     @Test
     @Order(6)
-    void slow_redis_gets_fast_503s_not_hangs() throws Exception {
-        SaleResult sale = sale("6 slow Redis 3 s", Kind.PLAIN, (cluster, buyers) -> {
+    void slow_redis_gets_fast_503s_not_hangs_and_sells_nothing_behind_them() throws Exception {
+        SaleResult sale = sale("6 slow Redis 3 s", Kind.REDIS, (cluster, buyers) -> {
             String port = String.valueOf(cluster.redis().port());
             ChildProcess.Result slept = ChildProcess.run(List.of("redis-cli", "-p", port, "DEBUG", "SLEEP", "3"),
                     Duration.ofSeconds(30));
             if (slept.exitCode() != 0 || !slept.output().contains("OK")) {
                 throw new IllegalStateException("DEBUG SLEEP failed: " + slept.output());
             }
-            return "DEBUG SLEEP 3";
+            return Injected.over(buyers, "DEBUG SLEEP 3");
         });
         long unavailable = attemptsIn(sale, a -> a.status() == 503);
         long longest = sale.buyers.stream().flatMap(buyer -> buyer.attempts().stream())
@@ -256,29 +324,81 @@ class ChaosIT {
     }
 
     /**
-     * As scenario 1 with anonymous buyers: only the request id Nginx sends keeps a buy it retries
-     * on another node (the killed node's requests in flight) from selling a second ticket.
+     * The weight-4 node hangs (SIGSTOP) as the sale ends, holding buys whose orders Redis has
+     * made but whose answers it has not sent; the other nodes sell the last tickets and reach
+     * their sold-out path; then the hung node is killed. Nginx retries every request it had sent
+     * there on another node with the same X-Request-Id (the only thing that ties an anonymous
+     * buyer's retry to its order): each must get its first answer, its order, not "sold out".
      */
     @Test
     @Order(7)
-    void kill_9_the_weight_4_node_with_anonymous_buyers_and_nginx_retries_sell_no_ticket_twice() throws Exception {
-        SaleResult sale = sale("7 kill -9 node w4, anonymous", Kind.ANONYMOUS_NODES, ChaosIT::killTheWeight4Node);
-        verify(sale);
+    void kill_9_the_hung_weight_4_node_at_the_sold_out_point_and_nginx_retries_get_their_first_answer()
+            throws Exception {
+        int[] caught = new int[3];
+        boolean[] soldOutAtKill = new boolean[1];
+        SaleResult sale = sale("7 hang+kill w4 at sold-out", Kind.NODES, (cluster, buyers) -> {
+            ChaosCluster.Node node = cluster.nodeOfWeight(4);
+            Deadline.await(SALE_LIMIT, (STOCK - NEAR_END) + " tickets sold", () -> sold(cluster) >= STOCK - NEAR_END);
+            int freezes = 0;
+            while (true) {
+                node.freeze();
+                freezes++;
+                // answers the node wrote before it froze reach their buyers in a moment
+                Deadline.await(Duration.ofSeconds(5), "no answer from the frozen node for 100 ms",
+                        () -> buyers.now() - buyers.lastAnswerFrom(node.port) >= 100);
+                int[] unanswered = unansweredOrdersOf(cluster, node.port, buyers);
+                caught[0] = unanswered[0];
+                caught[1] = unanswered[1];
+                if (unanswered[0] > 0 || freezes == MAX_FREEZES || sold(cluster) >= STOCK) {
+                    break;
+                }
+                long thawed = buyers.now();
+                node.thaw();
+                Deadline.await(Duration.ofSeconds(10), "the thawed node to answer again",
+                        () -> buyers.lastAnswerFrom(node.port) > thawed);
+            }
+            caught[2] = freezes;
+            // the buyers not waiting on the hung node, and buyers straight at the others, sell the rest;
+            // then one more buyer at each live node finds the stock gone and puts it on its sold-out path
+            List<ChaosCluster.Node> live = cluster.nodes().stream().filter(other -> other != node).toList();
+            int direct = 0;
+            while (sold(cluster) < STOCK) {
+                buyers.buyDirectly(live.get(direct % live.size()).uri("/buy/ticket"), "direct-" + direct);
+                direct++;
+            }
+            for (ChaosCluster.Node other : live) {
+                Buyers.Buyer last = buyers.buyDirectly(other.uri("/buy/ticket"), "direct-" + direct++);
+                if (!last.last().soldOut()) {
+                    throw new IllegalStateException("node " + other.port + " answered " + last.last()
+                            + " after the last ticket was sold");
+                }
+            }
+            soldOutAtKill[0] = sold(cluster) >= STOCK;
+            long killAt = buyers.now();
+            node.kill();
+            return new Injected("node " + node.port + " frozen " + freezes + " time(s) until it held unanswered"
+                    + " orders (" + caught[0] + " anonymous, " + caught[1] + " named); " + (direct - live.size())
+                    + " buyers straight at the others bought the rest, one more at each was told sold out; kill -9",
+                    buyers.now(), killAt, node.port);
+        });
+        long retriedOrders = sale.killedNodeOrdersTold + sale.killedNodeOrdersHidden;
+        verify(sale,
+                () -> assertTrue(caught[0] > 0, "the node was caught holding an anonymous buyer's unanswered order ("
+                        + caught[2] + " freezes)"),
+                () -> assertTrue(soldOutAtKill[0], "the other nodes had sold out when the node was killed"),
+                () -> assertTrue(sale.retriedFromKilled > 0, () -> "Nginx's error log shows requests it retried"
+                        + " after the killed node " + sale.fault.killedPort() + " failed to answer them; "
+                        + sale.retried + " retries in all"),
+                () -> assertTrue(retriedOrders > 0, "a retried request's order had been made by the killed node"),
+                () -> assertEquals(0, sale.killedNodeOrdersHidden, () -> sale.killedNodeOrdersHidden
+                        + " orders made by the killed node were answered to nobody: a retried request whose order"
+                        + " exists was answered \"sold out\" by a sold-out node (D2) or sold a second ticket; of the "
+                        + sale.retriedFromKilled + " requests Nginx retried from it, " + sale.retriedSoldOut
+                        + " were answered sold out, " + sale.retriedNewTicket + " a new ticket, and "
+                        + sale.killedNodeOrdersTold + " got their order"));
     }
 
     // ------------------------------------------------------------------ one sale
-
-    /**
-     * How a scenario's sale is checked. {@code killsNodes}: a killed node takes its unwritten
-     * stat.log lines with it. {@code writerOnly}: the buyers cannot see the fault, its recovery is
-     * the database catching up. {@code anonymous}: buyers give no user id.
-     */
-    record Kind(boolean killsNodes, boolean writerOnly, boolean anonymous) {
-        static final Kind PLAIN = new Kind(false, false, false);
-        static final Kind NODES = new Kind(true, false, false);
-        static final Kind WRITER = new Kind(false, true, false);
-        static final Kind ANONYMOUS_NODES = new Kind(true, false, true);
-    }
 
     private SaleResult sale(String scenario, Kind kind, Fault fault) throws Exception {
         try {
@@ -292,39 +412,41 @@ class ChaosIT {
     private SaleResult runSale(String scenario, Kind kind, Fault fault) throws Exception {
         ExecutorService faults = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "chaos-fault"));
         try (ChaosCluster cluster = ChaosCluster.start(dir, STOCK, baseTemplate, writerApp, logs)) {
-            Buyers buyers = new Buyers(cluster.uri("/buy/ticket"), USERS, "s" + scenario.charAt(0) + "-",
-                    kind.anonymous(), CLIENTS, MAX_TRIES);
+            Buyers buyers = new Buyers(cluster.uri("/buy/ticket"), USERS, "s" + scenario.charAt(0) + "-", CLIENTS,
+                    MAX_TRIES);
             long clockZeroWallMs = System.currentTimeMillis() - buyers.now();
             long trigger = (long) Math.ceil(STOCK * FAULT_AT);
             CompletableFuture<SaleResult.Window> window = CompletableFuture.supplyAsync(() -> {
                 Deadline.await(SALE_LIMIT, trigger + " tickets sold", () -> sold(cluster) >= trigger);
                 long start = buyers.now();
                 try {
-                    String note = fault.inject(cluster, buyers);
-                    return new SaleResult.Window(start, buyers.now(), note, kind.writerOnly());
+                    Injected injected = fault.inject(cluster, buyers);
+                    return new SaleResult.Window(start, injected.endMs(), injected.note(), kind.writerOnly(),
+                            injected.killMs(), injected.killedPort());
                 } catch (Exception e) {
                     throw new IllegalStateException("injecting the fault failed", e);
                 }
             }, faults);
 
-            List<Buyers.Buyer> answered = buyers.run(SALE_LIMIT);
+            List<Buyers.Buyer> answered = new ArrayList<>(buyers.run(SALE_LIMIT));
             SaleResult.Window faultWindow = awaitFault(window);
+            answered.addAll(buyers.direct());
             boolean nodeAlive = cluster.anyNodeAlive();
 
             awaitWriterCaughtUp(cluster);
             long writerCaughtUp = buyers.now();
-            Map<String, String> redisOrders = new HashMap<>();
+            Map<String, SaleResult.RedisOrder> redisOrders = new HashMap<>();
             long[] soldAndLast = redisState(cluster, redisOrders);
             assertTrue(cluster.stopWriter(), "the order writer stops on SIGTERM");
             Map<String, String> dbOrders = dbOrders(cluster.dbUrl());
             cluster.stopNodes();
             List<SaleResult.LogLine> lines = new ArrayList<>();
             int malformed = readStatLog(cluster.statLog(), lines);
+            Map<String, Set<Integer>> retries = nginxRetries(cluster.nginxErrorLog());
 
-            SaleResult result = new SaleResult(scenario, STOCK, answered, faultWindow, soldAndLast[0], redisOrders,
-                    dbOrders, lines, malformed, nodeAlive, clockZeroWallMs, soldAndLast[1], !kind.killsNodes(),
-                    kind.anonymous());
-            result.writerCaughtUpMs = writerCaughtUp;
+            SaleResult result = new SaleResult(scenario, STOCK, answered, faultWindow, kind.limits(), soldAndLast[0],
+                    redisOrders, dbOrders, lines, malformed, nodeAlive, retries, clockZeroWallMs, soldAndLast[1],
+                    !kind.killsNodes(), writerCaughtUp);
             RESULTS.add(result);
             System.out.println("chaos: " + result.details());
             return result;
@@ -354,6 +476,15 @@ class ChaosIT {
         }
     }
 
+    private static long infoField(String info, String field) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.substring(field.length() + 1).trim());
+            }
+        }
+        return -1;
+    }
+
     /** Every event in the stream delivered to the writer and acknowledged (it has committed them). */
     private static void awaitWriterCaughtUp(ChaosCluster cluster) {
         Deadline.await(WRITER_LIMIT, "the order writer to write every order event", () -> {
@@ -372,10 +503,9 @@ class ChaosIT {
         });
     }
 
-    /** Fills {@code orders} (id -> user of every order holding a ticket); returns {sold, last order's created ms}. */
-    private static long[] redisState(ChaosCluster cluster, Map<String, String> orders) {
+    /** Every order hash in Redis with its state: id, user, state, created, node. */
+    private static List<List<String>> orderHashes(ChaosCluster cluster) {
         try (Jedis jedis = cluster.redisClient()) {
-            long sold = Long.parseLong(jedis.hget(ChaosCluster.STOCK_KEY, "ticket_sold_nums"));
             List<String> keys = new ArrayList<>();
             String cursor = ScanParams.SCAN_POINTER_START;
             ScanParams match = new ScanParams().match("rush:order:*").count(1000);
@@ -387,19 +517,41 @@ class ChaosIT {
             Pipeline pipeline = jedis.pipelined();
             List<Response<List<String>>> fields = new ArrayList<>(keys.size());
             for (String key : keys) {
-                fields.add(pipeline.hmget(key, "id", "user", "state", "created"));
+                fields.add(pipeline.hmget(key, "id", "user", "state", "created", "node"));
             }
             pipeline.sync();
-            long lastCreated = 0;
-            for (Response<List<String>> response : fields) {
-                List<String> order = response.get();
-                if ("pending".equals(order.get(2)) || "paid".equals(order.get(2))) {
-                    orders.put(order.get(0), order.get(1));
-                    lastCreated = Math.max(lastCreated, Long.parseLong(order.get(3)));
-                }
-            }
-            return new long[] {sold, lastCreated};
+            return fields.stream().map(Response::get).toList();
         }
+    }
+
+    private static boolean holdsTicket(List<String> order) {
+        return "pending".equals(order.get(2)) || "paid".equals(order.get(2));
+    }
+
+    /** Fills {@code orders} (every order holding a ticket); returns {sold, last order's created ms}. */
+    private static long[] redisState(ChaosCluster cluster, Map<String, SaleResult.RedisOrder> orders) {
+        long sold = sold(cluster);
+        long lastCreated = 0;
+        for (List<String> order : orderHashes(cluster)) {
+            if (holdsTicket(order)) {
+                long created = Long.parseLong(order.get(3));
+                orders.put(order.get(0), new SaleResult.RedisOrder(order.get(0), order.get(1),
+                        Integer.parseInt(order.get(4)), created));
+                lastCreated = Math.max(lastCreated, created);
+            }
+        }
+        return new long[] {sold, lastCreated};
+    }
+
+    /** Orders {@code node} made that no buyer has been answered yet: {anonymous, named}. */
+    private static int[] unansweredOrdersOf(ChaosCluster cluster, int node, Buyers buyers) {
+        int[] unanswered = new int[2];
+        for (List<String> order : orderHashes(cluster)) {
+            if (holdsTicket(order) && String.valueOf(node).equals(order.get(4)) && !buyers.answered(order.get(0))) {
+                unanswered[order.get(1).isEmpty() ? 0 : 1]++;
+            }
+        }
+        return unanswered;
     }
 
     /**
@@ -447,26 +599,60 @@ class ChaosIT {
         return malformed;
     }
 
-    private static long attemptsIn(SaleResult sale, java.util.function.Predicate<Buyers.Attempt> which) {
+    /**
+     * The requests Nginx sent to a node that failed before answering (so it tried the next node,
+     * with the same X-Request-Id), from its error log: attempt tag -> the ports that failed it.
+     */
+    static Map<String, Set<Integer>> nginxRetries(Path errorLog) throws IOException {
+        Map<String, Set<Integer>> retries = new HashMap<>();
+        if (!Files.exists(errorLog)) {
+            return retries;
+        }
+        for (String line : Files.readAllLines(errorLog)) {
+            Matcher retry = RETRY_LINE.matcher(line);
+            if (retry.find()) {
+                retries.computeIfAbsent(retry.group(1), tag -> new HashSet<>()).add(Integer.parseInt(retry.group(2)));
+            }
+        }
+        return retries;
+    }
+
+    private static long attemptsIn(SaleResult sale, Predicate<Buyers.Attempt> which) {
         return sale.buyers.stream().flatMap(buyer -> buyer.attempts().stream())
                 .filter(a -> a.endMs() >= sale.fault.startMs() && a.startMs() <= sale.fault.endMs() + 2000)
                 .filter(which).count();
     }
 
-    /** I1-I4 and I6, all exactly zero, and {@code more} checks of the scenario; a failure goes into the report too. */
+    /**
+     * I1-I4, I6 and I7, all exactly zero, the recovery within its limit, and {@code more} checks
+     * of the scenario; a failure goes into the report too.
+     */
     private static void verify(SaleResult sale, Executable... more) {
         Function<String, String> why = what -> sale.scenario + ": " + what + "; " + sale.problems + "\n"
                 + sale.details();
+        SaleResult.Limits limits = sale.limits;
+        Long recovery = sale.recoveryTime();
         List<Executable> checks = new ArrayList<>(List.of(
                 () -> assertEquals(0, sale.oversold, () -> why.apply("oversold")),
                 () -> assertEquals(0, sale.undersold, () -> why.apply("undersold (sold " + sale.sold + " of "
                         + sale.total + ")")),
                 () -> assertEquals(0, sale.lost, () -> why.apply("lost")),
                 () -> assertEquals(0, sale.duplicated, () -> why.apply("duplicated")),
+                () -> assertEquals(0, sale.hidden, () -> why.apply("orders answered to nobody: sold to a request"
+                        + " answered 503, an error or sold out (I7)")),
+                () -> assertEquals(0, sale.revealedLate, () -> why.apply("named buyers holding an order sold to a"
+                        + " request of theirs that was answered 503 or an error (I7)")),
                 () -> assertEquals(0, sale.falseSoldOut, () -> why.apply("sold out answered too early")),
                 () -> assertEquals(0, sale.statLogMismatches, () -> why.apply("stat.log mismatches")),
-                () -> assertEquals(sale.orphansOfGaveUp, sale.orphans,
-                        () -> why.apply("orders nobody was told about, of buyers who did not give up"))));
+                () -> assertTrue(recovery != null ? recovery <= limits.recoveryMs() : sale.soldOutDuringFault(),
+                        () -> why.apply("recovery " + (recovery == null ? "never (tickets were left, none sold after"
+                                + " the fault)" : recovery + " ms") + ", limit " + limits.recoveryMs() + " ms: "
+                                + limits.why()))));
+        if (sale.fault.killMs() >= 0) {
+            checks.add(() -> assertTrue(sale.inFlightAnsweredMs <= limits.inFlightMs(), () -> why.apply(
+                    "a request in flight at the kill was answered " + sale.inFlightAnsweredMs + " ms after it, limit "
+                            + limits.inFlightMs() + " ms")));
+        }
         checks.addAll(List.of(more));
         verifyOnly(sale, checks.toArray(Executable[]::new));
     }
@@ -486,12 +672,12 @@ class ChaosIT {
 
     private static String table() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format("%nchaos suite (%s: %d tickets, %d buyers, %d clients) in %d s%n",
+        out.append(String.format("%nchaos suite (%s: %d tickets, %d buyers, half anonymous, %d clients) in %d s%n",
                 FULL ? "full" : "short", STOCK, USERS, CLIENTS,
                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)));
-        String format = "%-30s %9s %7s %10s %9s %10s %5s %11s %6s %10s%n";
+        String format = "%-28s %8s %6s %9s %8s %9s %5s %10s %6s %9s %5s %7s  %s%n";
         out.append(String.format(format, "scenario", "requests", "sold", "orders DB", "oversold", "undersold", "lost",
-                "duplicated", "5xx", "recovery"));
+                "duplicated", "hidden", "false s/o", "5xx", "retried", "recovery (limit, ms)"));
         List<SaleResult> results = new ArrayList<>(RESULTS);
         results.sort((a, b) -> a.scenario.compareTo(b.scenario));
         for (SaleResult result : results) {
@@ -499,6 +685,17 @@ class ChaosIT {
         }
         for (SaleResult result : results) {
             out.append("  ").append(result.details()).append('\n');
+        }
+        Map<SaleResult.Limits, String> kinds = new LinkedHashMap<>();
+        kinds.put(NODE_LIMITS, "node kills");
+        kinds.put(REDIS_LIMITS, "Redis faults");
+        kinds.put(WRITER_LIMITS, "the writer");
+        kinds.forEach((limits, what) -> out.append("  limits for ").append(what).append(": recovery ")
+                .append(limits.recoveryMs()).append(" ms").append(limits.inFlightMs() > 0 ? ", requests in flight at"
+                        + " a kill answered within " + limits.inFlightMs() + " ms" : "").append(": ")
+                .append(limits.why()).append('\n'));
+        for (String note : NOTES) {
+            out.append("  ").append(note).append('\n');
         }
         for (String failed : FAILED) {
             out.append("  FAILED ").append(failed).append('\n');

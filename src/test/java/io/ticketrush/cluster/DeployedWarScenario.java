@@ -10,11 +10,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
-import io.ticketrush.support.BuyerCrowd;
+import io.ticketrush.redis.Keys;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.FreePort;
@@ -28,16 +33,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
 
 /**
  * One scenario for the packaged WAR, unchanged, on a standalone servlet container started as a
  * child process: it sells exactly its stock, answers JSON errors, logs one stat.log line per
- * buy, and keeps every line through a graceful stop. Subclasses say how to start the container.
+ * buy, and keeps every line through a graceful stop that comes while buys are in flight.
+ * Subclasses say how to start the container.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 abstract class DeployedWarScenario {
     static final String STOCK_KEY = "ticket_hash_key";
     static final int STOCK = 5;
+    /** Tickets added for the buys in flight at the stop, one per late buyer, so each that reaches the node sells. */
+    static final int BURST = 300;
 
     @RegisterExtension
     final PrintLogsOnFailure logs = new PrintLogsOnFailure();
@@ -82,14 +91,17 @@ abstract class DeployedWarScenario {
     }
 
     @Test
-    void the_war_sells_exactly_its_stock_and_keeps_every_stat_log_line_through_a_graceful_stop() throws IOException {
+    void the_war_sells_exactly_its_stock_and_keeps_every_stat_log_line_through_a_stop_with_buys_in_flight()
+            throws IOException {
         int port = FreePort.find();
         StatLogFile statLog = new StatLogFile(dir.resolve("logs/stat.log"));
         server = start(dir, port, List.of(
                 "-Drush.redis.port=" + redis.port(),
                 "-Drush.stock.key=" + STOCK_KEY,
                 "-Drush.statlog=" + statLog.path(),
-                "-Drush.node.port=" + port));
+                "-Drush.node.port=" + port,
+                // the node hears of the tickets added below within 100 ms, not the default 1 s
+                "-Drush.sync.ms=100"));
         logs.watch(server.name(), server::log);
         logs.watch("stat.log", () -> read(statLog.path()));
         URI stock = uri(port, "/stock");
@@ -140,17 +152,109 @@ abstract class DeployedWarScenario {
         assertEquals(Map.of(port, (long) requests), StatLogFile.countByPort(lines), "every line names this node");
         assertEquals(Map.of(1, (long) STOCK, -1, 3L, 0, 1L), StatLogFile.countByResult(lines), "stat.log results");
 
-        // a burst, then a stop right away: lines still queued for the writer thread must reach the file
-        int burst = 300;
-        List<HttpCall.Answer> late = BuyerCrowd.rush(buy, burst, 20, Duration.ofSeconds(60));
-        List<HttpCall.Answer> notSoldOut = late.stream().filter(answer -> !Integer.valueOf(-1).equals(answer.code()))
-                .toList();
-        assertEquals(List.of(), notSoldOut, "every buyer after the stock is told sold out");
+        // Buys in flight when the container is told to stop (SIGTERM): every answer a buyer got,
+        // and every request that reached the node (it made an order), must have its one line.
+        try (Jedis jedis = redis.client()) {
+            jedis.hincrBy(STOCK_KEY, Keys.TOTAL, BURST);
+        }
+        record Late(HttpCall.Answer answer, long sentNanos, long doneNanos) {
+        }
+        Map<String, Late> late = new ConcurrentHashMap<>();
+        AtomicInteger lateTickets = new AtomicInteger();
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService clients = Executors.newFixedThreadPool(20);
+        for (int c = 0; c < 20; c++) {
+            clients.execute(() -> {
+                for (int i = next.getAndIncrement(); i < BURST; i = next.getAndIncrement()) {
+                    String user = "late-" + i;
+                    long sent = System.nanoTime();
+                    HttpCall.Answer answer = HttpCall.getOnce(uri(port, "/buy/ticket?user=" + user));
+                    late.put(user, new Late(answer, sent, System.nanoTime()));
+                    if (Integer.valueOf(1).equals(answer.code())) {
+                        lateTickets.incrementAndGet();
+                    }
+                }
+            });
+        }
+        clients.shutdown();
+        Deadline.await(Duration.ofSeconds(60), "the node to sell " + BURST / 10 + " of the " + BURST
+                + " tickets added (sold so far " + lateTickets + ")", () -> lateTickets.get() >= BURST / 10);
+        int answeredBeforeStop = late.size();
+        long sigterm = System.nanoTime();
         assertTrue(server.stop(Duration.ofSeconds(30)), server.name() + " stops on SIGTERM within 30 s");
-        assertEquals(requests + burst, statLog.count(), "stat.log lines after the graceful stop");
-        assertEquals(STOCK, redis.sold(STOCK_KEY), "Redis sold after the stop");
+        try {
+            assertTrue(clients.awaitTermination(60, TimeUnit.SECONDS), "the late buyers finished within 60 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        } finally {
+            clients.shutdownNow();
+        }
+        long inFlight = late.values().stream().filter(l -> l.sentNanos() < sigterm && l.doneNanos() > sigterm).count();
+        assertTrue(inFlight > 0, "buys were in flight when SIGTERM was sent");
+
+        Map<String, List<StatLogFile.Line>> linesOf = new HashMap<>();
+        for (StatLogFile.Line line : statLog.lines()) {
+            String user = line.field("user");
+            if (user != null) {
+                linesOf.computeIfAbsent(user, u -> new ArrayList<>()).add(line);
+            }
+        }
+        Map<String, String> orderOf = lateOrders();
+        List<String> problems = new ArrayList<>();
+        int answered = 0;
+        int unansweredOrders = 0;
+        for (int i = 0; i < BURST; i++) {
+            String user = "late-" + i;
+            HttpCall.Answer answer = late.get(user).answer();
+            List<StatLogFile.Line> logged = linesOf.getOrDefault(user, List.of());
+            boolean gotAnswer = answer.status() > 0;
+            answered += gotAnswer ? 1 : 0;
+            unansweredOrders += !gotAnswer && orderOf.containsKey(user) ? 1 : 0;
+            if (logged.size() > 1) {
+                problems.add(user + ": " + logged.size() + " lines for one request: " + logged);
+            } else if (logged.isEmpty() && gotAnswer) {
+                problems.add(user + ": answered " + answer + " but no stat.log line");
+            } else if (logged.isEmpty() && orderOf.containsKey(user)) {
+                problems.add(user + ": reached the node (order " + orderOf.get(user) + ") but no stat.log line");
+            } else if (logged.size() == 1) {
+                StatLogFile.Line line = logged.get(0);
+                if (gotAnswer && (line.status() != answer.status() || !Integer.valueOf(line.result())
+                        .equals(answer.code() == null ? 0 : answer.code()))) {
+                    problems.add(user + ": answered " + answer + " but logged " + line.raw());
+                }
+                if (orderOf.containsKey(user) && !orderOf.get(user).equals(line.field("order"))) {
+                    problems.add(user + ": order " + orderOf.get(user) + " in Redis but logged " + line.raw());
+                }
+            }
+        }
+        System.out.printf("%s: SIGTERM after %d of %d late buys were answered, %d in flight; %d answered in all,"
+                + " %d orders made, %d of them for buyers who got no answer; %d stat.log lines for them%n",
+                server.name(), answeredBeforeStop, BURST, inFlight, answered, orderOf.size(), unansweredOrders,
+                linesOf.entrySet().stream().filter(e -> e.getKey().startsWith("late-")).mapToInt(e -> e.getValue()
+                        .size()).sum());
+        assertEquals(List.of(), problems, "one stat.log line per answer a late buyer got, and per request that"
+                + " reached the node, through SIGTERM");
+        assertEquals(STOCK + orderOf.size(), redis.sold(STOCK_KEY), "Redis sold after the stop: the first "
+                + STOCK + " and one per late order");
         assertTrue(server.log().contains(webappStoppedMarker()),
                 () -> "the webapp was stopped, not killed: no \"" + webappStoppedMarker() + "\" in the log");
+    }
+
+    /** The late buyers' orders in Redis: user -> order id (at most one each). */
+    private Map<String, String> lateOrders() {
+        Map<String, String> orders = new HashMap<>();
+        Keys keys = new Keys(STOCK_KEY);
+        try (Jedis jedis = redis.client()) {
+            for (int i = 0; i < BURST; i++) {
+                List<String> mine = jedis.zrange(keys.userOrders("late-" + i), 0, -1);
+                assertTrue(mine.size() <= 1, "late-" + i + " holds one order at most: " + mine);
+                if (!mine.isEmpty()) {
+                    orders.put("late-" + i, mine.get(0));
+                }
+            }
+        }
+        return orders;
     }
 
     static URI uri(int port, String path) {

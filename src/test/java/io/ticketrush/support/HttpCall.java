@@ -1,11 +1,15 @@
 package io.ticketrush.support;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -46,6 +50,72 @@ public final class HttpCall {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Answer(-1, method + " " + uri + " interrupted", "");
+        }
+    }
+
+    /**
+     * One GET on a connection of its own ({@code Connection: close}) over a plain socket: sent
+     * exactly once, never re-sent by a client library on a closed pooled connection, so a test
+     * can count what reached the server. An answer cut short (no complete head and
+     * Content-Length body) is status -1, as an I/O error.
+     */
+    public static Answer getOnce(URI uri) {
+        String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        String request = "GET " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
+                + "\r\nConnection: close\r\n\r\n";
+        byte[] raw;
+        try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            raw = socket.getInputStream().readAllBytes();
+        } catch (IOException e) {
+            return new Answer(-1, "GET " + uri + " failed: " + e, "");
+        }
+        String text = new String(raw, StandardCharsets.UTF_8);
+        int headEnd = text.indexOf("\r\n\r\n");
+        Matcher status = Pattern.compile("^HTTP/1\\.[01] (\\d{3}) ").matcher(text);
+        if (headEnd < 0 || !status.find()) {
+            return new Answer(-1, "GET " + uri + ": no complete answer: " + text, "");
+        }
+        String head = text.substring(0, headEnd);
+        String body = text.substring(headEnd + 4);
+        Matcher length = Pattern.compile("(?im)^content-length: *(\\d+)").matcher(head);
+        if (Pattern.compile("(?im)^transfer-encoding: *chunked").matcher(head).find()) {
+            body = dechunk(body);
+        } else if (!length.find() || body.getBytes(StandardCharsets.UTF_8).length != Integer.parseInt(length.group(1))) {
+            body = null;
+        }
+        if (body == null) {
+            return new Answer(-1, "GET " + uri + ": answer cut short: " + text, "");
+        }
+        Matcher type = Pattern.compile("(?im)^content-type: *([^\\r]*)").matcher(head);
+        return new Answer(Integer.parseInt(status.group(1)), body, type.find() ? type.group(1) : "");
+    }
+
+    /** A chunked body's content, or null if it does not end with its last chunk. */
+    private static String dechunk(String chunked) {
+        StringBuilder body = new StringBuilder();
+        int at = 0;
+        while (true) {
+            int lineEnd = chunked.indexOf("\r\n", at);
+            if (lineEnd < 0) {
+                return null;
+            }
+            int size;
+            try {
+                size = Integer.parseInt(chunked.substring(at, lineEnd).split(";")[0].trim(), 16);
+            } catch (NumberFormatException e) {
+                return null;
+            }
+            if (size == 0) {
+                return body.toString();
+            }
+            // sizes count bytes; the JSON answers are ASCII
+            if (lineEnd + 2 + size > chunked.length()) {
+                return null;
+            }
+            body.append(chunked, lineEnd + 2, lineEnd + 2 + size);
+            at = lineEnd + 2 + size + 2;
         }
     }
 
