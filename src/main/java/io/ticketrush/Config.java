@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 import io.ticketrush.sale.Buyer;
+import io.ticketrush.sale.Sale;
 
 /**
  * Everything a node needs to know, read once at start and validated.
@@ -42,7 +43,10 @@ public record Config(
         int writerClaimMillis,
         int breakerFailures,
         int breakerOpenMillis,
-        String adminToken) {
+        String adminToken,
+        boolean bufferGiven,
+        boolean localGiven,
+        long clockSkewMillis) {
 
     /** A setting that is missing or out of range; the message names the setting and the rule. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -78,6 +82,20 @@ public record Config(
     /** This node's share of the total by weight, rounded down. */
     public int weightShare() {
         return weightShare(totalStock, nodeWeight, totalWeight);
+    }
+
+    /**
+     * This node's local stock of {@code sale}: its weight's share of the sale's total plus the
+     * buffer ({@code rush.stock.buffer} if given, else a twentieth of the total); for the
+     * article's sale, {@code rush.stock.local} if given.
+     */
+    public int localStockFor(Sale sale) {
+        if (localGiven && Sale.DEFAULT.equals(sale.id())) {
+            return localStock;
+        }
+        int total = (int) Math.min(Integer.MAX_VALUE, sale.total());
+        int buffer = bufferGiven ? bufferStock : total / 20;
+        return (int) Math.min(Integer.MAX_VALUE, (long) weightShare(total, nodeWeight, totalWeight) + buffer);
     }
 
     private static int weightShare(int total, int weight, int totalWeight) {
@@ -132,6 +150,8 @@ public record Config(
             int writerClaim = number("rush.writer.claim.ms", 5000, 10, 3_600_000);
             int breakerFailures = number("rush.breaker.failures", 3, 1, 1000);
             int breakerOpen = number("rush.breaker.open.ms", 500, 1, 60_000);
+            // for tests: a node whose idea of the time runs ahead (or behind) of the sales' clock
+            long clockSkew = number("rush.clock.skew.ms", 0, -86_400_000, 86_400_000);
             String adminToken = text("rush.admin.token", null);
             if (adminToken != null && adminToken.length() < 16) {
                 problems.add("rush.admin.token must be at least 16 characters long (it guards stock resets)");
@@ -142,7 +162,8 @@ public record Config(
             return new Config(redisHost, redisPort, redisPassword, redisTimeout, poolSize, poolWait, stockKey,
                     total, weight, totalWeight, buffer, local, nodePort, statLog, lockWait, orderTtl, perUserLimit,
                     anonymous, syncMillis, sweepMillis, dbUrl, dbUser, dbPassword, writerName, writerBatch,
-                    writerClaim, breakerFailures, breakerOpen, adminToken);
+                    writerClaim, breakerFailures, breakerOpen, adminToken, source.apply("rush.stock.buffer") != null,
+                    source.apply("rush.stock.local") != null, clockSkew);
         }
 
         private String text(String name, String defaultValue) {

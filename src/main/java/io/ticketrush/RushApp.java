@@ -9,6 +9,8 @@ import java.util.logging.Logger;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.sale.LocalStock;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.Sales;
 import io.ticketrush.sale.TicketSeller;
 import io.ticketrush.statlog.StatLog;
 import io.ticketrush.stats.ClusterView;
@@ -29,11 +31,13 @@ public final class RushApp implements ServletContextListener {
     private static final String ATTRIBUTE = RushApp.class.getName();
     /** How often buy calls whose answers were lost are voided, once Redis answers again. */
     private static final long UNCERTAIN_MILLIS = 100;
+    /** What the gauges of the article's sale show until someone buys from it on this node. */
+    private static final LocalStock NO_STOCK = new LocalStock(0);
 
     private Config config;
     private RedisStore redis;
     private StatLog statLog;
-    private TicketSeller seller;
+    private Sales sales;
     private OrderBook orders;
     private NodeStats stats;
     private StatsPublisher statsPublisher;
@@ -55,20 +59,27 @@ public final class RushApp implements ServletContextListener {
         config = Config.load(context::getInitParameter);
         redis = RedisStore.open(config);
         statLog = new StatLog(Path.of(config.statLogPath()));
-        seller = new TicketSeller(new LocalStock(config.localStock()), redis.globalStock(), config);
-        // who holds an order, and tickets coming back, as they happen (see Winners)
-        redis.startOrderFeed(seller);
-        orders = redis.orderBook();
-        stats = new NodeStats(config, seller);
-        cluster = new ClusterView(redis.stats());
-        statsPublisher = new StatsPublisher(redis.stats(), stats);
+        // a sale seen sold out is followed on the order stream (who holds an order, tickets coming back)
+        sales = new Sales(redis.catalog(), redis::stockOf, config::localStockFor, redis::follow,
+                config.lockWaitMillis());
+        orders = redis.orderBook(sales::all);
+        stats = new NodeStats(config, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
+                .orElse(NO_STOCK));
+        cluster = new ClusterView(redis.stats(sales::all));
+        statsPublisher = new StatsPublisher(redis.stats(sales::all), stats);
         statsPublisher.start();
         background = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "rush-stock-sync");
             thread.setDaemon(true);
             return thread;
         });
-        background.scheduleWithFixedDelay(new Duty("stock sync", LOG).asRunnable(seller::sync), config.syncMillis(),
+        Duty loading = new Duty("loading the sales", LOG);
+        if (loading.run(this::loadSales)) {
+            LOG.info(() -> "sales: " + sales.all().stream().map(Sale::id).sorted().toList());
+        }
+        background.scheduleWithFixedDelay(loading.asRunnable(() -> sales.refresh(false)), config.syncMillis(),
+                config.syncMillis(), TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(new Duty("stock sync", LOG).asRunnable(sales::sync), config.syncMillis(),
                 config.syncMillis(), TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(new Duty("expiry sweep", LOG).asRunnable(orders::expireAllDue),
                 config.sweepMillis(), config.sweepMillis(), TimeUnit.MILLISECONDS);
@@ -77,9 +88,8 @@ public final class RushApp implements ServletContextListener {
                 redis::settleUncertainBuys), UNCERTAIN_MILLIS, UNCERTAIN_MILLIS, TimeUnit.MILLISECONDS);
         context.setAttribute(ATTRIBUTE, this);
         LOG.info(() -> "ticket-rush node up: weight " + config.nodeWeight() + "/" + config.totalWeight()
-                + ", local stock " + config.localStock() + " (share " + config.weightShare() + " + buffer "
-                + config.bufferStock() + "), redis " + config.redisHost() + ":" + config.redisPort()
-                + ", stat log " + statLog.path());
+                + " (a sale's local stock: its share by weight + a buffer), redis " + config.redisHost() + ":"
+                + config.redisPort() + ", stat log " + statLog.path());
     }
 
     @Override
@@ -102,6 +112,14 @@ public final class RushApp implements ServletContextListener {
         }
     }
 
+    /** Reads the sales, and takes the article's sale's local stock at once (it is open from the start). */
+    private void loadSales() {
+        sales.refresh(true);
+        if (sales.all().stream().anyMatch(sale -> Sale.DEFAULT.equals(sale.id()))) {
+            sales.seller(Sale.DEFAULT);
+        }
+    }
+
     /** The port this node is known by: configured, else the port the request came in on. */
     public int nodePort(HttpServletRequest request) {
         return config.nodePort() != 0 ? config.nodePort() : request.getLocalPort();
@@ -111,8 +129,12 @@ public final class RushApp implements ServletContextListener {
         return config;
     }
 
-    public TicketSeller seller() {
-        return seller;
+    public Sales sales() {
+        return sales;
+    }
+
+    public RedisStore redis() {
+        return redis;
     }
 
     public OrderBook orders() {

@@ -3,9 +3,12 @@ package io.ticketrush.order;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** One order. {@code closed} is when it was paid or expired (0 while pending). */
-public record Order(String id, String user, int node, long created, long deadline, String state, long closed,
-        boolean persisted) {
+/**
+ * One order of sale {@code sale}. {@code closed} is when it was paid, expired or voided (0 while
+ * pending); {@code persisted}: the order writer has put it in the database.
+ */
+public record Order(String id, String sale, String user, int node, long created, long deadline, String state,
+        long closed, boolean persisted) {
     public static final String PENDING = "pending";
     public static final String PAID = "paid";
     public static final String EXPIRED = "expired";
@@ -16,6 +19,7 @@ public record Order(String id, String user, int node, long created, long deadlin
     public Map<String, Object> view(long now) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("orderId", id);
+        view.put("sale", sale);
         view.put("user", user);
         view.put("node", node);
         view.put("state", state);

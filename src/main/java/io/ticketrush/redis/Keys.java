@@ -1,12 +1,22 @@
 package io.ticketrush.redis;
 
+import java.util.List;
+
+import io.ticketrush.sale.Sale;
+
 /**
- * Every Redis key and hash field name of one sale, defined here and nowhere else (the Lua
- * scripts get the field names from {@link LuaScripts}' prelude, built from these constants).
- * The stock hash keeps the article's name and fields; everything the orders add lives under
- * {@code rush:}.
+ * Every Redis key and hash field name, defined here and nowhere else (the Lua scripts get the
+ * field names from {@link LuaScripts}' prelude, built from these constants).
+ *
+ * <p>An instance holds the keys of one sale. Every key of a sale carries the sale's hash tag, so
+ * that one Redis, a replicated one and a Redis Cluster run the same scripts: {@code rush:{G1234}:stock},
+ * {@code rush:{G1234}:order:17960256675700001}, ... The article's sale keeps its names: its stock
+ * is the hash {@code ticket_hash_key}, and its other keys take that name as their tag
+ * ({@code rush:{ticket_hash_key}:order-seq}), which Redis Cluster hashes to the same slot as the
+ * bare {@code ticket_hash_key}. The keys of no sale (the list of sales, the nodes' and the
+ * writer's reports) are static.
  */
-public record Keys(String stock) {
+public final class Keys {
     public static final String PREFIX = "rush:";
 
     /** The stock hash: the article's two fields, then the books the orders keep. */
@@ -16,10 +26,14 @@ public record Keys(String stock) {
     public static final String EXPIRED = "ticket_expired_nums";
     /** Tickets of calls whose node never got the answer, given back ({@link LuaScripts#VOID}). */
     public static final String VOIDED = "ticket_voided_nums";
-    /** The sale's order id base ({@link OrderIds}). */
+    /** The sale's order id base ({@link OrderIds}), and the last order number after it. */
     public static final String ID_BASE = "order_id_base";
+    public static final String SEQ = "order_seq";
 
-    /** An order hash, and an order event in the stream (which adds {@link #EVENT}). */
+    /**
+     * An order's fields: in an order event of the stream (which adds {@link #EVENT}), and, in the
+     * order of {@link #ORDER}, in its entry of {@link #orders()}.
+     */
     public static final String ID = "id";
     public static final String USER = "user";
     public static final String NODE = "node";
@@ -27,16 +41,30 @@ public record Keys(String stock) {
     public static final String DEADLINE = "deadline";
     public static final String STATE = "state";
     public static final String CLOSED = "closed";
-    public static final String PERSISTED = "persisted";
     public static final String EVENT = "event";
     /** The request id that bought the order ('' for none). */
     public static final String RID = "rid";
-    /** Set once a buyer has been answered with the order as one they already had. */
-    public static final String SEEN = "seen";
+    /** The buy call (its batch token) that made the order. */
+    public static final String BATCH = "batch";
     /** The event that creates an order (the others are named after the state they move it to). */
     public static final String CREATED_EVENT = "created";
-    /** A batch key's value once its call has been voided. */
+    /** A batch's entry in {@link #batches()} once its call has been voided before it ran. */
     public static final String VOID_MARK = "void";
+
+    /**
+     * An order as {@link #orders()} holds it: these fields joined by {@link #ORDER_SEPARATOR}
+     * (user and request ids cannot hold it). {@link #CLOSED} is when it was paid, expired or
+     * voided (empty while pending).
+     */
+    public static final List<String> ORDER = List.of(STATE, USER, NODE, CREATED, DEADLINE, CLOSED, RID, BATCH);
+    public static final String ORDER_SEPARATOR = "|";
+
+    /** A sale's definition, in its stock hash next to its counters ({@link Sale}). */
+    public static final String NAME = "name";
+    public static final String OPENS_AT = "opens_at";
+    public static final String CLOSES_AT = "closes_at";
+    public static final String USER_LIMIT = "user_limit";
+    public static final String PAY_MS = "pay_ms";
 
     /**
      * The order writer's counters: orders in the database, when it last wrote (ms), and the
@@ -49,83 +77,129 @@ public record Keys(String stock) {
     /** A dead letter: the entry's fields as written, plus why it was set aside and its id in the order stream. */
     public static final String REASON = "reason";
     public static final String STREAM_ID = "streamId";
+    /** The sale whose stream a dead letter came from. */
+    public static final String SALE = "sale";
 
-    /** One hash per order: id, user, node, created, deadline, state, closed, persisted. */
-    public String orderPrefix() {
-        return PREFIX + "order:";
+    private final String sale;
+    private final String stock;
+    /** {@code rush:{TAG}:}: what every key of the sale but its stock starts with. */
+    private final String prefix;
+
+    private Keys(String sale, String stock, String tag) {
+        this.sale = sale;
+        this.stock = stock;
+        this.prefix = PREFIX + "{" + tag + "}:";
     }
 
-    public String order(String id) {
-        return orderPrefix() + id;
+    /** The keys of the article's sale, whose stock is the hash {@code stockKey} ({@code rush.stock.key}). */
+    public static Keys ofDefault(String stockKey) {
+        return new Keys(Sale.DEFAULT, stockKey, stockKey);
     }
 
-    /** INCR counter that numbers orders. */
-    public String orderSeq() {
-        return PREFIX + "order-seq";
+    /** The keys of sale {@code id} ({@link Sale#DEFAULT} is the article's: see {@link #ofDefault}). */
+    public static Keys of(String id, String defaultStockKey) {
+        return Sale.DEFAULT.equals(id) ? ofDefault(defaultStockKey)
+                : new Keys(id, PREFIX + "{" + id + "}:stock", id);
     }
 
-    /** The stream of order events (created / paid / expired) the order writer consumes. */
+    /** The sale these keys are of. */
+    public String sale() {
+        return sale;
+    }
+
+    /** The sale's hash: its counters ({@link #TOTAL}, {@link #SOLD}, ...) and its definition ({@link #NAME}, ...). */
+    public String stock() {
+        return stock;
+    }
+
+    /** The sale's orders: order id -> the order ({@link #ORDER}). */
+    public String orders() {
+        return prefix + "orders";
+    }
+
+    /** The stream of the sale's order events (created / paid / expired / voided). */
     public String orderStream() {
-        return PREFIX + "order-events";
+        return prefix + "order-events";
+    }
+
+    /** Pending orders scored by deadline, for the sweep. */
+    public String pending() {
+        return prefix + "pending";
+    }
+
+    /** User -> the ids of the user's pending and paid orders, comma separated (the per-user limit). */
+    public String holders() {
+        return prefix + "holders";
+    }
+
+    /** User -> the ids of every order the user ever had in the sale, comma separated. */
+    public String history() {
+        return prefix + "history";
+    }
+
+    /** {@code user:rid} -> the order a request made, so a retried request gets the same order. */
+    public String requests() {
+        return prefix + "requests";
     }
 
     /**
-     * Order stream entries the writer could not write (malformed, or an order id the database
-     * holds for another order), acknowledged and kept here for a person to look at.
+     * Buy calls whose answer has not reached their node yet, by batch token: "GIVE_UP|ids" (the
+     * moment on Redis's clock after which the node has given up on it, and the orders it made), or
+     * {@link #VOID_MARK} for a call voided before it ran. A node takes its call's entry out once it
+     * has the answer, before it tells its buyers; an order of a call still in here is nobody's yet.
      */
-    public String orderDeadLetters() {
-        return PREFIX + "order-dead-letters";
+    public String batches() {
+        return prefix + "batches";
     }
 
-    /** Pending orders scored by deadline, for the sweeper. */
-    public String pending() {
-        return PREFIX + "pending";
+    /** The orders the order writer has put in the database. */
+    public String persisted() {
+        return prefix + "persisted";
     }
 
-    /** A user's pending and paid orders (the per-user limit), scored by order number. */
-    public String userActivePrefix() {
-        return PREFIX + "user-active:";
+    /** The KEYS every script that changes the sale's orders takes, in {@link LuaScripts#SALE_KEYS}' order. */
+    public List<String> forScripts() {
+        return List.of(stock, orderStream(), pending(), orders(), holders(), history(), requests(), batches());
     }
 
-    public String userActive(String user) {
-        return userActivePrefix() + user;
+    /** The ids of the sales created besides the article's (a set; its tag: {@link #salesVersion()}'s slot). */
+    public static String sales() {
+        return PREFIX + "{sales}:ids";
     }
 
-    /** Every order a user ever had, scored by order number. */
-    public String userOrders(String user) {
-        return PREFIX + "user-orders:" + user;
-    }
-
-    /** A client's request id -> the order it produced, so a retried request gets the same order. */
-    public String request(String user, String requestId) {
-        return PREFIX + "request:" + user + ":" + requestId;
-    }
-
-    /** The orders one buy call made (comma separated), or {@link #VOID_MARK}: see {@link LuaScripts#VOID}. */
-    public String batch(String token) {
-        return PREFIX + "batch:" + token;
+    /** Counts every change to the sales (created, closed, reset): nodes reload them when it moves. */
+    public static String salesVersion() {
+        return PREFIX + "{sales}:version";
     }
 
     /**
      * The last order id base handed out ({@link OrderIds}); kept by a reset, so that a sale never
      * numbers its orders where an earlier one did.
      */
-    public String idBases() {
+    public static String idBases() {
         return PREFIX + "id-bases";
     }
 
+    /**
+     * Order stream entries the writer could not write (malformed, or an order id the database
+     * holds for another order), acknowledged and kept here for a person to look at.
+     */
+    public static String orderDeadLetters() {
+        return PREFIX + "order-dead-letters";
+    }
+
     /** Counters the order writer keeps ({@link #IN_DATABASE}, {@link #LAST_WRITE}, {@link #DEAD_LETTERS}). */
-    public String writerStats() {
+    public static String writerStats() {
         return PREFIX + "writer-stats";
     }
 
     /** Each node's latest report for the dashboard: field = the node's port, value = JSON. */
-    public String nodeStats() {
+    public static String nodeStats() {
         return PREFIX + "node-stats";
     }
 
-    /** Every key under {@link #PREFIX}, as a SCAN pattern. */
-    public static String everythingOfTheOrders() {
-        return PREFIX + "*";
+    @Override
+    public String toString() {
+        return "keys of sale " + sale + " (" + stock + ")";
     }
 }

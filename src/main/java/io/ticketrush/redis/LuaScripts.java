@@ -3,11 +3,15 @@ package io.ticketrush.redis;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 
 import io.ticketrush.order.Order;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
@@ -32,44 +36,132 @@ final class LuaScripts {
      * states and event names are written once, in Java.
      */
     private static final String NAMES = """
-            local TOTAL, SOLD, PAID, EXPIRED, VOIDED, ID_BASE = '%s', '%s', '%s', '%s', '%s', '%s'
-            local ID, USER, NODE, CREATED, DEADLINE, STATE, CLOSED, EVENT, RID, SEEN =
-              '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s'
+            local TOTAL, SOLD, PAID, EXPIRED, VOIDED, ID_BASE, SEQ = '%s', '%s', '%s', '%s', '%s', '%s', '%s'
+            local NAME, OPENS_AT, CLOSES_AT, USER_LIMIT, PAY_MS = '%s', '%s', '%s', '%s', '%s'
+            local ID, USER, NODE, CREATED, DEADLINE, STATE, CLOSED, EVENT, RID =
+              '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s'
             local PENDING_STATE, PAID_STATE, EXPIRED_STATE, VOIDED_STATE = '%s', '%s', '%s', '%s'
-            local CREATED_EVENT, VOID_MARK, MAX_SEQ = '%s', '%s', %d
-            """.formatted(Keys.TOTAL, Keys.SOLD, Keys.PAID, Keys.EXPIRED, Keys.VOIDED, Keys.ID_BASE, Keys.ID, Keys.USER,
-            Keys.NODE, Keys.CREATED, Keys.DEADLINE, Keys.STATE, Keys.CLOSED, Keys.EVENT, Keys.RID, Keys.SEEN,
-            Order.PENDING, Order.PAID, Order.EXPIRED, Order.VOIDED, Keys.CREATED_EVENT, Keys.VOID_MARK,
-            OrderIds.MAX_SEQ);
+            local CREATED_EVENT, VOID_MARK, MAX_SEQ, SEP, BATCH = '%s', '%s', %d, '%s', '%s'
+            """.formatted(Keys.TOTAL, Keys.SOLD, Keys.PAID, Keys.EXPIRED, Keys.VOIDED, Keys.ID_BASE, Keys.SEQ,
+            Keys.NAME, Keys.OPENS_AT, Keys.CLOSES_AT, Keys.USER_LIMIT, Keys.PAY_MS, Keys.ID, Keys.USER, Keys.NODE,
+            Keys.CREATED, Keys.DEADLINE, Keys.STATE, Keys.CLOSED, Keys.EVENT, Keys.RID, Order.PENDING, Order.PAID,
+            Order.EXPIRED, Order.VOIDED, Keys.CREATED_EVENT, Keys.VOID_MARK, OrderIds.MAX_SEQ, Keys.ORDER_SEPARATOR,
+            Keys.BATCH);
 
-    /** Redis's clock in milliseconds. */
-    private static final String NOW = NAMES + """
+    /**
+     * Redis's clock in milliseconds; an order as the sale's orders hash holds it ({@link Keys#ORDER},
+     * fields by their names) and back; a user's order ids (comma separated) with one more or one less.
+     */
+    private static final String COMMON = NAMES + """
             local function now_ms()
               local t = redis.call('TIME')
               return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             end
+            local ORDER = {%s}
+            local ORDER_PATTERN = '%s'
+            local function unpack_order(packed)
+              if not packed then return nil end
+              local values, o = {string.match(packed, ORDER_PATTERN)}, {}
+              for i, field in ipairs(ORDER) do o[field] = values[i] end
+              return o
+            end
+            local function pack_order(o)
+              local values = {}
+              for i, field in ipairs(ORDER) do values[i] = o[field] or '' end
+              return table.concat(values, SEP)
+            end
+            local function ids_of(list)
+              local ids = {}
+              if list then for id in string.gmatch(list, '[^,]+') do ids[#ids + 1] = id end end
+              return ids
+            end
+            local function with_id(list, id)
+              if list and list ~= '' then return list .. ',' .. id end
+              return id
+            end
+            local function without_id(key, user, id)
+              local left = {}
+              for _, other in ipairs(ids_of(redis.call('HGET', key, user))) do
+                if other ~= id then left[#left + 1] = other end
+              end
+              if #left == 0 then redis.call('HDEL', key, user) else redis.call('HSET', key, user, table.concat(left, ',')) end
+            end
+            local function event(stream, name, id, o)
+              redis.call('XADD', stream, '*', EVENT, name, ID, id, USER, o[USER], NODE, o[NODE], CREATED, o[CREATED],
+                DEADLINE, o[DEADLINE], STATE, o[STATE], RID, o[RID])
+            end
+            """.formatted(String.join(", ", Keys.ORDER.stream().map(f -> "'" + f + "'").toList()),
+            "^" + String.join(Keys.ORDER_SEPARATOR, Collections.nCopies(Keys.ORDER.size(),
+                    "([^" + Keys.ORDER_SEPARATOR + "]*)")) + "$");
+
+    /**
+     * Takes a pending order's ticket back: state -> {@code state} (expired or voided), the ticket
+     * back to the stock, off its user's held orders and the pending index, an event for the
+     * writer. Voiding a call: each of its orders still pending goes back and frees its request id,
+     * and the call's entry in the batches goes. The keys are the sale's ({@link #SALE_KEYS}).
+     * The entry of a call whose answer may not have reached its node yet ({@link Keys#batches()}).
+     */
+    private static final String GIVE_BACK = """
+            local function give_back(id, o, state, counter, now)
+              o[STATE], o[CLOSED] = state, string.format('%d', now)
+              redis.call('HSET', KEYS[4], id, pack_order(o))
+              redis.call('HINCRBY', KEYS[1], SOLD, -1)
+              redis.call('HINCRBY', KEYS[1], counter, 1)
+              if o[USER] ~= '' then without_id(KEYS[5], o[USER], id) end
+              redis.call('ZREM', KEYS[3], id)
+              event(KEYS[2], state, id, o)
+            end
+            local function void_batch(token, ids, now)
+              local n = 0
+              for _, id in ipairs(ids_of(ids)) do
+                local o = unpack_order(redis.call('HGET', KEYS[4], id))
+                if o and o[STATE] == PENDING_STATE then
+                  give_back(id, o, VOIDED_STATE, VOIDED, now)
+                  local request = o[USER] .. ':' .. o[RID]
+                  if o[RID] ~= '' and redis.call('HGET', KEYS[7], request) == id then
+                    redis.call('HDEL', KEYS[7], request)
+                  end
+                  n = n + 1
+                end
+              end
+              redis.call('HDEL', KEYS[8], token)
+              return n
+            end
+            local function unsettled(token)
+              if not token or token == '' then return nil end
+              local entry = redis.call('HGET', KEYS[8], token)
+              if not entry or entry == VOID_MARK then return nil end
+              local give_up, ids = string.match(entry, '^([^|]*)|(.*)$')
+              return {give_up = tonumber(give_up), ids = ids}
+            end
             """;
 
     /**
-     * Expires one pending order: state -> expired, its ticket back to the global stock, off the
-     * user's active set and the pending index, an "expired" event for the order writer.
-     * Answers true only for the call that did it, so a ticket is returned exactly once.
+     * What a buyer who already has an order is told of it, on behalf of the scripts that find it
+     * (BUY's repeats, EXISTING): {code, id, deadline}, code 2 it is theirs, 3 it expired. An order
+     * whose call's answer has not reached its node yet is nobody's to tell of: code 4 (try again)
+     * while the node may still answer its buyer; once the node has given up on the call, the call is
+     * voided here (its buyer heard 503) and the order answers nil: there is none.
      */
-    private static final String EXPIRE_ONE = """
-            local function expire_one(order_prefix, user_prefix, pending_key, stock_key, stream_key, id, now)
-              local order_key = order_prefix .. id
-              local o = redis.call('HMGET', order_key, STATE, USER, NODE, CREATED, DEADLINE)
-              if o[1] ~= PENDING_STATE then return false end
-              redis.call('HSET', order_key, STATE, EXPIRED_STATE, CLOSED, string.format('%d', now))
-              redis.call('HINCRBY', stock_key, SOLD, -1)
-              redis.call('HINCRBY', stock_key, EXPIRED, 1)
-              if o[2] ~= '' then redis.call('ZREM', user_prefix .. o[2], id) end
-              redis.call('ZREM', pending_key, id)
-              redis.call('XADD', stream_key, '*', EVENT, EXPIRED_STATE, ID, id, USER, o[2], NODE, o[3],
-                CREATED, o[4], DEADLINE, o[5], STATE, EXPIRED_STATE)
-              return true
+    private static final String TELL = """
+            local function tell(id, now)
+              local o = unpack_order(redis.call('HGET', KEYS[4], id))
+              if not o then return nil, 0 end
+              local call = unsettled(o[BATCH])
+              if call then
+                if now <= call.give_up then return {4, id, 0}, 0 end
+                return nil, void_batch(o[BATCH], call.ids, now)
+              end
+              return {o[STATE] == EXPIRED_STATE and 3 or 2, id, tonumber(o[DEADLINE]) or 0}, 0
             end
             """;
+
+    /**
+     * KEYS of every script that changes orders, in this order ({@link Keys#forScripts()}):
+     * 1 stock hash, 2 event stream, 3 pending index, 4 orders, 5 holders, 6 history, 7 requests,
+     * 8 batches.
+     */
+    static final String SALE_KEYS = "stock, order stream, pending, orders, holders, history, requests, batches";
 
     /**
      * The buy, for one or more buyers in turn (the requests that queued on a node's lock while the
@@ -77,170 +169,187 @@ final class LuaScripts {
      * deduct the global stock, create the pending order and append its "created" event. The whole
      * call is one atomic step; the stock counter and the order sequence are written once per call.
      *
-     * <p>A call the node has given up on must sell nothing, so it does nothing when Redis's clock is
-     * past ARGV[5] (the node's deadline for it, on Redis's clock) or when the node has voided its
-     * batch key already (VOID below). A call that sells records its orders under its batch key,
-     * so that the node can void them if the answer never reached it.
+     * <p>The sale decides: nothing before it opens or once it closes, on Redis's clock; nothing if
+     * it was reset since the node read it (ARGV[5], its generation).
      *
-     * <p>KEYS: 1 stock hash, 2 order seq, 3 event stream, 4 pending index, 5 batch key, then per
-     * buyer i (from 0) 6+3i the user's active set, 7+3i the user's orders, 8+3i the request id key.
-     * ARGV: 1 time to pay in ms, 2 per-user limit, 3 order key prefix, 4 request id TTL s,
-     * 5 deadline ('' = none), 6 batch key TTL s, then per buyer 7+3i user ('' = anonymous),
-     * 8+3i request id ('' = none), 9+3i node.
+     * <p>A call the node has given up on must sell nothing, since its buyers hear 503. So it does
+     * nothing when Redis's clock is past ARGV[3] (the node's deadline for it) or when the node has
+     * voided it already (VOID below). A call that sells leaves an entry in the batches: its orders
+     * are nobody's until the node, having the answer, takes the entry out (before it tells its
+     * buyers). A call whose answer was lost (Redis stalled after running it, a broken link) is
+     * voided by its node, or by the first script that meets one of its orders after ARGV[4], the
+     * moment the node gives up on it.
+     *
+     * <p>KEYS: the sale's ({@link #SALE_KEYS}). ARGV: 1 time to pay in ms, 2 per-user limit,
+     * 3 deadline ('' = none), 4 give-up moment, 5 the sale's generation ('' = any), 6 batch token,
+     * then per buyer i (from 0) 7+3i user ('' = anonymous), 8+3i request id ('' = none), 9+3i node.
      * Answers {code, order id, deadline} per buyer, flat: 1 new order, 2 the buyer's existing
-     * order, 3 the request's order expired unpaid, 0 sold out, -1 stock not initialised; or for the
-     * whole call a single code: -2 past the deadline, -3 voided, -4 no order id base, -5 order
-     * numbers used up. {@code sold < total} is the exact bound.
+     * order, 3 the request's order expired unpaid, 4 the buyer's order is being confirmed (try
+     * again), 0 sold out, -1 no such sale; or for the whole call a code and a number: -2 past the
+     * deadline, -3 voided, -4 no order id base, -5 order numbers used up, -6 not open yet (opens
+     * at), -7 closed (closed at), -8 reset since (the new generation). {@code sold < total} is the
+     * exact bound.
      */
-    static final Script BUY = new Script("buy", NOW + """
-            local pay_ms, limit, prefix, rid_ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-            local too_late, batch_ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+    static final Script BUY = new Script("buy", COMMON + GIVE_BACK + TELL + """
+            local pay_ms, limit, too_late = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+            local give_up, generation, token = ARGV[4], ARGV[5], ARGV[6]
             local now = now_ms()
-            if too_late and now > too_late then return {-2} end
-            if redis.call('EXISTS', KEYS[5]) == 1 then return {-3} end
-            local stock = redis.call('HMGET', KEYS[1], TOTAL, SOLD, ID_BASE)
-            local total, sold, base = tonumber(stock[1]), tonumber(stock[2]) or 0, stock[3]
+            if too_late and now > too_late then return {-2, 0} end
+            if redis.call('HGET', KEYS[8], token) == VOID_MARK then
+              redis.call('HDEL', KEYS[8], token)
+              return {-3, 0}
+            end
+            local s = redis.call('HMGET', KEYS[1], TOTAL, SOLD, ID_BASE, SEQ, OPENS_AT, CLOSES_AT)
+            local total, sold, base, seq = tonumber(s[1]), tonumber(s[2]) or 0, s[3], tonumber(s[4]) or 0
+            local opens, closes = tonumber(s[5]) or 0, tonumber(s[6]) or 0
             local buyers = (#ARGV - 6) / 3
-            if total and not base then return {-4} end
-            local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
-            if seq + buyers > MAX_SEQ then return {-5} end
+            if total then
+              if not base then return {-4, 0} end
+              if generation ~= '' and generation ~= base then return {-8, tonumber(base)} end
+              if now < opens then return {-6, opens} end
+              if closes > 0 and now >= closes then return {-7, closes} end
+            end
+            if seq + buyers > MAX_SEQ then return {-5, 0} end
             local deadline = now + pay_ms
             local created, due = string.format('%d', now), string.format('%d', deadline)
             local taken, made, answer = 0, {}, {}
-            local function answer_existing(id)
-              local o = redis.call('HMGET', prefix .. id, STATE, DEADLINE)
-              if o[1] == EXPIRED_STATE then
-                answer[#answer + 1] = 3
-              else
-                -- a buyer has now been told of this order: voiding its batch must leave it alone
-                redis.call('HSET', prefix .. id, SEEN, '1')
-                answer[#answer + 1] = 2
+            local function push(three)
+              for _, v in ipairs(three) do answer[#answer + 1] = v end
+            end
+            -- an order the buyer already has, if any: told of it, true
+            local function existing(user, rid)
+              for _ = 1, 2 do
+                local id = rid ~= '' and redis.call('HGET', KEYS[7], user .. ':' .. rid)
+                if not id and user ~= '' then
+                  local held = ids_of(redis.call('HGET', KEYS[5], user))
+                  if #held >= limit then id = held[#held] end
+                end
+                if not id then return false end
+                local told, voided = tell(id, now)
+                sold = sold - voided
+                if told then push(told) return true end
+                -- its call was voided: look again, the buyer may hold another
               end
-              answer[#answer + 1] = id
-              answer[#answer + 1] = tonumber(o[2]) or 0
+              return false
             end
             for i = 0, buyers - 1 do
               local user, rid, node = ARGV[7 + 3 * i], ARGV[8 + 3 * i], ARGV[9 + 3 * i]
-              local active, orders, request = KEYS[6 + 3 * i], KEYS[7 + 3 * i], KEYS[8 + 3 * i]
-              local previous = rid ~= '' and redis.call('GET', request)
-              if previous then
-                answer_existing(previous)
-              elseif user ~= '' and redis.call('ZCARD', active) >= limit then
-                answer_existing(redis.call('ZRANGE', active, -1, -1)[1])
+              if existing(user, rid) then
+                -- told of the order it has
               elseif total == nil then
-                answer[#answer + 1] = -1; answer[#answer + 1] = ''; answer[#answer + 1] = 0
+                push({-1, '', 0})
               elseif sold >= total then
-                answer[#answer + 1] = 0; answer[#answer + 1] = ''; answer[#answer + 1] = 0
+                push({0, '', 0})
               else
                 sold, taken = sold + 1, taken + 1
                 local id = base .. string.format('%07d', seq + taken)
-                redis.call('HSET', prefix .. id, ID, id, USER, user, NODE, node, CREATED, created,
-                  DEADLINE, due, STATE, PENDING_STATE, RID, rid)
-                redis.call('ZADD', KEYS[4], deadline, id)
+                local o = {[STATE] = PENDING_STATE, [USER] = user, [NODE] = node, [CREATED] = created,
+                  [DEADLINE] = due, [CLOSED] = '', [RID] = rid, [BATCH] = token}
+                redis.call('HSET', KEYS[4], id, pack_order(o))
+                redis.call('ZADD', KEYS[3], deadline, id)
                 if user ~= '' then
-                  redis.call('ZADD', active, id, id)
-                  redis.call('ZADD', orders, id, id)
+                  redis.call('HSET', KEYS[5], user, with_id(redis.call('HGET', KEYS[5], user), id))
+                  redis.call('HSET', KEYS[6], user, with_id(redis.call('HGET', KEYS[6], user), id))
                 end
-                if rid ~= '' then redis.call('SET', request, id, 'EX', rid_ttl) end
-                redis.call('XADD', KEYS[3], '*', EVENT, CREATED_EVENT, ID, id, USER, user, NODE, node,
-                  CREATED, created, DEADLINE, due, STATE, PENDING_STATE, RID, rid)
+                if rid ~= '' then redis.call('HSET', KEYS[7], user .. ':' .. rid, id) end
+                event(KEYS[2], CREATED_EVENT, id, o)
                 made[#made + 1] = id
-                answer[#answer + 1] = 1; answer[#answer + 1] = id; answer[#answer + 1] = deadline
+                push({1, id, deadline})
               end
             end
             if taken > 0 then
-              redis.call('HINCRBY', KEYS[1], SOLD, taken)
-              redis.call('INCRBY', KEYS[2], taken)
-              redis.call('SET', KEYS[5], table.concat(made, ','), 'EX', batch_ttl)
+              redis.call('HSET', KEYS[1], SOLD, sold, SEQ, seq + taken)
+              redis.call('HSET', KEYS[8], token, give_up .. '|' .. table.concat(made, ','))
             end
             return answer
             """);
 
     /**
-     * Voids a buy call whose answer never reached its node (a timeout: the buyers were told 503).
-     * If the call has not run yet, its batch key is marked so that it sells nothing when it does;
-     * if it ran, each of its orders still pending that no buyer has been told of goes back: state
-     * -> voided, ticket back to the stock, off the user's set, the pending index and the request
-     * id, a "voided" event for the order writer. Safe to run twice.
-     * KEYS: 1 batch key, 2 stock hash, 3 event stream, 4 pending index, then per buyer of the call
-     * 5+2i the user's active set, 6+2i the request id key. ARGV: 1 order key prefix, 2 batch key
-     * TTL s, then per buyer 3+i user. Answers how many tickets came back.
+     * Voids a buy call whose answer never reached its node (a timeout, a broken link: its buyers
+     * were told 503). If the call has not run yet, it is marked so that it sells nothing when it
+     * does; if it ran, each of its orders still pending goes back: state -> voided, ticket back
+     * to the stock, off its user's orders, the pending index and its request id, a "voided" event
+     * for the order writer. Safe to run twice. KEYS: the sale's ({@link #SALE_KEYS}).
+     * ARGV: 1 batch token. Answers how many tickets came back.
      */
-    static final Script VOID = new Script("void", NOW + """
-            local batch = redis.call('GET', KEYS[1])
-            redis.call('SET', KEYS[1], VOID_MARK, 'EX', tonumber(ARGV[2]))
-            if not batch or batch == VOID_MARK then return 0 end
-            local active_of = {}
-            for i = 0, (#KEYS - 4) / 2 - 1 do
-              if ARGV[3 + i] ~= '' then active_of[ARGV[3 + i]] = KEYS[5 + 2 * i] end
+    static final Script VOID = new Script("void", COMMON + GIVE_BACK + """
+            local entry = redis.call('HGET', KEYS[8], ARGV[1])
+            if not entry then
+              -- not run yet (or its node took the answer after all): it must sell nothing now
+              redis.call('HSET', KEYS[8], ARGV[1], VOID_MARK)
+              return 0
             end
-            local now, voided, n = string.format('%d', now_ms()), {}, 0
-            for id in string.gmatch(batch, '[^,]+') do
-              local key = ARGV[1] .. id
-              local o = redis.call('HMGET', key, STATE, USER, NODE, CREATED, DEADLINE, SEEN, RID)
-              if o[1] == PENDING_STATE and not o[6] then
-                redis.call('HSET', key, STATE, VOIDED_STATE, CLOSED, now)
-                redis.call('HINCRBY', KEYS[2], SOLD, -1)
-                redis.call('HINCRBY', KEYS[2], VOIDED, 1)
-                if active_of[o[2]] then redis.call('ZREM', active_of[o[2]], id) end
-                redis.call('ZREM', KEYS[4], id)
-                redis.call('XADD', KEYS[3], '*', EVENT, VOIDED_STATE, ID, id, USER, o[2], NODE, o[3],
-                  CREATED, o[4], DEADLINE, o[5], STATE, VOIDED_STATE, RID, o[7] or '')
-                voided[id] = true
-                n = n + 1
+            if entry == VOID_MARK then return 0 end
+            local _, ids = string.match(entry, '^([^|]*)|(.*)$')
+            return void_batch(ARGV[1], ids, now_ms())
+            """);
+
+    /**
+     * The order a buyer already has (a sold-out node asks when it cannot rule it out from memory):
+     * by the request id, else the user's latest held order. KEYS: the sale's ({@link #SALE_KEYS}).
+     * ARGV: 1 user ('' = anonymous), 2 request id ('' = none). Answers {code, order id, deadline}:
+     * as BUY's per buyer (2, 3, 4), or 0 for none.
+     */
+    static final Script EXISTING = new Script("existing", COMMON + GIVE_BACK + TELL + """
+            local now, user, rid = now_ms(), ARGV[1], ARGV[2]
+            for _ = 1, 2 do
+              local id = rid ~= '' and redis.call('HGET', KEYS[7], user .. ':' .. rid)
+              if not id and user ~= '' then
+                local held = ids_of(redis.call('HGET', KEYS[5], user))
+                id = held[#held]
               end
+              if not id then return {0, '', 0} end
+              local told = tell(id, now)
+              if told then return told end
             end
-            for i = 0, (#KEYS - 4) / 2 - 1 do
-              local id = redis.call('GET', KEYS[6 + 2 * i])
-              if id and voided[id] then redis.call('DEL', KEYS[6 + 2 * i]) end
-            end
-            return n
+            return {0, '', 0}
             """);
 
     /**
      * Pays a pending order if and only if its deadline has not passed; an order found past its
      * deadline is expired right here, so pay and expire can never both win.
-     * KEYS: 1 order hash, 2 pending index, 3 stock hash, 4 event stream.
-     * ARGV: 1 user who pays ('' = anyone), 2 order key prefix, 3 user active-set prefix, 4 order id.
+     * KEYS: the sale's ({@link #SALE_KEYS}). ARGV: 1 the order id, 2 user who pays ('' = anyone).
      * Answers 1 paid, 2 already paid, -1 unknown order, -2 expired, -3 someone else's order,
      * -4 voided.
      */
-    static final Script PAY = new Script("pay", NOW + EXPIRE_ONE + """
-            local o = redis.call('HMGET', KEYS[1], STATE, USER, NODE, CREATED, DEADLINE)
-            if not o[1] then return -1 end
-            if ARGV[1] ~= '' and ARGV[1] ~= o[2] then return -3 end
-            if o[1] == PAID_STATE then return 2 end
-            if o[1] == VOIDED_STATE then return -4 end
-            if o[1] ~= PENDING_STATE then return -2 end
+    static final Script PAY = new Script("pay", COMMON + GIVE_BACK + """
+            local id = ARGV[1]
+            local o = unpack_order(redis.call('HGET', KEYS[4], id))
+            if not o then return -1 end
+            if ARGV[2] ~= '' and ARGV[2] ~= o[USER] then return -3 end
+            if o[STATE] == PAID_STATE then return 2 end
+            if o[STATE] == VOIDED_STATE then return -4 end
+            if o[STATE] ~= PENDING_STATE then return -2 end
             local now = now_ms()
-            if now > tonumber(o[5]) then
-              expire_one(ARGV[2], ARGV[3], KEYS[2], KEYS[3], KEYS[4], ARGV[4], now)
+            if now > tonumber(o[DEADLINE]) then
+              give_back(id, o, EXPIRED_STATE, EXPIRED, now)
               return -2
             end
-            redis.call('HSET', KEYS[1], STATE, PAID_STATE, CLOSED, string.format('%d', now))
-            redis.call('ZREM', KEYS[2], ARGV[4])
-            redis.call('HINCRBY', KEYS[3], PAID, 1)
-            redis.call('XADD', KEYS[4], '*', EVENT, PAID_STATE, ID, ARGV[4], USER, o[2], NODE, o[3],
-              CREATED, o[4], DEADLINE, o[5], STATE, PAID_STATE)
+            o[STATE], o[CLOSED] = PAID_STATE, string.format('%d', now)
+            redis.call('HSET', KEYS[4], id, pack_order(o))
+            redis.call('ZREM', KEYS[3], id)
+            redis.call('HINCRBY', KEYS[1], PAID, 1)
+            event(KEYS[2], PAID_STATE, id, o)
             return 1
             """);
 
     /**
      * Expires up to ARGV[1] pending orders whose deadline has passed. Safe to run on every node
      * at once: each order is expired, and its ticket returned, by exactly one call.
-     * KEYS: 1 pending index, 2 stock hash, 3 event stream. ARGV: 1 batch size, 2 order key prefix,
-     * 3 user active-set prefix. Answers how many orders this call expired.
+     * KEYS: the sale's ({@link #SALE_KEYS}). Answers how many orders this call expired.
      */
-    static final Script EXPIRE = new Script("expire", NOW + EXPIRE_ONE + """
+    static final Script EXPIRE = new Script("expire", COMMON + GIVE_BACK + """
             local now = now_ms()
-            local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%d', now),
+            local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%d', now),
               'LIMIT', 0, tonumber(ARGV[1]))
             local expired = 0
             for _, id in ipairs(due) do
-              if expire_one(ARGV[2], ARGV[3], KEYS[1], KEYS[2], KEYS[3], id, now) then
+              local o = unpack_order(redis.call('HGET', KEYS[4], id))
+              if o and o[STATE] == PENDING_STATE then
+                give_back(id, o, EXPIRED_STATE, EXPIRED, now)
                 expired = expired + 1
               else
-                redis.call('ZREM', KEYS[1], id)
+                redis.call('ZREM', KEYS[3], id)
               end
             end
             return expired
@@ -269,35 +378,53 @@ final class LuaScripts {
             """);
 
     /**
-     * Creates a sale of ARGV[1] tickets with order id base ARGV[2] unless the stock hash exists:
-     * {@code ./rush up} after a crash must continue the sale, never start it again. KEYS: 1 stock
-     * hash. Answers 1 created, 0 already there.
+     * Creates a sale unless its stock hash exists ({@code ./rush up} after a crash must continue
+     * the sale, never start it again; a sale cannot be created twice). KEYS: 1 stock hash.
+     * ARGV: 1 total, 2 order id base, 3 name, 4 opens at (ms), 5 closes at (ms, 0 never), 6 per-user
+     * limit, 7 time to pay (ms). Answers 1 created, 0 already there.
      */
     static final Script CREATE_SALE = new Script("create-sale", NAMES + """
             if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-            redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[2])
+            redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[2], SEQ, 0, NAME, ARGV[3],
+              OPENS_AT, ARGV[4], CLOSES_AT, ARGV[5], USER_LIMIT, ARGV[6], PAY_MS, ARGV[7])
             return 1
             """);
 
     /**
-     * A fresh sale of ARGV[1] tickets with order id base ARGV[3]: drops every key matching ARGV[2]
-     * (the orders, their stream, the per-user sets) but KEYS[2] (the last id base handed out)
-     * together with the stock hash, so that a pending order of the last sale cannot expire into
-     * this one and hand back a ticket it never took. KEYS: 1 stock hash, 2 the last id base.
-     * Answers how many keys it dropped besides the stock hash.
+     * Lists a sale and moves the sales' version on, so that every node reloads them.
+     * KEYS: 1 the sale ids, 2 the version. ARGV: 1 the sale id ('' = list nothing). Answers the new version.
+     */
+    static final Script SALES_CHANGED = new Script("sales-changed", """
+            if ARGV[1] ~= '' then redis.call('SADD', KEYS[1], ARGV[1]) end
+            return redis.call('INCR', KEYS[2])
+            """);
+
+    /**
+     * Closes a sale now (on Redis's clock), or keeps an earlier closing. KEYS: 1 stock hash.
+     * Answers when it closes (ms), or -1 when there is no such sale.
+     */
+    static final Script CLOSE_SALE = new Script("close-sale", COMMON + """
+            if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+            local now, closes = now_ms(), tonumber(redis.call('HGET', KEYS[1], CLOSES_AT)) or 0
+            if closes == 0 or closes > now then
+              closes = now
+              redis.call('HSET', KEYS[1], CLOSES_AT, closes)
+            end
+            return closes
+            """);
+
+    /**
+     * A fresh start of a sale: ARGV[1] tickets, order id base ARGV[2], nothing sold, and its orders
+     * (their stream, index, users, requests) dropped with it, so that a pending order of before
+     * cannot expire into it and hand back a ticket it never took. Its definition stays.
+     * KEYS: the sale's ({@link #SALE_KEYS}), then 9 the orders in the database. Answers the orders dropped.
      */
     static final Script RESET_SALE = new Script("reset-sale", NAMES + """
-            local cursor, n = '0', 0
-            repeat
-              local page = redis.call('SCAN', cursor, 'MATCH', ARGV[2], 'COUNT', 1000)
-              cursor = page[1]
-              for _, key in ipairs(page[2]) do
-                if key ~= KEYS[2] then redis.call('UNLINK', key) n = n + 1 end
-              end
-            until cursor == '0'
-            redis.call('DEL', KEYS[1])
-            redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[3])
-            return n
+            local dropped = redis.call('HLEN', KEYS[4])
+            for i = 2, 9 do redis.call('UNLINK', KEYS[i]) end
+            redis.call('HDEL', KEYS[1], PAID, EXPIRED, VOIDED)
+            redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[2], SEQ, 0)
+            return dropped
             """);
 
     private LuaScripts() {
@@ -310,6 +437,33 @@ final class LuaScripts {
         } catch (JedisNoScriptException e) {
             jedis.scriptLoad(script.source());
             return jedis.evalsha(script.sha(), keys, args);
+        }
+    }
+
+    /**
+     * Runs {@code script} once per key list, all in one pipelined round trip (loading it first if
+     * Redis does not know it); the answers in the same order. Only for scripts safe to run twice.
+     */
+    static List<Object> runAll(Jedis jedis, Script script, List<List<String>> keysOfEach, List<String> args) {
+        for (int attempt = 0;; attempt++) {
+            Pipeline pipeline = jedis.pipelined();
+            List<Response<Object>> replies = new ArrayList<>(keysOfEach.size());
+            for (List<String> keys : keysOfEach) {
+                replies.add(pipeline.evalsha(script.sha(), keys, args));
+            }
+            pipeline.sync();
+            try {
+                List<Object> answers = new ArrayList<>(replies.size());
+                for (Response<Object> reply : replies) {
+                    answers.add(reply.get());
+                }
+                return answers;
+            } catch (JedisNoScriptException e) {
+                if (attempt > 0) {
+                    throw e;
+                }
+                jedis.scriptLoad(script.source());
+            }
         }
     }
 

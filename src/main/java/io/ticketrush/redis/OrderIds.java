@@ -19,6 +19,8 @@ package io.ticketrush.redis;
 public final class OrderIds {
     /** The most orders one sale (or one reset of it) numbers; the buy script refuses more. */
     public static final int MAX_SEQ = 9_999_999;
+    /** The digits of the sequence after the base. */
+    public static final int SEQ_DIGITS = 7;
 
     private OrderIds() {
     }

@@ -1,5 +1,6 @@
 package io.ticketrush.redis;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,6 +34,11 @@ final class RedisClock {
 
     boolean known() {
         return reading != null;
+    }
+
+    /** A {@code TIME} answer ({seconds, microseconds}) to a call sent at {@code sentNanos}, received at {@code receivedNanos}. */
+    void observe(long sentNanos, List<String> time, long receivedNanos) {
+        observe(sentNanos, Long.parseLong(time.get(0)), Long.parseLong(time.get(1)), receivedNanos);
     }
 
     /** Redis's time now, in ms since the epoch; the clock must be {@link #known()}. */

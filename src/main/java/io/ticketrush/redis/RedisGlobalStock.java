@@ -8,48 +8,57 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.ticketrush.order.Order;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.StaleSaleException;
 import io.ticketrush.sale.StockUnavailableException;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 
 /**
- * The global stock as one Redis hash ({@code ticket_total_nums}, {@code ticket_sold_nums}) plus
- * the orders, sold by {@link LuaScripts#BUY}.
+ * The global stock of one sale: its Redis hash ({@code ticket_total_nums}, {@code ticket_sold_nums},
+ * ...) and its orders, sold by {@link LuaScripts#BUY}.
  *
- * <p>A buy call that fails to come back must have sold nothing, since its buyers hear 503. Two
- * things see to it. Each call carries a deadline on Redis's clock ({@link RedisClock}), a margin
- * before this node stops waiting for it: a call Redis starts later (it was stuck behind a stall)
- * does nothing. And each call has a batch key: if the answer is lost after the call ran (Redis
- * stalled between running it and answering), {@link UncertainBuys} voids its orders.
+ * <p>A buy call that fails to come back must have sold nothing, since its buyers hear 503. Each
+ * call carries a deadline on Redis's clock ({@link RedisClock}), a margin before this node stops
+ * waiting for it: a call Redis starts later (it was stuck behind a stall) does nothing. A call
+ * that ran leaves its orders unsettled (nobody's) until this node, having the answer, settles
+ * them, before it tells its buyers; if the answer is lost (Redis stalled between running the call
+ * and answering, a broken link), {@link UncertainBuys} voids the call, and so does the first
+ * script that meets one of its orders once this node has given up on it.
  */
 public final class RedisGlobalStock implements GlobalStock {
-    /** A request id is remembered this long: far longer than any client retries. */
-    static final int REQUEST_TTL_SECONDS = 24 * 3600;
-    /** A batch key is kept this long: far longer than any wait for Redis to come back and void it. */
-    static final int BATCH_TTL_SECONDS = 3600;
+    /** Batch tokens: this node instance's random prefix and a counter. */
+    private static final String TOKENS = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ":";
+    private static final AtomicLong BATCHES = new AtomicLong();
 
     private final RedisCalls redis;
     private final Keys keys;
-    private final SaleAdmin sales;
-    private final RedisClock clock = new RedisClock();
+    private final SaleAdmin admin;
+    private final RedisClock clock;
     private final UncertainBuys uncertain;
     /** How long after sending a buy Redis may still start it: the read timeout less a margin. */
     private final long deadlineMillis;
-    /** Batch tokens: this node instance's random prefix and a counter. */
-    private final String tokenPrefix = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ":";
-    private final AtomicLong batches = new AtomicLong();
+    /** How long after sending a buy this node has surely given up on it: the read timeout plus a margin. */
+    private final long giveUpMillis;
 
-    public RedisGlobalStock(RedisCalls redis, Keys keys, int readTimeoutMillis) {
+    RedisGlobalStock(RedisCalls redis, Keys keys, SaleAdmin admin, RedisClock clock, UncertainBuys uncertain,
+            int readTimeoutMillis) {
         this.redis = redis;
         this.keys = keys;
-        this.sales = new SaleAdmin(redis, keys);
-        this.uncertain = new UncertainBuys(redis);
+        this.admin = admin;
+        this.clock = clock;
+        this.uncertain = uncertain;
         this.deadlineMillis = deadline(readTimeoutMillis);
+        this.giveUpMillis = giveUp(readTimeoutMillis);
+    }
+
+    /** The margin covers the error of the clock reading and the node's own pauses: at least 100 ms. */
+    static long giveUp(int readTimeoutMillis) {
+        return readTimeoutMillis + Math.max(100, readTimeoutMillis / 2);
     }
 
     /**
@@ -63,15 +72,17 @@ public final class RedisGlobalStock implements GlobalStock {
     }
 
     @Override
-    public List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit) {
-        List<?> answer = send(requests, payWithinMillis, perUserLimit);
-        if (answer.size() == 1 && (Long) answer.get(0) == -4) {
+    public List<Reservation> reserveAll(List<Request> requests, Sale sale) {
+        String token = TOKENS + BATCHES.incrementAndGet();
+        List<?> answer = send(requests, sale, token);
+        if (answer.size() == 2 && (Long) answer.get(0) == -4) {
             // a sale of the article's kind (a bare HMSET): it gets its order id base now
-            sales.ensureIdBase();
-            answer = send(requests, payWithinMillis, perUserLimit);
+            admin.ensureIdBase(keys);
+            token = TOKENS + BATCHES.incrementAndGet();
+            answer = send(requests, sale, token);
         }
-        if (answer.size() == 1) {
-            throw refused((Long) answer.get(0));
+        if (answer.size() == 2) {
+            return refused((Long) answer.get(0), requests.size());
         }
         if (answer.size() != 3 * requests.size()) {
             throw new IllegalStateException("buy script answered " + answer.size() / 3 + " of " + requests.size()
@@ -81,47 +92,57 @@ public final class RedisGlobalStock implements GlobalStock {
         for (int i = 0; i < answer.size(); i += 3) {
             reservations.add(toReservation(answer.subList(i, i + 3)));
         }
+        if (reservations.stream().anyMatch(r -> r.outcome() == Outcome.TICKET)) {
+            // the call made orders: settled now, before any buyer hears of them
+            settle(token);
+        }
         return reservations;
     }
 
-    private List<?> send(List<Request> requests, long payWithinMillis, int perUserLimit) {
+    private List<?> send(List<Request> requests, Sale sale, String token) {
         if (!clock.known()) {
             readClock();
         }
-        String token = tokenPrefix + batches.incrementAndGet();
-        List<String> scriptKeys = new ArrayList<>(5 + 3 * requests.size());
-        Collections.addAll(scriptKeys, keys.stock(), keys.orderSeq(), keys.orderStream(), keys.pending(),
-                keys.batch(token));
+        List<String> scriptKeys = keys.forScripts();
+        long now = clock.nowMillis();
         List<String> args = new ArrayList<>(6 + 3 * requests.size());
-        Collections.addAll(args, String.valueOf(payWithinMillis), String.valueOf(perUserLimit), keys.orderPrefix(),
-                String.valueOf(REQUEST_TTL_SECONDS), String.valueOf(clock.nowMillis() + deadlineMillis),
-                String.valueOf(BATCH_TTL_SECONDS));
-        List<String> voidKeys = new ArrayList<>(4 + 2 * requests.size());
-        Collections.addAll(voidKeys, keys.batch(token), keys.stock(), keys.orderStream(), keys.pending());
-        List<String> voidArgs = new ArrayList<>(2 + requests.size());
-        Collections.addAll(voidArgs, keys.orderPrefix(), String.valueOf(BATCH_TTL_SECONDS));
+        Collections.addAll(args, String.valueOf(sale.payWithinMillis()), String.valueOf(sale.perUserLimit()),
+                String.valueOf(now + deadlineMillis), String.valueOf(now + giveUpMillis),
+                sale.generation() == 0 ? "" : String.valueOf(sale.generation()), token);
         for (Request request : requests) {
             Buyer buyer = request.buyer();
-            String user = buyer.anonymous() ? "" : buyer.user();
-            String requestId = buyer.requestId() == null ? "" : buyer.requestId();
-            Collections.addAll(scriptKeys, keys.userActive(user), keys.userOrders(user), keys.request(user, requestId));
-            Collections.addAll(args, user, requestId, String.valueOf(request.node()));
-            Collections.addAll(voidKeys, keys.userActive(user), keys.request(user, requestId));
-            voidArgs.add(user);
+            Collections.addAll(args, buyer.anonymous() ? "" : buyer.user(),
+                    buyer.requestId() == null ? "" : buyer.requestId(), String.valueOf(request.node()));
         }
         return redis.call(jedis -> (List<?>) LuaScripts.run(jedis, LuaScripts.BUY, scriptKeys, args),
-                () -> uncertain.add(new UncertainBuys.Call(token, voidKeys, voidArgs)));
+                () -> uncertain.add(new UncertainBuys.Call(token, scriptKeys, List.of(token))));
     }
 
-    /** The one place a whole call's refusal becomes an exception. */
-    static RuntimeException refused(long code) {
+    /**
+     * Takes the call's orders out of the unsettled ones: from now on they are their buyers'. If
+     * this fails, nobody can tell whether it reached Redis: the buyers hear 503 and the call is
+     * voided (if it did reach Redis before the void, its orders stay; see docs/orders.md).
+     */
+    private void settle(String token) {
+        redis.call(jedis -> jedis.hdel(keys.batches(), token),
+                () -> uncertain.add(new UncertainBuys.Call(token, keys.forScripts(), List.of(token))));
+    }
+
+    /** The one place a whole call's refusal becomes an answer or an exception. */
+    private List<Reservation> refused(long code, int buyers) {
         return switch ((int) code) {
-            case -2 -> new StockUnavailableException("the ticket store ran the buy after this node's deadline for it"
-                    + " (it was stalled); nothing was sold");
-            case -3 -> new StockUnavailableException("the buy ran after this node had voided it; nothing was sold");
-            case -4 -> new StockUnavailableException("the sale has no order id base");
-            case -5 -> new StockUnavailableException("the sale has used up its " + OrderIds.MAX_SEQ + " order numbers");
-            default -> new IllegalStateException("buy script answered " + code);
+            case -6 -> Collections.nCopies(buyers, Reservation.NOT_OPEN);
+            case -7 -> Collections.nCopies(buyers, Reservation.CLOSED);
+            case -2 -> throw new StockUnavailableException("the ticket store ran the buy after this node's deadline"
+                    + " for it (it was stalled); nothing was sold");
+            case -3 -> throw new StockUnavailableException("the buy ran after this node had voided it; nothing was"
+                    + " sold");
+            case -4 -> throw new StockUnavailableException("sale " + keys.sale() + " has no order id base");
+            case -5 -> throw new StockUnavailableException("sale " + keys.sale() + " has used up its "
+                    + OrderIds.MAX_SEQ + " order numbers");
+            case -8 -> throw new StaleSaleException("sale " + keys.sale() + " was reset since this node read it;"
+                    + " nothing was sold");
+            default -> throw new IllegalStateException("buy script answered " + code);
         };
     }
 
@@ -135,22 +156,10 @@ public final class RedisGlobalStock implements GlobalStock {
             case 2 -> new Reservation(Outcome.EXISTING, orderId, deadline);
             case 3 -> new Reservation(Outcome.EXPIRED, orderId, deadline);
             case 0 -> Reservation.SOLD_OUT;
+            case 4 -> Reservation.UNSETTLED;
             case -1 -> throw new StockUnavailableException("global stock not initialised (run ./rush reset)");
             default -> throw new IllegalStateException("buy script answered " + code);
         };
-    }
-
-    /**
-     * Voids the buy calls whose answers were lost, now that Redis may answer again; how many
-     * tickets came back. Run by a background duty.
-     */
-    public int settleUncertainBuys() {
-        return uncertain.settle();
-    }
-
-    /** Buy calls whose answers were lost and that are not voided yet. */
-    public int uncertainBuys() {
-        return uncertain.waiting();
     }
 
     @Override
@@ -158,20 +167,14 @@ public final class RedisGlobalStock implements GlobalStock {
         if (buyer.anonymous() && buyer.requestId() == null) {
             return Optional.empty();
         }
-        String user = buyer.anonymous() ? "" : buyer.user();
-        return redis.call(jedis -> {
-            String id = buyer.requestId() == null ? null : jedis.get(keys.request(user, buyer.requestId()));
-            if (id == null && !buyer.anonymous()) {
-                List<String> latest = jedis.zrange(keys.userActive(buyer.user()), -1, -1);
-                id = latest.isEmpty() ? null : latest.get(0);
-            }
-            if (id == null) {
-                return Optional.empty();
-            }
-            List<String> order = jedis.hmget(keys.order(id), Keys.STATE, Keys.DEADLINE);
-            Outcome outcome = Order.EXPIRED.equals(order.get(0)) ? Outcome.EXPIRED : Outcome.EXISTING;
-            return Optional.of(new Reservation(outcome, id, order.get(1) == null ? 0 : Long.parseLong(order.get(1))));
-        });
+        List<String> args = List.of(buyer.anonymous() ? "" : buyer.user(),
+                buyer.requestId() == null ? "" : buyer.requestId());
+        List<?> answer = redis.call(jedis -> (List<?>) LuaScripts.run(jedis, LuaScripts.EXISTING, keys.forScripts(),
+                args));
+        if ((Long) answer.get(0) == 0) {
+            return Optional.empty();
+        }
+        return Optional.of(toReservation(answer));
     }
 
     /** The stock, and Redis's clock read in the same round trip (this is what the periodic sync calls). */
@@ -183,11 +186,11 @@ public final class RedisGlobalStock implements GlobalStock {
             Response<List<String>> time = pipeline.time();
             Response<List<String>> stock = pipeline.hmget(keys.stock(), Keys.TOTAL, Keys.SOLD);
             pipeline.sync();
-            observe(sent, time.get());
+            clock.observe(sent, time.get(), System.nanoTime());
             return stock.get();
         });
         if (values.get(0) == null) {
-            throw new StockUnavailableException("global stock not initialised (run ./rush reset)");
+            throw new StockUnavailableException("sale " + keys.sale() + " has no stock in Redis (run ./rush reset)");
         }
         return new Snapshot(Long.parseLong(values.get(0)), values.get(1) == null ? 0 : Long.parseLong(values.get(1)));
     }
@@ -195,12 +198,8 @@ public final class RedisGlobalStock implements GlobalStock {
     private void readClock() {
         redis.call(jedis -> {
             long sent = System.nanoTime();
-            observe(sent, jedis.time());
+            clock.observe(sent, jedis.time(), System.nanoTime());
             return null;
         });
-    }
-
-    private void observe(long sentNanos, List<String> time) {
-        clock.observe(sentNanos, Long.parseLong(time.get(0)), Long.parseLong(time.get(1)), System.nanoTime());
     }
 }

@@ -1,69 +1,129 @@
 package io.ticketrush.redis;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.sale.Sale;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 
-/** Orders as Redis hashes, paid and expired by Lua so every transition is atomic. */
+/**
+ * Orders as each sale's orders hash holds them ({@link Keys#ORDER}), paid and expired by Lua so
+ * every change is atomic. An order id's base names its sale ({@link OrderIds}).
+ */
 public final class RedisOrderBook implements OrderBook {
     private final RedisCalls redis;
-    private final Keys keys;
+    private final Function<String, Keys> keys;
+    private final Supplier<List<Sale>> sales;
 
-    public RedisOrderBook(RedisCalls redis, Keys keys) {
+    /**
+     * @param keys the keys of a sale, by id
+     * @param sales the sales there are (their generations name their orders)
+     */
+    RedisOrderBook(RedisCalls redis, Function<String, Keys> keys, Supplier<List<Sale>> sales) {
         this.redis = redis;
         this.keys = keys;
+        this.sales = sales;
+    }
+
+    /** The keys of the sale whose orders are numbered from the id's base, if there is such a sale. */
+    private Optional<Keys> saleOf(String orderId) {
+        if (orderId.length() <= OrderIds.SEQ_DIGITS) {
+            return Optional.empty();
+        }
+        long generation = Long.parseLong(orderId.substring(0, orderId.length() - OrderIds.SEQ_DIGITS));
+        return sales.get().stream().filter(s -> s.generation() == generation).findFirst()
+                .map(s -> keys.apply(s.id()));
     }
 
     @Override
     public Optional<Order> find(String orderId) {
-        return Optional.ofNullable(toOrder(redis.call(jedis -> jedis.hgetAll(keys.order(orderId)))));
+        return saleOf(orderId).map(k -> redis.call(jedis -> read(jedis, k, List.of(orderId))))
+                .flatMap(found -> found.stream().findFirst());
     }
 
     @Override
     public List<Order> ofUser(String user) {
+        List<Sale> all = sales.get();
         return redis.call(jedis -> {
-            List<String> ids = jedis.zrange(keys.userOrders(user), 0, -1);
             Pipeline pipeline = jedis.pipelined();
-            List<Response<Map<String, String>>> hashes = new ArrayList<>(ids.size());
-            for (String id : ids) {
-                hashes.add(pipeline.hgetAll(keys.order(id)));
+            List<Response<String>> histories = new ArrayList<>(all.size());
+            for (Sale sale : all) {
+                histories.add(pipeline.hget(keys.apply(sale.id()).history(), user));
             }
             pipeline.sync();
-            List<Order> orders = new ArrayList<>(ids.size());
-            for (Response<Map<String, String>> hash : hashes) {
-                Order order = toOrder(hash.get());
-                if (order != null) {
-                    orders.add(order);
+            List<Order> orders = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                String ids = histories.get(i).get();
+                if (ids != null) {
+                    orders.addAll(read(jedis, keys.apply(all.get(i).id()), List.of(ids.split(","))));
                 }
             }
+            orders.sort(Comparator.comparingLong(Order::created).thenComparing(Order::id));
             return orders;
         });
     }
 
     @Override
-    public Payment pay(String orderId, String user) {
-        List<String> scriptKeys = List.of(keys.order(orderId), keys.pending(), keys.stock(), keys.orderStream());
-        List<String> args = List.of(user == null ? "" : user, keys.orderPrefix(), keys.userActivePrefix(), orderId);
-        long code = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.PAY, scriptKeys, args));
-        return toPayment(code);
+    public List<Order> ofUser(String user, String sale) {
+        Keys k = keys.apply(sale);
+        return redis.call(jedis -> {
+            String ids = jedis.hget(k.history(), user);
+            return ids == null ? List.of() : read(jedis, k, List.of(ids.split(",")));
+        });
     }
 
-    /** Builds an order from its Redis hash; null when the hash is empty (no such order). */
-    static Order toOrder(Map<String, String> hash) {
-        if (hash == null || hash.isEmpty() || hash.get(Keys.STATE) == null) {
+    /** The orders {@code ids} of one sale, in that order (ids it has not are left out). */
+    private static List<Order> read(Jedis jedis, Keys keys, List<String> ids) {
+        Pipeline pipeline = jedis.pipelined();
+        Response<List<String>> packed = pipeline.hmget(keys.orders(), ids.toArray(String[]::new));
+        List<Response<Boolean>> persisted = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            persisted.add(pipeline.sismember(keys.persisted(), id));
+        }
+        pipeline.sync();
+        List<Order> orders = new ArrayList<>(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            Order order = toOrder(keys.sale(), ids.get(i), packed.get().get(i), persisted.get(i).get());
+            if (order != null) {
+                orders.add(order);
+            }
+        }
+        return orders;
+    }
+
+    /** The one place an order as the orders hash holds it ({@link Keys#ORDER}) becomes an Order; null: none. */
+    static Order toOrder(String sale, String id, String packed, boolean persisted) {
+        if (packed == null) {
             return null;
         }
-        String user = hash.getOrDefault(Keys.USER, "");
-        return new Order(hash.get(Keys.ID), user.isEmpty() ? null : user,
-                Integer.parseInt(hash.getOrDefault(Keys.NODE, "0")), Long.parseLong(hash.getOrDefault(Keys.CREATED, "0")),
-                Long.parseLong(hash.getOrDefault(Keys.DEADLINE, "0")), hash.get(Keys.STATE),
-                Long.parseLong(hash.getOrDefault(Keys.CLOSED, "0")), hash.containsKey(Keys.PERSISTED));
+        String[] f = packed.split(java.util.regex.Pattern.quote(Keys.ORDER_SEPARATOR), -1);
+        if (f.length != Keys.ORDER.size()) {
+            throw new IllegalStateException("order " + id + " of sale " + sale + " is not " + Keys.ORDER + ": "
+                    + packed);
+        }
+        String user = f[Keys.ORDER.indexOf(Keys.USER)];
+        return new Order(id, sale, user.isEmpty() ? null : user, (int) number(f[Keys.ORDER.indexOf(Keys.NODE)]),
+                number(f[Keys.ORDER.indexOf(Keys.CREATED)]), number(f[Keys.ORDER.indexOf(Keys.DEADLINE)]),
+                f[Keys.ORDER.indexOf(Keys.STATE)], number(f[Keys.ORDER.indexOf(Keys.CLOSED)]), persisted);
+    }
+
+    @Override
+    public Payment pay(String orderId, String user) {
+        Optional<Keys> sale = saleOf(orderId);
+        if (sale.isEmpty()) {
+            return Payment.UNKNOWN;
+        }
+        List<String> args = List.of(orderId, user == null ? "" : user);
+        long code = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.PAY, sale.get().forScripts(), args));
+        return toPayment(code);
     }
 
     /** The one place the pay script's answers become outcomes. */
@@ -79,23 +139,36 @@ public final class RedisOrderBook implements OrderBook {
         };
     }
 
+    /** One pipelined round trip for every sale: a sale with nothing due costs Redis a few microseconds. */
     @Override
     public int expireDue(int max) {
-        List<String> scriptKeys = List.of(keys.pending(), keys.stock(), keys.orderStream());
-        List<String> args = List.of(String.valueOf(max), keys.orderPrefix(), keys.userActivePrefix());
-        return redis.call(jedis -> ((Long) LuaScripts.run(jedis, LuaScripts.EXPIRE, scriptKeys, args)).intValue());
+        List<Sale> all = sales.get();
+        List<List<String>> keysOfEach = new ArrayList<>(all.size());
+        for (Sale sale : all) {
+            keysOfEach.add(keys.apply(sale.id()).forScripts());
+        }
+        List<Object> expired = redis.call(jedis -> LuaScripts.runAll(jedis, LuaScripts.EXPIRE, keysOfEach,
+                List.of(String.valueOf(max))));
+        int most = 0;
+        for (Object n : expired) {
+            most = Math.max(most, ((Long) n).intValue());
+        }
+        return most;
     }
 
     @Override
-    public Counts counts() {
+    public Counts counts(String sale) {
+        Keys k = keys.apply(sale);
         return redis.call(jedis -> {
-            List<String> stock = jedis.hmget(keys.stock(), Keys.PAID, Keys.EXPIRED);
-            String inDatabase = jedis.hget(keys.writerStats(), Keys.IN_DATABASE);
-            return new Counts(number(stock.get(0)), number(stock.get(1)), number(inDatabase));
+            Pipeline pipeline = jedis.pipelined();
+            Response<List<String>> stock = pipeline.hmget(k.stock(), Keys.PAID, Keys.EXPIRED);
+            Response<Long> inDatabase = pipeline.scard(k.persisted());
+            pipeline.sync();
+            return new Counts(number(stock.get().get(0)), number(stock.get().get(1)), inDatabase.get());
         });
     }
 
     private static long number(String value) {
-        return value == null ? 0 : Long.parseLong(value);
+        return value == null || value.isEmpty() ? 0 : Long.parseLong(value);
     }
 }

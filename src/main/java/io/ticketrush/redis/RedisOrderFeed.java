@@ -1,7 +1,11 @@
 package io.ticketrush.redis;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
 import io.ticketrush.Config;
@@ -15,45 +19,63 @@ import redis.clients.jedis.params.XReadParams;
 import redis.clients.jedis.resps.StreamEntry;
 
 /**
- * Tails the order stream for this node, from its first entry: every order made, expired or
- * voided, told to {@link OrderEvents} a moment after it happened (Redis hands a blocked reader
- * the entry as the script that wrote it ends). One thread and one connection of its own; after
- * a failure it connects again and goes on from the last entry it read.
+ * Tails the order streams of the sales this node follows (those it has seen sold out), each from
+ * its first entry: every order made, expired or voided, told to the sale's {@link OrderEvents} a
+ * moment after it happened (Redis hands a blocked reader the entry as the script that wrote it
+ * ends). One thread and one connection of its own for all of them; after a failure it connects
+ * again and goes on from the last entry it read of each.
  */
-public final class RedisOrderFeed implements AutoCloseable {
+final class RedisOrderFeed implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RedisOrderFeed.class.getName());
-    /** How long one read waits for news; a closing feed notices within about this. */
-    private static final int BLOCK_MILLIS = 1000;
+    /** How long one read waits for news; a sale followed meanwhile joins the next read. */
+    private static final int BLOCK_MILLIS = 200;
     private static final int BATCH = 1000;
 
+    /** One stream followed: who hears of it, where reading it got to, whether it was read to its end once. */
+    private static final class Followed {
+        final OrderEvents events;
+        StreamEntryID last = new StreamEntryID();
+        boolean caughtUp;
+
+        Followed(OrderEvents events) {
+            this.events = events;
+        }
+    }
+
     private final Config config;
-    private final Keys keys;
-    private final OrderEvents events;
-    private final Duty duty = new Duty("reading the order stream", LOG);
+    private final Map<String, Followed> followed = new ConcurrentHashMap<>();
+    private final Duty duty = new Duty("reading the order streams", LOG);
     private final Thread thread;
     private volatile boolean running = true;
     private volatile Jedis connection;
-    private StreamEntryID last = new StreamEntryID();
-    private boolean caughtUp;
 
-    public RedisOrderFeed(Config config, OrderEvents events) {
+    RedisOrderFeed(Config config) {
         this.config = config;
-        this.keys = new Keys(config.stockKey());
-        this.events = events;
         this.thread = new Thread(this::run, "rush-order-feed");
         this.thread.setDaemon(true);
     }
 
-    public RedisOrderFeed start() {
+    RedisOrderFeed start() {
         thread.start();
         return this;
+    }
+
+    /**
+     * Starts telling {@code events} of the sale's orders, from its stream's first entry. The same
+     * listener again changes nothing; another one (a sale reset since: a new seller) takes over,
+     * from the first entry of the stream as it is now.
+     */
+    void follow(Keys keys, OrderEvents events) {
+        followed.compute(keys.orderStream(), (stream, old) -> old != null && old.events == events ? old
+                : new Followed(events));
+        LockSupport.unpark(thread); // a feed that followed nothing is sleeping: the new sale is read now
     }
 
     private void run() {
         while (running) {
             if (!duty.run(this::readAll)) {
                 closeConnection();
-                pause();
+                pause(200);
             }
         }
         closeConnection();
@@ -61,33 +83,48 @@ public final class RedisOrderFeed implements AutoCloseable {
 
     /** Reads until the feed is closed or the connection fails. */
     private void readAll() {
-        if (connection == null) {
-            connection = RedisPools.connect(config, BLOCK_MILLIS + Math.max(config.redisTimeoutMillis(), 1000));
-        }
         while (running) {
+            if (followed.isEmpty()) {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(BLOCK_MILLIS));
+                continue;
+            }
+            if (connection == null) {
+                connection = RedisPools.connect(config, BLOCK_MILLIS + Math.max(config.redisTimeoutMillis(), 1000));
+            }
+            Map<String, StreamEntryID> from = new HashMap<>();
+            followed.forEach((stream, f) -> from.put(stream, f.last));
             List<Map.Entry<String, List<StreamEntry>>> read;
             try {
-                read = connection.xread(XReadParams.xReadParams().count(BATCH).block(BLOCK_MILLIS),
-                        Map.of(keys.orderStream(), last));
+                read = connection.xread(XReadParams.xReadParams().count(BATCH).block(BLOCK_MILLIS), from);
             } catch (JedisConnectionException e) {
                 if (!running) {
                     return; // closed under the read: not a failure
                 }
                 throw e;
             }
-            List<StreamEntry> entries = read == null || read.isEmpty() ? List.of() : read.get(0).getValue();
-            for (StreamEntry entry : entries) {
-                tell(entry.getFields());
-                last = entry.getID();
+            Map<String, Integer> counts = new HashMap<>();
+            if (read != null) {
+                for (Map.Entry<String, List<StreamEntry>> stream : read) {
+                    Followed f = followed.get(stream.getKey());
+                    for (StreamEntry entry : stream.getValue()) {
+                        tell(f.events, entry.getFields());
+                        f.last = entry.getID();
+                    }
+                    counts.put(stream.getKey(), stream.getValue().size());
+                }
             }
-            if (!caughtUp && entries.size() < BATCH) {
-                caughtUp = true;
-                events.caughtUp();
-            }
+            // a stream read to its end (fewer entries than asked for, or none) has been heard in full
+            from.keySet().forEach(stream -> {
+                Followed f = followed.get(stream);
+                if (!f.caughtUp && counts.getOrDefault(stream, 0) < BATCH) {
+                    f.caughtUp = true;
+                    f.events.caughtUp();
+                }
+            });
         }
     }
 
-    private void tell(Map<String, String> fields) {
+    private static void tell(OrderEvents events, Map<String, String> fields) {
         String event = fields.get(Keys.EVENT);
         String id = fields.get(Keys.ID);
         String user = blankToNull(fields.get(Keys.USER));
@@ -115,9 +152,9 @@ public final class RedisOrderFeed implements AutoCloseable {
         }
     }
 
-    private void pause() {
+    private static void pause(long millis) {
         try {
-            Thread.sleep(200);
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -11,6 +11,7 @@ import java.util.TreeSet;
 import io.ticketrush.Config;
 import io.ticketrush.order.Order;
 import io.ticketrush.sale.Buyer;
+import io.ticketrush.sale.Sale;
 import io.ticketrush.writer.OrderEvent;
 import io.ticketrush.writer.OrderStream;
 import redis.clients.jedis.Jedis;
@@ -31,30 +32,50 @@ public final class RedisOrderStream implements OrderStream {
     public static final String GROUP = "order-writers";
 
     private final JedisPool pool;
-    private final Keys keys;
+    private final Config config;
     private final String consumer;
+    /** The sales' streams joined, by stream key: sale id; joined again whenever the sales' version moves. */
+    private final Map<String, String> streams = new LinkedHashMap<>();
+    private long version = -1;
 
-    RedisOrderStream(JedisPool pool, Keys keys, String consumer) {
+    RedisOrderStream(JedisPool pool, Config config) {
         this.pool = pool;
-        this.keys = keys;
-        this.consumer = consumer;
+        this.config = config;
+        this.consumer = config.writerName();
     }
 
-    /** The stream of {@code config}'s sale, read as the consumer {@code rush.writer.name}. */
+    /** The streams of every sale in {@code config}'s Redis, read as the consumer {@code rush.writer.name}. */
     public static RedisOrderStream open(Config config) {
         // blocking reads wait up to 500 ms: the socket must wait longer than that
         JedisPool pool = RedisPools.open(config, Math.max(config.redisTimeoutMillis(), 2000));
-        return new RedisOrderStream(pool, new Keys(config.stockKey()), config.writerName());
+        return new RedisOrderStream(pool, config);
     }
 
+    /** Learns the sales created since (a cheap check of the sales' version first) and joins their streams. */
     @Override
     public void join() {
         try (Jedis jedis = pool.getResource()) {
-            jedis.xgroupCreate(keys.orderStream(), GROUP, new StreamEntryID(), true);
-        } catch (JedisDataException e) {
-            if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
-                throw e;
+            String now = jedis.get(Keys.salesVersion());
+            long current = now == null ? 0 : Long.parseLong(now);
+            if (current == version && !streams.isEmpty()) {
+                return;
             }
+            List<String> sales = new ArrayList<>();
+            sales.add(Sale.DEFAULT);
+            sales.addAll(new TreeSet<>(jedis.smembers(Keys.sales())));
+            // every stream, not only new ones: a reset sale's stream was dropped with its group
+            for (String sale : sales) {
+                String stream = Keys.of(sale, config.stockKey()).orderStream();
+                try {
+                    jedis.xgroupCreate(stream, GROUP, new StreamEntryID(), true);
+                } catch (JedisDataException e) {
+                    if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
+                        throw e;
+                    }
+                }
+                streams.put(stream, sale);
+            }
+            version = current;
         }
     }
 
@@ -73,29 +94,38 @@ public final class RedisOrderStream implements OrderStream {
         if (blockMillis > 0) {
             params.block(blockMillis);
         }
+        Map<String, StreamEntryID> each = new LinkedHashMap<>();
+        streams.keySet().forEach(stream -> each.put(stream, from));
         try (Jedis jedis = pool.getResource()) {
-            var streams = jedis.xreadGroup(GROUP, consumer, params, Map.of(keys.orderStream(), from));
-            if (streams == null || streams.isEmpty()) {
-                return List.of();
+            var read = jedis.xreadGroup(GROUP, consumer, params, each);
+            List<Delivery> deliveries = new ArrayList<>();
+            if (read != null) {
+                for (Map.Entry<String, List<StreamEntry>> stream : read) {
+                    deliveries.addAll(deliveries(streams.get(stream.getKey()), stream.getValue()));
+                }
             }
-            return deliveries(streams.get(0).getValue());
+            return deliveries;
         }
     }
 
     @Override
     public List<Delivery> claimIdle(long idleMillis, int max) {
+        List<Delivery> deliveries = new ArrayList<>();
         try (Jedis jedis = pool.getResource()) {
-            var claimed = jedis.xautoclaim(keys.orderStream(), GROUP, consumer, idleMillis, new StreamEntryID(),
-                    XAutoClaimParams.xAutoClaimParams().count(max));
-            return deliveries(claimed.getValue());
+            for (Map.Entry<String, String> stream : streams.entrySet()) {
+                var claimed = jedis.xautoclaim(stream.getKey(), GROUP, consumer, idleMillis, new StreamEntryID(),
+                        XAutoClaimParams.xAutoClaimParams().count(max));
+                deliveries.addAll(deliveries(stream.getValue(), claimed.getValue()));
+            }
         }
+        return deliveries;
     }
 
-    private static List<Delivery> deliveries(List<StreamEntry> entries) {
+    private static List<Delivery> deliveries(String sale, List<StreamEntry> entries) {
         List<Delivery> deliveries = new ArrayList<>(entries.size());
         for (StreamEntry entry : entries) {
             if (entry != null) {
-                deliveries.add(toDelivery(entry.getID().toString(), entry.getFields()));
+                deliveries.add(toDelivery(sale, entry.getID().toString(), entry.getFields()));
             }
         }
         return deliveries;
@@ -106,18 +136,19 @@ public final class RedisOrderStream implements OrderStream {
      * database can take are a delivery that says what is wrong, not an exception: one bad entry
      * must not stop the entries after it.
      */
-    static Delivery toDelivery(String streamId, Map<String, String> fields) {
+    static Delivery toDelivery(String sale, String streamId, Map<String, String> fields) {
         if (fields == null) {
-            return new Delivery(streamId, null, null, null);
+            return new Delivery(sale, streamId, null, null, null);
         }
         try {
-            return new Delivery(streamId, fields, toEvent(streamId, fields), null);
+            return new Delivery(sale, streamId, fields, toEvent(sale, streamId, fields), null);
         } catch (MalformedEntry e) {
-            return new Delivery(streamId, fields, null, e.getMessage());
+            return new Delivery(sale, streamId, fields, null, e.getMessage());
         }
     }
 
-    private static OrderEvent toEvent(String streamId, Map<String, String> fields) throws MalformedEntry {
+    private static OrderEvent toEvent(String sale, String streamId, Map<String, String> fields)
+            throws MalformedEntry {
         String event = oneOf(fields, Keys.EVENT, EVENTS);
         long id = number(fields, Keys.ID);
         if (id <= 0) {
@@ -131,7 +162,7 @@ public final class RedisOrderStream implements OrderStream {
         if (node < 0 || node > Integer.MAX_VALUE) {
             throw new MalformedEntry(Keys.NODE + " " + node + " is not a port");
         }
-        return new OrderEvent(streamId, event, id, user.isEmpty() ? null : user, (int) node,
+        return new OrderEvent(streamId, sale, event, id, user.isEmpty() ? null : user, (int) node,
                 number(fields, Keys.CREATED), number(fields, Keys.DEADLINE), oneOf(fields, Keys.STATE, STATES));
     }
 
@@ -187,25 +218,28 @@ public final class RedisOrderStream implements OrderStream {
         Set<String> setAside = new HashSet<>();
         deadLetters.forEach(dead -> setAside.add(dead.delivery().id()));
         try (Jedis jedis = pool.getResource(); Transaction multi = jedis.multi()) {
-            List<StreamEntryID> ids = new ArrayList<>(deliveries.size());
+            Map<String, List<StreamEntryID>> ids = new LinkedHashMap<>();
             for (Delivery delivery : deliveries) {
+                Keys keys = Keys.of(delivery.sale(), config.stockKey());
                 if (delivery.event() != null && !setAside.contains(delivery.id())) {
-                    multi.hset(keys.order(String.valueOf(delivery.event().orderId())), Keys.PERSISTED, "1");
+                    multi.sadd(keys.persisted(), String.valueOf(delivery.event().orderId()));
                 }
-                ids.add(new StreamEntryID(delivery.id()));
+                ids.computeIfAbsent(keys.orderStream(), stream -> new ArrayList<>()).add(
+                        new StreamEntryID(delivery.id()));
             }
             for (DeadLetter dead : deadLetters) {
                 Map<String, String> fields = new LinkedHashMap<>(dead.delivery().fields());
                 fields.put(Keys.REASON, dead.reason());
                 fields.put(Keys.STREAM_ID, dead.delivery().id());
-                multi.xadd(keys.orderDeadLetters(), XAddParams.xAddParams(), fields);
+                fields.put(Keys.SALE, dead.delivery().sale());
+                multi.xadd(Keys.orderDeadLetters(), XAddParams.xAddParams(), fields);
             }
             if (!deadLetters.isEmpty()) {
-                multi.hincrBy(keys.writerStats(), Keys.DEAD_LETTERS, deadLetters.size());
+                multi.hincrBy(Keys.writerStats(), Keys.DEAD_LETTERS, deadLetters.size());
             }
-            multi.hset(keys.writerStats(), Map.of(Keys.IN_DATABASE, String.valueOf(inDatabase),
+            multi.hset(Keys.writerStats(), Map.of(Keys.IN_DATABASE, String.valueOf(inDatabase),
                     Keys.LAST_WRITE, String.valueOf(System.currentTimeMillis())));
-            multi.xack(keys.orderStream(), GROUP, ids.toArray(StreamEntryID[]::new));
+            ids.forEach((stream, some) -> multi.xack(stream, GROUP, some.toArray(StreamEntryID[]::new)));
             for (Object reply : multi.exec()) {
                 if (reply instanceof JedisDataException error) {
                     throw error; // the others ran (Redis has no rollback): said, and the batch is tried again

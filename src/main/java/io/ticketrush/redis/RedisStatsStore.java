@@ -1,31 +1,38 @@
 package io.ticketrush.redis;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
+import io.ticketrush.sale.Sale;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.stats.StatsStore;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 
-/** Node reports in the hash {@link Keys#nodeStats()}, read together with the stock and the writer's counters. */
+/** Node reports in the hash {@link Keys#nodeStats()}, read together with the sales' stock and the writer's counters. */
 final class RedisStatsStore implements StatsStore {
     private final RedisCalls redis;
-    private final Keys keys;
+    private final Function<String, Keys> keys;
+    private final Supplier<List<Sale>> sales;
 
-    RedisStatsStore(RedisCalls redis, Keys keys) {
+    RedisStatsStore(RedisCalls redis, Function<String, Keys> keys, Supplier<List<Sale>> sales) {
         this.redis = redis;
         this.keys = keys;
+        this.sales = sales;
     }
 
     @Override
     public Readings publish(int port, String report) {
+        Keys main = keys.apply(Sale.DEFAULT);
         List<String> read = redis.call(jedis -> {
             Pipeline pipeline = jedis.pipelined();
-            pipeline.hset(keys.nodeStats(), String.valueOf(port), report);
-            Response<List<String>> global = pipeline.hmget(keys.stock(), Keys.TOTAL, Keys.SOLD);
-            Response<String> deadLetters = pipeline.hget(keys.writerStats(), Keys.DEAD_LETTERS);
+            pipeline.hset(Keys.nodeStats(), String.valueOf(port), report);
+            Response<List<String>> global = pipeline.hmget(main.stock(), Keys.TOTAL, Keys.SOLD);
+            Response<String> deadLetters = pipeline.hget(Keys.writerStats(), Keys.DEAD_LETTERS);
             pipeline.sync();
             return Arrays.asList(global.get().get(0), global.get().get(1), deadLetters.get());
         });
@@ -34,20 +41,42 @@ final class RedisStatsStore implements StatsStore {
     }
 
     @Override
-    public ClusterView.Raw read() {
+    public ClusterView.Raw read(String sale) {
+        List<Keys> of = new ArrayList<>();
+        if (sale != null) {
+            of.add(keys.apply(sale));
+        } else {
+            sales.get().forEach(s -> of.add(keys.apply(s.id())));
+        }
         return redis.call(jedis -> {
             Pipeline pipeline = jedis.pipelined();
-            Response<Map<String, String>> reports = pipeline.hgetAll(keys.nodeStats());
-            Response<List<String>> stock = pipeline.hmget(keys.stock(), Keys.TOTAL, Keys.SOLD, Keys.PAID,
-                    Keys.EXPIRED);
-            Response<List<String>> writer = pipeline.hmget(keys.writerStats(), Keys.IN_DATABASE, Keys.LAST_WRITE,
-                    Keys.DEAD_LETTERS);
+            Response<Map<String, String>> reports = pipeline.hgetAll(Keys.nodeStats());
+            List<Response<List<String>>> stocks = new ArrayList<>(of.size());
+            List<Response<Long>> persisted = new ArrayList<>(of.size());
+            for (Keys k : of) {
+                stocks.add(pipeline.hmget(k.stock(), Keys.TOTAL, Keys.SOLD, Keys.PAID, Keys.EXPIRED));
+                persisted.add(pipeline.scard(k.persisted()));
+            }
+            Response<List<String>> writer = pipeline.hmget(Keys.writerStats(), Keys.LAST_WRITE, Keys.DEAD_LETTERS);
             pipeline.sync();
-            List<String> s = stock.get();
+            Long total = null;
+            long sold = 0;
+            long paid = 0;
+            long expired = 0;
+            long inDatabase = 0;
+            for (int i = 0; i < of.size(); i++) {
+                List<String> s = stocks.get(i).get();
+                if (s.get(0) != null) {
+                    total = (total == null ? 0 : total) + Long.parseLong(s.get(0));
+                }
+                sold += number(s.get(1));
+                paid += number(s.get(2));
+                expired += number(s.get(3));
+                inDatabase += persisted.get(i).get();
+            }
             List<String> w = writer.get();
-            return new ClusterView.Raw(reports.get(), s.get(0) == null ? null : Long.parseLong(s.get(0)),
-                    number(s.get(1)), number(s.get(2)), number(s.get(3)), number(w.get(0)),
-                    w.get(1) == null ? null : Long.parseLong(w.get(1)), number(w.get(2)));
+            return new ClusterView.Raw(reports.get(), total, sold, paid, expired, inDatabase,
+                    w.get(0) == null ? null : Long.parseLong(w.get(0)), number(w.get(1)));
         });
     }
 

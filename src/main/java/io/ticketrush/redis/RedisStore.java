@@ -1,42 +1,83 @@
 package io.ticketrush.redis;
 
+import java.util.List;
+import java.util.function.Supplier;
+
 import io.ticketrush.Config;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.OrderEvents;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.stats.StatsStore;
 import redis.clients.jedis.JedisPool;
 
 /**
- * A node's Redis: one connection pool behind one circuit breaker, and the Redis side of every
- * seam the node uses (global stock, order book, stats). What lies outside this package sees the
- * seams, never Jedis.
+ * A node's Redis: one connection pool behind one circuit breaker, one reading of Redis's clock,
+ * and the Redis side of every seam the node uses (the sales, their global stocks, the order book,
+ * stats). What lies outside this package sees the seams, never Jedis.
  */
 public final class RedisStore implements AutoCloseable {
+    private final Config config;
     private final JedisPool pool;
     private final RedisCalls calls;
-    private final Keys keys;
-    private final RedisGlobalStock globalStock;
-    private final Config config;
-    private RedisOrderFeed feed;
+    private final RedisClock clock = new RedisClock();
+    private final UncertainBuys uncertain;
+    private final RedisSaleCatalog catalog;
+    private final SaleAdmin admin;
+    private RedisOrderFeed feed; // guarded by this
 
-    private RedisStore(Config config, JedisPool pool, RedisCalls calls, Keys keys, int readTimeoutMillis) {
+    private RedisStore(Config config, JedisPool pool, RedisCalls calls) {
         this.config = config;
         this.pool = pool;
         this.calls = calls;
-        this.keys = keys;
-        this.globalStock = new RedisGlobalStock(calls, keys, readTimeoutMillis);
+        this.uncertain = new UncertainBuys(calls);
+        this.catalog = new RedisSaleCatalog(calls, config, clock);
+        this.admin = new SaleAdmin(calls, config, catalog);
     }
 
-    /** Connects to {@code config}'s Redis for {@code config}'s sale ({@code rush.stock.key}). */
+    /** Connects to {@code config}'s Redis. */
     public static RedisStore open(Config config) {
         JedisPool pool = RedisPools.open(config);
         return new RedisStore(config, pool, new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
-                config.breakerOpenMillis(), System::nanoTime)), new Keys(config.stockKey()), config.redisTimeoutMillis());
+                config.breakerOpenMillis(), System::nanoTime)));
     }
 
+    /** The keys of sale {@code id} (the article's sale keeps its stock key, {@code rush.stock.key}). */
+    Keys keys(String id) {
+        return Keys.of(id, config.stockKey());
+    }
+
+    public SaleCatalog catalog() {
+        return catalog;
+    }
+
+    /** The global stock of {@code sale}. */
+    public GlobalStock stockOf(Sale sale) {
+        return new RedisGlobalStock(calls, keys(sale.id()), admin, clock, uncertain, config.redisTimeoutMillis());
+    }
+
+    /** The article's sale's global stock (for the tests of the buy step). */
     public GlobalStock globalStock() {
-        return globalStock;
+        return new RedisGlobalStock(calls, keys(Sale.DEFAULT), admin, clock, uncertain, config.redisTimeoutMillis());
+    }
+
+    /** The orders of every sale in {@code sales} (a node passes the sales it knows). */
+    public OrderBook orderBook(Supplier<List<Sale>> sales) {
+        return new RedisOrderBook(calls, this::keys, sales);
+    }
+
+    /** The orders of every sale, the sales read from Redis at each use (tests and tools). */
+    public OrderBook orderBook() {
+        return orderBook(catalog::all);
+    }
+
+    public StatsStore stats(Supplier<List<Sale>> sales) {
+        return new RedisStatsStore(calls, this::keys, sales);
+    }
+
+    public SaleAdmin admin() {
+        return admin;
     }
 
     /**
@@ -44,27 +85,15 @@ public final class RedisStore implements AutoCloseable {
      * came back. The node runs it as a background duty.
      */
     public int settleUncertainBuys() {
-        return globalStock.settleUncertainBuys();
+        return uncertain.settle();
     }
 
-    public OrderBook orderBook() {
-        return new RedisOrderBook(calls, keys);
-    }
-
-    public StatsStore stats() {
-        return new RedisStatsStore(calls, keys);
-    }
-
-    public SaleAdmin sales() {
-        return new SaleAdmin(calls, keys);
-    }
-
-    /** Starts telling {@code events} of every order of the sale, as the order stream has them; stopped by {@link #close()}. */
-    public synchronized void startOrderFeed(OrderEvents events) {
-        if (feed != null) {
-            throw new IllegalStateException("the order feed is started already");
+    /** Tells {@code events} of every order of {@code sale}, as its order stream has them, from the first. */
+    public synchronized void follow(Sale sale, OrderEvents events) {
+        if (feed == null) {
+            feed = new RedisOrderFeed(config).start();
         }
-        feed = new RedisOrderFeed(config, events).start();
+        feed.follow(keys(sale.id()), events);
     }
 
     /** The calls behind the breaker (for the tests of this package). */

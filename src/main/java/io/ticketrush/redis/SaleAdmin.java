@@ -1,87 +1,238 @@
 package io.ticketrush.redis;
 
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import io.ticketrush.Config;
 import io.ticketrush.sale.GlobalStock;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.SaleCatalog;
+import io.ticketrush.sale.Standing;
 import io.ticketrush.sale.StockUnavailableException;
 
 /**
- * Creating and resetting a sale: the one place it is done, for {@code ./rush}, the load scripts
- * and the tests alike. Also a command line for the scripts, run with the WAR's classes:
+ * Creating, closing and resetting sales: the one place it is done, for the nodes' admin
+ * endpoints, {@code ./rush}, the load scripts and the tests alike. Each change moves the sales'
+ * version on, so every node reloads them. Also a command line for the scripts, run with the
+ * WAR's classes ({@code ./rush} uses it before any node runs):
  *
  * <pre>
  * java -cp WEB-INF/classes:WEB-INF/lib/* io.ticketrush.redis.SaleAdmin COMMAND
- *   create TOTAL   a sale of TOTAL tickets unless there is one; prints "created|continuing SOLD TOTAL"
- *   reset TOTAL    a fresh sale of TOTAL tickets, the orders of the last one dropped; prints "DROPPED"
- *   stock          prints "SOLD TOTAL", or exits 3 when there is no sale
- *   orders         prints "CREATED IN_DATABASE LAST_WRITE" (orders numbered so far, orders the
- *                  writer has put in the database, when it last wrote, ms; 0 for none)
+ *   create-default TOTAL   the article's sale of TOTAL tickets unless there is one;
+ *                          prints "created|continuing SOLD TOTAL"
+ *   reset [SALE] TOTAL     a fresh start of the sale (default: the article's), its orders dropped;
+ *                          prints how many orders it dropped
+ *   stock [SALE]           prints "SOLD TOTAL", or exits 3 when there is no such sale
+ *   orders [SALE]          prints "CREATED IN_DATABASE LAST_WRITE" (orders numbered so far, orders
+ *                          the writer has put in the database, when it last wrote, ms; 0: never)
+ *   list                   every sale, a line each: id, state, sold/total, opens, closes, name
  * </pre>
  *
  * Settings as for a node ({@code rush.redis.host}, {@code rush.redis.port}, {@code rush.stock.key}, ...).
  */
 public final class SaleAdmin {
-    private final RedisCalls redis;
-    private final Keys keys;
+    /** The most tickets a sale may have: every order of it must have a number ({@link OrderIds}). */
+    public static final long MAX_TOTAL = OrderIds.MAX_SEQ / 2;
 
-    SaleAdmin(RedisCalls redis, Keys keys) {
+    private final RedisCalls redis;
+    private final Config config;
+    private final SaleCatalog catalog;
+
+    SaleAdmin(RedisCalls redis, Config config, SaleCatalog catalog) {
         this.redis = redis;
-        this.keys = keys;
+        this.config = config;
+        this.catalog = catalog;
     }
 
-    /** Creates a sale of {@code total} tickets unless there is one already; true if it did. */
-    public boolean createIfAbsent(long total) {
+    /** Why a sale cannot be created or changed as asked: the message says what and which rule. */
+    public static final class Refused extends RuntimeException {
+        private final boolean conflict;
+
+        Refused(String message, boolean conflict) {
+            super(message);
+            this.conflict = conflict;
+        }
+
+        /** True if the sale's state forbids it (it exists, say); false if the request itself is wrong. */
+        public boolean conflict() {
+            return conflict;
+        }
+    }
+
+    private Keys keys(String id) {
+        return Keys.of(id, config.stockKey());
+    }
+
+    /**
+     * Creates {@code sale} (its generation is handed out here, the one given is ignored).
+     *
+     * @throws Refused the definition breaks a rule, or a sale with that id exists
+     */
+    public Sale create(Sale sale) {
+        check(sale);
+        Keys k = keys(sale.id());
+        String base = nextIdBase();
+        List<String> args = List.of(String.valueOf(sale.total()), base, sale.name(), String.valueOf(sale.opensAt()),
+                String.valueOf(sale.closesAt()), String.valueOf(sale.perUserLimit()),
+                String.valueOf(sale.payWithinMillis()));
+        long created = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE, List.of(k.stock()),
+                args));
+        changed(sale.id()); // listed even when it existed: a creation that failed half way is completed
+        if (created == 0) {
+            throw new Refused("sale " + sale.id() + " exists already; a sale cannot be created twice", true);
+        }
+        return catalog.find(sale.id()).orElseThrow();
+    }
+
+    /** The rules a new sale must keep; each broken one is named with the value. */
+    private void check(Sale sale) {
+        List<String> problems = new ArrayList<>();
+        if (!Sale.ID.matcher(sale.id()).matches()) {
+            problems.add("id '" + sale.id() + "' must be 1 to 32 letters, digits, _ or -");
+        } else if (Sale.DEFAULT.equals(sale.id()) || sale.id().equals(config.stockKey())) {
+            problems.add("id '" + sale.id() + "' is the article's sale's; choose another");
+        }
+        if (sale.total() < 0 || sale.total() > MAX_TOTAL) {
+            problems.add("stock " + sale.total() + " must be between 0 and " + MAX_TOTAL);
+        }
+        if (sale.name().isBlank() || sale.name().length() > Sale.MAX_NAME
+                || sale.name().chars().anyMatch(Character::isISOControl)) {
+            problems.add("name must be 1 to " + Sale.MAX_NAME + " characters, none of them control characters");
+        }
+        if (sale.opensAt() < 0) {
+            problems.add("opens " + sale.opensAt() + " must not be before 1970");
+        }
+        if (sale.closesAt() != 0 && sale.closesAt() <= sale.opensAt()) {
+            problems.add("closes " + Instant.ofEpochMilli(sale.closesAt()) + " must be after opens "
+                    + Instant.ofEpochMilli(sale.opensAt()));
+        }
+        if (sale.perUserLimit() < 1 || sale.perUserLimit() > 1000) {
+            problems.add("limit " + sale.perUserLimit() + " must be between 1 and 1000");
+        }
+        if (sale.payWithinMillis() < 1000 || sale.payWithinMillis() > 86_400_000L) {
+            problems.add("pay-within " + sale.payWithinMillis() / 1000 + " s must be between 1 s and a day");
+        }
+        if (!problems.isEmpty()) {
+            throw new Refused("sale refused: " + String.join("; ", problems), false);
+        }
+    }
+
+    /** The article's sale of {@code total} tickets unless there is one already; true if it made it. */
+    public boolean createDefaultIfAbsent(long total) {
+        List<String> args = List.of(String.valueOf(total), nextIdBase(), config.stockKey(), "0", "0",
+                String.valueOf(config.perUserLimit()), String.valueOf(config.orderTtlMillis()));
+        boolean created = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE,
+                List.of(keys(Sale.DEFAULT).stock()), args)) == 1;
+        changed("");
+        return created;
+    }
+
+    /**
+     * Closes the sale now, on Redis's clock (an earlier closing stays); answers the sale.
+     *
+     * @throws Refused there is no such sale
+     */
+    public Sale close(String id) {
+        long closes = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CLOSE_SALE,
+                List.of(keys(id).stock()), List.of()));
+        if (closes < 0) {
+            throw new Refused("no sale " + id, true);
+        }
+        changed("");
+        return catalog.find(id).orElseThrow();
+    }
+
+    /**
+     * A fresh start of the sale: {@code total} tickets, a new order id base, nothing sold, its orders
+     * dropped with it (its definition stays). Answers how many orders it dropped.
+     *
+     * @throws Refused there is no such sale, or the total breaks the rule
+     */
+    public long reset(String id, long total) {
+        if (total < 0 || total > MAX_TOTAL) {
+            throw new Refused("stock " + total + " must be between 0 and " + MAX_TOTAL, false);
+        }
+        Keys k = keys(id);
+        if (!Sale.DEFAULT.equals(id) && catalog.find(id).isEmpty()) {
+            throw new Refused("no sale " + id, true);
+        }
+        List<String> scriptKeys = new ArrayList<>(k.forScripts());
+        scriptKeys.add(k.persisted());
         List<String> args = List.of(String.valueOf(total), nextIdBase());
-        return redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE, List.of(keys.stock()), args))
-                == 1;
+        long dropped = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.RESET_SALE, scriptKeys, args));
+        changed("");
+        return dropped;
     }
 
     /** Gives the sale an order id base if it has none (a sale made by the article's bare HMSET). */
-    public void ensureIdBase() {
+    void ensureIdBase(Keys keys) {
         List<String> args = List.of(nextIdBase());
         redis.call(jedis -> LuaScripts.run(jedis, LuaScripts.SET_ID_BASE, List.of(keys.stock()), args));
+        changed("");
     }
 
     /** A new order id base, never handed out before ({@link OrderIds}). */
     private String nextIdBase() {
         return String.valueOf((Long) redis.call(jedis -> LuaScripts.run(jedis, LuaScripts.NEXT_ID_BASE,
-                List.of(keys.idBases()), List.of())));
+                List.of(Keys.idBases()), List.of())));
     }
 
-    /**
-     * A fresh sale of {@code total} tickets: the last sale's orders and books are dropped with it.
-     * Returns how many keys it dropped besides the stock hash.
-     */
-    public long reset(long total) {
-        List<String> args = List.of(String.valueOf(total), Keys.everythingOfTheOrders(), nextIdBase());
-        return redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.RESET_SALE,
-                List.of(keys.stock(), keys.idBases()), args));
+    /** Lists sale {@code id} ('' = none) and moves the sales' version on: every node reloads them. */
+    private void changed(String id) {
+        redis.call(jedis -> LuaScripts.run(jedis, LuaScripts.SALES_CHANGED, List.of(Keys.sales(),
+                Keys.salesVersion()), List.of(id)));
     }
 
-    /** The stock as Redis holds it, or null when there is no sale. */
-    public GlobalStock.Snapshot stock() {
-        List<String> values = redis.call(jedis -> jedis.hmget(keys.stock(), Keys.TOTAL, Keys.SOLD));
+    /** The sale's stock as Redis holds it, or empty when there is no such sale. */
+    public Optional<GlobalStock.Snapshot> stock(String id) {
+        List<String> values = redis.call(jedis -> jedis.hmget(keys(id).stock(), Keys.TOTAL, Keys.SOLD));
         if (values.get(0) == null) {
-            return null;
+            return Optional.empty();
         }
-        return new GlobalStock.Snapshot(Long.parseLong(values.get(0)), number(values.get(1)));
+        return Optional.of(new GlobalStock.Snapshot(Long.parseLong(values.get(0)), number(values.get(1))));
     }
 
-    /** Orders numbered so far, orders in the database, and when the writer last wrote (ms, 0: never). */
+    /** A sale's orders numbered so far, those in the database, and when the writer last wrote (ms, 0: never). */
     public record OrderCounts(long created, long inDatabase, long lastWrite) {
     }
 
-    public OrderCounts orders() {
+    public OrderCounts orders(String id) {
+        Keys k = keys(id);
         return redis.call(jedis -> {
-            String created = jedis.get(keys.orderSeq());
-            List<String> writer = jedis.hmget(keys.writerStats(), Keys.IN_DATABASE, Keys.LAST_WRITE);
-            return new OrderCounts(number(created), number(writer.get(0)), number(writer.get(1)));
+            String created = jedis.hget(k.stock(), Keys.SEQ);
+            long inDatabase = jedis.scard(k.persisted());
+            String lastWrite = jedis.hget(Keys.writerStats(), Keys.LAST_WRITE);
+            return new OrderCounts(number(created), inDatabase, number(lastWrite));
         });
     }
 
+    /**
+     * A moment given as {@code +SECONDS} (from now, on Redis's clock), ISO-8601
+     * ({@code 2026-12-01T08:00:00Z}) or milliseconds since the epoch.
+     *
+     * @throws Refused it is none of these
+     */
+    public long moment(String name, String value) {
+        try {
+            if (value.startsWith("+")) {
+                return catalog.now() - config.clockSkewMillis() + Math.multiplyExact(Long.parseLong(value.substring(1)),
+                        1000L);
+            }
+            if (value.matches("[0-9]{1,15}")) {
+                return Long.parseLong(value);
+            }
+            return Instant.parse(value).toEpochMilli();
+        } catch (NumberFormatException | ArithmeticException | DateTimeParseException e) {
+            throw new Refused(name + " '" + value + "' is none of +SECONDS, an ISO-8601 instant"
+                    + " (2026-12-01T08:00:00Z) or ms since the epoch", false);
+        }
+    }
+
     private static long number(String value) {
-        return value == null ? 0 : Long.parseLong(value);
+        return value == null || value.isEmpty() ? 0 : Long.parseLong(value);
     }
 
     public static void main(String[] args) {
@@ -90,49 +241,66 @@ public final class SaleAdmin {
         }
         Config config = Config.load(name -> null);
         try (RedisStore store = RedisStore.open(config)) {
-            run(store.sales(), config, args);
+            run(store.admin(), args);
         } catch (StockUnavailableException e) {
             System.err.println("error: " + e.getMessage() + " (redis " + config.redisHost() + ":" + config.redisPort()
                     + ")");
             System.exit(1);
+        } catch (Refused e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(e.conflict() ? 4 : 2);
         }
     }
 
-    private static void run(SaleAdmin admin, Config config, String[] args) {
+    private static void run(SaleAdmin admin, String[] args) {
+        String sale = args.length == 3 || args.length == 2 && !"reset".equals(args[0]) ? args[1] : Sale.DEFAULT;
         switch (args[0]) {
-            case "create" -> {
-                long total = total(args);
-                boolean created = admin.createIfAbsent(total);
-                GlobalStock.Snapshot stock = admin.stock();
+            case "create-default" -> {
+                boolean created = admin.createDefaultIfAbsent(total(args, 1));
+                GlobalStock.Snapshot stock = admin.stock(Sale.DEFAULT).orElseThrow();
                 System.out.println((created ? "created " : "continuing ") + stock.sold() + " " + stock.total());
             }
-            case "reset" -> System.out.println(admin.reset(total(args)));
+            case "reset" -> System.out.println(admin.reset(sale, total(args, args.length - 1)));
             case "stock" -> {
-                GlobalStock.Snapshot stock = admin.stock();
-                if (stock == null) {
-                    System.err.println("no sale in " + config.stockKey());
+                Optional<GlobalStock.Snapshot> stock = admin.stock(sale);
+                if (stock.isEmpty()) {
+                    System.err.println("no sale " + sale);
                     System.exit(3);
                 }
-                System.out.println(stock.sold() + " " + stock.total());
+                System.out.println(stock.get().sold() + " " + stock.get().total());
             }
             case "orders" -> {
-                OrderCounts orders = admin.orders();
+                OrderCounts orders = admin.orders(sale);
                 System.out.println(orders.created() + " " + orders.inDatabase() + " " + orders.lastWrite());
             }
+            case "list" -> admin.list(System.out);
             default -> usage();
         }
     }
 
-    private static long total(String[] args) {
-        if (args.length != 2 || !args[1].matches("[0-9]{1,10}") || Long.parseLong(args[1]) > Integer.MAX_VALUE) {
-            System.err.println(args[0] + " needs a whole number of tickets (0 to " + Integer.MAX_VALUE + ")");
+    /** Every sale, a line each, for people: {@code ./rush sale list}. */
+    void list(java.io.PrintStream out) {
+        long now = catalog.now() - config.clockSkewMillis();
+        out.printf("%-32s %-9s %17s  %-24s %-24s %s%n", "SALE", "STATE", "SOLD/TOTAL", "OPENS", "CLOSES", "NAME");
+        for (Standing standing : catalog.standings()) {
+            Sale sale = standing.sale();
+            out.printf("%-32s %-9s %17s  %-24s %-24s %s%n", sale.id(), standing.state(now).name().toLowerCase(),
+                    standing.sold() + "/" + sale.total(), Instant.ofEpochMilli(sale.opensAt()),
+                    sale.closesAt() == 0 ? "-" : Instant.ofEpochMilli(sale.closesAt()), sale.name());
+        }
+    }
+
+    private static long total(String[] args, int at) {
+        if (args.length <= at || !args[at].matches("[0-9]{1,10}")) {
+            System.err.println(args[0] + " needs a whole number of tickets");
             System.exit(2);
         }
-        return Long.parseLong(args[1]);
+        return Long.parseLong(args[at]);
     }
 
     private static void usage() {
-        System.err.println("usage: SaleAdmin create TOTAL | reset TOTAL | stock | orders");
+        System.err.println("usage: SaleAdmin create-default TOTAL | reset [SALE] TOTAL | stock [SALE] | orders [SALE]"
+                + " | list");
         System.exit(2);
     }
 }

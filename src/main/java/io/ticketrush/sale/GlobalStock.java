@@ -22,16 +22,19 @@ public interface GlobalStock {
     }
 
     /**
-     * In one atomic step, for each request in turn as if it came alone: if the buyer has no
-     * order left to get (limit, retried request) and sold < total, take a ticket and create a
-     * pending order that must be paid within {@code payWithinMillis}. One answer per request,
-     * in order.
+     * In one atomic step, for each request in turn as if it came alone: if the sale is open, the
+     * buyer has no order left to get (limit, retried request) and sold < total, take a ticket and
+     * create a pending order that must be paid within the sale's time to pay. One answer per
+     * request, in order.
+     *
+     * @param sale the sale as this node knows it: its limit, time to pay and generation
+     * @throws StaleSaleException the sale was reset since this node read it; nothing was sold
      */
-    List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit);
+    List<Reservation> reserveAll(List<Request> requests, Sale sale);
 
     /** {@link #reserveAll} for one buyer. */
-    default Reservation reserve(Buyer buyer, int node, long payWithinMillis, int perUserLimit) {
-        return reserveAll(List.of(new Request(buyer, node)), payWithinMillis, perUserLimit).get(0);
+    default Reservation reserve(Buyer buyer, int node, Sale sale) {
+        return reserveAll(List.of(new Request(buyer, node)), sale).get(0);
     }
 
     /** The buyer's latest pending or paid order, if any (answers retries once the node is sold out). */

@@ -9,7 +9,7 @@ import java.util.concurrent.locks.StampedLock;
  * other.
  */
 final class HashCounts {
-    private static final int MIN_CAPACITY = 1024;
+    private static final int MIN_CAPACITY = 64;
 
     private final StampedLock lock = new StampedLock();
     private long[] keys = new long[MIN_CAPACITY];

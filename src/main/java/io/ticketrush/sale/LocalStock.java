@@ -7,6 +7,7 @@ package io.ticketrush.sale;
  * "anything left?" check can run without it.
  */
 public final class LocalStock {
+    private volatile int initialQuota;
     private volatile int quota;
     private volatile int sold;
 
@@ -14,7 +15,13 @@ public final class LocalStock {
         if (quota < 0) {
             throw new IllegalArgumentException("local stock must be >= 0, was " + quota);
         }
+        this.initialQuota = quota;
         this.quota = quota;
+    }
+
+    /** The share the stock started with: what a refill from the global stock grants at most. */
+    public int initialQuota() {
+        return initialQuota;
     }
 
     /** Lock-free: true while this node may still sell. */
@@ -61,6 +68,7 @@ public final class LocalStock {
             throw new IllegalArgumentException("local stock must be >= 0, was " + quota);
         }
         this.sold = 0;
+        this.initialQuota = quota;
         this.quota = quota;
     }
 

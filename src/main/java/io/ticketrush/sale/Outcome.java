@@ -12,5 +12,9 @@ public enum Outcome {
     /** The global stock is gone. */
     SOLD_OUT,
     /** The request bought an order before, and that order expired unpaid: nothing taken. */
-    EXPIRED
+    EXPIRED,
+    /** The sale has not opened yet: nothing taken. */
+    NOT_OPEN,
+    /** The sale is closed: nothing taken. */
+    CLOSED
 }

@@ -14,4 +14,9 @@ public record Purchase(Outcome outcome, String orderId, long deadline, int local
     static Purchase soldOut(int localSales) {
         return new Purchase(Outcome.SOLD_OUT, null, 0, localSales);
     }
+
+    /** Nothing to buy: {@code outcome} is SOLD_OUT, NOT_OPEN or CLOSED. */
+    static Purchase none(Outcome outcome, int localSales) {
+        return new Purchase(outcome, null, 0, localSales);
+    }
 }

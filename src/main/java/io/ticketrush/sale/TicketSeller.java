@@ -3,22 +3,23 @@ package io.ticketrush.sale;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-
-import io.ticketrush.Config;
+import java.util.function.LongSupplier;
 
 /**
- * Sells tickets the article's way: under one lock per node, take a ticket from the local stock,
- * then reserve it (and create its order) in the global stock; if the global step fails, give the
- * local ticket back. Buyers who arrive while the lock is held wait in the {@link BuyQueue}, and
- * the next holder does both steps for all of them at once (one Redis call for the batch, each
- * buyer still judged as if alone).
+ * Sells the tickets of one sale the article's way: under one lock per node, take a ticket from
+ * the local stock, then reserve it (and create its order) in the global stock; if the global step
+ * fails, give the local ticket back. Buyers who arrive while the lock is held wait in the
+ * {@link BuyQueue}, and the next holder does both steps for all of them at once (one Redis call
+ * for the batch, each buyer still judged as if alone).
  *
- * <p>Once the global stock is known to be gone and the local stock is empty, "sold out" is
- * answered from memory, without the lock or the network, so losers are served at full speed
- * (named ones and retried requests too: {@link Winners} knows who may hold an order). While the
- * global stock still has tickets (another node's share, a ticket come back), an empty local stock
- * is refilled from it instead, so nothing is answered "sold out" that is not. The order stream
- * tells the node at once when a ticket comes back ({@link OrderEvents}).
+ * <p>Before the sale opens and once it closes (on the sales' clock), buyers are answered so from
+ * memory; the global stock judges the moment again. Once the global stock is known to be gone and
+ * the local stock is empty, "sold out" is answered from memory, without the lock or the network,
+ * so losers are served at full speed (named ones and retried requests too: {@link Winners} knows
+ * who may hold an order). While the global stock still has tickets (another node's share, a
+ * ticket come back), an empty local stock is refilled from it instead, so nothing is answered
+ * "sold out" that is not. The order stream tells the node at once when a ticket comes back
+ * ({@link OrderEvents}).
  */
 public final class TicketSeller implements OrderEvents {
     private static final long NOT_SOLD_OUT = -1;
@@ -26,7 +27,9 @@ public final class TicketSeller implements OrderEvents {
     private final BuyQueue queue;
     private final LocalStock local;
     private final GlobalStock global;
-    private final Config config;
+    private final LongSupplier clock;
+    private final Runnable soldOutSeen;
+    private volatile Sale sale;
     /**
      * The local sales as the last batch left them (no ticket in flight): what a sold-out answer
      * reports, read without the lock.
@@ -42,11 +45,20 @@ public final class TicketSeller implements OrderEvents {
      */
     private volatile long soldOutAt = NOT_SOLD_OUT;
 
-    public TicketSeller(LocalStock local, GlobalStock global, Config config) {
+    /**
+     * @param local this node's share of the sale (its size is also what a refill grants)
+     * @param clock the sales' clock, ms since the epoch
+     * @param soldOutSeen called whenever the global stock is seen empty (the node then follows the
+     *        sale's orders, see {@link Winners})
+     */
+    public TicketSeller(Sale sale, LocalStock local, GlobalStock global, long lockWaitMillis, LongSupplier clock,
+            Runnable soldOutSeen) {
+        this.sale = sale;
         this.local = local;
         this.global = global;
-        this.config = config;
-        this.queue = new BuyQueue(config.lockWaitMillis(), this::sell);
+        this.clock = clock;
+        this.soldOutSeen = soldOutSeen;
+        this.queue = new BuyQueue(lockWaitMillis, this::sell);
     }
 
     /**
@@ -55,6 +67,14 @@ public final class TicketSeller implements OrderEvents {
      * @throws BusyException the lock could not be had in time; nothing was sold
      */
     public Purchase buy(Buyer buyer, int node) {
+        Sale current = sale;
+        long now = clock.getAsLong();
+        if (!current.opened(now)) {
+            return Purchase.none(Outcome.NOT_OPEN, settledSales);
+        }
+        if (current.closed(now)) {
+            return Purchase.none(Outcome.CLOSED, settledSales);
+        }
         if (local.hasStock() || !globalSoldOut()) {
             Purchase purchase = queue.buy(new GlobalStock.Request(buyer, node));
             if (purchase.outcome() != Outcome.SOLD_OUT) {
@@ -84,8 +104,7 @@ public final class TicketSeller implements OrderEvents {
                     buying.add(w);
                 }
             }
-            reservations = buying.isEmpty() ? List.of()
-                    : global.reserveAll(requests(buying), config.orderTtlMillis(), config.perUserLimit());
+            reservations = buying.isEmpty() ? List.of() : global.reserveAll(requests(buying), sale);
         } catch (RuntimeException e) {
             for (int i = 0; i < buying.size(); i++) {
                 local.giveBack();
@@ -97,22 +116,26 @@ public final class TicketSeller implements OrderEvents {
         boolean globalGone = false;
         for (int i = 0; i < buying.size(); i++) {
             Reservation reservation = reservations.get(i);
-            switch (reservation.outcome()) {
-                case TICKET -> answers[i] = Purchase.of(reservation, ++sold);
-                case EXISTING, EXPIRED -> {
-                    local.giveBack();
-                    answers[i] = Purchase.of(reservation, sold);
-                }
-                case SOLD_OUT -> {
-                    local.giveBack();
+            if (reservation == Reservation.UNSETTLED) {
+                local.giveBack();
+                buying.get(i).failIfOpen(new UnsettledException());
+            } else if (reservation.outcome() == Outcome.TICKET) {
+                answers[i] = Purchase.of(reservation, ++sold);
+                Buyer buyer = buying.get(i).request.buyer();
+                winners.createdHere(reservation.orderId(), buyer.user(), buyer.requestId());
+            } else {
+                local.giveBack();
+                if (reservation.outcome() == Outcome.SOLD_OUT) {
                     soldOut.add(buying.get(i));
                     globalGone = true;
+                } else {
+                    answers[i] = Purchase.of(reservation, sold);
                 }
             }
         }
         if (globalGone) {
             local.closeAtSold();
-            soldOutAt = returnsBefore;
+            sawSoldOut(returnsBefore);
         }
         settledSales = local.sold();
         for (int i = 0; i < buying.size(); i++) {
@@ -145,11 +168,21 @@ public final class TicketSeller implements OrderEvents {
                 || winners.caughtUpOnce() && !winners.mightHold(buyer)) {
             return Purchase.soldOut(sales);
         }
-        return global.existing(buyer).map(r -> Purchase.of(r, sales)).orElseGet(() -> Purchase.soldOut(sales));
+        Reservation existing = global.existing(buyer).orElse(null);
+        if (existing == Reservation.UNSETTLED) {
+            throw new UnsettledException();
+        }
+        return existing == null ? Purchase.soldOut(sales) : Purchase.of(existing, sales);
     }
 
     private boolean globalSoldOut() {
         return soldOutAt == returns.get();
+    }
+
+    private void sawSoldOut(long returnsBefore) {
+        soldOutAt = returnsBefore;
+        winners.follow();
+        soldOutSeen.run();
     }
 
     /** Under the lock, with the local stock empty: grants more from what the global stock has left. */
@@ -157,20 +190,24 @@ public final class TicketSeller implements OrderEvents {
         long returnsBefore = returns.get();
         long remaining = global.snapshot().remaining();
         if (remaining <= 0) {
-            soldOutAt = returnsBefore;
+            sawSoldOut(returnsBefore);
             return false;
         }
-        local.grant((int) Math.min(remaining, Math.max(1, config.localStock())));
+        local.grant((int) Math.min(remaining, Math.max(1, local.initialQuota())));
         return true;
     }
 
     /**
-     * The periodic stock sync: learns whether the global stock has tickets again (returned by
-     * expired orders, or left by a dead node) so that an exhausted node sells them.
+     * The periodic stock sync: learns whether the global stock has tickets again (left by a dead
+     * node, or an admin's change) so that an exhausted node sells them.
      */
     public void sync() {
         long returnsBefore = returns.get();
-        soldOutAt = global.snapshot().remaining() <= 0 ? returnsBefore : NOT_SOLD_OUT;
+        if (global.snapshot().remaining() <= 0) {
+            sawSoldOut(returnsBefore);
+        } else {
+            soldOutAt = NOT_SOLD_OUT;
+        }
     }
 
     @Override
@@ -190,7 +227,15 @@ public final class TicketSeller implements OrderEvents {
         winners.caughtUp();
     }
 
-    /** A new sale: the local stock starts again at {@code quota}, nothing sold. */
+    /** The sale changed but for its generation (it closed, say): buyers are judged by the new one. */
+    public void update(Sale changed) {
+        if (changed.generation() != sale.generation() || !changed.id().equals(sale.id())) {
+            throw new IllegalArgumentException("a reset sale needs a new seller: " + sale + " -> " + changed);
+        }
+        sale = changed;
+    }
+
+    /** A new sale on this node: the local stock starts again at {@code quota}, nothing sold. */
     public void resetLocal(int quota) {
         queue.exclusively(() -> {
             local.reset(quota);
@@ -203,6 +248,10 @@ public final class TicketSeller implements OrderEvents {
     /** Buyers waiting for the lock whose batch has not started (for tests and the curious). */
     int queued() {
         return queue.queued();
+    }
+
+    public Sale sale() {
+        return sale;
     }
 
     public boolean knowsGlobalSoldOut() {

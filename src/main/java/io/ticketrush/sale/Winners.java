@@ -1,5 +1,8 @@
 package io.ticketrush.sale;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * Who may hold an order, as this node learned it from the order stream all nodes share: the
  * request ids that bought, and the users holding pending or paid orders. A sold-out node answers
@@ -12,10 +15,36 @@ package io.ticketrush.sale;
  */
 public final class Winners implements OrderEvents {
     private final HashCounts held = new HashCounts();
+    /**
+     * Orders this node made since it follows the stream, told here at once (a winner asking this
+     * node again must not race the stream) and not yet heard of from the stream, which then
+     * tells of them a second time.
+     */
+    private final Set<String> toldHere = ConcurrentHashMap.newKeySet();
+    private volatile boolean following;
     private volatile boolean caughtUp;
+
+    /** The node now follows the sale's orders on the stream (from its first entry). */
+    public void follow() {
+        following = true;
+    }
+
+    /** An order this node just made: counted now if the stream is followed, so no winner races it. */
+    public void createdHere(String orderId, String user, String requestId) {
+        if (following) {
+            toldHere.add(orderId);
+            count(user, requestId);
+        }
+    }
 
     @Override
     public void created(String orderId, String user, String requestId) {
+        if (!toldHere.remove(orderId)) {
+            count(user, requestId);
+        }
+    }
+
+    private void count(String user, String requestId) {
         if (user != null) {
             held.increment(userKey(user));
         }
@@ -40,6 +69,11 @@ public final class Winners implements OrderEvents {
         caughtUp = true;
     }
 
+    /** True once the node follows the sale's orders on the stream (it has seen the sale sold out). */
+    public boolean following() {
+        return following;
+    }
+
     /** True once the feed has read every order there was when it started: a miss is then certain. */
     public boolean caughtUpOnce() {
         return caughtUp;
@@ -54,6 +88,7 @@ public final class Winners implements OrderEvents {
     /** A new sale: nobody holds anything. */
     public void clear() {
         held.clear();
+        toldHere.clear();
     }
 
     /** Orders and requests remembered, and the bytes they take. */

@@ -33,9 +33,14 @@ public final class ClusterView {
             Long lastWrite, long deadLetters) {
     }
 
-    /** The dashboard's data as of {@code now} (ms since the epoch, this node's clock). */
-    public Map<String, Object> read(long now) {
-        return view(store.read(), now);
+    /**
+     * The dashboard's data for sale {@code sale} (null: every sale, added up) as of {@code now}
+     * (ms since the epoch, this node's clock).
+     */
+    public Map<String, Object> read(String sale, long now) {
+        Map<String, Object> data = view(store.read(sale), now);
+        data.put("sale", sale);
+        return data;
     }
 
     public static Map<String, Object> view(Raw raw, long now) {

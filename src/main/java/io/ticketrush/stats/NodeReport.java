@@ -35,7 +35,7 @@ public record NodeReport(
 
     /** The node's report as of now: its counters, its local stock, the window just ended. */
     static NodeReport of(NodeStats stats, NodeStats.Window window, long started, long now, boolean stopped) {
-        LocalStock local = stats.seller().local();
+        LocalStock local = stats.mainStock();
         long tickets = stats.count(Outcome.TICKET);
         long existing = stats.count(Outcome.EXISTING);
         long soldOut = stats.count(Outcome.SOLD_OUT);

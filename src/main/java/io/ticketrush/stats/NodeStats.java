@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -22,7 +23,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.ticketrush.Config;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
-import io.ticketrush.sale.TicketSeller;
+import io.ticketrush.sale.LocalStock;
 
 /**
  * This node's own counters: buy answers by result and buy latency, for {@code /metrics}
@@ -39,7 +40,8 @@ public final class NodeStats implements AutoCloseable {
     public enum Failure { BUSY, BAD_REQUEST, ERROR }
 
     private final Config config;
-    private final TicketSeller seller;
+    /** The article's sale's local stock on this node (an empty one until someone buys from it). */
+    private final Supplier<LocalStock> mainStock;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<Outcome, LongAdder> outcomes = new EnumMap<>(Outcome.class);
     private final Map<Failure, LongAdder> failures = new EnumMap<>(Failure.class);
@@ -57,9 +59,9 @@ public final class NodeStats implements AutoCloseable {
     private long lastSampleNanos = System.nanoTime();
     private CountAtBucket[] lastBuckets;
 
-    public NodeStats(Config config, TicketSeller seller) {
+    public NodeStats(Config config, Supplier<LocalStock> mainStock) {
         this.config = config;
-        this.seller = seller;
+        this.mainStock = mainStock;
         this.port.set(config.nodePort());
         for (Outcome outcome : Outcome.values()) {
             outcomes.put(outcome, counter(outcome.name()));
@@ -76,9 +78,9 @@ public final class NodeStats implements AutoCloseable {
                 .minimumExpectedValue(Duration.ofNanos(10_000))
                 .maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
-        Gauge.builder("rush.local.stock.remaining", seller, s -> s.local().remaining())
+        Gauge.builder("rush.local.stock.remaining", this, s -> s.mainStock().remaining())
                 .description("tickets this node may still sell from its local stock").register(registry);
-        Gauge.builder("rush.local.stock.quota", seller, s -> s.local().quota())
+        Gauge.builder("rush.local.stock.quota", this, s -> s.mainStock().quota())
                 .description("this node's local stock: its weight share plus the buffer, plus refills")
                 .register(registry);
         Gauge.builder("rush.global.stock.remaining", this, stats -> stats.globalRemaining)
@@ -229,8 +231,9 @@ public final class NodeStats implements AutoCloseable {
         return config;
     }
 
-    public TicketSeller seller() {
-        return seller;
+    /** The article's sale's local stock on this node. */
+    public LocalStock mainStock() {
+        return mainStock.get();
     }
 
     @Override

@@ -9,10 +9,13 @@ public interface StatsStore {
 
     /**
      * Writes this node's report under its port and, in the same round trip, reads the tickets the
-     * global stock has left (null when there is no sale) and the order writer's dead letters.
+     * article's sale has left (null when there is none) and the order writer's dead letters.
      */
     Readings publish(int port, String report);
 
-    /** Every node's last report, the stock and the books, read in one round trip. */
-    ClusterView.Raw read();
+    /**
+     * Every node's last report, and the stock and the books of sale {@code sale} (null: of every
+     * sale, added up), read in one round trip.
+     */
+    ClusterView.Raw read(String sale);
 }

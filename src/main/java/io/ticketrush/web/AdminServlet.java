@@ -4,13 +4,29 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
 
+import io.ticketrush.redis.SaleAdmin;
+import io.ticketrush.sale.BadRequestException;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.Standing;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * {@code POST /admin/reset-local} with header {@code X-Admin-Token}: starts this node's local
- * stock afresh for a new sale, without restarting the node. Refused without
- * the token configured in {@code rush.admin.token}; Nginx never forwards {@code /admin/}.
+ * The administration of sales, {@code POST} with header {@code X-Admin-Token} (refused without the
+ * token configured in {@code rush.admin.token}; Nginx never forwards {@code /admin/}):
+ *
+ * <ul>
+ * <li>{@code /admin/sales?id=G1234&stock=500[&opens=+30|ISO-8601|ms][&closes=...][&name=...][&limit=1][&pay-within=300]}:
+ *     a new sale, 201; 400 if a value breaks a rule, 409 if the sale exists;</li>
+ * <li>{@code /admin/sales/close?id=G1234}: closes the sale now;</li>
+ * <li>{@code /admin/sales/reset?stock=N[&id=G1234]}: a fresh start of the sale (the article's when
+ *     none is named), its orders dropped;</li>
+ * <li>{@code /admin/refresh}: reads the sales again now (after a change made through another node);</li>
+ * <li>{@code /admin/reset-local[?sale=G1234]}: starts this node's local stock of the sale afresh.</li>
+ * </ul>
+ *
+ * None needs a node restart. A change made here is seen by this node at once, by the others
+ * within {@code rush.sync.ms}, or at once after their {@code /admin/refresh}.
  */
 public final class AdminServlet extends JsonServlet {
     public AdminServlet() {
@@ -29,11 +45,76 @@ public final class AdminServlet extends JsonServlet {
                 given.getBytes(StandardCharsets.UTF_8))) {
             return new Reply(HttpServletResponse.SC_FORBIDDEN, Json.error("forbidden", "wrong or missing X-Admin-Token"));
         }
-        if (!"/reset-local".equals(request.getPathInfo())) {
-            return new Reply(HttpServletResponse.SC_NOT_FOUND,
-                    Json.error("not_found", "no such admin action: " + request.getRequestURI()));
+        String action = request.getPathInfo() == null ? "" : request.getPathInfo();
+        try {
+            return switch (action) {
+                case "/sales" -> create(request);
+                case "/sales/close" -> answer(HttpServletResponse.SC_OK, "closed", admin().close(id(request)));
+                case "/sales/reset" -> reset(request);
+                case "/refresh" -> {
+                    app().sales().refresh(true);
+                    yield Reply.ok(Json.body(Json.OK, "sales read again", Map.of("sales", app().sales().all().size())));
+                }
+                case "/reset-local" -> {
+                    Sale sale = app().sales().sale(sale(request));
+                    int quota = app().config().localStockFor(sale);
+                    app().sales().seller(sale.id()).resetLocal(quota);
+                    yield Reply.ok(Json.body(Json.OK, "local stock reset", Map.of("sale", sale.id(), "quota", quota)));
+                }
+                default -> new Reply(HttpServletResponse.SC_NOT_FOUND,
+                        Json.error("not_found", "no such admin action: " + request.getRequestURI()));
+            };
+        } catch (SaleAdmin.Refused e) {
+            return new Reply(e.conflict() ? HttpServletResponse.SC_CONFLICT : HttpServletResponse.SC_BAD_REQUEST,
+                    Json.error(e.conflict() ? "conflict" : "bad_request", e.getMessage()));
         }
-        app().seller().resetLocal(app().config().localStock());
-        return Reply.ok(Json.body(Json.OK, "local stock reset", Map.of("quota", app().config().localStock())));
+    }
+
+    private SaleAdmin admin() {
+        return app().redis().admin();
+    }
+
+    private static String id(HttpServletRequest request) {
+        return Sale.requireId("id", param(request, "id"));
+    }
+
+    private Reply create(HttpServletRequest request) {
+        String id = id(request);
+        String opens = param(request, "opens");
+        String closes = param(request, "closes");
+        String name = param(request, "name");
+        Sale sale = new Sale(id, name == null ? id : name, number(request, "stock", null),
+                opens == null ? 0 : admin().moment("opens", opens), closes == null ? 0 : admin().moment("closes", closes),
+                (int) number(request, "limit", (long) app().config().perUserLimit()),
+                number(request, "pay-within", app().config().orderTtlMillis() / 1000) * 1000, 0);
+        return answer(HttpServletResponse.SC_CREATED, "created", admin().create(sale));
+    }
+
+    private Reply reset(HttpServletRequest request) {
+        String id = param(request, "id") == null ? Sale.DEFAULT : id(request);
+        long dropped = admin().reset(id, number(request, "stock", null));
+        app().sales().refresh(true);
+        return Reply.ok(Json.body(Json.OK, "reset", Map.of("sale", id, "ordersDropped", dropped)));
+    }
+
+    private Reply answer(int status, String msg, Sale sale) {
+        app().sales().refresh(true);
+        long sold = app().redis().admin().stock(sale.id()).map(s -> s.sold()).orElse(0L);
+        return new Reply(status, Json.body(Json.OK, msg, SaleViews.view(new Standing(sale, sold), app().sales().now())));
+    }
+
+    /** A whole number parameter; required when {@code absent} is null. */
+    private static long number(HttpServletRequest request, String name, Long absent) {
+        String value = param(request, name);
+        if (value == null) {
+            if (absent == null) {
+                throw new BadRequestException(name + " is required");
+            }
+            return absent;
+        }
+        if (!value.matches("[0-9]{1,12}")) {
+            throw new BadRequestException(name + " must be a whole number");
+        }
+        return Long.parseLong(value);
     }
 }

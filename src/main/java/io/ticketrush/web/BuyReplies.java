@@ -2,54 +2,69 @@ package io.ticketrush.web;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Purchase;
+import io.ticketrush.sale.Sale;
 
 /**
  * The bodies of {@code /buy/ticket}'s answers, in the article's shape:
- * {@code {"code":1,"msg":"got a ticket","data":{"node":..,"localSales":..,...}}}, -1 for sold out.
+ * {@code {"code":1,"msg":"got a ticket","data":{"node":..,"localSales":..,"sale":..,...}}}; -1 sold
+ * out, -2 not open yet, -3 closed, -4 the request's order expired.
  *
- * <p>Once the stock is gone, every answer is the same "sold out" (same node, same local sales):
- * its bytes are written once and given to every loser after it while nothing changes.
+ * <p>Once a sale's stock is gone, every answer for it is the same "sold out" (same node, same local
+ * sales): its bytes are written once and given to every loser after it while nothing changes.
  */
 final class BuyReplies {
-    /** The last sold-out answer and what it was written for. */
+    /** The last sold-out answer of a sale and what it was written for. */
     private record SoldOut(int node, int localSales, Json.Raw answer) {
     }
 
-    private volatile SoldOut soldOut;
+    private final Map<String, SoldOut> soldOut = new ConcurrentHashMap<>();
 
-    /** The body for what {@code buyer} got on {@code node}: a map, or raw JSON bytes. */
-    Object body(Purchase purchase, Buyer buyer, int node) {
+    /** The body for what {@code buyer} got from {@code sale} on {@code node}: a map, or raw JSON bytes. */
+    Object body(Purchase purchase, Buyer buyer, int node, Sale sale) {
         return switch (purchase.outcome()) {
-            case TICKET -> Json.body(Json.OK, "got a ticket", order(node, buyer, purchase, false));
-            case EXISTING -> Json.body(Json.OK, "you already have a ticket", order(node, buyer, purchase, true));
-            case SOLD_OUT -> soldOut(node, purchase.localSales());
+            case TICKET -> Json.body(Json.OK, "got a ticket", order(node, sale, buyer, purchase, false));
+            case EXISTING -> Json.body(Json.OK, "you already have a ticket", order(node, sale, buyer, purchase, true));
+            case SOLD_OUT -> soldOut(node, sale, purchase.localSales());
             case EXPIRED -> Json.body(Json.EXPIRED, "the order of this request expired unpaid; its ticket went back on"
-                    + " sale", order(node, buyer, purchase, true));
+                    + " sale", order(node, sale, buyer, purchase, true));
+            case NOT_OPEN -> Json.body(Json.NOT_OPEN, "not open yet", when(data(node, sale, purchase.localSales()),
+                    "opensAt", sale.opensAt(), sale));
+            case CLOSED -> Json.body(Json.CLOSED, "closed", when(data(node, sale, purchase.localSales()), "closesAt",
+                    sale.closesAt(), sale));
         };
     }
 
-    private Json.Raw soldOut(int node, int localSales) {
-        SoldOut last = soldOut;
+    private Json.Raw soldOut(int node, Sale sale, int localSales) {
+        SoldOut last = soldOut.get(sale.id());
         if (last == null || last.node() != node || last.localSales() != localSales) {
-            last = new SoldOut(node, localSales, Json.Raw.of(Json.body(Json.SOLD_OUT, "sold out", data(node,
-                    localSales))));
-            soldOut = last;
+            last = new SoldOut(node, localSales, Json.Raw.of(Json.body(Json.SOLD_OUT, "sold out",
+                    data(node, sale, localSales))));
+            soldOut.put(sale.id(), last);
         }
         return last.answer();
     }
 
-    private static Map<String, Object> data(int node, int localSales) {
-        Map<String, Object> data = new LinkedHashMap<>(8);
+    private static Map<String, Object> data(int node, Sale sale, int localSales) {
+        Map<String, Object> data = new LinkedHashMap<>(10);
         data.put("node", node);
         data.put("localSales", localSales);
+        data.put("sale", sale.id());
         return data;
     }
 
-    private static Map<String, Object> order(int node, Buyer buyer, Purchase purchase, boolean existing) {
-        Map<String, Object> data = data(node, purchase.localSales());
+    private static Map<String, Object> when(Map<String, Object> data, String name, long at, Sale sale) {
+        data.put(name, at);
+        data.put("opensAt", sale.opensAt());
+        data.put("closesAt", sale.closesAt() == 0 ? null : sale.closesAt());
+        return data;
+    }
+
+    private static Map<String, Object> order(int node, Sale sale, Buyer buyer, Purchase purchase, boolean existing) {
+        Map<String, Object> data = data(node, sale, purchase.localSales());
         data.put("orderId", purchase.orderId());
         data.put("user", buyer.user());
         data.put("deadline", purchase.deadline());

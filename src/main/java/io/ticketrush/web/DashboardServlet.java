@@ -2,6 +2,8 @@ package io.ticketrush.web;
 
 import java.util.Map;
 
+import io.ticketrush.sale.Sale;
+
 import jakarta.servlet.http.HttpServletRequest;
 
 /**
@@ -16,7 +18,11 @@ public final class DashboardServlet extends JsonServlet {
     @Override
     protected Reply handle(HttpServletRequest request) {
         app().stats().seenOn(request.getLocalPort());
-        Map<String, Object> data = app().cluster().read(System.currentTimeMillis());
+        String sale = param(request, "sale");
+        // the article's sale unless another is picked, or "all" of them added up
+        String of = sale == null ? Sale.DEFAULT : "all".equals(sale) ? null : app().sales().sale(Sale.requireId(
+                "sale", sale)).id();
+        Map<String, Object> data = app().cluster().read(of, System.currentTimeMillis());
         data.put("answeredBy", app().nodePort(request));
         return Reply.ok(Json.body(Json.OK, "cluster", data));
     }

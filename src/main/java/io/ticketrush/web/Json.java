@@ -17,6 +17,10 @@ public final class Json {
     public static final int OK = 1;
     public static final int SOLD_OUT = -1;
     public static final int ERROR = 0;
+    /** The sale has not opened yet. */
+    public static final int NOT_OPEN = -2;
+    /** The sale is closed. */
+    public static final int CLOSED = -3;
     /** The request's order expired unpaid (its ticket went back on sale). */
     public static final int EXPIRED = -4;
 

@@ -8,7 +8,9 @@ import java.util.logging.Logger;
 import io.ticketrush.RushApp;
 import io.ticketrush.sale.BadRequestException;
 import io.ticketrush.sale.BusyException;
+import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.sale.UnknownSaleException;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -81,6 +83,8 @@ public abstract class JsonServlet extends HttpServlet {
             return handle(request);
         } catch (BadRequestException e) {
             return new Reply(HttpServletResponse.SC_BAD_REQUEST, Json.error("bad_request", e.getMessage()));
+        } catch (UnknownSaleException e) {
+            return new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_sale", e.getMessage()));
         } catch (StockUnavailableException e) {
             LOG.log(Level.WARNING, e.getMessage());
             return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE,
@@ -112,6 +116,12 @@ public abstract class JsonServlet extends HttpServlet {
             throw new BadRequestException(name + " is given " + values.length + " times; give it once");
         }
         return values[0].isEmpty() ? null : values[0];
+    }
+
+    /** The sale a request names ({@code sale}), or the article's when it names none. */
+    protected static String sale(HttpServletRequest request) {
+        String sale = param(request, "sale");
+        return sale == null ? Sale.DEFAULT : Sale.requireId("sale", sale);
     }
 
     /** An order id: the digits the buy answered with. */

@@ -3,6 +3,9 @@ package io.ticketrush.web;
 import java.util.List;
 import java.util.Map;
 
+import io.ticketrush.order.Order;
+import io.ticketrush.sale.Sale;
+
 import io.ticketrush.sale.Buyer;
 import jakarta.servlet.http.HttpServletRequest;
 
@@ -16,7 +19,10 @@ public final class OrdersServlet extends JsonServlet {
     protected Reply handle(HttpServletRequest request) {
         String user = Buyer.requireId("user", param(request, "user"));
         long now = System.currentTimeMillis();
-        List<Map<String, Object>> orders = app().orders().ofUser(user).stream().map(o -> o.view(now)).toList();
+        String sale = param(request, "sale");
+        List<Order> found = sale == null ? app().orders().ofUser(user)
+                : app().orders().ofUser(user, app().sales().sale(Sale.requireId("sale", sale)).id());
+        List<Map<String, Object>> orders = found.stream().map(o -> o.view(now)).toList();
         return Reply.ok(Json.body(Json.OK, orders.size() + " orders", Map.of("user", user, "orders", orders)));
     }
 }

@@ -6,6 +6,8 @@ import java.util.Map;
 import io.ticketrush.Config;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.LocalStock;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.TicketSeller;
 import io.ticketrush.sale.StockUnavailableException;
 import jakarta.servlet.http.HttpServletRequest;
 
@@ -18,17 +20,30 @@ public final class StockServlet extends JsonServlet {
     @Override
     protected Reply handle(HttpServletRequest request) {
         Config config = app().config();
-        LocalStock local = app().seller().local();
+        Sale sale = app().sales().sale(sale(request));
+        // before anyone bought from the sale here, its local stock is not taken yet: what it will be
+        LocalStock local = app().sales().existingSeller(sale.id()).map(TicketSeller::local)
+                .orElseGet(() -> new LocalStock(config.localStockFor(sale)));
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("port", app().nodePort(request));
         node.put("weight", config.nodeWeight());
         node.put("quota", local.quota());
         node.put("sold", local.sold());
         node.put("remaining", local.remaining());
+        app().sales().existingSeller(sale.id()).map(TicketSeller::winners).ifPresent(winners -> {
+            // what this node keeps of the sale's orders to answer losers from memory
+            Map<String, Object> kept = new LinkedHashMap<>();
+            kept.put("followed", winners.following());
+            kept.put("caughtUp", winners.caughtUpOnce());
+            kept.put("remembered", winners.size());
+            kept.put("bytes", winners.bytes());
+            node.put("orders", kept);
+        });
         Map<String, Object> data = new LinkedHashMap<>();
+        data.put("sale", sale.id());
         data.put("local", node);
         try {
-            GlobalStock.Snapshot global = app().seller().global().snapshot();
+            GlobalStock.Snapshot global = app().redis().stockOf(sale).snapshot();
             Map<String, Object> total = new LinkedHashMap<>();
             total.put("total", global.total());
             total.put("sold", global.sold());

@@ -1,6 +1,6 @@
 package io.ticketrush.writer;
 
-/** One entry of the order stream: an order as it was created, paid or expired. */
-public record OrderEvent(String streamId, String event, long orderId, String user, int node, long created,
-        long deadline, String state) {
+/** One entry of a sale's order stream: an order as it was created, paid, expired or voided. */
+public record OrderEvent(String streamId, String sale, String event, long orderId, String user, int node,
+        long created, long deadline, String state) {
 }

@@ -25,6 +25,7 @@ public final class OrderStore implements AutoCloseable {
     private static final String SCHEMA = """
             CREATE TABLE IF NOT EXISTS orders (
               id BIGINT PRIMARY KEY,
+              sale_id VARCHAR(32),
               user_id VARCHAR(64),
               node INT NOT NULL,
               created_at BIGINT NOT NULL,
@@ -32,11 +33,15 @@ public final class OrderStore implements AutoCloseable {
               state VARCHAR(16) NOT NULL,
               written_at BIGINT NOT NULL
             )""";
+    /** A table made before sales had ids gets the column; its rows are the article's sale's. */
+    private static final String SALES = "ALTER TABLE orders ADD COLUMN IF NOT EXISTS sale_id VARCHAR(32)";
     /** Only for ids {@link #find} did not find. */
-    private static final String INSERT = "INSERT INTO orders (id, user_id, node, created_at, deadline, state, written_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT = "INSERT INTO orders (id, sale_id, user_id, node, created_at, deadline, state,"
+            + " written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     private static final String CLOSE = "UPDATE orders SET state = ? WHERE id = ? AND state = 'pending'";
-    private static final String FIND = "SELECT id, user_id, node, created_at FROM orders WHERE id IN ";
+    private static final String FIND = "SELECT id, sale_id, user_id, node, created_at FROM orders WHERE id IN ";
+    /** What the article's sale's rows hold (and, for rows written before sales had ids, nothing). */
+    private static final String DEFAULT_SALE = "default";
     /** Ids per lookup: a batch may be larger than a statement may have parameters. */
     private static final int FIND_AT_MOST = 500;
 
@@ -45,14 +50,15 @@ public final class OrderStore implements AutoCloseable {
     }
 
     /** What makes an order that order: an event of the same order says the same. */
-    private record Identity(String user, int node, long created) {
+    private record Identity(String sale, String user, int node, long created) {
         static Identity of(OrderEvent event) {
-            return new Identity(event.user(), event.node(), event.created());
+            return new Identity(event.sale(), event.user(), event.node(), event.created());
         }
 
         @Override
         public String toString() {
-            return (user == null ? "no user" : "user " + user) + ", node " + node + ", created " + created;
+            return "sale " + sale + ", " + (user == null ? "no user" : "user " + user) + ", node " + node
+                    + ", created " + created;
         }
     }
 
@@ -62,7 +68,8 @@ public final class OrderStore implements AutoCloseable {
     public OrderStore(String url, String user, String password) throws SQLException {
         this.database = new Database(durable(url), user, password, connection -> {
             try (Statement statement = connection.createStatement()) {
-                return statement.execute(SCHEMA);
+                statement.execute(SCHEMA);
+                return statement.execute(SALES);
             }
         });
     }
@@ -95,12 +102,13 @@ public final class OrderStore implements AutoCloseable {
                     if (row == null) {
                         known.put(event.orderId(), Identity.of(event));
                         insert.setLong(1, event.orderId());
-                        insert.setString(2, event.user());
-                        insert.setInt(3, event.node());
-                        insert.setLong(4, event.created());
-                        insert.setLong(5, event.deadline());
-                        insert.setString(6, event.state());
-                        insert.setLong(7, now);
+                        insert.setString(2, event.sale());
+                        insert.setString(3, event.user());
+                        insert.setInt(4, event.node());
+                        insert.setLong(5, event.created());
+                        insert.setLong(6, event.deadline());
+                        insert.setString(7, event.state());
+                        insert.setLong(8, now);
                         insert.addBatch();
                     } else if (!row.equals(Identity.of(event))) {
                         conflicts.add(new Conflict(event, "conflict: order " + event.orderId()
@@ -133,7 +141,9 @@ public final class OrderStore implements AutoCloseable {
                 }
                 try (ResultSet found = select.executeQuery()) {
                     while (found.next()) {
-                        rows.put(found.getLong(1), new Identity(found.getString(2), found.getInt(3), found.getLong(4)));
+                        String sale = found.getString(2);
+                        rows.put(found.getLong(1), new Identity(sale == null ? DEFAULT_SALE : sale,
+                                found.getString(3), found.getInt(4), found.getLong(5)));
                     }
                 }
             }
@@ -163,11 +173,13 @@ public final class OrderStore implements AutoCloseable {
         });
     }
 
-    /** Empties the table (a fresh sale). */
-    public void truncate() throws SQLException {
-        database.inTransaction(db -> {
-            try (Statement statement = db.createStatement()) {
-                return statement.executeUpdate("DELETE FROM orders");
+    /** Drops the orders of sale {@code sale} (a fresh start of it); how many. */
+    public int truncate(String sale) throws SQLException {
+        return database.inTransaction(db -> {
+            try (PreparedStatement statement = db.prepareStatement(DEFAULT_SALE.equals(sale)
+                    ? "DELETE FROM orders WHERE sale_id = ? OR sale_id IS NULL" : "DELETE FROM orders WHERE sale_id = ?")) {
+                statement.setString(1, sale);
+                return statement.executeUpdate();
             }
         });
     }

@@ -4,24 +4,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The stream of order events as one consumer of the writers' group sees it (a Redis stream with
- * a consumer group). Entries stay pending until acknowledged, so a crash loses none of them.
+ * The streams of order events of every sale, as one consumer of the writers' group sees them (a
+ * Redis stream per sale, each with the group). Entries stay pending until acknowledged, so a
+ * crash loses none of them.
  */
 public interface OrderStream extends AutoCloseable {
 
     /**
-     * An entry as delivered: its stream id, its fields as written (null: deleted from the stream
-     * while pending, nothing to write) and its event, or, when the fields make no order event,
-     * what is wrong with them ({@code malformed}; the event is then null).
+     * An entry as delivered: its sale, its id in the sale's stream, its fields as written (null:
+     * deleted from the stream while pending, nothing to write) and its event, or, when the fields
+     * make no order event, what is wrong with them ({@code malformed}; the event is then null).
      */
-    record Delivery(String id, Map<String, String> fields, OrderEvent event, String malformed) {
+    record Delivery(String sale, String id, Map<String, String> fields, OrderEvent event, String malformed) {
     }
 
     /** A delivered entry the writer sets aside instead of writing it, and why. */
     record DeadLetter(Delivery delivery, String reason) {
     }
 
-    /** Joins the writers' group, creating it (and the stream) if missing. */
+    /** Joins the writers' group on every sale's stream, creating it (and the stream) where missing. */
     void join();
 
     /** Entries delivered to this consumer before and not acknowledged (after a crash), oldest first. */

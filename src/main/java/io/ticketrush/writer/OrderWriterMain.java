@@ -6,10 +6,10 @@ import io.ticketrush.Config;
 import io.ticketrush.redis.RedisOrderStream;
 
 /**
- * The order writer process: {@code java -cp ... io.ticketrush.writer.OrderWriterMain [reset]}.
+ * The order writer process: {@code java -cp ... io.ticketrush.writer.OrderWriterMain [reset [SALE]]}.
  * Settings as for a node (system properties, then environment): rush.redis.*, rush.db.url,
  * rush.db.user, rush.db.password, rush.writer.name, rush.writer.batch, rush.writer.claim.ms.
- * {@code reset} empties the orders table and exits.
+ * {@code reset [SALE]} drops the orders of the sale (the article's when none is named) and exits.
  */
 public final class OrderWriterMain {
     private static final Logger LOG = Logger.getLogger(OrderWriterMain.class.getName());
@@ -21,8 +21,9 @@ public final class OrderWriterMain {
         Config config = Config.load(name -> null);
         try (OrderStore store = new OrderStore(config.dbUrl(), config.dbUser(), config.dbPassword())) {
             if (args.length > 0 && "reset".equals(args[0])) {
-                store.truncate();
-                LOG.info("orders table emptied: " + config.dbUrl());
+                String sale = args.length > 1 ? args[1] : "default";
+                int dropped = store.truncate(sale);
+                LOG.info("orders of sale " + sale + " dropped from " + config.dbUrl() + ": " + dropped);
                 return;
             }
             try (OrderStream stream = RedisOrderStream.open(config)) {

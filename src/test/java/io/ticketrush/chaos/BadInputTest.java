@@ -27,6 +27,7 @@ import java.util.stream.Stream;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.ticketrush.redis.Keys;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.RedisServer;
@@ -61,7 +62,7 @@ class BadInputTest {
         "/buy/ticket/more", "/", "/index.html", "/WEB-INF/web.xml"};
     private static final Set<String> READ_ONLY = Set.of("/noop", "/", "/index.html", "/dashboard", "/metrics");
     /** The nodes' own monitoring hash, rewritten twice a second whatever the requests: not sale state. */
-    private static final String NODE_STATS = "rush:node-stats";
+    private static final String NODE_STATS = Keys.nodeStats();
     private static final String[] WRONG_METHODS = {"PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
         "PROPFIND", "FOO"};
     private static final String LONG_VALID_USER = "u".repeat(64);
@@ -209,8 +210,9 @@ class BadInputTest {
             Set<String> keys = new TreeSet<>(jedis.keys("*"));
             keys.remove(NODE_STATS);
             return "dbsize=" + keys.size() + " keys=" + keys + " stock="
-                    + new TreeMap<>(jedis.hgetAll(STOCK_KEY)) + " seq=" + jedis.get("rush:order-seq") + " events="
-                    + (jedis.exists("rush:order-events") ? jedis.xlen("rush:order-events") : 0);
+                    + new TreeMap<>(jedis.hgetAll(STOCK_KEY)) + " events="
+                    + (jedis.exists(Keys.ofDefault(STOCK_KEY).orderStream())
+                            ? jedis.xlen(Keys.ofDefault(STOCK_KEY).orderStream()) : 0);
         }
     }
 

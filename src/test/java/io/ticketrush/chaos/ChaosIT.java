@@ -32,9 +32,11 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.ticketrush.redis.Keys;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.PrintLogsOnFailure;
+import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.TempFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,11 +49,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
-import redis.clients.jedis.params.ScanParams;
-import redis.clients.jedis.resps.ScanResult;
 import redis.clients.jedis.resps.StreamGroupInfo;
 
 /**
@@ -288,7 +286,7 @@ class ChaosIT {
         SaleResult sale = sale("5 kill -9 writer", Kind.WRITER, (cluster, buyers) -> {
             long written;
             try (Jedis jedis = cluster.redisClient()) {
-                String n = jedis.hget("rush:writer-stats", "orders");
+                String n = jedis.hget(Keys.writerStats(), Keys.IN_DATABASE);
                 written = n == null ? 0 : Long.parseLong(n);
             }
             cluster.killWriter();
@@ -471,7 +469,7 @@ class ChaosIT {
 
     private static long sold(ChaosCluster cluster) {
         try (Jedis jedis = cluster.redisClient()) {
-            String sold = jedis.hget(ChaosCluster.STOCK_KEY, "ticket_sold_nums");
+            String sold = jedis.hget(ChaosCluster.STOCK_KEY, Keys.SOLD);
             return sold == null ? 0 : Long.parseLong(sold);
         }
     }
@@ -489,11 +487,12 @@ class ChaosIT {
     private static void awaitWriterCaughtUp(ChaosCluster cluster) {
         Deadline.await(WRITER_LIMIT, "the order writer to write every order event", () -> {
             try (Jedis jedis = cluster.redisClient()) {
-                if (!jedis.exists("rush:order-events")) {
+                String stream = Keys.ofDefault(ChaosCluster.STOCK_KEY).orderStream();
+                if (!jedis.exists(stream)) {
                     return true;
                 }
-                StreamEntryID last = jedis.xinfoStream("rush:order-events").getLastGeneratedId();
-                for (StreamGroupInfo group : jedis.xinfoGroups("rush:order-events")) {
+                StreamEntryID last = jedis.xinfoStream(stream).getLastGeneratedId();
+                for (StreamGroupInfo group : jedis.xinfoGroups(stream)) {
                     if (group.getName().equals("order-writers")) {
                         return group.getPending() == 0 && last.equals(group.getLastDeliveredId());
                     }
@@ -503,24 +502,13 @@ class ChaosIT {
         });
     }
 
-    /** Every order hash in Redis with its state: id, user, state, created, node. */
+    /** Every order of the sale in Redis with its state: id, user, state, created, node. */
     private static List<List<String>> orderHashes(ChaosCluster cluster) {
         try (Jedis jedis = cluster.redisClient()) {
-            List<String> keys = new ArrayList<>();
-            String cursor = ScanParams.SCAN_POINTER_START;
-            ScanParams match = new ScanParams().match("rush:order:*").count(1000);
-            do {
-                ScanResult<String> page = jedis.scan(cursor, match);
-                keys.addAll(page.getResult());
-                cursor = page.getCursor();
-            } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
-            Pipeline pipeline = jedis.pipelined();
-            List<Response<List<String>>> fields = new ArrayList<>(keys.size());
-            for (String key : keys) {
-                fields.add(pipeline.hmget(key, "id", "user", "state", "created", "node"));
-            }
-            pipeline.sync();
-            return fields.stream().map(Response::get).toList();
+            return RedisOrders.all(jedis, Keys.ofDefault(ChaosCluster.STOCK_KEY)).stream()
+                    .map(o -> List.of(o.get(Keys.ID), o.get(Keys.USER), o.get(Keys.STATE), o.get(Keys.CREATED),
+                            o.get(Keys.NODE)))
+                    .toList();
         }
     }
 

@@ -15,11 +15,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.ticketrush.redis.Keys;
 import io.ticketrush.support.BuyerCrowd;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.PrintLogsOnFailure;
+import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -237,7 +239,8 @@ class BrowserTest {
 
     private String redisOrder(String orderId, String field) {
         try (Jedis jedis = redis.client()) {
-            return jedis.hget("rush:order:" + orderId, field);
+            Map<String, String> order = RedisOrders.one(jedis, Keys.ofDefault(STOCK_KEY), orderId);
+            return order == null ? null : order.get(field);
         }
     }
 

@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import io.ticketrush.redis.Keys;
 import io.ticketrush.support.BuyerCrowd;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
@@ -191,7 +192,7 @@ class ClusterTest {
         java.util.Collections.shuffle(requests, new java.util.Random(7));
         long seqBefore;
         try (var jedis = redis.client()) {
-            String seq = jedis.get("rush:order-seq");
+            String seq = jedis.hget(STOCK_KEY, Keys.SEQ);
             seqBefore = seq == null ? 0 : Long.parseLong(seq);
         }
 
@@ -220,7 +221,7 @@ class ClusterTest {
         assertEquals(total, withOrder, "exactly min(stock, users) buyers got an order");
         assertEquals(total, redis.sold(STOCK_KEY));
         try (var jedis = redis.client()) {
-            assertEquals(seqBefore + total, Long.parseLong(jedis.get("rush:order-seq")), "orders created == stock");
+            assertEquals(seqBefore + total, Long.parseLong(jedis.hget(STOCK_KEY, Keys.SEQ)), "orders created == stock");
         }
     }
 

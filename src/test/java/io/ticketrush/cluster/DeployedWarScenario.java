@@ -244,10 +244,11 @@ abstract class DeployedWarScenario {
     /** The late buyers' orders in Redis: user -> order id (at most one each). */
     private Map<String, String> lateOrders() {
         Map<String, String> orders = new HashMap<>();
-        Keys keys = new Keys(STOCK_KEY);
+        Keys keys = Keys.ofDefault(STOCK_KEY);
         try (Jedis jedis = redis.client()) {
             for (int i = 0; i < BURST; i++) {
-                List<String> mine = jedis.zrange(keys.userOrders("late-" + i), 0, -1);
+                String held = jedis.hget(keys.history(), "late-" + i);
+                List<String> mine = held == null ? List.of() : List.of(held.split(","));
                 assertTrue(mine.size() <= 1, "late-" + i + " holds one order at most: " + mine);
                 if (!mine.isEmpty()) {
                     orders.put("late-" + i, mine.get(0));

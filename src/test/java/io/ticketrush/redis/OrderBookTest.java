@@ -23,25 +23,27 @@ import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.sale.BadRequestException;
 import io.ticketrush.sale.Buyer;
+import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
+import io.ticketrush.sale.Sale;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.Terms;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.JedisPool;
 
 /** Buy, pay and expire against a real redis-server: the per-user limit, retries and the books. */
 class OrderBookTest {
     private static final String KEY = "ticket_hash_key";
     private static RedisServer redis;
-    private JedisPool pool;
-    private RedisGlobalStock stock;
-    private RedisOrderBook orders;
+    private RedisStore store;
+    private GlobalStock stock;
+    private OrderBook orders;
 
     @BeforeAll
     static void startRedis() {
@@ -58,20 +60,20 @@ class OrderBookTest {
         try (Jedis jedis = redis.client()) {
             jedis.flushAll();
         }
-        pool = RedisPools.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
-                "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "5000", "rush.redis.timeout.ms", "5000")::get));
-        RedisCalls calls = new RedisCalls(pool);
-        stock = new RedisGlobalStock(calls, new Keys(KEY), 5000);
-        orders = new RedisOrderBook(calls, new Keys(KEY));
+        store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+                "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "5000", "rush.redis.timeout.ms", "5000",
+                "rush.breaker.failures", "1000")::get));
+        stock = store.globalStock();
+        orders = store.orderBook();
     }
 
     @AfterEach
     void disconnect() {
-        pool.close();
+        store.close();
     }
 
     private Reservation reserve(String user, long ttl) {
-        return stock.reserve(new Buyer(user, null), 3001, ttl, 1);
+        return stock.reserve(new Buyer(user, null), 3001, Terms.of(ttl, 1));
     }
 
     @Test
@@ -94,10 +96,10 @@ class OrderBookTest {
     @Test
     void a_limit_of_two_allows_two_and_a_request_id_makes_retries_idempotent() {
         redis.initStock(KEY, 10);
-        Reservation a = stock.reserve(new Buyer("bob", "r1"), 3001, 60_000, 2);
-        Reservation again = stock.reserve(new Buyer("bob", "r1"), 3002, 60_000, 2);
-        Reservation b = stock.reserve(new Buyer("bob", "r2"), 3001, 60_000, 2);
-        Reservation c = stock.reserve(new Buyer("bob", "r3"), 3001, 60_000, 2);
+        Reservation a = stock.reserve(new Buyer("bob", "r1"), 3001, Terms.of(60_000, 2));
+        Reservation again = stock.reserve(new Buyer("bob", "r1"), 3002, Terms.of(60_000, 2));
+        Reservation b = stock.reserve(new Buyer("bob", "r2"), 3001, Terms.of(60_000, 2));
+        Reservation c = stock.reserve(new Buyer("bob", "r3"), 3001, Terms.of(60_000, 2));
         assertEquals(Outcome.TICKET, a.outcome());
         assertEquals(a.orderId(), again.orderId());
         assertEquals(Outcome.EXISTING, again.outcome());
@@ -125,17 +127,17 @@ class OrderBookTest {
     @Test
     void a_request_whose_order_expired_is_told_so_not_that_it_holds_a_ticket() {
         redis.initStock(KEY, 10);
-        Reservation first = stock.reserve(new Buyer("gina", "g-1"), 3001, 100, 1);
+        Reservation first = stock.reserve(new Buyer("gina", "g-1"), 3001, Terms.of(100, 1));
         assertEquals(Outcome.TICKET, first.outcome());
         Deadline.await(Duration.ofSeconds(5), "gina's order to expire", () -> {
             orders.expireAllDue();
             return Order.EXPIRED.equals(orders.find(first.orderId()).orElseThrow().state());
         });
-        Reservation retry = stock.reserve(new Buyer("gina", "g-1"), 3002, 60_000, 1);
+        Reservation retry = stock.reserve(new Buyer("gina", "g-1"), 3002, Terms.of(60_000, 1));
         assertEquals(new Reservation(Outcome.EXPIRED, first.orderId(), first.deadline()), retry);
         assertEquals(Outcome.EXPIRED, stock.existing(new Buyer("gina", "g-1")).orElseThrow().outcome());
         assertEquals(0, redis.sold(KEY), "nothing was taken for the retry");
-        assertEquals(Outcome.TICKET, stock.reserve(new Buyer("gina", "g-2"), 3001, 60_000, 1).outcome(),
+        assertEquals(Outcome.TICKET, stock.reserve(new Buyer("gina", "g-2"), 3001, Terms.of(60_000, 1)).outcome(),
                 "a new request buys again");
     }
 
@@ -156,7 +158,7 @@ class OrderBookTest {
         assertEquals(OrderBook.Payment.EXPIRED, orders.pay(late, "frank"));
         assertEquals(Order.EXPIRED, orders.find(late).orElseThrow().state());
         assertEquals(1, redis.sold(KEY), "frank's ticket went back, exactly once");
-        assertEquals(new OrderBook.Counts(1, 1, 0), orders.counts());
+        assertEquals(new OrderBook.Counts(1, 1, 0), orders.counts(Sale.DEFAULT));
         assertEquals(0, orders.expireDue(100), "nothing left to expire");
     }
 
@@ -218,7 +220,7 @@ class OrderBookTest {
             assertEquals(n, paidOrders + expiredOrders);
             assertEquals(refused, expiredOrders);
             assertEquals(paid, redis.sold(KEY), "the global stock took back exactly the expired tickets");
-            assertEquals(new OrderBook.Counts(paid, expiredOrders, 0), orders.counts());
+            assertEquals(new OrderBook.Counts(paid, expiredOrders, 0), orders.counts(Sale.DEFAULT));
             System.out.printf("pay vs expire at the deadline: %d paid, %d expired of %d%n", paid, expiredOrders, n);
         } finally {
             threads.shutdownNow();
@@ -248,7 +250,7 @@ class OrderBookTest {
         assertEquals(40, secondWave.get(Outcome.TICKET));
         assertEquals(20, secondWave.get(Outcome.SOLD_OUT));
         assertEquals(total, redis.sold(KEY));
-        OrderBook.Counts counts = orders.counts();
+        OrderBook.Counts counts = orders.counts(Sale.DEFAULT);
         long pending = redis.sold(KEY) - counts.paid();
         // paid + pending + returned-then-resold... each returned ticket was sold once more
         assertEquals(10, counts.paid());

@@ -22,7 +22,7 @@ class OrderEntryParsingTest {
         } else {
             fields.put(name, value);
         }
-        Delivery delivery = RedisOrderStream.toDelivery("1-0", fields);
+        Delivery delivery = RedisOrderStream.toDelivery("G1", "1-0", fields);
         assertNull(delivery.event(), delivery::toString);
         assertEquals(fields, delivery.fields(), "the fields as written, for the dead letter");
         return delivery.malformed();
@@ -30,17 +30,17 @@ class OrderEntryParsingTest {
 
     @Test
     void an_entry_as_the_scripts_write_it_is_an_event() {
-        Delivery delivery = RedisOrderStream.toDelivery("1-0", GOOD);
-        assertEquals(new OrderEvent("1-0", "created", 7, "ann", 3001, 100, 200, "pending"), delivery.event());
+        Delivery delivery = RedisOrderStream.toDelivery("G1", "1-0", GOOD);
+        assertEquals(new OrderEvent("1-0", "G1", "created", 7, "ann", 3001, 100, 200, "pending"), delivery.event());
         assertNull(delivery.malformed());
         Map<String, String> anonymous = new HashMap<>(GOOD);
         anonymous.put(Keys.USER, "");
-        assertNull(RedisOrderStream.toDelivery("1-0", anonymous).event().user(), "anonymous: no user");
+        assertNull(RedisOrderStream.toDelivery("G1", "1-0", anonymous).event().user(), "anonymous: no user");
         Map<String, String> voided = new HashMap<>(GOOD);
         voided.put(Keys.EVENT, "voided");
         voided.put(Keys.STATE, "voided");
         voided.put(Keys.RID, "r1");
-        assertEquals("voided", RedisOrderStream.toDelivery("1-0", voided).event().state(), "the VOID script's event");
+        assertEquals("voided", RedisOrderStream.toDelivery("G1", "1-0", voided).event().state(), "the VOID script's event");
     }
 
     @Test
@@ -58,7 +58,7 @@ class OrderEntryParsingTest {
 
     @Test
     void an_entry_deleted_while_pending_has_no_fields_and_nothing_wrong() {
-        Delivery deleted = RedisOrderStream.toDelivery("1-0", null);
-        assertEquals(new Delivery("1-0", null, null, null), deleted);
+        Delivery deleted = RedisOrderStream.toDelivery("G1", "1-0", null);
+        assertEquals(new Delivery("G1", "1-0", null, null, null), deleted);
     }
 }

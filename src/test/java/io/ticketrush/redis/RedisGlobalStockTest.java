@@ -15,22 +15,23 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import io.ticketrush.Config;
+import io.ticketrush.order.Order;
+import io.ticketrush.order.OrderBook;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.StockUnavailableException;
-import io.ticketrush.order.Order;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TcpProxy;
+import io.ticketrush.support.Terms;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.resps.StreamEntry;
@@ -39,8 +40,8 @@ import redis.clients.jedis.resps.StreamEntry;
 class RedisGlobalStockTest {
     private static final String KEY = "ticket_hash_key";
     private static RedisServer redis;
-    private JedisPool pool;
-    private RedisGlobalStock stock;
+    private RedisStore store;
+    private GlobalStock stock;
 
     @BeforeAll
     static void startRedis() {
@@ -55,17 +56,18 @@ class RedisGlobalStockTest {
     @BeforeEach
     void connect() {
         redis.restart();
-        pool = RedisPools.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
-        stock = new RedisGlobalStock(new RedisCalls(pool), new Keys(KEY), 500);
+        store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+                "rush.breaker.failures", "1000")::get));
+        stock = store.globalStock();
     }
 
     @AfterEach
     void disconnect() {
-        pool.close();
+        store.close();
     }
 
     private Outcome take() {
-        return stock.reserve(Buyer.ANONYMOUS, 3001, 60_000, 1).outcome();
+        return stock.reserve(Buyer.ANONYMOUS, 3001, Terms.of(60_000, 1)).outcome();
     }
 
     @Test
@@ -78,7 +80,7 @@ class RedisGlobalStockTest {
                 new GlobalStock.Request(new Buyer(null, "nginx-1"), 3003),
                 new GlobalStock.Request(new Buyer(null, "nginx-1"), 3004),
                 new GlobalStock.Request(new Buyer("carol", null), 3001),
-                new GlobalStock.Request(new Buyer("bob", null), 3002)), 60_000, 1);
+                new GlobalStock.Request(new Buyer("bob", null), 3002)), Terms.of(60_000, 1));
         assertEquals(List.of(Outcome.TICKET, Outcome.TICKET, Outcome.EXISTING,
                 Outcome.TICKET, Outcome.EXISTING, Outcome.SOLD_OUT,
                 Outcome.EXISTING), answers.stream().map(Reservation::outcome).toList());
@@ -92,11 +94,12 @@ class RedisGlobalStockTest {
         assertEquals(second, answers.get(6).orderId(), "a buyer who holds an order hears of it even when sold out");
         assertEquals(3, redis.sold(KEY));
         try (Jedis jedis = redis.client()) {
-            Keys keys = new Keys(KEY);
-            assertEquals("3", jedis.get(keys.orderSeq()));
+            Keys keys = Keys.ofDefault(KEY);
+            assertEquals("3", jedis.hget(keys.stock(), Keys.SEQ));
             assertEquals(3, jedis.xlen(keys.orderStream()), "one created event per new order");
-            assertEquals("3003", jedis.hget(keys.order(third), Keys.NODE), "each order records its own buyer's node");
-            assertEquals(answers.get(0).deadline(), Long.parseLong(jedis.hget(keys.order(first), Keys.DEADLINE)));
+            OrderBook orders = store.orderBook();
+            assertEquals(3003, orders.find(third).orElseThrow().node(), "each order records its own buyer's node");
+            assertEquals(answers.get(0).deadline(), orders.find(first).orElseThrow().deadline());
         }
     }
 
@@ -115,7 +118,7 @@ class RedisGlobalStockTest {
         sellAll(3, ids);
         long lastBase;
         try (Jedis jedis = redis.client()) {
-            lastBase = Long.parseLong(jedis.get(new Keys(KEY).idBases()));
+            lastBase = Long.parseLong(jedis.get(Keys.idBases()));
         }
         // A Redis that lost every key still hands out later bases, as its clock moved on: the
         // guarantee holds once the clock has passed the last base (bases come from hundredths of
@@ -136,7 +139,7 @@ class RedisGlobalStockTest {
 
     private void sellAll(int n, Set<String> ids) {
         for (int i = 0; i < n; i++) {
-            Reservation r = stock.reserve(Buyer.ANONYMOUS, 3001, 60_000, 1);
+            Reservation r = stock.reserve(Buyer.ANONYMOUS, 3001, Terms.of(60_000, 1));
             assertEquals(Outcome.TICKET, r.outcome());
             assertTrue(ids.add(r.orderId()), () -> "order id " + r.orderId() + " used twice: " + ids);
         }
@@ -157,7 +160,7 @@ class RedisGlobalStockTest {
     @Test
     void a_buy_redis_starts_after_the_node_gave_up_on_it_sells_nothing() throws Exception {
         redis.initStock(KEY, 10);
-        Keys keys = new Keys(KEY);
+        Keys keys = Keys.ofDefault(KEY);
         ExecutorService stall = Executors.newSingleThreadExecutor();
         try (RedisStore node = node(redis.port(), 300)) {
             GlobalStock stock = node.globalStock();
@@ -169,7 +172,7 @@ class RedisGlobalStockTest {
             });
             awaitRedisBusy();
             assertThrows(StockUnavailableException.class,
-                    () -> stock.reserve(new Buyer(null, "stalled-1"), 3001, 60_000, 1));
+                    () -> stock.reserve(new Buyer(null, "stalled-1"), 3001, Terms.of(60_000, 1)));
             busy.get(10, TimeUnit.SECONDS); // the stall is over: the buy has been run by now or never will
             try (Jedis jedis = redis.client()) {
                 assertEquals(0, redis.sold(KEY), "the buy answered 503 sold nothing");
@@ -177,7 +180,7 @@ class RedisGlobalStockTest {
                         "no order was created at all (its deadline stopped it, not a later void)");
             }
             node.settleUncertainBuys();
-            assertEquals(Outcome.TICKET, stock.reserve(new Buyer(null, "after-1"), 3001, 60_000, 1).outcome());
+            assertEquals(Outcome.TICKET, stock.reserve(new Buyer(null, "after-1"), 3001, Terms.of(60_000, 1)).outcome());
             assertEquals(1, redis.sold(KEY));
         } finally {
             stall.shutdownNow();
@@ -192,13 +195,13 @@ class RedisGlobalStockTest {
     @Test
     void a_buy_whose_answer_was_lost_is_voided_and_its_ticket_comes_back() {
         redis.initStock(KEY, 10);
-        Keys keys = new Keys(KEY);
+        Keys keys = Keys.ofDefault(KEY);
         try (TcpProxy link = TcpProxy.to(redis.port()); RedisStore node = node(link.port(), 300)) {
             GlobalStock stock = node.globalStock();
             stock.snapshot();
             link.dropAnswers(true);
             assertThrows(StockUnavailableException.class,
-                    () -> stock.reserve(new Buyer("dora", "lost-1"), 3001, 60_000, 1));
+                    () -> stock.reserve(new Buyer("dora", "lost-1"), 3001, Terms.of(60_000, 1)));
             assertEquals(1, redis.sold(KEY), "the call did run in Redis");
             link.dropAnswers(false);
             assertEquals(1, node.settleUncertainBuys(), "one ticket came back");
@@ -208,11 +211,11 @@ class RedisGlobalStockTest {
                 assertEquals(List.of(Keys.CREATED_EVENT, Order.VOIDED),
                         events.stream().map(e -> e.getFields().get(Keys.EVENT)).toList());
                 String id = events.get(0).getFields().get(Keys.ID);
-                assertEquals(Order.VOIDED, jedis.hget(keys.order(id), Keys.STATE));
-                assertEquals(0, jedis.zcard(keys.userActive("dora")), "dora holds no order");
+                assertEquals(Order.VOIDED, node.orderBook().find(id).orElseThrow().state());
+                assertEquals(null, jedis.hget(keys.holders(), "dora"), "dora holds no order");
             }
             assertEquals(0, node.settleUncertainBuys(), "nothing left to void");
-            Reservation again = stock.reserve(new Buyer("dora", "lost-1"), 3001, 60_000, 1);
+            Reservation again = stock.reserve(new Buyer("dora", "lost-1"), 3001, Terms.of(60_000, 1));
             assertEquals(Outcome.TICKET, again.outcome(), "the request that was answered 503 may buy again");
             assertEquals(1, redis.sold(KEY));
         }

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.Terms;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,8 +56,13 @@ class TicketSellerTest {
 
     private TicketSeller seller(int local) {
         Config config = Config.from(Map.of("rush.stock.local", String.valueOf(local))::get);
-        return new TicketSeller(new LocalStock(local), store.globalStock(),
-                config);
+        return seller(new LocalStock(local), store.globalStock(), config);
+    }
+
+    /** A seller of the article's sale with {@code config}'s lock wait, limit and time to pay. */
+    static TicketSeller seller(LocalStock local, GlobalStock global, Config config) {
+        return new TicketSeller(Terms.of(config.orderTtlMillis(), config.perUserLimit()), local, global,
+                config.lockWaitMillis(), System::currentTimeMillis, () -> { });
     }
 
     private static Purchase buy(TicketSeller seller) {
@@ -155,7 +161,7 @@ class TicketSellerTest {
         redis.initStock(KEY, 100);
         HeldStock held = new HeldStock(store.globalStock());
         Config config = Config.from(Map.of("rush.stock.local", "100", "rush.lock.wait.ms", "30000")::get);
-        TicketSeller seller = new TicketSeller(new LocalStock(100), held, config);
+        TicketSeller seller = seller(new LocalStock(100), held, config);
         int queued = 10;
         ExecutorService buyers = Executors.newFixedThreadPool(queued + 1);
         try {
@@ -193,7 +199,7 @@ class TicketSellerTest {
         redis.initStock(KEY, 10); // Redis keeps the other tests' users and orders: these users are new
         HeldStock held = new HeldStock(store.globalStock());
         Config config = Config.from(Map.of("rush.stock.local", "10", "rush.lock.wait.ms", "200")::get);
-        TicketSeller seller = new TicketSeller(new LocalStock(10), held, config);
+        TicketSeller seller = seller(new LocalStock(10), held, config);
         ExecutorService buyers = Executors.newFixedThreadPool(2);
         try {
             Future<Purchase> first = buyers.submit(() -> seller.buy(new Buyer("holder", null), 3001));
@@ -227,7 +233,7 @@ class TicketSellerTest {
         }
 
         @Override
-        public List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit) {
+        public List<Reservation> reserveAll(List<Request> requests, Sale sale) {
             batchSizes.add(requests.size());
             if (batchSizes.size() == 1) {
                 firstCallHeld.countDown();
@@ -237,7 +243,7 @@ class TicketSellerTest {
                     throw new IllegalStateException(e);
                 }
             }
-            return real.reserveAll(requests, payWithinMillis, perUserLimit);
+            return real.reserveAll(requests, sale);
         }
 
         @Override

@@ -13,7 +13,7 @@ import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
 import io.ticketrush.sale.Reservation;
-import io.ticketrush.sale.TicketSeller;
+import io.ticketrush.sale.Sale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +22,7 @@ class NodeStatsTest {
     private static final long SECOND = 1_000_000_000L;
 
     private final Config config = Config.from(name -> null);
-    private final NodeStats stats = new NodeStats(config, new TicketSeller(new LocalStock(10), new NoStock(), config));
+    private final NodeStats stats = new NodeStats(config, () -> new LocalStock(10));
 
     @AfterEach
     void close() {
@@ -93,7 +93,7 @@ class NodeStatsTest {
     /** A global stock that is never asked: these tests only count. */
     private static final class NoStock implements GlobalStock {
         @Override
-        public List<Reservation> reserveAll(List<Request> requests, long payWithinMillis, int perUserLimit) {
+        public List<Reservation> reserveAll(List<Request> requests, Sale sale) {
             throw new UnsupportedOperationException();
         }
 

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import io.ticketrush.Config;
 import io.ticketrush.redis.Keys;
 import io.ticketrush.redis.RedisStore;
+import io.ticketrush.sale.Sale;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -112,7 +113,7 @@ public final class RedisServer implements AutoCloseable {
     public void initStock(String key, long total) {
         try (RedisStore store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(port),
                 "rush.stock.key", key)::get))) {
-            store.sales().reset(total);
+            store.admin().reset(Sale.DEFAULT, total);
         }
     }
 

@@ -142,8 +142,8 @@ class NodeOrdersTest {
         assertEquals(Math.min(stock, users), buyersWithOrder);
         assertEquals(stock, redis.sold(KEY));
         try (Jedis jedis = redis.client()) {
-            assertEquals(String.valueOf(stock), jedis.get(new Keys(KEY).orderSeq()), "orders created == stock");
-            assertEquals(stock, jedis.xlen(new Keys(KEY).orderStream()), "one created event per order");
+            assertEquals(String.valueOf(stock), jedis.hget(KEY, Keys.SEQ), "orders created == stock");
+            assertEquals(stock, jedis.xlen(Keys.ofDefault(KEY).orderStream()), "one created event per order");
         }
         List<StatLogFile.Line> lines = statLog.awaitLines(users * repeats, Duration.ofSeconds(10));
         assertEquals(stock, lines.stream().filter(l -> l.result() == 1 && l.field("existing") == null).count(),
@@ -213,8 +213,9 @@ class NodeOrdersTest {
             Map<String, Object> state = new HashMap<>();
             state.put("dbsize", jedis.dbSize());
             state.put("stock", jedis.hgetAll(KEY));
-            state.put("events", jedis.exists(new Keys(KEY).orderStream()) ? jedis.xlen(new Keys(KEY).orderStream()) : 0);
-            state.put("seq", jedis.get(new Keys(KEY).orderSeq()));
+            Keys keys = Keys.ofDefault(KEY);
+            state.put("events", jedis.exists(keys.orderStream()) ? jedis.xlen(keys.orderStream()) : 0);
+            state.put("seq", jedis.hget(keys.stock(), Keys.SEQ));
             return state;
         }
     }

@@ -35,6 +35,7 @@ import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
+import io.ticketrush.sale.Sale;
 import io.ticketrush.support.CapturedLog;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
@@ -42,6 +43,7 @@ import io.ticketrush.support.PostgresServer;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
+import io.ticketrush.support.Terms;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,7 +62,7 @@ import redis.clients.jedis.resps.StreamEntry;
 /** The order writer against a real redis-server and a real H2 database file. */
 class OrderWriterTest {
     private static final String KEY = "ticket_hash_key";
-    private static final Keys KEYS = new Keys(KEY);
+    private static final Keys KEYS = Keys.ofDefault(KEY);
     private static RedisServer redis;
 
     @RegisterExtension
@@ -118,7 +120,7 @@ class OrderWriterTest {
     private List<String> buy(int n, long ttl) {
         List<String> ids = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            Reservation r = stock.reserve(new Buyer("user" + buyers++, null), 3001, ttl, 1);
+            Reservation r = stock.reserve(new Buyer("user" + buyers++, null), 3001, Terms.of(ttl, 1));
             assertEquals(Outcome.TICKET, r.outcome());
             ids.add(r.orderId());
         }
@@ -133,7 +135,7 @@ class OrderWriterTest {
 
     private long ordersWritten() {
         try (Jedis jedis = redis.client()) {
-            String n = jedis.hget(KEYS.writerStats(), Keys.IN_DATABASE);
+            String n = jedis.hget(Keys.writerStats(), Keys.IN_DATABASE);
             return n == null ? 0 : Long.parseLong(n);
         }
     }
@@ -146,7 +148,7 @@ class OrderWriterTest {
 
     private long deadLetters() {
         try (Jedis jedis = redis.client()) {
-            String n = jedis.hget(KEYS.writerStats(), Keys.DEAD_LETTERS);
+            String n = jedis.hget(Keys.writerStats(), Keys.DEAD_LETTERS);
             return n == null ? 0 : Long.parseLong(n);
         }
     }
@@ -154,7 +156,7 @@ class OrderWriterTest {
     /** The dead letters' fields, oldest first. */
     private List<Map<String, String>> deadLetterEntries() {
         try (Jedis jedis = redis.client()) {
-            return jedis.xrange(KEYS.orderDeadLetters(), "-", "+").stream().map(StreamEntry::getFields).toList();
+            return jedis.xrange(Keys.orderDeadLetters(), "-", "+").stream().map(StreamEntry::getFields).toList();
         }
     }
 
@@ -172,7 +174,9 @@ class OrderWriterTest {
     /** The order's created event as the BUY script wrote it, with {@code changes} applied. */
     private Map<String, String> eventOf(String orderId, String event, Map<String, String> changes) {
         try (Jedis jedis = redis.client()) {
-            Map<String, String> order = jedis.hgetAll(KEYS.order(orderId));
+            Map<String, String> order = jedis.xrange(KEYS.orderStream(), "-", "+").stream()
+                    .map(StreamEntry::getFields).filter(f -> orderId.equals(f.get(Keys.ID))
+                            && Keys.CREATED_EVENT.equals(f.get(Keys.EVENT))).findFirst().orElseThrow();
             Map<String, String> fields = new LinkedHashMap<>();
             fields.put(Keys.EVENT, event);
             for (String name : List.of(Keys.ID, Keys.USER, Keys.NODE, Keys.CREATED, Keys.DEADLINE, Keys.STATE)) {
@@ -250,11 +254,11 @@ class OrderWriterTest {
         }
         // 50 more orders that expire unpaid
         for (int i = 0; i < 50; i++) {
-            quick.add(stock.reserve(new Buyer("late" + i, null), 3002, 100, 1).orderId());
+            quick.add(stock.reserve(new Buyer("late" + i, null), 3002, Terms.of(100, 1)).orderId());
         }
         Deadline.await(Duration.ofSeconds(10), "50 orders to expire", () -> {
             orders.expireDue(1000);
-            return orders.counts().expired() == 50;
+            return orders.counts(Sale.DEFAULT).expired() == 50;
         });
         whileWriting("w1", 64, 1000, () -> {
             awaitWritten(350);
@@ -374,13 +378,14 @@ class OrderWriterTest {
             assertEquals(List.of(appended.get(0), appended.get(2), appended.get(5)),
                     dead.stream().map(d -> d.get(Keys.STREAM_ID)).toList());
             List<String> row = before.get(Long.parseLong(intruder));
-            assertEquals("conflict: order " + intruder + " exists in the database as user " + row.get(0) + ", node "
-                    + row.get(1) + ", created " + row.get(2) + "; the event says user intruder, node " + row.get(1)
-                    + ", created " + row.get(2), dead.get(0).get(Keys.REASON));
+            assertEquals("conflict: order " + intruder + " exists in the database as sale default, user " + row.get(0)
+                    + ", node " + row.get(1) + ", created " + row.get(2) + "; the event says sale default, user intruder,"
+                    + " node " + row.get(1) + ", created " + row.get(2), dead.get(0).get(Keys.REASON));
             assertEquals("intruder", dead.get(0).get(Keys.USER), "the entry's own fields");
             assertTrue(dead.get(1).get(Keys.REASON).startsWith("conflict: order " + otherTime + " exists in the database as "),
                     dead.get(1)::toString);
-            assertTrue(dead.get(2).get(Keys.REASON).startsWith("conflict: order 1000 exists in the database as user first"),
+            assertTrue(dead.get(2).get(Keys.REASON).startsWith(
+                    "conflict: order 1000 exists in the database as sale default, user first"),
                     dead.get(2)::toString);
 
             Map<Long, List<String>> after = rows();
@@ -403,14 +408,15 @@ class OrderWriterTest {
             // Redis loses its last writes (an append-only file that lost its last second): the
             // sequence goes back to 5 and orders 6 to 10 are gone from Redis, not from the database
             try (Jedis jedis = redis.client()) {
-                jedis.set(KEYS.orderSeq(), "5");
+                jedis.hset(KEYS.stock(), Keys.SEQ, "5");
                 for (String id : ids.subList(5, 10)) {
-                    jedis.del(KEYS.order(id));
+                    jedis.hdel(KEYS.orders(), id);
+                    jedis.srem(KEYS.persisted(), id);
                 }
             }
             List<String> again = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
-                again.add(stock.reserve(new Buyer("again" + i, null), 3002, 60_000, 1).orderId());
+                again.add(stock.reserve(new Buyer("again" + i, null), 3002, Terms.of(60_000, 1)).orderId());
             }
             assertEquals(ids.subList(5, 10), again, "the new orders reuse the ids");
             Deadline.await(Duration.ofSeconds(30), "the 5 new orders handled",
@@ -435,7 +441,7 @@ class OrderWriterTest {
         Thread buyer = new Thread(() -> {
             try {
                 for (int i = 0; buying.get(); i++) {
-                    Reservation r = stock.reserve(new Buyer("pg" + i, null), 3001, 600_000, 1);
+                    Reservation r = stock.reserve(new Buyer("pg" + i, null), 3001, Terms.of(600_000, 1));
                     assertEquals(Outcome.TICKET, r.outcome());
                     bought.add(r.orderId());
                     // about a thousand buys a second: a steady stream, not a flood to catch up on

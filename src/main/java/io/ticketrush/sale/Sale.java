@@ -1,0 +1,57 @@
+package io.ticketrush.sale;
+
+import java.util.regex.Pattern;
+
+/**
+ * One sale (a train): what it sells and when. The article's stock is the sale {@link #DEFAULT};
+ * others are created while the nodes run. Times are milliseconds since the epoch on Redis's clock,
+ * the one clock all nodes share.
+ *
+ * @param total the tickets on sale
+ * @param opensAt when buying starts (0: from the start)
+ * @param closesAt when buying ends (0: never)
+ * @param perUserLimit tickets one user may hold at once
+ * @param payWithinMillis the time an order has to be paid before its ticket goes back
+ * @param generation the sale's order id base: a reset of the sale gives it a new one
+ */
+public record Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
+        long payWithinMillis, long generation) {
+
+    /** The article's sale: bought from when a request names none. */
+    public static final String DEFAULT = "default";
+    /** 1 to 32 letters, digits, {@code _} or {@code -}. */
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,32}");
+    public static final int MAX_NAME = 100;
+
+    /** Where a sale stands, for lists and dashboards. */
+    public enum State { UPCOMING, OPEN, SOLD_OUT, CLOSED }
+
+    /** Checks a sale id from a request and names what is wrong with it. */
+    public static String requireId(String name, String value) {
+        if (value == null || value.isEmpty()) {
+            throw new BadRequestException(name + " is required");
+        }
+        if (!ID.matcher(value).matches()) {
+            throw new BadRequestException(name + " must be 1 to 32 letters, digits, _ or -");
+        }
+        return value;
+    }
+
+    public boolean opened(long now) {
+        return now >= opensAt;
+    }
+
+    public boolean closed(long now) {
+        return closesAt > 0 && now >= closesAt;
+    }
+
+    public State state(long now, long sold) {
+        if (closed(now)) {
+            return State.CLOSED;
+        }
+        if (!opened(now)) {
+            return State.UPCOMING;
+        }
+        return sold >= total ? State.SOLD_OUT : State.OPEN;
+    }
+}

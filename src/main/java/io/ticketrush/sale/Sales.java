@@ -1,0 +1,199 @@
+package io.ticketrush.sale;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.ToIntFunction;
+
+/**
+ * The sales this node sells, by id: each one's definition as last read from the
+ * {@link SaleCatalog}, and a {@link TicketSeller} once someone has bought from it. A sale nobody
+ * buys costs this node its definition only (a few hundred bytes); its local stock is taken when
+ * its first buyer comes, once it is open.
+ *
+ * <p>Sales change while the node runs: created, closed, reset. {@link #refresh} reloads them when
+ * the catalog's version moved (the node's sync does, every {@code rush.sync.ms}); a buy that finds
+ * its sale reset in Redis reloads at once and is tried again, so a reset needs no restart.
+ */
+public final class Sales {
+
+    /** The global stock of one sale. */
+    @FunctionalInterface
+    public interface Stocks {
+        GlobalStock of(Sale sale);
+    }
+
+    /** Follows a sale's orders from the order stream, telling {@code events} (see {@link Winners}). */
+    @FunctionalInterface
+    public interface Follower {
+        void follow(Sale sale, OrderEvents events);
+    }
+
+    /** How long a sale id nobody has is remembered as such: requests for it cost no Redis call meanwhile. */
+    private static final long UNKNOWN_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final int UNKNOWN_KEPT = 10_000;
+
+    private final SaleCatalog catalog;
+    private final Stocks stocks;
+    private final ToIntFunction<Sale> shares;
+    private final Follower follower;
+    private final long lockWaitMillis;
+    private final ConcurrentHashMap<String, TicketSeller> sellers = new ConcurrentHashMap<>();
+    /** Sale ids asked for that have no sale, and until when (System.nanoTime) to believe it. */
+    private final Map<String, Long> unknown = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > UNKNOWN_KEPT;
+        }
+    };
+    private volatile Map<String, Sale> known = Map.of();
+    private long version = Long.MIN_VALUE; // guarded by this
+
+    /**
+     * @param shares this node's local stock of a sale: its weight's share plus the buffer
+     */
+    public Sales(SaleCatalog catalog, Stocks stocks, ToIntFunction<Sale> shares, Follower follower,
+            long lockWaitMillis) {
+        this.catalog = catalog;
+        this.stocks = stocks;
+        this.shares = shares;
+        this.follower = follower;
+        this.lockWaitMillis = lockWaitMillis;
+    }
+
+    /**
+     * Sells one ticket of {@code saleId} to {@code buyer}.
+     *
+     * @throws UnknownSaleException there is no such sale
+     * @throws StockUnavailableException the global stock could not be used; nothing was sold
+     * @throws BusyException the node is too busy; nothing was sold
+     */
+    public Purchase buy(String saleId, Buyer buyer, int node) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lockWaitMillis);
+        for (long pause = 1;; pause = Math.min(8, 2 * pause)) {
+            try {
+                return seller(saleId).buy(buyer, node);
+            } catch (StaleSaleException e) {
+                // reset since this node read it: read it again and sell from the fresh one
+                refresh(true);
+                return seller(saleId).buy(buyer, node);
+            } catch (UnsettledException e) {
+                // the buyer's order is a moment from being settled (a round trip, normally): ask again
+                if (System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(pause));
+            }
+        }
+    }
+
+    /** The sale {@code id}, as last read, or read now if it was created since. */
+    public Sale sale(String id) {
+        Sale sale = known.get(id);
+        return sale != null ? sale : load(id);
+    }
+
+    private Sale load(String id) {
+        synchronized (unknown) {
+            Long until = unknown.get(id);
+            if (until != null && System.nanoTime() - until < 0) {
+                throw new UnknownSaleException(id);
+            }
+        }
+        Optional<Sale> found = catalog.find(id);
+        if (found.isEmpty()) {
+            synchronized (unknown) {
+                unknown.put(id, System.nanoTime() + UNKNOWN_NANOS);
+            }
+            throw new UnknownSaleException(id);
+        }
+        synchronized (this) {
+            Map<String, Sale> more = new HashMap<>(known);
+            more.put(id, found.get());
+            known = Map.copyOf(more);
+        }
+        return found.get();
+    }
+
+    /** The seller of sale {@code id}, made (with this node's share) when it is first asked for. */
+    public TicketSeller seller(String id) {
+        TicketSeller seller = sellers.get(id);
+        return seller != null ? seller : sellers.computeIfAbsent(id, key -> newSeller(sale(key)));
+    }
+
+    private TicketSeller newSeller(Sale sale) {
+        TicketSeller[] made = new TicketSeller[1];
+        made[0] = new TicketSeller(sale, new LocalStock(shares.applyAsInt(sale)), stocks.of(sale), lockWaitMillis,
+                catalog::now, () -> follower.follow(sale, made[0]));
+        return made[0];
+    }
+
+    /** The seller of {@code id} if anyone has bought from it on this node. */
+    public Optional<TicketSeller> existingSeller(String id) {
+        return Optional.ofNullable(sellers.get(id));
+    }
+
+    public Collection<TicketSeller> sellers() {
+        return sellers.values();
+    }
+
+    /**
+     * Reads the sales again if the catalog says they changed (or {@code force}): new ones are
+     * known, closed ones judged by their new end, a reset one gets a fresh seller.
+     */
+    public synchronized void refresh(boolean force) {
+        long now = catalog.version();
+        if (!force && now == version) {
+            return;
+        }
+        Map<String, Sale> all = new HashMap<>();
+        for (Sale sale : catalog.all()) {
+            all.put(sale.id(), sale);
+        }
+        for (Map.Entry<String, TicketSeller> entry : sellers.entrySet()) {
+            Sale fresh = all.get(entry.getKey());
+            TicketSeller seller = entry.getValue();
+            if (fresh == null) {
+                continue; // gone from the store: its seller answers as it did
+            }
+            if (fresh.generation() != seller.sale().generation()) {
+                sellers.put(entry.getKey(), newSeller(fresh));
+            } else {
+                seller.update(fresh);
+            }
+        }
+        known = Map.copyOf(all);
+        synchronized (unknown) {
+            unknown.clear();
+        }
+        version = now;
+    }
+
+    /** The periodic stock sync of every sale bought from on this node. */
+    public void sync() {
+        for (TicketSeller seller : sellers.values()) {
+            seller.sync();
+        }
+    }
+
+    /** Every sale this node knows of. */
+    public List<Sale> all() {
+        return List.copyOf(known.values());
+    }
+
+    /** The sale whose orders are numbered from {@code generation} (an order id's base), if known. */
+    public Optional<Sale> ofGeneration(long generation) {
+        return known.values().stream().filter(s -> s.generation() == generation).findFirst();
+    }
+
+    /** The sales' clock now (ms since the epoch). */
+    public long now() {
+        return catalog.now();
+    }
+}
