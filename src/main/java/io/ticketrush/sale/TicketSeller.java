@@ -98,7 +98,11 @@ public final class TicketSeller implements OrderEvents {
         for (int i = 0; i < buying.size(); i++) {
             Reservation reservation = reservations.get(i);
             switch (reservation.outcome()) {
-                case TICKET -> answers[i] = Purchase.of(reservation, ++sold);
+                case TICKET -> {
+                    answers[i] = Purchase.of(reservation, ++sold);
+                    Buyer buyer = buying.get(i).request.buyer();
+                    winners.createdHere(reservation.orderId(), buyer.user(), buyer.requestId());
+                }
                 case EXISTING, EXPIRED -> {
                     local.giveBack();
                     answers[i] = Purchase.of(reservation, sold);

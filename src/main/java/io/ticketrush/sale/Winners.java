@@ -1,5 +1,8 @@
 package io.ticketrush.sale;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * Who may hold an order, as this node learned it from the order stream all nodes share: the
  * request ids that bought, and the users holding pending or paid orders. A sold-out node answers
@@ -12,10 +15,27 @@ package io.ticketrush.sale;
  */
 public final class Winners implements OrderEvents {
     private final HashCounts held = new HashCounts();
+    /**
+     * Orders this node made, told here at once (a winner asking this node again must not race
+     * the stream) and not yet heard of from the stream, which then tells of them a second time.
+     */
+    private final Set<String> toldHere = ConcurrentHashMap.newKeySet();
     private volatile boolean caughtUp;
+
+    /** An order this node just made: counted now, so no winner asking again races the stream. */
+    public void createdHere(String orderId, String user, String requestId) {
+        toldHere.add(orderId);
+        count(user, requestId);
+    }
 
     @Override
     public void created(String orderId, String user, String requestId) {
+        if (!toldHere.remove(orderId)) {
+            count(user, requestId);
+        }
+    }
+
+    private void count(String user, String requestId) {
         if (user != null) {
             held.increment(userKey(user));
         }
@@ -54,6 +74,7 @@ public final class Winners implements OrderEvents {
     /** A new sale: nobody holds anything. */
     public void clear() {
         held.clear();
+        toldHere.clear();
     }
 
     /** Orders and requests remembered, and the bytes they take. */
