@@ -50,6 +50,8 @@ public final class Keys {
     public static final String CREATED_EVENT = "created";
     /** A batch's entry in {@link #batches()} once its call has been voided before it ran. */
     public static final String VOID_MARK = "void";
+    /** What a settled call's entry in {@link #batches()} starts with. */
+    public static final String SETTLED = "ok";
 
     /**
      * An order as {@link #orders()} holds it: these fields joined by {@link #ORDER_SEPARATOR}
@@ -143,13 +145,19 @@ public final class Keys {
     }
 
     /**
-     * Buy calls whose answer has not reached their node yet, by batch token: "GIVE_UP|ids" (the
-     * moment on Redis's clock after which the node has given up on it, and the orders it made), or
-     * {@link #VOID_MARK} for a call voided before it ran. A node takes its call's entry out once it
-     * has the answer, before it tells its buyers; an order of a call still in here is nobody's yet.
+     * The buy calls that made orders, by batch token: "GIVE_UP|ids" while unsettled (the moment on
+     * Redis's clock after which the node has given up on it, and the orders it made; an order of
+     * an unsettled call is nobody's yet), {@link #SETTLED}{@code |ids} once its node, having the
+     * answer, settled it (before it told its buyers), or {@link #VOID_MARK} for a call voided
+     * before it ran.
      */
     public String batches() {
         return prefix + "batches";
+    }
+
+    /** Orders a buyer has been told of as "you already have a ticket": voiding their call leaves them be. */
+    public String seen() {
+        return prefix + "seen";
     }
 
     /** The orders the order writer has put in the database. */
@@ -159,7 +167,7 @@ public final class Keys {
 
     /** The KEYS every script that changes the sale's orders takes, in {@link LuaScripts#SALE_KEYS}' order. */
     public List<String> forScripts() {
-        return List.of(stock, orderStream(), pending(), orders(), holders(), history(), requests(), batches());
+        return List.of(stock, orderStream(), pending(), orders(), holders(), history(), requests(), batches(), seen());
     }
 
     /** The ids of the sales created besides the article's (a set; its tag: {@link #salesVersion()}'s slot). */

@@ -41,12 +41,12 @@ final class LuaScripts {
             local ID, USER, NODE, CREATED, DEADLINE, STATE, CLOSED, EVENT, RID =
               '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s'
             local PENDING_STATE, PAID_STATE, EXPIRED_STATE, VOIDED_STATE = '%s', '%s', '%s', '%s'
-            local CREATED_EVENT, VOID_MARK, MAX_SEQ, SEP, BATCH = '%s', '%s', %d, '%s', '%s'
+            local CREATED_EVENT, VOID_MARK, MAX_SEQ, SEP, BATCH, SETTLED = '%s', '%s', %d, '%s', '%s', '%s'
             """.formatted(Keys.TOTAL, Keys.SOLD, Keys.PAID, Keys.EXPIRED, Keys.VOIDED, Keys.ID_BASE, Keys.SEQ,
             Keys.NAME, Keys.OPENS_AT, Keys.CLOSES_AT, Keys.USER_LIMIT, Keys.PAY_MS, Keys.ID, Keys.USER, Keys.NODE,
             Keys.CREATED, Keys.DEADLINE, Keys.STATE, Keys.CLOSED, Keys.EVENT, Keys.RID, Order.PENDING, Order.PAID,
             Order.EXPIRED, Order.VOIDED, Keys.CREATED_EVENT, Keys.VOID_MARK, OrderIds.MAX_SEQ, Keys.ORDER_SEPARATOR,
-            Keys.BATCH);
+            Keys.BATCH, Keys.SETTLED);
 
     /**
      * Redis's clock in milliseconds; an order as the sale's orders hash holds it ({@link Keys#ORDER},
@@ -115,7 +115,7 @@ final class LuaScripts {
               local n = 0
               for _, id in ipairs(ids_of(ids)) do
                 local o = unpack_order(redis.call('HGET', KEYS[4], id))
-                if o and o[STATE] == PENDING_STATE then
+                if o and o[STATE] == PENDING_STATE and redis.call('SISMEMBER', KEYS[9], id) == 0 then
                   give_back(id, o, VOIDED_STATE, VOIDED, now)
                   local request = o[USER] .. ':' .. o[RID]
                   if o[RID] ~= '' and redis.call('HGET', KEYS[7], request) == id then
@@ -127,12 +127,15 @@ final class LuaScripts {
               redis.call('HDEL', KEYS[8], token)
               return n
             end
-            local function unsettled(token)
+            -- a call's entry: {give_up = n, ids = ...} while unsettled, {settled = true, ids = ...} once
+            -- settled, nil when there is none (voided before it ran, or no call)
+            local function call_of(token)
               if not token or token == '' then return nil end
               local entry = redis.call('HGET', KEYS[8], token)
               if not entry or entry == VOID_MARK then return nil end
-              local give_up, ids = string.match(entry, '^([^|]*)|(.*)$')
-              return {give_up = tonumber(give_up), ids = ids}
+              local head, ids = string.match(entry, '^([^|]*)|(.*)$')
+              if head == SETTLED then return {settled = true, ids = ids} end
+              return {give_up = tonumber(head), ids = ids}
             end
             """;
 
@@ -147,11 +150,13 @@ final class LuaScripts {
             local function tell(id, now)
               local o = unpack_order(redis.call('HGET', KEYS[4], id))
               if not o then return nil, 0 end
-              local call = unsettled(o[BATCH])
-              if call then
+              local call = call_of(o[BATCH])
+              if call and not call.settled then
                 if now <= call.give_up then return {4, id, 0}, 0 end
                 return nil, void_batch(o[BATCH], call.ids, now)
               end
+              -- told now: a void of its call (its node lost the answer to the settling) leaves it be
+              redis.call('SADD', KEYS[9], id)
               return {o[STATE] == EXPIRED_STATE and 3 or 2, id, tonumber(o[DEADLINE]) or 0}, 0
             end
             """;
@@ -159,9 +164,9 @@ final class LuaScripts {
     /**
      * KEYS of every script that changes orders, in this order ({@link Keys#forScripts()}):
      * 1 stock hash, 2 event stream, 3 pending index, 4 orders, 5 holders, 6 history, 7 requests,
-     * 8 batches.
+     * 8 batches, 9 seen.
      */
-    static final String SALE_KEYS = "stock, order stream, pending, orders, holders, history, requests, batches";
+    static final String SALE_KEYS = "stock, order stream, pending, orders, holders, history, requests, batches, seen";
 
     /**
      * The buy, for one or more buyers in turn (the requests that queued on a node's lock while the
@@ -275,13 +280,31 @@ final class LuaScripts {
     static final Script VOID = new Script("void", COMMON + GIVE_BACK + """
             local entry = redis.call('HGET', KEYS[8], ARGV[1])
             if not entry then
-              -- not run yet (or its node took the answer after all): it must sell nothing now
+              -- not run yet: it must sell nothing when it does
               redis.call('HSET', KEYS[8], ARGV[1], VOID_MARK)
               return 0
             end
             if entry == VOID_MARK then return 0 end
+            -- unsettled, or settled by a settling whose answer its node lost: either way its buyers
+            -- heard 503; its orders go back but those a buyer has been told of since
             local _, ids = string.match(entry, '^([^|]*)|(.*)$')
             return void_batch(ARGV[1], ids, now_ms())
+            """);
+
+    /**
+     * Settles a buy call whose answer reached its node, before the node tells its buyers: from now
+     * on its orders are theirs. Like the buy, it does nothing past ARGV[2] (the node's deadline for
+     * this call, on Redis's clock): a settling stuck behind a stalled Redis must not make orders
+     * real whose buyers the node has told 503 meanwhile. KEYS: the sale's ({@link #SALE_KEYS}).
+     * ARGV: 1 batch token, 2 deadline. Answers 1 settled, 0 not (too late, or voided).
+     */
+    static final Script SETTLE = new Script("settle", COMMON + """
+            if now_ms() > tonumber(ARGV[2]) then return 0 end
+            local entry = redis.call('HGET', KEYS[8], ARGV[1])
+            if not entry or entry == VOID_MARK then return 0 end
+            local head, ids = string.match(entry, '^([^|]*)|(.*)$')
+            if head ~= SETTLED then redis.call('HSET', KEYS[8], ARGV[1], SETTLED .. '|' .. ids) end
+            return 1
             """);
 
     /**
@@ -417,11 +440,11 @@ final class LuaScripts {
      * A fresh start of a sale: ARGV[1] tickets, order id base ARGV[2], nothing sold, and its orders
      * (their stream, index, users, requests) dropped with it, so that a pending order of before
      * cannot expire into it and hand back a ticket it never took. Its definition stays.
-     * KEYS: the sale's ({@link #SALE_KEYS}), then 9 the orders in the database. Answers the orders dropped.
+     * KEYS: the sale's ({@link #SALE_KEYS}), then 10 the orders in the database. Answers the orders dropped.
      */
     static final Script RESET_SALE = new Script("reset-sale", NAMES + """
             local dropped = redis.call('HLEN', KEYS[4])
-            for i = 2, 9 do redis.call('UNLINK', KEYS[i]) end
+            for i = 2, 10 do redis.call('UNLINK', KEYS[i]) end
             redis.call('HDEL', KEYS[1], PAID, EXPIRED, VOIDED)
             redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[2], SEQ, 0)
             return dropped

@@ -119,13 +119,21 @@ public final class RedisGlobalStock implements GlobalStock {
     }
 
     /**
-     * Takes the call's orders out of the unsettled ones: from now on they are their buyers'. If
-     * this fails, nobody can tell whether it reached Redis: the buyers hear 503 and the call is
-     * voided (if it did reach Redis before the void, its orders stay; see docs/orders.md).
+     * Settles the call: from now on its orders are their buyers'. A settling Redis ran too late
+     * (or not at all, or whose answer was lost) settles nothing this node can count on: the buyers
+     * hear 503 and the call is voided (docs/orders.md, "A 503 sells nothing").
      */
     private void settle(String token) {
-        redis.call(jedis -> jedis.hdel(keys.batches(), token),
-                () -> uncertain.add(new UncertainBuys.Call(token, keys.forScripts(), List.of(token))));
+        List<String> scriptKeys = keys.forScripts();
+        List<String> args = List.of(token, String.valueOf(clock.nowMillis() + deadlineMillis));
+        UncertainBuys.Call voiding = new UncertainBuys.Call(token, scriptKeys, List.of(token));
+        long settled = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.SETTLE, scriptKeys, args),
+                () -> uncertain.add(voiding));
+        if (settled != 1) {
+            uncertain.add(voiding);
+            throw new StockUnavailableException("the ticket store settled the buy too late (it was stalled);"
+                    + " nothing was sold");
+        }
     }
 
     /** The one place a whole call's refusal becomes an answer or an exception. */

@@ -91,7 +91,7 @@ final class RedisSaleCatalog implements SaleCatalog {
             return Optional.empty();
         }
         try {
-            return Optional.of(new Sale(id, fields.get(1) != null ? fields.get(1) : keys(id).stock(),
+            return Optional.of(new Sale(id, fields.get(1) != null ? fields.get(1) : id,
                     Long.parseLong(fields.get(0)), number(fields.get(2), 0), number(fields.get(3), 0),
                     (int) number(fields.get(4), config.perUserLimit()), number(fields.get(5), config.orderTtlMillis()),
                     number(fields.get(6), 0)));

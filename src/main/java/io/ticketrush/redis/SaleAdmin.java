@@ -122,7 +122,7 @@ public final class SaleAdmin {
 
     /** The article's sale of {@code total} tickets unless there is one already; true if it made it. */
     public boolean createDefaultIfAbsent(long total) {
-        List<String> args = List.of(String.valueOf(total), nextIdBase(), config.stockKey(), "0", "0",
+        List<String> args = List.of(String.valueOf(total), nextIdBase(), Sale.DEFAULT, "0", "0",
                 String.valueOf(config.perUserLimit()), String.valueOf(config.orderTtlMillis()));
         boolean created = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE,
                 List.of(keys(Sale.DEFAULT).stock()), args)) == 1;

@@ -43,7 +43,7 @@ public record NodeReport(
         long badRequests = stats.count(NodeStats.Failure.BAD_REQUEST);
         long errors = stats.count(NodeStats.Failure.ERROR);
         return new NodeReport(stats.port(), stats.config().nodeWeight(), local.quota(), local.sold(),
-                local.remaining(), tickets + existing + soldOut + busy + badRequests + errors, tickets, existing,
+                local.remaining(), stats.requests(), tickets, existing,
                 soldOut, busy, badRequests, errors, round(window.requestsPerSecond()),
                 round(window.p50Millis()), round(window.p99Millis()), started, now, stopped);
     }

@@ -13,7 +13,7 @@ public final class OrderServlet extends JsonServlet {
     protected Reply handle(HttpServletRequest request) {
         String id = orderId(request, "id");
         return app().orders().find(id)
-                .map(order -> Reply.ok(Json.body(Json.OK, order.state(), order.view(System.currentTimeMillis()))))
+                .map(order -> Reply.ok(Json.body(Json.OK, order.state(), order.view(app().sales().now()))))
                 .orElseGet(() -> new Reply(HttpServletResponse.SC_NOT_FOUND,
                         Json.error("unknown_order", "no order " + id)));
     }

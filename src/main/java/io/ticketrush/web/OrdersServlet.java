@@ -18,7 +18,7 @@ public final class OrdersServlet extends JsonServlet {
     @Override
     protected Reply handle(HttpServletRequest request) {
         String user = Buyer.requireId("user", param(request, "user"));
-        long now = System.currentTimeMillis();
+        long now = app().sales().now();
         String sale = param(request, "sale");
         List<Order> found = sale == null ? app().orders().ofUser(user)
                 : app().orders().ofUser(user, app().sales().sale(Sale.requireId("sale", sale)).id());

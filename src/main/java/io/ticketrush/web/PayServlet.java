@@ -22,7 +22,7 @@ public final class PayServlet extends JsonServlet {
         }
         return switch (app().orders().pay(id, user)) {
             case PAID -> Reply.ok(Json.body(Json.OK, "paid",
-                    app().orders().find(id).map(o -> o.view(System.currentTimeMillis())).orElse(null)));
+                    app().orders().find(id).map(o -> o.view(app().sales().now())).orElse(null)));
             case ALREADY_PAID -> new Reply(HttpServletResponse.SC_CONFLICT,
                     Json.error("already_paid", "order " + id + " is already paid"));
             case EXPIRED -> new Reply(HttpServletResponse.SC_CONFLICT,

@@ -9,13 +9,14 @@ import jakarta.servlet.http.HttpServletRequest;
 /**
  * {@code GET /sales}: every sale with its state ({@code upcoming|open|sold_out|closed}), tickets
  * sold and left, and when it opens and closes, judged on the sales' clock, which it also answers
- * ({@code now}) so that a page can count down to an opening on that clock. One pipelined Redis
- * round trip, at most every half second per node however many ask.
+ * ({@code now}, read at each answer) so that a page can count down to an opening on that clock.
+ * The sales are read in one pipelined Redis round trip, at most every half second per node
+ * however many ask.
  */
 public final class SalesServlet extends JsonServlet {
     private static final long FRESH_NANOS = 500_000_000L;
 
-    private record Answer(long at, Object body) {
+    private record Answer(long at, List<Standing> standings) {
     }
 
     private transient volatile Answer last;
@@ -28,13 +29,11 @@ public final class SalesServlet extends JsonServlet {
     protected Reply handle(HttpServletRequest request) {
         Answer answer = last;
         if (answer == null || System.nanoTime() - answer.at() > FRESH_NANOS) {
-            List<Standing> standings = app().redis().catalog().standings();
-            long now = app().sales().now();
-            List<Map<String, Object>> sales = standings.stream().map(s -> SaleViews.view(s, now)).toList();
-            answer = new Answer(System.nanoTime(), Json.Raw.of(Json.body(Json.OK, "sales",
-                    Map.of("now", now, "sales", sales))));
+            answer = new Answer(System.nanoTime(), app().redis().catalog().standings());
             last = answer;
         }
-        return Reply.ok(answer.body());
+        long now = app().sales().now();
+        List<Map<String, Object>> sales = answer.standings().stream().map(s -> SaleViews.view(s, now)).toList();
+        return Reply.ok(Json.body(Json.OK, "sales", Map.of("now", now, "sales", sales)));
     }
 }
