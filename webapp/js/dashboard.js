@@ -141,7 +141,8 @@
     const bottom = 26;
     const w = width - left - right;
     const h = height - top - bottom;
-    const maxRps = niceMax(Math.max(1, ...history.map((p) => p.rps)));
+    // at least GRID req/s at the top, so that the steps are whole numbers when little is sold
+    const maxRps = niceMax(Math.max(GRID, ...history.map((p) => p.rps)));
     const maxMs = niceMax(Math.max(1, ...history.map((p) => p.p99)));
     const x = (i) => left + (w * (HISTORY - 1 - (history.length - 1 - i))) / (HISTORY - 1);
     const yRps = (v) => top + h - (h * v) / maxRps;
