@@ -1,16 +1,32 @@
-// ticket-rush buy page: buy a ticket, see your orders with the time left to pay, pay one.
-// Talks to the same JSON endpoints as curl does: POST /buy/ticket, GET /orders, POST /pay, GET /stock.
+// ticket-rush buy page: pick a sale (a train), buy a ticket of it, see your orders in every sale
+// with the time left to pay, pay one. Talks to the same JSON endpoints as curl does:
+// GET /sales, POST /buy/ticket, GET /orders, POST /pay, GET /stock. Needs js/sales.js first.
 'use strict';
 
 (function () {
   const $ = (selector) => document.querySelector(selector);
+  const Sales = window.RushSales;
   const userInput = $('#user');
   const answerBox = $('#answer');
   const payBox = $('#pay-answer');
+  const salesBody = $('#sales tbody');
   const ordersBody = $('#orders tbody');
   const USER_KEY = 'ticket-rush.user';
+  const DEFAULT_SALE = 'default'; // the article's sale: what /buy/ticket sells when no sale is named
+  const SALES_EVERY_MS = 2000;
 
-  /** Orders as last loaded, each with dueAt: when its time to pay ends, on this page's clock. */
+  /** The sales as last listed, in the server's order, and by id. */
+  let sales = [];
+  let salesById = new Map();
+  /** The sale the buyer buys from: null until the list arrived or the buyer picked one. */
+  let picked = null;
+  let salesTimer = null;
+  /** Loads of the list: the last one asked for, the last one drawn, when the last one was asked for. */
+  let salesAsked = 0;
+  let salesDrawn = 0;
+  let salesAskedAt = -Infinity;
+
+  /** Orders as last loaded, each with dueAt: when its time to pay ends, on this page's monotonic clock. */
   let orders = [];
   let shownUser = null;
   let refreshTimer = null;
@@ -50,11 +66,10 @@
     }
   }
 
-  function minutes(ms) {
-    const total = Math.max(0, Math.ceil(ms / 1000));
-    const m = Math.floor(total / 60);
-    const s = total % 60;
-    return m + ':' + String(s).padStart(2, '0');
+  /** A sale as a buyer reads it: its name, and its id when the name is not just the id. */
+  function saleTitle(id) {
+    const sale = salesById.get(id);
+    return sale && sale.name && sale.name !== id ? sale.name + ' (' + id + ')' : String(id);
   }
 
   /** The answer to anything that is not a 200, in words. */
@@ -68,10 +83,171 @@
       show(box, 'busy', 'Too many requests', 'Slow down a little, then try again.');
     } else if (result.status === 400) {
       show(box, 'bad', 'Bad input', msg);
+    } else if (result.status === 404 && result.json && result.json.error === 'unknown_sale') {
+      show(box, 'bad', 'No such train', msg || 'That sale does not exist (any more). Pick another one.');
     } else {
       show(box, 'bad', what + ' failed (' + result.status + ')', msg);
     }
   }
+
+  // ------------------------------------------------------------------ the sales
+
+  async function loadSales() {
+    clearTimeout(salesTimer);
+    const asked = ++salesAsked;
+    salesAskedAt = performance.now();
+    const result = await Sales.load();
+    if (asked < salesDrawn) {
+      return; // a later list is on screen already
+    }
+    const note = $('#sales-note');
+    if (result.sales) {
+      salesDrawn = asked;
+      sales = result.sales;
+      salesById = new Map(sales.map((sale) => [sale.id, sale]));
+      note.textContent = '';
+      if (picked === null) {
+        picked = firstPick();
+      }
+      renderSales();
+      renderOrderSales();
+    } else {
+      note.textContent = 'Could not load the list of sales ('
+        + (result.status === 0 ? 'no answer' : result.status) + '); trying again.';
+    }
+    if (asked === salesAsked) {
+      clearTimeout(salesTimer);
+      salesTimer = setTimeout(loadSales, SALES_EVERY_MS);
+    }
+  }
+
+  /** The sale picked for the buyer: the page's ?sale=, else the article's sale while open, else the first open one. */
+  function firstPick() {
+    const asked = new URLSearchParams(location.search).get('sale');
+    if (asked && salesById.has(asked)) {
+      return asked;
+    }
+    const now = Sales.now();
+    const article = salesById.get(DEFAULT_SALE);
+    if (article && Sales.stateAt(article, now) === 'open') {
+      return DEFAULT_SALE;
+    }
+    const open = sales.find((sale) => Sales.stateAt(sale, now) === 'open');
+    if (open) {
+      return open.id;
+    }
+    return article ? DEFAULT_SALE : (sales.length > 0 ? sales[0].id : null);
+  }
+
+  /** Draws the list, keeping each sale's row (and the buyer's pick) across redraws. */
+  function renderSales() {
+    if (sales.length === 0) {
+      salesBody.innerHTML = '<tr><td colspan="5" class="empty">No sale yet.</td></tr>';
+      return;
+    }
+    salesBody.querySelectorAll('tr:not([data-sale])').forEach((row) => row.remove());
+    const rows = new Map([...salesBody.querySelectorAll('tr[data-sale]')].map((row) => [row.dataset.sale, row]));
+    for (const sale of sales) {
+      let row = rows.get(sale.id);
+      rows.delete(sale.id);
+      if (!row) {
+        row = saleRow(sale.id);
+      }
+      salesBody.appendChild(row); // in the list's order
+      row.querySelector('.name').textContent = sale.name || sale.id;
+      row.querySelector('.id').textContent = sale.id;
+      row.querySelector('.sold').textContent = sale.sold.toLocaleString('en') + ' / ' + sale.total.toLocaleString('en');
+    }
+    rows.forEach((row) => row.remove());
+    markPicked();
+    tickSales();
+  }
+
+  function saleRow(id) {
+    const row = document.createElement('tr');
+    row.dataset.sale = id;
+    row.innerHTML = '<td class="pick"><input type="radio" name="sale"></td>'
+      + '<td><div class="name"></div><div class="id mono"></div></td>'
+      + '<td class="state"><span class="badge"></span></td>'
+      + '<td class="num sold"></td><td class="when countdown"></td>';
+    const radio = row.querySelector('input');
+    radio.value = id;
+    radio.setAttribute('aria-label', 'buy from ' + id);
+    row.addEventListener('click', () => pick(id));
+    return row;
+  }
+
+  function pick(id) {
+    if (picked === id) {
+      return;
+    }
+    picked = id;
+    const url = new URL(location.href);
+    url.searchParams.set('sale', id);
+    window.history.replaceState(null, '', url);
+    answerBox.replaceChildren();
+    answerBox.className = 'answer';
+    answerBox.removeAttribute('data-order-id');
+    markPicked();
+    tickSales();
+    loadStock();
+  }
+
+  function markPicked() {
+    for (const row of salesBody.querySelectorAll('tr[data-sale]')) {
+      const mine = row.dataset.sale === picked;
+      row.classList.toggle('picked', mine);
+      row.querySelector('input').checked = mine;
+    }
+  }
+
+  /**
+   * Every sale's state and countdown on the sales' clock, four times a second; a sale that opens
+   * or closes by that clock flips here at once and the list is asked for again.
+   */
+  function tickSales() {
+    const now = Sales.now();
+    let turned = false;
+    for (const sale of sales) {
+      const row = salesBody.querySelector('tr[data-sale="' + CSS.escape(sale.id) + '"]');
+      if (!row) {
+        continue;
+      }
+      const state = Sales.stateAt(sale, now);
+      turned = turned || state !== sale.state;
+      const badge = row.querySelector('.badge');
+      badge.className = 'badge ' + state;
+      badge.textContent = Sales.stateWords(state);
+      row.dataset.state = state;
+      const next = Sales.next(sale, now).text;
+      row.querySelector('.when').textContent = next || (state === 'closed' && sale.closesAt
+        ? 'closed at ' + Sales.moment(sale.closesAt) : '');
+    }
+    renderPicked(now);
+    if (turned && performance.now() - salesAskedAt > 500) {
+      // the list is out of date already: hear the sale's new state from the server now, not in 2 s
+      loadSales();
+    }
+  }
+
+  function renderPicked(now) {
+    const box = $('#picked');
+    const sale = salesById.get(picked);
+    if (!sale) {
+      box.textContent = picked ? 'Buying from ' + picked : '';
+      return;
+    }
+    const state = Sales.stateAt(sale, now);
+    if (!box.querySelector('.badge')) {
+      box.innerHTML = 'Buying from <b></b>: <span class="badge"></span> <span class="countdown"></span>';
+    }
+    box.querySelector('b').textContent = saleTitle(sale.id);
+    box.querySelector('.badge').className = 'badge ' + state;
+    box.querySelector('.badge').textContent = Sales.stateWords(state);
+    box.querySelector('.countdown').textContent = Sales.next(sale, now).text;
+  }
+
+  // ------------------------------------------------------------------ buying
 
   async function buy(event) {
     event.preventDefault();
@@ -87,38 +263,69 @@
       payBox.className = 'answer';
       orders = [];
       shownUser = null;
-      ordersBody.innerHTML = '<tr><td colspan="5" class="empty">Loading your orders...</td></tr>';
+      ordersBody.innerHTML = '<tr><td colspan="6" class="empty">Loading your orders...</td></tr>';
     }
+    if (picked === null) {
+      picked = DEFAULT_SALE; // bought before the list came: the sale /buy/ticket sells by default
+    }
+    const sale = picked;
     const button = $('#buy');
     button.disabled = true;
-    const result = await call('POST', '/buy/ticket', { user });
+    const result = await call('POST', '/buy/ticket', { sale, user });
     button.disabled = false;
     const body = result.json;
+    const data = body && body.data ? body.data : {};
     answerBox.removeAttribute('data-order-id');
+    answerBox.dataset.sale = sale;
+    const title = saleTitle(data.sale || sale);
     if (result.status === 200 && body && body.code === 1) {
-      const data = body.data;
       answerBox.dataset.orderId = data.orderId;
-      const left = data.deadline ? 'pay within ' + minutes(data.deadline - Date.now()) : '';
+      const left = data.deadline ? 'pay within ' + Sales.countdown(payWithin(data)) : '';
       if (data.existing) {
         show(answerBox, 'info', 'You already have a ticket: order #' + data.orderId,
-          'One ticket per person. ' + (left ? 'If it is not paid yet, ' + left + '.' : ''));
+          title + '. One ticket per person. ' + (left ? 'If it is not paid yet, ' + left + '.' : ''));
       } else {
         show(answerBox, 'ok', 'Ticket! Order #' + data.orderId,
-          'Sold by node ' + data.node + '. Pay for it below' + (left ? ': ' + left + '.' : '.'));
+          title + ', sold by node ' + data.node + '. Pay for it below' + (left ? ': ' + left + '.' : '.'));
       }
     } else if (result.status === 200 && body && body.code === -1) {
-      show(answerBox, 'soldout', 'Sold out', 'Every ticket has been taken. Tickets of unpaid orders come back when their time runs out.');
+      show(answerBox, 'soldout', 'Sold out', 'Every ticket of ' + title
+        + ' has been taken. Tickets of unpaid orders come back when their time runs out.');
+    } else if (result.status === 200 && body && body.code === -2) {
+      const wait = data.opensAt - Sales.now();
+      show(answerBox, 'info', 'Not open yet (opens in ' + (wait > 0 ? Sales.countdown(wait) : 'a moment') + ')',
+        title + ' opens at ' + Sales.moment(data.opensAt) + '. Try again then.');
+    } else if (result.status === 200 && body && body.code === -3) {
+      show(answerBox, 'soldout', 'Closed', title + (data.closesAt ? ' closed at ' + Sales.moment(data.closesAt) : ' is closed')
+        + ': it sells no more tickets.');
+    } else if (result.status === 200 && body && body.code === -4) {
+      show(answerBox, 'bad', 'Too late: order #' + data.orderId + ' expired',
+        'It was not paid in time and its ticket went back on sale. Buy again for a new one.');
     } else {
       failure(answerBox, result, 'Buying');
     }
     if (result.status === 400) {
-      ordersBody.innerHTML = '<tr><td colspan="5" class="empty">Enter a valid user id to see your orders.</td></tr>';
+      ordersBody.innerHTML = '<tr><td colspan="6" class="empty">Enter a valid user id to see your orders.</td></tr>';
     } else {
       localStorage.setItem(USER_KEY, user);
       await loadOrders(user);
     }
     loadStock();
+    loadSales();
   }
+
+  /**
+   * The time left to pay the order of a buy's answer: to its deadline on the sales' clock (Redis's,
+   * on which it is judged), never more than the sale's time to pay (that clock as the page knows it
+   * may be up to half a second late).
+   */
+  function payWithin(data) {
+    const left = data.deadline - Sales.now();
+    const sale = salesById.get(data.sale);
+    return sale ? Math.min(left, 1000 * sale.payWithinSeconds) : left;
+  }
+
+  // ------------------------------------------------------------------ orders
 
   async function loadOrders(user) {
     if (!user) {
@@ -129,13 +336,15 @@
       if (result.status === 400) {
         orders = [];
         shownUser = null;
-        ordersBody.innerHTML = '<tr><td colspan="5" class="empty">No orders: that is not a valid user id.</td></tr>';
+        ordersBody.innerHTML = '<tr><td colspan="6" class="empty">No orders: that is not a valid user id.</td></tr>';
       }
       return;
     }
     const now = performance.now();
     shownUser = user;
     orders = result.json.data.orders.map((order) => Object.assign({ dueAt: now + order.msLeftToPay }, order));
+    // the newest first, whatever its sale
+    orders.sort((a, b) => (b.created || 0) - (a.created || 0));
     renderOrders();
     scheduleRefresh();
   }
@@ -143,13 +352,15 @@
   function renderOrders() {
     ordersBody.replaceChildren();
     if (orders.length === 0) {
-      ordersBody.innerHTML = '<tr><td colspan="5" class="empty">No orders yet.</td></tr>';
+      ordersBody.innerHTML = '<tr><td colspan="6" class="empty">No orders yet.</td></tr>';
       return;
     }
-    for (const order of orders.slice().reverse()) {
+    for (const order of orders) {
       const row = document.createElement('tr');
       row.dataset.orderId = order.orderId;
-      row.innerHTML = '<td class="mono"></td><td class="state"><span class="badge"></span></td>'
+      row.dataset.sale = order.sale;
+      row.innerHTML = '<td class="mono"></td><td class="sale"><div class="name"></div><div class="id mono"></div></td>'
+        + '<td class="state"><span class="badge"></span></td>'
         + '<td class="node"></td><td class="left countdown"></td><td class="num action"></td>';
       row.querySelector('td.mono').textContent = '#' + order.orderId;
       const badge = row.querySelector('.badge');
@@ -165,12 +376,21 @@
       }
       ordersBody.appendChild(row);
     }
+    renderOrderSales();
     tick();
+  }
+
+  /** The sale of each order by name, once the list of sales has it. */
+  function renderOrderSales() {
+    for (const row of ordersBody.querySelectorAll('tr[data-sale]')) {
+      const sale = salesById.get(row.dataset.sale);
+      row.querySelector('.name').textContent = sale && sale.name ? sale.name : row.dataset.sale;
+      row.querySelector('.id').textContent = row.dataset.sale;
+    }
   }
 
   /** Updates every countdown; once a pending order's time is up, asks the server what became of it. */
   function tick() {
-    const now = performance.now();
     let due = false;
     for (const order of orders) {
       const cell = ordersBody.querySelector('tr[data-order-id="' + order.orderId + '"] .left');
@@ -182,8 +402,8 @@
         cell.classList.remove('late');
         continue;
       }
-      const left = order.dueAt - now;
-      cell.textContent = left > 0 ? minutes(left) : 'time is up';
+      const left = order.dueAt - performance.now();
+      cell.textContent = left > 0 ? Sales.countdown(left) : 'time is up';
       cell.classList.toggle('late', left < 30000);
       if (left <= 0) {
         due = true;
@@ -221,9 +441,14 @@
     await loadOrders(user);
   }
 
+  /** The picked sale's global stock, fresh from a node (the list may be two seconds old). */
   async function loadStock() {
-    const result = await call('GET', '/stock');
+    const sale = picked;
+    const result = await call('GET', '/stock' + (sale ? '?sale=' + encodeURIComponent(sale) : ''));
     const box = $('#stock');
+    if (sale !== picked) {
+      return; // the buyer picked another sale meanwhile
+    }
     if (result.status === 200 && result.json && result.json.data.global) {
       const global = result.json.data.global;
       box.innerHTML = '<b></b> of <b></b> tickets left';
@@ -240,6 +465,9 @@
     userInput.value = remembered;
     loadOrders(remembered);
   }
-  loadStock();
-  setInterval(tick, 250);
+  loadSales().then(loadStock);
+  setInterval(() => {
+    tick();
+    tickSales();
+  }, 250);
 })();

@@ -1,13 +1,26 @@
-// ticket-rush live dashboard: polls /dashboard/data about once a second and draws what it says.
-// The chart is drawn on a <canvas> by hand (no library: the machine has no internet).
+// ticket-rush live dashboard: polls /dashboard/data?sale=PICKED about once a second and /sales
+// every two, and draws what they say. The chart is drawn on a <canvas> by hand (no library: the
+// machine has no internet). Needs js/sales.js first.
 'use strict';
 
 (function () {
   const POLL_MS = 1000;
+  const SALES_EVERY_MS = 2000;
   const HISTORY = 60; // points on the chart: a minute at one a second
+  const ALL = 'all';
   const $ = (selector) => document.querySelector(selector);
   const fmt = (n) => Number(n).toLocaleString('en');
+  const Sales = window.RushSales;
   const history = [];
+
+  /** The sale shown: an id, or "all" of them added up; the article's sale unless the page's ?sale= says otherwise. */
+  let picked = new URLSearchParams(location.search).get('sale') || 'default';
+  /** The sales as /sales last listed them. */
+  let sales = [];
+  let salesById = new Map();
+  let pollTimer = null;
+  /** Polls of /dashboard/data: an answer for a sale no longer picked is dropped. */
+  let polls = 0;
 
   function text(id, value) {
     const element = document.getElementById(id);
@@ -18,6 +31,9 @@
 
   function render(data) {
     const global = data.global;
+    text('total-note', data.sale === null
+      ? (sales.length === 1 ? 'in the global stock of the one sale' : 'in the global stocks of the ' + sales.length + ' sales')
+      : 'in the global stock of ' + data.sale);
     if (global) {
       text('total', fmt(global.total));
       text('sold', fmt(global.sold));
@@ -125,7 +141,8 @@
     const bottom = 26;
     const w = width - left - right;
     const h = height - top - bottom;
-    const maxRps = niceMax(Math.max(1, ...history.map((p) => p.rps)));
+    // at least GRID req/s at the top, so that the steps are whole numbers when little is sold
+    const maxRps = niceMax(Math.max(GRID, ...history.map((p) => p.rps)));
     const maxMs = niceMax(Math.max(1, ...history.map((p) => p.p99)));
     const x = (i) => left + (w * (HISTORY - 1 - (history.length - 1 - i))) / (HISTORY - 1);
     const yRps = (v) => top + h - (h * v) / maxRps;
@@ -187,12 +204,18 @@
   // ------------------------------------------------------------------ polling
 
   async function poll() {
+    clearTimeout(pollTimer);
     const live = $('#live');
+    const asked = ++polls;
+    const sale = picked;
     try {
-      const response = await fetch('/dashboard/data', { cache: 'no-store' });
+      const response = await fetch('/dashboard/data?sale=' + encodeURIComponent(sale), { cache: 'no-store' });
       const body = await response.json();
+      if (asked !== polls) {
+        return; // another sale was picked meanwhile, and polled at once
+      }
       if (response.status !== 200 || body.code !== 1) {
-        throw new Error(body.msg || 'status ' + response.status);
+        throw new Error(body.msg || body.error || 'status ' + response.status);
       }
       render(body.data);
       history.push({ rps: body.data.totals.rps, p50: body.data.totals.p50Ms, p99: body.data.totals.p99Ms });
@@ -203,13 +226,164 @@
       live.textContent = 'live, updated ' + new Date(body.data.now).toLocaleTimeString('en-GB');
       text('answered-by', 'answered by node :' + body.data.answeredBy);
     } catch (failed) {
+      if (asked !== polls) {
+        return;
+      }
       live.className = 'live off';
       live.textContent = 'no data: ' + failed.message;
     }
     drawChart();
-    setTimeout(poll, POLL_MS);
+    pollTimer = setTimeout(poll, POLL_MS);
   }
 
+  // ------------------------------------------------------------------ the sales
+
+  function pick(sale) {
+    if (sale === picked) {
+      return;
+    }
+    picked = sale;
+    $('#sale-pick').value = sale;
+    const url = new URL(location.href);
+    url.searchParams.set('sale', sale);
+    window.history.replaceState(null, '', url);
+    // nothing of the last sale's stays on screen while the new one's figures are on their way
+    ['total', 'sold', 'remaining', 'pending', 'paid', 'expired', 'in-db'].forEach((id) => text(id, '-'));
+    $('#sold-bar').style.width = '0';
+    text('sold-pct', '');
+    renderSaleLine();
+    markPicked();
+    poll();
+  }
+
+  async function loadSales() {
+    const result = await Sales.load();
+    if (result.sales) {
+      sales = result.sales;
+      salesById = new Map(sales.map((sale) => [sale.id, sale]));
+      renderPicker();
+      renderSales();
+    }
+    setTimeout(loadSales, SALES_EVERY_MS);
+  }
+
+  /** One option per sale, then "all"; the picked sale stays picked, listed or not. */
+  function renderPicker() {
+    const select = $('#sale-pick');
+    const ids = sales.map((sale) => sale.id);
+    if (picked !== ALL && !ids.includes(picked)) {
+      ids.push(picked);
+    }
+    const options = ids.map((id) => {
+      const sale = salesById.get(id);
+      return [id, sale && sale.name && sale.name !== id ? id + ': ' + sale.name : id];
+    });
+    options.push([ALL, 'all sales, added up']);
+    const key = JSON.stringify(options);
+    if (select.dataset.options !== key) {
+      select.replaceChildren(...options.map(([value, label]) => new Option(label, value)));
+      select.dataset.options = key;
+    }
+    select.value = picked;
+  }
+
+  function renderSales() {
+    const body = $('#sales tbody');
+    if (sales.length === 0) {
+      body.innerHTML = '<tr><td colspan="7" class="empty">No sale yet.</td></tr>';
+      return;
+    }
+    const html = sales.map((sale) => '<tr data-sale="' + escape(sale.id) + '">'
+      + '<td class="mono">' + escape(sale.id) + '</td>'
+      + '<td>' + escape(sale.name || sale.id) + '</td>'
+      + '<td class="state"><span class="badge"></span></td>'
+      + '<td><div class="cellbar">' + bar(sale.total > 0 ? sale.sold / sale.total : 0)
+      + '<span class="sold">' + fmt(sale.sold) + ' / ' + fmt(sale.total) + '</span></div></td>'
+      + '<td class="opens">' + (sale.opensAt > 0 ? Sales.moment(sale.opensAt) : 'from the start') + '</td>'
+      + '<td class="closes">' + (sale.closesAt ? Sales.moment(sale.closesAt) : 'never') + '</td>'
+      + '<td class="when countdown"></td></tr>').join('');
+    if (body.dataset.html !== html) {
+      body.innerHTML = html;
+      body.dataset.html = html;
+      for (const row of body.querySelectorAll('tr[data-sale]')) {
+        row.addEventListener('click', () => pick(row.dataset.sale));
+      }
+    }
+    markPicked();
+    tick();
+  }
+
+  function escape(value) {
+    return String(value).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
+  }
+
+  function markPicked() {
+    for (const row of document.querySelectorAll('#sales tr[data-sale]')) {
+      row.classList.toggle('picked', row.dataset.sale === picked);
+    }
+  }
+
+  /** The states and countdowns, on the sales' clock, four times a second. */
+  function tick() {
+    const now = Sales.now();
+    for (const row of document.querySelectorAll('#sales tr[data-sale]')) {
+      const sale = salesById.get(row.dataset.sale);
+      if (!sale) {
+        continue;
+      }
+      const state = Sales.stateAt(sale, now);
+      const badge = row.querySelector('.badge');
+      badge.className = 'badge ' + state;
+      badge.textContent = Sales.stateWords(state);
+      row.dataset.state = state;
+      const when = row.querySelector('.when');
+      const next = Sales.next(sale, now).text;
+      if (when.textContent !== next) {
+        when.textContent = next;
+      }
+    }
+    renderSaleLine();
+  }
+
+  /** The picked sale's state and what comes next for it; for "all", how many sales stand where. */
+  function renderSaleLine() {
+    const now = Sales.now();
+    const badge = $('#sale-state');
+    if (picked === ALL) {
+      const counts = new Map();
+      sales.forEach((sale) => {
+        const state = Sales.stateAt(sale, now);
+        counts.set(state, (counts.get(state) || 0) + 1);
+      });
+      badge.className = 'badge';
+      badge.textContent = sales.length + ' sales';
+      text('sale-title', 'added up: ' + [...counts].map(([state, n]) => n + ' ' + Sales.stateWords(state)).join(', '));
+      const upcoming = sales.filter((sale) => Sales.stateAt(sale, now) === 'upcoming')
+        .sort((a, b) => a.opensAt - b.opensAt)[0];
+      text('sale-when', upcoming ? 'next to open: ' + upcoming.id + ', ' + Sales.next(upcoming, now).text : '');
+      return;
+    }
+    const sale = salesById.get(picked);
+    if (!sale) {
+      badge.className = 'badge';
+      badge.textContent = '';
+      text('sale-title', picked);
+      text('sale-when', sales.length > 0 ? 'no such sale in /sales' : '');
+      return;
+    }
+    const state = Sales.stateAt(sale, now);
+    badge.className = 'badge ' + state;
+    badge.textContent = Sales.stateWords(state);
+    text('sale-title', (sale.name && sale.name !== sale.id ? sale.name + ' (' + sale.id + ')' : sale.id)
+      + ': ' + sale.perUserLimit + ' per user, pay within ' + Sales.countdown(1000 * sale.payWithinSeconds));
+    text('sale-when', Sales.next(sale, now).text);
+  }
+
+  $('#sale-pick').addEventListener('change', (event) => pick(event.target.value));
   window.addEventListener('resize', drawChart);
+  renderPicker();
+  renderSaleLine();
   poll();
+  loadSales();
+  setInterval(tick, 250);
 })();

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.ticketrush.redis.Keys;
 import io.ticketrush.support.BuyerCrowd;
+import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.NginxServer;
@@ -31,6 +36,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
@@ -40,14 +46,17 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import redis.clients.jedis.Jedis;
 
 /**
  * A person in a browser: Debian's headless Chromium, driven through its own chromedriver by
  * Selenium, opens the buy page through real Nginx in front of four nodes, buys a ticket, pays
- * it, and watches the dashboard's sold count follow Redis. Screenshots of both pages go to
- * {@code target/screenshots/} for a human to look at.
+ * it, and watches the dashboard's sold count follow Redis. Then, in a browser whose clock is an
+ * hour behind, a second sale created while the page is open counts down to its opening on the
+ * sales' clock, opens, sells, and shows on the dashboard when picked there. Screenshots of both
+ * pages go to {@code target/screenshots/} for a human to look at.
  *
  * <p>Nothing is downloaded: the browser and the driver are Debian's ({@code ./rush test} installs
  * {@code chromium} and {@code chromium-driver}), and Selenium Manager is never asked for one.
@@ -61,6 +70,34 @@ class BrowserTest {
     private static final int TOTAL = 1000;
     private static final int[] WEIGHTS = {1, 2, 3, 4};
     private static final Duration WAIT = Duration.ofSeconds(20);
+    /** The whole dashboard in one screenshot. */
+    private static final Dimension DASHBOARD_SIZE = new Dimension(1280, 1480);
+    private static final String ADMIN_TOKEN = "browser-test-admin-token";
+    /** The later sale: its id, its stock, and how long after its creation it opens. */
+    private static final String LATER = "G1234";
+    private static final int LATER_TOTAL = 5;
+    private static final int OPENS_IN_SECONDS = 8;
+    /**
+     * Sets the page's clock ({@code Date}) an hour behind: a page counting down on the browser's
+     * clock would show an hour too much; on the sales' clock (Redis's) it shows the seconds left.
+     */
+    private static final String CLOCK_AN_HOUR_BEHIND = """
+            (() => {
+              const Real = Date;
+              const skew = -3600000;
+              function Skewed(...args) {
+                if (!new.target) {
+                  return new Real(Real.now() + skew).toString();
+                }
+                return args.length === 0 ? new Real(Real.now() + skew) : new Real(...args);
+              }
+              Skewed.prototype = Real.prototype;
+              Skewed.now = () => Real.now() + skew;
+              Skewed.parse = Real.parse;
+              Skewed.UTC = Real.UTC;
+              window.Date = Skewed;
+            })();
+            """;
 
     @RegisterExtension
     final PrintLogsOnFailure logs = new PrintLogsOnFailure();
@@ -93,7 +130,7 @@ class BrowserTest {
                     "rush.node.weights.total", "10",
                     "rush.lock.wait.ms", "5000",
                     "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000",
-                    "rush.statlog", statLog.toString()));
+                    "rush.statlog", statLog.toString(), "rush.admin.token", ADMIN_TOKEN));
             nodes.add(node);
             upstream.put(node.port(), weight);
             // a node started on port 0 learns its port from its first request; Prometheus's
@@ -113,7 +150,7 @@ class BrowserTest {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--user-data-dir=" + dir.resolve("chromium-profile"), "--window-size=1280,720",
+                "--no-first-run", "--user-data-dir=" + dir.resolve("chromium-profile"), "--window-size=1280,1000",
                 "--force-device-scale-factor=1", "--lang=en-GB");
         driverService = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile())
@@ -180,7 +217,7 @@ class BrowserTest {
         wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "Bad input"));
         screenshot("buy-page-bad-input.png");
 
-        browser.manage().window().setSize(new Dimension(1280, 1180));
+        browser.manage().window().setSize(DASHBOARD_SIZE);
         browser.get(nginx.uri("/dashboard").toString());
         awaitDashboardSold(1);
         assertEquals("1", browser.findElement(By.id("paid")).getText());
@@ -208,6 +245,117 @@ class BrowserTest {
         screenshot("dashboard-node-down.png");
     }
 
+    @Test
+    void a_sale_opening_later_counts_down_on_the_sales_clock_opens_sells_and_shows_on_the_dashboard()
+            throws IOException, InterruptedException {
+        ((ChromeDriver) browser).executeCdpCommand("Page.addScriptToEvaluateOnNewDocument",
+                Map.of("source", CLOCK_AN_HOUR_BEHIND));
+        browser.get(nginx.uri("/").toString());
+        long pageClock = ((Number) ((JavascriptExecutor) browser).executeScript("return Date.now()")).longValue();
+        assertTrue(Math.abs(System.currentTimeMillis() - 3_600_000 - pageClock) < 60_000,
+                () -> "the page's clock is an hour behind: " + pageClock);
+        wait(ExpectedConditions.attributeToBe(By.cssSelector("#sales tr[data-sale='default']"), "class", "picked"));
+        browser.findElement(By.id("user")).sendKeys("bob");
+        browser.findElement(By.id("buy")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "Ticket! Order #"));
+        String firstOrder = browser.findElement(By.id("answer")).getAttribute("data-order-id");
+        assertEquals("bob", redisOrder(Keys.ofDefault(STOCK_KEY), firstOrder, "user"));
+
+        // a second train, created while the page is open: it opens in a few seconds
+        HttpCall.Answer created = createSale(LATER, LATER_TOTAL, OPENS_IN_SECONDS, "Beijing South to Shanghai");
+        assertEquals(201, created.status(), created::toString);
+        long opensAt = created.json().getAsJsonObject("data").get("opensAt").getAsLong();
+        By laterRow = By.cssSelector("#sales tr[data-sale='" + LATER + "']");
+        wait(ExpectedConditions.textToBePresentInElementLocated(laterRow, "upcoming"));
+        String countdown = wait("a countdown of seconds in the row of " + LATER, driver -> {
+            String shown = driver.findElement(laterRow).findElement(By.cssSelector(".when")).getText();
+            return shown.matches("opens in 0:0\\d") ? shown : null;
+        });
+        int shownSeconds = Integer.parseInt(countdown.substring(countdown.length() - 1));
+        long secondsLeft = (opensAt - redisNow() + 999) / 1000;
+        assertTrue(Math.abs(shownSeconds - secondsLeft) <= 1, () -> "the page shows " + countdown + " when "
+                + secondsLeft + " s are left on the sales' clock (the browser's is an hour behind)");
+        assertTrue(browser.findElement(laterRow).getText().contains("0 / " + LATER_TOTAL));
+
+        // picked before it opens: buying says so in words
+        browser.findElement(laterRow).findElement(By.cssSelector("input[type=radio]")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("picked"), "Beijing South to Shanghai (" + LATER + ")"));
+        browser.findElement(By.id("buy")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "Not open yet (opens in 0:0"));
+        assertEquals(0, redis.sold(laterStock()), "a buy before the opening sold nothing");
+        screenshot("buy-page-countdown.png");
+
+        Deadline.await(Duration.ofSeconds(OPENS_IN_SECONDS + 20), "the buy page to show " + LATER + " open",
+                () -> "open".equals(browser.findElement(laterRow).getAttribute("data-state")));
+        assertTrue(redisNow() >= opensAt, "the page showed the sale open only once the sales' clock reached its opening");
+        browser.findElement(By.id("buy")).click();
+        WebElement answer = waitFor(ExpectedConditions.attributeToBeNotEmpty(
+                browser.findElement(By.id("answer")), "data-order-id"), By.id("answer"));
+        String orderId = answer.getAttribute("data-order-id");
+        assertTrue(answer.getText().contains("Ticket! Order #" + orderId), answer::getText);
+        assertEquals("bob", redisOrder(Keys.of(LATER, STOCK_KEY), orderId, "user"), "the order is bob's, in " + LATER);
+        assertEquals(1, redis.sold(laterStock()));
+
+        // your orders: one in each sale, each named with its sale
+        By laterOrder = By.cssSelector("#orders tr[data-order-id='" + orderId + "']");
+        wait(ExpectedConditions.textToBePresentInElementLocated(laterOrder, "Beijing South to Shanghai"));
+        WebElement row = browser.findElement(laterOrder);
+        assertEquals(LATER, row.getAttribute("data-sale"));
+        assertTrue(row.getText().contains("pending"), row::getText);
+        assertEquals(1, row.findElements(By.cssSelector("button.pay")).size(), "a Pay button");
+        assertTrue(row.findElement(By.cssSelector(".left")).getText().matches("[45]:[0-5]\\d"),
+                "about 5 minutes to pay");
+        assertEquals("default", browser.findElement(By.cssSelector("#orders tr[data-order-id='" + firstOrder + "']"))
+                .getAttribute("data-sale"));
+        wait(driver -> driver.findElement(laterRow).getText().contains("1 / " + LATER_TOTAL));
+        screenshot("buy-page-two-sales.png");
+
+        // the dashboard: the article's sale by default, then the later one picked, then all of them
+        browser.manage().window().setSize(DASHBOARD_SIZE);
+        browser.get(nginx.uri("/dashboard").toString());
+        awaitDashboardSold(1);
+        wait(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#sale-pick option[value='" + LATER + "']")));
+        new Select(browser.findElement(By.id("sale-pick"))).selectByValue(LATER);
+        wait(ExpectedConditions.textToBe(By.id("total"), String.valueOf(LATER_TOTAL)));
+        wait(driver -> driver.findElement(By.id("sold")).getText().equals(String.valueOf(redis.sold(laterStock()))));
+        assertEquals("1", browser.findElement(By.id("sold")).getText(), "the dashboard's sold of " + LATER);
+        assertEquals(String.valueOf(LATER_TOTAL - 1), browser.findElement(By.id("remaining")).getText());
+        wait(ExpectedConditions.textToBe(By.id("sale-state"), "open"));
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#sales tr[data-sale='" + LATER + "']"),
+                "1 / " + LATER_TOTAL));
+        screenshot("dashboard-sale.png");
+
+        new Select(browser.findElement(By.id("sale-pick"))).selectByValue("all");
+        wait(ExpectedConditions.textToBe(By.id("total"), String.format("%,d", TOTAL + LATER_TOTAL)));
+        wait(ExpectedConditions.textToBe(By.id("sold"), "2"));
+        assertEquals(2, redis.sold(STOCK_KEY) + redis.sold(laterStock()));
+        screenshot("dashboard-all.png");
+    }
+
+    /** Creates a sale through a node's admin endpoint (Nginx never forwards {@code /admin/}). */
+    private HttpCall.Answer createSale(String id, int stock, int opensInSeconds, String name)
+            throws IOException, InterruptedException {
+        String form = "id=" + id + "&stock=" + stock + "&opens=" + URLEncoder.encode("+" + opensInSeconds,
+                StandardCharsets.UTF_8) + "&name=" + URLEncoder.encode(name, StandardCharsets.UTF_8);
+        HttpResponse<String> response = HttpCall.newClient().send(HttpRequest.newBuilder(nodes.get(0).uri("/admin/sales"))
+                .header("X-Admin-Token", ADMIN_TOKEN).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).timeout(WAIT).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return new HttpCall.Answer(response.statusCode(), response.body(), "");
+    }
+
+    private static String laterStock() {
+        return Keys.of(LATER, STOCK_KEY).stock();
+    }
+
+    /** Redis's clock, the sales' clock, in ms since the epoch. */
+    private long redisNow() {
+        try (Jedis jedis = redis.client()) {
+            List<String> time = jedis.time();
+            return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+        }
+    }
+
     /** Waits until the dashboard shows {@code sold} as sold, and checks Redis says the same. */
     private void awaitDashboardSold(long sold) {
         String shown = String.format("%,d", sold);
@@ -227,9 +375,16 @@ class BrowserTest {
 
     /** Waits for {@code condition}; the pages redraw their tables, so a stale element means "look again". */
     private <T> T wait(org.openqa.selenium.support.ui.ExpectedCondition<T> condition) {
-        return new WebDriverWait(browser, WAIT, Duration.ofMillis(100))
-                .ignoring(StaleElementReferenceException.class)
-                .until(condition);
+        return wait(null, condition);
+    }
+
+    /** {@link #wait(org.openqa.selenium.support.ui.ExpectedCondition)}, saying {@code what} it waited for if it times out. */
+    private <T> T wait(String what, org.openqa.selenium.support.ui.ExpectedCondition<T> condition) {
+        WebDriverWait wait = new WebDriverWait(browser, WAIT, Duration.ofMillis(100));
+        if (what != null) {
+            wait.withMessage(what);
+        }
+        return wait.ignoring(StaleElementReferenceException.class).until(condition);
     }
 
     private WebElement waitFor(org.openqa.selenium.support.ui.ExpectedCondition<Boolean> condition, By element) {
@@ -238,8 +393,12 @@ class BrowserTest {
     }
 
     private String redisOrder(String orderId, String field) {
+        return redisOrder(Keys.ofDefault(STOCK_KEY), orderId, field);
+    }
+
+    private String redisOrder(Keys sale, String orderId, String field) {
         try (Jedis jedis = redis.client()) {
-            Map<String, String> order = RedisOrders.one(jedis, Keys.ofDefault(STOCK_KEY), orderId);
+            Map<String, String> order = RedisOrders.one(jedis, sale, orderId);
             return order == null ? null : order.get(field);
         }
     }
