@@ -16,6 +16,7 @@ RUSH_STOCK_BUFFER=${RUSH_STOCK_BUFFER:-}
 RUSH_STOCK_KEY=${RUSH_STOCK_KEY:-ticket_hash_key}
 RUSH_NGINX_WORKERS=${RUSH_NGINX_WORKERS:-auto}
 RUSH_NGINX_RATE=${RUSH_NGINX_RATE:-100000}
+RUSH_PLACEMENT=${RUSH_PLACEMENT:-auto}
 RUSH_RUN_DIR=${RUSH_RUN_DIR:-run}
 RUSH_LOG_DIR=${RUSH_LOG_DIR:-logs}
 RUSH_START_TIMEOUT=${RUSH_START_TIMEOUT:-90}
@@ -56,6 +57,7 @@ check_settings() {
     done
     [[ -z $RUSH_STOCK_BUFFER ]] || is_uint "$RUSH_STOCK_BUFFER" ||
         die "RUSH_STOCK_BUFFER='$RUSH_STOCK_BUFFER' must be a whole number"
+    [[ $RUSH_PLACEMENT == auto || $RUSH_PLACEMENT == off ]] || die "RUSH_PLACEMENT='$RUSH_PLACEMENT' must be auto or off"
     [[ $RUSH_NGINX_WORKERS == auto ]] || is_uint "$RUSH_NGINX_WORKERS" ||
         die "RUSH_NGINX_WORKERS='$RUSH_NGINX_WORKERS' must be 'auto' or a whole number"
     ((${#NODE_PORTS[@]} > 0)) || die "RUSH_NODE_PORTS is empty"
@@ -80,6 +82,57 @@ jetty_version() {
         return
     fi
     sed -n 's:.*<jetty.home.version>\(.*\)</jetty.home.version>.*:\1:p' "$RUSH_ROOT/pom.xml"
+}
+
+# ---------------------------------------------------------------- placement
+
+# Where the nodes run when several share this machine (RUSH_PLACEMENT=auto): each node gets its
+# own cores instead of all of them (taskset), and its JVM is told how many it has
+# (-XX:ActiveProcessorCount), so the JVM and Jetty size their threads for them. Four JVMs that
+# each believe they own both cores of a 2-core machine wake each other's threads across cores for
+# every request; pinned, a node's request is served where it was woken (docs/scaling.md has the
+# figures). Nodes with more cores than there are nodes get an equal run of cores each; with fewer,
+# one core each, the heaviest node first onto the least loaded core (by weight, which is what
+# Nginx sends them). One node per machine, or RUSH_PLACEMENT=off: nothing is pinned, the JVM sees
+# its machine's cores.
+#
+# Sets NODE_CPUS[i] for NODE_PORTS[i]: a taskset CPU list, or nothing.
+NODE_CPUS=()
+place_nodes() {
+    NODE_CPUS=()
+    local cores n=${#NODE_PORTS[@]} i c best
+    cores=$(nproc)
+    [[ $RUSH_PLACEMENT == auto ]] && ((n > 1)) || return 0
+    if ((n <= cores)); then
+        local each=$((cores / n))
+        for ((i = 0; i < n; i++)); do NODE_CPUS[i]="$((i * each))-$((i * each + each - 1))"; done
+        return 0
+    fi
+    local load=()
+    for ((c = 0; c < cores; c++)); do load[c]=0; done
+    for i in $(for i in "${!NODE_WEIGHTS[@]}"; do echo "${NODE_WEIGHTS[$i]} $i"; done | sort -k1,1rn -k2,2n | cut -d' ' -f2); do
+        best=0
+        for ((c = 1; c < cores; c++)); do ((load[c] < load[best])) && best=$c; done
+        NODE_CPUS[i]=$best
+        load[best]=$((load[best] + NODE_WEIGHTS[i]))
+    done
+}
+
+# How many CPUs the taskset list $1 names ("0", "2-3", "0,2").
+cpu_count() {
+    local part n=0
+    for part in ${1//,/ }; do
+        if [[ $part == *-* ]]; then n=$((n + ${part#*-} - ${part%-*} + 1)); else n=$((n + 1)); fi
+    done
+    echo "$n"
+}
+
+# ", cores: 3001->1 3002->0 ..." after place_nodes, or nothing when nothing is pinned.
+placement_summary() {
+    ((${#NODE_CPUS[@]})) || return 0
+    local i out=
+    for i in "${!NODE_PORTS[@]}"; do out+=" ${NODE_PORTS[$i]}->${NODE_CPUS[$i]}"; done
+    echo ", pinned to cores (RUSH_PLACEMENT=auto):$out"
 }
 
 # ---------------------------------------------------------------- installing

@@ -65,6 +65,7 @@ public final class RushApp implements ServletContextListener {
         orders = redis.orderBook(sales::all);
         stats = new NodeStats(config, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
                 .orElse(NO_STOCK));
+        stats.countRedisRoundTrips(redis::roundTrips);
         cluster = new ClusterView(redis.stats(sales::all));
         statsPublisher = new StatsPublisher(redis.stats(sales::all), stats);
         statsPublisher.start();

@@ -1,6 +1,7 @@
 package io.ticketrush.redis;
 
 import java.util.NoSuchElementException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 import io.ticketrush.sale.BusyException;
@@ -18,6 +19,8 @@ import redis.clients.jedis.exceptions.JedisException;
 public final class RedisCalls {
     private final JedisPool pool;
     private final CircuitBreaker breaker;
+    /** Round trips tried on Redis (calls that got a connection): what the benchmark counts per request. */
+    private final LongAdder tried = new LongAdder();
 
     public RedisCalls(JedisPool pool, CircuitBreaker breaker) {
         this.pool = pool;
@@ -49,6 +52,7 @@ public final class RedisCalls {
             throw failed(e);
         }
         T result;
+        tried.increment();
         try (jedis) {
             result = call.apply(jedis);
         } catch (JedisConnectionException e) {
@@ -84,6 +88,11 @@ public final class RedisCalls {
             }
             throw e;
         }
+    }
+
+    /** Calls that reached for Redis with a connection so far (a pipeline or a script counts once). */
+    public long tried() {
+        return tried.sum();
     }
 
     public CircuitBreaker breaker() {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
@@ -48,6 +49,8 @@ final class RedisOrderFeed implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private volatile Jedis connection;
+    /** XREADs sent so far (counted with the node's other Redis calls). */
+    private final LongAdder reads = new LongAdder();
 
     RedisOrderFeed(Config config) {
         this.config = config;
@@ -94,6 +97,7 @@ final class RedisOrderFeed implements AutoCloseable {
             Map<String, StreamEntryID> from = new HashMap<>();
             followed.forEach((stream, f) -> from.put(stream, f.last));
             List<Map.Entry<String, List<StreamEntry>>> read;
+            reads.increment();
             try {
                 read = connection.xread(XReadParams.xReadParams().count(BATCH).block(BLOCK_MILLIS), from);
             } catch (JedisConnectionException e) {
@@ -169,5 +173,10 @@ final class RedisOrderFeed implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Reads sent to Redis so far. */
+    long reads() {
+        return reads.sum();
     }
 }

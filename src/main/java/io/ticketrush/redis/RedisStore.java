@@ -96,6 +96,14 @@ public final class RedisStore implements AutoCloseable {
         feed.follow(keys(sale.id()), events);
     }
 
+    /**
+     * Round trips this node has made to Redis so far (buys, sales, stats, the order feed's reads):
+     * what {@code ./rush bench rush} counts per request, from every node's {@code /metrics}.
+     */
+    public synchronized long roundTrips() {
+        return calls.tried() + (feed == null ? 0 : feed.reads());
+    }
+
     /** The calls behind the breaker (for the tests of this package). */
     RedisCalls calls() {
         return calls;

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -98,6 +99,16 @@ public final class NodeStats implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         gcMetrics.bindTo(registry);
+    }
+
+    /**
+     * Counts this node's round trips to Redis as {@code rush_redis_round_trips_total}: the
+     * benchmark reads it before and after a rush (losers must cost none).
+     */
+    public void countRedisRoundTrips(LongSupplier roundTrips) {
+        FunctionCounter.builder("rush.redis.round.trips", roundTrips, LongSupplier::getAsLong)
+                .description("round trips this node made to Redis (a script, a pipeline or a stream read counts once)")
+                .register(registry);
     }
 
     /** The counter of one kind of answer, registered as {@code rush_buy_requests_total{result="..."}}. */

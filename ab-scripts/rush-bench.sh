@@ -1,0 +1,404 @@
+#!/usr/bin/env bash
+# ./rush bench rush: the million-buyer rush against the running cluster, with its references, in
+# one run (docs/load-tests.md).
+#
+# N distinct named buyers (and every REPEAT-th request one of them coming back) through Nginx to the
+# nodes, for the tickets of a fresh sale that opens at a set moment while the nodes are warm; wrk
+# with ab-scripts/rush.lua, keep-alive, then (a second sale) one connection per request. Around
+# them, in the same run: Nginx's own `return 200`, an Nginx over one node's /noop (a node started
+# alone, unpinned, as on a machine of its own: `./rush node up`), and the cluster's Nginx over
+# the four nodes' /noop, each keep-alive and one connection per request. Then, on the sold-out
+# sale, losers only. Prints req/s, latencies, time from the opening to the last ticket and to the
+# last order in the database, Redis round trips per request, CPU per process group, and the I1-I4
+# checks; exits 1 when a check fails. Bounded: each wrk sends exactly its buyers, within --seconds.
+#
+#   ./rush bench rush [--buyers N] [--tickets N] [--sale ID] [--repeat K] [--connections C]
+#                     [--threads T] [--ref-seconds S] [--seconds S] [--keepalive-only] [--no-references]
+#   defaults: 1,000,000 buyers, 10,000 tickets, sale rush-<time>, every 20th request a buyer coming
+#   back, wrk -t2 -c100, references of 10 s each, each rush at most 1800 s
+#   ports: RUSH_BENCH_NODE_PORT (3090, the reference node), RUSH_BENCH_NGINX_PORT (18090, its Nginx)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_settings
+
+buyers=1000000 tickets=10000 sale= repeat=20 connections=100 threads=2 ref_seconds=10 max_seconds=1800
+close_run=1 references=1
+while (($#)); do
+    case $1 in
+    --buyers) buyers=$2; shift 2 ;;
+    --tickets) tickets=$2; shift 2 ;;
+    --sale) sale=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --ref-seconds) ref_seconds=$2; shift 2 ;;
+    --seconds) max_seconds=$2; shift 2 ;;
+    --keepalive-only) close_run=0; shift ;;
+    --no-references) references=0; shift ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) die "bench rush: unknown option $1 (see --help)" ;;
+    esac
+done
+for v in buyers tickets connections threads ref_seconds max_seconds; do
+    is_uint "${!v}" && ((${!v} > 0)) || die "--${v/_/-} must be a whole number > 0"
+done
+is_uint "$repeat" && ((repeat != 1)) || die "--repeat must be 0 (no buyer comes back) or at least 2"
+((connections >= threads)) || die "--connections must be at least --threads"
+[[ -z $sale || $sale =~ ^[A-Za-z0-9_-]{1,40}$ ]] || die "--sale: letters, digits, - and _ (at most 40)"
+sale=${sale:-rush-$(date +%s)}
+ensure_commands wrk curl redis-cli
+curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
+
+work=$RUSH_RUN_DIR/bench-rush
+rm -rf "$work" && mkdir -p "$work"
+ref_node=${RUSH_BENCH_NODE_PORT:-3090}
+ref_nginx=${RUSH_BENCH_NGINX_PORT:-18090}
+hz=$(getconf CLK_TCK)
+STALL=10
+# each thread sends PER_THREAD requests: its share of the distinct buyers, plus every REPEAT-th a
+# buyer coming back (rush.lua numbers new buyers by their request, skipping the repeats)
+distinct_per_thread=$(((buyers + threads - 1) / threads))
+per_thread=$distinct_per_thread
+((repeat == 0)) || per_thread=$((distinct_per_thread + (distinct_per_thread - 1) / (repeat - 1)))
+requests=$((per_thread * threads))
+distinct=$((threads * (per_thread - (repeat > 0 ? per_thread / repeat : 0))))
+buffer=${RUSH_STOCK_BUFFER:-$((tickets / 20))}
+buffers=$((buffer * ${#NODE_PORTS[@]}))
+
+cleanup() {
+    [[ -s $work/nginx/nginx.pid ]] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null
+    [[ -s $work/sampler.pid ]] && kill "$(cat "$work/sampler.pid")" 2>/dev/null
+    if [[ -s $PIDS/jetty-$ref_node.pid ]]; then "$RUSH_ROOT/rush" node down "$ref_node" >/dev/null 2>&1; fi
+    return 0
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------- measuring
+
+# The PIDs of a process group: nodes, nginx (master and workers), redis, writer.
+group_pids() {
+    local port master
+    case $1 in
+    nodes) for port in "${NODE_PORTS[@]}"; do cat "$PIDS/jetty-$port.pid"; done ;;
+    nginx) master=$(cat "$PIDS/nginx.pid") && echo "$master" && children_of_pid "$master" ;;
+    redis) cat "$PIDS/redis.pid" ;;
+    writer) cat "$PIDS/order-writer.pid" ;;
+    esac
+}
+GROUPS_MEASURED=(nodes nginx redis writer)
+
+# CPU ticks (user + system) the processes $@ have used so far.
+cpu_ticks() {
+    local pid total=0 line rest f
+    for pid in "$@"; do
+        line=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        rest=${line##*) }
+        read -r -a f <<<"$rest"
+        total=$((total + f[11] + f[12]))
+    done
+    echo "$total"
+}
+
+# "GROUP=TICKS ..." for every group now.
+cpu_snapshot() {
+    local g out=
+    for g in "${GROUPS_MEASURED[@]}"; do out+="$g=$(cpu_ticks $(group_pids "$g")) "; done
+    echo "$out"
+}
+
+# The round trips every cluster node has made to Redis so far (rush_redis_round_trips_total).
+round_trips() {
+    local port total=0 n
+    for port in "${NODE_PORTS[@]}"; do
+        n=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" | awk '/^rush_redis_round_trips_total/ {printf "%d", $2}')
+        [[ -n $n ]] || die "node $port has no rush_redis_round_trips_total in /metrics"
+        total=$((total + n))
+    done
+    echo "$total"
+}
+
+redis_commands() { rcli INFO stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
+redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s * 1000 + us / 1000)); }; }
+
+# CPU seconds (user + system) of the children this shell has waited for so far.
+children_cpu() {
+    times | tail -1 | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.2f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
+
+# A sleep without a process per call (the CPU of the load generator is measured as this shell's children's).
+exec {pause_fd}<> <(:)
+pause() { read -rt "$1" -u "$pause_fd" || true; }
+
+# Runs wrk with a figures script; sets W_* from its result line, W_CPU (wrk's own CPU seconds) and
+# W_RPS. With a done folder, wrk (which runs until -d whatever its threads do) gets SIGINT once
+# every thread has left its mark there, and the rate is over the threads' own first-to-last moments.
+#   $1 label, $2 file the result is kept in, $3 done folder or "", then wrk's arguments
+run_wrk() {
+    local label=$1 out=$2 done_dir=$3 line before pid marks
+    shift 3
+    before=$(children_cpu)
+    wrk "$@" >"$out" 2>&1 &
+    pid=$!
+    if [[ -n $done_dir ]]; then
+        # a request lost to a socket error is never answered, so its thread never finishes: once
+        # the nodes have logged nothing for STALL seconds, wrk is stopped and reports the error
+        local tick=0 size last_size=-1 still=0
+        while kill -0 "$pid" 2>/dev/null; do
+            marks=("$done_dir"/done-*)
+            if [[ -e ${marks[0]} ]] && ((${#marks[@]} >= threads)); then
+                kill -INT "$pid"
+                break
+            fi
+            if ((++tick % 20 == 0)); then
+                size=$(stat -c %s "$STAT_LOG" 2>/dev/null || echo 0)
+                if ((size == last_size)); then still=$((still + 1)); else still=0 last_size=$size; fi
+                if ((still >= STALL)); then
+                    echo "   no buyer logged for $STALL s: stopping wrk (its missing answers are reported)" >&2
+                    kill -INT "$pid"
+                    break
+                fi
+            fi
+            pause 0.05
+        done
+    fi
+    wait "$pid" || { cat "$out" >&2; die "wrk failed ($label)"; }
+    W_CPU=$(awk -v a="$before" -v b="$(children_cpu)" 'BEGIN {printf "%.2f", b - a}')
+    line=$(grep -E '^(rush|latency)-result ' "$out") || { cat "$out" >&2; die "wrk printed no figures ($label)"; }
+    local kv
+    for kv in ${line#* }; do printf -v "W_${kv%%=*}" '%s' "${kv#*=}"; done
+    if [[ -n $done_dir ]]; then
+        W_seconds=$(cat "$done_dir"/done-* | awk 'NR == 1 || $1 < a {a = $1} $2 > b {b = $2} END {printf "%.2f", b - a}')
+    fi
+    W_RPS=$(awk -v n="$W_answered" -v s="$W_seconds" 'BEGIN {printf "%.0f", n / s}')
+}
+
+ROWS=()
+row() { # label requests rps p50 p99 p999 max errors
+    ROWS+=("$(printf '%-46s %9s %8s %7s %7s %7s %7s %6s' "$@")")
+    printf '  %s\n' "${ROWS[-1]}"
+}
+
+# ---------------------------------------------------------------- references
+
+# $1 label, $2 URL, $3 keepalive|close: a reference run of ref_seconds; sets REF_RPS REF_P99
+reference() {
+    local label=$1 url=$2 mode=$3 extra=()
+    [[ $mode == close ]] && extra=(-H "Connection: close")
+    run_wrk "$label" "$work/ref-$(tr -cs 'a-z0-9' '-' <<<"${label,,}")$mode.txt" "" -t"$threads" -c"$connections" \
+        -d"${ref_seconds}s" --timeout 10s "${extra[@]}" -s "$RUSH_ROOT/ab-scripts/latency.lua" "$url"
+    row "$label ($mode)" "$W_answered" "$W_RPS" "$W_p50_ms" "$W_p99_ms" "$W_p999_ms" "$W_max_ms" \
+        "$((W_failed + W_socket_errors))"
+    REF_RPS=$W_RPS REF_P99=$W_p99_ms
+}
+
+start_reference() {
+    echo "-- the reference node on $ref_node (unpinned, as alone on its machine) and its own Nginx on $ref_nginx"
+    require_free_port "$ref_node" RUSH_BENCH_NODE_PORT "the reference node"
+    require_free_port "$ref_nginx" RUSH_BENCH_NGINX_PORT "the reference Nginx"
+    "$RUSH_ROOT/rush" node up "$ref_node" | sed 's/^/   /'
+    mkdir -p "$work/nginx/tmp"
+    local user=()
+    ((EUID == 0)) && user=(--user root)
+    "$RUSH_ROOT/nginx-conf/render.sh" --listen "127.0.0.1:$ref_nginx" --upstream "127.0.0.1:$ref_node=1" \
+        --prefix "$work/nginx" --logs "$work/nginx" --workers "$RUSH_NGINX_WORKERS" --rate "$RUSH_NGINX_RATE" \
+        "${user[@]}" >"$work/nginx/nginx.conf"
+    nginx -p "$work/nginx/" -e "$work/nginx/nginx-error.log" -c "$work/nginx/nginx.conf" ||
+        die "the reference Nginx did not start ($work/nginx/nginx-error.log)"
+    local deadline=$((SECONDS + 30))
+    until curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$ref_nginx/noop"; do
+        ((SECONDS < deadline)) || die "the reference Nginx does not answer on $ref_nginx"
+        sleep 0.2
+    done
+}
+
+# $1 keepalive|close: the three references, kept in ONE_NODE_RPS, NOOP_RPS and NOOP_P99 by mode
+references() {
+    local mode=$1
+    reference "Nginx return 200" "$NGINX_URL/nginx-ok" "$mode"
+    reference "Nginx over one node, /noop" "http://127.0.0.1:$ref_nginx/noop" "$mode"
+    ONE_NODE_RPS[$mode]=$REF_RPS
+    reference "Nginx over the ${#NODE_PORTS[@]} nodes, /noop" "$NGINX_URL/noop" "$mode"
+    NOOP_RPS[$mode]=$REF_RPS NOOP_P99[$mode]=$REF_P99
+}
+
+# ---------------------------------------------------------------- the rush
+
+# Redis's sold count of sale $1, every 100 ms, into $work/sold-$1: I1 at every moment, not only at the end.
+sample_sold() {
+    local id=$1
+    (
+        while :; do
+            rcli HGET "rush:{$id}:stock" ticket_sold_nums | tr -d '\r'
+            sleep 0.1
+        done >"$work/sold-$id"
+    ) &
+    echo $! >"$work/sampler.pid"
+}
+
+stop_sampling() {
+    kill "$(cat "$work/sampler.pid")" 2>/dev/null || true
+    wait "$(cat "$work/sampler.pid")" 2>/dev/null || true
+    rm -f "$work/sampler.pid"
+}
+
+CHECKS=() FAILED=()
+check() { # $1 what, then a command that must succeed
+    local what=$1
+    shift
+    if "$@"; then CHECKS+=("ok    $what"); else CHECKS+=("FAIL  $what"); FAILED+=("$what"); fi
+}
+
+# $1 keepalive|close, $2 the sale's id: a fresh sale, its rush, its figures and checks
+rush() {
+    local mode=$1 id=$2 extra=()
+    [[ $mode == close ]] && extra=(-H "Connection: close")
+    echo "-- rush ($mode): sale $id, $tickets tickets, opening in 3 s; $distinct distinct buyers, $requests requests"
+    "$RUSH_ROOT/rush" sale create "$id" --stock "$tickets" --opens +3 --pay-within 86400 \
+        --name "million-buyer rush ($mode)" >/dev/null || die "could not create sale $id"
+    local opens
+    opens=$(rcli HGET "rush:{$id}:stock" opens_at | tr -d '\r')
+    is_uint "$opens" || die "sale $id has no opening moment in Redis"
+    local lines0 trips0 commands0 cpu0
+    lines0=$(stat_lines)
+    sample_sold "$id"
+    # the periodic Redis traffic of an idle cluster (syncs, stats), over 2 s before the opening
+    local idle0 idle1 idle_t0=$EPOCHREALTIME
+    idle0=$(round_trips)
+    sleep 2
+    idle1=$(round_trips)
+    local idle_rate
+    idle_rate=$(awk -v a="$idle0" -v b="$idle1" -v t0="$idle_t0" -v t1="$EPOCHREALTIME" 'BEGIN {printf "%.2f", (b - a) / (t1 - t0)}')
+    while (($(redis_now_ms) < opens)); do sleep 0.01; done
+    trips0=$(round_trips) commands0=$(redis_commands) cpu0=$(cpu_snapshot)
+    mkdir -p "$work/done-$mode"
+    run_wrk "rush $mode" "$work/rush-$mode.txt" "$work/done-$mode" -t"$threads" -c"$connections" \
+        -d"${max_seconds}s" --timeout 10s "${extra[@]}" -s "$RUSH_ROOT/ab-scripts/rush.lua" "$NGINX_URL" -- \
+        "$id" "$per_thread" "$repeat" "$mode" "$work/done-$mode"
+    local trips1 commands1 cpu1
+    trips1=$(round_trips) commands1=$(redis_commands) cpu1=$(cpu_snapshot)
+    stop_sampling
+    row "rush: $distinct buyers, $tickets tickets ($mode)" "$W_answered" "$W_RPS" "$W_p50_ms" "$W_p99_ms" \
+        "$W_p999_ms" "$W_max_ms" "$((W_failed + W_socket_errors))"
+    RUSH_RPS[$mode]=$W_RPS RUSH_P99[$mode]=$W_p99_ms
+    local answered=$W_answered seconds=$W_seconds
+
+    # what the nodes logged: one stat.log line per answered buyer
+    local deadline=$((SECONDS + 60)) logged
+    while :; do
+        logged=$(tail -n +$((lines0 + 1)) "$STAT_LOG" | grep -c ",sale:$id," || true)
+        ((logged >= answered || SECONDS >= deadline)) && break
+        sleep 0.2
+    done
+    tail -n +$((lines0 + 1)) "$STAT_LOG" | grep ",sale:$id," >"$work/stat-$id.log" || true
+    # winners: user, order, ts of each ticket answered; existing: user, order of each retry's answer
+    awk '/,result:1,/ && !/,existing:1,/ {u = ""; o = ""; t = ""; n = split($0, f, ",")
+            for (i = 1; i <= n; i++) { split(f[i], kv, ":"); if (kv[1] == "user") u = kv[2]; if (kv[1] == "order") o = kv[2]; if (kv[1] == "ts") t = kv[2] }
+            print u, o, t }' "$work/stat-$id.log" >"$work/winners-$id"
+    awk '/,existing:1,/ {u = ""; o = ""; n = split($0, f, ",")
+            for (i = 1; i <= n; i++) { split(f[i], kv, ":"); if (kv[1] == "user") u = kv[2]; if (kv[1] == "order") o = kv[2] }
+            print u, o }' "$work/stat-$id.log" >"$work/existing-$id"
+    local won won_users won_orders first_ms last_ms sold total max_sold
+    won=$(wc -l <"$work/winners-$id")
+    won_users=$(cut -d' ' -f1 "$work/winners-$id" | sort -u | wc -l)
+    won_orders=$(cut -d' ' -f2 "$work/winners-$id" | sort -u | wc -l)
+    last_ms=$(awk -v o="$opens" 'BEGIN {m = 0} $3 > m {m = $3} END {print m > 0 ? m - o : -1}' "$work/winners-$id")
+    read -r sold total <<<"$(rcli HMGET "rush:{$id}:stock" ticket_sold_nums ticket_total_nums | tr -d '\r' | tr '\n' ' ')"
+    max_sold=$(sort -n "$work/sold-$id" | tail -1)
+    # the order writer puts every order in the database: wait for it (bounded), then when it last wrote
+    local created in_db last_write deadline_db=$((SECONDS + 120))
+    while :; do
+        read -r created in_db last_write <<<"$(sale_admin orders "$id")"
+        ((in_db >= sold || SECONDS >= deadline_db)) && break
+        sleep 1
+    done
+    local mismatched_existing
+    mismatched_existing=$(awk 'NR == FNR {order[$1] = $2; next} order[$1] != $2 {n++} END {print n + 0}' \
+        "$work/winners-$id" "$work/existing-$id")
+    local trips=$((trips1 - trips0)) commands=$((commands1 - commands0))
+    local periodic bound
+    periodic=$(awk -v r="$idle_rate" -v s="$seconds" 'BEGIN {printf "%.0f", r * s}')
+    bound=$((2 * (tickets + buffers) + periodic))
+
+    printf '     %s answered (%s tickets, %s existing orders to buyers coming back, %s sold out, %s other, %s failed, %s socket errors; %s Nginx-only fillers at the end)\n' \
+        "$answered" "$W_tickets" "$W_existing" "$W_sold_out" "$W_other" "$W_failed" "$W_socket_errors" "$W_fillers"
+    printf '     opening -> last ticket sold %s ms; -> last order in the database %s ms; tickets sold %s of %s; orders %s (%s in the database); distinct winners %s\n' \
+        "$last_ms" "$((last_write > 0 ? last_write - opens : -1))" "$sold" "$total" "$created" "$in_db" "$won_users"
+    printf '     Redis round trips from the nodes: %s (%.4f per request; bound 2 x (tickets + buffers %s) + periodic %s = %s); Redis executed %s commands (%.3f per request, script internals and the writer included)\n' \
+        "$trips" "$(awk -v a="$trips" -v b="$answered" 'BEGIN {print a / b}')" "$buffers" "$periodic" "$bound" \
+        "$commands" "$(awk -v a="$commands" -v b="$answered" 'BEGIN {print a / b}')"
+    local g t0 t1 cpu_line="     CPU seconds:"
+    for g in "${GROUPS_MEASURED[@]}"; do
+        t0=$(tr ' ' '\n' <<<"$cpu0" | awk -F= -v g="$g" '$1 == g {print $2}')
+        t1=$(tr ' ' '\n' <<<"$cpu1" | awk -F= -v g="$g" '$1 == g {print $2}')
+        cpu_line+=$(awk -v g="$g" -v a="$t0" -v b="$t1" -v hz="$hz" -v n="$answered" \
+            'BEGIN {printf " %s %.2f (%.0f us/request)", g, (b - a) / hz, (b - a) / hz * 1e6 / n}')
+    done
+    cpu_line+=$(awk -v c="$W_CPU" -v n="$answered" 'BEGIN {printf " wrk %.2f (%.0f us/request)", c, c * 1e6 / n}')
+    echo "$cpu_line"
+
+    check "$mode: I1 Redis sold never above the total (max sampled $max_sold, end $sold of $total)" \
+        test "${max_sold:-0}" -le "$total" -a "$sold" -le "$total"
+    check "$mode: I1 tickets answered == Redis sold == orders created ($W_tickets / $won logged / $sold / $created)" \
+        test "$W_tickets" -eq "$sold" -a "$won" -eq "$sold" -a "$created" -eq "$sold"
+    if ((distinct >= tickets)); then
+        check "$mode: I2 sold out: sold == total ($sold == $total)" test "$sold" -eq "$total"
+    fi
+    check "$mode: I3 every ticket one order, in the database ($won_orders distinct orders answered, $in_db in the database)" \
+        test "$won_orders" -eq "$won" -a "$in_db" -eq "$sold"
+    check "$mode: I4 one ticket per buyer ($won_users winners for $won tickets), a buyer coming back gets the same order ($mismatched_existing differ)" \
+        test "$won_users" -eq "$won" -a "$mismatched_existing" -eq 0
+    check "$mode: every buyer answered and logged ($answered answered of $requests, $logged stat.log lines, $W_failed failed, $W_socket_errors socket errors)" \
+        test "$answered" -eq "$requests" -a "$logged" -eq "$answered" -a "$W_failed" -eq 0 -a "$W_socket_errors" -eq 0
+    check "$mode: Redis round trips within 2 x (tickets + buffers) + periodic ($trips <= $bound)" test "$trips" -le "$bound"
+    LAST_IDLE_RATE=$idle_rate
+}
+
+# $1 the sold-out sale: losers only, for ref_seconds; their Redis round trips beyond the periodic ones
+losers() {
+    local id=$1 trips0 trips1 t0 t1
+    trips0=$(round_trips) t0=$EPOCHREALTIME
+    run_wrk "losers" "$work/losers.txt" "" -t"$threads" -c"$connections" -d"${ref_seconds}s" --timeout 10s \
+        -s "$RUSH_ROOT/ab-scripts/rush.lua" "$NGINX_URL" -- "$id" 100000000 0 loser "$work"
+    trips1=$(round_trips) t1=$EPOCHREALTIME
+    row "losers only, sale $id sold out (keepalive)" "$W_answered" "$W_RPS" "$W_p50_ms" "$W_p99_ms" "$W_p999_ms" \
+        "$W_max_ms" "$((W_failed + W_socket_errors))"
+    local periodic extra
+    periodic=$(awk -v r="$LAST_IDLE_RATE" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", r * (b - a)}')
+    extra=$((trips1 - trips0 - periodic))
+    printf '     %s losers (%s tickets): %s Redis round trips, %s periodic at the idle rate -> %s beyond it, %.5f per losing request\n' \
+        "$W_answered" "$W_tickets" "$((trips1 - trips0))" "$periodic" "$extra" \
+        "$(awk -v e="$extra" -v n="$W_answered" 'BEGIN {print (e > 0 ? e : 0) / n}')"
+    check "losers: no ticket sold after the sell-out ($W_tickets)" test "$W_tickets" -eq 0
+    # the idle rate is an estimate: allow its own size in noise, never one per hundred losers
+    check "losers: Redis round trips per losing request ~0 ($extra beyond periodic for $W_answered)" \
+        test "$extra" -le "$((periodic + W_answered / 100))"
+}
+
+# ---------------------------------------------------------------- the run
+
+declare -A ONE_NODE_RPS=() RUSH_RPS=() RUSH_P99=() NOOP_RPS=() NOOP_P99=()
+echo "bench rush: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); wrk -t$threads -c$connections; nodes ${NODE_PORTS[*]}$(
+    place_nodes; placement_summary)"
+((references)) && start_reference
+printf '  %-46s %9s %8s %7s %7s %7s %7s %6s\n' run requests req/s p50 p99 p99.9 max errors
+modes=(keepalive)
+((close_run)) && modes+=(close)
+for mode in "${modes[@]}"; do
+    ((references)) && references "$mode"
+    rush "$mode" "$sale-$mode"
+    [[ $mode == keepalive ]] && losers "$sale-$mode"
+done
+
+echo
+echo "== ratios (same run)"
+for mode in "${modes[@]}"; do
+    ((references)) || break
+    awk -v m="$mode" -v one="${ONE_NODE_RPS[$mode]}" -v four="${NOOP_RPS[$mode]}" -v rush="${RUSH_RPS[$mode]}" \
+        -v p4="${NOOP_P99[$mode]}" -v pr="${RUSH_P99[$mode]}" 'BEGIN {
+        printf "  %-9s four nodes /noop / one node /noop = %.2f (target >= 0.8); rush / four nodes /noop = %.2f (target >= 0.8); rush p99 / four-node p99 = %.2f (target <= 2)\n",
+            m, four / one, rush / four, pr / p4 }'
+done
+echo
+echo "== checks"
+printf '  %s\n' "${CHECKS[@]}"
+((${#FAILED[@]} == 0)) || die "${#FAILED[@]} check(s) failed"
