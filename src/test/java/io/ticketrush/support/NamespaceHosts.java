@@ -97,8 +97,9 @@ public final class NamespaceHosts implements AutoCloseable {
      * missing.
      */
     public static NamespaceHosts create(String... names) {
-        Assumptions.assumeTrue(effectiveUid() == 0, "network namespaces need root (CI runs as root); this test runs"
-                + " as uid " + effectiveUid());
+        if (effectiveUid() != 0) {
+            skip("network namespaces need root (CI runs as root); this test runs as uid " + effectiveUid());
+        }
         requireCommand("ip", "iproute2");
         removeLeftovers();
         NamespaceHosts made = new NamespaceHosts(freeSubnet());
@@ -157,15 +158,11 @@ public final class NamespaceHosts implements AutoCloseable {
     }
 
     private void build(String... names) {
-        // the switch namespace first: the one command whose failure means "no namespaces here"
-        ChildProcess.Result made = ChildProcess.run(List.of("ip", "netns", "add", switchNamespace), COMMAND_LIMIT);
-        if (made.exitCode() != 0) {
-            Assumptions.assumeTrue(false, "this machine cannot make network namespaces (root with CAP_SYS_ADMIN"
-                    + " and CAP_NET_ADMIN is needed, as CI runs): ip netns add said: " + made.output().strip());
-        }
+        // the switch and its bridge first: where these fail, this machine cannot make hosts at all
+        assumeMade("ip", "netns", "add", switchNamespace);
         namespaces.add(switchNamespace);
+        assumeMade("ip", "-n", switchNamespace, "link", "add", "br0", "type", "bridge");
         requireCommand("iptables", "iptables");
-        run("ip", "-n", switchNamespace, "link", "add", "br0", "type", "bridge");
         run("ip", "-n", switchNamespace, "link", "set", "br0", "up");
         int number = 1;
         for (String name : names) {
@@ -189,6 +186,22 @@ public final class NamespaceHosts implements AutoCloseable {
         run("ip", "-n", switchNamespace, "link", "set", "up0", "master", "br0", "up");
         run("ip", "addr", "add", subnet + "254/24", "dev", rootLink);
         run("ip", "link", "set", rootLink, "up");
+    }
+
+    /** Runs {@code command}; if it fails, skips the test: this machine cannot make namespaces and links. */
+    private static void assumeMade(String... command) {
+        ChildProcess.Result made = ChildProcess.run(List.of(command), COMMAND_LIMIT);
+        if (made.exitCode() != 0) {
+            skip("this machine cannot make network namespaces and their links (root with CAP_SYS_ADMIN and"
+                    + " CAP_NET_ADMIN is needed, as CI runs): " + String.join(" ", command) + " said: "
+                    + made.output().strip());
+        }
+    }
+
+    /** Skips the test (a JUnit assumption), saying why in the build's output too, not only in its report. */
+    private static void skip(String why) {
+        System.out.println("skipped, no hosts of its own: " + why);
+        Assumptions.abort(why);
     }
 
     /** Heals every cut, stops what still runs in the namespaces, removes the links and namespaces. */
@@ -282,7 +295,8 @@ public final class NamespaceHosts implements AutoCloseable {
     private static void removeLeftovers() {
         long self = ProcessHandle.current().pid();
         for (String link : linkNames()) {
-            if (leftOver(link, self)) {
+            // deleting one end of a veth pair deletes the other: look again each time
+            if (leftOver(link, self) && linkNames().contains(link)) {
                 run("ip", "link", "del", link);
             }
         }
