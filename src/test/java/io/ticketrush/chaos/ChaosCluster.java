@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +22,7 @@ import io.ticketrush.support.Deadline;
 import io.ticketrush.support.Distributions;
 import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
+import io.ticketrush.support.NetHost;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisServer;
@@ -32,7 +33,8 @@ import redis.clients.jedis.Jedis;
  * Redis with its append-only file, the packaged WAR on four Jetty distribution processes
  * (weights 1..4, one shared stat.log), Nginx from the project's template, and the order writer
  * running from the WAR's own classes against an H2 file. Each part can be killed and started
- * again by its own process handle.
+ * again by its own process handle. All on loopback, or each part on a host of its own
+ * ({@link Placement}).
  */
 final class ChaosCluster implements AutoCloseable {
     static final String STOCK_KEY = "ticket_hash_key";
@@ -40,17 +42,34 @@ final class ChaosCluster implements AutoCloseable {
     static final String WRITER_NAME = "writer-1";
     private static final Duration START_LIMIT = Duration.ofSeconds(120);
 
+    /**
+     * The host each part runs on and listens at: Nginx, Redis, the order writer, and each node
+     * (in the order of {@link #WEIGHTS}).
+     */
+    record Placement(NetHost nginx, NetHost redis, NetHost writer, List<NetHost> nodes) {
+        static final Placement LOOPBACK = new Placement(NetHost.LOOPBACK, NetHost.LOOPBACK, NetHost.LOOPBACK,
+                Collections.nCopies(WEIGHTS.length, NetHost.LOOPBACK));
+
+        Placement {
+            if (nodes.size() != WEIGHTS.length) {
+                throw new IllegalArgumentException(WEIGHTS.length + " nodes need a host each, not " + nodes.size());
+            }
+        }
+    }
+
     /** One Jetty distribution process serving the WAR. */
     final class Node {
         final int index;
+        final NetHost host;
         final int port;
         final int weight;
         final Path base;
         ChildProcess process;
         private int starts;
 
-        Node(int index, int port, int weight, Path base) {
+        Node(int index, NetHost host, int port, int weight, Path base) {
             this.index = index;
+            this.host = host;
             this.port = port;
             this.weight = weight;
             this.base = base;
@@ -61,6 +80,7 @@ final class ChaosCluster implements AutoCloseable {
             String name = "jetty-" + port + (starts > 1 ? "-start" + starts : "");
             List<String> command = new ArrayList<>(List.of(Distributions.java().toString(), "-Xms128m", "-Xmx512m",
                     "-Djava.io.tmpdir=" + base.resolve("tmp"),
+                    "-Drush.redis.host=" + redis.host().address(),
                     "-Drush.redis.port=" + redis.port(),
                     "-Drush.stock.key=" + STOCK_KEY,
                     "-Drush.stock.total=" + total,
@@ -71,13 +91,14 @@ final class ChaosCluster implements AutoCloseable {
                     "-Drush.sync.ms=200",
                     "-jar", jettyHome.resolve("start.jar").toString(),
                     "jetty.home=" + jettyHome, "jetty.base=" + base,
-                    "jetty.http.host=127.0.0.1", "jetty.http.port=" + port, "jetty.http.acceptQueueSize=4096"));
-            process = ChildProcess.start(name, command, base, Map.of(), dir.resolve(name + ".log"));
+                    "jetty.http.host=" + host.address(), "jetty.http.port=" + port,
+                    "jetty.http.acceptQueueSize=4096"));
+            process = ChildProcess.start(name, host.command(command), base, Map.of(), dir.resolve(name + ".log"));
             logs.watch(name + ".log", process::log);
         }
 
         void awaitUp() {
-            URI stock = URI.create("http://127.0.0.1:" + port + "/stock");
+            URI stock = uri("/stock");
             Deadline.await(START_LIMIT, "node " + port + " to deploy the WAR and answer " + stock, () -> {
                 process.checkAlive();
                 return HttpCall.answers200(stock);
@@ -112,7 +133,7 @@ final class ChaosCluster implements AutoCloseable {
 
         /** This node straight, not through Nginx. */
         URI uri(String path) {
-            return URI.create("http://127.0.0.1:" + port + path);
+            return host.uri(port, path);
         }
 
         boolean alive() {
@@ -133,10 +154,13 @@ final class ChaosCluster implements AutoCloseable {
     private ChildProcess writer;
     private int writerStarts;
 
-    private ChaosCluster(Path dir, int total, PrintLogsOnFailure logs, Path writerApp) {
+    private final Placement placement;
+
+    private ChaosCluster(Path dir, int total, PrintLogsOnFailure logs, Path writerApp, Placement placement) {
         this.dir = dir;
         this.total = total;
         this.logs = logs;
+        this.placement = placement;
         this.jettyHome = Distributions.jettyHome();
         this.statLog = dir.resolve("logs/stat.log");
         this.dbDir = dir.resolve("orders");
@@ -149,7 +173,13 @@ final class ChaosCluster implements AutoCloseable {
      * WEB-INF unpacked (see {@link #prepareJettyBase} and {@link #unpackWar}).
      */
     static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs) {
-        ChaosCluster cluster = new ChaosCluster(dir, total, logs, writerApp);
+        return start(dir, total, baseTemplate, writerApp, logs, Placement.LOOPBACK);
+    }
+
+    /** As {@link #start(Path, int, Path, Path, PrintLogsOnFailure)}, each part on its host of {@code placement}. */
+    static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs,
+            Placement placement) {
+        ChaosCluster cluster = new ChaosCluster(dir, total, logs, writerApp, placement);
         try {
             cluster.startAll(baseTemplate);
             return cluster;
@@ -161,7 +191,7 @@ final class ChaosCluster implements AutoCloseable {
 
     private void startAll(Path baseTemplate) {
         // the durable setup ./rush up uses (see the rush script); DEBUG is for the slow-Redis scenario
-        redis = RedisServer.start("--appendonly", "yes", "--appendfsync", "everysec",
+        redis = RedisServer.startOn(placement.redis(), "--appendonly", "yes", "--appendfsync", "everysec",
                 "--enable-debug-command", "local");
         logs.watch("redis.log", () -> read(redis.dir().resolve("redis.log")));
         redis.initStock(STOCK_KEY, total);
@@ -173,7 +203,7 @@ final class ChaosCluster implements AutoCloseable {
                 copyTree(baseTemplate, base);
                 Files.createDirectories(base.resolve("tmp"));
                 Files.copy(Distributions.war(), base.resolve("webapps/ROOT.war"));
-                nodes.add(new Node(i, FreePort.find(), WEIGHTS[i], base));
+                nodes.add(new Node(i, placement.nodes().get(i), FreePort.find(), WEIGHTS[i], base));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -184,9 +214,8 @@ final class ChaosCluster implements AutoCloseable {
         CompletableFuture.allOf(nodes.stream().map(node -> CompletableFuture.runAsync(node::awaitUp))
                 .toArray(CompletableFuture[]::new)).join();
         awaitWriterUp();
-        Map<Integer, Integer> upstream = new LinkedHashMap<>();
-        nodes.forEach(node -> upstream.put(node.port, node.weight));
-        nginx = NginxServer.start(upstream);
+        nginx = NginxServer.start(placement.nginx(), nodes.stream()
+                .map(node -> new NginxServer.Upstream(node.host.address(), node.port, node.weight)).toList());
         logs.watch("nginx", nginx::log);
         warmUp();
     }
@@ -204,8 +233,9 @@ final class ChaosCluster implements AutoCloseable {
         String name = "order-writer" + (writerStarts > 1 ? "-start" + writerStarts : "");
         String classpath = writerApp.resolve("WEB-INF/classes") + java.io.File.pathSeparator
                 + writerApp.resolve("WEB-INF/lib/*");
-        writer = ChildProcess.start(name, List.of(Distributions.java().toString(), "-Xmx256m", "-cp", classpath,
-                "io.ticketrush.writer.OrderWriterMain"), dir, Map.of(
+        writer = ChildProcess.start(name, placement.writer().command(List.of(Distributions.java().toString(),
+                "-Xmx256m", "-cp", classpath, "io.ticketrush.writer.OrderWriterMain")), dir, Map.of(
+                        "RUSH_REDIS_HOST", redis.host().address(),
                         "RUSH_REDIS_PORT", String.valueOf(redis.port()),
                         "RUSH_DB_URL", dbUrl(),
                         "RUSH_WRITER_NAME", WRITER_NAME), dir.resolve(name + ".log"));
@@ -306,6 +336,16 @@ final class ChaosCluster implements AutoCloseable {
         }
         if (first != null) {
             throw first;
+        }
+    }
+
+    /** The nodes and the writer read RUSH_* before their defaults: a variable left set would change the sale. */
+    static void requireNoRushEnvironment() {
+        for (Map.Entry<String, String> variable : System.getenv().entrySet()) {
+            if (variable.getKey().startsWith("RUSH_") && !variable.getValue().isBlank()) {
+                throw new IllegalStateException("environment variable " + variable.getKey() + "=" + variable.getValue()
+                        + " would reach the chaos cluster's processes; unset it");
+            }
         }
     }
 
