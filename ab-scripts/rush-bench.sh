@@ -110,7 +110,7 @@ cpu_snapshot() {
 round_trips() {
     local port total=0 n
     for port in "${NODE_PORTS[@]}"; do
-        n=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" | awk '/^rush_redis_round_trips_total/ {printf "%d", $2}')
+        n=$(curl -sf --max-time 5 "$(node_url "$port")/metrics" | awk '/^rush_redis_round_trips_total/ {printf "%d", $2}')
         [[ -n $n ]] || die "node $port has no rush_redis_round_trips_total in /metrics"
         total=$((total + n))
     done
@@ -120,9 +120,12 @@ round_trips() {
 redis_commands() { rcli INFO stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
 redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s * 1000 + us / 1000)); }; }
 
-# CPU seconds (user + system) of the children this shell has waited for so far.
+# CPU seconds (user + system) of the children this shell has waited for so far, in CHILDREN_CPU
+# (`times` in this shell itself: a subshell would report only its own children).
 children_cpu() {
-    times | tail -1 | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.2f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+    times >"$work/times"
+    CHILDREN_CPU=$(tail -1 "$work/times" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/)
+        printf "%.2f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
 }
 
 # A sleep without a process per call (the CPU of the load generator is measured as this shell's children's).
@@ -136,7 +139,8 @@ pause() { read -rt "$1" -u "$pause_fd" || true; }
 run_wrk() {
     local label=$1 out=$2 done_dir=$3 line before pid marks
     shift 3
-    before=$(children_cpu)
+    children_cpu
+    before=$CHILDREN_CPU
     wrk "$@" >"$out" 2>&1 &
     pid=$!
     if [[ -n $done_dir ]]; then
@@ -162,7 +166,8 @@ run_wrk() {
         done
     fi
     wait "$pid" || { cat "$out" >&2; die "wrk failed ($label)"; }
-    W_CPU=$(awk -v a="$before" -v b="$(children_cpu)" 'BEGIN {printf "%.2f", b - a}')
+    children_cpu
+    W_CPU=$(awk -v a="$before" -v b="$CHILDREN_CPU" 'BEGIN {printf "%.2f", b - a}')
     line=$(grep -E '^(rush|latency)-result ' "$out") || { cat "$out" >&2; die "wrk printed no figures ($label)"; }
     local kv
     for kv in ${line#* }; do printf -v "W_${kv%%=*}" '%s' "${kv#*=}"; done
@@ -301,7 +306,7 @@ rush() {
     won=$(wc -l <"$work/winners-$id")
     won_users=$(cut -d' ' -f1 "$work/winners-$id" | sort -u | wc -l)
     won_orders=$(cut -d' ' -f2 "$work/winners-$id" | sort -u | wc -l)
-    last_ms=$(awk -v o="$opens" 'BEGIN {m = 0} $3 > m {m = $3} END {print m > 0 ? m - o : -1}' "$work/winners-$id")
+    last_ms=$(awk -v o="$opens" 'BEGIN {m = 0} $3 > m {m = $3} END {print (m > 0 ? m - o : -1)}' "$work/winners-$id")
     read -r sold total <<<"$(rcli HMGET "rush:{$id}:stock" ticket_sold_nums ticket_total_nums | tr -d '\r' | tr '\n' ' ')"
     max_sold=$(sort -n "$work/sold-$id" | tail -1)
     # the order writer puts every order in the database: wait for it (bounded), then when it last wrote

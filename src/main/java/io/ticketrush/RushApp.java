@@ -102,6 +102,9 @@ public final class RushApp implements ServletContextListener {
         if (statsPublisher != null) {
             statsPublisher.close();
         }
+        if (sales != null) {
+            sales.close();
+        }
         if (stats != null) {
             stats.close();
         }

@@ -3,18 +3,26 @@ package io.ticketrush.sale;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
- * The line in front of the article's stock lock. A buyer queues, then either takes the lock or
- * sleeps until its answer is ready or the lock is free. Whoever holds the lock hands everyone
- * queued so far (up to {@link #MAX_BATCH} at a time) to the seller as one batch and wakes each
- * buyer with its answer: the lock is held for one Redis round trip per batch rather than per
- * buyer, and an answered buyer never queues for the lock at all.
+ * The line in front of the article's stock lock. A buyer joins the line and, if the lock is free,
+ * takes it and hands everyone in line so far (up to {@link #MAX_BATCH}) to the seller as one
+ * batch; if it is not, the buyer's thread leaves at once and the holder, or whoever takes the lock
+ * next, serves it. The lock is held for one Redis round trip per batch rather than per buyer.
+ *
+ * <p>No thread waits for its own answer: the thread that sold a batch lets go of the lock, then
+ * delivers the batch's answers itself (to each buyer's {@link Answer}), while another thread may
+ * already sell the next batch. A buyer still in line after the lock wait is told "busy" by the
+ * {@link BuyTimer}, and nothing is sold for it.
  */
 final class BuyQueue {
+    private static final Logger LOG = Logger.getLogger(BuyQueue.class.getName());
 
     /** The most buyers one batch holds: bounds the time one Redis call keeps Redis busy. */
     static final int MAX_BATCH = 32;
@@ -24,96 +32,78 @@ final class BuyQueue {
         void sell(List<Waiter> batch);
     }
 
-    /** A buyer waiting for its answer; whoever holds the lock gives it, and wakes the buyer. */
+    /** A buyer in line; whoever sells its batch gives it its answer, then delivers it. */
     static final class Waiter {
+        private static final int QUEUED = 0;
+        private static final int TAKEN = 1;
+        private static final int GIVEN_UP = 2;
+
         final GlobalStock.Request request;
-        final Thread thread = Thread.currentThread();
+        private final Answer answer;
+        private final AtomicInteger state = new AtomicInteger(QUEUED);
+        private ScheduledFuture<?> timeout;
+        // written and read by the thread that sells the batch, under the lock and then after it
         private Purchase purchase;
         private RuntimeException failure;
-        /** Written last: a buyer that reads it true sees its answer. */
-        private volatile boolean answered;
 
-        Waiter(GlobalStock.Request request) {
+        Waiter(GlobalStock.Request request, Answer answer) {
             this.request = request;
+            this.answer = answer;
         }
 
-        void answer(Purchase purchase) {
-            this.purchase = purchase;
-            answered();
+        void answer(Purchase given) {
+            if (!answered()) {
+                purchase = given;
+            }
         }
 
         void failIfOpen(RuntimeException e) {
-            if (!answered) {
+            if (!answered()) {
                 failure = e;
-                answered();
             }
         }
 
-        private void answered() {
-            answered = true;
-            if (thread != Thread.currentThread()) {
-                LockSupport.unpark(thread);
-            }
+        boolean answered() {
+            return purchase != null || failure != null;
         }
 
-        Purchase purchase() {
-            if (failure != null) {
-                throw failure;
+        /** Hands the answer over; an answer that throws is logged, and the others still get theirs. */
+        private void deliver() {
+            try {
+                if (failure != null) {
+                    answer.failed(failure);
+                } else {
+                    answer.bought(purchase);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "delivering a buy's answer failed", e);
             }
-            return purchase;
         }
     }
 
     private final ReentrantLock lock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Waiter> waiting = new ConcurrentLinkedQueue<>();
     private final long lockWaitNanos;
+    private final BuyTimer timer;
     private final Seller seller;
 
-    BuyQueue(long lockWaitMillis, Seller seller) {
+    BuyQueue(long lockWaitMillis, BuyTimer timer, Seller seller) {
         this.lockWaitNanos = TimeUnit.MILLISECONDS.toNanos(lockWaitMillis);
+        this.timer = timer;
         this.seller = seller;
     }
 
     /**
-     * Queues {@code request} and returns its answer once a lock holder (maybe this thread) has
-     * served it.
-     *
-     * @throws BusyException the buyer waited the whole lock wait without being taken into a batch
+     * Puts {@code request} in line; {@code answer} is told {@link Answer#waiting} at once, then
+     * gets the purchase, or a {@link BusyException} if no batch took the buyer within the lock wait.
+     * This thread serves batches while the lock is free and buyers are in line.
      */
-    Purchase buy(GlobalStock.Request request) {
-        Waiter me = new Waiter(request);
+    void buy(GlobalStock.Request request, Answer answer) {
+        Waiter me = new Waiter(request, answer);
+        answer.waiting();
+        me.timeout = timer.after(lockWaitNanos, () -> giveUp(me));
         waiting.add(me);
-        long deadline = System.nanoTime() + lockWaitNanos;
-        boolean interrupted = false;
-        try {
-            while (!me.answered) {
-                if (lock.tryLock()) {
-                    serveUntilAnswered(me);
-                    break;
-                }
-                long left = deadline - System.nanoTime();
-                interrupted |= Thread.interrupted();
-                if (left <= 0 || interrupted) {
-                    if (waiting.remove(me)) {
-                        wakeNext(); // it may have been woken to take the lock: pass that on
-                        throw interrupted ? new BusyException("interrupted while waiting for the stock lock")
-                                : busy();
-                    }
-                    // a lock holder took this buyer into its batch and answers it before letting go
-                    while (!me.answered) {
-                        LockSupport.park(this);
-                        interrupted |= Thread.interrupted();
-                    }
-                    break;
-                }
-                LockSupport.parkNanos(this, left);
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        return me.purchase();
+        serve();
     }
 
     /** Runs {@code action} holding the lock, waiting for it at most the lock wait. */
@@ -131,10 +121,10 @@ final class BuyQueue {
         } finally {
             lock.unlock();
         }
-        wakeNext();
+        serve();
     }
 
-    /** Buyers waiting whose batch has not started (for tests and the curious). */
+    /** Buyers in line whose batch has not started (for tests and the curious). */
     int queued() {
         return waiting.size();
     }
@@ -144,31 +134,45 @@ final class BuyQueue {
                 + " ms for the stock lock");
     }
 
-    /** With the lock: serves batches until {@code me} is answered, lets go, and wakes the next in line. */
-    private void serveUntilAnswered(Waiter me) {
-        try {
-            while (!me.answered) {
-                serveBatch();
+    /**
+     * Sells batch after batch while buyers are in line and the lock is free. Whoever lets go of
+     * the lock comes back here, so a buyer who found it taken is never left in line: the holder
+     * sees it once it let go.
+     */
+    private void serve() {
+        while (!waiting.isEmpty() && lock.tryLock()) {
+            List<Waiter> batch;
+            try {
+                batch = sellBatch();
+            } finally {
+                lock.unlock();
             }
-        } finally {
-            lock.unlock();
-        }
-        wakeNext();
-    }
-
-    /** After the lock is let go: the first buyer still queued takes it next (or is answered by whoever does). */
-    private void wakeNext() {
-        Waiter next = waiting.peek();
-        if (next != null) {
-            LockSupport.unpark(next.thread);
+            for (Waiter w : batch) {
+                w.deliver();
+            }
         }
     }
 
-    /** Under the lock: hands the next buyers in the queue, in the order they came, to the seller. */
-    private void serveBatch() {
+    /** The lock wait is over and no batch took {@code w}: it leaves the line, told busy. */
+    private void giveUp(Waiter w) {
+        if (w.state.compareAndSet(Waiter.QUEUED, Waiter.GIVEN_UP)) {
+            waiting.remove(w);
+            w.failure = busy();
+            w.deliver();
+        }
+    }
+
+    /** Under the lock: hands the next buyers in line, in the order they came, to the seller. */
+    private List<Waiter> sellBatch() {
         List<Waiter> batch = new ArrayList<>(MAX_BATCH);
         for (Waiter w = waiting.poll(); w != null; w = batch.size() < MAX_BATCH ? waiting.poll() : null) {
-            batch.add(w);
+            if (w.state.compareAndSet(Waiter.QUEUED, Waiter.TAKEN)) {
+                w.timeout.cancel(false);
+                batch.add(w);
+            }
+        }
+        if (batch.isEmpty()) {
+            return batch;
         }
         try {
             seller.sell(batch);
@@ -178,8 +182,11 @@ final class BuyQueue {
             }
         } finally {
             for (Waiter w : batch) {
-                w.failIfOpen(new IllegalStateException("the buy was not answered"));
+                if (!w.answered()) { // a bug in the seller: an exception (and its stack) only then
+                    w.failIfOpen(new IllegalStateException("the buy was not answered"));
+                }
             }
         }
+        return batch;
     }
 }

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToIntFunction;
 
 /**
@@ -21,7 +21,7 @@ import java.util.function.ToIntFunction;
  * the catalog's version moved (the node's sync does, every {@code rush.sync.ms}); a buy that finds
  * its sale reset in Redis reloads at once and is tried again, so a reset needs no restart.
  */
-public final class Sales {
+public final class Sales implements AutoCloseable {
 
     /** The global stock of one sale. */
     @FunctionalInterface
@@ -44,6 +44,7 @@ public final class Sales {
     private final ToIntFunction<Sale> shares;
     private final Follower follower;
     private final long lockWaitMillis;
+    private final BuyTimer timer = new BuyTimer();
     private final ConcurrentHashMap<String, TicketSeller> sellers = new ConcurrentHashMap<>();
     /** Sale ids asked for that have no sale, and until when (System.nanoTime) to believe it. */
     private final Map<String, Long> unknown = new LinkedHashMap<>(16, 0.75f, false) {
@@ -68,29 +69,90 @@ public final class Sales {
     }
 
     /**
-     * Sells one ticket of {@code saleId} to {@code buyer}.
-     *
-     * @throws UnknownSaleException there is no such sale
-     * @throws StockUnavailableException the global stock could not be used; nothing was sold
-     * @throws BusyException the node is too busy; nothing was sold
+     * Sells one ticket of {@code saleId} to {@code buyer}, answering {@code answer} (see
+     * {@link Answer}) once: a purchase, or {@link UnknownSaleException} (no such sale),
+     * {@link StockUnavailableException} (the global stock could not be used) or
+     * {@link BusyException} (the node is too busy), for which nothing was sold.
      */
-    public Purchase buy(String saleId, Buyer buyer, int node) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lockWaitMillis);
-        for (long pause = 1;; pause = Math.min(8, 2 * pause)) {
+    public void buy(String saleId, Buyer buyer, int node, Answer answer) {
+        new Attempt(saleId, buyer, node, answer).run();
+    }
+
+    /**
+     * One buy, tried again where trying again is its answer: once with the sale read afresh when
+     * it was reset since this node read it; and, while the lock wait lasts, every 1 to 8 ms when
+     * the buyer's order is a moment from being settled (a round trip, normally). The retries run
+     * on the {@link BuyTimer}; the buyer's thread was let go ({@link Answer#waiting}).
+     */
+    private final class Attempt implements Answer, Runnable {
+        private final String saleId;
+        private final Buyer buyer;
+        private final int node;
+        private final Answer answer;
+        private final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lockWaitMillis);
+        private final AtomicBoolean waited = new AtomicBoolean();
+        private volatile boolean reread;
+        private volatile long pauseMillis = 1;
+
+        Attempt(String saleId, Buyer buyer, int node, Answer answer) {
+            this.saleId = saleId;
+            this.buyer = buyer;
+            this.node = node;
+            this.answer = answer;
+        }
+
+        @Override
+        public void run() {
+            TicketSeller seller;
             try {
-                return seller(saleId).buy(buyer, node);
-            } catch (StaleSaleException e) {
-                // reset since this node read it: read it again and sell from the fresh one
-                refresh(true);
-                return seller(saleId).buy(buyer, node);
-            } catch (UnsettledException e) {
-                // the buyer's order is a moment from being settled (a round trip, normally): ask again
-                if (System.nanoTime() - deadline > 0) {
-                    throw e;
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(pause));
+                seller = seller(saleId);
+            } catch (RuntimeException e) {
+                failed(e);
+                return;
+            }
+            seller.buy(buyer, node, this);
+        }
+
+        @Override
+        public void waiting() {
+            if (waited.compareAndSet(false, true)) {
+                answer.waiting();
             }
         }
+
+        @Override
+        public void bought(Purchase purchase) {
+            answer.bought(purchase);
+        }
+
+        @Override
+        public void failed(RuntimeException e) {
+            if (e instanceof StaleSaleException && !reread) {
+                // reset since this node read it: read it again and sell from the fresh one
+                reread = true;
+                try {
+                    refresh(true);
+                } catch (RuntimeException refreshFailed) {
+                    answer.failed(refreshFailed);
+                    return;
+                }
+                run();
+            } else if (e instanceof UnsettledException && System.nanoTime() - deadline < 0) {
+                waiting();
+                long pause = pauseMillis;
+                pauseMillis = Math.min(8, 2 * pause);
+                timer.after(TimeUnit.MILLISECONDS.toNanos(pause), this);
+            } else {
+                answer.failed(e);
+            }
+        }
+    }
+
+    /** {@link #buy(String, Buyer, int, Answer)}, waiting for the answer in this thread (tests and tools). */
+    public Purchase buy(String saleId, Buyer buyer, int node) {
+        Answer.Awaited answer = Answer.awaited();
+        buy(saleId, buyer, node, answer);
+        return answer.await();
     }
 
     /** The sale {@code id}, as last read, or read now if it was created since. */
@@ -130,7 +192,7 @@ public final class Sales {
     private TicketSeller newSeller(Sale sale) {
         TicketSeller[] made = new TicketSeller[1];
         made[0] = new TicketSeller(sale, new LocalStock(shares.applyAsInt(sale)), stocks.of(sale), lockWaitMillis,
-                catalog::now, () -> follower.follow(sale, made[0]));
+                catalog::now, timer, () -> follower.follow(sale, made[0]));
         return made[0];
     }
 
@@ -195,5 +257,11 @@ public final class Sales {
     /** The sales' clock now (ms since the epoch). */
     public long now() {
         return catalog.now();
+    }
+
+    /** Stops the buy path's timer: buyers still waiting for a retry are not answered. */
+    @Override
+    public void close() {
+        timer.close();
     }
 }

@@ -52,36 +52,72 @@ public final class TicketSeller implements OrderEvents {
      *        sale's orders, see {@link Winners})
      */
     public TicketSeller(Sale sale, LocalStock local, GlobalStock global, long lockWaitMillis, LongSupplier clock,
-            Runnable soldOutSeen) {
+            BuyTimer timer, Runnable soldOutSeen) {
         this.sale = sale;
         this.local = local;
         this.global = global;
         this.clock = clock;
         this.soldOutSeen = soldOutSeen;
-        this.queue = new BuyQueue(lockWaitMillis, this::sell);
+        this.queue = new BuyQueue(lockWaitMillis, timer, this::sell);
     }
 
     /**
+     * Sells one ticket to {@code buyer}, answering {@code answer}: at once when memory knows the
+     * answer, else once the buyer's batch is sold (see {@link Answer}). Failures are
+     * {@link StockUnavailableException} (the global stock could not be used) and
+     * {@link BusyException} (no batch took the buyer in time): nothing was sold for either.
+     *
      * @param node the port of this node, recorded in the order
-     * @throws StockUnavailableException the global stock could not be used; nothing was sold
-     * @throws BusyException the lock could not be had in time; nothing was sold
      */
-    public Purchase buy(Buyer buyer, int node) {
+    public void buy(Buyer buyer, int node, Answer answer) {
         Sale current = sale;
         long now = clock.getAsLong();
         if (!current.opened(now)) {
-            return Purchase.none(Outcome.NOT_OPEN, settledSales);
+            answer.bought(Purchase.none(Outcome.NOT_OPEN, settledSales));
+        } else if (current.closed(now)) {
+            answer.bought(Purchase.none(Outcome.CLOSED, settledSales));
+        } else if (local.hasStock() || !globalSoldOut()) {
+            queue.buy(new GlobalStock.Request(buyer, node), new Answer() {
+                @Override
+                public void waiting() {
+                    answer.waiting();
+                }
+
+                @Override
+                public void bought(Purchase purchase) {
+                    if (purchase.outcome() == Outcome.SOLD_OUT) {
+                        answerSoldOut(buyer, answer);
+                    } else {
+                        answer.bought(purchase);
+                    }
+                }
+
+                @Override
+                public void failed(RuntimeException e) {
+                    answer.failed(e);
+                }
+            });
+        } else {
+            answerSoldOut(buyer, answer);
         }
-        if (current.closed(now)) {
-            return Purchase.none(Outcome.CLOSED, settledSales);
+    }
+
+    /** {@link #buy(Buyer, int, Answer)}, waiting for the answer in this thread (tests and tools). */
+    public Purchase buy(Buyer buyer, int node) {
+        Answer.Awaited answer = Answer.awaited();
+        buy(buyer, node, answer);
+        return answer.await();
+    }
+
+    private void answerSoldOut(Buyer buyer, Answer answer) {
+        Purchase purchase;
+        try {
+            purchase = soldOut(buyer);
+        } catch (RuntimeException e) {
+            answer.failed(e);
+            return;
         }
-        if (local.hasStock() || !globalSoldOut()) {
-            Purchase purchase = queue.buy(new GlobalStock.Request(buyer, node));
-            if (purchase.outcome() != Outcome.SOLD_OUT) {
-                return purchase;
-            }
-        }
-        return soldOut(buyer);
+        answer.bought(purchase);
     }
 
     /**

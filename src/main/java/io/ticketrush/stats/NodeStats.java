@@ -54,6 +54,7 @@ public final class NodeStats implements AutoCloseable {
     private volatile double globalRemaining = Double.NaN;
     /** The order writer's dead letters as the publisher last read them; NaN until it has. */
     private volatile double deadLetters = Double.NaN;
+    private volatile LongSupplier redisRoundTrips = () -> 0;
 
     // read and written by the one thread that samples (the publisher)
     private long lastRequests;
@@ -106,7 +107,8 @@ public final class NodeStats implements AutoCloseable {
      * benchmark reads it before and after a rush (losers must cost none).
      */
     public void countRedisRoundTrips(LongSupplier roundTrips) {
-        FunctionCounter.builder("rush.redis.round.trips", roundTrips, LongSupplier::getAsLong)
+        redisRoundTrips = roundTrips; // a meter holds its object weakly: this one is held here
+        FunctionCounter.builder("rush.redis.round.trips", this, stats -> stats.redisRoundTrips.getAsLong())
                 .description("round trips this node made to Redis (a script, a pipeline or a stream read counts once)")
                 .register(registry);
     }

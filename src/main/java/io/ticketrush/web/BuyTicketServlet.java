@@ -1,18 +1,32 @@
 package io.ticketrush.web;
 
+import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import io.ticketrush.sale.Answer;
 import io.ticketrush.sale.BadRequestException;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
 import io.ticketrush.statlog.StatLine;
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * {@code GET|POST /buy/ticket[?sale=ID][&user=ID][&rid=REQUEST]}: one ticket of the sale (the
  * article's when none is named) per request, local stock first, then the global stock. With a
  * user, at most the sale's limit of tickets, and a retry answers the order already made.
+ *
+ * <p>An answer memory knows (sold out, not open yet) is written by the request's own thread. A
+ * buyer who joins the line for the next Redis call is made asynchronous: its thread goes back to
+ * the container, and the thread that sold its batch writes its answer (see
+ * {@link io.ticketrush.sale.Answer}). In a container without asynchronous requests the thread waits.
  */
 public final class BuyTicketServlet extends JsonServlet {
+    private static final Logger LOG = Logger.getLogger(BuyTicketServlet.class.getName());
     private static final String PURCHASE = BuyTicketServlet.class.getName() + ".purchase";
     private static final String BUYER = BuyTicketServlet.class.getName() + ".buyer";
     private static final String SALE = BuyTicketServlet.class.getName() + ".sale";
@@ -24,15 +38,97 @@ public final class BuyTicketServlet extends JsonServlet {
     }
 
     @Override
-    protected Reply handle(HttpServletRequest request) {
+    protected Reply handle(HttpServletRequest request, HttpServletResponse response) {
         String sale = sale(request);
         request.setAttribute(SALE, sale);
         Buyer buyer = buyer(request);
         request.setAttribute(BUYER, buyer);
         int node = app().nodePort(request);
-        Purchase purchase = app().sales().buy(sale, buyer, node);
-        request.setAttribute(PURCHASE, purchase);
-        return Reply.ok(replies.body(purchase, buyer, node, app().sales().sale(sale)));
+        Delivery delivery = new Delivery(request, response, sale, buyer, node);
+        app().sales().buy(sale, buyer, node, delivery);
+        return delivery.replyNowOrLater();
+    }
+
+    /** Takes the buy's answer, in this thread or in the one that sold its batch, and replies with it. */
+    private final class Delivery implements Answer {
+        private final HttpServletRequest request;
+        private final HttpServletResponse response;
+        private final String sale;
+        private final Buyer buyer;
+        private final int node;
+        /** Set when the buyer waits in line: the reply is written by whoever answers. */
+        private volatile AsyncContext async;
+        /** Set when the buyer waits in line and the container cannot let its thread go. */
+        private volatile CountDownLatch blocked;
+        private volatile Reply reply;
+
+        Delivery(HttpServletRequest request, HttpServletResponse response, String sale, Buyer buyer, int node) {
+            this.request = request;
+            this.response = response;
+            this.sale = sale;
+            this.buyer = buyer;
+            this.node = node;
+        }
+
+        @Override
+        public void waiting() {
+            if (request.isAsyncSupported()) {
+                AsyncContext started = request.startAsync(request, response);
+                started.setTimeout(0); // the line answers every buyer within the lock wait
+                async = started;
+            } else {
+                blocked = new CountDownLatch(1);
+            }
+        }
+
+        @Override
+        public void bought(Purchase purchase) {
+            Reply answer;
+            try {
+                request.setAttribute(PURCHASE, purchase);
+                answer = Reply.ok(replies.body(purchase, buyer, node, app().sales().sale(sale)));
+            } catch (RuntimeException e) {
+                answer = failure(request, e);
+            }
+            give(answer);
+        }
+
+        @Override
+        public void failed(RuntimeException e) {
+            give(failure(request, e));
+        }
+
+        private void give(Reply answer) {
+            reply = answer;
+            AsyncContext started = async;
+            if (started != null) {
+                try {
+                    finish(request, response, answer);
+                } catch (IOException e) {
+                    LOG.log(Level.FINE, "the buyer left before the answer", e);
+                } finally {
+                    started.complete();
+                }
+            } else if (blocked != null) {
+                blocked.countDown();
+            }
+        }
+
+        /** The reply when this thread is to write it; {@link #LATER} when the answering thread does. */
+        Reply replyNowOrLater() {
+            if (async != null) {
+                return LATER;
+            }
+            if (blocked != null) {
+                try {
+                    blocked.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for a buy's answer", e);
+                }
+            }
+            return reply;
+        }
     }
 
     private Buyer buyer(HttpServletRequest request) {
@@ -47,13 +143,14 @@ public final class BuyTicketServlet extends JsonServlet {
         return new Buyer(user, requestId);
     }
 
-    /** One stat.log line per request, whatever its outcome. */
+    /** One stat.log line per request, whatever its outcome, and its time into the node's stats. */
     @Override
     protected void answered(HttpServletRequest request, Reply reply) {
         Purchase purchase = (Purchase) request.getAttribute(PURCHASE);
         Buyer buyer = (Buyer) request.getAttribute(BUYER);
         String sale = (String) request.getAttribute(SALE);
         app().stats().answered(reply.status(), purchase);
+        BuyTimingFilter.took(request, app().stats());
         app().statLog().append(new StatLine(app().nodePort(request), reply.status(), Json.code(reply.body()),
                 purchase != null ? purchase.localSales() : localSales(sale), sale,
                 buyer != null ? buyer.user() : null, purchase != null ? purchase.orderId() : null,

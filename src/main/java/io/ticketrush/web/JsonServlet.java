@@ -42,7 +42,17 @@ public abstract class JsonServlet extends HttpServlet {
     }
 
     /** Handles an allowed request; {@code Reply.status} and body are written by the caller. */
-    protected abstract Reply handle(HttpServletRequest request) throws IOException;
+    protected Reply handle(HttpServletRequest request) throws IOException {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " answers in handle(request, response)");
+    }
+
+    /**
+     * Handles an allowed request: {@link #handle(HttpServletRequest)} unless overridden. May
+     * answer {@link #LATER}, then it {@link #finish finishes} the reply itself, from any thread.
+     */
+    protected Reply handle(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        return handle(request);
+    }
 
     /** A status and the JSON body to send. */
     public record Reply(int status, Object body) {
@@ -50,6 +60,9 @@ public abstract class JsonServlet extends HttpServlet {
             return new Reply(HttpServletResponse.SC_OK, body);
         }
     }
+
+    /** What {@link #handle(HttpServletRequest, HttpServletResponse)} answers when it replies later. */
+    protected static final Reply LATER = new Reply(0, null);
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
@@ -59,7 +72,7 @@ public abstract class JsonServlet extends HttpServlet {
             reply = methodNotAllowed(request, response, methods);
         } else {
             try {
-                reply = replyTo(request);
+                reply = replyTo(request, response);
             } catch (Error e) {
                 // still one stat.log line per request; the container answers the error
                 answered(request, new Reply(HttpServletResponse.SC_INTERNAL_SERVER_ERROR,
@@ -67,6 +80,13 @@ public abstract class JsonServlet extends HttpServlet {
                 throw e;
             }
         }
+        if (reply != LATER) {
+            finish(request, response, reply);
+        }
+    }
+
+    /** Sends {@code reply}: the one place a reply is counted, logged and written. */
+    protected void finish(HttpServletRequest request, HttpServletResponse response, Reply reply) throws IOException {
         answered(request, reply);
         Json.write(response, reply.status(), reply.body());
     }
@@ -78,24 +98,32 @@ public abstract class JsonServlet extends HttpServlet {
                 request.getMethod() + " is not allowed here; use " + String.join(" or ", allowed)));
     }
 
-    private Reply replyTo(HttpServletRequest request) {
+    private Reply replyTo(HttpServletRequest request, HttpServletResponse response) {
         try {
-            return handle(request);
-        } catch (BadRequestException e) {
+            return handle(request, response);
+        } catch (RuntimeException | IOException e) {
+            return failure(request, e);
+        }
+    }
+
+    /**
+     * The JSON reply a failure gets: 400 for bad input, 404 for an unknown sale, 503 for an
+     * unreachable stock or a busy node (nothing was sold), 500 for anything else.
+     */
+    protected static Reply failure(HttpServletRequest request, Exception e) {
+        if (e instanceof BadRequestException) {
             return new Reply(HttpServletResponse.SC_BAD_REQUEST, Json.error("bad_request", e.getMessage()));
-        } catch (UnknownSaleException e) {
+        } else if (e instanceof UnknownSaleException) {
             return new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_sale", e.getMessage()));
-        } catch (StockUnavailableException e) {
+        } else if (e instanceof StockUnavailableException) {
             LOG.log(Level.WARNING, e.getMessage());
             return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE,
                     Json.error("unavailable", "busy, try again: the ticket store cannot be reached"));
-        } catch (BusyException e) {
+        } else if (e instanceof BusyException) {
             return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE, Json.error("busy", "busy, try again"));
-        } catch (RuntimeException | IOException e) {
-            LOG.log(Level.SEVERE, "request failed: " + request.getRequestURI(), e);
-            return new Reply(HttpServletResponse.SC_INTERNAL_SERVER_ERROR,
-                    Json.error("internal", "internal error"));
         }
+        LOG.log(Level.SEVERE, "request failed: " + request.getRequestURI(), e);
+        return new Reply(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, Json.error("internal", "internal error"));
     }
 
     /** The one value of a query or form parameter, or null; a parameter given twice is a bad request. */

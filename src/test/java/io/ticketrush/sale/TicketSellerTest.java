@@ -54,6 +54,9 @@ class TicketSellerTest {
         store.close();
     }
 
+    /** The buy path's timer, as a node has one: a test's buyers who wait too long are told busy by it. */
+    private static final BuyTimer TIMER = new BuyTimer();
+
     private TicketSeller seller(int local) {
         Config config = Config.from(Map.of("rush.stock.local", String.valueOf(local))::get);
         return seller(new LocalStock(local), store.globalStock(), config);
@@ -62,7 +65,7 @@ class TicketSellerTest {
     /** A seller of the article's sale with {@code config}'s lock wait, limit and time to pay. */
     static TicketSeller seller(LocalStock local, GlobalStock global, Config config) {
         return new TicketSeller(Terms.of(config.orderTtlMillis(), config.perUserLimit()), local, global,
-                config.lockWaitMillis(), System::currentTimeMillis, () -> { });
+                config.lockWaitMillis(), System::currentTimeMillis, TIMER, () -> { });
     }
 
     private static Purchase buy(TicketSeller seller) {
