@@ -215,7 +215,7 @@ placement_summary() {
 declare -A PACKAGE_OF=(
     [redis-server]=redis-server [redis-cli]=redis-tools [nginx]=nginx [ab]=apache2-utils
     [curl]=curl [unzip]=unzip [java]=openjdk-17-jdk-headless [mvn]=maven
-    [chromium]=chromium [chromedriver]=chromium-driver [gnuplot]=gnuplot-nox
+    [chromium]=chromium [chromedriver]=chromium-driver [gnuplot]=gnuplot-nox [wrk]=wrk
     [ip]=iproute2 [iptables]=iptables
 )
 
