@@ -206,7 +206,7 @@ start_reference() {
     ((EUID == 0)) && user=(--user root)
     "$RUSH_ROOT/nginx-conf/render.sh" --listen "127.0.0.1:$ref_nginx" --upstream "127.0.0.1:$ref_node=1" \
         --prefix "$work/nginx" --logs "$work/nginx" --workers "$RUSH_NGINX_WORKERS" --rate "$RUSH_NGINX_RATE" \
-        "${user[@]}" >"$work/nginx/nginx.conf"
+        "${user[@]}" $(nginx_placement) >"$work/nginx/nginx.conf"
     nginx -p "$work/nginx/" -e "$work/nginx/nginx-error.log" -c "$work/nginx/nginx.conf" ||
         die "the reference Nginx did not start ($work/nginx/nginx-error.log)"
     local deadline=$((SECONDS + 30))
@@ -355,12 +355,16 @@ rush() {
     check "$mode: every buyer answered and logged ($answered answered of $requests, $logged stat.log lines, $W_failed failed, $W_socket_errors socket errors)" \
         test "$answered" -eq "$requests" -a "$logged" -eq "$answered" -a "$W_failed" -eq 0 -a "$W_socket_errors" -eq 0
     check "$mode: Redis round trips within 2 x (tickets + buffers) + periodic ($trips <= $bound)" test "$trips" -le "$bound"
-    LAST_IDLE_RATE=$idle_rate
 }
 
 # $1 the sold-out sale: losers only, for ref_seconds; their Redis round trips beyond the periodic ones
 losers() {
-    local id=$1 trips0 trips1 t0 t1
+    local id=$1 trips0 trips1 t0 t1 idle0 idle_t0=$EPOCHREALTIME idle_rate
+    # the periodic traffic of the sold-out cluster (syncs, stats, the order feeds' blocking reads)
+    idle0=$(round_trips)
+    sleep 3
+    idle_rate=$(awk -v a="$idle0" -v b="$(round_trips)" -v t0="$idle_t0" -v t1="$EPOCHREALTIME" \
+        'BEGIN {printf "%.2f", (b - a) / (t1 - t0)}')
     trips0=$(round_trips) t0=$EPOCHREALTIME
     run_wrk "losers" "$work/losers.txt" "" -t"$threads" -c"$connections" -d"${ref_seconds}s" --timeout 10s \
         -s "$RUSH_ROOT/ab-scripts/rush.lua" "$NGINX_URL" -- "$id" 100000000 0 loser "$work"
@@ -368,7 +372,7 @@ losers() {
     row "losers only, sale $id sold out (keepalive)" "$W_answered" "$W_RPS" "$W_p50_ms" "$W_p99_ms" "$W_p999_ms" \
         "$W_max_ms" "$((W_failed + W_socket_errors))"
     local periodic extra
-    periodic=$(awk -v r="$LAST_IDLE_RATE" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", r * (b - a)}')
+    periodic=$(awk -v r="$idle_rate" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", r * (b - a)}')
     extra=$((trips1 - trips0 - periodic))
     printf '     %s losers (%s tickets): %s Redis round trips, %s periodic at the idle rate -> %s beyond it, %.5f per losing request\n' \
         "$W_answered" "$W_tickets" "$((trips1 - trips0))" "$periodic" "$extra" \
@@ -377,6 +381,32 @@ losers() {
     # the idle rate is an estimate: allow its own size in noise, never one per hundred losers
     check "losers: Redis round trips per losing request ~0 ($extra beyond periodic for $W_answered)" \
         test "$extra" -le "$((periodic + W_answered / 100))"
+}
+
+# One node alone where every request buys (ab -n 10000 -c 100, a sale of 100,000 tickets) against
+# the same node's sold-out path (the sold-out sale $1), two rounds of each, alternating.
+one_node_buys() {
+    local soldout=$1 buying="$sale-node" url=http://127.0.0.1:$ref_node/buy/ticket round buy_sum=0 so_sum=0
+    require_ab
+    echo "-- one node ($ref_node) where every request buys (sale $buying, 100000 tickets) vs its sold-out path (sale $soldout)"
+    "$RUSH_ROOT/rush" sale create "$buying" --stock 100000 --pay-within 86400 --name "one node buys" >/dev/null ||
+        die "could not create sale $buying"
+    run_ab -q -n 2000 -c 100 "$url?sale=$buying"
+    run_ab -q -n 2000 -c 100 "$url?sale=$soldout"
+    for round in 1 2; do
+        run_ab -n 10000 -c 100 "$url?sale=$buying"
+        row "one node, every request buys (ab, round $round)" "$AB_COMPLETE" "$AB_RPS" "$AB_P50" "$AB_P99" - "$AB_P100" \
+            "$(ab_real_failures)"
+        buy_sum=$(awk -v a="$buy_sum" -v b="$AB_RPS" 'BEGIN {print a + b}')
+        run_ab -n 10000 -c 100 "$url?sale=$soldout"
+        row "one node, sold out (ab, round $round)" "$AB_COMPLETE" "$AB_RPS" "$AB_P50" "$AB_P99" - "$AB_P100" \
+            "$(ab_real_failures)"
+        so_sum=$(awk -v a="$so_sum" -v b="$AB_RPS" 'BEGIN {print a + b}')
+    done
+    local sold
+    sold=$(rcli HGET "rush:{$buying}:stock" ticket_sold_nums | tr -d '\r')
+    check "one node: every buy got a ticket (Redis sold $sold of 22000 asked)" test "$sold" -eq 22000
+    BUY_RATIO=$(awk -v b="$buy_sum" -v s="$so_sum" 'BEGIN {printf "%.2f", b / s}')
 }
 
 # ---------------------------------------------------------------- the run
@@ -391,7 +421,10 @@ modes=(keepalive)
 for mode in "${modes[@]}"; do
     ((references)) && references "$mode"
     rush "$mode" "$sale-$mode"
-    [[ $mode == keepalive ]] && losers "$sale-$mode"
+    if [[ $mode == keepalive ]]; then
+        losers "$sale-$mode"
+        ((references)) && one_node_buys "$sale-$mode"
+    fi
 done
 
 echo
@@ -403,6 +436,7 @@ for mode in "${modes[@]}"; do
         printf "  %-9s four nodes /noop / one node /noop = %.2f (target >= 0.8); rush / four nodes /noop = %.2f (target >= 0.8); rush p99 / four-node p99 = %.2f (target <= 2)\n",
             m, four / one, rush / four, pr / p4 }'
 done
+[[ -n ${BUY_RATIO:-} ]] && echo "  one node: every request buys / sold out = $BUY_RATIO (target >= 0.6)"
 echo
 echo "== checks"
 printf '  %s\n' "${CHECKS[@]}"

@@ -192,6 +192,14 @@ place_nodes() {
     done
 }
 
+# render.sh's options for where Nginx's workers run: pinned one per core (worker_cpu_affinity auto)
+# when the nodes are (RUSH_NGINX_AFFINITY=auto|off, default auto: as the nodes).
+nginx_placement() {
+    place_nodes
+    ((${#NODE_CPUS[@]})) && [[ ${RUSH_NGINX_AFFINITY:-auto} == auto ]] && echo "--cpu-affinity auto"
+    return 0
+}
+
 # How many CPUs the taskset list $1 names ("0", "2-3", "0,2").
 cpu_count() {
     local part n=0

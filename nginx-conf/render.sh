@@ -3,7 +3,7 @@
 # with only what settings change replaced, on standard output.
 #
 #   nginx-conf/render.sh --listen HOST:PORT --upstream "HOST:PORT=WEIGHT ..." --prefix DIR --logs DIR \
-#       [--workers auto|N] [--rate N] [--user NAME]
+#       [--workers auto|N] [--rate N] [--user NAME] [--cpu-affinity auto]
 #
 # --listen is the address and port Nginx listens on (127.0.0.1:8080; 0.0.0.0:8080 for every
 # address); --upstream the nodes, each at its own host and port with its weight, e.g.
@@ -13,7 +13,7 @@
 set -euo pipefail
 
 template=$(dirname "${BASH_SOURCE[0]}")/nginx.conf
-listen= upstream= prefix= logs= workers=auto rate=100000 user=
+listen= upstream= prefix= logs= workers=auto rate=100000 user= affinity=
 while (($#)); do
     case $1 in
     --listen) listen=$2 ;;
@@ -23,6 +23,7 @@ while (($#)); do
     --workers) workers=$2 ;;
     --rate) rate=$2 ;;
     --user) user=$2 ;;
+    --cpu-affinity) affinity=$2 ;;
     --template) template=$2 ;;
     *) echo "render.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -33,6 +34,7 @@ for v in listen upstream prefix logs; do
 done
 [[ $listen =~ ^[A-Za-z0-9._-]+:[0-9]+$ ]] || { echo "render.sh: --listen '$listen' is not HOST:PORT" >&2; exit 2; }
 [[ $workers == auto || $workers =~ ^[0-9]+$ ]] || { echo "render.sh: --workers '$workers' must be auto or a number" >&2; exit 2; }
+[[ -z $affinity || $affinity == auto ]] || { echo "render.sh: --cpu-affinity '$affinity' must be auto" >&2; exit 2; }
 [[ $rate =~ ^[0-9]+$ ]] || { echo "render.sh: --rate '$rate' must be a whole number" >&2; exit 2; }
 
 servers=
@@ -42,11 +44,12 @@ for server in $upstream; do
 done
 
 awk -v listen="$listen" -v servers="$servers" -v prefix="$prefix" -v logs="$logs" -v workers="$workers" \
-    -v rate="$rate" -v user="$user" '
+    -v rate="$rate" -v user="$user" -v affinity="$affinity" '
     function done(what) { seen[what] = 1 }
     /^[[:space:]]*#/ { print; next }
     /^worker_processes / {
         print "worker_processes " workers ";"
+        if (affinity != "") print "worker_cpu_affinity " affinity ";"
         if (user != "") print "user " user ";"
         done("worker_processes"); next
     }
