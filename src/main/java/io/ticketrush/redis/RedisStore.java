@@ -10,7 +10,8 @@ import io.ticketrush.sale.OrderEvents;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.stats.StatsStore;
-import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.util.Pool;
 
 /**
  * A node's Redis: one connection pool behind one circuit breaker, one reading of Redis's clock,
@@ -19,7 +20,7 @@ import redis.clients.jedis.JedisPool;
  */
 public final class RedisStore implements AutoCloseable {
     private final Config config;
-    private final JedisPool pool;
+    private final Pool<Jedis> pool;
     private final RedisCalls calls;
     private final RedisClock clock = new RedisClock();
     private final UncertainBuys uncertain;
@@ -27,7 +28,7 @@ public final class RedisStore implements AutoCloseable {
     private final SaleAdmin admin;
     private RedisOrderFeed feed; // guarded by this
 
-    private RedisStore(Config config, JedisPool pool, RedisCalls calls) {
+    private RedisStore(Config config, Pool<Jedis> pool, RedisCalls calls) {
         this.config = config;
         this.pool = pool;
         this.calls = calls;
@@ -38,9 +39,9 @@ public final class RedisStore implements AutoCloseable {
 
     /** Connects to {@code config}'s Redis. */
     public static RedisStore open(Config config) {
-        JedisPool pool = RedisPools.open(config);
+        Pool<Jedis> pool = RedisPools.open(config);
         return new RedisStore(config, pool, new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
-                config.breakerOpenMillis(), System::nanoTime)));
+                config.breakerOpenMillis(), System::nanoTime), ReplicaWaits.of(config)));
     }
 
     /** The keys of sale {@code id} (the article's sale keeps its stock key, {@code rush.stock.key}). */
@@ -101,6 +102,11 @@ public final class RedisStore implements AutoCloseable {
         return calls;
     }
 
+    /** The buy calls waiting to be voided (for the tests of this package). */
+    UncertainBuys uncertainBuys() {
+        return uncertain;
+    }
+
     /** Pooled connections not in use (for the tests of this package). */
     int idleConnections() {
         return pool.getNumIdle();
@@ -108,6 +114,11 @@ public final class RedisStore implements AutoCloseable {
 
     public CircuitBreaker breaker() {
         return calls.breaker();
+    }
+
+    /** The waits for a replica before a buyer is told of a sale (none with one Redis). */
+    public ReplicaWaits replicaWaits() {
+        return calls.waits();
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -118,6 +119,24 @@ public final class NodeStats implements AutoCloseable {
             failures.get(status == 503 ? Failure.BUSY
                     : status >= 400 && status < 500 ? Failure.BAD_REQUEST : Failure.ERROR).increment();
         }
+    }
+
+    /**
+     * Meters the waits for a replica ({@code WAIT}) before a write is answered (docs/replication.md):
+     * how many, their time in all, and how many ran out.
+     */
+    public void meterReplicaWaits(LongSupplier count, LongSupplier nanos, LongSupplier timeouts) {
+        FunctionCounter.builder("rush.redis.replica.waits", count, LongSupplier::getAsLong)
+                .description("waits for a replica to have a write before it is answered: one per buy call that"
+                        + " sold or told of an order, per void, per payment")
+                .register(registry);
+        FunctionCounter.builder("rush.redis.replica.wait.seconds", nanos, n -> n.getAsLong() / 1e9)
+                .description("time spent in those waits, in all")
+                .register(registry);
+        FunctionCounter.builder("rush.redis.replica.wait.timeouts", timeouts, LongSupplier::getAsLong)
+                .description("waits that ran out before a replica had the write: a buy call answered 503 and"
+                        + " voided, a void tried again, a payment answered 503")
+                .register(registry);
     }
 
     /** Records how long one buy took. */
