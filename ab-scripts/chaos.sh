@@ -28,6 +28,8 @@ while (($#)); do
     *) die "chaos.sh: unknown option $1" ;;
     esac
 done
+# the replicated Redis's scenarios run Sentinels
+ensure_commands redis-sentinel
 for cmd in mvn java redis-server redis-cli nginx; do
     command -v "$cmd" >/dev/null 2>&1 || die "$cmd is missing: ./rush up installs what the cluster needs"
 done

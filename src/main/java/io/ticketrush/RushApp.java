@@ -68,7 +68,7 @@ public final class RushApp implements ServletContextListener {
                 .orElse(NO_STOCK));
         ReplicaWaits waits = redis.replicaWaits();
         if (waits.waiting()) {
-            stats.meterReplicaWaits(waits::count, waits::nanos, waits::timeouts);
+            stats.meterReplicaWaits(waits, ReplicaWaits::count, ReplicaWaits::nanos, ReplicaWaits::timeouts);
         }
         cluster = new ClusterView(redis.stats(sales::all));
         statsPublisher = new StatsPublisher(redis.stats(sales::all), stats);

@@ -9,8 +9,10 @@ import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.OrderEvents;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
+import io.ticketrush.sale.StockUnavailableException;
 import io.ticketrush.stats.StatsStore;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.util.Pool;
 
 /**
@@ -37,9 +39,18 @@ public final class RedisStore implements AutoCloseable {
         this.admin = new SaleAdmin(calls, config, catalog);
     }
 
-    /** Connects to {@code config}'s Redis. */
+    /**
+     * Connects to {@code config}'s Redis.
+     *
+     * @throws StockUnavailableException with Sentinel: none of them named the primary
+     */
     public static RedisStore open(Config config) {
-        Pool<Jedis> pool = RedisPools.open(config);
+        Pool<Jedis> pool;
+        try {
+            pool = RedisPools.open(config);
+        } catch (JedisException e) {
+            throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
+        }
         return new RedisStore(config, pool, new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
                 config.breakerOpenMillis(), System::nanoTime), ReplicaWaits.of(config)));
     }
