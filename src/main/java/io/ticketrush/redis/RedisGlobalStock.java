@@ -93,11 +93,13 @@ public final class RedisGlobalStock implements GlobalStock {
     }
 
     /**
-     * One buy call, all on one connection: the buy; if it sold, the settling, before any buyer
-     * hears of its orders; if it told a buyer of an order (new, or theirs already), the wait for a
-     * replica to have it ({@link ReplicaWaits}). A call that sold and then fails is voided (docs/orders.md,
-     * "A 503 sells nothing"); one whose wait runs out is voided at once, on the same connection, so
-     * that no retry of its buyers finds its orders, and again until a replica has the void.
+     * One buy call, all on one connection: the buy; if it told a buyer of an order (new, or theirs
+     * already), the wait for a replica to have it ({@link ReplicaWaits}); if it sold, the settling,
+     * before any buyer hears of its orders, and the wait for a replica to have that too. A call that
+     * sold and then fails is voided (docs/orders.md, "A 503 sells nothing"); one whose wait runs out
+     * is voided at once, on the same connection, and again until a replica has the void. The first
+     * wait comes before the settling, so that orders no replica had are never settled: a retry of
+     * their buyers finds them unsettled (try again), never theirs, even while the void cannot run.
      * Answers the buy script's answer.
      */
     private List<?> call(List<Request> requests, Sale sale) {
@@ -119,18 +121,14 @@ public final class RedisGlobalStock implements GlobalStock {
                 return answer; // nobody is told of an order
             }
             try {
-                if (sold && !settle(jedis, token, scriptKeys)) {
-                    uncertain.add(voiding);
-                    throw new StockUnavailableException("the ticket store settled the buy too late (it was stalled);"
-                            + " nothing was sold");
-                }
-                if (!redis.waits().reached(jedis)) {
-                    if (sold) {
-                        LuaScripts.run(jedis, LuaScripts.VOID, scriptKeys, voiding.args());
+                awaitReplica(jedis, sold, voiding);
+                if (sold) {
+                    if (!settle(jedis, token, scriptKeys)) {
                         uncertain.add(voiding);
+                        throw new StockUnavailableException("the ticket store settled the buy too late (it was"
+                                + " stalled); nothing was sold");
                     }
-                    throw new StockUnavailableException("no replica of the ticket store had the buy within "
-                            + redis.waits().timeoutMillis() + " ms; nothing was sold");
+                    awaitReplica(jedis, true, voiding);
                 }
             } catch (JedisDataException e) {
                 // refused, so nothing of it was written (a primary without replicas: NOREPLICAS)
@@ -141,6 +139,22 @@ public final class RedisGlobalStock implements GlobalStock {
             }
             return answer;
         }, () -> uncertain.add(voiding));
+    }
+
+    /**
+     * Waits for a replica to have what {@code jedis} wrote; if none has it in time, the call is
+     * voided ({@code sold}: at once, and queued until a replica has the void) and its buyers hear 503.
+     */
+    private void awaitReplica(Jedis jedis, boolean sold, UncertainBuys.Call voiding) {
+        if (redis.waits().reached(jedis)) {
+            return;
+        }
+        if (sold) {
+            LuaScripts.run(jedis, LuaScripts.VOID, voiding.keys(), voiding.args());
+            uncertain.add(voiding);
+        }
+        throw new StockUnavailableException("no replica of the ticket store had the buy within "
+                + redis.waits().timeoutMillis() + " ms; nothing was sold");
     }
 
     /** Whether some buyer of the flat answer {code, id, deadline, ...} got {@code code}. */
