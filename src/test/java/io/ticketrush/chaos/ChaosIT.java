@@ -56,9 +56,10 @@ import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.resps.StreamGroupInfo;
 
 /**
- * The chaos suite of issue 4: whole sales through the real deployment (see {@link ChaosCluster})
- * with a fault injected mid-sale, each checked for I1-I4, I6 and I7 from the buyers' answers,
- * Redis, the order database, stat.log and Nginx's error log, and for how fast it recovers. Half
+ * The chaos suite of issue 4 (and of issue 12, on a replicated Redis: scenarios 8-11): whole
+ * sales through the real deployment (see {@link ChaosCluster}) with a fault injected mid-sale,
+ * each checked for I1-I4, I6 and I7 from the buyers' answers, Redis, the order database,
+ * stat.log and Nginx's error log, and for how fast it recovers. Half
  * the buyers of every sale are anonymous, half named (see {@link Buyers}). Prints one table row
  * per scenario (and writes the table to {@code target/chaos-report.txt}).
  *
