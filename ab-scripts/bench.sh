@@ -15,14 +15,14 @@ c=${BENCH_CONCURRENCY:-100}
 warm=${BENCH_WARMUP:-10000}
 tickets=$RUSH_STOCK_TOTAL
 node=${NODE_PORTS[0]}
-direct=http://127.0.0.1:$node
+direct=$(node_url "$node")
 sale_n=$((n > tickets ? n : tickets))
 # ab's -g/-e data of the measured run and the charts ab-scripts/plot.sh draws from it
 plots=$RUSH_LOG_DIR/plots/bench
 rm -rf "$plots" && mkdir -p "$plots"
 
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nginx does not answer on $NGINX_URL: ./rush up first"
-echo "bench: ab -n $n -c $c per run, 127.0.0.1 only; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: ab -n $n -c $c per run, at $NGINX_URL and $direct; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bench: resets the stock to $tickets tickets (restarting the nodes) before each run that buys"
 
 rows=()

@@ -60,7 +60,7 @@ until [[ $(redis-cli -p "$redis_port" PING 2>/dev/null) == PONG ]]; do
     sleep 0.1
 done
 # its own single Redis, whatever mode the cluster of ./rush up runs in
-RUSH_REDIS_PORT=$redis_port RUSH_REDIS_PASSWORD= RUSH_REDIS_MODE=single
+RUSH_REDIS_HOST=127.0.0.1 RUSH_REDIS_PORT=$redis_port RUSH_REDIS_PASSWORD= RUSH_REDIS_MODE=single
 
 target=http://127.0.0.1:$node_port
 if ((via_nginx)); then
@@ -90,7 +90,7 @@ for ((round = 1; round <= rounds; round++)); do
         sale_admin reset "$stock" >/dev/null
         rm -rf "${base:?}/tmp/"*
         (cd "$base" && spawn "$dir/node.pid" "$dir/node-$build.log" java -Xms128m -Xmx512m \
-            -Djava.io.tmpdir="$base/tmp" -Drush.redis.port="$redis_port" -Drush.stock.key="$RUSH_STOCK_KEY" \
+            -Djava.io.tmpdir="$base/tmp" -Drush.redis.host=127.0.0.1 -Drush.redis.port="$redis_port" -Drush.stock.key="$RUSH_STOCK_KEY" \
             -Drush.stock.total="$stock" -Drush.node.weight=1 -Drush.node.weights.total=1 \
             -Drush.node.port="$node_port" -Drush.statlog="$dir/stat-$build.log" \
             -jar "$JETTY_HOME/start.jar" jetty.home="$JETTY_HOME" jetty.base="$base" jetty.http.host=127.0.0.1 \

@@ -21,6 +21,7 @@ while (($#)); do
     esac
 done
 node=${NODE_PORTS[0]}
+node_at=$(node_url "$node")
 pid=$(cat "$RUSH_RUN_DIR/pids/jetty-$node.pid")
 command -v jmap >/dev/null || die "jmap is missing (a JDK's, not a JRE's)"
 prefix=cost$(date +%s)
@@ -35,13 +36,13 @@ redis0=$(used) heap0=$(heap) all0=$(heap_all)
 token=$(cat "$RUSH_RUN_DIR/admin-token")
 for ((i = 0; i < sales; i++)); do
     curl -sf -o /dev/null -X POST -H "X-Admin-Token: $token" \
-        "http://127.0.0.1:$node/admin/sales?id=$prefix-$i&stock=100&name=train-$i" ||
+        "$node_at/admin/sales?id=$prefix-$i&stock=100&name=train-$i" ||
         die "sale $prefix-$i was not created"
 done
-curl -sf -o /dev/null -X POST -H "X-Admin-Token: $token" "http://127.0.0.1:$node/admin/refresh"
+curl -sf -o /dev/null -X POST -H "X-Admin-Token: $token" "$node_at/admin/refresh"
 redis1=$(used) heap1=$(heap) all1=$(heap_all)
 for ((i = 0; i < 100 && i < sales; i++)); do
-    curl -sf -o /dev/null "http://127.0.0.1:$node/buy/ticket?sale=$prefix-$i&user=cost-buyer"
+    curl -sf -o /dev/null "$node_at/buy/ticket?sale=$prefix-$i&user=cost-buyer"
 done
 heap2=$(heap) all2=$(heap_all)
 printf '  Redis: %d bytes for %d sales: %d bytes a sale (its hash; it has no other key until it sells)\n' \
@@ -56,17 +57,17 @@ printf ' (whole heap %+d, %d a sale)\n' $((all2 - all1)) $(((all2 - all1) / 100)
 
 # one big sale sold out: Redis per order, and what a node keeps of its orders once it follows them
 big=$prefix-big
-curl -sf -o /dev/null -X POST -H "X-Admin-Token: $token" "http://127.0.0.1:$node/admin/sales?id=$big&stock=$tickets"
+curl -sf -o /dev/null -X POST -H "X-Admin-Token: $token" "$node_at/admin/sales?id=$big&stock=$tickets"
 redis2=$(used)
 run_ab -n $((tickets * 2)) -c 50 "$NGINX_URL/buy/ticket?sale=$big"
 read -r sold _ <<<"$(sale_admin stock "$big")"
 redis3=$(used)
 printf '  Redis: %d bytes for %d orders of one sale: %d bytes an order (order, event, index, request id)\n' \
     $((redis3 - redis2)) "$sold" $(((redis3 - redis2) / (sold > 0 ? sold : 1)))
-curl -s "http://127.0.0.1:$node/buy/ticket?sale=$big&rid=after-$RANDOM" >/dev/null
+curl -s "$node_at/buy/ticket?sale=$big&rid=after-$RANDOM" >/dev/null
 deadline=$((SECONDS + 10))
-until curl -s "http://127.0.0.1:$node/stock?sale=$big" | grep -q '"caughtUp":true' || ((SECONDS >= deadline)); do
+until curl -s "$node_at/stock?sale=$big" | grep -q '"caughtUp":true' || ((SECONDS >= deadline)); do
     sleep 0.1
 done
-echo "  node $node keeps of the sold-out sale's orders: $(curl -s "http://127.0.0.1:$node/stock?sale=$big" |
+echo "  node $node keeps of the sold-out sale's orders: $(curl -s "$node_at/stock?sale=$big" |
     sed -n 's/.*"orders":\({[^}]*}\).*/\1/p')"

@@ -10,9 +10,9 @@ require_ab
 port=${1:-${NODE_PORTS[0]}}
 requests=${SINGLE_REQUESTS:-10000}
 concurrency=${SINGLE_CONCURRENCY:-100}
-url=http://127.0.0.1:$port/buy/ticket
+url=$(node_url "$port")/buy/ticket
 
-curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$port/stock" || die "node $port does not answer: ./rush up first"
+curl -sf -o /dev/null --max-time 5 "$(node_url "$port")/stock" || die "node $port does not answer: ./rush up first"
 before=$(stat_lines)
 echo "single-node: ab -n $requests -c $concurrency $url"
 run_ab -n "$requests" -c "$concurrency" "$url"

@@ -20,9 +20,15 @@ RUSH_RUN_DIR=${RUSH_RUN_DIR:-run}
 RUSH_LOG_DIR=${RUSH_LOG_DIR:-logs}
 RUSH_START_TIMEOUT=${RUSH_START_TIMEOUT:-90}
 RUSH_STOP_TIMEOUT=${RUSH_STOP_TIMEOUT:-20}
-# The replicated Redis (./rush up --redis sentinel, docs/replication.md): the primary starts on
-# RUSH_REDIS_PORT, its replicas on RUSH_REDIS_REPLICA_PORTS, the Sentinels that name it
-# RUSH_REDIS_MASTER on RUSH_SENTINEL_PORTS. RUSH_REDIS_MODE is resolved below.
+# Addresses (docs/hosts.md): all loopback unless the parts run on several machines.
+RUSH_REDIS_HOST=${RUSH_REDIS_HOST:-127.0.0.1}
+RUSH_NODE_HOST=${RUSH_NODE_HOST:-127.0.0.1}
+RUSH_NGINX_HOST=${RUSH_NGINX_HOST:-127.0.0.1}
+# The parts `./rush up`, `down` and `status` handle on this machine.
+RUSH_PARTS=${RUSH_PARTS:-"redis writer nodes nginx"}
+# The replicated Redis (./rush up --redis sentinel, docs/replication.md), all on RUSH_REDIS_HOST:
+# the primary starts on RUSH_REDIS_PORT, its replicas on RUSH_REDIS_REPLICA_PORTS, the Sentinels
+# that name it RUSH_REDIS_MASTER on RUSH_SENTINEL_PORTS. RUSH_REDIS_MODE is resolved below.
 RUSH_REDIS_MODE=${RUSH_REDIS_MODE:-}
 RUSH_REDIS_REPLICA_PORTS=${RUSH_REDIS_REPLICA_PORTS:-"6380 6381"}
 RUSH_SENTINEL_PORTS=${RUSH_SENTINEL_PORTS:-"26379 26380 26381"}
@@ -45,10 +51,21 @@ RUSH_REDIS_MODE=${RUSH_REDIS_MODE:-single}
 read -r -a REPLICA_PORTS <<<"$RUSH_REDIS_REPLICA_PORTS"
 read -r -a SENTINEL_PORTS <<<"$RUSH_SENTINEL_PORTS"
 
-read -r -a NODE_PORTS <<<"$RUSH_NODE_PORTS"
+# RUSH_NODE_PORTS: PORT (on RUSH_NODE_HOST), or HOST:PORT for a node with an address of its own.
+NODE_PORTS=() NODE_HOSTS=()
+for node_entry in $RUSH_NODE_PORTS; do
+    if [[ $node_entry == *:* ]]; then
+        NODE_HOSTS+=("${node_entry%:*}") NODE_PORTS+=("${node_entry##*:}")
+    else
+        NODE_HOSTS+=("$RUSH_NODE_HOST") NODE_PORTS+=("$node_entry")
+    fi
+done
+unset node_entry
 read -r -a NODE_WEIGHTS <<<"$RUSH_NODE_WEIGHTS"
+read -r -a PARTS <<<"$RUSH_PARTS"
 STAT_LOG=$RUSH_LOG_DIR/stat.log
-NGINX_URL=http://127.0.0.1:$RUSH_NGINX_PORT
+# Nginx listening on every address (0.0.0.0) is reached here on loopback.
+NGINX_URL=http://$([[ $RUSH_NGINX_HOST == 0.0.0.0 ]] && echo 127.0.0.1 || echo "$RUSH_NGINX_HOST"):$RUSH_NGINX_PORT
 PIDS=$RUSH_RUN_DIR/pids
 # RUSH_WAR: deploy this WAR as it is instead of building target/ticket-rush.war
 WAR=${RUSH_WAR:-$RUSH_ROOT/target/ticket-rush.war}
@@ -63,6 +80,10 @@ die() {
 
 is_uint() {
     [[ $1 =~ ^[0-9]+$ ]]
+}
+
+is_host() {
+    [[ $1 =~ ^[A-Za-z0-9._-]+$ ]]
 }
 
 # Checks the settings once, so a typo fails here and not halfway through a start.
@@ -82,6 +103,22 @@ check_settings() {
     for v in "${NODE_WEIGHTS[@]}"; do
         is_uint "$v" && ((v > 0)) || die "RUSH_NODE_WEIGHTS: '$v' must be a whole number > 0"
     done
+    [[ $(printf '%s\n' "${NODE_PORTS[@]}" | sort | uniq -d) == "" ]] ||
+        die "RUSH_NODE_PORTS='$RUSH_NODE_PORTS' names a port twice: each node needs a port of its own"
+    [[ -z ${RUSH_NODE_WEIGHTS_TOTAL:-} ]] || { is_uint "$RUSH_NODE_WEIGHTS_TOTAL" && ((RUSH_NODE_WEIGHTS_TOTAL > 0)); } ||
+        die "RUSH_NODE_WEIGHTS_TOTAL='$RUSH_NODE_WEIGHTS_TOTAL' must be a whole number > 0"
+    for v in RUSH_REDIS_HOST RUSH_NODE_HOST RUSH_NGINX_HOST; do
+        is_host "${!v}" || die "$v='${!v}' is not a host name or IPv4 address"
+    done
+    for v in "${NODE_HOSTS[@]}"; do is_host "$v" || die "RUSH_NODE_PORTS: '$v' is not a host name or IPv4 address"; done
+    for v in $(nginx_upstream); do
+        [[ $v =~ ^[A-Za-z0-9._-]+:[0-9]+=[0-9]+$ ]] ||
+            die "RUSH_NGINX_UPSTREAM: '$v' is not HOST:PORT=WEIGHT"
+    done
+    ((${#PARTS[@]} > 0)) || die "RUSH_PARTS is empty"
+    for v in "${PARTS[@]}"; do
+        [[ $v =~ ^(redis|writer|nodes|nginx)$ ]] || die "RUSH_PARTS: '$v' is not one of redis writer nodes nginx"
+    done
     check_sentinel_settings
 }
 
@@ -99,10 +136,47 @@ check_sentinel_settings() {
         die "RUSH_REDIS_MASTER='$RUSH_REDIS_MASTER' may hold only letters, digits and _ . @ -"
 }
 
+# The sum of every node's weight: the nodes' rush.node.weights.total. On several machines each runs
+# only its own nodes, so RUSH_NODE_WEIGHTS_TOTAL gives the whole deployment's sum.
 weights_total() {
     local w sum=0
+    if [[ -n ${RUSH_NODE_WEIGHTS_TOTAL:-} ]]; then
+        echo "$RUSH_NODE_WEIGHTS_TOTAL"
+        return
+    fi
     for w in "${NODE_WEIGHTS[@]}"; do sum=$((sum + w)); done
     echo "$sum"
+}
+
+# Whether this machine runs part $1 (RUSH_PARTS).
+has_part() {
+    [[ " ${PARTS[*]} " == *" $1 "* ]]
+}
+
+# The address node port $1 listens on, and its base URL.
+node_host() {
+    local i
+    for i in "${!NODE_PORTS[@]}"; do
+        [[ ${NODE_PORTS[$i]} == "$1" ]] && { echo "${NODE_HOSTS[$i]}"; return 0; }
+    done
+    echo "$RUSH_NODE_HOST"
+}
+node_url() { echo "http://$(node_host "$1"):$1"; }
+
+# Nginx's upstream servers, "HOST:PORT=WEIGHT ...": RUSH_NGINX_UPSTREAM, else this machine's nodes.
+nginx_upstream() {
+    if [[ -n ${RUSH_NGINX_UPSTREAM:-} ]]; then
+        echo "$RUSH_NGINX_UPSTREAM"
+        return
+    fi
+    local i servers=()
+    for i in "${!NODE_PORTS[@]}"; do servers+=("${NODE_HOSTS[$i]}:${NODE_PORTS[$i]}=${NODE_WEIGHTS[$i]}"); done
+    echo "${servers[*]}"
+}
+
+# A loopback address (127.x, ::1, localhost): reachable from this machine only.
+is_loopback() {
+    [[ $1 == 127.* || $1 == ::1 || $1 == localhost ]]
 }
 
 # The Jetty distribution the nodes run: the pom's jetty.home.version, the one the tests deploy.
@@ -122,6 +196,7 @@ declare -A PACKAGE_OF=(
     [curl]=curl [unzip]=unzip [java]=openjdk-17-jdk-headless [mvn]=maven
     [chromium]=chromium [chromedriver]=chromium-driver [gnuplot]=gnuplot-nox
     [redis-sentinel]=redis-sentinel
+    [ip]=iproute2 [iptables]=iptables
 )
 
 # Installs the Debian packages behind any missing command of "$@".
@@ -287,9 +362,9 @@ rcli() {
         RUSH_REDIS_PORT=$(primary_port) || return 1
     fi
     if [[ -n $RUSH_REDIS_PASSWORD ]]; then
-        REDISCLI_AUTH=$RUSH_REDIS_PASSWORD redis-cli -h 127.0.0.1 -p "$RUSH_REDIS_PORT" "$@"
+        REDISCLI_AUTH=$RUSH_REDIS_PASSWORD redis-cli -h "$RUSH_REDIS_HOST" -p "$RUSH_REDIS_PORT" "$@"
     else
-        redis-cli -h 127.0.0.1 -p "$RUSH_REDIS_PORT" "$@"
+        redis-cli -h "$RUSH_REDIS_HOST" -p "$RUSH_REDIS_PORT" "$@"
     fi
 }
 
@@ -310,7 +385,7 @@ prepare_app() {
 app_java() {
     local main=$1
     shift
-    APP_CMD=(java -Drush.redis.host=127.0.0.1 -Drush.redis.port="$RUSH_REDIS_PORT"
+    APP_CMD=(java -Drush.redis.host="$RUSH_REDIS_HOST" -Drush.redis.port="$RUSH_REDIS_PORT"
         -Drush.stock.key="$RUSH_STOCK_KEY" "$@" -cp "$APP_DIR/WEB-INF/classes:$APP_DIR/WEB-INF/lib/*" "$main")
     sentinel_props
     APP_CMD=("${APP_CMD[0]}" "${SENTINEL_PROPS[@]}" "${APP_CMD[@]:1}")
@@ -321,7 +396,7 @@ app_java() {
 # The Sentinels as a Java part is told of them (rush.redis.sentinels).
 sentinel_addresses() {
     local port list=()
-    for port in "${SENTINEL_PORTS[@]}"; do list+=("127.0.0.1:$port"); done
+    for port in "${SENTINEL_PORTS[@]}"; do list+=("$RUSH_REDIS_HOST:$port"); done
     (IFS=,; echo "${list[*]}")
 }
 
@@ -338,7 +413,7 @@ sentinel_props() {
 primary_port() {
     local port answer
     for port in "${SENTINEL_PORTS[@]}"; do
-        answer=$(redis-cli -h 127.0.0.1 -p "$port" SENTINEL get-master-addr-by-name "$RUSH_REDIS_MASTER" \
+        answer=$(redis-cli -h "$RUSH_REDIS_HOST" -p "$port" SENTINEL get-master-addr-by-name "$RUSH_REDIS_MASTER" \
             2>/dev/null | sed -n 2p) || continue
         is_uint "$answer" && { echo "$answer"; return 0; }
     done

@@ -5,8 +5,11 @@
 #   nginx-conf/render.sh --listen HOST:PORT --upstream "HOST:PORT=WEIGHT ..." --prefix DIR --logs DIR \
 #       [--workers auto|N] [--rate N] [--user NAME]
 #
-# --prefix holds nginx.pid and tmp/ (create tmp/ first), --logs the error log. Each upstream server
-# keeps the template's max_fails=1 fail_timeout=2s. Fails if the template lacks a directive it replaces.
+# --listen is the address and port Nginx listens on (127.0.0.1:8080; 0.0.0.0:8080 for every
+# address); --upstream the nodes, each at its own host and port with its weight, e.g.
+# "10.0.0.2:3001=1 10.0.0.2:3002=2 10.0.0.3:3003=3". --prefix holds nginx.pid and tmp/ (create tmp/
+# first), --logs the error log. Each upstream server keeps the template's max_fails=1
+# fail_timeout=2s. Fails if the template lacks a directive it replaces.
 set -euo pipefail
 
 template=$(dirname "${BASH_SOURCE[0]}")/nginx.conf
@@ -28,12 +31,13 @@ done
 for v in listen upstream prefix logs; do
     [[ -n ${!v} ]] || { echo "render.sh: --$v is required" >&2; exit 2; }
 done
+[[ $listen =~ ^[A-Za-z0-9._-]+:[0-9]+$ ]] || { echo "render.sh: --listen '$listen' is not HOST:PORT" >&2; exit 2; }
 [[ $workers == auto || $workers =~ ^[0-9]+$ ]] || { echo "render.sh: --workers '$workers' must be auto or a number" >&2; exit 2; }
 [[ $rate =~ ^[0-9]+$ ]] || { echo "render.sh: --rate '$rate' must be a whole number" >&2; exit 2; }
 
 servers=
 for server in $upstream; do
-    [[ $server =~ ^([^=]+:[0-9]+)=([0-9]+)$ ]] || { echo "render.sh: upstream '$server' is not HOST:PORT=WEIGHT" >&2; exit 2; }
+    [[ $server =~ ^([A-Za-z0-9._-]+:[0-9]+)=([0-9]+)$ ]] || { echo "render.sh: upstream '$server' is not HOST:PORT=WEIGHT" >&2; exit 2; }
     servers+="        server ${BASH_REMATCH[1]} weight=${BASH_REMATCH[2]} max_fails=1 fail_timeout=2s;"$'\n'
 done
 

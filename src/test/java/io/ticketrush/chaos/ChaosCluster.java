@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import io.ticketrush.support.Deadline;
 import io.ticketrush.support.Distributions;
 import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
+import io.ticketrush.support.NetHost;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisSentinelGroup;
@@ -34,7 +36,8 @@ import redis.clients.jedis.Jedis;
  * two replicas and three Sentinels: {@link RedisSentinelGroup}), the packaged WAR on four Jetty distribution processes
  * (weights 1..4, one shared stat.log), Nginx from the project's template, and the order writer
  * running from the WAR's own classes against an H2 file. Each part can be killed and started
- * again by its own process handle.
+ * again by its own process handle. All on loopback, or each part on a host of its own
+ * ({@link Placement}).
  */
 final class ChaosCluster implements AutoCloseable {
     static final String STOCK_KEY = "ticket_hash_key";
@@ -42,17 +45,34 @@ final class ChaosCluster implements AutoCloseable {
     static final String WRITER_NAME = "writer-1";
     private static final Duration START_LIMIT = Duration.ofSeconds(120);
 
+    /**
+     * The host each part runs on and listens at: Nginx, Redis, the order writer, and each node
+     * (in the order of {@link #WEIGHTS}).
+     */
+    record Placement(NetHost nginx, NetHost redis, NetHost writer, List<NetHost> nodes) {
+        static final Placement LOOPBACK = new Placement(NetHost.LOOPBACK, NetHost.LOOPBACK, NetHost.LOOPBACK,
+                Collections.nCopies(WEIGHTS.length, NetHost.LOOPBACK));
+
+        Placement {
+            if (nodes.size() != WEIGHTS.length) {
+                throw new IllegalArgumentException(WEIGHTS.length + " nodes need a host each, not " + nodes.size());
+            }
+        }
+    }
+
     /** One Jetty distribution process serving the WAR. */
     final class Node {
         final int index;
+        final NetHost host;
         final int port;
         final int weight;
         final Path base;
         ChildProcess process;
         private int starts;
 
-        Node(int index, int port, int weight, Path base) {
+        Node(int index, NetHost host, int port, int weight, Path base) {
             this.index = index;
+            this.host = host;
             this.port = port;
             this.weight = weight;
             this.base = base;
@@ -66,6 +86,7 @@ final class ChaosCluster implements AutoCloseable {
             if (group != null) {
                 group.settings().forEach((setting, value) -> command.add("-D" + setting + "=" + value));
             } else {
+                command.add("-Drush.redis.host=" + redis.host().address());
                 command.add("-Drush.redis.port=" + redis.port());
             }
             command.addAll(List.of(
@@ -78,13 +99,14 @@ final class ChaosCluster implements AutoCloseable {
                     "-Drush.sync.ms=200",
                     "-jar", jettyHome.resolve("start.jar").toString(),
                     "jetty.home=" + jettyHome, "jetty.base=" + base,
-                    "jetty.http.host=127.0.0.1", "jetty.http.port=" + port, "jetty.http.acceptQueueSize=4096"));
-            process = ChildProcess.start(name, command, base, Map.of(), dir.resolve(name + ".log"));
+                    "jetty.http.host=" + host.address(), "jetty.http.port=" + port,
+                    "jetty.http.acceptQueueSize=4096"));
+            process = ChildProcess.start(name, host.command(command), base, Map.of(), dir.resolve(name + ".log"));
             logs.watch(name + ".log", process::log);
         }
 
         void awaitUp() {
-            URI stock = URI.create("http://127.0.0.1:" + port + "/stock");
+            URI stock = uri("/stock");
             Deadline.await(START_LIMIT, "node " + port + " to deploy the WAR and answer " + stock, () -> {
                 process.checkAlive();
                 return HttpCall.answers200(stock);
@@ -119,7 +141,7 @@ final class ChaosCluster implements AutoCloseable {
 
         /** This node straight, not through Nginx. */
         URI uri(String path) {
-            return URI.create("http://127.0.0.1:" + port + path);
+            return host.uri(port, path);
         }
 
         boolean alive() {
@@ -142,10 +164,13 @@ final class ChaosCluster implements AutoCloseable {
     private ChildProcess writer;
     private int writerStarts;
 
-    private ChaosCluster(Path dir, int total, PrintLogsOnFailure logs, Path writerApp) {
+    private final Placement placement;
+
+    private ChaosCluster(Path dir, int total, PrintLogsOnFailure logs, Path writerApp, Placement placement) {
         this.dir = dir;
         this.total = total;
         this.logs = logs;
+        this.placement = placement;
         this.jettyHome = Distributions.jettyHome();
         this.statLog = dir.resolve("logs/stat.log");
         this.dbDir = dir.resolve("orders");
@@ -158,13 +183,25 @@ final class ChaosCluster implements AutoCloseable {
      * WEB-INF unpacked (see {@link #prepareJettyBase} and {@link #unpackWar}).
      */
     static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs) {
-        return start(dir, total, baseTemplate, writerApp, logs, false);
+        return start(dir, total, baseTemplate, writerApp, logs, Placement.LOOPBACK);
     }
 
-    /** As above; {@code replicated}: on a primary with two replicas, found through three Sentinels. */
+    /** As {@link #start(Path, int, Path, Path, PrintLogsOnFailure)}, each part on its host of {@code placement}. */
+    static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs,
+            Placement placement) {
+        return launch(new ChaosCluster(dir, total, logs, writerApp, placement), baseTemplate, false);
+    }
+
+    /**
+     * As {@link #start(Path, int, Path, Path, PrintLogsOnFailure)}; {@code replicated}: on a primary
+     * with two replicas, found through three Sentinels ({@link RedisSentinelGroup}).
+     */
     static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs,
             boolean replicated) {
-        ChaosCluster cluster = new ChaosCluster(dir, total, logs, writerApp);
+        return launch(new ChaosCluster(dir, total, logs, writerApp, Placement.LOOPBACK), baseTemplate, replicated);
+    }
+
+    private static ChaosCluster launch(ChaosCluster cluster, Path baseTemplate, boolean replicated) {
         try {
             cluster.startAll(baseTemplate, replicated);
             return cluster;
@@ -181,7 +218,7 @@ final class ChaosCluster implements AutoCloseable {
             group.initStock(STOCK_KEY, total);
         } else {
             // the durable setup ./rush up uses (see the rush script); DEBUG is for the slow-Redis scenario
-            redis = RedisServer.start("--appendonly", "yes", "--appendfsync", "everysec",
+            redis = RedisServer.startOn(placement.redis(), "--appendonly", "yes", "--appendfsync", "everysec",
                     "--enable-debug-command", "local");
             logs.watch("redis.log", () -> read(redis.dir().resolve("redis.log")));
             redis.initStock(STOCK_KEY, total);
@@ -194,7 +231,7 @@ final class ChaosCluster implements AutoCloseable {
                 copyTree(baseTemplate, base);
                 Files.createDirectories(base.resolve("tmp"));
                 Files.copy(Distributions.war(), base.resolve("webapps/ROOT.war"));
-                nodes.add(new Node(i, FreePort.find(), WEIGHTS[i], base));
+                nodes.add(new Node(i, placement.nodes().get(i), FreePort.find(), WEIGHTS[i], base));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -205,9 +242,8 @@ final class ChaosCluster implements AutoCloseable {
         CompletableFuture.allOf(nodes.stream().map(node -> CompletableFuture.runAsync(node::awaitUp))
                 .toArray(CompletableFuture[]::new)).join();
         awaitWriterUp();
-        Map<Integer, Integer> upstream = new LinkedHashMap<>();
-        nodes.forEach(node -> upstream.put(node.port, node.weight));
-        nginx = NginxServer.start(upstream);
+        nginx = NginxServer.start(placement.nginx(), nodes.stream()
+                .map(node -> new NginxServer.Upstream(node.host.address(), node.port, node.weight)).toList());
         logs.watch("nginx", nginx::log);
         warmUp();
     }
@@ -226,11 +262,12 @@ final class ChaosCluster implements AutoCloseable {
         String classpath = writerApp.resolve("WEB-INF/classes") + java.io.File.pathSeparator
                 + writerApp.resolve("WEB-INF/lib/*");
         Map<String, String> env = new LinkedHashMap<>(group != null ? group.environment()
-                : Map.of("RUSH_REDIS_PORT", String.valueOf(redis.port())));
+                : Map.of("RUSH_REDIS_HOST", redis.host().address(), "RUSH_REDIS_PORT", String.valueOf(redis.port())));
         env.put("RUSH_DB_URL", dbUrl());
         env.put("RUSH_WRITER_NAME", WRITER_NAME);
-        writer = ChildProcess.start(name, List.of(Distributions.java().toString(), "-Xmx256m", "-cp", classpath,
-                "io.ticketrush.writer.OrderWriterMain"), dir, env, dir.resolve(name + ".log"));
+        writer = ChildProcess.start(name, placement.writer().command(List.of(Distributions.java().toString(),
+                "-Xmx256m", "-cp", classpath, "io.ticketrush.writer.OrderWriterMain")), dir, env,
+                dir.resolve(name + ".log"));
         logs.watch(name + ".log", writer::log);
     }
 
@@ -337,6 +374,16 @@ final class ChaosCluster implements AutoCloseable {
         }
         if (first != null) {
             throw first;
+        }
+    }
+
+    /** The nodes and the writer read RUSH_* before their defaults: a variable left set would change the sale. */
+    static void requireNoRushEnvironment() {
+        for (Map.Entry<String, String> variable : System.getenv().entrySet()) {
+            if (variable.getKey().startsWith("RUSH_") && !variable.getValue().isBlank()) {
+                throw new IllegalStateException("environment variable " + variable.getKey() + "=" + variable.getValue()
+                        + " would reach the chaos cluster's processes; unset it");
+            }
         }
     }
 

@@ -155,13 +155,7 @@ class ChaosIT {
     @BeforeAll
     static void prepare() throws IOException {
         started = System.nanoTime();
-        for (Map.Entry<String, String> variable : System.getenv().entrySet()) {
-            // the nodes and the writer read RUSH_* before their defaults: a leftover would change the sale
-            if (variable.getKey().startsWith("RUSH_") && !variable.getValue().isBlank()) {
-                throw new IllegalStateException("environment variable " + variable.getKey() + "=" + variable.getValue()
-                        + " would reach the chaos cluster's processes; unset it");
-            }
-        }
+        ChaosCluster.requireNoRushEnvironment();
         shared = Files.createTempDirectory("rush-chaos-");
         baseTemplate = ChaosCluster.prepareJettyBase(shared.resolve("jetty-base"));
         writerApp = ChaosCluster.unpackWar(shared.resolve("writer-app"));
@@ -740,7 +734,7 @@ class ChaosIT {
         }
     }
 
-    private static long sold(ChaosCluster cluster) {
+    static long sold(ChaosCluster cluster) {
         try (Jedis jedis = cluster.redisClient()) {
             String sold = jedis.hget(ChaosCluster.STOCK_KEY, Keys.SOLD);
             return sold == null ? 0 : Long.parseLong(sold);
@@ -757,7 +751,7 @@ class ChaosIT {
     }
 
     /** Every event in the stream delivered to the writer and acknowledged (it has committed them). */
-    private static void awaitWriterCaughtUp(ChaosCluster cluster) {
+    static void awaitWriterCaughtUp(ChaosCluster cluster) {
         Deadline.await(WRITER_LIMIT, "the order writer to write every order event", () -> {
             try (Jedis jedis = cluster.redisClient()) {
                 String stream = Keys.ofDefault(ChaosCluster.STOCK_KEY).orderStream();
@@ -790,7 +784,7 @@ class ChaosIT {
     }
 
     /** Fills {@code orders} (every order holding a ticket); returns {sold, last order's created ms}. */
-    private static long[] redisState(ChaosCluster cluster, Map<String, SaleResult.RedisOrder> orders) {
+    static long[] redisState(ChaosCluster cluster, Map<String, SaleResult.RedisOrder> orders) {
         long sold = sold(cluster);
         long lastCreated = 0;
         for (List<String> order : orderHashes(cluster)) {
@@ -820,7 +814,7 @@ class ChaosIT {
      * of every order holding a ticket, as {@link #redisState} counts them (a voided order, whose
      * buyer was told 503, holds none).
      */
-    private static Map<String, String> dbOrders(String url) throws SQLException {
+    static Map<String, String> dbOrders(String url) throws SQLException {
         Map<String, String> rows = new HashMap<>();
         try (Connection connection = DriverManager.getConnection(url, "sa", "");
                 Statement statement = connection.createStatement();
@@ -836,7 +830,7 @@ class ChaosIT {
     }
 
     /** Reads stat.log into {@code lines}; returns how many lines could not be read. */
-    private static int readStatLog(Path file, List<SaleResult.LogLine> lines) throws IOException {
+    static int readStatLog(Path file, List<SaleResult.LogLine> lines) throws IOException {
         if (!Files.exists(file)) {
             return 0;
         }

@@ -10,34 +10,51 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A real Nginx in front of the nodes, configured from the project's own template
- * ({@code nginx-conf/nginx.conf}) with every {@code @NAME@} filled in, run in the foreground as a
- * child of the test JVM and stopped by its own process handle.
+ * ({@code nginx-conf/nginx.conf}) by {@code nginx-conf/render.sh}, run in the foreground as a
+ * child of the test JVM (on loopback, or on a {@link NetHost} of its own) and stopped by its own
+ * process handle.
  */
 public final class NginxServer implements AutoCloseable {
     /** What writes the config from the project's template, for ./rush and these tests alike. */
     public static final Path RENDER = Path.of("nginx-conf", "render.sh").toAbsolutePath();
 
+    /** One upstream server: a node at {@code host:port} and its weight. */
+    public record Upstream(String host, int port, int weight) {
+        @Override
+        public String toString() {
+            return host + ":" + port + "=" + weight;
+        }
+    }
+
+    private final NetHost host;
     private final Path prefix;
     private final int port;
     private final Process process;
 
-    private NginxServer(Path prefix, int port, Process process) {
+    private NginxServer(NetHost host, Path prefix, int port, Process process) {
+        this.host = host;
         this.prefix = prefix;
         this.port = port;
         this.process = process;
     }
 
     /**
-     * Starts Nginx on a free port with one upstream server per entry of {@code upstream}
-     * (node port -> weight, in that order), and waits until it answers.
+     * Starts Nginx on a free loopback port with one upstream server per entry of {@code upstream}
+     * (node port on 127.0.0.1 -> weight, in that order), and waits until it answers.
      */
     public static NginxServer start(Map<Integer, Integer> upstream) {
+        List<Upstream> servers = new ArrayList<>();
+        upstream.forEach((port, weight) -> servers.add(new Upstream(NetHost.LOOPBACK.address(), port, weight)));
+        return start(NetHost.LOOPBACK, servers);
+    }
+
+    /** Starts Nginx on {@code host}, listening on its address, in front of {@code upstream}, in that order. */
+    public static NginxServer start(NetHost host, List<Upstream> upstream) {
         Path prefix;
         try {
             prefix = Files.createTempDirectory("rush-nginx-");
@@ -47,7 +64,7 @@ public final class NginxServer implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         try {
-            return start(prefix, new LinkedHashMap<>(upstream));
+            return start(host, prefix, List.copyOf(upstream));
         } catch (RuntimeException | AssertionError e) {
             // the failure message carries the config and the logs; the folder is not needed
             TempFiles.deleteRecursively(prefix);
@@ -55,14 +72,14 @@ public final class NginxServer implements AutoCloseable {
         }
     }
 
-    private static NginxServer start(Path prefix, Map<Integer, Integer> upstream) {
+    private static NginxServer start(NetHost host, Path prefix, List<Upstream> upstream) {
         int port = FreePort.find();
         Path conf = prefix.resolve("nginx.conf");
-        writeConfig(conf, prefix, port, upstream);
+        writeConfig(conf, prefix, host.address() + ":" + port, upstream);
         Path errorLog = prefix.resolve("logs/nginx-error.log");
 
         List<String> test = List.of("nginx", "-t", "-p", prefix + "/", "-e", errorLog.toString(), "-c", conf.toString());
-        ChildProcess.Result checked = ChildProcess.run(test, Duration.ofSeconds(20));
+        ChildProcess.Result checked = ChildProcess.run(host.command(test), Duration.ofSeconds(20));
         if (checked.exitCode() != 0) {
             throw new IllegalStateException("nginx -t rejected " + conf + " (exit " + checked.exitCode() + "):\n"
                     + checked.output() + "\n--- config ---\n" + read(conf));
@@ -70,32 +87,30 @@ public final class NginxServer implements AutoCloseable {
 
         Process process;
         try {
-            process = new ProcessBuilder("nginx", "-p", prefix + "/", "-e", errorLog.toString(), "-c", conf.toString(),
-                    "-g", "daemon off;")
+            process = new ProcessBuilder(host.command(List.of("nginx", "-p", prefix + "/", "-e", errorLog.toString(),
+                    "-c", conf.toString(), "-g", "daemon off;")))
                     .redirectErrorStream(true)
                     .redirectOutput(prefix.resolve("logs/nginx.out").toFile())
                     .start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start nginx (is it installed? ./rush test installs it)", e);
         }
-        NginxServer nginx = new NginxServer(prefix, port, process);
+        NginxServer nginx = new NginxServer(host, prefix, port, process);
         try {
             nginx.awaitAnswer();
         } catch (RuntimeException | AssertionError e) {
             String log = nginx.log();
             nginx.stop();
-            throw new IllegalStateException("nginx did not come up on port " + port + ":\n" + log, e);
+            throw new IllegalStateException("nginx did not come up on " + host + " port " + port + ":\n" + log, e);
         }
         return nginx;
     }
 
     /** The project's own config, written by the same {@code nginx-conf/render.sh} that ./rush runs. */
-    private static void writeConfig(Path conf, Path prefix, int port, Map<Integer, Integer> upstream) {
-        StringBuilder servers = new StringBuilder();
-        upstream.forEach((nodePort, weight) -> servers.append(servers.isEmpty() ? "" : " ").append("127.0.0.1:")
-                .append(nodePort).append('=').append(weight));
-        List<String> render = new ArrayList<>(List.of("bash", RENDER.toString(), "--listen", "127.0.0.1:" + port,
-                "--upstream", servers.toString(), "--prefix", prefix.toString(), "--logs",
+    private static void writeConfig(Path conf, Path prefix, String listen, List<Upstream> upstream) {
+        String servers = String.join(" ", upstream.stream().map(Upstream::toString).toList());
+        List<String> render = new ArrayList<>(List.of("bash", RENDER.toString(), "--listen", listen,
+                "--upstream", servers, "--prefix", prefix.toString(), "--logs",
                 prefix.resolve("logs").toString(), "--workers", "2"));
         if (isRoot()) {
             render.addAll(List.of("--user", "root"));
@@ -142,7 +157,7 @@ public final class NginxServer implements AutoCloseable {
     }
 
     public URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
+        return host.uri(port, path);
     }
 
     public Path prefix() {

@@ -17,16 +17,19 @@ import io.ticketrush.sale.Sale;
 import redis.clients.jedis.Jedis;
 
 /**
- * A real {@code redis-server} on a free loopback port with its own data folder, for tests.
- * Stopped by its own PID; {@link #stop()} / {@link #restart()} simulate an outage on the same port.
+ * A real {@code redis-server} on a free loopback port (or on a {@link NetHost} of its own) with its
+ * own data folder, for tests. Stopped by its own PID; {@link #stop()} / {@link #restart()} simulate
+ * an outage on the same port.
  */
 public final class RedisServer implements AutoCloseable {
+    private final NetHost host;
     private final int port;
     private final Path dir;
     private final List<String> extraArgs;
     private Process process;
 
-    private RedisServer(int port, Path dir, List<String> extraArgs) {
+    private RedisServer(NetHost host, int port, Path dir, List<String> extraArgs) {
+        this.host = host;
         this.port = port;
         this.dir = dir;
         this.extraArgs = extraArgs;
@@ -34,8 +37,13 @@ public final class RedisServer implements AutoCloseable {
 
     /** Starts a fresh server; {@code extraArgs} are redis-server options such as {@code --appendonly yes}. */
     public static RedisServer start(String... extraArgs) {
+        return startOn(NetHost.LOOPBACK, extraArgs);
+    }
+
+    /** Starts a fresh server on {@code host}, listening on its address. */
+    public static RedisServer startOn(NetHost host, String... extraArgs) {
         try {
-            RedisServer server = new RedisServer(FreePort.find(), Files.createTempDirectory("rush-redis-"),
+            RedisServer server = new RedisServer(host, FreePort.find(), Files.createTempDirectory("rush-redis-"),
                     List.of(extraArgs));
             server.restart();
             return server;
@@ -50,16 +58,20 @@ public final class RedisServer implements AutoCloseable {
             return;
         }
         List<String> command = new ArrayList<>(List.of("redis-server", "--port", String.valueOf(port),
-                "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--daemonize", "no",
+                "--bind", host.address(), "--dir", dir.toString(), "--save", "", "--daemonize", "no",
                 "--logfile", dir.resolve("redis.log").toString()));
+        if (!host.loopback()) {
+            // protected mode refuses other hosts' clients when there is no password
+            command.addAll(List.of("--protected-mode", "no"));
+        }
         command.addAll(extraArgs);
         try {
-            process = new ProcessBuilder(command).redirectErrorStream(true)
+            process = new ProcessBuilder(host.command(command)).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("redis.out").toFile()).start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start redis-server (is it installed? ./rush test installs it)", e);
         }
-        Deadline.await(Duration.ofSeconds(10), "redis-server on port " + port + " to answer PING", () -> {
+        Deadline.await(Duration.ofSeconds(10), "redis-server on " + host + " port " + port + " to answer PING", () -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException("redis-server exited with " + process.exitValue());
             }
@@ -101,18 +113,22 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
+    public NetHost host() {
+        return host;
+    }
+
     public Path dir() {
         return dir;
     }
 
     public Jedis client() {
-        return new Jedis("127.0.0.1", port, 2000);
+        return new Jedis(host.address(), port, 2000);
     }
 
     /** A fresh sale of {@code total} tickets in the stock hash {@code key}, as {@code ./rush reset} makes one. */
     public void initStock(String key, long total) {
-        try (RedisStore store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(port),
-                "rush.stock.key", key)::get))) {
+        try (RedisStore store = RedisStore.open(Config.from(Map.of("rush.redis.host", host.address(),
+                "rush.redis.port", String.valueOf(port), "rush.stock.key", key)::get))) {
             store.admin().reset(Sale.DEFAULT, total);
         }
     }
