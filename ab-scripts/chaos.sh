@@ -3,7 +3,9 @@
 # the WAR on four Jetty distribution processes, Nginx from nginx-conf/, the order writer - half
 # the buyers anonymous, each sale with a fault injected when 30% is sold (kill -9 a node; kill two,
 # restart one; stop Redis 5 s; kill -9 Redis; kill -9 the order writer; Redis stalled 3 s) or at
-# its end (a node hangs, then is killed), then checks no oversell, no undersell, nothing lost,
+# its end (a node hangs, then is killed); then, on a replicated Redis (a primary, two replicas,
+# three Sentinels), kill -9 the primary, kill -9 a replica, cut the primary off its replicas (each
+# in a sale of its own; --short: the three in one sale); then checks no oversell, no undersell, nothing lost,
 # duplicated or sold behind a 503, no early "sold out", Nginx's retries answered with their first
 # answer, and recovery within its limit, from the answers, Redis, stat.log, the database and
 # Nginx's error log (docs/failures.md).
@@ -28,6 +30,8 @@ while (($#)); do
     *) die "chaos.sh: unknown option $1" ;;
     esac
 done
+# the replicated Redis's scenarios run Sentinels
+ensure_commands redis-sentinel
 for cmd in mvn java redis-server redis-cli nginx; do
     command -v "$cmd" >/dev/null 2>&1 || die "$cmd is missing: ./rush up installs what the cluster needs"
 done

@@ -59,7 +59,8 @@ until [[ $(redis-cli -p "$redis_port" PING 2>/dev/null) == PONG ]]; do
     ((SECONDS < deadline)) || { show_log "$dir/redis.log"; die "redis did not start on $redis_port"; }
     sleep 0.1
 done
-RUSH_REDIS_HOST=127.0.0.1 RUSH_REDIS_PORT=$redis_port RUSH_REDIS_PASSWORD=
+# its own single Redis, whatever mode the cluster of ./rush up runs in
+RUSH_REDIS_HOST=127.0.0.1 RUSH_REDIS_PORT=$redis_port RUSH_REDIS_PASSWORD= RUSH_REDIS_MODE=single
 
 target=http://127.0.0.1:$node_port
 if ((via_nginx)); then

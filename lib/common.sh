@@ -27,6 +27,13 @@ RUSH_NODE_HOST=${RUSH_NODE_HOST:-127.0.0.1}
 RUSH_NGINX_HOST=${RUSH_NGINX_HOST:-127.0.0.1}
 # The parts `./rush up`, `down` and `status` handle on this machine.
 RUSH_PARTS=${RUSH_PARTS:-"redis writer nodes nginx"}
+# The replicated Redis (./rush up --redis sentinel, docs/replication.md), all on RUSH_REDIS_HOST:
+# the primary starts on RUSH_REDIS_PORT, its replicas on RUSH_REDIS_REPLICA_PORTS, the Sentinels
+# that name it RUSH_REDIS_MASTER on RUSH_SENTINEL_PORTS. RUSH_REDIS_MODE is resolved below.
+RUSH_REDIS_MODE=${RUSH_REDIS_MODE:-}
+RUSH_REDIS_REPLICA_PORTS=${RUSH_REDIS_REPLICA_PORTS:-"6380 6381"}
+RUSH_SENTINEL_PORTS=${RUSH_SENTINEL_PORTS:-"26379 26380 26381"}
+RUSH_REDIS_MASTER=${RUSH_REDIS_MASTER:-ticket-rush}
 
 # Relative folders are relative to the repo root, whatever the caller's directory.
 case $RUSH_RUN_DIR in /*) ;; *) RUSH_RUN_DIR=$RUSH_ROOT/$RUSH_RUN_DIR ;; esac
@@ -34,6 +41,16 @@ case $RUSH_LOG_DIR in /*) ;; *) RUSH_LOG_DIR=$RUSH_ROOT/$RUSH_LOG_DIR ;; esac
 
 # The order database: H2 in a file under the run folder unless a JDBC URL is given.
 RUSH_DB_URL=${RUSH_DB_URL:-jdbc:h2:file:$RUSH_RUN_DIR/orders/orders}
+
+# single or sentinel: RUSH_REDIS_MODE, else the mode `./rush up` recorded for what it started
+# (so that status, down, reset and the scripts find it), else single.
+REDIS_MODE_FILE=$RUSH_RUN_DIR/redis-mode
+if [[ -z $RUSH_REDIS_MODE && -f $REDIS_MODE_FILE ]]; then
+    RUSH_REDIS_MODE=$(<"$REDIS_MODE_FILE")
+fi
+RUSH_REDIS_MODE=${RUSH_REDIS_MODE:-single}
+read -r -a REPLICA_PORTS <<<"$RUSH_REDIS_REPLICA_PORTS"
+read -r -a SENTINEL_PORTS <<<"$RUSH_SENTINEL_PORTS"
 
 # RUSH_NODE_PORTS: PORT (on RUSH_NODE_HOST), or HOST:PORT for a node with an address of its own.
 NODE_PORTS=() NODE_HOSTS=()
@@ -104,6 +121,21 @@ check_settings() {
     for v in "${PARTS[@]}"; do
         [[ $v =~ ^(redis|writer|nodes|nginx)$ ]] || die "RUSH_PARTS: '$v' is not one of redis writer nodes nginx"
     done
+    check_sentinel_settings
+}
+
+check_sentinel_settings() {
+    local v
+    [[ $RUSH_REDIS_MODE == single || $RUSH_REDIS_MODE == sentinel ]] ||
+        die "RUSH_REDIS_MODE='$RUSH_REDIS_MODE' must be single or sentinel (./rush up --redis single|sentinel)"
+    [[ $RUSH_REDIS_MODE == sentinel ]] || return 0
+    ((${#REPLICA_PORTS[@]} > 0)) || die "RUSH_REDIS_REPLICA_PORTS is empty: Sentinel mode needs a replica"
+    ((${#SENTINEL_PORTS[@]} >= 3)) || die "RUSH_SENTINEL_PORTS needs three Sentinels (a majority survives one)"
+    for v in "${REPLICA_PORTS[@]}" "${SENTINEL_PORTS[@]}"; do
+        is_uint "$v" || die "RUSH_REDIS_REPLICA_PORTS / RUSH_SENTINEL_PORTS: '$v' is not a port"
+    done
+    [[ $RUSH_REDIS_MASTER =~ ^[A-Za-z0-9_.@-]+$ ]] ||
+        die "RUSH_REDIS_MASTER='$RUSH_REDIS_MASTER' may hold only letters, digits and _ . @ -"
 }
 
 # The sum of every node's weight: the nodes' rush.node.weights.total. On several machines each runs
@@ -224,6 +256,7 @@ declare -A PACKAGE_OF=(
     [redis-server]=redis-server [redis-cli]=redis-tools [nginx]=nginx [ab]=apache2-utils
     [curl]=curl [unzip]=unzip [java]=openjdk-17-jdk-headless [mvn]=maven
     [chromium]=chromium [chromedriver]=chromium-driver [gnuplot]=gnuplot-nox [wrk]=wrk
+    [redis-sentinel]=redis-sentinel
     [ip]=iproute2 [iptables]=iptables
 )
 
@@ -382,8 +415,13 @@ show_log() {
 
 # ---------------------------------------------------------------- redis and the sale
 
-# redis-cli against the project's Redis; the password travels in the environment, not argv.
+# redis-cli against the project's Redis (with Sentinel, the primary they name now); the password
+# travels in the environment, not argv.
 rcli() {
+    if [[ $RUSH_REDIS_MODE == sentinel ]]; then
+        local RUSH_REDIS_PORT
+        RUSH_REDIS_PORT=$(primary_port) || return 1
+    fi
     if [[ -n $RUSH_REDIS_PASSWORD ]]; then
         REDISCLI_AUTH=$RUSH_REDIS_PASSWORD redis-cli -h "$RUSH_REDIS_HOST" -p "$RUSH_REDIS_PORT" "$@"
     else
@@ -410,6 +448,37 @@ app_java() {
     shift
     APP_CMD=(java -Drush.redis.host="$RUSH_REDIS_HOST" -Drush.redis.port="$RUSH_REDIS_PORT"
         -Drush.stock.key="$RUSH_STOCK_KEY" "$@" -cp "$APP_DIR/WEB-INF/classes:$APP_DIR/WEB-INF/lib/*" "$main")
+    sentinel_props
+    APP_CMD=("${APP_CMD[0]}" "${SENTINEL_PROPS[@]}" "${APP_CMD[@]:1}")
+}
+
+# ---------------------------------------------------------------- the replicated redis (sentinel)
+
+# The Sentinels as a Java part is told of them (rush.redis.sentinels).
+sentinel_addresses() {
+    local port list=()
+    for port in "${SENTINEL_PORTS[@]}"; do list+=("$RUSH_REDIS_HOST:$port"); done
+    (IFS=,; echo "${list[*]}")
+}
+
+# SENTINEL_PROPS: the -D settings that send a Java part to the primary through the Sentinels
+# (none in single mode, where rush.redis.host and rush.redis.port say it all).
+sentinel_props() {
+    SENTINEL_PROPS=()
+    [[ $RUSH_REDIS_MODE == sentinel ]] || return 0
+    SENTINEL_PROPS=(-Drush.redis.mode=sentinel -Drush.redis.sentinels="$(sentinel_addresses)"
+        -Drush.redis.master="$RUSH_REDIS_MASTER")
+}
+
+# The primary's port as the first Sentinel that answers names it; fails if none does.
+primary_port() {
+    local port answer
+    for port in "${SENTINEL_PORTS[@]}"; do
+        answer=$(redis-cli -h "$RUSH_REDIS_HOST" -p "$port" SENTINEL get-master-addr-by-name "$RUSH_REDIS_MASTER" \
+            2>/dev/null | sed -n 2p) || continue
+        is_uint "$answer" && { echo "$answer"; return 0; }
+    done
+    return 1
 }
 
 # Sale administration (io.ticketrush.redis.SaleAdmin): create N | reset N | stock | orders.

@@ -3,6 +3,7 @@ package io.ticketrush;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Sale;
@@ -46,7 +47,23 @@ public record Config(
         String adminToken,
         boolean bufferGiven,
         boolean localGiven,
-        long clockSkewMillis) {
+        long clockSkewMillis,
+        Replication replication) {
+
+    /**
+     * Whether Redis is one server ({@code rush.redis.host}, {@code rush.redis.port}) or a primary
+     * with replicas found through Sentinels ({@code rush.redis.mode=sentinel}), and, with replicas,
+     * how long a write may wait for one of them to have it (docs/replication.md).
+     */
+    public record Replication(Mode mode, List<String> sentinels, String master, int waitMillis) {
+        /** {@code rush.redis.mode}. */
+        public enum Mode { SINGLE, SENTINEL }
+
+        /** How many replicas must have a write before it is answered: one with Sentinel, none alone. */
+        public int replicasToWait() {
+            return mode == Mode.SENTINEL ? 1 : 0;
+        }
+    }
 
     /** A setting that is missing or out of range; the message names the setting and the rule. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -79,6 +96,14 @@ public record Config(
         return name.toUpperCase().replace('.', '_');
     }
 
+    /** Where Redis is, as the logs say it: host:port, or the primary's name and its Sentinels. */
+    public String redisAddress() {
+        if (replication.mode() == Replication.Mode.SENTINEL) {
+            return "primary " + replication.master() + " through the Sentinels " + replication.sentinels();
+        }
+        return redisHost + ":" + redisPort;
+    }
+
     /** This node's share of the total by weight, rounded down. */
     public int weightShare() {
         return weightShare(totalStock, nodeWeight, totalWeight);
@@ -103,6 +128,8 @@ public record Config(
     }
 
     private static final class Reader {
+        private static final Pattern ADDRESS = Pattern.compile("[^\\s:,]+:\\d{1,5}");
+
         private final UnaryOperator<String> source;
         private final List<String> problems = new ArrayList<>();
 
@@ -152,6 +179,7 @@ public record Config(
             int breakerOpen = number("rush.breaker.open.ms", 500, 1, 60_000);
             // for tests: a node whose idea of the time runs ahead (or behind) of the sales' clock
             long clockSkew = number("rush.clock.skew.ms", 0, -86_400_000, 86_400_000);
+            Replication replication = replication(redisTimeout);
             String adminToken = text("rush.admin.token", null);
             if (adminToken != null && adminToken.length() < 16) {
                 problems.add("rush.admin.token must be at least 16 characters long (it guards stock resets)");
@@ -163,7 +191,38 @@ public record Config(
                     total, weight, totalWeight, buffer, local, nodePort, statLog, lockWait, orderTtl, perUserLimit,
                     anonymous, syncMillis, sweepMillis, dbUrl, dbUser, dbPassword, writerName, writerBatch,
                     writerClaim, breakerFailures, breakerOpen, adminToken, source.apply("rush.stock.buffer") != null,
-                    source.apply("rush.stock.local") != null, clockSkew);
+                    source.apply("rush.stock.local") != null, clockSkew, replication);
+        }
+
+        /** {@code rush.redis.mode} and, for Sentinel, where the Sentinels are and what they call the primary. */
+        private Replication replication(int redisTimeout) {
+            String modeName = text("rush.redis.mode", "single");
+            Replication.Mode mode = switch (modeName.toLowerCase()) {
+                case "single" -> Replication.Mode.SINGLE;
+                case "sentinel" -> Replication.Mode.SENTINEL;
+                default -> {
+                    problems.add("rush.redis.mode=" + modeName + " must be single or sentinel");
+                    yield Replication.Mode.SINGLE;
+                }
+            };
+            String list = text("rush.redis.sentinels", "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381");
+            List<String> sentinels = List.of(list.trim().split("[,\\s]+"));
+            for (String sentinel : sentinels) {
+                if (!ADDRESS.matcher(sentinel).matches() || Integer.parseInt(sentinel.substring(
+                        sentinel.lastIndexOf(':') + 1)) > 65535) {
+                    problems.add("rush.redis.sentinels: '" + sentinel + "' is not host:port (a comma separated list)");
+                }
+            }
+            String master = text("rush.redis.master", "ticket-rush");
+            if (!Buyer.ID.matcher(master).matches()) {
+                problems.add("rush.redis.master=" + master + " may hold only letters, digits and _ . @ -");
+            }
+            int waitMillis = number("rush.redis.wait.ms", 200, 1, 60_000);
+            if (mode == Replication.Mode.SENTINEL && waitMillis >= redisTimeout) {
+                problems.add("rush.redis.wait.ms=" + waitMillis + " must be below rush.redis.timeout.ms=" + redisTimeout
+                        + " (the wait's answer must come back within the read timeout)");
+            }
+            return new Replication(mode, sentinels, master, waitMillis);
         }
 
         private String text(String name, String defaultValue) {

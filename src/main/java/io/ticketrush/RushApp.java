@@ -8,6 +8,7 @@ import java.util.logging.Logger;
 
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.redis.RedisStore;
+import io.ticketrush.redis.ReplicaWaits;
 import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Sales;
@@ -66,6 +67,10 @@ public final class RushApp implements ServletContextListener {
         stats = new NodeStats(config, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
                 .orElse(NO_STOCK));
         stats.countRedisRoundTrips(redis::roundTrips);
+        ReplicaWaits waits = redis.replicaWaits();
+        if (waits.waiting()) {
+            stats.meterReplicaWaits(waits, ReplicaWaits::count, ReplicaWaits::nanos, ReplicaWaits::timeouts);
+        }
         cluster = new ClusterView(redis.stats(sales::all));
         statsPublisher = new StatsPublisher(redis.stats(sales::all), stats);
         statsPublisher.start();
@@ -89,8 +94,9 @@ public final class RushApp implements ServletContextListener {
                 redis::settleUncertainBuys), UNCERTAIN_MILLIS, UNCERTAIN_MILLIS, TimeUnit.MILLISECONDS);
         context.setAttribute(ATTRIBUTE, this);
         LOG.info(() -> "ticket-rush node up: weight " + config.nodeWeight() + "/" + config.totalWeight()
-                + " (a sale's local stock: its share by weight + a buffer), redis " + config.redisHost() + ":"
-                + config.redisPort() + ", stat log " + statLog.path());
+                + " (a sale's local stock: its share by weight + a buffer), redis " + config.redisAddress()
+                + (waits.waiting() ? " (a buy is answered once a replica has it)" : "") + ", stat log "
+                + statLog.path());
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -67,6 +68,36 @@ class ConfigTest {
         var e = assertThrows(Config.InvalidConfigException.class,
                 () -> from(Map.of("rush.node.weight", "11", "rush.node.weights.total", "10")));
         assertTrue(e.getMessage().contains("rush.node.weight=11 must not exceed rush.node.weights.total=10"),
+                e.getMessage());
+    }
+
+    @Test
+    void redis_is_one_server_unless_sentinel_mode_is_asked_for() {
+        Config single = from(Map.of());
+        assertEquals(Config.Replication.Mode.SINGLE, single.replication().mode());
+        assertEquals(0, single.replication().replicasToWait());
+        assertEquals("127.0.0.1:6379", single.redisAddress());
+        Config sentinel = from(Map.of("rush.redis.mode", "sentinel", "rush.redis.sentinels", "10.0.0.1:26379, a:1"));
+        assertEquals(Config.Replication.Mode.SENTINEL, sentinel.replication().mode());
+        assertEquals(List.of("10.0.0.1:26379", "a:1"), sentinel.replication().sentinels());
+        assertEquals("ticket-rush", sentinel.replication().master());
+        assertEquals(1, sentinel.replication().replicasToWait());
+        assertEquals(200, sentinel.replication().waitMillis());
+        assertEquals(List.of("127.0.0.1:26379", "127.0.0.1:26380", "127.0.0.1:26381"),
+                from(Map.of("rush.redis.mode", "sentinel")).replication().sentinels());
+    }
+
+    @Test
+    void a_bad_mode_sentinel_address_or_wait_is_named_with_its_rule() {
+        var e = assertThrows(Config.InvalidConfigException.class, () -> from(Map.of("rush.redis.mode", "cluster",
+                "rush.redis.sentinels", "host:26379,nohost,h:70000", "rush.redis.master", "a b")));
+        assertTrue(e.getMessage().contains("rush.redis.mode=cluster must be single or sentinel"), e.getMessage());
+        assertTrue(e.getMessage().contains("'nohost' is not host:port"), e.getMessage());
+        assertTrue(e.getMessage().contains("'h:70000' is not host:port"), e.getMessage());
+        assertTrue(e.getMessage().contains("rush.redis.master=a b may hold only"), e.getMessage());
+        e = assertThrows(Config.InvalidConfigException.class, () -> from(Map.of("rush.redis.mode", "sentinel",
+                "rush.redis.timeout.ms", "200")));
+        assertTrue(e.getMessage().contains("rush.redis.wait.ms=200 must be below rush.redis.timeout.ms=200"),
                 e.getMessage());
     }
 

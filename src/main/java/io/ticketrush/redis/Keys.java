@@ -69,11 +69,12 @@ public final class Keys {
     public static final String PAY_MS = "pay_ms";
 
     /**
-     * The order writer's counters: orders in the database, when it last wrote (ms), and the
-     * entries it set aside in {@link #orderDeadLetters()}.
+     * The order writer's counters: orders in the database, when it last wrote (ms), when it last
+     * read events (ms, with replicas only), and the entries it set aside in {@link #orderDeadLetters()}.
      */
     public static final String IN_DATABASE = "orders";
     public static final String LAST_WRITE = "lastWrite";
+    public static final String LAST_READ = "lastRead";
     public static final String DEAD_LETTERS = "deadLetters";
 
     /** A dead letter: the entry's fields as written, plus why it was set aside and its id in the order stream. */
@@ -196,7 +197,10 @@ public final class Keys {
         return PREFIX + "order-dead-letters";
     }
 
-    /** Counters the order writer keeps ({@link #IN_DATABASE}, {@link #LAST_WRITE}, {@link #DEAD_LETTERS}). */
+    /**
+     * Counters the order writer keeps ({@link #IN_DATABASE}, {@link #LAST_WRITE}, {@link #LAST_READ},
+     * {@link #DEAD_LETTERS}).
+     */
     public static String writerStats() {
         return PREFIX + "writer-stats";
     }

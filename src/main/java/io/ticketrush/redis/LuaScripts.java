@@ -144,7 +144,9 @@ final class LuaScripts {
      * (BUY's repeats, EXISTING): {code, id, deadline}, code 2 it is theirs, 3 it expired. An order
      * whose call's answer has not reached its node yet is nobody's to tell of: code 4 (try again)
      * while the node may still answer its buyer; once the node has given up on the call, the call is
-     * voided here (its buyer heard 503) and the order answers nil: there is none.
+     * voided here (its buyer heard 503) and the order answers nil: there is none. Telling writes
+     * every time (a set member added again writes nothing): {@code WAIT} covers only the writes of
+     * the teller's own connection, and the order must be on a replica before anyone is told of it.
      */
     private static final String TELL = """
             local function tell(id, now)
@@ -155,8 +157,12 @@ final class LuaScripts {
                 if now <= call.give_up then return {4, id, 0}, 0 end
                 return nil, void_batch(o[BATCH], call.ids, now)
               end
-              -- told now: a void of its call (its node lost the answer to the settling) leaves it be
-              redis.call('SADD', KEYS[9], id)
+              -- told now: a void of its call (its node lost the answer to the settling) leaves it be. Put
+              -- back if it was there: telling is always a write, so the teller's WAIT covers the order
+              if redis.call('SADD', KEYS[9], id) == 0 then
+                redis.call('SREM', KEYS[9], id)
+                redis.call('SADD', KEYS[9], id)
+              end
               return {o[STATE] == EXPIRED_STATE and 3 or 2, id, tonumber(o[DEADLINE]) or 0}, 0
             end
             """;
@@ -274,17 +280,17 @@ final class LuaScripts {
      * were told 503). If the call has not run yet, it is marked so that it sells nothing when it
      * does; if it ran, each of its orders still pending goes back: state -> voided, ticket back
      * to the stock, off its user's orders, the pending index and its request id, a "voided" event
-     * for the order writer. Safe to run twice. KEYS: the sale's ({@link #SALE_KEYS}).
-     * ARGV: 1 batch token. Answers how many tickets came back.
+     * for the order writer. Safe to run twice, and writes every time (the mark again if nothing
+     * else), so that a {@code WAIT} after it tells whether a replica has the void.
+     * KEYS: the sale's ({@link #SALE_KEYS}). ARGV: 1 batch token. Answers how many tickets came back.
      */
     static final Script VOID = new Script("void", COMMON + GIVE_BACK + """
             local entry = redis.call('HGET', KEYS[8], ARGV[1])
-            if not entry then
-              -- not run yet: it must sell nothing when it does
+            if not entry or entry == VOID_MARK then
+              -- not run yet (it must sell nothing when it does), or voided already: marked
               redis.call('HSET', KEYS[8], ARGV[1], VOID_MARK)
               return 0
             end
-            if entry == VOID_MARK then return 0 end
             -- unsettled, or settled by a settling whose answer its node lost: either way its buyers
             -- heard 503; its orders go back but those a buyer has been told of since
             local _, ids = string.match(entry, '^([^|]*)|(.*)$')

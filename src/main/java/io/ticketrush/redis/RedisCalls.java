@@ -7,28 +7,35 @@ import java.util.function.Function;
 import io.ticketrush.sale.BusyException;
 import io.ticketrush.sale.StockUnavailableException;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.util.Pool;
 
 /**
  * Borrows a pooled connection for one call and turns any Redis failure into "unavailable".
  * Behind a circuit breaker: while Redis is known to be down, calls fail at once instead of
- * each waiting for the timeout.
+ * each waiting for the timeout. Knows whether a write must wait for a replica before anyone is
+ * told of it ({@link #waits()}).
  */
 public final class RedisCalls {
-    private final JedisPool pool;
+    private final Pool<Jedis> pool;
     private final CircuitBreaker breaker;
+    private final ReplicaWaits waits;
     /** Round trips tried on Redis (calls that got a connection): what the benchmark counts per request. */
     private final LongAdder tried = new LongAdder();
 
-    public RedisCalls(JedisPool pool, CircuitBreaker breaker) {
+    RedisCalls(Pool<Jedis> pool, CircuitBreaker breaker, ReplicaWaits waits) {
         this.pool = pool;
         this.breaker = breaker;
+        this.waits = waits;
+    }
+
+    public RedisCalls(Pool<Jedis> pool, CircuitBreaker breaker) {
+        this(pool, breaker, ReplicaWaits.none());
     }
 
     /** Without a breaker worth the name (tests and tools that want every call tried). */
-    public RedisCalls(JedisPool pool) {
+    public RedisCalls(Pool<Jedis> pool) {
         this(pool, new CircuitBreaker(Integer.MAX_VALUE, 1, System::nanoTime));
     }
 
@@ -97,5 +104,10 @@ public final class RedisCalls {
 
     public CircuitBreaker breaker() {
         return breaker;
+    }
+
+    /** The wait for a replica that a write needs before anyone is told of it. */
+    ReplicaWaits waits() {
+        return waits;
     }
 }

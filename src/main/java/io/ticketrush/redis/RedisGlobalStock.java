@@ -15,8 +15,10 @@ import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.StaleSaleException;
 import io.ticketrush.sale.StockUnavailableException;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * The global stock of one sale: its Redis hash ({@code ticket_total_nums}, {@code ticket_sold_nums},
@@ -28,7 +30,8 @@ import redis.clients.jedis.Response;
  * that ran leaves its orders unsettled (nobody's) until this node, having the answer, settles
  * them, before it tells its buyers; if the answer is lost (Redis stalled between running the call
  * and answering, a broken link), {@link UncertainBuys} voids the call, and so does the first
- * script that meets one of its orders once this node has given up on it.
+ * script that meets one of its orders once this node has given up on it. With replicas, a buyer
+ * is told of an order only once a replica has it, so a failover cannot take it back.
  */
 public final class RedisGlobalStock implements GlobalStock {
     /** Batch tokens: this node instance's random prefix and a counter. */
@@ -73,37 +76,101 @@ public final class RedisGlobalStock implements GlobalStock {
 
     @Override
     public List<Reservation> reserveAll(List<Request> requests, Sale sale) {
-        String token = TOKENS + BATCHES.incrementAndGet();
-        List<?> answer = send(requests, sale, token);
+        List<?> answer = call(requests, sale);
         if (answer.size() == 2 && (Long) answer.get(0) == -4) {
             // a sale of the article's kind (a bare HMSET): it gets its order id base now
             admin.ensureIdBase(keys);
-            token = TOKENS + BATCHES.incrementAndGet();
-            answer = send(requests, sale, token);
+            answer = call(requests, sale);
         }
         if (answer.size() == 2) {
             return refused((Long) answer.get(0), requests.size());
-        }
-        if (answer.size() != 3 * requests.size()) {
-            throw new IllegalStateException("buy script answered " + answer.size() / 3 + " of " + requests.size()
-                    + " buyers");
         }
         List<Reservation> reservations = new ArrayList<>(requests.size());
         for (int i = 0; i < answer.size(); i += 3) {
             reservations.add(toReservation(answer.subList(i, i + 3)));
         }
-        if (reservations.stream().anyMatch(r -> r.outcome() == Outcome.TICKET)) {
-            // the call made orders: settled now, before any buyer hears of them
-            settle(token);
-        }
         return reservations;
     }
 
-    private List<?> send(List<Request> requests, Sale sale, String token) {
+    /**
+     * One buy call, all on one connection: the buy; if it told a buyer of an order (new, or theirs
+     * already), the wait for a replica to have it ({@link ReplicaWaits}); if it sold, the settling,
+     * before any buyer hears of its orders, and the wait for a replica to have that too. A call that
+     * sold and then fails is voided (docs/orders.md, "A 503 sells nothing"); one whose wait runs out
+     * is voided at once, on the same connection, and again until a replica has the void. The first
+     * wait comes before the settling, so that orders no replica had are never settled: a retry of
+     * their buyers finds them unsettled (try again), never theirs, even while the void cannot run.
+     * Answers the buy script's answer.
+     */
+    private List<?> call(List<Request> requests, Sale sale) {
+        String token = TOKENS + BATCHES.incrementAndGet();
+        List<String> scriptKeys = keys.forScripts();
+        List<String> args = args(requests, sale, token);
+        UncertainBuys.Call voiding = new UncertainBuys.Call(token, scriptKeys, List.of(token));
+        return redis.call(jedis -> {
+            List<?> answer = (List<?>) LuaScripts.run(jedis, LuaScripts.BUY, scriptKeys, args);
+            if (answer.size() == 2) {
+                return answer;
+            }
+            if (answer.size() != 3 * requests.size()) {
+                throw new IllegalStateException("buy script answered " + answer.size() / 3 + " of " + requests.size()
+                        + " buyers");
+            }
+            boolean sold = hasCode(answer, 1);
+            if (!sold && !hasCode(answer, 2) && !hasCode(answer, 3)) {
+                return answer; // nobody is told of an order
+            }
+            try {
+                awaitReplica(jedis, sold, voiding);
+                if (sold) {
+                    if (!settle(jedis, token, scriptKeys)) {
+                        uncertain.add(voiding);
+                        throw new StockUnavailableException("the ticket store settled the buy too late (it was"
+                                + " stalled); nothing was sold");
+                    }
+                    awaitReplica(jedis, true, voiding);
+                }
+            } catch (JedisDataException e) {
+                // refused, so nothing of it was written (a primary without replicas: NOREPLICAS)
+                if (sold) {
+                    uncertain.add(voiding);
+                }
+                throw e;
+            }
+            return answer;
+        }, () -> uncertain.add(voiding));
+    }
+
+    /**
+     * Waits for a replica to have what {@code jedis} wrote; if none has it in time, the call is
+     * voided ({@code sold}: at once, and queued until a replica has the void) and its buyers hear 503.
+     */
+    private void awaitReplica(Jedis jedis, boolean sold, UncertainBuys.Call voiding) {
+        if (redis.waits().reached(jedis)) {
+            return;
+        }
+        if (sold) {
+            LuaScripts.run(jedis, LuaScripts.VOID, voiding.keys(), voiding.args());
+            uncertain.add(voiding);
+        }
+        throw new StockUnavailableException("no replica of the ticket store had the buy within "
+                + redis.waits().timeoutMillis() + " ms; nothing was sold");
+    }
+
+    /** Whether some buyer of the flat answer {code, id, deadline, ...} got {@code code}. */
+    private static boolean hasCode(List<?> answer, long code) {
+        for (int i = 0; i < answer.size(); i += 3) {
+            if ((Long) answer.get(i) == code) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private List<String> args(List<Request> requests, Sale sale, String token) {
         if (!clock.known()) {
             readClock();
         }
-        List<String> scriptKeys = keys.forScripts();
         long now = clock.nowMillis();
         List<String> args = new ArrayList<>(6 + 3 * requests.size());
         Collections.addAll(args, String.valueOf(sale.payWithinMillis()), String.valueOf(sale.perUserLimit()),
@@ -114,26 +181,17 @@ public final class RedisGlobalStock implements GlobalStock {
             Collections.addAll(args, buyer.anonymous() ? "" : buyer.user(),
                     buyer.requestId() == null ? "" : buyer.requestId(), String.valueOf(request.node()));
         }
-        return redis.call(jedis -> (List<?>) LuaScripts.run(jedis, LuaScripts.BUY, scriptKeys, args),
-                () -> uncertain.add(new UncertainBuys.Call(token, scriptKeys, List.of(token))));
+        return args;
     }
 
     /**
      * Settles the call: from now on its orders are their buyers'. A settling Redis ran too late
-     * (or not at all, or whose answer was lost) settles nothing this node can count on: the buyers
-     * hear 503 and the call is voided (docs/orders.md, "A 503 sells nothing").
+     * (or not at all: voided meanwhile) settles nothing this node can count on: false, and the
+     * buyers hear 503.
      */
-    private void settle(String token) {
-        List<String> scriptKeys = keys.forScripts();
+    private boolean settle(Jedis jedis, String token, List<String> scriptKeys) {
         List<String> args = List.of(token, String.valueOf(clock.nowMillis() + deadlineMillis));
-        UncertainBuys.Call voiding = new UncertainBuys.Call(token, scriptKeys, List.of(token));
-        long settled = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.SETTLE, scriptKeys, args),
-                () -> uncertain.add(voiding));
-        if (settled != 1) {
-            uncertain.add(voiding);
-            throw new StockUnavailableException("the ticket store settled the buy too late (it was stalled);"
-                    + " nothing was sold");
-        }
+        return (Long) LuaScripts.run(jedis, LuaScripts.SETTLE, scriptKeys, args) == 1;
     }
 
     /** The one place a whole call's refusal becomes an answer or an exception. */
@@ -177,8 +235,15 @@ public final class RedisGlobalStock implements GlobalStock {
         }
         List<String> args = List.of(buyer.anonymous() ? "" : buyer.user(),
                 buyer.requestId() == null ? "" : buyer.requestId());
-        List<?> answer = redis.call(jedis -> (List<?>) LuaScripts.run(jedis, LuaScripts.EXISTING, keys.forScripts(),
-                args));
+        List<?> answer = redis.call(jedis -> {
+            List<?> found = (List<?>) LuaScripts.run(jedis, LuaScripts.EXISTING, keys.forScripts(), args);
+            long code = (Long) found.get(0);
+            if ((code == 2 || code == 3) && !redis.waits().reached(jedis)) {
+                throw new StockUnavailableException("no replica of the ticket store had the order within "
+                        + redis.waits().timeoutMillis() + " ms");
+            }
+            return found;
+        });
         if ((Long) answer.get(0) == 0) {
             return Optional.empty();
         }

@@ -10,6 +10,7 @@ import java.util.function.Supplier;
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.StockUnavailableException;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
@@ -122,7 +123,15 @@ public final class RedisOrderBook implements OrderBook {
             return Payment.UNKNOWN;
         }
         List<String> args = List.of(orderId, user == null ? "" : user);
-        long code = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.PAY, sale.get().forScripts(), args));
+        long code = redis.call(jedis -> {
+            long paid = (Long) LuaScripts.run(jedis, LuaScripts.PAY, sale.get().forScripts(), args);
+            if (paid == 1 && !redis.waits().reached(jedis)) {
+                // a failover now could make it pending again, and it would expire: pay again
+                throw new StockUnavailableException("no replica of the ticket store had the payment within "
+                        + redis.waits().timeoutMillis() + " ms");
+            }
+            return paid;
+        });
         return toPayment(code);
     }
 

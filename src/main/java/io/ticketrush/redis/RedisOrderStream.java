@@ -15,7 +15,6 @@ import io.ticketrush.sale.Sale;
 import io.ticketrush.writer.OrderEvent;
 import io.ticketrush.writer.OrderStream;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -23,6 +22,7 @@ import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.params.XAutoClaimParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
+import redis.clients.jedis.util.Pool;
 
 /**
  * The order events stream {@link Keys#orderStream()}, read by the consumer group {@link #GROUP};
@@ -31,23 +31,25 @@ import redis.clients.jedis.resps.StreamEntry;
 public final class RedisOrderStream implements OrderStream {
     public static final String GROUP = "order-writers";
 
-    private final JedisPool pool;
+    private final Pool<Jedis> pool;
     private final Config config;
+    private final ReplicaWaits waits;
     private final String consumer;
     /** The sales' streams joined, by stream key: sale id; joined again whenever the sales' version moves. */
     private final Map<String, String> streams = new LinkedHashMap<>();
     private long version = -1;
 
-    RedisOrderStream(JedisPool pool, Config config) {
+    RedisOrderStream(Pool<Jedis> pool, Config config) {
         this.pool = pool;
         this.config = config;
+        this.waits = ReplicaWaits.of(config);
         this.consumer = config.writerName();
     }
 
     /** The streams of every sale in {@code config}'s Redis, read as the consumer {@code rush.writer.name}. */
     public static RedisOrderStream open(Config config) {
         // blocking reads wait up to 500 ms: the socket must wait longer than that
-        JedisPool pool = RedisPools.open(config, Math.max(config.redisTimeoutMillis(), 2000));
+        Pool<Jedis> pool = RedisPools.open(config, Math.max(config.redisTimeoutMillis(), 2000));
         return new RedisOrderStream(pool, config);
     }
 
@@ -104,7 +106,25 @@ public final class RedisOrderStream implements OrderStream {
                     deliveries.addAll(deliveries(streams.get(stream.getKey()), stream.getValue()));
                 }
             }
+            awaitReplica(jedis, deliveries);
             return deliveries;
+        }
+    }
+
+    /**
+     * With replicas, an event goes to the database only once a replica has it: an order a failover
+     * loses (its buyers were told 503) would otherwise be a row whose id the new primary hands out
+     * again. The read may have written nothing (entries read again), so this writes when it read,
+     * and WAIT then covers every entry read. Failing, the entries stay pending and are read again.
+     */
+    private void awaitReplica(Jedis jedis, List<Delivery> deliveries) {
+        if (deliveries.isEmpty() || !waits.waiting()) {
+            return;
+        }
+        jedis.hset(Keys.writerStats(), Keys.LAST_READ, String.valueOf(System.currentTimeMillis()));
+        if (!waits.reached(jedis)) {
+            throw new IllegalStateException(deliveries.size() + " order events were read but no replica had them"
+                    + " within " + waits.timeoutMillis() + " ms: they wait to be written until one has");
         }
     }
 
@@ -117,6 +137,7 @@ public final class RedisOrderStream implements OrderStream {
                         XAutoClaimParams.xAutoClaimParams().count(max));
                 deliveries.addAll(deliveries(stream.getValue(), claimed.getValue()));
             }
+            awaitReplica(jedis, deliveries);
         }
         return deliveries;
     }

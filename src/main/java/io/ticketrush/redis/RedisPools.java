@@ -1,6 +1,9 @@
 package io.ticketrush.redis;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 import io.ticketrush.Config;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -8,19 +11,37 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.JedisPoolConfig;
+import redis.clients.jedis.JedisSentinelPool;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.util.Pool;
 
-/** The one place a Redis connection pool is built from the settings: bounded size, bounded wait, short timeouts. */
+/**
+ * The one place a Redis connection is made from the settings: bounded pool size, bounded wait,
+ * short timeouts. With {@code rush.redis.mode=sentinel} the connections go to whichever server
+ * the Sentinels name as the primary ({@link JedisSentinelPool} follows their
+ * {@code +switch-master}); otherwise to {@code rush.redis.host}:{@code rush.redis.port}.
+ */
 final class RedisPools {
     private RedisPools() {
     }
 
-    static JedisPool open(Config config) {
+    static Pool<Jedis> open(Config config) {
         return open(config, config.redisTimeoutMillis());
     }
 
-    /** One connection of its own to {@code config}'s Redis, whose reads wait up to {@code socketTimeoutMillis}. */
+    /**
+     * One connection of its own to {@code config}'s Redis (the primary, as a Sentinel names it
+     * now), whose reads wait up to {@code socketTimeoutMillis}.
+     */
     static Jedis connect(Config config, int socketTimeoutMillis) {
-        return new Jedis(new HostAndPort(config.redisHost(), config.redisPort()), client(config, socketTimeoutMillis));
+        HostAndPort address = sentinel(config) ? primary(config) : new HostAndPort(config.redisHost(),
+                config.redisPort());
+        return new Jedis(address, client(config, socketTimeoutMillis));
+    }
+
+    private static boolean sentinel(Config config) {
+        return config.replication().mode() == Config.Replication.Mode.SENTINEL;
     }
 
     private static DefaultJedisClientConfig client(Config config, int socketTimeoutMillis) {
@@ -34,8 +55,8 @@ final class RedisPools {
         return client.build();
     }
 
-    /** A pool for {@code config}'s Redis whose socket reads wait up to {@code socketTimeoutMillis}. */
-    static JedisPool open(Config config, int socketTimeoutMillis) {
+    /** A pool for {@code config}'s Redis (the primary) whose socket reads wait up to {@code socketTimeoutMillis}. */
+    static Pool<Jedis> open(Config config, int socketTimeoutMillis) {
         JedisPoolConfig poolConfig = new JedisPoolConfig();
         poolConfig.setMaxTotal(config.redisPoolSize());
         poolConfig.setMaxIdle(config.redisPoolSize());
@@ -44,7 +65,41 @@ final class RedisPools {
         poolConfig.setMaxWait(Duration.ofMillis(config.redisPoolWaitMillis()));
         poolConfig.setTestOnBorrow(false);
         poolConfig.setJmxEnabled(false);
+        if (sentinel(config)) {
+            // asks the Sentinels for the primary now: a node cannot start while none of them answers
+            return new JedisSentinelPool(config.replication().master(), sentinels(config), poolConfig,
+                    client(config, socketTimeoutMillis), sentinelClient(config));
+        }
         return new JedisPool(poolConfig, new HostAndPort(config.redisHost(), config.redisPort()),
                 client(config, socketTimeoutMillis));
+    }
+
+    /** The Sentinels are asked without the data's password (they have none of their own here). */
+    private static DefaultJedisClientConfig sentinelClient(Config config) {
+        return DefaultJedisClientConfig.builder().connectionTimeoutMillis(config.redisTimeoutMillis())
+                .socketTimeoutMillis(config.redisTimeoutMillis()).clientName("ticket-rush").build();
+    }
+
+    private static Set<HostAndPort> sentinels(Config config) {
+        Set<HostAndPort> sentinels = new LinkedHashSet<>();
+        config.replication().sentinels().forEach(address -> sentinels.add(HostAndPort.from(address)));
+        return sentinels;
+    }
+
+    /** The primary as the first Sentinel that answers names it. */
+    private static HostAndPort primary(Config config) {
+        JedisException last = null;
+        for (HostAndPort address : sentinels(config)) {
+            try (Jedis sentinel = new Jedis(address, sentinelClient(config))) {
+                List<String> primary = sentinel.sentinelGetMasterAddrByName(config.replication().master());
+                if (primary != null && primary.size() == 2) {
+                    return new HostAndPort(primary.get(0), Integer.parseInt(primary.get(1)));
+                }
+            } catch (JedisException e) {
+                last = e;
+            }
+        }
+        throw new JedisConnectionException("no Sentinel of " + config.replication().sentinels() + " named the primary "
+                + config.replication().master(), last);
     }
 }

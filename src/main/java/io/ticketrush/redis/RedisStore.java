@@ -9,8 +9,11 @@ import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.OrderEvents;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
+import io.ticketrush.sale.StockUnavailableException;
 import io.ticketrush.stats.StatsStore;
-import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.util.Pool;
 
 /**
  * A node's Redis: one connection pool behind one circuit breaker, one reading of Redis's clock,
@@ -19,7 +22,7 @@ import redis.clients.jedis.JedisPool;
  */
 public final class RedisStore implements AutoCloseable {
     private final Config config;
-    private final JedisPool pool;
+    private final Pool<Jedis> pool;
     private final RedisCalls calls;
     private final RedisClock clock = new RedisClock();
     private final UncertainBuys uncertain;
@@ -27,7 +30,7 @@ public final class RedisStore implements AutoCloseable {
     private final SaleAdmin admin;
     private RedisOrderFeed feed; // guarded by this
 
-    private RedisStore(Config config, JedisPool pool, RedisCalls calls) {
+    private RedisStore(Config config, Pool<Jedis> pool, RedisCalls calls) {
         this.config = config;
         this.pool = pool;
         this.calls = calls;
@@ -36,11 +39,20 @@ public final class RedisStore implements AutoCloseable {
         this.admin = new SaleAdmin(calls, config, catalog);
     }
 
-    /** Connects to {@code config}'s Redis. */
+    /**
+     * Connects to {@code config}'s Redis.
+     *
+     * @throws StockUnavailableException with Sentinel: none of them named the primary
+     */
     public static RedisStore open(Config config) {
-        JedisPool pool = RedisPools.open(config);
+        Pool<Jedis> pool;
+        try {
+            pool = RedisPools.open(config);
+        } catch (JedisException e) {
+            throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
+        }
         return new RedisStore(config, pool, new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
-                config.breakerOpenMillis(), System::nanoTime)));
+                config.breakerOpenMillis(), System::nanoTime), ReplicaWaits.of(config)));
     }
 
     /** The keys of sale {@code id} (the article's sale keeps its stock key, {@code rush.stock.key}). */
@@ -109,6 +121,11 @@ public final class RedisStore implements AutoCloseable {
         return calls;
     }
 
+    /** The buy calls waiting to be voided (for the tests of this package). */
+    UncertainBuys uncertainBuys() {
+        return uncertain;
+    }
+
     /** Pooled connections not in use (for the tests of this package). */
     int idleConnections() {
         return pool.getNumIdle();
@@ -116,6 +133,11 @@ public final class RedisStore implements AutoCloseable {
 
     public CircuitBreaker breaker() {
         return calls.breaker();
+    }
+
+    /** The waits for a replica before a buyer is told of a sale (none with one Redis). */
+    public ReplicaWaits replicaWaits() {
+        return calls.waits();
     }
 
     @Override

@@ -5,6 +5,8 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import io.ticketrush.Config;
 import io.ticketrush.sale.GlobalStock;
@@ -34,6 +36,9 @@ import io.ticketrush.sale.StockUnavailableException;
  * Settings as for a node ({@code rush.redis.host}, {@code rush.redis.port}, {@code rush.stock.key}, ...).
  */
 public final class SaleAdmin {
+    /** Held here: java.util.logging keeps loggers only weakly, with the level set on them. */
+    private static final Logger JEDIS_LOG = Logger.getLogger("redis.clients.jedis");
+
     /** The most tickets a sale may have: every order of it must have a number ({@link OrderIds}). */
     public static final long MAX_TOTAL = OrderIds.MAX_SEQ / 2;
 
@@ -239,12 +244,13 @@ public final class SaleAdmin {
         if (args.length == 0) {
             usage();
         }
+        // the scripts read what this prints; Jedis's notes on finding the primary through the Sentinels are noise there
+        JEDIS_LOG.setLevel(Level.WARNING);
         Config config = Config.load(name -> null);
         try (RedisStore store = RedisStore.open(config)) {
             run(store.admin(), args);
         } catch (StockUnavailableException e) {
-            System.err.println("error: " + e.getMessage() + " (redis " + config.redisHost() + ":" + config.redisPort()
-                    + ")");
+            System.err.println("error: " + e.getMessage() + " (redis " + config.redisAddress() + ")");
             System.exit(1);
         } catch (Refused e) {
             System.err.println("error: " + e.getMessage());

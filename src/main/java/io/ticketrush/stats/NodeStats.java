@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -131,6 +132,26 @@ public final class NodeStats implements AutoCloseable {
             failures.get(status == 503 ? Failure.BUSY
                     : status >= 400 && status < 500 ? Failure.BAD_REQUEST : Failure.ERROR).increment();
         }
+    }
+
+    /**
+     * Meters the waits for a replica ({@code WAIT}) before a write is answered (docs/replication.md):
+     * how many, their time in all, and how many ran out, read from {@code waits} (which the meters
+     * hold weakly, as Micrometer does: it must live as long as the node).
+     */
+    public <T> void meterReplicaWaits(T waits, ToLongFunction<T> count, ToLongFunction<T> nanos,
+            ToLongFunction<T> timeouts) {
+        FunctionCounter.builder("rush.redis.replica.waits", waits, count::applyAsLong)
+                .description("waits for a replica to have a write before it is answered: one per buy call that"
+                        + " sold or told of an order, per void, per payment")
+                .register(registry);
+        FunctionCounter.builder("rush.redis.replica.wait.seconds", waits, w -> nanos.applyAsLong(w) / 1e9)
+                .description("time spent in those waits, in all")
+                .register(registry);
+        FunctionCounter.builder("rush.redis.replica.wait.timeouts", waits, timeouts::applyAsLong)
+                .description("waits that ran out before a replica had the write: a buy call answered 503 and"
+                        + " voided, a void tried again, a payment answered 503")
+                .register(registry);
     }
 
     /** Records how long one buy took. */

@@ -38,8 +38,8 @@ public final class OrderWriterMain {
                         Thread.currentThread().interrupt();
                     }
                 }, "order-writer-stop"));
-                LOG.info("order writer " + config.writerName() + " up: redis " + config.redisHost() + ":"
-                        + config.redisPort() + ", database " + config.dbUrl());
+                LOG.info("order writer " + config.writerName() + " up: redis " + config.redisAddress() + ", database "
+                        + config.dbUrl());
                 loop.start();
                 loop.join();
             }

@@ -88,6 +88,8 @@ final class Buyers {
     private final AtomicLong nextArrival = new AtomicLong();
     /** node port -> when (ms) it last answered a buy. */
     private final Map<Integer, Long> lastAnswer = new ConcurrentHashMap<>();
+    /** When a buy was last answered 503 (ms on {@link #now()}), or -1. */
+    private final AtomicLong last503 = new AtomicLong(-1);
     /** Every order id answered as a ticket so far. */
     private final Set<String> answeredOrders = ConcurrentHashMap.newKeySet();
     private final List<Buyer> direct = Collections.synchronizedList(new ArrayList<>());
@@ -121,6 +123,11 @@ final class Buyers {
     /** When {@code node} last answered a buy (ms on {@link #now()}), or -1. */
     long lastAnswerFrom(int node) {
         return lastAnswer.getOrDefault(node, -1L);
+    }
+
+    /** When a buy was last answered 503 (ms on {@link #now()}), or -1. */
+    long last503() {
+        return last503.get();
     }
 
     /** Lets new buyers arrive at most {@code perSecond} a second (0: as fast as the clients go). */
@@ -217,6 +224,9 @@ final class Buyers {
             Attempt attempt = parse(user, n, started, ended, response.statusCode(), response.body());
             if (attempt.node() != null) {
                 lastAnswer.merge(attempt.node(), ended, Math::max);
+            }
+            if (attempt.status() == 503) {
+                last503.accumulateAndGet(ended, Math::max);
             }
             if (attempt.ticket() && attempt.orderId() != null) {
                 answeredOrders.add(attempt.orderId());

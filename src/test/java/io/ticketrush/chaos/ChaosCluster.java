@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -25,12 +26,14 @@ import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.NetHost;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.PrintLogsOnFailure;
+import io.ticketrush.support.RedisSentinelGroup;
 import io.ticketrush.support.RedisServer;
 import redis.clients.jedis.Jedis;
 
 /**
  * The deployment as {@code ./rush up} runs it, every part a child process of the test JVM:
- * Redis with its append-only file, the packaged WAR on four Jetty distribution processes
+ * Redis with its append-only file (or, replicated, {@code ./rush up --redis sentinel}'s primary,
+ * two replicas and three Sentinels: {@link RedisSentinelGroup}), the packaged WAR on four Jetty distribution processes
  * (weights 1..4, one shared stat.log), Nginx from the project's template, and the order writer
  * running from the WAR's own classes against an H2 file. Each part can be killed and started
  * again by its own process handle. All on loopback, or each part on a host of its own
@@ -79,9 +82,14 @@ final class ChaosCluster implements AutoCloseable {
             starts++;
             String name = "jetty-" + port + (starts > 1 ? "-start" + starts : "");
             List<String> command = new ArrayList<>(List.of(Distributions.java().toString(), "-Xms128m", "-Xmx512m",
-                    "-Djava.io.tmpdir=" + base.resolve("tmp"),
-                    "-Drush.redis.host=" + redis.host().address(),
-                    "-Drush.redis.port=" + redis.port(),
+                    "-Djava.io.tmpdir=" + base.resolve("tmp")));
+            if (group != null) {
+                group.settings().forEach((setting, value) -> command.add("-D" + setting + "=" + value));
+            } else {
+                command.add("-Drush.redis.host=" + redis.host().address());
+                command.add("-Drush.redis.port=" + redis.port());
+            }
+            command.addAll(List.of(
                     "-Drush.stock.key=" + STOCK_KEY,
                     "-Drush.stock.total=" + total,
                     "-Drush.node.port=" + port,
@@ -150,6 +158,8 @@ final class ChaosCluster implements AutoCloseable {
     private final Path writerApp;
     private final List<Node> nodes = new ArrayList<>();
     private RedisServer redis;
+    /** The replicated Redis instead of {@link #redis}, or null. */
+    private RedisSentinelGroup group;
     private NginxServer nginx;
     private ChildProcess writer;
     private int writerStarts;
@@ -179,9 +189,21 @@ final class ChaosCluster implements AutoCloseable {
     /** As {@link #start(Path, int, Path, Path, PrintLogsOnFailure)}, each part on its host of {@code placement}. */
     static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs,
             Placement placement) {
-        ChaosCluster cluster = new ChaosCluster(dir, total, logs, writerApp, placement);
+        return launch(new ChaosCluster(dir, total, logs, writerApp, placement), baseTemplate, false);
+    }
+
+    /**
+     * As {@link #start(Path, int, Path, Path, PrintLogsOnFailure)}; {@code replicated}: on a primary
+     * with two replicas, found through three Sentinels ({@link RedisSentinelGroup}).
+     */
+    static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs,
+            boolean replicated) {
+        return launch(new ChaosCluster(dir, total, logs, writerApp, Placement.LOOPBACK), baseTemplate, replicated);
+    }
+
+    private static ChaosCluster launch(ChaosCluster cluster, Path baseTemplate, boolean replicated) {
         try {
-            cluster.startAll(baseTemplate);
+            cluster.startAll(baseTemplate, replicated);
             return cluster;
         } catch (RuntimeException | Error e) {
             cluster.close();
@@ -189,12 +211,18 @@ final class ChaosCluster implements AutoCloseable {
         }
     }
 
-    private void startAll(Path baseTemplate) {
-        // the durable setup ./rush up uses (see the rush script); DEBUG is for the slow-Redis scenario
-        redis = RedisServer.startOn(placement.redis(), "--appendonly", "yes", "--appendfsync", "everysec",
-                "--enable-debug-command", "local");
-        logs.watch("redis.log", () -> read(redis.dir().resolve("redis.log")));
-        redis.initStock(STOCK_KEY, total);
+    private void startAll(Path baseTemplate, boolean replicated) {
+        if (replicated) {
+            group = RedisSentinelGroup.start();
+            logs.watch("the replicated Redis's logs", group::logs);
+            group.initStock(STOCK_KEY, total);
+        } else {
+            // the durable setup ./rush up uses (see the rush script); DEBUG is for the slow-Redis scenario
+            redis = RedisServer.startOn(placement.redis(), "--appendonly", "yes", "--appendfsync", "everysec",
+                    "--enable-debug-command", "local");
+            logs.watch("redis.log", () -> read(redis.dir().resolve("redis.log")));
+            redis.initStock(STOCK_KEY, total);
+        }
         try {
             Files.createDirectories(statLog.getParent());
             Files.createDirectories(dbDir);
@@ -233,12 +261,13 @@ final class ChaosCluster implements AutoCloseable {
         String name = "order-writer" + (writerStarts > 1 ? "-start" + writerStarts : "");
         String classpath = writerApp.resolve("WEB-INF/classes") + java.io.File.pathSeparator
                 + writerApp.resolve("WEB-INF/lib/*");
+        Map<String, String> env = new LinkedHashMap<>(group != null ? group.environment()
+                : Map.of("RUSH_REDIS_HOST", redis.host().address(), "RUSH_REDIS_PORT", String.valueOf(redis.port())));
+        env.put("RUSH_DB_URL", dbUrl());
+        env.put("RUSH_WRITER_NAME", WRITER_NAME);
         writer = ChildProcess.start(name, placement.writer().command(List.of(Distributions.java().toString(),
-                "-Xmx256m", "-cp", classpath, "io.ticketrush.writer.OrderWriterMain")), dir, Map.of(
-                        "RUSH_REDIS_HOST", redis.host().address(),
-                        "RUSH_REDIS_PORT", String.valueOf(redis.port()),
-                        "RUSH_DB_URL", dbUrl(),
-                        "RUSH_WRITER_NAME", WRITER_NAME), dir.resolve(name + ".log"));
+                "-Xmx256m", "-cp", classpath, "io.ticketrush.writer.OrderWriterMain")), dir, env,
+                dir.resolve(name + ".log"));
         logs.watch(name + ".log", writer::log);
     }
 
@@ -267,8 +296,14 @@ final class ChaosCluster implements AutoCloseable {
         return redis;
     }
 
+    /** The replicated Redis (a cluster started {@code replicated}). */
+    RedisSentinelGroup group() {
+        return group;
+    }
+
+    /** A connection to Redis: the primary now, if replicated. */
     Jedis redisClient() {
-        return redis.client();
+        return group != null ? group.primary() : redis.client();
     }
 
     List<Node> nodes() {
@@ -321,6 +356,9 @@ final class ChaosCluster implements AutoCloseable {
         }
         if (redis != null) {
             steps.add(redis::close);
+        }
+        if (group != null) {
+            steps.add(group::close);
         }
         RuntimeException first = null;
         for (Runnable step : steps) {

@@ -95,12 +95,25 @@ final class SaleResult {
     Long recoveryMs;
     /** When the order writer had every event in the database (ms on the buyers' clock). */
     final long writerCaughtUpMs;
+    /** Redis sold as sampled on every server all through the sale (replicated Redis): how often, the most. */
+    final long soldSamples;
+    final long mostSoldSampled;
     final List<String> problems = new ArrayList<>();
 
     SaleResult(String scenario, int total, List<Buyers.Buyer> buyers, Window fault, Limits limits, long sold,
             Map<String, RedisOrder> redisOrders, Map<String, String> dbOrders, List<LogLine> statLog,
             int malformedLogLines, boolean nodeAlive, Map<String, Set<Integer>> nginxRetries, long clockZeroWallMs,
             long lastOrderWallMs, boolean everyAnswerLogged, long writerCaughtUpMs) {
+        this(scenario, total, buyers, fault, limits, sold, redisOrders, dbOrders, statLog, malformedLogLines, nodeAlive,
+                nginxRetries, clockZeroWallMs, lastOrderWallMs, everyAnswerLogged, writerCaughtUpMs, 0, 0);
+    }
+
+    /** As above, with {@code mostSoldSampled}: the most sold any Redis server said in {@code soldSamples} readings. */
+    SaleResult(String scenario, int total, List<Buyers.Buyer> buyers, Window fault, Limits limits, long sold,
+            Map<String, RedisOrder> redisOrders, Map<String, String> dbOrders, List<LogLine> statLog,
+            int malformedLogLines, boolean nodeAlive, Map<String, Set<Integer>> nginxRetries, long clockZeroWallMs,
+            long lastOrderWallMs, boolean everyAnswerLogged, long writerCaughtUpMs, long soldSamples,
+            long mostSoldSampled) {
         this.scenario = scenario;
         this.total = total;
         this.buyers = buyers;
@@ -116,6 +129,8 @@ final class SaleResult {
         this.clockZeroWallMs = clockZeroWallMs;
         this.lastOrderWallMs = lastOrderWallMs;
         this.writerCaughtUpMs = writerCaughtUpMs;
+        this.soldSamples = soldSamples;
+        this.mostSoldSampled = mostSoldSampled;
         measure(everyAnswerLogged);
     }
 
@@ -173,8 +188,8 @@ final class SaleResult {
         }
 
         // I1: nothing promised beyond the stock, wherever it is counted
-        long promised = Math.max(Math.max(sold, usersOfOrder.size()), Math.max(toldUsers.size(),
-                Math.max(redisOrders.size(), dbOrders.size())));
+        long promised = Math.max(Math.max(Math.max(sold, mostSoldSampled), usersOfOrder.size()),
+                Math.max(toldUsers.size(), Math.max(redisOrders.size(), dbOrders.size())));
         oversold = (int) Math.max(0, promised - total);
         if (sold != redisOrders.size()) {
             problems.add("Redis ticket_sold_nums " + sold + " != order hashes " + redisOrders.size());
@@ -429,6 +444,9 @@ final class SaleResult {
                 "Nginx retried " + retried + " requests",
                 "stat.log " + statLog.size() + " lines, " + statLogMismatches + " mismatches",
                 "database complete at " + writerCaughtUpMs + " ms"));
+        if (soldSamples > 0) {
+            parts.add("Redis sold read " + soldSamples + " times on every server: at most " + mostSoldSampled);
+        }
         if (fault.killMs() >= 0) {
             parts.add(inFlightAtKill + " requests in flight at the kill, all answered within " + inFlightAnsweredMs
                     + " ms of it (<=" + limits.inFlightMs() + "); " + retriedFromKilled

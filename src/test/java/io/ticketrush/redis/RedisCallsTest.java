@@ -21,12 +21,13 @@ import io.ticketrush.support.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.util.Pool;
 
 /** A node whose connections are all in use is busy; only Redis failing opens the breaker. */
 class RedisCallsTest {
     private RedisServer redis;
-    private JedisPool pool;
+    private Pool<Jedis> pool;
     private RedisCalls calls;
 
     @BeforeEach
