@@ -156,6 +156,15 @@ public final class Keys {
         return prefix + "batches";
     }
 
+    /**
+     * The unsettled calls by the moment their node gives up on them (a sorted set of batch tokens):
+     * while one holds tickets, a buyer who finds the stock gone is told to try again, not "sold
+     * out", and one past that moment is voided by the buy that finds it.
+     */
+    public String unsettled() {
+        return prefix + "unsettled";
+    }
+
     /** Orders a buyer has been told of as "you already have a ticket": voiding their call leaves them be. */
     public String seen() {
         return prefix + "seen";
@@ -168,7 +177,8 @@ public final class Keys {
 
     /** The KEYS every script that changes the sale's orders takes, in {@link LuaScripts#SALE_KEYS}' order. */
     public List<String> forScripts() {
-        return List.of(stock, orderStream(), pending(), orders(), holders(), history(), requests(), batches(), seen());
+        return List.of(stock, orderStream(), pending(), orders(), holders(), history(), requests(), batches(), seen(),
+                unsettled());
     }
 
     /** The ids of the sales created besides the article's (a set; its tag: {@link #salesVersion()}'s slot). */

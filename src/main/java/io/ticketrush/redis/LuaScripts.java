@@ -125,6 +125,7 @@ final class LuaScripts {
                 end
               end
               redis.call('HDEL', KEYS[8], token)
+              redis.call('ZREM', KEYS[10], token)
               return n
             end
             -- a call's entry: {give_up = n, ids = ...} while unsettled, {settled = true, ids = ...} once
@@ -136,6 +137,20 @@ final class LuaScripts {
               local head, ids = string.match(entry, '^([^|]*)|(.*)$')
               if head == SETTLED then return {settled = true, ids = ids} end
               return {give_up = tonumber(head), ids = ids}
+            end
+            -- voids the calls whose nodes have given up on them (their buyers heard 503, or nothing);
+            -- answers how many tickets came back
+            local function reclaim(now)
+              local n = 0
+              for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[10], '-inf', '(' .. string.format('%d', now))) do
+                local call = call_of(token)
+                if call and not call.settled then
+                  n = n + void_batch(token, call.ids, now)
+                else
+                  redis.call('ZREM', KEYS[10], token)
+                end
+              end
+              return n
             end
             """;
 
@@ -170,9 +185,9 @@ final class LuaScripts {
     /**
      * KEYS of every script that changes orders, in this order ({@link Keys#forScripts()}):
      * 1 stock hash, 2 event stream, 3 pending index, 4 orders, 5 holders, 6 history, 7 requests,
-     * 8 batches, 9 seen.
+     * 8 batches, 9 seen, 10 unsettled.
      */
-    static final String SALE_KEYS = "stock, order stream, pending, orders, holders, history, requests, batches, seen";
+    static final String SALE_KEYS = "stock, order stream, pending, orders, holders, history, requests, batches, seen, unsettled";
 
     /**
      * The buy, for one or more buyers in turn (the requests that queued on a node's lock while the
@@ -189,14 +204,16 @@ final class LuaScripts {
      * are nobody's until the node, having the answer, takes the entry out (before it tells its
      * buyers). A call whose answer was lost (Redis stalled after running it, a broken link) is
      * voided by its node, or by the first script that meets one of its orders after ARGV[4], the
-     * moment the node gives up on it.
+     * moment the node gives up on it. A buy that finds the stock gone voids the calls past that moment first
+     * (the unsettled index, KEYS[10], finds them without a scan).
      *
      * <p>KEYS: the sale's ({@link #SALE_KEYS}). ARGV: 1 time to pay in ms, 2 per-user limit,
      * 3 deadline ('' = none), 4 give-up moment, 5 the sale's generation ('' = any), 6 batch token,
      * then per buyer i (from 0) 7+3i user ('' = anonymous), 8+3i request id ('' = none), 9+3i node.
      * Answers {code, order id, deadline} per buyer, flat: 1 new order, 2 the buyer's existing
-     * order, 3 the request's order expired unpaid, 4 the buyer's order is being confirmed (try
-     * again), 0 sold out, -1 no such sale; or for the whole call a code and a number: -2 past the
+     * order, 3 the request's order expired unpaid, 4 try again (the buyer's order is being
+     * confirmed, or the stock is gone while calls still being settled hold tickets that may come
+     * back: "sold out" must be final), 0 sold out, -1 no such sale; or for the whole call a code and a number: -2 past the
      * deadline, -3 voided, -4 no order id base, -5 order numbers used up, -6 not open yet (opens
      * at), -7 closed (closed at), -8 reset since (the new generation). {@code sold < total} is the
      * exact bound.
@@ -224,6 +241,7 @@ final class LuaScripts {
             local deadline = now + pay_ms
             local created, due = string.format('%d', now), string.format('%d', deadline)
             local taken, made, answer = 0, {}, {}
+            local reclaimed = false
             local function push(three)
               for _, v in ipairs(three) do answer[#answer + 1] = v end
             end
@@ -245,12 +263,19 @@ final class LuaScripts {
             end
             for i = 0, buyers - 1 do
               local user, rid, node = ARGV[7 + 3 * i], ARGV[8 + 3 * i], ARGV[9 + 3 * i]
-              if existing(user, rid) then
+              local told = existing(user, rid)
+              if not told and total and sold >= total and not reclaimed then
+                -- the stock looks gone: first take back what calls their nodes gave up on hold
+                reclaimed = true
+                sold = sold - reclaim(now)
+              end
+              if told then
                 -- told of the order it has
               elseif total == nil then
                 push({-1, '', 0})
               elseif sold >= total then
-                push({0, '', 0})
+                -- gone, unless a call still being settled gives tickets back: then try again
+                push({redis.call('ZCARD', KEYS[10]) > 0 and 4 or 0, '', 0})
               else
                 sold, taken = sold + 1, taken + 1
                 local id = base .. string.format('%07d', seq + taken)
@@ -271,6 +296,7 @@ final class LuaScripts {
             if taken > 0 then
               redis.call('HSET', KEYS[1], SOLD, sold, SEQ, seq + taken)
               redis.call('HSET', KEYS[8], token, give_up .. '|' .. table.concat(made, ','))
+              redis.call('ZADD', KEYS[10], give_up, token)
             end
             return answer
             """);
@@ -310,6 +336,7 @@ final class LuaScripts {
             if not entry or entry == VOID_MARK then return 0 end
             local head, ids = string.match(entry, '^([^|]*)|(.*)$')
             if head ~= SETTLED then redis.call('HSET', KEYS[8], ARGV[1], SETTLED .. '|' .. ids) end
+            redis.call('ZREM', KEYS[10], ARGV[1])
             return 1
             """);
 
@@ -446,11 +473,11 @@ final class LuaScripts {
      * A fresh start of a sale: ARGV[1] tickets, order id base ARGV[2], nothing sold, and its orders
      * (their stream, index, users, requests) dropped with it, so that a pending order of before
      * cannot expire into it and hand back a ticket it never took. Its definition stays.
-     * KEYS: the sale's ({@link #SALE_KEYS}), then 10 the orders in the database. Answers the orders dropped.
+     * KEYS: the sale's ({@link #SALE_KEYS}), then 11 the orders in the database. Answers the orders dropped.
      */
     static final Script RESET_SALE = new Script("reset-sale", NAMES + """
             local dropped = redis.call('HLEN', KEYS[4])
-            for i = 2, 10 do redis.call('UNLINK', KEYS[i]) end
+            for i = 2, #KEYS do redis.call('UNLINK', KEYS[i]) end
             redis.call('HDEL', KEYS[1], PAID, EXPIRED, VOIDED)
             redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[2], SEQ, 0)
             return dropped

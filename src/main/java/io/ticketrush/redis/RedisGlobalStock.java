@@ -250,22 +250,29 @@ public final class RedisGlobalStock implements GlobalStock {
         return Optional.of(toReservation(answer));
     }
 
-    /** The stock, and Redis's clock read in the same round trip (this is what the periodic sync calls). */
+    /**
+     * The stock, how many calls are unsettled, and Redis's clock, read in the same round trip (this
+     * is what the periodic sync calls).
+     */
     @Override
     public Snapshot snapshot() {
+        long[] unsettled = new long[1];
         List<String> values = redis.call(jedis -> {
             long sent = System.nanoTime();
             Pipeline pipeline = jedis.pipelined();
             Response<List<String>> time = pipeline.time();
             Response<List<String>> stock = pipeline.hmget(keys.stock(), Keys.TOTAL, Keys.SOLD);
+            Response<Long> calls = pipeline.zcard(keys.unsettled());
             pipeline.sync();
             clock.observe(sent, time.get(), System.nanoTime());
+            unsettled[0] = calls.get();
             return stock.get();
         });
         if (values.get(0) == null) {
             throw new StockUnavailableException("sale " + keys.sale() + " has no stock in Redis (run ./rush reset)");
         }
-        return new Snapshot(Long.parseLong(values.get(0)), values.get(1) == null ? 0 : Long.parseLong(values.get(1)));
+        return new Snapshot(Long.parseLong(values.get(0)), values.get(1) == null ? 0 : Long.parseLong(values.get(1)),
+                unsettled[0]);
     }
 
     private void readClock() {

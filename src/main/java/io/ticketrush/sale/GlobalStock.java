@@ -10,10 +10,22 @@ import java.util.Optional;
  */
 public interface GlobalStock {
 
-    /** Total and sold (pending + paid) as the global stock holds them. */
-    record Snapshot(long total, long sold) {
+    /**
+     * Total and sold (pending + paid) as the global stock holds them, and how many buy calls hold
+     * tickets whose buyers may not have been answered yet (unsettled: they may still come back).
+     */
+    record Snapshot(long total, long sold, long unsettled) {
+        public Snapshot(long total, long sold) {
+            this(total, sold, 0);
+        }
+
         public long remaining() {
             return Math.max(0, total - sold);
+        }
+
+        /** Nothing left, and nothing that may come back from a call still being settled. */
+        public boolean soldOut() {
+            return remaining() == 0 && unsettled == 0;
         }
     }
 

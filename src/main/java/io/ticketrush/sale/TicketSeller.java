@@ -224,12 +224,14 @@ public final class TicketSeller implements OrderEvents {
     /** Under the lock, with the local stock empty: grants more from what the global stock has left. */
     private boolean refill() {
         long returnsBefore = returns.get();
-        long remaining = global.snapshot().remaining();
-        if (remaining <= 0) {
+        GlobalStock.Snapshot stock = global.snapshot();
+        if (stock.soldOut()) {
             sawSoldOut(returnsBefore);
             return false;
         }
-        local.grant((int) Math.min(remaining, Math.max(1, local.initialQuota())));
+        // nothing left but what unsettled calls may give back: one ticket to ask the global stock
+        // with, which answers "try again" until those calls are settled or voided
+        local.grant((int) Math.max(1, Math.min(stock.remaining(), local.initialQuota())));
         return true;
     }
 
@@ -239,7 +241,7 @@ public final class TicketSeller implements OrderEvents {
      */
     public void sync() {
         long returnsBefore = returns.get();
-        if (global.snapshot().remaining() <= 0) {
+        if (global.snapshot().soldOut()) {
             sawSoldOut(returnsBefore);
         } else {
             soldOutAt = NOT_SOLD_OUT;

@@ -221,6 +221,46 @@ class RedisGlobalStockTest {
         }
     }
 
+    /**
+     * A node hung between its buy and its settling holds the last ticket: the stock looks gone but
+     * is not, since the node will give up on the call and the ticket come back. Before, other
+     * buyers were told "sold out" and the ticket was sold again later (ChaosIT 7's false sold-out).
+     * Now they are told to try again until the node's give-up moment, and the first buy after it
+     * voids the hung call and sells its ticket; then "sold out" is final.
+     */
+    @Test
+    void sold_out_waits_for_a_hung_call_and_then_sells_its_ticket() {
+        redis.initStock(KEY, 1);
+        Keys keys = Keys.ofDefault(KEY);
+        String token = "hung:" + System.nanoTime();
+        try (Jedis jedis = redis.client()) {
+            List<String> time = jedis.time();
+            long giveUp = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000 + 700;
+            List<String> args = List.of("60000", "1", "", String.valueOf(giveUp), "", token, "hung", "", "3004");
+            List<?> answer = (List<?>) LuaScripts.run(jedis, LuaScripts.BUY, keys.forScripts(), args);
+            assertEquals(1L, answer.get(0), "the hung node's call took the last ticket");
+        }
+        assertEquals(Reservation.UNSETTLED, stock.reserve(new Buyer("erin", null), 3001, Terms.of(60_000, 1)),
+                "not sold out while the hung call may give its ticket back");
+        GlobalStock.Snapshot seen = stock.snapshot();
+        assertEquals(new GlobalStock.Snapshot(1, 1, 1), seen);
+        assertEquals(false, seen.soldOut(), "a node reading the stock does not conclude sold out either");
+
+        Reservation[] erin = new Reservation[1];
+        Deadline.await(Duration.ofSeconds(5), "erin's buy to be answered other than 'try again'", () -> {
+            erin[0] = stock.reserve(new Buyer("erin", null), 3001, Terms.of(60_000, 1));
+            return erin[0] != Reservation.UNSETTLED;
+        });
+        assertEquals(Outcome.TICKET, erin[0].outcome(), "the hung call was voided and its ticket sold to erin");
+        assertEquals(Outcome.SOLD_OUT, stock.reserve(new Buyer("fay", null), 3001, Terms.of(60_000, 1)).outcome());
+        assertEquals(new GlobalStock.Snapshot(1, 1, 0), stock.snapshot());
+        assertEquals(1, redis.sold(KEY));
+        try (Jedis jedis = redis.client()) {
+            assertEquals(null, jedis.hget(keys.holders(), "hung"), "the hung buyer holds nothing: it heard no ticket");
+            assertEquals("1", jedis.hget(keys.stock(), Keys.VOIDED));
+        }
+    }
+
     /** Keeps Redis busy for ARGV[1] ms, as a slow command or a stall would. */
     private static final String BUSY_FOR_MS = """
             local function now() local t = redis.call('TIME') return t[1] * 1000000 + t[2] end
