@@ -21,7 +21,8 @@ import java.util.logging.Logger;
  *
  * <p>Request threads only enqueue; one writer thread appends whole lines in batches, each batch
  * in a single write to a file opened in append mode, so lines from different processes never
- * interleave and no file is opened per request. {@link #close()} writes everything queued.
+ * interleave and no file is opened per request. {@link #close()} writes everything queued; a line
+ * appended after it (a request still being answered while the node stops) is written at once.
  */
 public final class StatLog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StatLog.class.getName());
@@ -38,6 +39,8 @@ public final class StatLog implements AutoCloseable {
     private final FileChannel channel;
     private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(1 << 16);
     private final Thread writer;
+    /** Set before the writer's last drain: whoever appends after it writes the queue out itself. */
+    private volatile boolean closed;
 
     public StatLog(Path path) {
         this.path = path.toAbsolutePath();
@@ -67,6 +70,27 @@ public final class StatLog implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (closed && !writer.isAlive()) {
+            writeLate();
+        }
+    }
+
+    /**
+     * After {@link #close()}, once the writer is gone: writes what is queued, opening the file for
+     * it. A line queued while the writer still ran is written by the writer, or by close.
+     */
+    private synchronized void writeLate() {
+        List<String> lines = new ArrayList<>();
+        queue.drainTo(lines);
+        if (lines.isEmpty()) {
+            return;
+        }
+        try (FileChannel late = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND)) {
+            write(late, lines);
+        } catch (IOException e) {
+            LOG.log(Level.SEVERE, "stat log write failed: " + path, e);
+        }
     }
 
     public Path path() {
@@ -93,7 +117,7 @@ public final class StatLog implements AutoCloseable {
                 stopping = true;
                 queue.drainTo(batch);
             }
-            write(batch);
+            write(channel, batch);
             batch.clear();
             if (!stopping) {
                 try {
@@ -105,34 +129,35 @@ public final class StatLog implements AutoCloseable {
         }
     }
 
-    private void write(List<String> lines) {
+    private static void write(FileChannel channel, List<String> lines) {
         StringBuilder chunk = new StringBuilder(Math.min(BATCH_BYTES, lines.size() * 64));
         for (String line : lines) {
             if (chunk.length() + line.length() + 1 > BATCH_BYTES && chunk.length() > 0) {
-                writeChunk(chunk);
+                writeChunk(channel, chunk);
                 chunk.setLength(0);
             }
             chunk.append(line).append('\n');
         }
         if (chunk.length() > 0) {
-            writeChunk(chunk);
+            writeChunk(channel, chunk);
         }
     }
 
-    private void writeChunk(CharSequence chunk) {
+    private static void writeChunk(FileChannel channel, CharSequence chunk) {
         ByteBuffer bytes = StandardCharsets.UTF_8.encode(chunk.toString());
         try {
             while (bytes.hasRemaining()) {
                 channel.write(bytes);
             }
         } catch (IOException e) {
-            LOG.log(Level.SEVERE, "stat log write failed: " + path, e);
+            LOG.log(Level.SEVERE, "stat log write failed", e);
         }
     }
 
-    /** Writes every queued line, then closes the file. */
+    /** Writes every queued line, then closes the file; a line appended later is written at once. */
     @Override
     public void close() {
+        closed = true;
         try {
             queue.put(STOP);
             writer.join(10_000);
@@ -144,5 +169,6 @@ public final class StatLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot close stat log " + path, e);
         }
+        writeLate();
     }
 }
