@@ -44,7 +44,8 @@ for v in buyers tickets connections threads ref_seconds max_seconds; do
 done
 is_uint "$repeat" && ((repeat != 1)) || die "--repeat must be 0 (no buyer comes back) or at least 2"
 ((connections >= threads)) || die "--connections must be at least --threads"
-[[ -z $sale || $sale =~ ^[A-Za-z0-9_-]{1,40}$ ]] || die "--sale: letters, digits, - and _ (at most 40)"
+# the sales made are ID-keepalive, ID-close and ID-node: a sale id has at most 32 characters
+[[ -z $sale || $sale =~ ^[A-Za-z0-9_-]{1,22}$ ]] || die "--sale: letters, digits, - and _ (at most 22)"
 sale=${sale:-rush-$(date +%s)}
 ensure_commands wrk curl redis-cli
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
@@ -324,8 +325,8 @@ rush() {
     periodic=$(awk -v r="$idle_rate" -v s="$seconds" 'BEGIN {printf "%.0f", r * s}')
     bound=$((2 * (tickets + buffers) + periodic))
 
-    printf '     %s answered (%s tickets, %s existing orders to buyers coming back, %s sold out, %s other, %s failed, %s socket errors; %s Nginx-only fillers at the end)\n' \
-        "$answered" "$W_tickets" "$W_existing" "$W_sold_out" "$W_other" "$W_failed" "$W_socket_errors" "$W_fillers"
+    printf '     %s answered (%s tickets, %s existing orders to buyers coming back, %s sold out, %s other, %s 503 busy (nothing sold), %s failed, %s socket errors; %s Nginx-only fillers at the end)\n' \
+        "$answered" "$W_tickets" "$W_existing" "$W_sold_out" "$W_other" "$W_busy" "$W_failed" "$W_socket_errors" "$W_fillers"
     printf '     opening -> last ticket sold %s ms; -> last order in the database %s ms; tickets sold %s of %s; orders %s (%s in the database); distinct winners %s\n' \
         "$last_ms" "$((last_write > 0 ? last_write - opens : -1))" "$sold" "$total" "$created" "$in_db" "$won_users"
     printf '     Redis round trips from the nodes: %s (%.4f per request; bound 2 x (tickets + buffers %s) + periodic %s = %s); Redis executed %s commands (%.3f per request, script internals and the writer included)\n' \
@@ -352,7 +353,7 @@ rush() {
         test "$won_orders" -eq "$won" -a "$in_db" -eq "$sold"
     check "$mode: I4 one ticket per buyer ($won_users winners for $won tickets), a buyer coming back gets the same order ($mismatched_existing differ)" \
         test "$won_users" -eq "$won" -a "$mismatched_existing" -eq 0
-    check "$mode: every buyer answered and logged ($answered answered of $requests, $logged stat.log lines, $W_failed failed, $W_socket_errors socket errors)" \
+    check "$mode: every buyer answered and logged ($answered answered of $requests, $logged stat.log lines, $W_failed failed, $W_socket_errors socket errors; $W_busy answered 503, which sold nothing: I1)" \
         test "$answered" -eq "$requests" -a "$logged" -eq "$answered" -a "$W_failed" -eq 0 -a "$W_socket_errors" -eq 0
     check "$mode: Redis round trips within 2 x (tickets + buffers) + periodic ($trips <= $bound)" test "$trips" -le "$bound"
 }
@@ -381,6 +382,21 @@ losers() {
     # the idle rate is an estimate: allow its own size in noise, never one per hundred losers
     check "losers: Redis round trips per losing request ~0 ($extra beyond periodic for $W_answered)" \
         test "$extra" -le "$((periodic + W_answered / 100))"
+}
+
+# A small sale sold out first, through the same path, so that the rushes meet warm nodes (a sale
+# opens on nodes that have been selling all day) and not the first compilation of the buy path.
+warm_up() {
+    local id="$sale-warm" warm_tickets=$((tickets < 2000 ? tickets : 2000))
+    local warm_per_thread=$((per_thread < 10000 ? per_thread : 10000))
+    "$RUSH_ROOT/rush" sale create "$id" --stock "$warm_tickets" --pay-within 86400 --name "rush warm-up" >/dev/null ||
+        die "could not create sale $id"
+    mkdir -p "$work/done-warm"
+    run_wrk "warm-up" "$work/warm-up.txt" "$work/done-warm" -t"$threads" -c"$connections" -d"${max_seconds}s" \
+        --timeout 10s -s "$RUSH_ROOT/ab-scripts/rush.lua" "$NGINX_URL" -- "$id" "$warm_per_thread" "$repeat" warm \
+        "$work/done-warm"
+    row "warm-up: sale $id, $warm_tickets tickets (not counted)" "$W_answered" "$W_RPS" "$W_p50_ms" "$W_p99_ms" \
+        "$W_p999_ms" "$W_max_ms" "$((W_failed + W_socket_errors))"
 }
 
 # One node alone where every request buys (ab -n 10000 -c 100, a sale of 100,000 tickets) against
@@ -420,6 +436,7 @@ modes=(keepalive)
 ((close_run)) && modes+=(close)
 for mode in "${modes[@]}"; do
     ((references)) && references "$mode"
+    [[ $mode == "${modes[0]}" ]] && warm_up
     rush "$mode" "$sale-$mode"
     if [[ $mode == keepalive ]]; then
         losers "$sale-$mode"

@@ -18,7 +18,7 @@ end
 function init(args)
   sale, per_thread, every, tag, done_dir = args[1], tonumber(args[2]), tonumber(args[3]), args[4], args[5]
   sent, answered, fillers = 0, 0, 0
-  tickets, existing, sold_out, other, failed = 0, 0, 0, 0, 0
+  tickets, existing, sold_out, other, busy, failed = 0, 0, 0, 0, 0, 0
   prefix = "/buy/ticket?sale=" .. sale .. "&user=" .. tag .. "-" .. id .. "-"
   filler = wrk.format("GET", "/nginx-ok")
 end
@@ -57,7 +57,10 @@ function response(status, headers, body)
     return
   end
   answered = answered + 1
-  if status ~= 200 then
+  if status == 503 then
+    -- nothing sold (the node's lock wait ran out, or Redis could not be used): the buyer may try again
+    busy = busy + 1
+  elseif status ~= 200 then
     failed = failed + 1
   elseif string.sub(body, 1, 10) == '{"code":1,' then
     if string.find(body, '"existing":true', 1, true) then
@@ -79,7 +82,7 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local n = { answered = 0, fillers = 0, tickets = 0, existing = 0, sold_out = 0, other = 0, failed = 0 }
+  local n = { answered = 0, fillers = 0, tickets = 0, existing = 0, sold_out = 0, other = 0, busy = 0, failed = 0 }
   for _, thread in ipairs(threads) do
     for k, _ in pairs(n) do
       n[k] = n[k] + thread:get(k)
@@ -87,8 +90,8 @@ function done(summary, latency, requests)
   end
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
   io.write(string.format("rush-result seconds=%.3f answered=%d fillers=%d tickets=%d existing=%d sold_out=%d"
-    .. " other=%d failed=%d socket_errors=%d p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f\n",
-    summary.duration / 1e6, n.answered, n.fillers, n.tickets, n.existing, n.sold_out, n.other, n.failed,
+    .. " other=%d busy=%d failed=%d socket_errors=%d p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f\n",
+    summary.duration / 1e6, n.answered, n.fillers, n.tickets, n.existing, n.sold_out, n.other, n.busy, n.failed,
     errors, latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
     latency.max / 1000))
 end
