@@ -229,12 +229,15 @@ references() {
 
 # ---------------------------------------------------------------- the rush
 
-# Redis's sold count of sale $1, every 100 ms, into $work/sold-$1: I1 at every moment, not only at the end.
+# Every 100 ms, into $work/sold-$1: Redis's sold count of sale $1 (I1 at every moment, not only at
+# the end), how many of its orders the writer has put in the database, and this machine's clock (ms).
 sample_sold() {
     local id=$1
     (
         while :; do
-            rcli HGET "rush:{$id}:stock" ticket_sold_nums | tr -d '\r'
+            printf 'HGET rush:{%s}:stock ticket_sold_nums\nSCARD rush:{%s}:persisted\n' "$id" "$id" | rcli |
+                tr -d '\r' | tr '\n' ' '
+            echo "$(($(date +%s%N) / 1000000))"
             sleep 0.1
         done >"$work/sold-$id"
     ) &
@@ -309,14 +312,17 @@ rush() {
     won_orders=$(cut -d' ' -f2 "$work/winners-$id" | sort -u | wc -l)
     last_ms=$(awk -v o="$opens" 'BEGIN {m = 0} $3 > m {m = $3} END {print (m > 0 ? m - o : -1)}' "$work/winners-$id")
     read -r sold total <<<"$(rcli HMGET "rush:{$id}:stock" ticket_sold_nums ticket_total_nums | tr -d '\r' | tr '\n' ' ')"
-    max_sold=$(sort -n "$work/sold-$id" | tail -1)
-    # the order writer puts every order in the database: wait for it (bounded), then when it last wrote
-    local created in_db last_write deadline_db=$((SECONDS + 120))
+    max_sold=$(awk '{print $1}' "$work/sold-$id" | sort -n | tail -1)
+    # the order writer puts every order in the database: when the sampler saw the last one there,
+    # else wait for it (bounded) and take the moment it is seen
+    local created in_db last_write deadline_db=$((SECONDS + 120)) db_ms
+    db_ms=$(awk -v n="$sold" -v o="$opens" '$2 >= n && n > 0 {print $3 - o; exit}' "$work/sold-$id")
     while :; do
         read -r created in_db last_write <<<"$(sale_admin orders "$id")"
         ((in_db >= sold || SECONDS >= deadline_db)) && break
-        sleep 1
+        sleep 0.5
     done
+    [[ -n $db_ms ]] || db_ms=$(($(date +%s%N) / 1000000 - opens))
     local mismatched_existing
     mismatched_existing=$(awk 'NR == FNR {order[$1] = $2; next} order[$1] != $2 {n++} END {print n + 0}' \
         "$work/winners-$id" "$work/existing-$id")
@@ -328,7 +334,7 @@ rush() {
     printf '     %s answered (%s tickets, %s existing orders to buyers coming back, %s sold out, %s other, %s 503 busy (nothing sold), %s failed, %s socket errors; %s Nginx-only fillers at the end)\n' \
         "$answered" "$W_tickets" "$W_existing" "$W_sold_out" "$W_other" "$W_busy" "$W_failed" "$W_socket_errors" "$W_fillers"
     printf '     opening -> last ticket sold %s ms; -> last order in the database %s ms; tickets sold %s of %s; orders %s (%s in the database); distinct winners %s\n' \
-        "$last_ms" "$((last_write > 0 ? last_write - opens : -1))" "$sold" "$total" "$created" "$in_db" "$won_users"
+        "$last_ms" "$db_ms" "$sold" "$total" "$created" "$in_db" "$won_users"
     printf '     Redis round trips from the nodes: %s (%.4f per request; bound 2 x (tickets + buffers %s) + periodic %s = %s); Redis executed %s commands (%.3f per request, script internals and the writer included)\n' \
         "$trips" "$(awk -v a="$trips" -v b="$answered" 'BEGIN {print a / b}')" "$buffers" "$periodic" "$bound" \
         "$commands" "$(awk -v a="$commands" -v b="$answered" 'BEGIN {print a / b}')"
