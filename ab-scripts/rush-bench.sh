@@ -82,7 +82,9 @@ group_pids() {
     case $1 in
     nodes) for port in "${NODE_PORTS[@]}"; do cat "$PIDS/jetty-$port.pid"; done ;;
     nginx) master=$(cat "$PIDS/nginx.pid") && echo "$master" && children_of_pid "$master" ;;
-    redis) cat "$PIDS/redis.pid" ;;
+    redis) # one Redis, or (sentinel mode) every Redis and Sentinel of the replicated group
+        if [[ $RUSH_REDIS_MODE == sentinel ]]; then cat "$PIDS"/redis-*.pid "$PIDS"/sentinel-*.pid 2>/dev/null
+        else cat "$PIDS/redis.pid"; fi ;;
     writer) cat "$PIDS/order-writer.pid" ;;
     esac
 }
