@@ -128,7 +128,10 @@ public abstract class JsonServlet extends HttpServlet {
 
     /** The one value of a query or form parameter, or null; a parameter given twice is a bad request. */
     protected static String param(HttpServletRequest request, String name) {
-        String[] values;
+        String[] values = PlainQuery.values(request, name);
+        if (values != PlainQuery.NOT_PLAIN) {
+            return one(name, values);
+        }
         try {
             values = request.getParameterValues(name);
         } catch (RuntimeException e) {
@@ -137,6 +140,10 @@ public abstract class JsonServlet extends HttpServlet {
             throw new BadRequestException("the query string or form cannot be decoded (bad %-escape or UTF-8,"
                     + " or too many parameters)");
         }
+        return one(name, values);
+    }
+
+    private static String one(String name, String[] values) {
         if (values == null || values.length == 0) {
             return null;
         }
