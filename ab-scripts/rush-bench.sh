@@ -192,6 +192,8 @@ row() { # label requests rps p50 p99 p999 max errors
 reference() {
     local label=$1 url=$2 mode=$3 extra=()
     [[ $mode == close ]] && extra=(-H "Connection: close")
+    # a node just started compiles its paths for its first seconds: 3 s of the same, not counted
+    wrk -t"$threads" -c"$connections" -d3s "${extra[@]}" "$url" >/dev/null 2>&1 || true
     run_wrk "$label" "$work/ref-$(tr -cs 'a-z0-9' '-' <<<"${label,,}")$mode.txt" "" -t"$threads" -c"$connections" \
         -d"${ref_seconds}s" --timeout 10s "${extra[@]}" -s "$RUSH_ROOT/ab-scripts/latency.lua" "$url"
     row "$label ($mode)" "$W_answered" "$W_RPS" "$W_p50_ms" "$W_p99_ms" "$W_p999_ms" "$W_max_ms" \
