@@ -198,11 +198,20 @@ public final class RedisSentinelGroup implements AutoCloseable {
                 }
             }
             try (Jedis jedis = client(primary)) {
-                return infoField(jedis.info("replication"), "role").equals("master")
-                        && infoField(jedis.info("replication"), "min_slaves_good_slaves").equals("2");
+                if (!infoField(jedis.info("replication"), "role").equals("master")
+                        || !infoField(jedis.info("replication"), "min_slaves_good_slaves").equals("2")) {
+                    return false;
+                }
+                // good by their last ping is not yet acknowledging: a replica still loading its full resync
+                // after a restart lets a test's first WAIT run out (ReplicatedStockTest failed so once)
+                jedis.set(HEALTH_PROBE, String.valueOf(System.nanoTime()));
+                return jedis.waitReplicas(2, 1000) == 2;
             }
         });
     }
+
+    /** The key awaitHealthy writes to see both replicas acknowledge a write. */
+    private static final String HEALTH_PROBE = "rush:test:health-probe";
 
     /** The Nodes' and the order writer's settings for this group. */
     public Map<String, String> settings() {
