@@ -37,18 +37,7 @@ public record Buyer(String user, String requestId) {
 
     /** {@link #ID} without the regex engine: every named buy checks one. */
     static boolean isId(String value) {
-        int n = value.length();
-        if (n < 1 || n > 64) {
-            return false;
-        }
-        for (int i = 0; i < n; i++) {
-            char c = value.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.'
-                    || c == '@' || c == '-')) {
-                return false;
-            }
-        }
-        return true;
+        return Sale.isId(value, 64, "_.@-");
     }
 
     public boolean anonymous() {

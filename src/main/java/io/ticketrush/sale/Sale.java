@@ -39,13 +39,18 @@ public record Sale(String id, String name, long total, long opensAt, long closes
 
     /** {@link #ID} without the regex engine: every buy checks one (the sale's), losers included. */
     static boolean isId(String value) {
+        return isId(value, 32, "_-");
+    }
+
+    /** 1 to {@code max} ASCII letters, digits and {@code others}. */
+    static boolean isId(String value, int max, String others) {
         int n = value.length();
-        if (n < 1 || n > 32) {
+        if (n < 1 || n > max) {
             return false;
         }
         for (int i = 0; i < n; i++) {
             char c = value.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || others.indexOf(c) >= 0)) {
                 return false;
             }
         }
