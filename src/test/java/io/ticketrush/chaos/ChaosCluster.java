@@ -28,6 +28,7 @@ import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisSentinelGroup;
 import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.Steps;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -360,18 +361,7 @@ final class ChaosCluster implements AutoCloseable {
         if (group != null) {
             steps.add(group::close);
         }
-        RuntimeException first = null;
-        for (Runnable step : steps) {
-            try {
-                step.run();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
+        RuntimeException first = Steps.runAll(steps);
         if (first != null) {
             throw first;
         }

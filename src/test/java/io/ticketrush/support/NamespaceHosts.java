@@ -227,18 +227,7 @@ public final class NamespaceHosts implements AutoCloseable {
             steps.add(() -> run("ip", "netns", "del", namespace));
         }
         steps.add(this::checkGone);
-        RuntimeException first = null;
-        for (Runnable step : steps) {
-            try {
-                step.run();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
+        RuntimeException first = Steps.runAll(steps);
         namespaces.clear();
         try {
             Runtime.getRuntime().removeShutdownHook(onExit);
