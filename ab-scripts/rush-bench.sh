@@ -82,9 +82,12 @@ group_pids() {
     case $1 in
     nodes) for port in "${NODE_PORTS[@]}"; do cat "$PIDS/jetty-$port.pid"; done ;;
     nginx) master=$(cat "$PIDS/nginx.pid") && echo "$master" && children_of_pid "$master" ;;
-    redis) # one Redis, or (sentinel mode) every Redis and Sentinel of the replicated group
-        if [[ $RUSH_REDIS_MODE == sentinel ]]; then cat "$PIDS"/redis-*.pid "$PIDS"/sentinel-*.pid 2>/dev/null
-        else cat "$PIDS/redis.pid"; fi ;;
+    redis) # one Redis, or every Redis and Sentinel of the replicated group, or every cluster node
+        case $RUSH_REDIS_MODE in
+        sentinel) cat "$PIDS"/redis-[0-9]*.pid "$PIDS"/sentinel-*.pid 2>/dev/null ;;
+        cluster) cat "$PIDS"/redis-cluster-*.pid 2>/dev/null ;;
+        *) cat "$PIDS/redis.pid" ;;
+        esac ;;
     writer) cat "$PIDS/order-writer.pid" ;;
     esac
 }
@@ -120,7 +123,8 @@ round_trips() {
     echo "$total"
 }
 
-redis_commands() { rcli INFO stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
+# Commands the servers holding the data processed (in a cluster, summed over its masters).
+redis_commands() { redis_info_sum stats total_commands_processed; }
 redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s * 1000 + us / 1000)); }; }
 
 # CPU seconds (user + system) of the children this shell has waited for so far, in CHILDREN_CPU

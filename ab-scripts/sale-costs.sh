@@ -26,7 +26,7 @@ pid=$(cat "$RUSH_RUN_DIR/pids/jetty-$node.pid")
 command -v jmap >/dev/null || die "jmap is missing (a JDK's, not a JRE's)"
 prefix=cost$(date +%s)
 
-used() { rcli INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
+used() { redis_info_sum memory used_memory; } # in a cluster, its masters' memory added up
 # the node's live bytes in ticket-rush's own classes (jmap forces a full GC first)
 heap() { jmap -histo:live "$pid" | awk '$4 ~ /^io\.ticketrush\./ {b += $3} END {print b + 0}'; }
 heap_all() { jmap -histo:live "$pid" | awk 'NR > 3 && $1 ~ /:$/ {b += $3} END {print b + 0}'; }

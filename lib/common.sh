@@ -34,6 +34,9 @@ RUSH_REDIS_MODE=${RUSH_REDIS_MODE:-}
 RUSH_REDIS_REPLICA_PORTS=${RUSH_REDIS_REPLICA_PORTS:-"6380 6381"}
 RUSH_SENTINEL_PORTS=${RUSH_SENTINEL_PORTS:-"26379 26380 26381"}
 RUSH_REDIS_MASTER=${RUSH_REDIS_MASTER:-ticket-rush}
+# Redis Cluster (./rush up --redis cluster, docs/cluster.md): a node per port on RUSH_REDIS_HOST,
+# half of them masters, each with one replica (cluster bus on port + 10000).
+RUSH_CLUSTER_PORTS=${RUSH_CLUSTER_PORTS:-"7001 7002 7003 7004 7005 7006"}
 
 # Relative folders are relative to the repo root, whatever the caller's directory.
 case $RUSH_RUN_DIR in /*) ;; *) RUSH_RUN_DIR=$RUSH_ROOT/$RUSH_RUN_DIR ;; esac
@@ -42,7 +45,7 @@ case $RUSH_LOG_DIR in /*) ;; *) RUSH_LOG_DIR=$RUSH_ROOT/$RUSH_LOG_DIR ;; esac
 # The order database: H2 in a file under the run folder unless a JDBC URL is given.
 RUSH_DB_URL=${RUSH_DB_URL:-jdbc:h2:file:$RUSH_RUN_DIR/orders/orders}
 
-# single or sentinel: RUSH_REDIS_MODE, else the mode `./rush up` recorded for what it started
+# single, sentinel or cluster: RUSH_REDIS_MODE, else the mode `./rush up` recorded for what it started
 # (so that status, down, reset and the scripts find it), else single.
 REDIS_MODE_FILE=$RUSH_RUN_DIR/redis-mode
 if [[ -z $RUSH_REDIS_MODE && -f $REDIS_MODE_FILE ]]; then
@@ -51,6 +54,7 @@ fi
 RUSH_REDIS_MODE=${RUSH_REDIS_MODE:-single}
 read -r -a REPLICA_PORTS <<<"$RUSH_REDIS_REPLICA_PORTS"
 read -r -a SENTINEL_PORTS <<<"$RUSH_SENTINEL_PORTS"
+read -r -a CLUSTER_PORTS <<<"$RUSH_CLUSTER_PORTS"
 
 # RUSH_NODE_PORTS: PORT (on RUSH_NODE_HOST), or HOST:PORT for a node with an address of its own.
 NODE_PORTS=() NODE_HOSTS=()
@@ -121,13 +125,14 @@ check_settings() {
     for v in "${PARTS[@]}"; do
         [[ $v =~ ^(redis|writer|nodes|nginx)$ ]] || die "RUSH_PARTS: '$v' is not one of redis writer nodes nginx"
     done
-    check_sentinel_settings
+    check_redis_mode_settings
 }
 
-check_sentinel_settings() {
+check_redis_mode_settings() {
     local v
-    [[ $RUSH_REDIS_MODE == single || $RUSH_REDIS_MODE == sentinel ]] ||
-        die "RUSH_REDIS_MODE='$RUSH_REDIS_MODE' must be single or sentinel (./rush up --redis single|sentinel)"
+    [[ $RUSH_REDIS_MODE =~ ^(single|sentinel|cluster)$ ]] ||
+        die "RUSH_REDIS_MODE='$RUSH_REDIS_MODE' must be single, sentinel or cluster (./rush up --redis single|sentinel|cluster)"
+    [[ $RUSH_REDIS_MODE == cluster ]] && check_cluster_settings
     [[ $RUSH_REDIS_MODE == sentinel ]] || return 0
     ((${#REPLICA_PORTS[@]} > 0)) || die "RUSH_REDIS_REPLICA_PORTS is empty: Sentinel mode needs a replica"
     ((${#SENTINEL_PORTS[@]} >= 3)) || die "RUSH_SENTINEL_PORTS needs three Sentinels (a majority survives one)"
@@ -136,6 +141,19 @@ check_sentinel_settings() {
     done
     [[ $RUSH_REDIS_MASTER =~ ^[A-Za-z0-9_.@-]+$ ]] ||
         die "RUSH_REDIS_MASTER='$RUSH_REDIS_MASTER' may hold only letters, digits and _ . @ -"
+}
+
+check_cluster_settings() {
+    local v
+    for v in "${CLUSTER_PORTS[@]}"; do
+        is_uint "$v" && ((v > 0 && v + 10000 <= 65535)) ||
+            die "RUSH_CLUSTER_PORTS: '$v' is not a port below 55536 (its cluster bus is port + 10000)"
+    done
+    ((${#CLUSTER_PORTS[@]} >= 6 && ${#CLUSTER_PORTS[@]} % 2 == 0)) ||
+        die "RUSH_CLUSTER_PORTS='$RUSH_CLUSTER_PORTS' has ${#CLUSTER_PORTS[@]} ports: Redis Cluster here needs an" \
+            "even number, at least 6 (3 masters and one replica each)"
+    [[ $(printf '%s\n' "${CLUSTER_PORTS[@]}" | sort | uniq -d) == "" ]] ||
+        die "RUSH_CLUSTER_PORTS='$RUSH_CLUSTER_PORTS' names a port twice"
 }
 
 # The sum of every node's weight: the nodes' rush.node.weights.total. On several machines each runs
@@ -415,18 +433,64 @@ show_log() {
 
 # ---------------------------------------------------------------- redis and the sale
 
-# redis-cli against the project's Redis (with Sentinel, the primary they name now); the password
-# travels in the environment, not argv.
+# redis-cli against the project's Redis (with Sentinel, the primary they name now; in a cluster,
+# a node that answers, following MOVED to the key's master: a keyless command such as INFO
+# reaches that one node only, see redis_masters and redis_info_sum); the password travels in the
+# environment, not argv.
 rcli() {
     if [[ $RUSH_REDIS_MODE == sentinel ]]; then
         local RUSH_REDIS_PORT
         RUSH_REDIS_PORT=$(primary_port) || return 1
+    elif [[ $RUSH_REDIS_MODE == cluster ]]; then
+        local RUSH_REDIS_PORT
+        RUSH_REDIS_PORT=$(cluster_seed_port) || return 1
+        # Commands read from stdin get a "-> Redirected to slot ..." line before a redirected
+        # answer; the answers alone are kept.
+        redis_cli_of_env -c -h "$RUSH_REDIS_HOST" -p "$RUSH_REDIS_PORT" "$@" | { grep -v '^-> Redirected to slot ' || true; }
+        return "${PIPESTATUS[0]}"
     fi
+    redis_cli_of_env -h "$RUSH_REDIS_HOST" -p "$RUSH_REDIS_PORT" "$@"
+}
+
+# redis-cli "$@" with RUSH_REDIS_PASSWORD, if set, in its environment.
+redis_cli_of_env() {
     if [[ -n $RUSH_REDIS_PASSWORD ]]; then
-        REDISCLI_AUTH=$RUSH_REDIS_PASSWORD redis-cli -h "$RUSH_REDIS_HOST" -p "$RUSH_REDIS_PORT" "$@"
+        REDISCLI_AUTH=$RUSH_REDIS_PASSWORD redis-cli "$@"
     else
-        redis-cli -h "$RUSH_REDIS_HOST" -p "$RUSH_REDIS_PORT" "$@"
+        redis-cli "$@"
     fi
+}
+
+# redis-cli against the one server on port $1, whatever the mode (no redirects followed).
+server_cli() { RUSH_REDIS_MODE=single RUSH_REDIS_PORT=$1 rcli "${@:2}"; }
+
+# The servers that hold the data: every cluster master that serves slots now, else the
+# primary (Sentinel), else the one server; a port per line. Fails if none answers.
+redis_masters() {
+    case $RUSH_REDIS_MODE in
+    cluster)
+        local port
+        port=$(cluster_seed_port) || return 1
+        server_cli "$port" CLUSTER NODES 2>/dev/null | tr -d '\r' |
+            awk '$3 ~ /master/ && $3 !~ /fail/ && $8 == "connected" && NF >= 9 {sub(/@.*/, "", $2); sub(/.*:/, "", $2); print $2}' |
+            sort -n
+        ;;
+    sentinel) primary_port ;;
+    *) echo "$RUSH_REDIS_PORT" ;;
+    esac
+}
+
+# The sum over redis_masters of field $2 of INFO section $1 (total_commands_processed of stats,
+# used_memory of memory): what the whole of the data costs, whichever mode.
+redis_info_sum() {
+    local section=$1 field=$2 port ports total=0 n
+    ports=$(redis_masters) && [[ -n $ports ]] || return 1
+    for port in $ports; do
+        n=$(server_cli "$port" INFO "$section" | tr -d '\r' | awk -F: -v f="$field" '$1 == f {print $2}')
+        is_uint "$n" || return 1
+        total=$((total + n))
+    done
+    echo "$total"
 }
 
 # The WAR's WEB-INF unpacked into $APP_DIR once per WAR (the order writer and sale_admin run from it).
@@ -448,8 +512,8 @@ app_java() {
     shift
     APP_CMD=(java -Drush.redis.host="$RUSH_REDIS_HOST" -Drush.redis.port="$RUSH_REDIS_PORT"
         -Drush.stock.key="$RUSH_STOCK_KEY" "$@" -cp "$APP_DIR/WEB-INF/classes:$APP_DIR/WEB-INF/lib/*" "$main")
-    sentinel_props
-    APP_CMD=("${APP_CMD[0]}" "${SENTINEL_PROPS[@]}" "${APP_CMD[@]:1}")
+    redis_props
+    APP_CMD=("${APP_CMD[0]}" "${REDIS_PROPS[@]}" "${APP_CMD[@]:1}")
 }
 
 # ---------------------------------------------------------------- the replicated redis (sentinel)
@@ -461,13 +525,17 @@ sentinel_addresses() {
     (IFS=,; echo "${list[*]}")
 }
 
-# SENTINEL_PROPS: the -D settings that send a Java part to the primary through the Sentinels
-# (none in single mode, where rush.redis.host and rush.redis.port say it all).
-sentinel_props() {
-    SENTINEL_PROPS=()
-    [[ $RUSH_REDIS_MODE == sentinel ]] || return 0
-    SENTINEL_PROPS=(-Drush.redis.mode=sentinel -Drush.redis.sentinels="$(sentinel_addresses)"
-        -Drush.redis.master="$RUSH_REDIS_MASTER")
+# REDIS_PROPS: the -D settings that send a Java part to the primary through the Sentinels, or to
+# the cluster through its nodes (none in single mode, where rush.redis.host and rush.redis.port
+# say it all).
+redis_props() {
+    REDIS_PROPS=()
+    case $RUSH_REDIS_MODE in
+    sentinel)
+        REDIS_PROPS=(-Drush.redis.mode=sentinel -Drush.redis.sentinels="$(sentinel_addresses)"
+            -Drush.redis.master="$RUSH_REDIS_MASTER") ;;
+    cluster) REDIS_PROPS=(-Drush.redis.mode=cluster -Drush.redis.cluster="$(cluster_addresses)") ;;
+    esac
 }
 
 # The primary's port as the first Sentinel that answers names it; fails if none does.
@@ -477,6 +545,24 @@ primary_port() {
         answer=$(redis-cli -h "$RUSH_REDIS_HOST" -p "$port" SENTINEL get-master-addr-by-name "$RUSH_REDIS_MASTER" \
             2>/dev/null | sed -n 2p) || continue
         is_uint "$answer" && { echo "$answer"; return 0; }
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- redis cluster
+
+# The cluster's nodes as a Java part is told of them (rush.redis.cluster): every one, as seeds.
+cluster_addresses() {
+    local port list=()
+    for port in "${CLUSTER_PORTS[@]}"; do list+=("$RUSH_REDIS_HOST:$port"); done
+    (IFS=,; echo "${list[*]}")
+}
+
+# The first cluster node that answers PING; fails if none does.
+cluster_seed_port() {
+    local port
+    for port in "${CLUSTER_PORTS[@]}"; do
+        [[ $(server_cli "$port" PING 2>/dev/null) == PONG ]] && { echo "$port"; return 0; }
     done
     return 1
 }
