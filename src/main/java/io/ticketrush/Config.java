@@ -51,17 +51,20 @@ public record Config(
         Replication replication) {
 
     /**
-     * Whether Redis is one server ({@code rush.redis.host}, {@code rush.redis.port}) or a primary
-     * with replicas found through Sentinels ({@code rush.redis.mode=sentinel}), and, with replicas,
-     * how long a write may wait for one of them to have it (docs/replication.md).
+     * Whether Redis is one server ({@code rush.redis.host}, {@code rush.redis.port}), a primary
+     * with replicas found through Sentinels ({@code rush.redis.mode=sentinel}), or a Redis Cluster
+     * whose masters each have a replica ({@code rush.redis.mode=cluster}, found from the seed
+     * addresses {@code rush.redis.cluster}), and, with replicas, how long a write may wait for one
+     * of them to have it (docs/replication.md, docs/cluster.md).
      */
-    public record Replication(Mode mode, List<String> sentinels, String master, int waitMillis) {
+    public record Replication(Mode mode, List<String> sentinels, String master, int waitMillis,
+            List<String> clusterNodes) {
         /** {@code rush.redis.mode}. */
-        public enum Mode { SINGLE, SENTINEL }
+        public enum Mode { SINGLE, SENTINEL, CLUSTER }
 
-        /** How many replicas must have a write before it is answered: one with Sentinel, none alone. */
+        /** How many replicas must have a write before it is answered: one with Sentinel or Cluster, none alone. */
         public int replicasToWait() {
-            return mode == Mode.SENTINEL ? 1 : 0;
+            return mode == Mode.SINGLE ? 0 : 1;
         }
     }
 
@@ -100,6 +103,9 @@ public record Config(
     public String redisAddress() {
         if (replication.mode() == Replication.Mode.SENTINEL) {
             return "primary " + replication.master() + " through the Sentinels " + replication.sentinels();
+        }
+        if (replication.mode() == Replication.Mode.CLUSTER) {
+            return "the Redis Cluster of " + replication.clusterNodes();
         }
         return redisHost + ":" + redisPort;
     }
@@ -200,29 +206,37 @@ public record Config(
             Replication.Mode mode = switch (modeName.toLowerCase()) {
                 case "single" -> Replication.Mode.SINGLE;
                 case "sentinel" -> Replication.Mode.SENTINEL;
+                case "cluster" -> Replication.Mode.CLUSTER;
                 default -> {
-                    problems.add("rush.redis.mode=" + modeName + " must be single or sentinel");
+                    problems.add("rush.redis.mode=" + modeName + " must be single, sentinel or cluster");
                     yield Replication.Mode.SINGLE;
                 }
             };
-            String list = text("rush.redis.sentinels", "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381");
-            List<String> sentinels = List.of(list.trim().split("[,\\s]+"));
-            for (String sentinel : sentinels) {
-                if (!ADDRESS.matcher(sentinel).matches() || Integer.parseInt(sentinel.substring(
-                        sentinel.lastIndexOf(':') + 1)) > 65535) {
-                    problems.add("rush.redis.sentinels: '" + sentinel + "' is not host:port (a comma separated list)");
-                }
-            }
+            List<String> sentinels = addresses("rush.redis.sentinels", "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381");
+            List<String> clusterNodes = addresses("rush.redis.cluster",
+                    "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005,127.0.0.1:7006");
             String master = text("rush.redis.master", "ticket-rush");
             if (!Buyer.ID.matcher(master).matches()) {
                 problems.add("rush.redis.master=" + master + " may hold only letters, digits and _ . @ -");
             }
             int waitMillis = number("rush.redis.wait.ms", 200, 1, 60_000);
-            if (mode == Replication.Mode.SENTINEL && waitMillis >= redisTimeout) {
+            if (mode != Replication.Mode.SINGLE && waitMillis >= redisTimeout) {
                 problems.add("rush.redis.wait.ms=" + waitMillis + " must be below rush.redis.timeout.ms=" + redisTimeout
                         + " (the wait's answer must come back within the read timeout)");
             }
-            return new Replication(mode, sentinels, master, waitMillis);
+            return new Replication(mode, sentinels, master, waitMillis, clusterNodes);
+        }
+
+        /** A comma separated list of host:port, each checked. */
+        private List<String> addresses(String name, String defaultValue) {
+            List<String> addresses = List.of(text(name, defaultValue).trim().split("[,\\s]+"));
+            for (String address : addresses) {
+                if (!ADDRESS.matcher(address).matches() || Integer.parseInt(address.substring(
+                        address.lastIndexOf(':') + 1)) > 65535) {
+                    problems.add(name + ": '" + address + "' is not host:port (a comma separated list)");
+                }
+            }
+            return addresses;
         }
 
         private String text(String name, String defaultValue) {

@@ -85,13 +85,21 @@ class ConfigTest {
         assertEquals(200, sentinel.replication().waitMillis());
         assertEquals(List.of("127.0.0.1:26379", "127.0.0.1:26380", "127.0.0.1:26381"),
                 from(Map.of("rush.redis.mode", "sentinel")).replication().sentinels());
+        Config cluster = from(Map.of("rush.redis.mode", "cluster", "rush.redis.cluster", "10.0.0.1:7001,10.0.0.2:7002"));
+        assertEquals(Config.Replication.Mode.CLUSTER, cluster.replication().mode());
+        assertEquals(List.of("10.0.0.1:7001", "10.0.0.2:7002"), cluster.replication().clusterNodes());
+        assertEquals(1, cluster.replication().replicasToWait(), "each master's replica has a buy before it is told");
+        assertEquals(0, from(Map.of()).replication().replicasToWait());
     }
 
     @Test
     void a_bad_mode_sentinel_address_or_wait_is_named_with_its_rule() {
-        var e = assertThrows(Config.InvalidConfigException.class, () -> from(Map.of("rush.redis.mode", "cluster",
-                "rush.redis.sentinels", "host:26379,nohost,h:70000", "rush.redis.master", "a b")));
-        assertTrue(e.getMessage().contains("rush.redis.mode=cluster must be single or sentinel"), e.getMessage());
+        var e = assertThrows(Config.InvalidConfigException.class, () -> from(Map.of("rush.redis.mode", "shards",
+                "rush.redis.sentinels", "host:26379,nohost,h:70000", "rush.redis.master", "a b",
+                "rush.redis.cluster", "10.0.0.1:7001,seven")));
+        assertTrue(e.getMessage().contains("rush.redis.mode=shards must be single, sentinel or cluster"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("rush.redis.cluster: 'seven' is not host:port"), e.getMessage());
         assertTrue(e.getMessage().contains("'nohost' is not host:port"), e.getMessage());
         assertTrue(e.getMessage().contains("'h:70000' is not host:port"), e.getMessage());
         assertTrue(e.getMessage().contains("rush.redis.master=a b may hold only"), e.getMessage());

@@ -170,6 +170,15 @@ public final class Keys {
         return prefix + "seen";
     }
 
+    /**
+     * In a Redis Cluster, the entries of this sale's order stream the writer set aside (elsewhere
+     * they go to {@link #orderDeadLetters()}): the MULTI that keeps them and acknowledges their
+     * entries must stay in the sale's slot.
+     */
+    public String deadLetters() {
+        return prefix + "order-dead-letters";
+    }
+
     /** The orders the order writer has put in the database. */
     public String persisted() {
         return prefix + "persisted";

@@ -497,17 +497,20 @@ final class LuaScripts {
     }
 
     /**
-     * Runs {@code script} once per key list, all in one pipelined round trip (loading it first if
-     * Redis does not know it); the answers in the same order. Only for scripts safe to run twice.
+     * Runs {@code script} once per key list, all in one pipelined round trip (one per server in a
+     * cluster), loading it first on every master if one of them does not know it; the answers in
+     * the same order. Only for scripts safe to run twice.
      */
-    static List<Object> runAll(Jedis jedis, Script script, List<List<String>> keysOfEach, List<String> args) {
+    static List<Object> runAll(RedisCalls redis, Script script, List<List<String>> keysOfEach, List<String> args) {
         for (int attempt = 0;; attempt++) {
-            Pipeline pipeline = jedis.pipelined();
-            List<Response<Object>> replies = new ArrayList<>(keysOfEach.size());
-            for (List<String> keys : keysOfEach) {
-                replies.add(pipeline.evalsha(script.sha(), keys, args));
-            }
-            pipeline.sync();
+            List<Response<Object>> replies = redis.pipelined(pipeline -> {
+                List<Response<Object>> each = new ArrayList<>(keysOfEach.size());
+                for (List<String> keys : keysOfEach) {
+                    each.add(pipeline.evalsha(script.sha(), keys, args));
+                }
+                pipeline.sync();
+                return each;
+            });
             try {
                 List<Object> answers = new ArrayList<>(replies.size());
                 for (Response<Object> reply : replies) {
@@ -518,7 +521,7 @@ final class LuaScripts {
                 if (attempt > 0) {
                     throw e;
                 }
-                jedis.scriptLoad(script.source());
+                redis.onEachMaster(jedis -> jedis.scriptLoad(script.source()));
             }
         }
     }

@@ -1,37 +1,42 @@
 package io.ticketrush.redis;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 import io.ticketrush.sale.BusyException;
 import io.ticketrush.sale.StockUnavailableException;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisMovedDataException;
 import redis.clients.jedis.util.Pool;
 
 /**
- * Borrows a pooled connection for one call and turns any Redis failure into "unavailable".
+ * Borrows a pooled connection for one call (in a Redis Cluster, from the master of the call's
+ * key) and turns any Redis failure into "unavailable".
  * Behind a circuit breaker: while Redis is known to be down, calls fail at once instead of
  * each waiting for the timeout. Knows whether a write must wait for a replica before anyone is
  * told of it ({@link #waits()}).
  */
 public final class RedisCalls {
-    private final Pool<Jedis> pool;
+    private final RedisConnections connections;
     private final CircuitBreaker breaker;
     private final ReplicaWaits waits;
     /** Round trips tried on Redis (calls that got a connection): what the benchmark counts per request. */
     private final LongAdder tried = new LongAdder();
 
-    RedisCalls(Pool<Jedis> pool, CircuitBreaker breaker, ReplicaWaits waits) {
-        this.pool = pool;
+    RedisCalls(RedisConnections connections, CircuitBreaker breaker, ReplicaWaits waits) {
+        this.connections = connections;
         this.breaker = breaker;
         this.waits = waits;
     }
 
     public RedisCalls(Pool<Jedis> pool, CircuitBreaker breaker) {
-        this(pool, breaker, ReplicaWaits.none());
+        this(RedisConnections.of(pool), breaker, ReplicaWaits.none());
     }
 
     /** Without a breaker worth the name (tests and tools that want every call tried). */
@@ -39,44 +44,116 @@ public final class RedisCalls {
         this(pool, new CircuitBreaker(Integer.MAX_VALUE, 1, System::nanoTime));
     }
 
-    /** Runs {@code call} on a pooled connection; only this package speaks Jedis. */
-    <T> T call(Function<Jedis, T> call) {
-        return call(call, () -> { });
+    /**
+     * Runs {@code call} on a pooled connection to the Redis that holds {@code key} (in a cluster,
+     * the master of its slot; every key the call touches must share that slot, as a sale's keys
+     * do); only this package speaks Jedis.
+     */
+    <T> T call(String key, Function<Jedis, T> call) {
+        return call(key, call, () -> { });
     }
 
     /**
-     * As {@link #call(Function)}; {@code ifUncertain} runs when the connection failed after the
-     * call may have reached Redis (a timeout, a broken connection): Redis may still run it.
+     * As {@link #call(String, Function)}; {@code ifUncertain} runs when the connection failed after
+     * the call may have reached Redis (a timeout, a broken connection): Redis may still run it.
+     * A call told that its slot moved (a failover in a cluster) ran nothing, so it is sent once more
+     * where the slot is now.
      */
-    <T> T call(Function<Jedis, T> call, Runnable ifUncertain) {
+    <T> T call(String key, Function<Jedis, T> call, Runnable ifUncertain) {
         if (!breaker.allow()) {
             throw new StockUnavailableException("ticket store unreachable (circuit open, probing)");
         }
-        Jedis jedis;
+        for (int attempt = 0;; attempt++) {
+            Jedis jedis;
+            try {
+                jedis = borrow(key);
+            } catch (JedisException e) {
+                throw failed(e);
+            }
+            T result;
+            tried.increment();
+            try (jedis) {
+                result = call.apply(jedis);
+            } catch (JedisMovedDataException e) {
+                // refused before it ran (every key of a call shares the slot, so the first command is told)
+                connections.moved();
+                if (attempt == 0) {
+                    continue;
+                }
+                throw failed(e);
+            } catch (JedisConnectionException e) {
+                ifUncertain.run();
+                throw failed(e);
+            } catch (JedisException e) {
+                throw failed(e);
+            }
+            breaker.onSuccess();
+            return result;
+        }
+    }
+
+    /**
+     * Runs {@code reads} on a pipeline whose commands each go to the Redis of their key (one
+     * round trip per server); {@code reads} syncs it. For reads over many sales only: a pipeline
+     * over several servers is not one call that may be retried or voided.
+     */
+    <T> T pipelined(Function<AbstractPipeline, T> reads) {
+        if (!breaker.allow()) {
+            throw new StockUnavailableException("ticket store unreachable (circuit open, probing)");
+        }
+        AbstractPipeline pipeline;
         try {
-            jedis = borrow();
+            pipeline = pipeline();
         } catch (JedisException e) {
             throw failed(e);
         }
         T result;
         tried.increment();
-        try (jedis) {
-            result = call.apply(jedis);
-        } catch (JedisConnectionException e) {
-            ifUncertain.run();
-            throw failed(e);
+        try (pipeline) {
+            result = reads.apply(pipeline);
         } catch (JedisException e) {
+            if (e instanceof JedisMovedDataException) {
+                connections.moved();
+            }
             throw failed(e);
         }
         breaker.onSuccess();
         return result;
     }
 
+    /**
+     * Runs {@code call} on a connection to each master (the one Redis, or every master of a
+     * cluster): for what every shard must do, such as loading a script or reading its counters.
+     */
+    <T> List<T> onEachMaster(Function<Jedis, T> call) {
+        List<Jedis> masters;
+        try {
+            masters = connections.masters();
+        } catch (JedisException e) {
+            throw failed(e);
+        }
+        List<T> results = new ArrayList<>(masters.size());
+        try {
+            for (Jedis jedis : masters) {
+                tried.increment();
+                results.add(call.apply(jedis));
+            }
+        } catch (JedisException e) {
+            throw failed(e);
+        } finally {
+            masters.forEach(Jedis::close);
+        }
+        return results;
+    }
+
     private StockUnavailableException failed(JedisException e) {
         if (e instanceof JedisConnectionException) {
             // The connection broke: the idle ones very likely broke with it (a restarted
             // Redis). Drop them, or each later probe of the breaker would get one of them.
-            pool.clear();
+            connections.clear();
+        } else if (e.getMessage() != null && (e.getMessage().startsWith("READONLY")
+                || e.getMessage().startsWith("CLUSTERDOWN"))) {
+            connections.moved(); // a master became a replica, or the cluster is failing over
         }
         breaker.onFailure();
         return new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
@@ -86,15 +163,41 @@ public final class RedisCalls {
      * A pooled connection. Every connection being in use for the whole pool wait says this node
      * is busy, not that Redis is down: the buyer hears "busy" and the breaker does not count it.
      */
-    private Jedis borrow() {
+    private Jedis borrow(String key) {
         try {
-            return pool.getResource();
+            return connections.borrow(key);
         } catch (JedisException e) {
-            if (e.getCause() instanceof NoSuchElementException exhausted && exhausted.getCause() == null) {
-                throw new BusyException("node busy: no Redis connection free within the pool wait");
-            }
-            throw e;
+            throw busyIfExhausted(e);
         }
+    }
+
+    private AbstractPipeline pipeline() {
+        try {
+            return connections.pipeline();
+        } catch (JedisException e) {
+            throw busyIfExhausted(e);
+        }
+    }
+
+    private static RuntimeException busyIfExhausted(JedisException e) {
+        if (e.getCause() instanceof NoSuchElementException exhausted && exhausted.getCause() == null) {
+            return new BusyException("node busy: no Redis connection free within the pool wait");
+        }
+        return e;
+    }
+
+    /** Whether keys of different sales may live on different servers (a Redis Cluster). */
+    boolean cluster() {
+        return connections.cluster();
+    }
+
+    /** Pooled connections not in use. */
+    int idle() {
+        return connections.idle();
+    }
+
+    void close() {
+        connections.close();
     }
 
     /** Calls that reached for Redis with a connection so far (a pipeline or a script counts once). */

@@ -107,7 +107,7 @@ public final class RedisGlobalStock implements GlobalStock {
         List<String> scriptKeys = keys.forScripts();
         List<String> args = args(requests, sale, token);
         UncertainBuys.Call voiding = new UncertainBuys.Call(token, scriptKeys, List.of(token));
-        return redis.call(jedis -> {
+        return redis.call(keys.stock(), jedis -> {
             List<?> answer = (List<?>) LuaScripts.run(jedis, LuaScripts.BUY, scriptKeys, args);
             if (answer.size() == 2) {
                 return answer;
@@ -235,7 +235,7 @@ public final class RedisGlobalStock implements GlobalStock {
         }
         List<String> args = List.of(buyer.anonymous() ? "" : buyer.user(),
                 buyer.requestId() == null ? "" : buyer.requestId());
-        List<?> answer = redis.call(jedis -> {
+        List<?> answer = redis.call(keys.stock(), jedis -> {
             List<?> found = (List<?>) LuaScripts.run(jedis, LuaScripts.EXISTING, keys.forScripts(), args);
             long code = (Long) found.get(0);
             if ((code == 2 || code == 3) && !redis.waits().reached(jedis)) {
@@ -257,7 +257,7 @@ public final class RedisGlobalStock implements GlobalStock {
     @Override
     public Snapshot snapshot() {
         long[] unsettled = new long[1];
-        List<String> values = redis.call(jedis -> {
+        List<String> values = redis.call(keys.stock(), jedis -> {
             long sent = System.nanoTime();
             Pipeline pipeline = jedis.pipelined();
             Response<List<String>> time = pipeline.time();
@@ -276,7 +276,7 @@ public final class RedisGlobalStock implements GlobalStock {
     }
 
     private void readClock() {
-        redis.call(jedis -> {
+        redis.call(keys.stock(), jedis -> {
             long sent = System.nanoTime();
             clock.observe(sent, jedis.time(), System.nanoTime());
             return null;

@@ -46,36 +46,37 @@ public final class RedisOrderBook implements OrderBook {
 
     @Override
     public Optional<Order> find(String orderId) {
-        return saleOf(orderId).map(k -> redis.call(jedis -> read(jedis, k, List.of(orderId))))
+        return saleOf(orderId).map(k -> redis.call(k.stock(), jedis -> read(jedis, k, List.of(orderId))))
                 .flatMap(found -> found.stream().findFirst());
     }
 
     @Override
     public List<Order> ofUser(String user) {
         List<Sale> all = sales.get();
-        return redis.call(jedis -> {
-            Pipeline pipeline = jedis.pipelined();
-            List<Response<String>> histories = new ArrayList<>(all.size());
+        List<String> histories = redis.pipelined(pipeline -> {
+            List<Response<String>> each = new ArrayList<>(all.size());
             for (Sale sale : all) {
-                histories.add(pipeline.hget(keys.apply(sale.id()).history(), user));
+                each.add(pipeline.hget(keys.apply(sale.id()).history(), user));
             }
             pipeline.sync();
-            List<Order> orders = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++) {
-                String ids = histories.get(i).get();
-                if (ids != null) {
-                    orders.addAll(read(jedis, keys.apply(all.get(i).id()), List.of(ids.split(","))));
-                }
-            }
-            orders.sort(Comparator.comparingLong(Order::created).thenComparing(Order::id));
-            return orders;
+            return each.stream().map(Response::get).toList();
         });
+        List<Order> orders = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            String ids = histories.get(i);
+            if (ids != null) {
+                Keys k = keys.apply(all.get(i).id());
+                orders.addAll(redis.call(k.stock(), jedis -> read(jedis, k, List.of(ids.split(",")))));
+            }
+        }
+        orders.sort(Comparator.comparingLong(Order::created).thenComparing(Order::id));
+        return orders;
     }
 
     @Override
     public List<Order> ofUser(String user, String sale) {
         Keys k = keys.apply(sale);
-        return redis.call(jedis -> {
+        return redis.call(k.stock(), jedis -> {
             String ids = jedis.hget(k.history(), user);
             return ids == null ? List.of() : read(jedis, k, List.of(ids.split(",")));
         });
@@ -123,7 +124,7 @@ public final class RedisOrderBook implements OrderBook {
             return Payment.UNKNOWN;
         }
         List<String> args = List.of(orderId, user == null ? "" : user);
-        long code = redis.call(jedis -> {
+        long code = redis.call(sale.get().stock(), jedis -> {
             long paid = (Long) LuaScripts.run(jedis, LuaScripts.PAY, sale.get().forScripts(), args);
             if (paid == 1 && !redis.waits().reached(jedis)) {
                 // a failover now could make it pending again, and it would expire: pay again
@@ -156,8 +157,7 @@ public final class RedisOrderBook implements OrderBook {
         for (Sale sale : all) {
             keysOfEach.add(keys.apply(sale.id()).forScripts());
         }
-        List<Object> expired = redis.call(jedis -> LuaScripts.runAll(jedis, LuaScripts.EXPIRE, keysOfEach,
-                List.of(String.valueOf(max))));
+        List<Object> expired = LuaScripts.runAll(redis, LuaScripts.EXPIRE, keysOfEach, List.of(String.valueOf(max)));
         int most = 0;
         for (Object n : expired) {
             most = Math.max(most, ((Long) n).intValue());
@@ -168,7 +168,7 @@ public final class RedisOrderBook implements OrderBook {
     @Override
     public Counts counts(String sale) {
         Keys k = keys.apply(sale);
-        return redis.call(jedis -> {
+        return redis.call(k.stock(), jedis -> {
             Pipeline pipeline = jedis.pipelined();
             Response<List<String>> stock = pipeline.hmget(k.stock(), Keys.PAID, Keys.EXPIRED);
             Response<Long> inDatabase = pipeline.scard(k.persisted());

@@ -1,5 +1,6 @@
 package io.ticketrush.redis;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,8 +15,11 @@ import io.ticketrush.Duty;
 import io.ticketrush.order.Order;
 import io.ticketrush.sale.OrderEvents;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisMovedDataException;
 import redis.clients.jedis.params.XReadParams;
 import redis.clients.jedis.resps.StreamEntry;
 
@@ -31,6 +35,8 @@ final class RedisOrderFeed implements AutoCloseable {
     /** How long one read waits for news; a sale followed meanwhile joins the next read. */
     private static final int BLOCK_MILLIS = 200;
     private static final int BATCH = 1000;
+    /** In a Redis Cluster, how long the feed waits when no server had news before it asks again. */
+    private static final int POLL_MILLIS = 20;
 
     /** One stream followed: who hears of it, where reading it got to, whether it was read to its end once. */
     private static final class Followed {
@@ -49,6 +55,8 @@ final class RedisOrderFeed implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private volatile Jedis connection;
+    /** In a Redis Cluster: a pool per server, each server's streams read in one pipelined round trip. */
+    private RedisConnections cluster;
     /** XREADs sent so far (counted with the node's other Redis calls). */
     private final LongAdder reads = new LongAdder();
 
@@ -91,15 +99,12 @@ final class RedisOrderFeed implements AutoCloseable {
                 LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(BLOCK_MILLIS));
                 continue;
             }
-            if (connection == null) {
-                connection = RedisPools.connect(config, BLOCK_MILLIS + Math.max(config.redisTimeoutMillis(), 1000));
-            }
             Map<String, StreamEntryID> from = new HashMap<>();
             followed.forEach((stream, f) -> from.put(stream, f.last));
             List<Map.Entry<String, List<StreamEntry>>> read;
-            reads.increment();
             try {
-                read = connection.xread(XReadParams.xReadParams().count(BATCH).block(BLOCK_MILLIS), from);
+                read = config.replication().mode() == Config.Replication.Mode.CLUSTER ? readEachServer(from)
+                        : readBlocking(from);
             } catch (JedisConnectionException e) {
                 if (!running) {
                     return; // closed under the read: not a failure
@@ -126,6 +131,56 @@ final class RedisOrderFeed implements AutoCloseable {
                 }
             });
         }
+    }
+
+    /** One XREAD over every stream followed, waiting up to {@link #BLOCK_MILLIS} for news. */
+    private List<Map.Entry<String, List<StreamEntry>>> readBlocking(Map<String, StreamEntryID> from) {
+        if (connection == null) {
+            connection = RedisPools.connect(config, BLOCK_MILLIS + Math.max(config.redisTimeoutMillis(), 1000));
+        }
+        reads.increment();
+        return connection.xread(XReadParams.xReadParams().count(BATCH).block(BLOCK_MILLIS), from);
+    }
+
+    /**
+     * In a Redis Cluster one XREAD cannot name streams of different slots, and a blocked read hears
+     * of one server only: each server's streams are read in one pipelined round trip without
+     * blocking; when none had news, the feed waits {@link #POLL_MILLIS} before it asks again.
+     */
+    private List<Map.Entry<String, List<StreamEntry>>> readEachServer(Map<String, StreamEntryID> from) {
+        if (cluster == null) {
+            cluster = RedisPools.connections(config, Math.max(config.redisTimeoutMillis(), 1000));
+        }
+        Map<Object, List<String>> byServer = new HashMap<>();
+        from.keySet().forEach(stream -> byServer.computeIfAbsent(cluster.serverOf(stream), s -> new ArrayList<>())
+                .add(stream));
+        List<Map.Entry<String, List<StreamEntry>>> read = new ArrayList<>();
+        for (List<String> some : byServer.values()) {
+            reads.increment();
+            try (Jedis jedis = cluster.borrow(some.get(0))) {
+                Pipeline pipeline = jedis.pipelined();
+                List<Response<List<Map.Entry<String, List<StreamEntry>>>>> each = new ArrayList<>(some.size());
+                for (String stream : some) {
+                    each.add(pipeline.xread(XReadParams.xReadParams().count(BATCH), Map.of(stream, from.get(stream))));
+                }
+                pipeline.sync();
+                each.forEach(r -> {
+                    if (r.get() != null) {
+                        read.addAll(r.get());
+                    }
+                });
+            } catch (JedisMovedDataException e) {
+                cluster.moved();
+                throw e;
+            } catch (JedisConnectionException e) {
+                cluster.clear();
+                throw e;
+            }
+        }
+        if (read.stream().allMatch(stream -> stream.getValue().isEmpty())) {
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS));
+        }
+        return read;
     }
 
     private static void tell(OrderEvents events, Map<String, String> fields) {
@@ -172,6 +227,9 @@ final class RedisOrderFeed implements AutoCloseable {
             thread.join(BLOCK_MILLIS + 2000L);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import io.ticketrush.Config;
 import io.ticketrush.order.Order;
@@ -15,6 +17,8 @@ import io.ticketrush.sale.Sale;
 import io.ticketrush.writer.OrderEvent;
 import io.ticketrush.writer.OrderStream;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -22,7 +26,6 @@ import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.params.XAutoClaimParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
-import redis.clients.jedis.util.Pool;
 
 /**
  * The order events stream {@link Keys#orderStream()}, read by the consumer group {@link #GROUP};
@@ -31,7 +34,10 @@ import redis.clients.jedis.util.Pool;
 public final class RedisOrderStream implements OrderStream {
     public static final String GROUP = "order-writers";
 
-    private final Pool<Jedis> pool;
+    /** How long a writer with nothing to read waits before it asks a cluster's masters again. */
+    private static final int POLL_MILLIS = 20;
+
+    private final RedisConnections connections;
     private final Config config;
     private final ReplicaWaits waits;
     private final String consumer;
@@ -39,8 +45,8 @@ public final class RedisOrderStream implements OrderStream {
     private final Map<String, String> streams = new LinkedHashMap<>();
     private long version = -1;
 
-    RedisOrderStream(Pool<Jedis> pool, Config config) {
-        this.pool = pool;
+    RedisOrderStream(RedisConnections connections, Config config) {
+        this.connections = connections;
         this.config = config;
         this.waits = ReplicaWaits.of(config);
         this.consumer = config.writerName();
@@ -49,36 +55,37 @@ public final class RedisOrderStream implements OrderStream {
     /** The streams of every sale in {@code config}'s Redis, read as the consumer {@code rush.writer.name}. */
     public static RedisOrderStream open(Config config) {
         // blocking reads wait up to 500 ms: the socket must wait longer than that
-        Pool<Jedis> pool = RedisPools.open(config, Math.max(config.redisTimeoutMillis(), 2000));
-        return new RedisOrderStream(pool, config);
+        return new RedisOrderStream(RedisPools.connections(config, Math.max(config.redisTimeoutMillis(), 2000)),
+                config);
     }
 
     /** Learns the sales created since (a cheap check of the sales' version first) and joins their streams. */
     @Override
     public void join() {
-        try (Jedis jedis = pool.getResource()) {
+        List<String> sales = new ArrayList<>();
+        long current;
+        try (Jedis jedis = connections.borrow(Keys.salesVersion())) {
             String now = jedis.get(Keys.salesVersion());
-            long current = now == null ? 0 : Long.parseLong(now);
+            current = now == null ? 0 : Long.parseLong(now);
             if (current == version && !streams.isEmpty()) {
                 return;
             }
-            List<String> sales = new ArrayList<>();
             sales.add(Sale.DEFAULT);
             sales.addAll(new TreeSet<>(jedis.smembers(Keys.sales())));
-            // every stream, not only new ones: a reset sale's stream was dropped with its group
-            for (String sale : sales) {
-                String stream = Keys.of(sale, config.stockKey()).orderStream();
-                try {
-                    jedis.xgroupCreate(stream, GROUP, new StreamEntryID(), true);
-                } catch (JedisDataException e) {
-                    if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
-                        throw e;
-                    }
-                }
-                streams.put(stream, sale);
-            }
-            version = current;
         }
+        // every stream, not only new ones: a reset sale's stream was dropped with its group
+        for (String sale : sales) {
+            String stream = Keys.of(sale, config.stockKey()).orderStream();
+            try (Jedis jedis = connections.borrow(stream)) {
+                jedis.xgroupCreate(stream, GROUP, new StreamEntryID(), true);
+            } catch (JedisDataException e) {
+                if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
+                    throw e;
+                }
+            }
+            streams.put(stream, sale);
+        }
+        version = current;
     }
 
     @Override
@@ -92,13 +99,16 @@ public final class RedisOrderStream implements OrderStream {
     }
 
     private List<Delivery> read(StreamEntryID from, int max, int blockMillis) {
+        if (connections.cluster()) {
+            return readEachServer(from, max, blockMillis);
+        }
         XReadGroupParams params = XReadGroupParams.xReadGroupParams().count(max);
         if (blockMillis > 0) {
             params.block(blockMillis);
         }
         Map<String, StreamEntryID> each = new LinkedHashMap<>();
         streams.keySet().forEach(stream -> each.put(stream, from));
-        try (Jedis jedis = pool.getResource()) {
+        try (Jedis jedis = connections.borrow(Keys.salesVersion())) {
             var read = jedis.xreadGroup(GROUP, consumer, params, each);
             List<Delivery> deliveries = new ArrayList<>();
             if (read != null) {
@@ -106,9 +116,61 @@ public final class RedisOrderStream implements OrderStream {
                     deliveries.addAll(deliveries(streams.get(stream.getKey()), stream.getValue()));
                 }
             }
-            awaitReplica(jedis, deliveries);
+            awaitReplica(jedis, Keys.writerStats(), deliveries);
             return deliveries;
         }
+    }
+
+    /**
+     * In a Redis Cluster one XREADGROUP cannot name streams of different slots, and a blocked read
+     * hears of one server only: each server's streams are read in one pipelined round trip, without
+     * blocking, and a read that found nothing anywhere waits {@link #POLL_MILLIS} (at most
+     * {@code blockMillis}) before the writer asks again. The wait for a replica is made on each
+     * server that gave entries, on the connection that read them.
+     */
+    private List<Delivery> readEachServer(StreamEntryID from, int max, int blockMillis) {
+        Map<Object, List<String>> byServer = new LinkedHashMap<>();
+        streams.keySet().forEach(stream -> byServer.computeIfAbsent(connections.serverOf(stream),
+                server -> new ArrayList<>()).add(stream));
+        List<Delivery> deliveries = new ArrayList<>();
+        for (List<String> some : byServer.values()) {
+            if (deliveries.size() >= max) {
+                break;
+            }
+            try (Jedis jedis = connections.borrow(some.get(0))) {
+                Pipeline pipeline = jedis.pipelined();
+                List<Response<List<Map.Entry<String, List<StreamEntry>>>>> reads = new ArrayList<>(some.size());
+                for (String stream : some) {
+                    reads.add(pipeline.xreadGroup(GROUP, consumer, XReadGroupParams.xReadGroupParams().count(max),
+                            Map.of(stream, from)));
+                }
+                pipeline.sync();
+                List<Delivery> fromServer = new ArrayList<>();
+                String written = null;
+                for (int i = 0; i < some.size(); i++) {
+                    var read = reads.get(i).get();
+                    if (read != null) {
+                        for (Map.Entry<String, List<StreamEntry>> stream : read) {
+                            fromServer.addAll(deliveries(streams.get(stream.getKey()), stream.getValue()));
+                            written = readMark(streams.get(stream.getKey()));
+                        }
+                    }
+                }
+                if (!fromServer.isEmpty()) {
+                    awaitReplica(jedis, written, fromServer);
+                    deliveries.addAll(fromServer);
+                }
+            }
+        }
+        if (deliveries.isEmpty() && blockMillis > 0) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(blockMillis, POLL_MILLIS)));
+        }
+        return deliveries;
+    }
+
+    /** Where a read writes its mark before it waits: the writer's counters, or in a cluster the sale's stock hash (its server's). */
+    private String readMark(String sale) {
+        return connections.cluster() ? Keys.of(sale, config.stockKey()).stock() : Keys.writerStats();
     }
 
     /**
@@ -117,11 +179,11 @@ public final class RedisOrderStream implements OrderStream {
      * again. The read may have written nothing (entries read again), so this writes when it read,
      * and WAIT then covers every entry read. Failing, the entries stay pending and are read again.
      */
-    private void awaitReplica(Jedis jedis, List<Delivery> deliveries) {
+    private void awaitReplica(Jedis jedis, String hash, List<Delivery> deliveries) {
         if (deliveries.isEmpty() || !waits.waiting()) {
             return;
         }
-        jedis.hset(Keys.writerStats(), Keys.LAST_READ, String.valueOf(System.currentTimeMillis()));
+        jedis.hset(hash, Keys.LAST_READ, String.valueOf(System.currentTimeMillis()));
         if (!waits.reached(jedis)) {
             throw new IllegalStateException(deliveries.size() + " order events were read but no replica had them"
                     + " within " + waits.timeoutMillis() + " ms: they wait to be written until one has");
@@ -131,13 +193,14 @@ public final class RedisOrderStream implements OrderStream {
     @Override
     public List<Delivery> claimIdle(long idleMillis, int max) {
         List<Delivery> deliveries = new ArrayList<>();
-        try (Jedis jedis = pool.getResource()) {
-            for (Map.Entry<String, String> stream : streams.entrySet()) {
+        for (Map.Entry<String, String> stream : streams.entrySet()) {
+            try (Jedis jedis = connections.borrow(stream.getKey())) {
                 var claimed = jedis.xautoclaim(stream.getKey(), GROUP, consumer, idleMillis, new StreamEntryID(),
                         XAutoClaimParams.xAutoClaimParams().count(max));
-                deliveries.addAll(deliveries(stream.getValue(), claimed.getValue()));
+                List<Delivery> some = deliveries(stream.getValue(), claimed.getValue());
+                awaitReplica(jedis, readMark(stream.getValue()), some);
+                deliveries.addAll(some);
             }
-            awaitReplica(jedis, deliveries);
         }
         return deliveries;
     }
@@ -233,44 +296,87 @@ public final class RedisOrderStream implements OrderStream {
     /**
      * One MULTI, so that a crash, of the writer or of Redis, leaves either all of it or none: a
      * dead letter is then kept and counted exactly once, and an entry is acknowledged only with it.
+     * In a Redis Cluster a MULTI stays in one slot: one per sale, which keeps that sale's dead
+     * letters in its own stream ({@link Keys#deadLetters()}), and then the writer's counters.
      */
     @Override
     public void acknowledge(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase) {
-        Set<String> setAside = new HashSet<>();
-        deadLetters.forEach(dead -> setAside.add(dead.delivery().id()));
-        try (Jedis jedis = pool.getResource(); Transaction multi = jedis.multi()) {
-            Map<String, List<StreamEntryID>> ids = new LinkedHashMap<>();
-            for (Delivery delivery : deliveries) {
-                Keys keys = Keys.of(delivery.sale(), config.stockKey());
-                if (delivery.event() != null && !setAside.contains(delivery.id())) {
-                    multi.sadd(keys.persisted(), String.valueOf(delivery.event().orderId()));
-                }
-                ids.computeIfAbsent(keys.orderStream(), stream -> new ArrayList<>()).add(
-                        new StreamEntryID(delivery.id()));
-            }
-            for (DeadLetter dead : deadLetters) {
-                Map<String, String> fields = new LinkedHashMap<>(dead.delivery().fields());
-                fields.put(Keys.REASON, dead.reason());
-                fields.put(Keys.STREAM_ID, dead.delivery().id());
-                fields.put(Keys.SALE, dead.delivery().sale());
-                multi.xadd(Keys.orderDeadLetters(), XAddParams.xAddParams(), fields);
-            }
+        if (connections.cluster()) {
+            acknowledgeEachSale(deliveries, deadLetters, inDatabase);
+            return;
+        }
+        try (Jedis jedis = connections.borrow(Keys.writerStats()); Transaction multi = jedis.multi()) {
+            acknowledge(multi, deliveries, deadLetters, Keys.orderDeadLetters());
             if (!deadLetters.isEmpty()) {
                 multi.hincrBy(Keys.writerStats(), Keys.DEAD_LETTERS, deadLetters.size());
             }
-            multi.hset(Keys.writerStats(), Map.of(Keys.IN_DATABASE, String.valueOf(inDatabase),
-                    Keys.LAST_WRITE, String.valueOf(System.currentTimeMillis())));
-            ids.forEach((stream, some) -> multi.xack(stream, GROUP, some.toArray(StreamEntryID[]::new)));
-            for (Object reply : multi.exec()) {
-                if (reply instanceof JedisDataException error) {
-                    throw error; // the others ran (Redis has no rollback): said, and the batch is tried again
+            countWritten(multi, inDatabase);
+            exec(multi);
+        }
+    }
+
+    private void acknowledgeEachSale(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase) {
+        Map<String, List<Delivery>> bySale = new LinkedHashMap<>();
+        deliveries.forEach(d -> bySale.computeIfAbsent(d.sale(), sale -> new ArrayList<>()).add(d));
+        for (Map.Entry<String, List<Delivery>> sale : bySale.entrySet()) {
+            Keys keys = Keys.of(sale.getKey(), config.stockKey());
+            List<DeadLetter> its = deadLetters.stream().filter(dead -> dead.delivery().sale().equals(sale.getKey()))
+                    .toList();
+            try (Jedis jedis = connections.borrow(keys.stock()); Transaction multi = jedis.multi()) {
+                acknowledge(multi, sale.getValue(), its, keys.deadLetters());
+                if (!its.isEmpty()) {
+                    multi.hincrBy(keys.stock(), Keys.DEAD_LETTERS, its.size());
                 }
+                exec(multi);
+            }
+        }
+        try (Jedis jedis = connections.borrow(Keys.writerStats()); Transaction multi = jedis.multi()) {
+            if (!deadLetters.isEmpty()) {
+                multi.hincrBy(Keys.writerStats(), Keys.DEAD_LETTERS, deadLetters.size());
+            }
+            countWritten(multi, inDatabase);
+            exec(multi);
+        }
+    }
+
+    /** Marks the orders written, keeps the dead letters in {@code deadLetterStream}, acknowledges the entries. */
+    private void acknowledge(Transaction multi, List<Delivery> deliveries, List<DeadLetter> deadLetters,
+            String deadLetterStream) {
+        Set<String> setAside = new HashSet<>();
+        deadLetters.forEach(dead -> setAside.add(dead.delivery().id()));
+        Map<String, List<StreamEntryID>> ids = new LinkedHashMap<>();
+        for (Delivery delivery : deliveries) {
+            Keys keys = Keys.of(delivery.sale(), config.stockKey());
+            if (delivery.event() != null && !setAside.contains(delivery.id())) {
+                multi.sadd(keys.persisted(), String.valueOf(delivery.event().orderId()));
+            }
+            ids.computeIfAbsent(keys.orderStream(), stream -> new ArrayList<>()).add(new StreamEntryID(delivery.id()));
+        }
+        for (DeadLetter dead : deadLetters) {
+            Map<String, String> fields = new LinkedHashMap<>(dead.delivery().fields());
+            fields.put(Keys.REASON, dead.reason());
+            fields.put(Keys.STREAM_ID, dead.delivery().id());
+            fields.put(Keys.SALE, dead.delivery().sale());
+            multi.xadd(deadLetterStream, XAddParams.xAddParams(), fields);
+        }
+        ids.forEach((stream, some) -> multi.xack(stream, GROUP, some.toArray(StreamEntryID[]::new)));
+    }
+
+    private static void countWritten(Transaction multi, long inDatabase) {
+        multi.hset(Keys.writerStats(), Map.of(Keys.IN_DATABASE, String.valueOf(inDatabase),
+                Keys.LAST_WRITE, String.valueOf(System.currentTimeMillis())));
+    }
+
+    private static void exec(Transaction multi) {
+        for (Object reply : multi.exec()) {
+            if (reply instanceof JedisDataException error) {
+                throw error; // the others ran (Redis has no rollback): said, and the batch is tried again
             }
         }
     }
 
     @Override
     public void close() {
-        pool.close();
+        connections.close();
     }
 }

@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Set;
 
 import io.ticketrush.Config;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -14,20 +17,55 @@ import redis.clients.jedis.JedisPoolConfig;
 import redis.clients.jedis.JedisSentinelPool;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.util.Pool;
 
 /**
  * The one place a Redis connection is made from the settings: bounded pool size, bounded wait,
  * short timeouts. With {@code rush.redis.mode=sentinel} the connections go to whichever server
  * the Sentinels name as the primary ({@link JedisSentinelPool} follows their
- * {@code +switch-master}); otherwise to {@code rush.redis.host}:{@code rush.redis.port}.
+ * {@code +switch-master}); with {@code rush.redis.mode=cluster} to the master of each key's slot
+ * ({@link ClusterConnectionProvider}); otherwise to {@code rush.redis.host}:{@code rush.redis.port}.
  */
 final class RedisPools {
     private RedisPools() {
     }
 
+    /** A pool for one Redis or the Sentinels' primary (the tests of the calls' failures). */
     static Pool<Jedis> open(Config config) {
         return open(config, config.redisTimeoutMillis());
+    }
+
+    /** The connections a node's calls take: reads wait up to {@code rush.redis.timeout.ms}. */
+    static RedisConnections connections(Config config) {
+        return connections(config, config.redisTimeoutMillis());
+    }
+
+    /**
+     * Connections to {@code config}'s Redis whose reads wait up to {@code socketTimeoutMillis}: a
+     * pool for one Redis or the Sentinels' primary, a pool per node for a Redis Cluster (its slots
+     * asked from the first seed node that answers).
+     */
+    static RedisConnections connections(Config config, int socketTimeoutMillis) {
+        if (config.replication().mode() != Config.Replication.Mode.CLUSTER) {
+            return RedisConnections.of(open(config, socketTimeoutMillis));
+        }
+        GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
+        shape(poolConfig, config);
+        Set<HostAndPort> seeds = new LinkedHashSet<>();
+        config.replication().clusterNodes().forEach(address -> seeds.add(HostAndPort.from(address)));
+        return RedisConnections.of(new ClusterConnectionProvider(seeds, client(config, socketTimeoutMillis),
+                poolConfig));
+    }
+
+    private static void shape(GenericObjectPoolConfig<?> poolConfig, Config config) {
+        poolConfig.setMaxTotal(config.redisPoolSize());
+        poolConfig.setMaxIdle(config.redisPoolSize());
+        poolConfig.setMinIdle(0);
+        poolConfig.setBlockWhenExhausted(true);
+        poolConfig.setMaxWait(Duration.ofMillis(config.redisPoolWaitMillis()));
+        poolConfig.setTestOnBorrow(false);
+        poolConfig.setJmxEnabled(false);
     }
 
     /**
@@ -56,15 +94,9 @@ final class RedisPools {
     }
 
     /** A pool for {@code config}'s Redis (the primary) whose socket reads wait up to {@code socketTimeoutMillis}. */
-    static Pool<Jedis> open(Config config, int socketTimeoutMillis) {
+    private static Pool<Jedis> open(Config config, int socketTimeoutMillis) {
         JedisPoolConfig poolConfig = new JedisPoolConfig();
-        poolConfig.setMaxTotal(config.redisPoolSize());
-        poolConfig.setMaxIdle(config.redisPoolSize());
-        poolConfig.setMinIdle(0);
-        poolConfig.setBlockWhenExhausted(true);
-        poolConfig.setMaxWait(Duration.ofMillis(config.redisPoolWaitMillis()));
-        poolConfig.setTestOnBorrow(false);
-        poolConfig.setJmxEnabled(false);
+        shape(poolConfig, config);
         if (sentinel(config)) {
             // asks the Sentinels for the primary now: a node cannot start while none of them answers
             return new JedisSentinelPool(config.replication().master(), sentinels(config), poolConfig,

@@ -38,7 +38,7 @@ final class RedisSaleCatalog implements SaleCatalog {
 
     @Override
     public long version() {
-        return redis.call(jedis -> {
+        return redis.call(Keys.salesVersion(), jedis -> {
             long sent = System.nanoTime();
             Pipeline pipeline = jedis.pipelined();
             Response<List<String>> time = pipeline.time();
@@ -56,12 +56,11 @@ final class RedisSaleCatalog implements SaleCatalog {
 
     @Override
     public List<Standing> standings() {
-        return redis.call(jedis -> {
-            Set<String> ids = jedis.smembers(Keys.sales());
-            List<String> every = new ArrayList<>(ids.size() + 1);
-            every.add(Sale.DEFAULT);
-            ids.stream().filter(id -> !Sale.DEFAULT.equals(id)).sorted().forEach(every::add);
-            Pipeline pipeline = jedis.pipelined();
+        Set<String> ids = redis.call(Keys.sales(), jedis -> jedis.smembers(Keys.sales()));
+        List<String> every = new ArrayList<>(ids.size() + 1);
+        every.add(Sale.DEFAULT);
+        ids.stream().filter(id -> !Sale.DEFAULT.equals(id)).sorted().forEach(every::add);
+        return redis.pipelined(pipeline -> {
             List<Response<List<String>>> hashes = new ArrayList<>(every.size());
             for (String id : every) {
                 hashes.add(pipeline.hmget(keys(id).stock(), FIELDS));
@@ -78,7 +77,8 @@ final class RedisSaleCatalog implements SaleCatalog {
 
     @Override
     public Optional<Sale> find(String id) {
-        return toSale(id, redis.call(jedis -> jedis.hmget(keys(id).stock(), FIELDS)));
+        String stock = keys(id).stock();
+        return toSale(id, redis.call(stock, jedis -> jedis.hmget(stock, FIELDS)));
     }
 
     /**

@@ -28,8 +28,7 @@ final class RedisStatsStore implements StatsStore {
     @Override
     public Readings publish(int port, String report) {
         Keys main = keys.apply(Sale.DEFAULT);
-        List<String> read = redis.call(jedis -> {
-            Pipeline pipeline = jedis.pipelined();
+        List<String> read = redis.pipelined(pipeline -> {
             pipeline.hset(Keys.nodeStats(), String.valueOf(port), report);
             Response<List<String>> global = pipeline.hmget(main.stock(), Keys.TOTAL, Keys.SOLD);
             Response<String> deadLetters = pipeline.hget(Keys.writerStats(), Keys.DEAD_LETTERS);
@@ -48,8 +47,7 @@ final class RedisStatsStore implements StatsStore {
         } else {
             sales.get().forEach(s -> of.add(keys.apply(s.id())));
         }
-        return redis.call(jedis -> {
-            Pipeline pipeline = jedis.pipelined();
+        return redis.pipelined(pipeline -> {
             Response<Map<String, String>> reports = pipeline.hgetAll(Keys.nodeStats());
             List<Response<List<String>>> stocks = new ArrayList<>(of.size());
             List<Response<Long>> persisted = new ArrayList<>(of.size());

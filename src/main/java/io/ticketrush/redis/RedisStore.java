@@ -11,9 +11,7 @@ import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.StockUnavailableException;
 import io.ticketrush.stats.StatsStore;
-import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisException;
-import redis.clients.jedis.util.Pool;
 
 /**
  * A node's Redis: one connection pool behind one circuit breaker, one reading of Redis's clock,
@@ -22,7 +20,6 @@ import redis.clients.jedis.util.Pool;
  */
 public final class RedisStore implements AutoCloseable {
     private final Config config;
-    private final Pool<Jedis> pool;
     private final RedisCalls calls;
     private final RedisClock clock = new RedisClock();
     private final UncertainBuys uncertain;
@@ -30,9 +27,8 @@ public final class RedisStore implements AutoCloseable {
     private final SaleAdmin admin;
     private RedisOrderFeed feed; // guarded by this
 
-    private RedisStore(Config config, Pool<Jedis> pool, RedisCalls calls) {
+    private RedisStore(Config config, RedisCalls calls) {
         this.config = config;
-        this.pool = pool;
         this.calls = calls;
         this.uncertain = new UncertainBuys(calls);
         this.catalog = new RedisSaleCatalog(calls, config, clock);
@@ -42,16 +38,17 @@ public final class RedisStore implements AutoCloseable {
     /**
      * Connects to {@code config}'s Redis.
      *
-     * @throws StockUnavailableException with Sentinel: none of them named the primary
+     * @throws StockUnavailableException with Sentinel: none of them named the primary; with a
+     *     cluster: no seed node told its slots
      */
     public static RedisStore open(Config config) {
-        Pool<Jedis> pool;
+        RedisConnections connections;
         try {
-            pool = RedisPools.open(config);
+            connections = RedisPools.connections(config);
         } catch (JedisException e) {
             throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
         }
-        return new RedisStore(config, pool, new RedisCalls(pool, new CircuitBreaker(config.breakerFailures(),
+        return new RedisStore(config, new RedisCalls(connections, new CircuitBreaker(config.breakerFailures(),
                 config.breakerOpenMillis(), System::nanoTime), ReplicaWaits.of(config)));
     }
 
@@ -128,7 +125,7 @@ public final class RedisStore implements AutoCloseable {
 
     /** Pooled connections not in use (for the tests of this package). */
     int idleConnections() {
-        return pool.getNumIdle();
+        return calls.idle();
     }
 
     public CircuitBreaker breaker() {
@@ -147,6 +144,6 @@ public final class RedisStore implements AutoCloseable {
                 feed.close();
             }
         }
-        pool.close();
+        calls.close();
     }
 }

@@ -14,6 +14,7 @@ import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.Standing;
 import io.ticketrush.sale.StockUnavailableException;
+import redis.clients.jedis.Response;
 
 /**
  * Creating, closing and resetting sales: the one place it is done, for the nodes' admin
@@ -83,8 +84,8 @@ public final class SaleAdmin {
         List<String> args = List.of(String.valueOf(sale.total()), base, sale.name(), String.valueOf(sale.opensAt()),
                 String.valueOf(sale.closesAt()), String.valueOf(sale.perUserLimit()),
                 String.valueOf(sale.payWithinMillis()));
-        long created = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE, List.of(k.stock()),
-                args));
+        long created = redis.call(k.stock(), jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE,
+                List.of(k.stock()), args));
         changed(sale.id()); // listed even when it existed: a creation that failed half way is completed
         if (created == 0) {
             throw new Refused("sale " + sale.id() + " exists already; a sale cannot be created twice", true);
@@ -129,8 +130,9 @@ public final class SaleAdmin {
     public boolean createDefaultIfAbsent(long total) {
         List<String> args = List.of(String.valueOf(total), nextIdBase(), Sale.DEFAULT, "0", "0",
                 String.valueOf(config.perUserLimit()), String.valueOf(config.orderTtlMillis()));
-        boolean created = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE,
-                List.of(keys(Sale.DEFAULT).stock()), args)) == 1;
+        String stock = keys(Sale.DEFAULT).stock();
+        boolean created = redis.call(stock, jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE,
+                List.of(stock), args)) == 1;
         changed("");
         return created;
     }
@@ -141,8 +143,9 @@ public final class SaleAdmin {
      * @throws Refused there is no such sale
      */
     public Sale close(String id) {
-        long closes = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CLOSE_SALE,
-                List.of(keys(id).stock()), List.of()));
+        String stock = keys(id).stock();
+        long closes = redis.call(stock, jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CLOSE_SALE,
+                List.of(stock), List.of()));
         if (closes < 0) {
             throw new Refused("no sale " + id, true);
         }
@@ -167,7 +170,8 @@ public final class SaleAdmin {
         List<String> scriptKeys = new ArrayList<>(k.forScripts());
         scriptKeys.add(k.persisted());
         List<String> args = List.of(String.valueOf(total), nextIdBase());
-        long dropped = redis.call(jedis -> (Long) LuaScripts.run(jedis, LuaScripts.RESET_SALE, scriptKeys, args));
+        long dropped = redis.call(k.stock(), jedis -> (Long) LuaScripts.run(jedis, LuaScripts.RESET_SALE, scriptKeys,
+                args));
         changed("");
         return dropped;
     }
@@ -175,25 +179,26 @@ public final class SaleAdmin {
     /** Gives the sale an order id base if it has none (a sale made by the article's bare HMSET). */
     void ensureIdBase(Keys keys) {
         List<String> args = List.of(nextIdBase());
-        redis.call(jedis -> LuaScripts.run(jedis, LuaScripts.SET_ID_BASE, List.of(keys.stock()), args));
+        redis.call(keys.stock(), jedis -> LuaScripts.run(jedis, LuaScripts.SET_ID_BASE, List.of(keys.stock()), args));
         changed("");
     }
 
     /** A new order id base, never handed out before ({@link OrderIds}). */
     private String nextIdBase() {
-        return String.valueOf((Long) redis.call(jedis -> LuaScripts.run(jedis, LuaScripts.NEXT_ID_BASE,
+        return String.valueOf((Long) redis.call(Keys.idBases(), jedis -> LuaScripts.run(jedis, LuaScripts.NEXT_ID_BASE,
                 List.of(Keys.idBases()), List.of())));
     }
 
     /** Lists sale {@code id} ('' = none) and moves the sales' version on: every node reloads them. */
     private void changed(String id) {
-        redis.call(jedis -> LuaScripts.run(jedis, LuaScripts.SALES_CHANGED, List.of(Keys.sales(),
+        redis.call(Keys.sales(), jedis -> LuaScripts.run(jedis, LuaScripts.SALES_CHANGED, List.of(Keys.sales(),
                 Keys.salesVersion()), List.of(id)));
     }
 
     /** The sale's stock as Redis holds it, or empty when there is no such sale. */
     public Optional<GlobalStock.Snapshot> stock(String id) {
-        List<String> values = redis.call(jedis -> jedis.hmget(keys(id).stock(), Keys.TOTAL, Keys.SOLD));
+        String stock = keys(id).stock();
+        List<String> values = redis.call(stock, jedis -> jedis.hmget(stock, Keys.TOTAL, Keys.SOLD));
         if (values.get(0) == null) {
             return Optional.empty();
         }
@@ -206,11 +211,12 @@ public final class SaleAdmin {
 
     public OrderCounts orders(String id) {
         Keys k = keys(id);
-        return redis.call(jedis -> {
-            String created = jedis.hget(k.stock(), Keys.SEQ);
-            long inDatabase = jedis.scard(k.persisted());
-            String lastWrite = jedis.hget(Keys.writerStats(), Keys.LAST_WRITE);
-            return new OrderCounts(number(created), inDatabase, number(lastWrite));
+        return redis.pipelined(pipeline -> {
+            Response<String> created = pipeline.hget(k.stock(), Keys.SEQ);
+            Response<Long> inDatabase = pipeline.scard(k.persisted());
+            Response<String> lastWrite = pipeline.hget(Keys.writerStats(), Keys.LAST_WRITE);
+            pipeline.sync();
+            return new OrderCounts(number(created.get()), inDatabase.get(), number(lastWrite.get()));
         });
     }
 

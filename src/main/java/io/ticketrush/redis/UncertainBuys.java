@@ -43,7 +43,7 @@ final class UncertainBuys {
         int back = 0;
         for (Call next = waiting.peek(); next != null; next = waiting.peek()) {
             Call call = next;
-            long[] voided = redis.call(jedis -> {
+            long[] voided = redis.call(call.keys().get(0), jedis -> {
                 long n = (Long) LuaScripts.run(jedis, LuaScripts.VOID, call.keys(), call.args());
                 return new long[] {n, redis.waits().reached(jedis) ? 1 : 0};
             });

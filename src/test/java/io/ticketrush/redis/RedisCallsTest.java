@@ -46,14 +46,14 @@ class RedisCallsTest {
 
     @Test
     void an_exhausted_pool_answers_busy_and_leaves_the_breaker_closed() {
-        String inner = calls.call(outer -> {
+        String inner = calls.call("k", outer -> {
             // the only connection is held here, so the nested call finds the pool empty
-            BusyException busy = assertThrows(BusyException.class, () -> calls.call(j -> j.ping()));
+            BusyException busy = assertThrows(BusyException.class, () -> calls.call("k", j -> j.ping()));
             return busy.getMessage();
         });
         assertTrue(inner.contains("no Redis connection free"), inner);
         assertFalse(calls.breaker().isOpen(), "a busy node is not a Redis outage");
-        assertEquals("PONG", calls.call(j -> j.ping()));
+        assertEquals("PONG", calls.call("k", j -> j.ping()));
     }
 
     /**
@@ -75,7 +75,7 @@ class RedisCallsTest {
             try {
                 List<Future<String>> pings = new ArrayList<>();
                 for (int i = 0; i < size; i++) {
-                    pings.add(threads.submit(() -> full.call(jedis -> {
+                    pings.add(threads.submit(() -> full.call("k", jedis -> {
                         holding.countDown();
                         await(release);
                         return jedis.ping();
@@ -97,7 +97,7 @@ class RedisCallsTest {
             long resumed = -1;
             while (System.nanoTime() - back < TimeUnit.SECONDS.toNanos(20)) {
                 try {
-                    full.call(jedis -> jedis.ping());
+                    full.call("k", jedis -> jedis.ping());
                     resumed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back);
                     break;
                 } catch (StockUnavailableException e) {
@@ -120,8 +120,8 @@ class RedisCallsTest {
     @Test
     void redis_gone_opens_the_breaker() {
         redis.stop();
-        assertThrows(StockUnavailableException.class, () -> calls.call(j -> j.ping()));
+        assertThrows(StockUnavailableException.class, () -> calls.call("k", j -> j.ping()));
         assertTrue(calls.breaker().isOpen());
-        assertThrows(StockUnavailableException.class, () -> calls.call(j -> j.ping()), "open: fails at once");
+        assertThrows(StockUnavailableException.class, () -> calls.call("k", j -> j.ping()), "open: fails at once");
     }
 }
