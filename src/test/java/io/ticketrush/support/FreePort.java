@@ -18,4 +18,13 @@ public final class FreePort {
             throw new UncheckedIOException("no free port", e);
         }
     }
+
+    /** Whether nothing listens on loopback {@code port} right now (it could be bound). */
+    public static boolean isFree(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
 }
