@@ -82,7 +82,7 @@ final class Buyers {
     private final int clients;
     private final int maxTries;
     private final HttpClient http;
-    private final long startNanos = System.nanoTime();
+    private final long startNanos;
     /** Arrivals of new buyers at most one per this many ns while > 0 (retries are never paced). */
     private volatile long arrivalGapNanos;
     private final AtomicLong nextArrival = new AtomicLong();
@@ -96,6 +96,15 @@ final class Buyers {
 
     /** {@code prefix} names each buyer in the records, the anonymous ones too. */
     Buyers(URI buy, int users, String prefix, int clients, int maxTries) {
+        this(buy, users, prefix, clients, maxTries, System.nanoTime());
+    }
+
+    /**
+     * As above, on a clock started at {@code startNanos} ({@link System#nanoTime()}): crowds made
+     * with the same one have one clock, so their attempts can be set side by side.
+     */
+    Buyers(URI buy, int users, String prefix, int clients, int maxTries, long startNanos) {
+        this.startNanos = startNanos;
         this.buy = buy;
         this.users = users;
         this.prefix = prefix;
@@ -202,9 +211,11 @@ final class Buyers {
 
     private Buyer buyAs(URI base, String user, boolean anonymous) throws InterruptedException {
         List<Attempt> attempts = new ArrayList<>(2);
+        // a base that names its sale (?sale=ID) takes the buyer's parameters after it
+        String join = base.getRawQuery() == null ? "?" : "&";
         for (int n = 1; n <= maxTries; n++) {
             String tag = "tag=" + Attempt.tag(user, n);
-            URI uri = URI.create(base + (anonymous ? "?" + tag : "?user=" + user + "&" + tag));
+            URI uri = URI.create(base + join + (anonymous ? tag : "user=" + user + "&" + tag));
             Attempt attempt = send(user, n, uri);
             attempts.add(attempt);
             if (!attempt.retryable()) {

@@ -18,6 +18,10 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
+import com.google.gson.JsonElement;
+import io.ticketrush.Config;
+import io.ticketrush.redis.RedisStore;
+import io.ticketrush.sale.Sale;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.Distributions;
@@ -26,6 +30,7 @@ import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.NetHost;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.PrintLogsOnFailure;
+import io.ticketrush.support.RedisClusterGroup;
 import io.ticketrush.support.RedisSentinelGroup;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.Steps;
@@ -34,7 +39,9 @@ import redis.clients.jedis.Jedis;
 /**
  * The deployment as {@code ./rush up} runs it, every part a child process of the test JVM:
  * Redis with its append-only file (or, replicated, {@code ./rush up --redis sentinel}'s primary,
- * two replicas and three Sentinels: {@link RedisSentinelGroup}), the packaged WAR on four Jetty distribution processes
+ * two replicas and three Sentinels: {@link RedisSentinelGroup}; or {@code ./rush up --redis
+ * cluster}'s Redis Cluster of three masters, a replica each: {@link RedisClusterGroup}), the
+ * packaged WAR on four Jetty distribution processes
  * (weights 1..4, one shared stat.log), Nginx from the project's template, and the order writer
  * running from the WAR's own classes against an H2 file. Each part can be killed and started
  * again by its own process handle. All on loopback, or each part on a host of its own
@@ -45,6 +52,11 @@ final class ChaosCluster implements AutoCloseable {
     static final int[] WEIGHTS = {1, 2, 3, 4};
     static final String WRITER_NAME = "writer-1";
     private static final Duration START_LIMIT = Duration.ofSeconds(120);
+
+    /** Which Redis the parts run on. */
+    private enum RedisSetup {
+        SINGLE, SENTINEL, CLUSTER
+    }
 
     /**
      * The host each part runs on and listens at: Nginx, Redis, the order writer, and each node
@@ -84,8 +96,8 @@ final class ChaosCluster implements AutoCloseable {
             String name = "jetty-" + port + (starts > 1 ? "-start" + starts : "");
             List<String> command = new ArrayList<>(List.of(Distributions.java().toString(), "-Xms128m", "-Xmx512m",
                     "-Djava.io.tmpdir=" + base.resolve("tmp")));
-            if (group != null) {
-                group.settings().forEach((setting, value) -> command.add("-D" + setting + "=" + value));
+            if (group != null || redisCluster != null) {
+                redisSettings().forEach((setting, value) -> command.add("-D" + setting + "=" + value));
             } else {
                 command.add("-Drush.redis.host=" + redis.host().address());
                 command.add("-Drush.redis.port=" + redis.port());
@@ -161,6 +173,10 @@ final class ChaosCluster implements AutoCloseable {
     private RedisServer redis;
     /** The replicated Redis instead of {@link #redis}, or null. */
     private RedisSentinelGroup group;
+    /** The Redis Cluster instead of {@link #redis}, or null. */
+    private RedisClusterGroup redisCluster;
+    /** Its nodes' logs as they were when it was closed (its folder goes with it), or null. */
+    private volatile String redisClusterLogs;
     private NginxServer nginx;
     private ChildProcess writer;
     private int writerStarts;
@@ -190,7 +206,7 @@ final class ChaosCluster implements AutoCloseable {
     /** As {@link #start(Path, int, Path, Path, PrintLogsOnFailure)}, each part on its host of {@code placement}. */
     static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs,
             Placement placement) {
-        return launch(new ChaosCluster(dir, total, logs, writerApp, placement), baseTemplate, false);
+        return launch(new ChaosCluster(dir, total, logs, writerApp, placement), baseTemplate, RedisSetup.SINGLE);
     }
 
     /**
@@ -199,12 +215,24 @@ final class ChaosCluster implements AutoCloseable {
      */
     static ChaosCluster start(Path dir, int total, Path baseTemplate, Path writerApp, PrintLogsOnFailure logs,
             boolean replicated) {
-        return launch(new ChaosCluster(dir, total, logs, writerApp, Placement.LOOPBACK), baseTemplate, replicated);
+        return launch(new ChaosCluster(dir, total, logs, writerApp, Placement.LOOPBACK), baseTemplate,
+                replicated ? RedisSetup.SENTINEL : RedisSetup.SINGLE);
     }
 
-    private static ChaosCluster launch(ChaosCluster cluster, Path baseTemplate, boolean replicated) {
+    /**
+     * As {@link #start(Path, int, Path, Path, PrintLogsOnFailure)}, on a Redis Cluster of three
+     * masters with a replica each ({@link RedisClusterGroup}); sales other than the article's are
+     * made with {@link #createSale}.
+     */
+    static ChaosCluster startOnRedisCluster(Path dir, int total, Path baseTemplate, Path writerApp,
+            PrintLogsOnFailure logs) {
+        return launch(new ChaosCluster(dir, total, logs, writerApp, Placement.LOOPBACK), baseTemplate,
+                RedisSetup.CLUSTER);
+    }
+
+    private static ChaosCluster launch(ChaosCluster cluster, Path baseTemplate, RedisSetup setup) {
         try {
-            cluster.startAll(baseTemplate, replicated);
+            cluster.startAll(baseTemplate, setup);
             return cluster;
         } catch (RuntimeException | Error e) {
             cluster.close();
@@ -212,11 +240,19 @@ final class ChaosCluster implements AutoCloseable {
         }
     }
 
-    private void startAll(Path baseTemplate, boolean replicated) {
-        if (replicated) {
+    private void startAll(Path baseTemplate, RedisSetup setup) {
+        if (setup == RedisSetup.SENTINEL) {
             group = RedisSentinelGroup.start();
             logs.watch("the replicated Redis's logs", group::logs);
             group.initStock(STOCK_KEY, total);
+        } else if (setup == RedisSetup.CLUSTER) {
+            redisCluster = RedisClusterGroup.start(3);
+            // a failed test's logs are printed after close(), which deletes the nodes' folders
+            logs.watch("the Redis Cluster's logs", () -> redisClusterLogs != null ? redisClusterLogs
+                    : redisCluster.logs());
+            try (RedisStore store = openStore()) {
+                store.admin().reset(Sale.DEFAULT, total);
+            }
         } else {
             // the durable setup ./rush up uses (see the rush script); DEBUG is for the slow-Redis scenario
             redis = RedisServer.startOn(placement.redis(), "--appendonly", "yes", "--appendfsync", "everysec",
@@ -262,8 +298,13 @@ final class ChaosCluster implements AutoCloseable {
         String name = "order-writer" + (writerStarts > 1 ? "-start" + writerStarts : "");
         String classpath = writerApp.resolve("WEB-INF/classes") + java.io.File.pathSeparator
                 + writerApp.resolve("WEB-INF/lib/*");
-        Map<String, String> env = new LinkedHashMap<>(group != null ? group.environment()
-                : Map.of("RUSH_REDIS_HOST", redis.host().address(), "RUSH_REDIS_PORT", String.valueOf(redis.port())));
+        Map<String, String> env = new LinkedHashMap<>();
+        if (group != null || redisCluster != null) {
+            redisSettings().forEach((setting, value) -> env.put(setting.toUpperCase().replace('.', '_'), value));
+        } else {
+            env.put("RUSH_REDIS_HOST", redis.host().address());
+            env.put("RUSH_REDIS_PORT", String.valueOf(redis.port()));
+        }
         env.put("RUSH_DB_URL", dbUrl());
         env.put("RUSH_WRITER_NAME", WRITER_NAME);
         writer = ChildProcess.start(name, placement.writer().command(List.of(Distributions.java().toString(),
@@ -302,8 +343,57 @@ final class ChaosCluster implements AutoCloseable {
         return group;
     }
 
-    /** A connection to Redis: the primary now, if replicated. */
+    /** The Redis Cluster (started {@link #startOnRedisCluster}). */
+    RedisClusterGroup redisCluster() {
+        return redisCluster;
+    }
+
+    /** How the nodes and the writer find a replicated Redis or a Redis Cluster. */
+    private Map<String, String> redisSettings() {
+        if (redisCluster != null) {
+            return Map.of("rush.redis.mode", "cluster", "rush.redis.cluster", redisCluster.seeds());
+        }
+        return group.settings();
+    }
+
+    /** The project's own Redis access, set up as the nodes are (the caller closes it). */
+    private RedisStore openStore() {
+        Map<String, String> settings = new LinkedHashMap<>(redisSettings());
+        settings.put("rush.stock.key", STOCK_KEY);
+        return RedisStore.open(Config.from(settings::get));
+    }
+
+    /**
+     * Creates sale {@code id} of {@code tickets}, open at once, one ticket a buyer (as the
+     * article's), and waits until every node lists it open.
+     */
+    void createSale(String id, int tickets) {
+        try (RedisStore store = openStore()) {
+            store.admin().create(new Sale(id, "chaos " + id, tickets, 0, 0, 1, 300_000, 0));
+        }
+        for (Node node : nodes) {
+            URI sales = node.uri("/sales");
+            Deadline.await(Duration.ofSeconds(10), "node " + node.port + " to list sale " + id + " open", () -> {
+                for (JsonElement sale : HttpCall.get(sales).json().getAsJsonObject("data").getAsJsonArray("sales")) {
+                    if (sale.getAsJsonObject().get("id").getAsString().equals(id)) {
+                        return "open".equals(sale.getAsJsonObject().get("state").getAsString());
+                    }
+                }
+                return false;
+            });
+        }
+    }
+
+    /** A connection to Redis: the primary now, if replicated; the master of the article's sale, on a Redis Cluster. */
     Jedis redisClient() {
+        return redisClient(STOCK_KEY);
+    }
+
+    /** A connection to the Redis that holds {@code key}: on a Redis Cluster, the master of its slot now. */
+    Jedis redisClient(String key) {
+        if (redisCluster != null) {
+            return redisCluster.connect(redisCluster.masterOf(key));
+        }
         return group != null ? group.primary() : redis.client();
     }
 
@@ -360,6 +450,10 @@ final class ChaosCluster implements AutoCloseable {
         }
         if (group != null) {
             steps.add(group::close);
+        }
+        if (redisCluster != null) {
+            steps.add(() -> redisClusterLogs = redisCluster.logs());
+            steps.add(redisCluster::close);
         }
         RuntimeException first = Steps.runAll(steps);
         if (first != null) {
