@@ -76,8 +76,8 @@ public final class RedisCalls {
                 result = call.apply(jedis);
             } catch (JedisMovedDataException e) {
                 // refused before it ran (every key of a call shares the slot, so the first command is told)
-                connections.moved();
                 if (attempt == 0) {
+                    connections.moved();
                     continue;
                 }
                 throw failed(e);
@@ -112,9 +112,6 @@ public final class RedisCalls {
         try (pipeline) {
             result = reads.apply(pipeline);
         } catch (JedisException e) {
-            if (e instanceof JedisMovedDataException) {
-                connections.moved();
-            }
             throw failed(e);
         }
         breaker.onSuccess();
@@ -147,14 +144,8 @@ public final class RedisCalls {
     }
 
     private StockUnavailableException failed(JedisException e) {
-        if (e instanceof JedisConnectionException) {
-            // The connection broke: the idle ones very likely broke with it (a restarted
-            // Redis). Drop them, or each later probe of the breaker would get one of them.
-            connections.clear();
-        } else if (e.getMessage() != null && (e.getMessage().startsWith("READONLY")
-                || e.getMessage().startsWith("CLUSTERDOWN"))) {
-            connections.moved(); // a master became a replica, or the cluster is failing over
-        }
+        // dead idle connections dropped, or each later probe of the breaker would get one of them
+        connections.afterFailure(e);
         breaker.onFailure();
         return new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
     }

@@ -11,7 +11,9 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPool;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisMovedDataException;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.util.JedisClusterCRC16;
 import redis.clients.jedis.util.Pool;
@@ -44,6 +46,21 @@ abstract class RedisConnections implements AutoCloseable {
 
     /** Redis answered that a key lives elsewhere (MOVED) or that the node is no master now (READONLY). */
     abstract void moved();
+
+    /**
+     * After a call failed: a broken connection drops the idle ones (they very likely broke with
+     * it: a restarted Redis) and, in a cluster, renews the slot map, as do MOVED, READONLY and
+     * CLUSTERDOWN (a failover moved the slots). Every user of these connections calls it, or it
+     * keeps asking a server that no longer serves its keys.
+     */
+    void afterFailure(JedisException e) {
+        if (e instanceof JedisConnectionException) {
+            clear();
+        } else if (e instanceof JedisMovedDataException || e.getMessage() != null
+                && (e.getMessage().startsWith("READONLY") || e.getMessage().startsWith("CLUSTERDOWN"))) {
+            moved();
+        }
+    }
 
     /** Whether keys of different sales may live on different servers. */
     abstract boolean cluster();

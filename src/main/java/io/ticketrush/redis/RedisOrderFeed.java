@@ -19,7 +19,7 @@ import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.exceptions.JedisMovedDataException;
+import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.XReadParams;
 import redis.clients.jedis.resps.StreamEntry;
 
@@ -169,11 +169,8 @@ final class RedisOrderFeed implements AutoCloseable {
                         read.addAll(r.get());
                     }
                 });
-            } catch (JedisMovedDataException e) {
-                cluster.moved();
-                throw e;
-            } catch (JedisConnectionException e) {
-                cluster.clear();
+            } catch (JedisException e) {
+                cluster.afterFailure(e);
                 throw e;
             }
         }

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 import io.ticketrush.Config;
 import io.ticketrush.order.Order;
@@ -22,6 +23,7 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.params.XAutoClaimParams;
 import redis.clients.jedis.params.XReadGroupParams;
@@ -62,6 +64,13 @@ public final class RedisOrderStream implements OrderStream {
     /** Learns the sales created since (a cheap check of the sales' version first) and joins their streams. */
     @Override
     public void join() {
+        guarded(() -> {
+            joinNow();
+            return null;
+        });
+    }
+
+    private void joinNow() {
         List<String> sales = new ArrayList<>();
         long current;
         try (Jedis jedis = connections.borrow(Keys.salesVersion())) {
@@ -99,6 +108,10 @@ public final class RedisOrderStream implements OrderStream {
     }
 
     private List<Delivery> read(StreamEntryID from, int max, int blockMillis) {
+        return guarded(() -> readNow(from, max, blockMillis));
+    }
+
+    private List<Delivery> readNow(StreamEntryID from, int max, int blockMillis) {
         if (connections.cluster()) {
             return readEachServer(from, max, blockMillis);
         }
@@ -192,6 +205,10 @@ public final class RedisOrderStream implements OrderStream {
 
     @Override
     public List<Delivery> claimIdle(long idleMillis, int max) {
+        return guarded(() -> claimIdleNow(idleMillis, max));
+    }
+
+    private List<Delivery> claimIdleNow(long idleMillis, int max) {
         List<Delivery> deliveries = new ArrayList<>();
         for (Map.Entry<String, String> stream : streams.entrySet()) {
             try (Jedis jedis = connections.borrow(stream.getKey())) {
@@ -301,6 +318,13 @@ public final class RedisOrderStream implements OrderStream {
      */
     @Override
     public void acknowledge(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase) {
+        guarded(() -> {
+            acknowledgeNow(deliveries, deadLetters, inDatabase);
+            return null;
+        });
+    }
+
+    private void acknowledgeNow(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase) {
         if (connections.cluster()) {
             acknowledgeEachSale(deliveries, deadLetters, inDatabase);
             return;
@@ -372,6 +396,16 @@ public final class RedisOrderStream implements OrderStream {
             if (reply instanceof JedisDataException error) {
                 throw error; // the others ran (Redis has no rollback): said, and the batch is tried again
             }
+        }
+    }
+
+    /** Runs {@code step}; a Redis failure renews what the connections know (a failover) and is thrown on. */
+    private <T> T guarded(Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (JedisException e) {
+            connections.afterFailure(e);
+            throw e;
         }
     }
 
