@@ -28,6 +28,11 @@ public final class CircuitBreaker {
         this.clock = nanoClock;
     }
 
+    /** A new breaker, closed, with the same settings (one per Redis Cluster master). */
+    CircuitBreaker sibling() {
+        return new CircuitBreaker(failuresToOpen, openNanos / 1_000_000, clock);
+    }
+
     /** True if a call may go ahead now (closed, or open and this caller is the probe). */
     public boolean allow() {
         long until = openUntil.get();

@@ -2,7 +2,9 @@ package io.ticketrush.redis;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
@@ -25,6 +27,8 @@ import redis.clients.jedis.util.Pool;
 public final class RedisCalls {
     private final RedisConnections connections;
     private final CircuitBreaker breaker;
+    /** In a Redis Cluster, a breaker per master: a master failing over must not fail the sales of the others. */
+    private final Map<Object, CircuitBreaker> breakers = new ConcurrentHashMap<>();
     private final ReplicaWaits waits;
     /** Round trips tried on Redis (calls that got a connection): what the benchmark counts per request. */
     private final LongAdder tried = new LongAdder();
@@ -60,6 +64,7 @@ public final class RedisCalls {
      * where the slot is now.
      */
     <T> T call(String key, Function<Jedis, T> call, Runnable ifUncertain) {
+        CircuitBreaker breaker = breakerFor(key);
         if (!breaker.allow()) {
             throw new StockUnavailableException("ticket store unreachable (circuit open, probing)");
         }
@@ -68,7 +73,7 @@ public final class RedisCalls {
             try {
                 jedis = borrow(key);
             } catch (JedisException e) {
-                throw failed(e);
+                throw failed(e, breaker);
             }
             T result;
             tried.increment();
@@ -80,16 +85,24 @@ public final class RedisCalls {
                     connections.moved();
                     continue;
                 }
-                throw failed(e);
+                throw failed(e, breaker);
             } catch (JedisConnectionException e) {
                 ifUncertain.run();
-                throw failed(e);
+                throw failed(e, breaker);
             } catch (JedisException e) {
-                throw failed(e);
+                throw failed(e, breaker);
             }
             breaker.onSuccess();
             return result;
         }
+    }
+
+    /** The breaker of the server that holds {@code key}: the one breaker, or in a cluster its master's. */
+    private CircuitBreaker breakerFor(String key) {
+        if (!connections.cluster()) {
+            return breaker;
+        }
+        return breakers.computeIfAbsent(connections.serverOf(key), server -> breaker.sibling());
     }
 
     /**
@@ -105,14 +118,14 @@ public final class RedisCalls {
         try {
             pipeline = pipeline();
         } catch (JedisException e) {
-            throw failed(e);
+            throw failed(e, breaker);
         }
         T result;
         tried.increment();
         try (pipeline) {
             result = reads.apply(pipeline);
         } catch (JedisException e) {
-            throw failed(e);
+            throw failed(e, breaker);
         }
         breaker.onSuccess();
         return result;
@@ -127,7 +140,7 @@ public final class RedisCalls {
         try {
             masters = connections.masters();
         } catch (JedisException e) {
-            throw failed(e);
+            throw failed(e, breaker);
         }
         List<T> results = new ArrayList<>(masters.size());
         try {
@@ -136,14 +149,14 @@ public final class RedisCalls {
                 results.add(call.apply(jedis));
             }
         } catch (JedisException e) {
-            throw failed(e);
+            throw failed(e, breaker);
         } finally {
             masters.forEach(Jedis::close);
         }
         return results;
     }
 
-    private StockUnavailableException failed(JedisException e) {
+    private StockUnavailableException failed(JedisException e, CircuitBreaker breaker) {
         // dead idle connections dropped, or each later probe of the breaker would get one of them
         connections.afterFailure(e);
         breaker.onFailure();
@@ -196,6 +209,7 @@ public final class RedisCalls {
         return tried.sum();
     }
 
+    /** The breaker of the calls (in a cluster, of the reads over every master; each master has its own besides). */
     public CircuitBreaker breaker() {
         return breaker;
     }

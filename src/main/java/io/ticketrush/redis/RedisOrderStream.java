@@ -146,10 +146,13 @@ public final class RedisOrderStream implements OrderStream {
         streams.keySet().forEach(stream -> byServer.computeIfAbsent(connections.serverOf(stream),
                 server -> new ArrayList<>()).add(stream));
         List<Delivery> deliveries = new ArrayList<>();
+        JedisException failure = null;
         for (List<String> some : byServer.values()) {
             if (deliveries.size() >= max) {
                 break;
             }
+            // a server that fails must not lose what the others handed over (delivered entries
+            // are read again only as pending ones): it is thrown only if nobody gave anything
             try (Jedis jedis = connections.borrow(some.get(0))) {
                 Pipeline pipeline = jedis.pipelined();
                 List<Response<List<Map.Entry<String, List<StreamEntry>>>>> reads = new ArrayList<>(some.size());
@@ -173,7 +176,13 @@ public final class RedisOrderStream implements OrderStream {
                     awaitReplica(jedis, written, fromServer);
                     deliveries.addAll(fromServer);
                 }
+            } catch (JedisException e) {
+                connections.afterFailure(e);
+                failure = failure == null ? e : failure;
             }
+        }
+        if (deliveries.isEmpty() && failure != null) {
+            throw failure;
         }
         if (deliveries.isEmpty() && blockMillis > 0) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(blockMillis, POLL_MILLIS)));
