@@ -62,7 +62,7 @@ public final class RushApp implements ServletContextListener {
         statLog = new StatLog(Path.of(config.statLogPath()));
         // a sale seen sold out is followed on the order stream (who holds an order, tickets coming back)
         sales = new Sales(redis.catalog(), redis::stockOf, config::localStockFor, redis::follow,
-                config.lockWaitMillis());
+                config.lockWaitMillis(), redis.buckets(config.nodePort()));
         orders = redis.orderBook(sales::all);
         stats = new NodeStats(config, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
                 .orElse(NO_STOCK));

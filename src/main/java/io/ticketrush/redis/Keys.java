@@ -67,6 +67,8 @@ public final class Keys {
     public static final String CLOSES_AT = "closes_at";
     public static final String USER_LIMIT = "user_limit";
     public static final String PAY_MS = "pay_ms";
+    /** A hot sale's bucket count (its stock lies in its buckets' stock hashes); absent for others. */
+    public static final String BUCKETS = "buckets";
 
     /**
      * The order writer's counters: orders in the database, when it last wrote (ms), when it last
@@ -177,6 +179,19 @@ public final class Keys {
      */
     public String deadLetters() {
         return prefix + "order-dead-letters";
+    }
+
+    /**
+     * Tickets this bucket of a hot sale gave to another and that have not been confirmed there:
+     * transfer id -> "TO|N|AT" (the receiving bucket's id, the tickets, when, on Redis's clock).
+     */
+    public String transfers() {
+        return prefix + "transfers";
+    }
+
+    /** The transfer ids this bucket of a hot sale has been given (a transfer is given once). */
+    public String received() {
+        return prefix + "received";
     }
 
     /** The orders the order writer has put in the database. */

@@ -470,10 +470,11 @@ final class LuaScripts {
             """);
 
     /**
-     * A fresh start of a sale: ARGV[1] tickets, order id base ARGV[2], nothing sold, and its orders
+     * A fresh start of a sale (a hot sale's bucket: its transfers too): ARGV[1] tickets, order id base ARGV[2], nothing sold, and its orders
      * (their stream, index, users, requests) dropped with it, so that a pending order of before
      * cannot expire into it and hand back a ticket it never took. Its definition stays.
-     * KEYS: the sale's ({@link #SALE_KEYS}), then 11 the orders in the database. Answers the orders dropped.
+     * KEYS: the sale's ({@link #SALE_KEYS}), then 11 the orders in the database, 12 its transfers,
+     * 13 the transfers it received. Answers the orders dropped.
      */
     static final Script RESET_SALE = new Script("reset-sale", NAMES + """
             local dropped = redis.call('HLEN', KEYS[4])
@@ -481,6 +482,35 @@ final class LuaScripts {
             redis.call('HDEL', KEYS[1], PAID, EXPIRED, VOIDED)
             redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[2], SEQ, 0)
             return dropped
+            """);
+
+    /**
+     * Takes up to ARGV[3] unsold tickets out of a hot sale's bucket, to give them to the bucket
+     * ARGV[2] ({@link #GIVE_STOCK}): its total goes down now, and the transfer ARGV[1] is recorded
+     * until the receiving bucket has them. Never more than it has unsold, so the two steps can
+     * undersell for a moment but never oversell. KEYS: 1 the giving bucket's stock hash, 2 its
+     * {@link Keys#transfers()}. Answers the tickets taken (0: none left).
+     */
+    static final Script TAKE_STOCK = new Script("take-stock", COMMON + """
+            local s = redis.call('HMGET', KEYS[1], TOTAL, SOLD)
+            local total, sold = tonumber(s[1]), tonumber(s[2]) or 0
+            if not total then return 0 end
+            local n = math.min(tonumber(ARGV[3]), total - sold)
+            if n <= 0 then return 0 end
+            redis.call('HSET', KEYS[1], TOTAL, total - n)
+            redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. SEP .. n .. SEP .. now_ms())
+            return n
+            """);
+
+    /**
+     * Gives the tickets of transfer ARGV[1] (ARGV[2] of them) to a hot sale's bucket, once however
+     * often it is asked. KEYS: 1 the receiving bucket's stock hash, 2 its {@link Keys#received()}.
+     * Answers 1 given now, 0 given before.
+     */
+    static final Script GIVE_STOCK = new Script("give-stock", NAMES + """
+            if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+            redis.call('HINCRBY', KEYS[1], TOTAL, ARGV[2])
+            return 1
             """);
 
     private LuaScripts() {

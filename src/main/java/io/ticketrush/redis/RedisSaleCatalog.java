@@ -1,7 +1,9 @@
 package io.ticketrush.redis;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -20,7 +22,7 @@ import redis.clients.jedis.Response;
 final class RedisSaleCatalog implements SaleCatalog {
     /** What a sale's stock hash holds of its definition, in this order. */
     private static final String[] FIELDS = {Keys.TOTAL, Keys.NAME, Keys.OPENS_AT, Keys.CLOSES_AT, Keys.USER_LIMIT,
-        Keys.PAY_MS, Keys.ID_BASE, Keys.SOLD};
+        Keys.PAY_MS, Keys.ID_BASE, Keys.SOLD, Keys.BUCKETS};
 
     private final RedisCalls redis;
     private final Config config;
@@ -67,11 +69,26 @@ final class RedisSaleCatalog implements SaleCatalog {
             }
             pipeline.sync();
             List<Standing> sales = new ArrayList<>(every.size());
+            Map<String, Long> sold = new HashMap<>();
             for (int i = 0; i < every.size(); i++) {
                 List<String> fields = hashes.get(i).get();
-                toSale(every.get(i), fields).ifPresent(sale -> sales.add(new Standing(sale, number(fields.get(7), 0))));
+                sold.put(every.get(i), number(fields.get(7), 0));
+                toSale(every.get(i), fields).ifPresent(sale -> sales.add(new Standing(sale, 0)));
             }
-            return sales;
+            // a hot sale has sold what its buckets have
+            List<Standing> standings = new ArrayList<>(sales.size());
+            for (Standing standing : sales) {
+                Sale sale = standing.sale();
+                long n = sold.get(sale.id());
+                if (sale.bucketed()) {
+                    n = 0;
+                    for (int b = 0; b < sale.buckets(); b++) {
+                        n += sold.getOrDefault(sale.bucketId(b), 0L);
+                    }
+                }
+                standings.add(new Standing(sale, n));
+            }
+            return standings;
         });
     }
 
@@ -94,7 +111,7 @@ final class RedisSaleCatalog implements SaleCatalog {
             return Optional.of(new Sale(id, fields.get(1) != null ? fields.get(1) : id,
                     Long.parseLong(fields.get(0)), number(fields.get(2), 0), number(fields.get(3), 0),
                     (int) number(fields.get(4), config.perUserLimit()), number(fields.get(5), config.orderTtlMillis()),
-                    number(fields.get(6), 0)));
+                    number(fields.get(6), 0), (int) number(fields.get(8), 0)));
         } catch (NumberFormatException e) {
             throw new IllegalStateException("sale " + id + " has a field that is not a number: " + fields, e);
         }

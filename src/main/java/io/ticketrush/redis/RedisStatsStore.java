@@ -41,11 +41,20 @@ final class RedisStatsStore implements StatsStore {
 
     @Override
     public ClusterView.Raw read(String sale) {
+        // a hot sale's figures are its buckets' (listed as sales of their own: "all" counts them once)
         List<Keys> of = new ArrayList<>();
+        List<Sale> known = sales.get();
         if (sale != null) {
-            of.add(keys.apply(sale));
+            Sale hot = known.stream().filter(s -> s.id().equals(sale) && s.bucketed()).findFirst().orElse(null);
+            if (hot == null) {
+                of.add(keys.apply(sale));
+            } else {
+                for (int b = 0; b < hot.buckets(); b++) {
+                    of.add(keys.apply(hot.bucketId(b)));
+                }
+            }
         } else {
-            sales.get().forEach(s -> of.add(keys.apply(s.id())));
+            known.stream().filter(s -> !s.bucketed()).forEach(s -> of.add(keys.apply(s.id())));
         }
         return redis.pipelined(pipeline -> {
             Response<Map<String, String>> reports = pipeline.hgetAll(Keys.nodeStats());

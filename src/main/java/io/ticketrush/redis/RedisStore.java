@@ -5,6 +5,7 @@ import java.util.function.Supplier;
 
 import io.ticketrush.Config;
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.sale.Buckets;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.OrderEvents;
 import io.ticketrush.sale.Sale;
@@ -83,6 +84,11 @@ public final class RedisStore implements AutoCloseable {
 
     public StatsStore stats(Supplier<List<Sale>> sales) {
         return new RedisStatsStore(calls, this::keys, sales);
+    }
+
+    /** Moves stock between a hot sale's buckets; {@code nodePort} names this node's transfers. */
+    public Buckets buckets(int nodePort) {
+        return new RedisBuckets(calls, this::keys, clock, nodePort);
     }
 
     public SaleAdmin admin() {

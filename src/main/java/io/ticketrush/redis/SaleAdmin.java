@@ -79,6 +79,9 @@ public final class SaleAdmin {
      */
     public Sale create(Sale sale) {
         check(sale);
+        if (sale.bucketed()) {
+            return createBucketed(sale);
+        }
         Keys k = keys(sale.id());
         String base = nextIdBase();
         List<String> args = List.of(String.valueOf(sale.total()), base, sale.name(), String.valueOf(sale.opensAt()),
@@ -93,6 +96,44 @@ public final class SaleAdmin {
         return catalog.find(sale.id()).orElseThrow();
     }
 
+    /**
+     * A hot sale split into buckets: each bucket a sale of its own with its share of the stock
+     * (the first ones one more when it does not divide), listed first; then the hot sale itself,
+     * whose stock hash holds its definition, its total and its bucket count: nodes that see it
+     * see its buckets. A creation that failed half way is completed by asking again.
+     */
+    private Sale createBucketed(Sale sale) {
+        for (int b = 0; b < sale.buckets(); b++) {
+            Keys bucket = keys(sale.bucketId(b));
+            List<String> args = List.of(String.valueOf(bucketShare(sale.total(), sale.buckets(), b)), nextIdBase(),
+                    sale.name() + " (bucket " + (b + 1) + " of " + sale.buckets() + ")",
+                    String.valueOf(sale.opensAt()), String.valueOf(sale.closesAt()),
+                    String.valueOf(sale.perUserLimit()), String.valueOf(sale.payWithinMillis()));
+            redis.call(bucket.stock(), jedis -> LuaScripts.run(jedis, LuaScripts.CREATE_SALE, List.of(bucket.stock()),
+                    args));
+            changed(sale.bucketId(b));
+        }
+        Keys k = keys(sale.id());
+        List<String> args = List.of(String.valueOf(sale.total()), nextIdBase(), sale.name(),
+                String.valueOf(sale.opensAt()), String.valueOf(sale.closesAt()), String.valueOf(sale.perUserLimit()),
+                String.valueOf(sale.payWithinMillis()));
+        long created = redis.call(k.stock(), jedis -> {
+            long made = (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE, List.of(k.stock()), args);
+            jedis.hsetnx(k.stock(), Keys.BUCKETS, String.valueOf(sale.buckets()));
+            return made;
+        });
+        changed(sale.id());
+        if (created == 0) {
+            throw new Refused("sale " + sale.id() + " exists already; a sale cannot be created twice", true);
+        }
+        return catalog.find(sale.id()).orElseThrow();
+    }
+
+    /** Bucket {@code b}'s share of {@code total} tickets over {@code buckets}. */
+    static long bucketShare(long total, int buckets, int b) {
+        return total / buckets + (b < total % buckets ? 1 : 0);
+    }
+
     /** The rules a new sale must keep; each broken one is named with the value. */
     private void check(Sale sale) {
         List<String> problems = new ArrayList<>();
@@ -100,6 +141,16 @@ public final class SaleAdmin {
             problems.add("id '" + sale.id() + "' must be 1 to 32 letters, digits, _ or -");
         } else if (Sale.DEFAULT.equals(sale.id()) || sale.id().equals(config.stockKey())) {
             problems.add("id '" + sale.id() + "' is the article's sale's; choose another");
+        } else if (Sale.isBucket(sale.id())) {
+            problems.add("id '" + sale.id() + "' holds '" + Sale.BUCKET_SEPARATOR + "', kept for a hot sale's buckets");
+        } else if (sale.bucketed() && sale.bucketId(sale.buckets() - 1).length() > 32) {
+            problems.add("id '" + sale.id() + "' is too long for a sale in buckets (its buckets' ids add "
+                    + (Sale.BUCKET_SEPARATOR.length() + String.valueOf(sale.buckets() - 1).length()) + " characters)");
+        }
+        if (sale.buckets() < 0 || sale.buckets() == 1 || sale.buckets() > Sale.MAX_BUCKETS) {
+            problems.add("buckets " + sale.buckets() + " must be 0 (none) or 2 to " + Sale.MAX_BUCKETS);
+        } else if (sale.bucketed() && sale.total() < sale.buckets()) {
+            problems.add("stock " + sale.total() + " must be at least one ticket a bucket (" + sale.buckets() + ")");
         }
         if (sale.total() < 0 || sale.total() > MAX_TOTAL) {
             problems.add("stock " + sale.total() + " must be between 0 and " + MAX_TOTAL);
@@ -143,6 +194,12 @@ public final class SaleAdmin {
      * @throws Refused there is no such sale
      */
     public Sale close(String id) {
+        catalog.find(id).filter(Sale::bucketed).ifPresent(hot -> {
+            for (int b = 0; b < hot.buckets(); b++) {
+                String bucket = keys(hot.bucketId(b)).stock();
+                redis.call(bucket, jedis -> LuaScripts.run(jedis, LuaScripts.CLOSE_SALE, List.of(bucket), List.of()));
+            }
+        });
         String stock = keys(id).stock();
         long closes = redis.call(stock, jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CLOSE_SALE,
                 List.of(stock), List.of()));
@@ -163,12 +220,30 @@ public final class SaleAdmin {
         if (total < 0 || total > MAX_TOTAL) {
             throw new Refused("stock " + total + " must be between 0 and " + MAX_TOTAL, false);
         }
-        Keys k = keys(id);
-        if (!Sale.DEFAULT.equals(id) && catalog.find(id).isEmpty()) {
+        Optional<Sale> sale = Sale.DEFAULT.equals(id) ? Optional.empty() : catalog.find(id);
+        if (!Sale.DEFAULT.equals(id) && sale.isEmpty()) {
             throw new Refused("no sale " + id, true);
         }
+        long dropped = 0;
+        if (sale.isPresent() && sale.get().bucketed()) {
+            Sale hot = sale.get();
+            if (total < hot.buckets()) {
+                throw new Refused("stock " + total + " must be at least one ticket a bucket (" + hot.buckets() + ")",
+                        false);
+            }
+            for (int b = 0; b < hot.buckets(); b++) {
+                dropped += resetOne(hot.bucketId(b), bucketShare(total, hot.buckets(), b));
+            }
+        }
+        return dropped + resetOne(id, total);
+    }
+
+    private long resetOne(String id, long total) {
+        Keys k = keys(id);
         List<String> scriptKeys = new ArrayList<>(k.forScripts());
         scriptKeys.add(k.persisted());
+        scriptKeys.add(k.transfers());
+        scriptKeys.add(k.received());
         List<String> args = List.of(String.valueOf(total), nextIdBase());
         long dropped = redis.call(k.stock(), jedis -> (Long) LuaScripts.run(jedis, LuaScripts.RESET_SALE, scriptKeys,
                 args));
@@ -198,11 +273,20 @@ public final class SaleAdmin {
     /** The sale's stock as Redis holds it, or empty when there is no such sale. */
     public Optional<GlobalStock.Snapshot> stock(String id) {
         String stock = keys(id).stock();
-        List<String> values = redis.call(stock, jedis -> jedis.hmget(stock, Keys.TOTAL, Keys.SOLD));
+        List<String> values = redis.call(stock, jedis -> jedis.hmget(stock, Keys.TOTAL, Keys.SOLD, Keys.BUCKETS));
         if (values.get(0) == null) {
             return Optional.empty();
         }
-        return Optional.of(new GlobalStock.Snapshot(Long.parseLong(values.get(0)), number(values.get(1))));
+        if (values.get(2) == null) {
+            return Optional.of(new GlobalStock.Snapshot(Long.parseLong(values.get(0)), number(values.get(1))));
+        }
+        // a hot sale: its total as created, its buckets' tickets sold
+        long sold = 0;
+        Sale hot = new Sale(id, id, 0, 0, 0, 1, 1000, 0, Integer.parseInt(values.get(2)));
+        for (int b = 0; b < hot.buckets(); b++) {
+            sold += stock(hot.bucketId(b)).map(GlobalStock.Snapshot::sold).orElse(0L);
+        }
+        return Optional.of(new GlobalStock.Snapshot(Long.parseLong(values.get(0)), sold));
     }
 
     /** A sale's orders numbered so far, those in the database, and when the writer last wrote (ms, 0: never). */
@@ -210,6 +294,19 @@ public final class SaleAdmin {
     }
 
     public OrderCounts orders(String id) {
+        Optional<Sale> hot = Sale.DEFAULT.equals(id) ? Optional.empty() : catalog.find(id).filter(Sale::bucketed);
+        if (hot.isPresent()) {
+            long created = 0;
+            long inDatabase = 0;
+            long lastWrite = 0;
+            for (int b = 0; b < hot.get().buckets(); b++) {
+                OrderCounts bucket = orders(hot.get().bucketId(b));
+                created += bucket.created();
+                inDatabase += bucket.inDatabase();
+                lastWrite = Math.max(lastWrite, bucket.lastWrite());
+            }
+            return new OrderCounts(created, inDatabase, lastWrite);
+        }
         Keys k = keys(id);
         return redis.pipelined(pipeline -> {
             Response<String> created = pipeline.hget(k.stock(), Keys.SEQ);

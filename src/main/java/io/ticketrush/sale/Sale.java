@@ -13,9 +13,38 @@ import java.util.regex.Pattern;
  * @param perUserLimit tickets one user may hold at once
  * @param payWithinMillis the time an order has to be paid before its ticket goes back
  * @param generation the sale's order id base: a reset of the sale gives it a new one
+ * @param buckets 0 for a sale sold from one stock; K for a hot sale split into K buckets, each a
+ *     sale of its own ({@link #bucketId}) with its own stock, possibly on another Redis master
+ *     (docs/cluster.md, "One hot sale split over the shards")
  */
 public record Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
-        long payWithinMillis, long generation) {
+        long payWithinMillis, long generation, int buckets) {
+
+    /** What joins a hot sale's id and a bucket's number in the bucket's id; no created sale's id holds it. */
+    public static final String BUCKET_SEPARATOR = "--";
+    /** The most buckets one sale may be split into. */
+    public static final int MAX_BUCKETS = 16;
+
+    /** A sale sold from one stock. */
+    public Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
+            long payWithinMillis, long generation) {
+        this(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, 0);
+    }
+
+    /** The id of bucket {@code bucket} of this hot sale. */
+    public String bucketId(int bucket) {
+        return id + BUCKET_SEPARATOR + bucket;
+    }
+
+    /** Whether the sale is split into buckets. */
+    public boolean bucketed() {
+        return buckets > 0;
+    }
+
+    /** Whether {@code id} names a bucket of a hot sale. */
+    public static boolean isBucket(String id) {
+        return id.contains(BUCKET_SEPARATOR);
+    }
 
     /** The article's sale: bought from when a request names none. */
     public static final String DEFAULT = "default";

@@ -6,9 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.ToIntFunction;
 
 /**
@@ -44,6 +46,11 @@ public final class Sales implements AutoCloseable {
     private final ToIntFunction<Sale> shares;
     private final Follower follower;
     private final long lockWaitMillis;
+    private final Buckets buckets;
+    /** Hot sales seen sold out in every bucket, with nothing moving between them: answered from memory. */
+    private final Set<String> hotSoldOut = ConcurrentHashMap.newKeySet();
+    /** Where this node's next anonymous buyer of a hot sale starts, so that they spread over the buckets. */
+    private final AtomicInteger nextBucket = new AtomicInteger();
     private final BuyTimer timer = new BuyTimer();
     private final ConcurrentHashMap<String, TicketSeller> sellers = new ConcurrentHashMap<>();
     /** Sale ids asked for that have no sale, and until when (System.nanoTime) to believe it. */
@@ -61,6 +68,13 @@ public final class Sales implements AutoCloseable {
      */
     public Sales(SaleCatalog catalog, Stocks stocks, ToIntFunction<Sale> shares, Follower follower,
             long lockWaitMillis) {
+        this(catalog, stocks, shares, follower, lockWaitMillis, Buckets.NONE);
+    }
+
+    /** @param buckets moves the stock of a hot sale between its buckets */
+    public Sales(SaleCatalog catalog, Stocks stocks, ToIntFunction<Sale> shares, Follower follower,
+            long lockWaitMillis, Buckets buckets) {
+        this.buckets = buckets;
         this.catalog = catalog;
         this.stocks = stocks;
         this.shares = shares;
@@ -93,6 +107,11 @@ public final class Sales implements AutoCloseable {
         private final AtomicBoolean waited = new AtomicBoolean();
         private volatile boolean reread;
         private volatile long pauseMillis = 1;
+        /** A hot sale's (null for others): the bucket asked now, buckets asked, refills asked for. */
+        private volatile Sale hot;
+        private volatile int bucket = -1;
+        private volatile int asked;
+        private volatile int refills;
 
         Attempt(String saleId, Buyer buyer, int node, Answer answer) {
             this.saleId = saleId;
@@ -105,12 +124,73 @@ public final class Sales implements AutoCloseable {
         public void run() {
             TicketSeller seller;
             try {
-                seller = seller(saleId);
+                Sale sale = sale(saleId);
+                if (sale.bucketed()) {
+                    hot = sale;
+                    if (bucket < 0) {
+                        bucket = firstBucket(sale, buyer);
+                        asked = 1;
+                    }
+                    seller = seller(sale.bucketId(bucket));
+                } else {
+                    seller = seller(saleId);
+                }
             } catch (RuntimeException e) {
                 failed(e);
                 return;
             }
             seller.buy(buyer, node, this);
+        }
+
+        /**
+         * A hot sale's bucket told this buyer "sold out". A buyer free to go anywhere (anonymous,
+         * without a request id) asks the next bucket; one bound to their bucket (named: the limit
+         * and their orders live there; or a request id: its first answer does) gets tickets moved
+         * in from the bucket with the most left, and asks again. "Sold out" only when no bucket
+         * has any and none are moving: then, until a bucket sells again, from memory.
+         */
+        private boolean soldOutInBucket() {
+            Sale sale = hot;
+            if (hotSoldOut.contains(sale.id()) && everyBucketKnowsSoldOut(sale)) {
+                return false;
+            }
+            boolean free = buyer.anonymous() && buyer.requestId() == null;
+            if (free && asked < sale.buckets()) {
+                asked++;
+                bucket = (bucket + 1) % sale.buckets();
+                run();
+                return true;
+            }
+            if (refills < sale.buckets()) {
+                refills++;
+                if (buckets.refill(sale, bucket) > 0) {
+                    seller(sale.bucketId(bucket)).sync(); // it saw its stock gone: it has some again
+                    run();
+                    return true;
+                }
+            }
+            if (buckets.moving(sale) > 0) {
+                failed(new UnsettledException());
+                return true;
+            }
+            for (int b = 0; b < sale.buckets(); b++) {
+                seller(sale.bucketId(b)).sync();
+            }
+            if (everyBucketKnowsSoldOut(sale)) {
+                hotSoldOut.add(sale.id());
+                return false;
+            }
+            failed(new UnsettledException()); // a bucket has tickets again (one came back): ask again
+            return true;
+        }
+
+        private boolean everyBucketKnowsSoldOut(Sale sale) {
+            for (int b = 0; b < sale.buckets(); b++) {
+                if (!seller(sale.bucketId(b)).knowsGlobalSoldOut()) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         @Override
@@ -122,6 +202,18 @@ public final class Sales implements AutoCloseable {
 
         @Override
         public void bought(Purchase purchase) {
+            if (hot != null && purchase.outcome() == Outcome.SOLD_OUT) {
+                boolean again;
+                try {
+                    again = soldOutInBucket();
+                } catch (RuntimeException e) {
+                    failed(e);
+                    return;
+                }
+                if (again) {
+                    return;
+                }
+            }
             answer.bought(purchase);
         }
 
@@ -146,6 +238,21 @@ public final class Sales implements AutoCloseable {
                 answer.failed(e);
             }
         }
+    }
+
+    /**
+     * The bucket of hot sale {@code sale} a buyer asks first: a named buyer's is fixed by their id
+     * (their limit and orders live there), a request id's by the id (its first answer does), the
+     * same on every node (String.hashCode is defined by the language); others spread in turn.
+     */
+    private int firstBucket(Sale sale, Buyer buyer) {
+        if (!buyer.anonymous()) {
+            return Math.floorMod(buyer.user().hashCode(), sale.buckets());
+        }
+        if (buyer.requestId() != null) {
+            return Math.floorMod(buyer.requestId().hashCode(), sale.buckets());
+        }
+        return Math.floorMod(nextBucket.getAndIncrement(), sale.buckets());
     }
 
     /** {@link #buy(String, Buyer, int, Answer)}, waiting for the answer in this thread (tests and tools). */

@@ -86,7 +86,8 @@ public final class AdminServlet extends JsonServlet {
         Sale sale = new Sale(id, name == null ? id : name, number(request, "stock", null),
                 opens == null ? 0 : admin().moment("opens", opens), closes == null ? 0 : admin().moment("closes", closes),
                 (int) number(request, "limit", (long) app().config().perUserLimit()),
-                number(request, "pay-within", app().config().orderTtlMillis() / 1000) * 1000, 0);
+                number(request, "pay-within", app().config().orderTtlMillis() / 1000) * 1000, 0,
+                (int) Math.min(Integer.MAX_VALUE, number(request, "buckets", 0L)));
         return answer(HttpServletResponse.SC_CREATED, "created", admin().create(sale));
     }
 

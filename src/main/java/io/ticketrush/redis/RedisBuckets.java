@@ -1,0 +1,172 @@
+package io.ticketrush.redis;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+import io.ticketrush.sale.Buckets;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.StockUnavailableException;
+import redis.clients.jedis.Response;
+
+/**
+ * Moves unsold tickets between the buckets of a hot sale (each bucket a sale of its own, maybe on
+ * another Redis Cluster master), in steps that may undersell for a moment but never oversell:
+ * the giving bucket's total goes down by what it has unsold, at most, and records the transfer
+ * ({@link LuaScripts#TAKE_STOCK}); a replica has that before the receiving bucket's total goes up
+ * by it, once per transfer ({@link LuaScripts#GIVE_STOCK}); a replica has that before the record
+ * goes. A transfer whose node died half way is finished by the next node that finds it old.
+ */
+final class RedisBuckets implements Buckets {
+    private static final Logger LOG = Logger.getLogger(RedisBuckets.class.getName());
+    /** A transfer this old (on Redis's clock) is taken for one whose node gave up or died: it is finished. */
+    static final long STALE_MILLIS = 2000;
+
+    private final RedisCalls redis;
+    private final Function<String, Keys> keys;
+    private final RedisClock clock;
+    private final String node;
+    private final AtomicLong transfers = new AtomicLong();
+
+    RedisBuckets(RedisCalls redis, Function<String, Keys> keys, RedisClock clock, int nodePort) {
+        this.redis = redis;
+        this.keys = keys;
+        this.clock = clock;
+        this.node = nodePort + "-" + Long.toString(System.currentTimeMillis(), 36);
+    }
+
+    @Override
+    public long refill(Sale hot, int into) {
+        List<long[]> stock = stocks(hot);
+        int from = -1;
+        long most = 0;
+        for (int b = 0; b < hot.buckets(); b++) {
+            long left = stock.get(b)[0] - stock.get(b)[1];
+            if (b != into && left > most) {
+                most = left;
+                from = b;
+            }
+        }
+        if (from < 0) {
+            return 0;
+        }
+        // half of what the richest has left: the buckets even out in a few moves, not one per buyer
+        long wanted = Math.max(1, most / 2);
+        return move(hot.bucketId(from), hot.bucketId(into), wanted);
+    }
+
+    /** Each bucket's {total, sold}, read from every master in one pipeline. */
+    private List<long[]> stocks(Sale hot) {
+        return redis.pipelined(pipeline -> {
+            List<Response<List<String>>> each = new ArrayList<>(hot.buckets());
+            for (int b = 0; b < hot.buckets(); b++) {
+                each.add(pipeline.hmget(keys.apply(hot.bucketId(b)).stock(), Keys.TOTAL, Keys.SOLD));
+            }
+            pipeline.sync();
+            List<long[]> stocks = new ArrayList<>(each.size());
+            for (Response<List<String>> r : each) {
+                stocks.add(new long[] {number(r.get().get(0)), number(r.get().get(1))});
+            }
+            return stocks;
+        });
+    }
+
+    /** One transfer of up to {@code wanted} tickets from bucket {@code from} to {@code to}; the tickets moved. */
+    long move(String from, String to, long wanted) {
+        Keys giver = keys.apply(from);
+        String id = node + "-" + transfers.incrementAndGet();
+        List<String> args = List.of(id, to, String.valueOf(wanted));
+        long taken = redis.call(giver.stock(), jedis -> {
+            long n = (Long) LuaScripts.run(jedis, LuaScripts.TAKE_STOCK, List.of(giver.stock(), giver.transfers()),
+                    args);
+            if (n > 0 && !redis.waits().reached(jedis)) {
+                // kept on record: whoever finds it old gives it once a replica has it
+                throw new StockUnavailableException("no replica had the transfer of " + n + " tickets from " + from
+                        + " within " + redis.waits().timeoutMillis() + " ms; it is finished later");
+            }
+            return n;
+        });
+        if (taken > 0) {
+            give(from, id, to, taken);
+        }
+        return taken;
+    }
+
+    /** Gives transfer {@code id}'s tickets to bucket {@code to} (once, however often asked), then drops its record. */
+    private void give(String from, String id, String to, long tickets) {
+        Keys receiver = keys.apply(to);
+        redis.call(receiver.stock(), jedis -> {
+            LuaScripts.run(jedis, LuaScripts.GIVE_STOCK, List.of(receiver.stock(), receiver.received()),
+                    List.of(id, String.valueOf(tickets)));
+            if (!redis.waits().reached(jedis)) {
+                throw new StockUnavailableException("no replica had transfer " + id + " to " + to + " within "
+                        + redis.waits().timeoutMillis() + " ms; it is finished later");
+            }
+            return null;
+        });
+        Keys giver = keys.apply(from);
+        redis.call(giver.stock(), jedis -> jedis.hdel(giver.transfers(), id));
+    }
+
+    @Override
+    public long moving(Sale hot) {
+        long now = clockNow(hot);
+        long moving = 0;
+        for (int b = 0; b < hot.buckets(); b++) {
+            String from = hot.bucketId(b);
+            Keys giver = keys.apply(from);
+            Map<String, String> stale = new LinkedHashMap<>();
+            long fresh = redis.call(giver.stock(), jedis -> {
+                long n = 0;
+                for (Map.Entry<String, String> record : jedis.hgetAll(giver.transfers()).entrySet()) {
+                    String[] f = record.getValue().split("\\|");
+                    if (now - Long.parseLong(f[2]) >= STALE_MILLIS) {
+                        stale.put(record.getKey(), record.getValue());
+                    } else {
+                        n += Long.parseLong(f[1]);
+                    }
+                }
+                if (!stale.isEmpty()) {
+                    // written again, so that WAIT tells whether a replica has the take behind them
+                    jedis.hset(giver.transfers(), stale);
+                    if (!redis.waits().reached(jedis)) {
+                        // no replica has them yet: still moving, finished by a later look
+                        for (String value : stale.values()) {
+                            n += Long.parseLong(value.split("\\|")[1]);
+                        }
+                        stale.clear();
+                    }
+                }
+                return n;
+            });
+            moving += fresh;
+            for (Map.Entry<String, String> record : stale.entrySet()) {
+                String[] f = record.getValue().split("\\|");
+                LOG.info("finishing transfer " + record.getKey() + " of " + f[1] + " tickets from " + from + " to "
+                        + f[0] + " (its node gave up on it or died)");
+                give(from, record.getKey(), f[0], Long.parseLong(f[1]));
+            }
+        }
+        return moving;
+    }
+
+    private long clockNow(Sale hot) {
+        if (!clock.known()) {
+            String any = keys.apply(hot.bucketId(0)).stock();
+            redis.call(any, jedis -> {
+                long sent = System.nanoTime();
+                clock.observe(sent, jedis.time(), System.nanoTime());
+                return null;
+            });
+        }
+        return clock.nowMillis();
+    }
+
+    private static long number(String value) {
+        return value == null || value.isEmpty() ? 0 : Long.parseLong(value);
+    }
+}
