@@ -6,7 +6,9 @@
 #      primary on BENCH_REDIS_PORT, replicas and Sentinels on the ports after it and 26391-26393;
 #   3. a Redis Cluster of three masters with a replica each (WAIT 1 per call), on
 #      BENCH_CLUSTER_PORTS (default 7101-7106), the sales spread over the masters by their tags;
-#   4. the same cluster asked for one sale only: every call on one master (one hot sale).
+#   4. the same cluster asked for one sale only: every call on one master;
+#   5. the same cluster with that one sale split into three buckets (--buckets 3): a hot sale over
+#      the masters.
 # Each started with ./rush's own lifecycle under a run folder of its own (the running cluster, if
 # any, is left alone) and stopped by PID at the end. Prints each run's line and the ratios.
 #   ab-scripts/buy-bench.sh [--sales N] [--threads N] [--batch N] [--seconds N]
@@ -50,7 +52,7 @@ trap stop_all EXIT
 
 # BuyBench against the mode's Redis, from the WAR's classes; prints its one line
 run_bench() {
-    local mode=$1 label=$2 n=$3
+    local mode=$1 label=$2 n=$3 buckets=${4:-}
     (
         export RUSH_RUN_DIR=$work/$mode RUSH_REDIS_MODE=$mode RUSH_REDIS_PORT=$single_port
         export RUSH_CLUSTER_PORTS=$cluster_ports RUSH_REDIS_REPLICA_PORTS=$replica_ports
@@ -58,7 +60,7 @@ run_bench() {
         source "$RUSH_ROOT/lib/common.sh"
         prepare_app
         app_java io.ticketrush.redis.BuyBench -Xmx512m -Drush.redis.pool.size=$((threads + 4))
-        "${APP_CMD[@]}" "$label" "$n" "$threads" "$batch" "$seconds"
+        "${APP_CMD[@]}" "$label" "$n" "$threads" "$batch" "$seconds" $buckets
     )
 }
 
@@ -76,8 +78,11 @@ three=$(run_bench cluster "three shards" "$sales")
 echo "$three"
 hot=$(run_bench cluster "three shards, one sale" 1)
 echo "$hot"
+split=$(run_bench cluster "three shards, one sale in three buckets" 1 3)
+echo "$split"
 bench_rush cluster down >/dev/null
 
 rate() { sed -E 's/.* ([0-9]+) tickets\/s.*/\1/' <<<"$1"; }
-awk -v one="$(rate "$one")" -v rep="$(rate "$replicated")" -v three="$(rate "$three")" -v hot="$(rate "$hot")" 'BEGIN {
-    printf "ratios (tickets/s): three shards / one replicated Redis %.2f; three shards / one Redis %.2f; one replicated Redis / one Redis %.2f; one hot sale on the cluster / three shards %.2f\n", three / rep, three / one, rep / one, hot / three }'
+awk -v one="$(rate "$one")" -v rep="$(rate "$replicated")" -v three="$(rate "$three")" -v hot="$(rate "$hot")" \
+    -v split="$(rate "$split")" 'BEGIN {
+    printf "ratios (tickets/s): three shards / one replicated Redis %.2f; three shards / one Redis %.2f; one replicated Redis / one Redis %.2f; one sale on the cluster / three shards %.2f; one sale in three buckets / one sale unsplit %.2f\n", three / rep, three / one, rep / one, hot / three, split / hot }'

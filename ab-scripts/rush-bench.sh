@@ -14,6 +14,7 @@
 #
 #   ./rush bench rush [--buyers N] [--tickets N] [--sale ID] [--repeat K] [--connections C]
 #                     [--threads T] [--ref-seconds S] [--seconds S] [--keepalive-only] [--no-references]
+#                     [--buckets K]   (the rush's sales split into K buckets: a hot sale, docs/cluster.md)
 #   defaults: 1,000,000 buyers, 10,000 tickets, sale rush-<time>, every 20th request a buyer coming
 #   back, wrk -t2 -c100, references of 10 s each, each rush at most 1800 s
 #   ports: RUSH_BENCH_NODE_PORT (3090, the reference node), RUSH_BENCH_NGINX_PORT (18090, its Nginx)
@@ -22,7 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_settings
 
 buyers=1000000 tickets=10000 sale= repeat=20 connections=100 threads=2 ref_seconds=10 max_seconds=1800
-close_run=1 references=1
+close_run=1 references=1 buckets=0
 while (($#)); do
     case $1 in
     --buyers) buyers=$2; shift 2 ;;
@@ -35,7 +36,8 @@ while (($#)); do
     --seconds) max_seconds=$2; shift 2 ;;
     --keepalive-only) close_run=0; shift ;;
     --no-references) references=0; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    --buckets) buckets=$2; shift 2 ;;
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
     *) die "bench rush: unknown option $1 (see --help)" ;;
     esac
 done
@@ -46,6 +48,8 @@ is_uint "$repeat" && ((repeat != 1)) || die "--repeat must be 0 (no buyer comes 
 ((connections >= threads)) || die "--connections must be at least --threads"
 # the sales made are ID-keepalive, ID-close and ID-node: a sale id has at most 32 characters
 [[ -z $sale || $sale =~ ^[A-Za-z0-9_-]{1,22}$ ]] || die "--sale: letters, digits, - and _ (at most 22)"
+is_uint "$buckets" && ((buckets == 0 || (buckets >= 2 && buckets <= 16))) || die "--buckets must be 0 or 2 to 16"
+((buckets == 0)) || [[ -z $sale || ${#sale} -le 19 ]] || die "--sale: at most 19 characters with --buckets"
 sale=${sale:-rush-$(date +%s)}
 ensure_commands wrk curl redis-cli
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
@@ -237,14 +241,26 @@ references() {
 
 # ---------------------------------------------------------------- the rush
 
+# The sales that hold sale $1's tickets: itself, or with --buckets its buckets (ID--0 ...).
+holders() {
+    local b
+    if ((buckets > 0)); then for ((b = 0; b < buckets; b++)); do echo "$1--$b"; done; else echo "$1"; fi
+}
+
+# Sale $1's sold (its buckets' added up) and orders in the database, on one line.
+sold_and_persisted() {
+    local h
+    for h in $(holders "$1"); do printf 'HGET rush:{%s}:stock ticket_sold_nums\nSCARD rush:{%s}:persisted\n' "$h" "$h"; done |
+        rcli | tr -d '\r' | awk 'NR % 2 == 1 {s += $1} NR % 2 == 0 {p += $1} END {printf "%d %d ", s, p}'
+}
+
 # Every 100 ms, into $work/sold-$1: Redis's sold count of sale $1 (I1 at every moment, not only at
 # the end), how many of its orders the writer has put in the database, and this machine's clock (ms).
 sample_sold() {
     local id=$1
     (
         while :; do
-            printf 'HGET rush:{%s}:stock ticket_sold_nums\nSCARD rush:{%s}:persisted\n' "$id" "$id" | rcli |
-                tr -d '\r' | tr '\n' ' '
+            sold_and_persisted "$id"
             echo "$(($(date +%s%N) / 1000000))"
             sleep 0.1
         done >"$work/sold-$id"
@@ -270,7 +286,9 @@ rush() {
     local mode=$1 id=$2 extra=()
     [[ $mode == close ]] && extra=(-H "Connection: close")
     echo "-- rush ($mode): sale $id, $tickets tickets, opening in 3 s; $distinct distinct buyers, $requests requests"
-    "$RUSH_ROOT/rush" sale create "$id" --stock "$tickets" --opens +3 --pay-within 86400 \
+    local split=()
+    ((buckets == 0)) || split=(--buckets "$buckets")
+    "$RUSH_ROOT/rush" sale create "$id" --stock "$tickets" --opens +3 --pay-within 86400 "${split[@]}" \
         --name "million-buyer rush ($mode)" >/dev/null || die "could not create sale $id"
     local opens
     opens=$(rcli HGET "rush:{$id}:stock" opens_at | tr -d '\r')
@@ -319,7 +337,8 @@ rush() {
     won_users=$(cut -d' ' -f1 "$work/winners-$id" | sort -u | wc -l)
     won_orders=$(cut -d' ' -f2 "$work/winners-$id" | sort -u | wc -l)
     last_ms=$(awk -v o="$opens" 'BEGIN {m = 0} $3 > m {m = $3} END {print (m > 0 ? m - o : -1)}' "$work/winners-$id")
-    read -r sold total <<<"$(rcli HMGET "rush:{$id}:stock" ticket_sold_nums ticket_total_nums | tr -d '\r' | tr '\n' ' ')"
+    total=$(rcli HGET "rush:{$id}:stock" ticket_total_nums | tr -d '\r')
+    read -r sold _ <<<"$(sold_and_persisted "$id")"
     max_sold=$(awk '{print $1}' "$work/sold-$id" | sort -n | tail -1)
     # the order writer puts every order in the database: when the sampler saw the last one there,
     # else wait for it (bounded) and take the moment it is seen

@@ -25,15 +25,18 @@ import io.ticketrush.sale.Sale;
  * CPU and buy scripts run (from INFO), so that one Redis and three shards compare in one
  * invocation of {@code ab-scripts/buy-bench.sh}. The sales are dropped at the end.
  *
- * <pre>java -cp ... io.ticketrush.redis.BuyBench LABEL SALES THREADS BATCH SECONDS</pre>
+ * With BUCKETS, one hot sale split into that many buckets ({@link Sale#buckets()}) instead: the
+ * calls go to its buckets in turn, as the nodes send each bucket's buyers in calls of their own.
+ *
+ * <pre>java -cp ... io.ticketrush.redis.BuyBench LABEL SALES THREADS BATCH SECONDS [BUCKETS]</pre>
  */
 public final class BuyBench {
     private BuyBench() {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5) {
-            System.err.println("usage: BuyBench LABEL SALES THREADS BATCH SECONDS");
+        if (args.length != 5 && args.length != 6) {
+            System.err.println("usage: BuyBench LABEL SALES THREADS BATCH SECONDS [BUCKETS]");
             System.exit(2);
         }
         Logger.getLogger("redis.clients.jedis").setLevel(Level.WARNING);
@@ -42,20 +45,29 @@ public final class BuyBench {
         int threads = Integer.parseInt(args[2]);
         int batch = Integer.parseInt(args[3]);
         int seconds = Integer.parseInt(args[4]);
+        int buckets = args.length == 6 ? Integer.parseInt(args[5]) : 0;
         Config config = Config.load(name -> null);
         try (RedisStore store = RedisStore.open(config)) {
-            run(store, label, sales, threads, batch, seconds);
+            run(store, label, sales, threads, batch, seconds, buckets);
         }
     }
 
-    private static void run(RedisStore store, String label, int saleCount, int threads, int batch, int seconds)
-            throws Exception {
+    private static void run(RedisStore store, String label, int saleCount, int threads, int batch, int seconds,
+            int buckets) throws Exception {
         String prefix = "bench" + Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36) + "-";
         long now = store.catalog().now();
+        List<Sale> created = new ArrayList<>();
         List<Sale> sales = new ArrayList<>();
-        for (int i = 0; i < saleCount; i++) {
-            sales.add(store.admin().create(new Sale(prefix + i, "buy bench " + i, 4_000_000L, now - 1000, 0, 1,
-                    3_600_000L, 0)));
+        for (int i = 0; i < (buckets > 0 ? 1 : saleCount); i++) {
+            Sale sale = store.admin().create(new Sale(prefix + i, "buy bench " + i, 4_000_000L, now - 1000, 0, 1,
+                    3_600_000L, 0, buckets));
+            created.add(sale);
+            for (int b = 0; b < buckets; b++) {
+                sales.add(store.catalog().find(sale.bucketId(b)).orElseThrow());
+            }
+            if (buckets == 0) {
+                sales.add(sale);
+            }
         }
         try {
             // warm up: every script loaded on every master, the connections made
@@ -92,15 +104,16 @@ public final class BuyBench {
             for (int i = 0; i < cpuAfter.length && i < cpuBefore.length; i++) {
                 cpu += (cpuAfter[i] - cpuBefore[i]) / 1e6;
             }
-            System.out.printf("%s: %d sales, %d threads, %d buyers a call, %.1f s: %.0f calls/s, %.0f tickets/s,"
+            System.out.printf("%s: %d sales%s, %d threads, %d buyers a call, %.1f s: %.0f calls/s, %.0f tickets/s,"
                     + " call p50 %.2f ms p99 %.2f ms, Redis round trips %.2f a call, Redis CPU %.2f s a second"
-                    + " over %d masters%n", label, saleCount, threads, batch, elapsed, calls / elapsed,
+                    + " over %d masters%n", label, created.size(), buckets > 0 ? " in " + buckets + " buckets" : "",
+                    threads, batch, elapsed, calls / elapsed,
                     tickets / elapsed, percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6,
                     (double) (store.roundTrips() - roundTripsBefore) / Math.max(1, calls), cpu / elapsed,
                     cpuAfter.length);
         } finally {
-            for (Sale sale : sales) {
-                store.admin().reset(sale.id(), 0);
+            for (Sale sale : created) {
+                store.admin().reset(sale.id(), sale.bucketed() ? sale.buckets() : 0);
             }
         }
     }

@@ -192,6 +192,12 @@ public final class RedisClusterGroup implements AutoCloseable {
         if (serving.size() != masters) {
             return false;
         }
+        // and the view replicaOf reads agrees: each master has a replica not marked failed
+        for (Node master : serving) {
+            if (view.stream().noneMatch(n -> !n.master() && !n.failed() && master.id().equals(n.masterId()))) {
+                return false;
+            }
+        }
         for (int port : runningPorts()) {
             Node node = view.stream().filter(n -> n.port() == port).findFirst().orElse(null);
             if (node == null) {
