@@ -233,6 +233,7 @@ public final class Sales implements AutoCloseable {
                 waiting();
                 long pause = pauseMillis;
                 pauseMillis = Math.min(8, 2 * pause);
+                refills = 0; // a hot sale's bucket may have tickets to move again by then
                 timer.after(TimeUnit.MILLISECONDS.toNanos(pause), this);
             } else {
                 answer.failed(e);
