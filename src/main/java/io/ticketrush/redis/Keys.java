@@ -67,6 +67,8 @@ public final class Keys {
     public static final String CLOSES_AT = "closes_at";
     public static final String USER_LIMIT = "user_limit";
     public static final String PAY_MS = "pay_ms";
+    /** Transfers a hot sale's bucket took part in, given or taken: moves on with each ({@link RedisBuckets}). */
+    public static final String MOVES = "ticket_moves";
     /** A hot sale's bucket count (its stock lies in its buckets' stock hashes); absent for others. */
     public static final String BUCKETS = "buckets";
 

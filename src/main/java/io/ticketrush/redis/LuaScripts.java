@@ -42,11 +42,12 @@ final class LuaScripts {
               '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s'
             local PENDING_STATE, PAID_STATE, EXPIRED_STATE, VOIDED_STATE = '%s', '%s', '%s', '%s'
             local CREATED_EVENT, VOID_MARK, MAX_SEQ, SEP, BATCH, SETTLED = '%s', '%s', %d, '%s', '%s', '%s'
+            local MOVES = '%s'
             """.formatted(Keys.TOTAL, Keys.SOLD, Keys.PAID, Keys.EXPIRED, Keys.VOIDED, Keys.ID_BASE, Keys.SEQ,
             Keys.NAME, Keys.OPENS_AT, Keys.CLOSES_AT, Keys.USER_LIMIT, Keys.PAY_MS, Keys.ID, Keys.USER, Keys.NODE,
             Keys.CREATED, Keys.DEADLINE, Keys.STATE, Keys.CLOSED, Keys.EVENT, Keys.RID, Order.PENDING, Order.PAID,
             Order.EXPIRED, Order.VOIDED, Keys.CREATED_EVENT, Keys.VOID_MARK, OrderIds.MAX_SEQ, Keys.ORDER_SEPARATOR,
-            Keys.BATCH, Keys.SETTLED);
+            Keys.BATCH, Keys.SETTLED, Keys.MOVES);
 
     /**
      * Redis's clock in milliseconds; an order as the sale's orders hash holds it ({@link Keys#ORDER},
@@ -498,6 +499,7 @@ final class LuaScripts {
             local n = math.min(tonumber(ARGV[3]), total - sold)
             if n <= 0 then return 0 end
             redis.call('HSET', KEYS[1], TOTAL, total - n)
+            redis.call('HINCRBY', KEYS[1], MOVES, 1)
             redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. SEP .. n .. SEP .. now_ms())
             return n
             """);
@@ -510,6 +512,7 @@ final class LuaScripts {
     static final Script GIVE_STOCK = new Script("give-stock", NAMES + """
             if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
             redis.call('HINCRBY', KEYS[1], TOTAL, ARGV[2])
+            redis.call('HINCRBY', KEYS[1], MOVES, 1)
             return 1
             """);
 

@@ -154,6 +154,68 @@ final class RedisBuckets implements Buckets {
         return moving;
     }
 
+    @Override
+    public boolean soldOut(Sale hot) {
+        if (moving(hot) > 0) {
+            return false; // (and transfers a dead node left are finished)
+        }
+        List<List<Object>> last = collect(hot);
+        for (int i = 0; i < COLLECTS; i++) {
+            if (!gone(last)) {
+                return false;
+            }
+            List<List<Object>> again = collect(hot);
+            if (again.equals(last)) {
+                // nothing moved on between the two readings: each bucket held these values from
+                // its first reading to its second, so at the moment between them all were gone
+                return true;
+            }
+            last = again;
+        }
+        return false; // it kept changing: not known to be sold out, the buyer tries again
+    }
+
+    /** Readings of a sale that kept changing before {@link #soldOut} gives up for now. */
+    private static final int COLLECTS = 5;
+
+    /**
+     * Every bucket's counters that any change of its stock moves on (total, sold, orders numbered,
+     * voided, expired, transfers), its transfers on record and its unsettled calls, in one pipeline.
+     */
+    private List<List<Object>> collect(Sale hot) {
+        return redis.pipelined(pipeline -> {
+            List<Response<List<String>>> stocks = new ArrayList<>(hot.buckets());
+            List<Response<Long>> records = new ArrayList<>(hot.buckets());
+            List<Response<Long>> unsettled = new ArrayList<>(hot.buckets());
+            for (int b = 0; b < hot.buckets(); b++) {
+                Keys k = keys.apply(hot.bucketId(b));
+                stocks.add(pipeline.hmget(k.stock(), Keys.TOTAL, Keys.SOLD, Keys.SEQ, Keys.VOIDED, Keys.EXPIRED,
+                        Keys.MOVES));
+                records.add(pipeline.hlen(k.transfers()));
+                unsettled.add(pipeline.zcard(k.unsettled()));
+            }
+            pipeline.sync();
+            List<List<Object>> all = new ArrayList<>(hot.buckets());
+            for (int b = 0; b < hot.buckets(); b++) {
+                List<Object> one = new ArrayList<>(stocks.get(b).get());
+                one.add(records.get(b).get());
+                one.add(unsettled.get(b).get());
+                all.add(one);
+            }
+            return all;
+        });
+    }
+
+    /** Every bucket sold all it has, nothing on record as moving, no call unsettled. */
+    private static boolean gone(List<List<Object>> buckets) {
+        for (List<Object> b : buckets) {
+            if (number((String) b.get(0)) > number((String) b.get(1)) || (Long) b.get(6) > 0 || (Long) b.get(7) > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private long clockNow(Sale hot) {
         if (!clock.known()) {
             String any = keys.apply(hot.bucketId(0)).stock();

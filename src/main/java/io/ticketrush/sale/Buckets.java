@@ -21,6 +21,15 @@ public interface Buckets {
      */
     long moving(Sale hot);
 
+    /**
+     * Whether at some moment during the call every bucket of {@code hot} had sold all its
+     * tickets, with none moving between buckets and no buy call unsettled: its buyers may be told
+     * "sold out". The buckets are read one after another, so one reading could miss a ticket on
+     * its way between them; the answer is true only once two readings in a row found nothing
+     * changed at all.
+     */
+    boolean soldOut(Sale hot);
+
     /** No buckets to move between (tests of one stock). */
     Buckets NONE = new Buckets() {
         @Override
@@ -31,6 +40,11 @@ public interface Buckets {
         @Override
         public long moving(Sale hot) {
             return 0;
+        }
+
+        @Override
+        public boolean soldOut(Sale hot) {
+            return true;
         }
     };
 }

@@ -169,19 +169,19 @@ public final class Sales implements AutoCloseable {
                     return true;
                 }
             }
-            if (buckets.moving(sale) > 0) {
-                failed(new UnsettledException());
+            if (!buckets.soldOut(sale)) {
+                failed(new UnsettledException()); // tickets moving, a call unsettled, or one came back
                 return true;
             }
+            // sold out at a moment just now: each bucket's seller learns it, and while all of them
+            // know it, the sale's losers are answered from memory
             for (int b = 0; b < sale.buckets(); b++) {
                 seller(sale.bucketId(b)).sync();
             }
             if (everyBucketKnowsSoldOut(sale)) {
                 hotSoldOut.add(sale.id());
-                return false;
             }
-            failed(new UnsettledException()); // a bucket has tickets again (one came back): ask again
-            return true;
+            return false;
         }
 
         private boolean everyBucketKnowsSoldOut(Sale sale) {

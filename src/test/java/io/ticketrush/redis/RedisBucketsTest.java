@@ -1,6 +1,8 @@
 package io.ticketrush.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
@@ -68,6 +70,31 @@ class RedisBucketsTest {
             assertEquals(0, jedis.hlen(from.transfers()));
         }
         assertEquals(14, total(0));
+    }
+
+    @Test
+    void a_hot_sale_is_sold_out_only_with_every_bucket_gone_and_nothing_moving_or_unsettled() {
+        Buckets buckets = store.buckets(3001);
+        assertFalse(buckets.soldOut(hot), "30 tickets left");
+        try (Jedis jedis = redis.client()) {
+            for (int b = 0; b < 3; b++) {
+                jedis.hset(Keys.of(hot.bucketId(b), "x").stock(), Keys.SOLD, b == 2 ? "9" : "10");
+            }
+            Keys two = Keys.of(hot.bucketId(2), "x");
+            // the last ticket on its way from bucket 2 to bucket 1: taken, not given
+            assertEquals(1L, LuaScripts.run(jedis, LuaScripts.TAKE_STOCK, List.of(two.stock(), two.transfers()),
+                    List.of("m-1", hot.bucketId(1), "1")));
+            assertFalse(buckets.soldOut(hot), "a ticket moving between buckets");
+            Keys one = Keys.of(hot.bucketId(1), "x");
+            LuaScripts.run(jedis, LuaScripts.GIVE_STOCK, List.of(one.stock(), one.received()), List.of("m-1", "1"));
+            jedis.hdel(two.transfers(), "m-1");
+            assertFalse(buckets.soldOut(hot), "the ticket arrived in bucket 1");
+            jedis.hset(one.stock(), Keys.SOLD, "11");
+            jedis.zadd(one.unsettled(), Long.MAX_VALUE, "call-1");
+            assertFalse(buckets.soldOut(hot), "a buy call unsettled may give its tickets back");
+            jedis.zrem(one.unsettled(), "call-1");
+        }
+        assertTrue(buckets.soldOut(hot));
     }
 
     @Test
