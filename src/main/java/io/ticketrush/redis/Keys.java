@@ -69,6 +69,12 @@ public final class Keys {
     public static final String PAY_MS = "pay_ms";
     /** A hot sale's bucket count (its stock lies in its buckets' stock hashes); absent for others. */
     public static final String BUCKETS = "buckets";
+    /**
+     * Tickets a hot sale's bucket has taken out for other buckets so far ({@link LuaScripts#TAKE_STOCK}
+     * adds to it, nothing takes away): unchanged over a sold-out check's reads, no ticket left a
+     * bucket while they were made.
+     */
+    public static final String TAKEN = "ticket_taken_nums";
 
     /**
      * The order writer's counters: orders in the database, when it last wrote (ms), when it last

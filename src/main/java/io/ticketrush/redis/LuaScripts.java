@@ -42,11 +42,12 @@ final class LuaScripts {
               '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s'
             local PENDING_STATE, PAID_STATE, EXPIRED_STATE, VOIDED_STATE = '%s', '%s', '%s', '%s'
             local CREATED_EVENT, VOID_MARK, MAX_SEQ, SEP, BATCH, SETTLED = '%s', '%s', %d, '%s', '%s', '%s'
+            local TAKEN = '%s'
             """.formatted(Keys.TOTAL, Keys.SOLD, Keys.PAID, Keys.EXPIRED, Keys.VOIDED, Keys.ID_BASE, Keys.SEQ,
             Keys.NAME, Keys.OPENS_AT, Keys.CLOSES_AT, Keys.USER_LIMIT, Keys.PAY_MS, Keys.ID, Keys.USER, Keys.NODE,
             Keys.CREATED, Keys.DEADLINE, Keys.STATE, Keys.CLOSED, Keys.EVENT, Keys.RID, Order.PENDING, Order.PAID,
             Order.EXPIRED, Order.VOIDED, Keys.CREATED_EVENT, Keys.VOID_MARK, OrderIds.MAX_SEQ, Keys.ORDER_SEPARATOR,
-            Keys.BATCH, Keys.SETTLED);
+            Keys.BATCH, Keys.SETTLED, Keys.TAKEN);
 
     /**
      * Redis's clock in milliseconds; an order as the sale's orders hash holds it ({@link Keys#ORDER},
@@ -488,8 +489,8 @@ final class LuaScripts {
      * Takes up to ARGV[3] unsold tickets out of a hot sale's bucket, to give them to the bucket
      * ARGV[2] ({@link #GIVE_STOCK}): its total goes down now, and the transfer ARGV[1] is recorded
      * until the receiving bucket has them. Never more than it has unsold, so the two steps can
-     * undersell for a moment but never oversell. KEYS: 1 the giving bucket's stock hash, 2 its
-     * {@link Keys#transfers()}. Answers the tickets taken (0: none left).
+     * undersell for a moment but never oversell. Counts them in {@link Keys#TAKEN}. KEYS: 1 the
+     * giving bucket's stock hash, 2 its {@link Keys#transfers()}. Answers the tickets taken (0: none left).
      */
     static final Script TAKE_STOCK = new Script("take-stock", COMMON + """
             local s = redis.call('HMGET', KEYS[1], TOTAL, SOLD)
@@ -498,6 +499,7 @@ final class LuaScripts {
             local n = math.min(tonumber(ARGV[3]), total - sold)
             if n <= 0 then return 0 end
             redis.call('HSET', KEYS[1], TOTAL, total - n)
+            redis.call('HINCRBY', KEYS[1], TAKEN, n)
             redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. SEP .. n .. SEP .. now_ms())
             return n
             """);

@@ -154,6 +154,22 @@ final class RedisBuckets implements Buckets {
         return moving;
     }
 
+    @Override
+    public long taken(Sale hot) {
+        return redis.pipelined(pipeline -> {
+            List<Response<String>> each = new ArrayList<>(hot.buckets());
+            for (int b = 0; b < hot.buckets(); b++) {
+                each.add(pipeline.hget(keys.apply(hot.bucketId(b)).stock(), Keys.TAKEN));
+            }
+            pipeline.sync();
+            long taken = 0;
+            for (Response<String> r : each) {
+                taken += number(r.get());
+            }
+            return taken;
+        });
+    }
+
     private long clockNow(Sale hot) {
         if (!clock.known()) {
             String any = keys.apply(hot.bucketId(0)).stock();

@@ -21,6 +21,14 @@ public interface Buckets {
      */
     long moving(Sale hot);
 
+    /**
+     * Tickets taken out of {@code hot}'s buckets for others so far (it only grows): a check that
+     * reads the buckets one after another reads this before and after, since tickets moved on
+     * between its reads (given to one bucket after it was read, taken from another before it
+     * was) are seen by none of them.
+     */
+    long taken(Sale hot);
+
     /** No buckets to move between (tests of one stock). */
     Buckets NONE = new Buckets() {
         @Override
@@ -30,6 +38,11 @@ public interface Buckets {
 
         @Override
         public long moving(Sale hot) {
+            return 0;
+        }
+
+        @Override
+        public long taken(Sale hot) {
             return 0;
         }
     };

@@ -169,6 +169,10 @@ public final class Sales implements AutoCloseable {
                     return true;
                 }
             }
+            // the transfers, then each bucket's stock, are read one after another: a ticket another
+            // node moves on meanwhile (taken from a bucket before it is read, given to one read
+            // before) is in none of them, so the check holds only if no ticket was taken meanwhile
+            long taken = buckets.taken(sale);
             if (buckets.moving(sale) > 0) {
                 failed(new UnsettledException());
                 return true;
@@ -176,7 +180,7 @@ public final class Sales implements AutoCloseable {
             for (int b = 0; b < sale.buckets(); b++) {
                 seller(sale.bucketId(b)).sync();
             }
-            if (everyBucketKnowsSoldOut(sale)) {
+            if (everyBucketKnowsSoldOut(sale) && buckets.taken(sale) == taken) {
                 hotSoldOut.add(sale.id());
                 return false;
             }
