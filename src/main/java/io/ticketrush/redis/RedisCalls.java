@@ -126,6 +126,11 @@ public final class RedisCalls {
             result = reads.apply(pipeline);
         } catch (JedisException e) {
             throw failed(e, breaker);
+        } catch (IllegalStateException e) {
+            // a cluster pipeline's sync logs a connection lost to one of its servers instead of
+            // throwing, and leaves that server's answers unset: reading one throws this
+            throw failed(new JedisConnectionException("a pipelined answer never came: " + e.getMessage(), e),
+                    breaker);
         }
         breaker.onSuccess();
         return result;

@@ -170,7 +170,10 @@ public final class Sales implements AutoCloseable {
                 }
             }
             if (!buckets.soldOut(sale)) {
-                failed(new UnsettledException()); // tickets moving, a call unsettled, or one came back
+                // tickets moving, a call unsettled, or some arrived or came back (maybe into this
+                // buyer's bucket, whose seller must learn it before the buyer asks again)
+                seller(sale.bucketId(bucket)).sync();
+                failed(new UnsettledException());
                 return true;
             }
             // sold out at a moment just now: each bucket's seller learns it, and while all of them

@@ -19,6 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -79,6 +80,8 @@ final class Buyers {
     private final URI buy;
     private final int users;
     private final String prefix;
+    /** Buyer i's name (a named buyer's user id). */
+    private final IntFunction<String> names;
     private final int clients;
     private final int maxTries;
     private final HttpClient http;
@@ -104,10 +107,27 @@ final class Buyers {
      * with the same one have one clock, so their attempts can be set side by side.
      */
     Buyers(URI buy, int users, String prefix, int clients, int maxTries, long startNanos) {
+        this(buy, users, prefix, i -> prefix + i, clients, maxTries, startNanos);
+    }
+
+    /**
+     * As above, buyer i named {@code names.get(i)} (each starting with {@code prefix}; a named
+     * buyer's user id, so a test can choose, say, the bucket of a hot sale each is bound to).
+     */
+    Buyers(URI buy, List<String> names, String prefix, int clients, int maxTries, long startNanos) {
+        this(buy, names.size(), prefix, List.copyOf(names)::get, clients, maxTries, startNanos);
+        if (names.stream().anyMatch(name -> !name.startsWith(prefix) || name.contains("."))) {
+            throw new IllegalArgumentException("every name starts with " + prefix + " and holds no '.'");
+        }
+    }
+
+    private Buyers(URI buy, int users, String prefix, IntFunction<String> names, int clients, int maxTries,
+            long startNanos) {
         this.startNanos = startNanos;
         this.buy = buy;
         this.users = users;
         this.prefix = prefix;
+        this.names = names;
         this.clients = clients;
         this.maxTries = maxTries;
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -158,7 +178,7 @@ final class Buyers {
                         start.await();
                         for (int i = next.getAndIncrement(); i < users; i = next.getAndIncrement()) {
                             arrive();
-                            done[i] = buyAs(buy, prefix + i, anonymous(i));
+                            done[i] = buyAs(buy, names.apply(i), anonymous(i));
                         }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -51,6 +53,8 @@ final class ChaosCluster implements AutoCloseable {
     static final String STOCK_KEY = "ticket_hash_key";
     static final int[] WEIGHTS = {1, 2, 3, 4};
     static final String WRITER_NAME = "writer-1";
+    /** The nodes' {@code rush.admin.token}: {@link #createSale(String, int, int)} goes through {@code /admin/sales}. */
+    static final String ADMIN_TOKEN = "chaos-admin-token-0123456789";
     private static final Duration START_LIMIT = Duration.ofSeconds(120);
 
     /** Which Redis the parts run on. */
@@ -110,6 +114,7 @@ final class ChaosCluster implements AutoCloseable {
                     "-Drush.node.weights.total=10",
                     "-Drush.statlog=" + statLog,
                     "-Drush.sync.ms=200",
+                    "-Drush.admin.token=" + ADMIN_TOKEN,
                     "-jar", jettyHome.resolve("start.jar").toString(),
                     "jetty.home=" + jettyHome, "jetty.base=" + base,
                     "jetty.http.host=" + host.address(), "jetty.http.port=" + port,
@@ -371,6 +376,36 @@ final class ChaosCluster implements AutoCloseable {
         try (RedisStore store = openStore()) {
             store.admin().create(new Sale(id, "chaos " + id, tickets, 0, 0, 1, 300_000, 0));
         }
+        awaitListedOpen(id);
+    }
+
+    /**
+     * Creates sale {@code id} of {@code tickets} split into {@code buckets} buckets (a hot sale:
+     * bucket b is sale {@code ID--b} in Redis) as an operator does, with {@code POST /admin/sales?...&buckets=K}
+     * straight to a node (Nginx never forwards {@code /admin/}); waits until every node lists it open.
+     */
+    void createSale(String id, int tickets, int buckets) {
+        URI create = nodes.get(0).uri("/admin/sales?id=" + id + "&stock=" + tickets + "&buckets=" + buckets
+                + "&name=chaos-" + id + "&limit=1&pay-within=300");
+        HttpRequest request = HttpRequest.newBuilder(create).header("X-Admin-Token", ADMIN_TOKEN)
+                .timeout(Duration.ofSeconds(15)).POST(HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<String> created;
+        try {
+            created = HttpCall.newClient().send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("POST " + create + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted creating sale " + id, e);
+        }
+        if (created.statusCode() != 201) {
+            throw new IllegalStateException("POST " + create + " answered " + created.statusCode() + ": "
+                    + created.body());
+        }
+        awaitListedOpen(id);
+    }
+
+    private void awaitListedOpen(String id) {
         for (Node node : nodes) {
             URI sales = node.uri("/sales");
             Deadline.await(Duration.ofSeconds(10), "node " + node.port + " to list sale " + id + " open", () -> {

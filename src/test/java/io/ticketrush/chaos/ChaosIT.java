@@ -14,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -34,6 +35,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.ticketrush.redis.Keys;
+import io.ticketrush.sale.Sale;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.HttpCall;
@@ -59,7 +61,7 @@ import redis.clients.jedis.resps.StreamGroupInfo;
 
 /**
  * The chaos suite of issue 4 (and of issue 12, on a replicated Redis: scenarios 8-11; on a Redis
- * Cluster: scenario 12): whole
+ * Cluster: scenario 12, and 13 for one hot sale split into buckets over its masters): whole
  * sales through the real deployment (see {@link ChaosCluster}) with a fault injected mid-sale,
  * each checked for I1-I4, I6 and I7 from the buyers' answers, Redis, the order database,
  * stat.log and Nginx's error log, and for how fast it recovers. Half
@@ -943,6 +945,415 @@ class ChaosIT {
 
     private static String shorten(String error) {
         return error == null ? "" : error.length() > 40 ? error.substring(0, 40) : error;
+    }
+
+    // ------------------------------------------------------------------ one hot sale in buckets
+
+    /** Scenario 13's hot sale is split into this many buckets, each on a master of its own. */
+    static final int HOT_BUCKETS = 3;
+    /** The bucket whose master scenario 13 kills: one that the crowded bucket 0 takes tickets from. */
+    static final int KILLED_BUCKET = 1;
+    /** Scenario 13 kills it once this share of the hot sale is sold. */
+    static final double HOT_FAULT_AT = 0.4;
+
+    /**
+     * Scenario 13 (in {@code mvn verify}): one hot sale on a Redis Cluster split into three
+     * buckets ({@code POST /admin/sales?...&buckets=3}), each bucket's keys on another master.
+     * Two thirds of the named buyers are bound to bucket 0 (a node sends a named buyer to bucket
+     * floorMod(user.hashCode(), 3)), so bucket 0 runs out first and its buyers get tickets moved
+     * in from the others (TAKE on the giver, GIVE on the receiver). Mid-sale, kill -9 the master
+     * of bucket {@link #KILLED_BUCKET}: its replica takes over its slots, then refuses writes
+     * (min-replicas-to-write 1) until the killed server is started again; the sale runs to the end.
+     * Checked as one sale (every check of {@link #verify}, on the buckets together), and per
+     * bucket: sold never above the bucket's total in any reading of any server, the buckets'
+     * totals adding up to the sale's at the end with no transfer left on record, every order in
+     * the database under its bucket's sale id, every named buyer's order in their bucket.
+     */
+    @Test
+    @Order(13)
+    void redis_cluster_hot_sale_in_3_buckets_kill_9_the_master_of_a_bucket_mid_sale_and_every_ticket_sells_once()
+            throws Exception {
+        String scenario = "13 hot sale, bucket master";
+        try {
+            hotSale(scenario);
+        } catch (Exception | Error e) {
+            FAILED.add(scenario + ": " + e);
+            throw e;
+        }
+    }
+
+    /** A bucket's stock at the end: its total, sold, transfers still on record, transfers received. */
+    record BucketStock(long total, long sold, long transfersLeft, long received) {
+    }
+
+    private void hotSale(String scenario) throws Exception {
+        int tickets = STOCK / 2;
+        int crowd = 3 * tickets;
+        ExecutorService faults = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "chaos-fault"));
+        try (ChaosCluster cluster = ChaosCluster.startOnRedisCluster(dir, STOCK, baseTemplate, writerApp, logs)) {
+            RedisClusterGroup redis = cluster.redisCluster();
+            // the killed bucket's master holds none of the keys every sale shares, nor the hot
+            // sale's own hash (its definition): this scenario is about one bucket's master
+            int killedMaster = redis.masterPorts().stream().filter(port -> sharedKeys().stream()
+                    .noneMatch(key -> redis.masterOf(key) == port)).findFirst().orElseThrow();
+            String hot = hotSaleOn(redis, "H", killedMaster);
+            Keys hotKeys = Keys.of(hot, ChaosCluster.STOCK_KEY);
+            List<Keys> buckets = new ArrayList<>();
+            List<Integer> bucketMasters = new ArrayList<>();
+            for (int b = 0; b < HOT_BUCKETS; b++) {
+                buckets.add(Keys.of(bucketId(hot, b), ChaosCluster.STOCK_KEY));
+                bucketMasters.add(redis.masterOf(buckets.get(b).stock()));
+            }
+            cluster.createSale(hot, tickets, HOT_BUCKETS);
+            List<String> names = hotSaleBuyers("s13-", crowd);
+            long[] bound = new long[HOT_BUCKETS];
+            for (int i = 0; i < crowd; i += 2) {
+                bound[Math.floorMod(names.get(i).hashCode(), HOT_BUCKETS)]++;
+            }
+            System.out.printf("chaos: %s: %s; hot sale %s of %d tickets in %d buckets on masters %s (its own hash on"
+                    + " %d); %d buyers, %d named bound to the buckets %s, %d anonymous%n", scenario,
+                    redis.startTimes(), hot, tickets, HOT_BUCKETS, bucketMasters, redis.masterOf(hotKeys.stock()),
+                    crowd, crowd / 2, Arrays.toString(bound), crowd - crowd / 2);
+
+            try (SoldSampler sampler = SoldSampler.startSummed(redis, buckets)) {
+                long clockNanos = System.nanoTime();
+                Buyers buyers = new Buyers(cluster.uri("/buy/ticket?sale=" + hot), names, "s13-", CLIENTS, MAX_TRIES,
+                        clockNanos);
+                long clockZeroWallMs = System.currentTimeMillis() - buyers.now();
+                long trigger = (long) Math.ceil(tickets * HOT_FAULT_AT);
+                long[] soldAtKill = new long[HOT_BUCKETS];
+                CompletableFuture<MasterLost> fault = CompletableFuture.supplyAsync(() -> {
+                    Deadline.await(SALE_LIMIT, trigger + " tickets of hot sale " + hot + " sold",
+                            () -> soldOf(cluster, buckets, soldAtKill) >= trigger);
+                    // slowly enough that tickets are left in every bucket when its master is back
+                    buyers.pace(Math.max(20, tickets / 20));
+                    try {
+                        return loseMaster(redis, buckets.get(KILLED_BUCKET), buyers);
+                    } finally {
+                        buyers.pace(0);
+                    }
+                }, faults);
+
+                List<Buyers.Buyer> answered = buyers.run(SALE_LIMIT);
+                MasterLost lost;
+                try {
+                    lost = fault.get(SALE_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException("losing the master of bucket " + KILLED_BUCKET + " failed",
+                            e.getCause());
+                }
+                boolean nodeAlive = cluster.anyNodeAlive();
+
+                for (Keys bucket : buckets) {
+                    awaitWriterCaughtUp(cluster, bucket);
+                }
+                long writerCaughtUp = buyers.now();
+                // Redis: the buckets' orders (each bucket a sale of its own), their stock, the hot sale's hash
+                Map<String, SaleResult.RedisOrder> orders = new HashMap<>();
+                List<Map<String, SaleResult.RedisOrder>> ordersOf = new ArrayList<>();
+                List<BucketStock> stockOf = new ArrayList<>();
+                long sold = 0;
+                long lastCreated = 0;
+                List<String> everyOrder = new ArrayList<>();
+                for (Keys bucket : buckets) {
+                    for (List<String> order : orderHashes(cluster, bucket)) {
+                        // id, user, state, created, node: every order, voided ones too (for a failure's report)
+                        everyOrder.add((Long.parseLong(order.get(3)) - clockZeroWallMs) + " ms " + bucket.sale()
+                                + " order " + order.get(0) + " " + order.get(2) + " user '" + order.get(1) + "' node "
+                                + order.get(4));
+                    }
+                    Map<String, SaleResult.RedisOrder> its = new HashMap<>();
+                    long[] state = redisState(cluster, bucket, its);
+                    ordersOf.add(its);
+                    orders.putAll(its);
+                    sold += state[0];
+                    lastCreated = Math.max(lastCreated, state[1]);
+                    stockOf.add(bucketStock(cluster, bucket));
+                }
+                List<String> hotHash;
+                try (Jedis jedis = cluster.redisClient(hotKeys.stock())) {
+                    hotHash = jedis.hmget(hotKeys.stock(), Keys.TOTAL, Keys.SOLD, Keys.BUCKETS);
+                }
+                assertTrue(cluster.stopWriter(), "the order writer stops on SIGTERM");
+                Map<String, String> db = new HashMap<>();
+                List<Map<String, String>> dbOf = new ArrayList<>();
+                for (Keys bucket : buckets) {
+                    Map<String, String> rows = dbOrders(cluster.dbUrl(), bucket.sale());
+                    dbOf.add(rows);
+                    db.putAll(rows);
+                }
+                Map<String, String> dbOfHot = dbOrders(cluster.dbUrl(), hot);
+                sampler.close();
+                replicaNotes(cluster, scenario, buckets);
+                cluster.stopNodes();
+                List<String> severe = new ArrayList<>();
+                for (ChaosCluster.Node node : cluster.nodes()) {
+                    severe.addAll(severeEntries(node.port, node.process.log()));
+                }
+                List<SaleResult.LogLine> lines = new ArrayList<>();
+                // the nodes log the sale the buyer asked for: the hot sale, not a bucket
+                int malformed = readStatLog(cluster.statLog(), lines, hot);
+                Map<String, Set<Integer>> retries = retriesOf(nginxRetries(cluster.nginxErrorLog()), "s13-");
+
+                // As in scenario 12 the fault is over when the killed server is started again.
+                // The hot sale as a whole is checked as one sale (SaleResult, verify), adapted so:
+                // - its sold is the buckets' sold added up, its orders and database rows theirs
+                //   (order ids are unique over the buckets: each has its own id base; checked below);
+                // - its "most sold at any moment" is the largest sum of the buckets' sold, read one
+                //   after another on their masters: not one moment, but a bucket's sold only grows
+                //   (but for a voided call's ticket, sold again within its own bucket or moved
+                //   first, which takes far longer than the round's reads), so a sum above the total
+                //   means an oversell. Per bucket, each reading of any server must show sold <= the
+                //   bucket's total of that same reading (checked below). The buckets' totals are
+                //   not added up as sampled: reads one after another may see the giver before a
+                //   TAKE and the receiver after its GIVE, one ticket twice; they are added up at
+                //   the end, when no transfer is on record;
+                // - "sold out answered before the last ticket was sold" is measured against the
+                //   last order of any bucket: a buyer told sold out while a bucket still had a
+                //   ticket unsold, or one on its way between buckets, sees it sold later;
+                // - its recovery (verify) is the hot sale's, which the other buckets keep selling
+                //   through the fault: the killed bucket's own is checked in checkHotSale.
+                SaleResult.Window window = new SaleResult.Window(lost.killMs(), lost.restartMs(), lost.note(), false,
+                        -1, 0);
+                SaleResult sale = new SaleResult(scenario, tickets, answered, window, CLUSTER_LIMITS, sold, orders, db,
+                        lines, malformed, nodeAlive, retries, clockZeroWallMs, lastCreated, true, writerCaughtUp,
+                        sampler.sums(), sampler.mostSum());
+                RESULTS.add(sale);
+                System.out.println("chaos: " + sale.details());
+                if (sale.falseSoldOut > 0) {
+                    explainFalseSoldOut(sale, clockNanos, clockZeroWallMs, lastCreated, everyOrder, sampler);
+                }
+                checkHotSale(sale, lost, hot, buckets, soldAtKill, ordersOf, stockOf, hotHash, dbOf, dbOfHot,
+                        sampler, severe);
+            }
+        } finally {
+            faults.shutdownNow();
+        }
+    }
+
+    private void checkHotSale(SaleResult sale, MasterLost lost, String hot, List<Keys> buckets, long[] soldAtKill,
+            List<Map<String, SaleResult.RedisOrder>> ordersOf, List<BucketStock> stockOf, List<String> hotHash,
+            List<Map<String, String>> dbOf, Map<String, String> dbOfHot, SoldSampler sampler, List<String> severe) {
+        Map<String, Integer> bucketOf = new HashMap<>();
+        for (int b = 0; b < ordersOf.size(); b++) {
+            for (String id : ordersOf.get(b).keySet()) {
+                bucketOf.merge(id, b, (one, other) -> -1); // -1: an order id in two buckets
+            }
+        }
+        List<Buyers.Attempt> newTickets = sale.buyers.stream().flatMap(buyer -> buyer.attempts().stream())
+                .filter(a -> a.ticket() && !a.existing()).toList();
+        // the killed bucket sells again with its first ticket to a buy made after the kill
+        long again = newTickets.stream().filter(a -> a.startMs() >= lost.killedMs()
+                && bucketOf.getOrDefault(a.orderId(), -2) == KILLED_BUCKET).mapToLong(Buyers.Attempt::endMs).min()
+                .orElse(Long.MAX_VALUE);
+        // the recovery of verify() is the hot sale's as a whole, which never stops selling (the other
+        // buckets do): the killed bucket's own recovery is measured here, from the restart (until
+        // then its replica refuses writes), against the same limit as scenario 12's sale
+        long recovered = newTickets.stream().filter(a -> a.startMs() >= lost.restartMs()
+                && bucketOf.getOrDefault(a.orderId(), -2) == KILLED_BUCKET).mapToLong(Buyers.Attempt::endMs).min()
+                .orElse(Long.MAX_VALUE);
+        long recovery = recovered == Long.MAX_VALUE ? Long.MAX_VALUE : recovered - lost.restartMs();
+        long soldWhileAlone = newTickets.stream().filter(a -> a.startMs() >= lost.killMs()
+                && a.endMs() <= lost.restartMs() && bucketOf.getOrDefault(a.orderId(), -2) == KILLED_BUCKET).count();
+        long sumTotals = stockOf.stream().mapToLong(BucketStock::total).sum();
+        long sumSold = stockOf.stream().mapToLong(BucketStock::sold).sum();
+        long transfers = stockOf.stream().mapToLong(BucketStock::received).sum();
+        long transfersLeft = stockOf.stream().mapToLong(BucketStock::transfersLeft).sum();
+        long inTwoBuckets = bucketOf.values().stream().filter(b -> b < 0).count();
+        // a named buyer's order lies in the bucket their id hashes to (the same on every node)
+        List<String> elsewhere = new ArrayList<>();
+        for (Buyers.Buyer buyer : sale.buyers) {
+            if (!buyer.anonymous() && buyer.last().ticket()) {
+                int expected = Math.floorMod(buyer.user().hashCode(), HOT_BUCKETS);
+                Integer actual = bucketOf.get(buyer.last().orderId());
+                if (actual == null || actual != expected) {
+                    elsewhere.add(buyer.user() + " (bucket " + expected + ") holds order " + buyer.last().orderId()
+                            + " of bucket " + actual);
+                }
+            }
+        }
+        // the database's rows under each bucket's sale id are that bucket's orders in Redis
+        List<String> misfiled = new ArrayList<>();
+        for (int b = 0; b < buckets.size(); b++) {
+            if (!dbOf.get(b).keySet().equals(ordersOf.get(b).keySet())) {
+                misfiled.add(buckets.get(b).sale() + ": " + dbOf.get(b).size() + " rows, " + ordersOf.get(b).size()
+                        + " orders in Redis");
+            }
+        }
+        long revealed = revealedAcross(sale, List.<long[]>of(new long[] {lost.killMs(), lost.killedMs()}),
+                "its settling had reached the bucket master's replica, its answer had not reached the node when the"
+                        + " master was killed: docs/replication.md");
+        List<String> perBucket = new ArrayList<>();
+        for (int b = 0; b < stockOf.size(); b++) {
+            BucketStock stock = stockOf.get(b);
+            perBucket.add(buckets.get(b).sale() + " sold " + stock.sold() + " of " + stock.total() + " (" + soldAtKill[b]
+                    + " at the kill), received " + stock.received() + " transfers");
+        }
+        String note = String.format("%s: %s; failover (kill -> replica owns the slot) %d ms; bucket %d sold nothing"
+                + " for %s ms (kill -> its first ticket to a buy made after it), again %s ms after the restart;"
+                + " transfers made %d; tickets per bucket: %s; the buckets' sold read on their masters added up %d"
+                + " times, at most %d", sale.scenario, lost.note(), lost.promotedMs() - lost.killMs(), KILLED_BUCKET,
+                again == Long.MAX_VALUE ? "ever" : String.valueOf(again - lost.killMs()),
+                recovery == Long.MAX_VALUE ? "never" : String.valueOf(recovery), transfers,
+                String.join("; ", perBucket), sampler.sums(), sampler.mostSum());
+        System.out.println("chaos: " + note);
+        NOTES.add(note);
+
+        // a buyer retries 502, 503 and 504 (nothing sold); any other failure is a node's internal
+        // error, which the buyer takes as final: none may happen
+        List<Buyers.Attempt> internal = sale.buyers.stream().flatMap(buyer -> buyer.attempts().stream())
+                .filter(a -> a.status() >= 500 && !a.retryable()).toList();
+        List<Executable> checks = new ArrayList<>(List.of(
+                () -> assertEquals(List.of(), internal.stream().limit(5).toList(), () -> internal.size()
+                        + " answers were an internal error (the buyer gave up); the nodes logged:\n"
+                        + String.join("\n", severe)),
+                () -> assertEquals(sale.total, sale.ticketsAnswered(), "tickets answered: every one, once"),
+                () -> assertEquals(sale.total, sumSold, "the buckets' sold add up to the sale's total"),
+                () -> assertEquals(sale.total, sumTotals, "the buckets' totals add up to the sale's total: no ticket"
+                        + " made or lost by a move"),
+                () -> assertEquals(0, transfersLeft, "transfers left on record in the buckets' transfers hashes"),
+                () -> assertTrue(transfers > 0, "tickets moved between buckets (records in the received sets)"),
+                () -> assertEquals(List.of(String.valueOf(sale.total), String.valueOf(HOT_BUCKETS)),
+                        Arrays.asList(hotHash.get(0), hotHash.get(2)), "the hot sale's own hash keeps its total and"
+                                + " bucket count"),
+                () -> assertTrue(hotHash.get(1) == null || "0".equals(hotHash.get(1)), "the hot sale's own hash"
+                        + " sells nothing (its buckets do): sold " + hotHash.get(1)),
+                () -> assertEquals(0, dbOfHot.size(), "orders in the database under the hot sale's own id " + hot
+                        + " (each belongs to its bucket's)"),
+                () -> assertEquals(List.of(), misfiled, "database rows under each bucket's sale id are its orders"),
+                () -> assertEquals(0, inTwoBuckets, "order ids in two buckets"),
+                () -> assertEquals(List.of(), elsewhere.stream().limit(5).toList(), elsewhere.size()
+                        + " named buyers hold an order outside the bucket their id hashes to"),
+                () -> assertEquals(0, soldWhileAlone, "tickets of bucket " + KILLED_BUCKET + " answered to buys made"
+                        + " between the kill of its master and the restart (no replica could hold them)"),
+                () -> assertTrue(recovery <= CLUSTER_LIMITS.recoveryMs(), "bucket " + KILLED_BUCKET + " sold again "
+                        + (recovery == Long.MAX_VALUE ? "never" : recovery + " ms") + " after the restart, limit "
+                        + CLUSTER_LIMITS.recoveryMs() + " ms: " + CLUSTER_LIMITS.why()),
+                () -> assertTrue(sampler.sums() > 0, "the buckets' sold were added up during the sale"),
+                () -> assertTrue(sampler.mostSum() <= sale.total, "the buckets' sold added up, at most "
+                        + sampler.mostSum() + " of " + sale.total)));
+        for (Keys bucket : buckets) {
+            checks.add(() -> assertTrue(sampler.samples(bucket.stock()) > 0, "Redis sold of " + bucket.sale()
+                    + " was sampled during the sale"));
+            checks.add(() -> assertEquals(0, sampler.overTotal(bucket.stock()), () -> bucket.sale() + ": readings"
+                    + " with more sold than the bucket's total at that moment, the first " + sampler.firstOverTotal(
+                            bucket.stock())));
+        }
+        verify(sale, revealed, checks.toArray(Executable[]::new));
+    }
+
+    /**
+     * For a "sold out" answered before the hot sale's last ticket was sold: the buckets as their
+     * masters told the sampler (sold/total, unsettled calls, transfers on record) from a little
+     * before the first such answer to the last ticket, and the orders made meanwhile.
+     */
+    private static void explainFalseSoldOut(SaleResult sale, long clockNanos, long clockZeroWallMs, long lastCreated,
+            List<String> everyOrder, SoldSampler sampler) {
+        long soldOutMs = lastCreated - clockZeroWallMs;
+        List<Buyers.Attempt> early = sale.buyers.stream().flatMap(buyer -> buyer.attempts().stream())
+                .filter(a -> a.soldOut() && a.endMs() < soldOutMs - 10).sorted((a, b) -> Long.compare(a.endMs(),
+                        b.endMs())).toList();
+        long from = early.get(0).startMs() - 300;
+        StringBuilder out = new StringBuilder(sale.scenario + ": " + early.size() + " sold out answered before the"
+                + " last ticket was sold at " + soldOutMs + " ms (buyers' clock):\n");
+        early.stream().limit(10).forEach(a -> out.append("  ").append(a).append('\n'));
+        out.append("  the buckets on their masters:\n");
+        for (Map.Entry<Long, String> reading : sampler.timeline(clockNanos + TimeUnit.MILLISECONDS.toNanos(from),
+                clockNanos + TimeUnit.MILLISECONDS.toNanos(soldOutMs + 100))) {
+            out.append("  ").append(TimeUnit.NANOSECONDS.toMillis(reading.getKey() - clockNanos)).append(" ms ")
+                    .append(reading.getValue()).append('\n');
+        }
+        out.append("  the orders made from ").append(from).append(" ms:\n");
+        everyOrder.stream().filter(o -> Long.parseLong(o.substring(0, o.indexOf(' '))) >= from)
+                .sorted((a, b) -> Long.compare(Long.parseLong(a.substring(0, a.indexOf(' '))),
+                        Long.parseLong(b.substring(0, b.indexOf(' ')))))
+                .forEach(o -> out.append("  ").append(o).append('\n'));
+        System.out.print("chaos: " + out);
+    }
+
+    /** The SEVERE entries of a node's log (java.util.logging's two lines, then the stack trace), each in full. */
+    static List<String> severeEntries(int port, String log) {
+        List<String> entries = new ArrayList<>();
+        String[] lines = log.split("\n");
+        for (int i = 1; i < lines.length; i++) {
+            if (lines[i].startsWith("SEVERE:")) {
+                StringBuilder entry = new StringBuilder("node " + port + ": " + lines[i - 1] + "\n" + lines[i]);
+                for (int j = i + 1; j < lines.length && j < i + 60 && (lines[j].startsWith("\t")
+                        || lines[j].startsWith("Caused by") || lines[j].startsWith("io.") || lines[j].startsWith("java.")
+                        || lines[j].startsWith("redis.")); j++) {
+                    entry.append('\n').append(lines[j]);
+                }
+                entries.add(entry.toString());
+            }
+        }
+        return entries;
+    }
+
+    /** Sale {@code hot}'s bucket {@code b}: a sale of its own in Redis. */
+    private static String bucketId(String hot, int b) {
+        return hot + Sale.BUCKET_SEPARATOR + b;
+    }
+
+    /**
+     * The first hot sale id {@code prefix + N} whose {@link #HOT_BUCKETS} buckets lie on as many
+     * masters, bucket {@link #KILLED_BUCKET}'s on {@code master}, and whose own hash does not.
+     */
+    private static String hotSaleOn(RedisClusterGroup redis, String prefix, int master) {
+        for (int n = 0; n < 10_000; n++) {
+            String id = prefix + n;
+            Set<Integer> masters = new HashSet<>();
+            for (int b = 0; b < HOT_BUCKETS; b++) {
+                masters.add(redis.masterOf(Keys.of(bucketId(id, b), ChaosCluster.STOCK_KEY).stock()));
+            }
+            if (masters.size() == HOT_BUCKETS
+                    && redis.masterOf(Keys.of(bucketId(id, KILLED_BUCKET), ChaosCluster.STOCK_KEY).stock()) == master
+                    && redis.masterOf(Keys.of(id, ChaosCluster.STOCK_KEY).stock()) != master) {
+                return id;
+            }
+        }
+        throw new IllegalStateException("no hot sale id " + prefix + "0-9999 spreads its buckets over the masters");
+    }
+
+    /**
+     * Buyer names for scenario 13: the odd ones anonymous (their name only tags their requests),
+     * the even ones named, two thirds bound to bucket 0 and a sixth to each of the others (a user
+     * id's bucket is floorMod(id.hashCode(), buckets)), in turn: 0, 0, 1, 0, 0, 2, ...
+     */
+    static List<String> hotSaleBuyers(String prefix, int crowd) {
+        int[] cursor = new int[HOT_BUCKETS];
+        List<String> names = new ArrayList<>(crowd);
+        for (int i = 0; i < crowd; i++) {
+            if (Buyers.anonymous(i)) {
+                names.add(prefix + "a" + i);
+                continue;
+            }
+            int j = i / 2;
+            int bucket = j % 3 < 2 ? 0 : 1 + (j / 3) % (HOT_BUCKETS - 1);
+            String name;
+            do {
+                name = prefix + "u" + cursor[bucket]++;
+            } while (Math.floorMod(name.hashCode(), HOT_BUCKETS) != bucket);
+            names.add(name);
+        }
+        return names;
+    }
+
+    /** The buckets' Redis sold added up (each read on its master now), each bucket's into {@code each}. */
+    private static long soldOf(ChaosCluster cluster, List<Keys> buckets, long[] each) {
+        long sum = 0;
+        for (int b = 0; b < buckets.size(); b++) {
+            each[b] = sold(cluster, buckets.get(b));
+            sum += each[b];
+        }
+        return sum;
+    }
+
+    private static BucketStock bucketStock(ChaosCluster cluster, Keys bucket) {
+        try (Jedis jedis = cluster.redisClient(bucket.stock())) {
+            List<String> stock = jedis.hmget(bucket.stock(), Keys.TOTAL, Keys.SOLD);
+            return new BucketStock(Long.parseLong(stock.get(0)), stock.get(1) == null ? 0 : Long.parseLong(stock.get(1)),
+                    jedis.hlen(bucket.transfers()), jedis.scard(bucket.received()));
+        }
     }
 
     // ------------------------------------------------------------------ one sale

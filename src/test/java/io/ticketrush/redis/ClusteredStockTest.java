@@ -1,6 +1,7 @@
 package io.ticketrush.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -296,5 +297,39 @@ class ClusteredStockTest {
         System.out.printf("clustered stock: kill -9 of master %d; its replica %d took the slots %d ms later, the killed"
                 + " server was restarted then and the sale sold again %d ms after the kill (%d calls refused meanwhile,"
                 + " each a 503)%n", old, master, failover, outage, refused);
+    }
+
+    /**
+     * A read over every master (one pipeline, one connection per master) on a connection the
+     * pool kept to a master that has just died: Jedis's cluster pipeline logs the lost connection
+     * and leaves that master's answers unset instead of throwing, so reading one of them must turn
+     * into "unavailable" (a buyer's 503, tried again), as any Redis failure does, not escape as an
+     * internal error (a 500 the buyer takes as final).
+     */
+    @Test
+    void a_read_over_every_master_that_loses_one_of_them_is_unavailable_not_an_internal_error() {
+        String hot = null;
+        for (int i = 0; hot == null; i++) {
+            String id = "P" + System.nanoTime() % 100_000 + "x" + i;
+            Set<Integer> masters = new HashSet<>();
+            for (int b = 0; b < 3; b++) {
+                masters.add(group.masterOf(Keys.of(id + "--" + b, "ticket_hash_key").stock()));
+            }
+            hot = masters.size() == 3 ? id : null;
+        }
+        long now = store.catalog().now();
+        Sale sale = store.admin().create(new Sale(hot, "hot " + hot, 30, now - 1000, 0, 1, 60_000, 0, 3));
+        var buckets = store.buckets(3001);
+        assertFalse(buckets.soldOut(sale), "read on every master: a pooled connection to each");
+        int master = group.masterOf(Keys.of(sale.bucketId(1), "ticket_hash_key").stock());
+        group.kill9(master);
+        killed.add(master);
+        RuntimeException failed = null;
+        try {
+            buckets.soldOut(sale);
+        } catch (RuntimeException e) {
+            failed = e;
+        }
+        assertTrue(failed instanceof StockUnavailableException, "reading bucket 1 on its dead master: " + failed);
     }
 }
