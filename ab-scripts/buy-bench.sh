@@ -84,5 +84,5 @@ bench_rush cluster down >/dev/null
 
 rate() { sed -E 's/.* ([0-9]+) tickets\/s.*/\1/' <<<"$1"; }
 awk -v one="$(rate "$one")" -v rep="$(rate "$replicated")" -v three="$(rate "$three")" -v hot="$(rate "$hot")" \
-    -v split="$(rate "$split")" 'BEGIN {
-    printf "ratios (tickets/s): three shards / one replicated Redis %.2f; three shards / one Redis %.2f; one replicated Redis / one Redis %.2f; one sale on the cluster / three shards %.2f; one sale in three buckets / one sale unsplit %.2f\n", three / rep, three / one, rep / one, hot / three, split / hot }'
+    -v buck="$(rate "$split")" 'BEGIN {
+    printf "ratios (tickets/s): three shards / one replicated Redis %.2f; three shards / one Redis %.2f; one replicated Redis / one Redis %.2f; one sale on the cluster / three shards %.2f; one sale in three buckets / one sale unsplit %.2f\n", three / rep, three / one, rep / one, hot / three, buck / hot }'
