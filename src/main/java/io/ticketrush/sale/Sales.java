@@ -124,6 +124,10 @@ public final class Sales implements AutoCloseable {
         public void run() {
             TicketSeller seller;
             try {
+                if (Sale.isBucket(saleId)) {
+                    // a bucket is bought from through its hot sale only: the bucket is the buyer's, not theirs to pick
+                    throw new UnknownSaleException(saleId);
+                }
                 Sale sale = sale(saleId);
                 if (sale.bucketed()) {
                     hot = sale;
