@@ -41,11 +41,11 @@ final class RedisBuckets implements Buckets {
 
     @Override
     public long refill(Sale hot, int into) {
-        List<long[]> stock = stocks(hot);
+        List<List<Object>> stock = collect(hot);
         int from = -1;
         long most = 0;
         for (int b = 0; b < hot.buckets(); b++) {
-            long left = stock.get(b)[0] - stock.get(b)[1];
+            long left = number((String) stock.get(b).get(0)) - number((String) stock.get(b).get(1));
             if (b != into && left > most) {
                 most = left;
                 from = b;
@@ -57,22 +57,6 @@ final class RedisBuckets implements Buckets {
         // half of what the richest has left: the buckets even out in a few moves, not one per buyer
         long wanted = Math.max(1, most / 2);
         return move(hot.bucketId(from), hot.bucketId(into), wanted);
-    }
-
-    /** Each bucket's {total, sold}, read from every master in one pipeline. */
-    private List<long[]> stocks(Sale hot) {
-        return redis.pipelined(pipeline -> {
-            List<Response<List<String>>> each = new ArrayList<>(hot.buckets());
-            for (int b = 0; b < hot.buckets(); b++) {
-                each.add(pipeline.hmget(keys.apply(hot.bucketId(b)).stock(), Keys.TOTAL, Keys.SOLD));
-            }
-            pipeline.sync();
-            List<long[]> stocks = new ArrayList<>(each.size());
-            for (Response<List<String>> r : each) {
-                stocks.add(new long[] {number(r.get().get(0)), number(r.get().get(1))});
-            }
-            return stocks;
-        });
     }
 
     /** One transfer of up to {@code wanted} tickets from bucket {@code from} to {@code to}; the tickets moved. */

@@ -1,6 +1,8 @@
 package io.ticketrush.redis;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,6 +36,13 @@ abstract class RedisConnections implements AutoCloseable {
 
     /** The server that holds {@code key} now (the same one for every key with one Redis). */
     abstract Object serverOf(String key);
+
+    /** {@code keys} grouped by the server that holds each now, in their order (one group with one Redis). */
+    Collection<List<String>> byServer(Collection<String> keys) {
+        Map<Object, List<String>> groups = new LinkedHashMap<>();
+        keys.forEach(key -> groups.computeIfAbsent(serverOf(key), server -> new ArrayList<>()).add(key));
+        return groups.values();
+    }
 
     /** A connection to each master (one with one Redis): for work every shard must do. */
     abstract List<Jedis> masters();

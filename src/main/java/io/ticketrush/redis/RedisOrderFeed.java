@@ -151,11 +151,8 @@ final class RedisOrderFeed implements AutoCloseable {
         if (cluster == null) {
             cluster = RedisPools.connections(config, Math.max(config.redisTimeoutMillis(), 1000));
         }
-        Map<Object, List<String>> byServer = new HashMap<>();
-        from.keySet().forEach(stream -> byServer.computeIfAbsent(cluster.serverOf(stream), s -> new ArrayList<>())
-                .add(stream));
         List<Map.Entry<String, List<StreamEntry>>> read = new ArrayList<>();
-        for (List<String> some : byServer.values()) {
+        for (List<String> some : cluster.byServer(from.keySet())) {
             reads.increment();
             try (Jedis jedis = cluster.borrow(some.get(0))) {
                 Pipeline pipeline = jedis.pipelined();

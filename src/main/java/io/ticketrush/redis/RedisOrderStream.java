@@ -142,12 +142,9 @@ public final class RedisOrderStream implements OrderStream {
      * server that gave entries, on the connection that read them.
      */
     private List<Delivery> readEachServer(StreamEntryID from, int max, int blockMillis) {
-        Map<Object, List<String>> byServer = new LinkedHashMap<>();
-        streams.keySet().forEach(stream -> byServer.computeIfAbsent(connections.serverOf(stream),
-                server -> new ArrayList<>()).add(stream));
         List<Delivery> deliveries = new ArrayList<>();
         JedisException failure = null;
-        for (List<String> some : byServer.values()) {
+        for (List<String> some : connections.byServer(streams.keySet())) {
             if (deliveries.size() >= max) {
                 break;
             }

@@ -282,9 +282,8 @@ public final class SaleAdmin {
         }
         // a hot sale: its total as created, its buckets' tickets sold
         long sold = 0;
-        Sale hot = new Sale(id, id, 0, 0, 0, 1, 1000, 0, Integer.parseInt(values.get(2)));
-        for (int b = 0; b < hot.buckets(); b++) {
-            sold += stock(hot.bucketId(b)).map(GlobalStock.Snapshot::sold).orElse(0L);
+        for (int b = 0; b < Integer.parseInt(values.get(2)); b++) {
+            sold += stock(Sale.bucketId(id, b)).map(GlobalStock.Snapshot::sold).orElse(0L);
         }
         return Optional.of(new GlobalStock.Snapshot(Long.parseLong(values.get(0)), sold));
     }

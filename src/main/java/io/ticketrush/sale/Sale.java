@@ -33,6 +33,11 @@ public record Sale(String id, String name, long total, long opensAt, long closes
 
     /** The id of bucket {@code bucket} of this hot sale. */
     public String bucketId(int bucket) {
+        return bucketId(id, bucket);
+    }
+
+    /** The id of bucket {@code bucket} of hot sale {@code id}. */
+    public static String bucketId(String id, int bucket) {
         return id + BUCKET_SEPARATOR + bucket;
     }
 
