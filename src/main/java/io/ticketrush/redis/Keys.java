@@ -5,8 +5,8 @@ import java.util.List;
 import io.ticketrush.sale.Sale;
 
 /**
- * Every Redis key and hash field name, defined here and nowhere else (the Lua scripts get the
- * field names from {@link LuaScripts}' prelude, built from these constants).
+ * Every Redis key and hash field name, defined here and nowhere else but in the Lua scripts'
+ * {@code lua/lib/names.lua}, which LuaNamesTest holds equal to these constants.
  *
  * <p>An instance holds the keys of one sale. Every key of a sale carries the sale's hash tag, so
  * that one Redis, a replicated one and a Redis Cluster run the same scripts: {@code rush:{G1234}:stock},
@@ -201,7 +201,7 @@ public final class Keys {
         return prefix + "persisted";
     }
 
-    /** The KEYS every script that changes the sale's orders takes, in {@link LuaScripts#SALE_KEYS}' order. */
+    /** The KEYS every script that changes the sale's orders takes, in the order of lua/lib/sale_keys.lua. */
     public List<String> forScripts() {
         return List.of(stock, orderStream(), pending(), orders(), holders(), history(), requests(), batches(), seen(),
                 unsettled());

@@ -65,7 +65,7 @@ final class RedisBuckets implements Buckets {
         String id = node + "-" + transfers.incrementAndGet();
         List<String> args = List.of(id, to, String.valueOf(wanted));
         long taken = redis.call(giver.stock(), jedis -> {
-            long n = (Long) LuaScripts.run(jedis, LuaScripts.TAKE_STOCK, List.of(giver.stock(), giver.transfers()),
+            long n = LuaScripts.TAKE_STOCK.run(jedis, List.of(giver.stock(), giver.transfers()),
                     args);
             if (n > 0 && !redis.waits().reached(jedis)) {
                 // kept on record: whoever finds it old gives it once a replica has it
@@ -84,7 +84,7 @@ final class RedisBuckets implements Buckets {
     private void give(String from, String id, String to, long tickets) {
         Keys receiver = keys.apply(to);
         redis.call(receiver.stock(), jedis -> {
-            LuaScripts.run(jedis, LuaScripts.GIVE_STOCK, List.of(receiver.stock(), receiver.received()),
+            LuaScripts.GIVE_STOCK.run(jedis, List.of(receiver.stock(), receiver.received()),
                     List.of(id, String.valueOf(tickets)));
             if (!redis.waits().reached(jedis)) {
                 throw new StockUnavailableException("no replica had transfer " + id + " to " + to + " within "

@@ -76,18 +76,18 @@ public final class RedisGlobalStock implements GlobalStock {
 
     @Override
     public List<Reservation> reserveAll(List<Request> requests, Sale sale) {
-        List<?> answer = call(requests, sale);
-        if (answer.size() == 2 && (Long) answer.get(0) == -4) {
+        BuyReply reply = call(requests, sale);
+        if (reply.refusal() == BuyReply.Refusal.NO_ID_BASE) {
             // a sale of the article's kind (a bare HMSET): it gets its order id base now
             admin.ensureIdBase(keys);
-            answer = call(requests, sale);
+            reply = call(requests, sale);
         }
-        if (answer.size() == 2) {
-            return refused((Long) answer.get(0), requests.size());
+        if (reply.refused()) {
+            return refused(reply, requests.size());
         }
         List<Reservation> reservations = new ArrayList<>(requests.size());
-        for (int i = 0; i < answer.size(); i += 3) {
-            reservations.add(toReservation(answer.subList(i, i + 3)));
+        for (BuyReply.Told told : reply.told()) {
+            reservations.add(toReservation(told));
         }
         return reservations;
     }
@@ -100,25 +100,25 @@ public final class RedisGlobalStock implements GlobalStock {
      * is voided at once, on the same connection, and again until a replica has the void. The first
      * wait comes before the settling, so that orders no replica had are never settled: a retry of
      * their buyers finds them unsettled (try again), never theirs, even while the void cannot run.
-     * Answers the buy script's answer.
+     * Answers the buy script's reply.
      */
-    private List<?> call(List<Request> requests, Sale sale) {
+    private BuyReply call(List<Request> requests, Sale sale) {
         String token = TOKENS + BATCHES.incrementAndGet();
         List<String> scriptKeys = keys.forScripts();
         List<String> args = args(requests, sale, token);
         UncertainBuys.Call voiding = new UncertainBuys.Call(token, scriptKeys, List.of(token));
         return redis.call(keys.stock(), jedis -> {
-            List<?> answer = (List<?>) LuaScripts.run(jedis, LuaScripts.BUY, scriptKeys, args);
-            if (answer.size() == 2) {
-                return answer;
+            BuyReply reply = LuaScripts.BUY.run(jedis, scriptKeys, args);
+            if (reply.refused()) {
+                return reply;
             }
-            if (answer.size() != 3 * requests.size()) {
-                throw new IllegalStateException("buy script answered " + answer.size() / 3 + " of " + requests.size()
-                        + " buyers");
+            if (reply.told().size() != requests.size()) {
+                throw new IllegalStateException("buy script answered " + reply.told().size() + " of "
+                        + requests.size() + " buyers");
             }
-            boolean sold = hasCode(answer, 1);
-            if (!sold && !hasCode(answer, 2) && !hasCode(answer, 3)) {
-                return answer; // nobody is told of an order
+            boolean sold = reply.any(BuyReply.Code.TICKET);
+            if (!sold && !reply.any(BuyReply.Code.EXISTING) && !reply.any(BuyReply.Code.EXPIRED)) {
+                return reply; // nobody is told of an order
             }
             try {
                 awaitReplica(jedis, sold, voiding);
@@ -137,7 +137,7 @@ public final class RedisGlobalStock implements GlobalStock {
                 }
                 throw e;
             }
-            return answer;
+            return reply;
         }, () -> uncertain.add(voiding));
     }
 
@@ -150,21 +150,11 @@ public final class RedisGlobalStock implements GlobalStock {
             return;
         }
         if (sold) {
-            LuaScripts.run(jedis, LuaScripts.VOID, voiding.keys(), voiding.args());
+            LuaScripts.VOID.run(jedis, voiding.keys(), voiding.args());
             uncertain.add(voiding);
         }
         throw new StockUnavailableException("no replica of the ticket store had the buy within "
                 + redis.waits().timeoutMillis() + " ms; nothing was sold");
-    }
-
-    /** Whether some buyer of the flat answer {code, id, deadline, ...} got {@code code}. */
-    private static boolean hasCode(List<?> answer, long code) {
-        for (int i = 0; i < answer.size(); i += 3) {
-            if ((Long) answer.get(i) == code) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private List<String> args(List<Request> requests, Sale sale, String token) {
@@ -191,40 +181,36 @@ public final class RedisGlobalStock implements GlobalStock {
      */
     private boolean settle(Jedis jedis, String token, List<String> scriptKeys) {
         List<String> args = List.of(token, String.valueOf(clock.nowMillis() + deadlineMillis));
-        return (Long) LuaScripts.run(jedis, LuaScripts.SETTLE, scriptKeys, args) == 1;
+        return LuaScripts.SETTLE.run(jedis, scriptKeys, args);
     }
 
     /** The one place a whole call's refusal becomes an answer or an exception. */
-    private List<Reservation> refused(long code, int buyers) {
-        return switch ((int) code) {
-            case -6 -> Collections.nCopies(buyers, Reservation.NOT_OPEN);
-            case -7 -> Collections.nCopies(buyers, Reservation.CLOSED);
-            case -2 -> throw new StockUnavailableException("the ticket store ran the buy after this node's deadline"
-                    + " for it (it was stalled); nothing was sold");
-            case -3 -> throw new StockUnavailableException("the buy ran after this node had voided it; nothing was"
-                    + " sold");
-            case -4 -> throw new StockUnavailableException("sale " + keys.sale() + " has no order id base");
-            case -5 -> throw new StockUnavailableException("sale " + keys.sale() + " has used up its "
+    private List<Reservation> refused(BuyReply reply, int buyers) {
+        return switch (reply.refusal()) {
+            case NOT_OPEN -> Collections.nCopies(buyers, Reservation.NOT_OPEN);
+            case CLOSED -> Collections.nCopies(buyers, Reservation.CLOSED);
+            case TOO_LATE -> throw new StockUnavailableException("the ticket store ran the buy after this node's"
+                    + " deadline for it (it was stalled); nothing was sold");
+            case VOIDED -> throw new StockUnavailableException("the buy ran after this node had voided it; nothing"
+                    + " was sold");
+            case NO_ID_BASE -> throw new StockUnavailableException("sale " + keys.sale() + " has no order id base");
+            case NUMBERS_USED_UP -> throw new StockUnavailableException("sale " + keys.sale() + " has used up its "
                     + OrderIds.MAX_SEQ + " order numbers");
-            case -8 -> throw new StaleSaleException("sale " + keys.sale() + " was reset since this node read it;"
-                    + " nothing was sold");
-            default -> throw new IllegalStateException("buy script answered " + code);
+            case RESET_SINCE -> throw new StaleSaleException("sale " + keys.sale() + " was reset since this node"
+                    + " read it; nothing was sold");
         };
     }
 
-    /** The one place the buy script's answers for one buyer become outcomes. */
-    static Reservation toReservation(List<?> answer) {
-        long code = (Long) answer.get(0);
-        String orderId = (String) answer.get(1);
-        long deadline = answer.get(2) == null ? 0 : (Long) answer.get(2);
-        return switch ((int) code) {
-            case 1 -> new Reservation(Outcome.TICKET, orderId, deadline);
-            case 2 -> new Reservation(Outcome.EXISTING, orderId, deadline);
-            case 3 -> new Reservation(Outcome.EXPIRED, orderId, deadline);
-            case 0 -> Reservation.SOLD_OUT;
-            case 4 -> Reservation.UNSETTLED;
-            case -1 -> throw new StockUnavailableException("global stock not initialised (run ./rush reset)");
-            default -> throw new IllegalStateException("buy script answered " + code);
+    /** The one place the buy script's answer for one buyer becomes an outcome. */
+    static Reservation toReservation(BuyReply.Told told) {
+        return switch (told.code()) {
+            case TICKET -> new Reservation(Outcome.TICKET, told.orderId(), told.deadline());
+            case EXISTING -> new Reservation(Outcome.EXISTING, told.orderId(), told.deadline());
+            case EXPIRED -> new Reservation(Outcome.EXPIRED, told.orderId(), told.deadline());
+            case SOLD_OUT -> Reservation.SOLD_OUT;
+            case TRY_AGAIN -> Reservation.UNSETTLED;
+            case NO_SALE -> throw new StockUnavailableException("global stock not initialised (run ./rush reset)");
+            case NO_ORDER -> throw new IllegalStateException("buy script answered " + told);
         };
     }
 
@@ -235,19 +221,19 @@ public final class RedisGlobalStock implements GlobalStock {
         }
         List<String> args = List.of(buyer.anonymous() ? "" : buyer.user(),
                 buyer.requestId() == null ? "" : buyer.requestId());
-        List<?> answer = redis.call(keys.stock(), jedis -> {
-            List<?> found = (List<?>) LuaScripts.run(jedis, LuaScripts.EXISTING, keys.forScripts(), args);
-            long code = (Long) found.get(0);
-            if ((code == 2 || code == 3) && !redis.waits().reached(jedis)) {
+        BuyReply.Told found = redis.call(keys.stock(), jedis -> {
+            BuyReply.Told told = LuaScripts.EXISTING.run(jedis, keys.forScripts(), args);
+            if ((told.code() == BuyReply.Code.EXISTING || told.code() == BuyReply.Code.EXPIRED)
+                    && !redis.waits().reached(jedis)) {
                 throw new StockUnavailableException("no replica of the ticket store had the order within "
                         + redis.waits().timeoutMillis() + " ms");
             }
-            return found;
+            return told;
         });
-        if ((Long) answer.get(0) == 0) {
+        if (found.code() == BuyReply.Code.NO_ORDER) {
             return Optional.empty();
         }
-        return Optional.of(toReservation(answer));
+        return Optional.of(toReservation(found));
     }
 
     /**

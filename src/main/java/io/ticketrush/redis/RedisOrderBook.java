@@ -124,29 +124,15 @@ public final class RedisOrderBook implements OrderBook {
             return Payment.UNKNOWN;
         }
         List<String> args = List.of(orderId, user == null ? "" : user);
-        long code = redis.call(sale.get().stock(), jedis -> {
-            long paid = (Long) LuaScripts.run(jedis, LuaScripts.PAY, sale.get().forScripts(), args);
-            if (paid == 1 && !redis.waits().reached(jedis)) {
+        return redis.call(sale.get().stock(), jedis -> {
+            Payment paid = LuaScripts.PAY.run(jedis, sale.get().forScripts(), args);
+            if (paid == Payment.PAID && !redis.waits().reached(jedis)) {
                 // a failover now could make it pending again, and it would expire: pay again
                 throw new StockUnavailableException("no replica of the ticket store had the payment within "
                         + redis.waits().timeoutMillis() + " ms");
             }
             return paid;
         });
-        return toPayment(code);
-    }
-
-    /** The one place the pay script's answers become outcomes. */
-    static Payment toPayment(long code) {
-        return switch ((int) code) {
-            case 1 -> Payment.PAID;
-            case 2 -> Payment.ALREADY_PAID;
-            case -1 -> Payment.UNKNOWN;
-            case -2 -> Payment.EXPIRED;
-            case -3 -> Payment.NOT_YOURS;
-            case -4 -> Payment.VOIDED;
-            default -> throw new IllegalStateException("pay script answered " + code);
-        };
     }
 
     /** One pipelined round trip for every sale: a sale with nothing due costs Redis a few microseconds. */
@@ -157,10 +143,10 @@ public final class RedisOrderBook implements OrderBook {
         for (Sale sale : all) {
             keysOfEach.add(keys.apply(sale.id()).forScripts());
         }
-        List<Object> expired = LuaScripts.runAll(redis, LuaScripts.EXPIRE, keysOfEach, List.of(String.valueOf(max)));
+        List<Long> expired = LuaScripts.EXPIRE.runAll(redis, keysOfEach, List.of(String.valueOf(max)));
         int most = 0;
-        for (Object n : expired) {
-            most = Math.max(most, ((Long) n).intValue());
+        for (long n : expired) {
+            most = (int) Math.max(most, n);
         }
         return most;
     }

@@ -87,10 +87,10 @@ public final class SaleAdmin {
         List<String> args = List.of(String.valueOf(sale.total()), base, sale.name(), String.valueOf(sale.opensAt()),
                 String.valueOf(sale.closesAt()), String.valueOf(sale.perUserLimit()),
                 String.valueOf(sale.payWithinMillis()));
-        long created = redis.call(k.stock(), jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE,
-                List.of(k.stock()), args));
+        boolean created = redis.call(k.stock(), jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(k.stock()),
+                args));
         changed(sale.id()); // listed even when it existed: a creation that failed half way is completed
-        if (created == 0) {
+        if (!created) {
             throw new Refused("sale " + sale.id() + " exists already; a sale cannot be created twice", true);
         }
         return catalog.find(sale.id()).orElseThrow();
@@ -109,21 +109,20 @@ public final class SaleAdmin {
                     sale.name() + " (bucket " + (b + 1) + " of " + sale.buckets() + ")",
                     String.valueOf(sale.opensAt()), String.valueOf(sale.closesAt()),
                     String.valueOf(sale.perUserLimit()), String.valueOf(sale.payWithinMillis()));
-            redis.call(bucket.stock(), jedis -> LuaScripts.run(jedis, LuaScripts.CREATE_SALE, List.of(bucket.stock()),
-                    args));
+            redis.call(bucket.stock(), jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(bucket.stock()), args));
             changed(sale.bucketId(b));
         }
         Keys k = keys(sale.id());
         List<String> args = List.of(String.valueOf(sale.total()), nextIdBase(), sale.name(),
                 String.valueOf(sale.opensAt()), String.valueOf(sale.closesAt()), String.valueOf(sale.perUserLimit()),
                 String.valueOf(sale.payWithinMillis()));
-        long created = redis.call(k.stock(), jedis -> {
-            long made = (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE, List.of(k.stock()), args);
+        boolean created = redis.call(k.stock(), jedis -> {
+            boolean made = LuaScripts.CREATE_SALE.run(jedis, List.of(k.stock()), args);
             jedis.hsetnx(k.stock(), Keys.BUCKETS, String.valueOf(sale.buckets()));
             return made;
         });
         changed(sale.id());
-        if (created == 0) {
+        if (!created) {
             throw new Refused("sale " + sale.id() + " exists already; a sale cannot be created twice", true);
         }
         return catalog.find(sale.id()).orElseThrow();
@@ -182,8 +181,7 @@ public final class SaleAdmin {
         List<String> args = List.of(String.valueOf(total), nextIdBase(), Sale.DEFAULT, "0", "0",
                 String.valueOf(config.perUserLimit()), String.valueOf(config.orderTtlMillis()));
         String stock = keys(Sale.DEFAULT).stock();
-        boolean created = redis.call(stock, jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE,
-                List.of(stock), args)) == 1;
+        boolean created = redis.call(stock, jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(stock), args));
         changed("");
         return created;
     }
@@ -197,12 +195,11 @@ public final class SaleAdmin {
         catalog.find(id).filter(Sale::bucketed).ifPresent(hot -> {
             for (int b = 0; b < hot.buckets(); b++) {
                 String bucket = keys(hot.bucketId(b)).stock();
-                redis.call(bucket, jedis -> LuaScripts.run(jedis, LuaScripts.CLOSE_SALE, List.of(bucket), List.of()));
+                redis.call(bucket, jedis -> LuaScripts.CLOSE_SALE.run(jedis, List.of(bucket), List.of()));
             }
         });
         String stock = keys(id).stock();
-        long closes = redis.call(stock, jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CLOSE_SALE,
-                List.of(stock), List.of()));
+        long closes = redis.call(stock, jedis -> LuaScripts.CLOSE_SALE.run(jedis, List.of(stock), List.of()));
         if (closes < 0) {
             throw new Refused("no sale " + id, true);
         }
@@ -245,8 +242,7 @@ public final class SaleAdmin {
         scriptKeys.add(k.transfers());
         scriptKeys.add(k.received());
         List<String> args = List.of(String.valueOf(total), nextIdBase());
-        long dropped = redis.call(k.stock(), jedis -> (Long) LuaScripts.run(jedis, LuaScripts.RESET_SALE, scriptKeys,
-                args));
+        long dropped = redis.call(k.stock(), jedis -> LuaScripts.RESET_SALE.run(jedis, scriptKeys, args));
         changed("");
         return dropped;
     }
@@ -254,20 +250,21 @@ public final class SaleAdmin {
     /** Gives the sale an order id base if it has none (a sale made by the article's bare HMSET). */
     void ensureIdBase(Keys keys) {
         List<String> args = List.of(nextIdBase());
-        redis.call(keys.stock(), jedis -> LuaScripts.run(jedis, LuaScripts.SET_ID_BASE, List.of(keys.stock()), args));
+        redis.call(keys.stock(), jedis -> LuaScripts.SET_ID_BASE.run(jedis, List.of(keys.stock()), args));
         changed("");
     }
 
     /** A new order id base, never handed out before ({@link OrderIds}). */
     private String nextIdBase() {
-        return String.valueOf((Long) redis.call(Keys.idBases(), jedis -> LuaScripts.run(jedis, LuaScripts.NEXT_ID_BASE,
-                List.of(Keys.idBases()), List.of())));
+        long base = redis.call(Keys.idBases(), jedis -> LuaScripts.NEXT_ID_BASE.run(jedis, List.of(Keys.idBases()),
+                List.of()));
+        return String.valueOf(base);
     }
 
     /** Lists sale {@code id} ('' = none) and moves the sales' version on: every node reloads them. */
     private void changed(String id) {
-        redis.call(Keys.sales(), jedis -> LuaScripts.run(jedis, LuaScripts.SALES_CHANGED, List.of(Keys.sales(),
-                Keys.salesVersion()), List.of(id)));
+        redis.call(Keys.sales(), jedis -> LuaScripts.SALES_CHANGED.run(jedis, List.of(Keys.sales(), Keys.salesVersion()),
+                List.of(id)));
     }
 
     /** The sale's stock as Redis holds it, or empty when there is no such sale. */

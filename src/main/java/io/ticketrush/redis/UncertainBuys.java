@@ -44,7 +44,7 @@ final class UncertainBuys {
         for (Call next = waiting.peek(); next != null; next = waiting.peek()) {
             Call call = next;
             long[] voided = redis.call(call.keys().get(0), jedis -> {
-                long n = (Long) LuaScripts.run(jedis, LuaScripts.VOID, call.keys(), call.args());
+                long n = LuaScripts.VOID.run(jedis, call.keys(), call.args());
                 return new long[] {n, redis.waits().reached(jedis) ? 1 : 0};
             });
             back += (int) voided[0];

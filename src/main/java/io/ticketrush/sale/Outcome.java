@@ -3,18 +3,33 @@ package io.ticketrush.sale;
 /**
  * What a buy came to, from the global step to the buyer's answer. Failures are not outcomes:
  * they are exceptions ({@link BusyException}, {@link StockUnavailableException}).
+ *
+ * <p>Each outcome has one number, {@link #code()}: the buy script answers it (the Lua scripts
+ * define the same numbers, {@code lua/lib/names.lua}) and the JSON answer's {@code code} carries
+ * it, but for {@link #EXISTING}, whose JSON code is {@link #TICKET}'s (the buyer holds a ticket).
  */
 public enum Outcome {
     /** A ticket was taken and a pending order created for it. */
-    TICKET,
+    TICKET(1),
     /** The buyer already holds an order (a retry, or the per-user limit): that order, nothing taken. */
-    EXISTING,
+    EXISTING(2),
     /** The global stock is gone. */
-    SOLD_OUT,
-    /** The request bought an order before, and that order expired unpaid: nothing taken. */
-    EXPIRED,
+    SOLD_OUT(-1),
     /** The sale has not opened yet: nothing taken. */
-    NOT_OPEN,
+    NOT_OPEN(-2),
     /** The sale is closed: nothing taken. */
-    CLOSED
+    CLOSED(-3),
+    /** The request bought an order before, and that order expired unpaid: nothing taken. */
+    EXPIRED(-4);
+
+    private final int code;
+
+    Outcome(int code) {
+        this.code = code;
+    }
+
+    /** The outcome's number, in the buy script's answers and (but for EXISTING) in the JSON answer. */
+    public int code() {
+        return code;
+    }
 }

@@ -56,7 +56,7 @@ class HotSaleSoldOutTest {
     /** Another node's TAKE: {@code n} tickets of bucket {@code from} recorded as transfer {@code id} to {@code to}. */
     private void take(String id, int from, int to, int n) {
         try (Jedis jedis = redis.client()) {
-            assertEquals((long) n, LuaScripts.run(jedis, LuaScripts.TAKE_STOCK,
+            assertEquals((long) n, (long) LuaScripts.TAKE_STOCK.run(jedis,
                     List.of(bucket(from).stock(), bucket(from).transfers()), List.of(id, hot.bucketId(to),
                             String.valueOf(n))));
         }
@@ -65,7 +65,7 @@ class HotSaleSoldOutTest {
     /** Another node's GIVE of transfer {@code id}, then its record dropped. */
     private void give(String id, int from, int to, int n) {
         try (Jedis jedis = redis.client()) {
-            LuaScripts.run(jedis, LuaScripts.GIVE_STOCK, List.of(bucket(to).stock(), bucket(to).received()),
+            LuaScripts.GIVE_STOCK.run(jedis, List.of(bucket(to).stock(), bucket(to).received()),
                     List.of(id, String.valueOf(n)));
             jedis.hdel(bucket(from).transfers(), id);
         }

@@ -55,7 +55,7 @@ class RedisBucketsTest {
         Keys to = Keys.of(hot.bucketId(0), "x");
         try (Jedis jedis = redis.client()) {
             // a node took 4 tickets from bucket 1 for bucket 0, and died before it gave them
-            assertEquals(4L, LuaScripts.run(jedis, LuaScripts.TAKE_STOCK, List.of(from.stock(), from.transfers()),
+            assertEquals(4L, (long) LuaScripts.TAKE_STOCK.run(jedis, List.of(from.stock(), from.transfers()),
                     List.of("dead-1", hot.bucketId(0), "4")));
         }
         Buckets buckets = store.buckets(3001);
@@ -65,7 +65,7 @@ class RedisBucketsTest {
                 () -> buckets.moving(hot) == 0);
         assertEquals(List.of(14L, 6L, 10L), List.of(total(0), total(1), total(2)));
         try (Jedis jedis = redis.client()) {
-            assertEquals(0L, LuaScripts.run(jedis, LuaScripts.GIVE_STOCK, List.of(to.stock(), to.received()),
+            assertEquals(false, LuaScripts.GIVE_STOCK.run(jedis, List.of(to.stock(), to.received()),
                     List.of("dead-1", "4")), "given once");
             assertEquals(0, jedis.hlen(from.transfers()));
         }
@@ -82,11 +82,11 @@ class RedisBucketsTest {
             }
             Keys two = Keys.of(hot.bucketId(2), "x");
             // the last ticket on its way from bucket 2 to bucket 1: taken, not given
-            assertEquals(1L, LuaScripts.run(jedis, LuaScripts.TAKE_STOCK, List.of(two.stock(), two.transfers()),
+            assertEquals(1L, (long) LuaScripts.TAKE_STOCK.run(jedis, List.of(two.stock(), two.transfers()),
                     List.of("m-1", hot.bucketId(1), "1")));
             assertFalse(buckets.soldOut(hot), "a ticket moving between buckets");
             Keys one = Keys.of(hot.bucketId(1), "x");
-            LuaScripts.run(jedis, LuaScripts.GIVE_STOCK, List.of(one.stock(), one.received()), List.of("m-1", "1"));
+            LuaScripts.GIVE_STOCK.run(jedis, List.of(one.stock(), one.received()), List.of("m-1", "1"));
             jedis.hdel(two.transfers(), "m-1");
             assertFalse(buckets.soldOut(hot), "the ticket arrived in bucket 1");
             jedis.hset(one.stock(), Keys.SOLD, "11");
@@ -107,9 +107,9 @@ class RedisBucketsTest {
         try (Jedis jedis = redis.client()) {
             Keys one = Keys.of(hot.bucketId(1), "x");
             jedis.hset(one.stock(), Keys.SOLD, "8");
-            assertEquals(2L, LuaScripts.run(jedis, LuaScripts.TAKE_STOCK, List.of(one.stock(), one.transfers()),
+            assertEquals(2L, (long) LuaScripts.TAKE_STOCK.run(jedis, List.of(one.stock(), one.transfers()),
                     List.of("t-2", hot.bucketId(2), "50")));
-            assertEquals(0L, LuaScripts.run(jedis, LuaScripts.TAKE_STOCK, List.of(one.stock(), one.transfers()),
+            assertEquals(0L, (long) LuaScripts.TAKE_STOCK.run(jedis, List.of(one.stock(), one.transfers()),
                     List.of("t-3", hot.bucketId(2), "1")), "nothing unsold: nothing taken");
         }
         assertEquals(8, total(1));

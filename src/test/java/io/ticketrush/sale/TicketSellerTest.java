@@ -175,9 +175,11 @@ class TicketSellerTest {
                 // user-0 twice: the repeat in the same call must get user-0's one order
                 String user = "user-" + (i == queued - 1 ? 0 : i);
                 rest.add(buyers.submit(() -> seller.buy(new Buyer(user, null), 3001)));
+                // in line one after the other, so that user-0's first buy comes before the repeat
+                int inLine = i + 1;
+                io.ticketrush.support.Deadline.await(java.time.Duration.ofSeconds(10), inLine + " buyers to queue",
+                        () -> seller.queued() == inLine);
             }
-            io.ticketrush.support.Deadline.await(java.time.Duration.ofSeconds(10), queued + " buyers to queue",
-                    () -> seller.queued() == queued);
             held.release.countDown();
             assertTrue(first.get(10, TimeUnit.SECONDS).gotTicket());
             java.util.Set<String> orderIds = new java.util.HashSet<>();

@@ -1,0 +1,69 @@
+-- names.lua: every name and number the scripts share with Java, one per line.
+-- Java holds the same values (io.ticketrush.redis.Keys, io.ticketrush.order.Order, OrderIds,
+-- io.ticketrush.sale.Outcome and the script replies); LuaNamesTest fails when the two differ.
+
+-- the stock hash: the article's two fields, then the books the orders keep
+local TOTAL = 'ticket_total_nums'
+local SOLD = 'ticket_sold_nums'
+local PAID = 'ticket_paid_nums'
+local EXPIRED = 'ticket_expired_nums'
+local VOIDED = 'ticket_voided_nums'
+local ID_BASE = 'order_id_base'
+local SEQ = 'order_seq'
+-- a sale's definition, next to its counters
+local NAME = 'name'
+local OPENS_AT = 'opens_at'
+local CLOSES_AT = 'closes_at'
+local USER_LIMIT = 'user_limit'
+local PAY_MS = 'pay_ms'
+local MOVES = 'ticket_moves'
+-- an order's fields, in its stream events and (in the order of ORDER, see orders.lua) in the orders hash
+local ID = 'id'
+local USER = 'user'
+local NODE = 'node'
+local CREATED = 'created'
+local DEADLINE = 'deadline'
+local STATE = 'state'
+local CLOSED = 'closed'
+local EVENT = 'event'
+local RID = 'rid'
+local BATCH = 'batch'
+local SEP = '|'
+-- an order's states, and the event that creates one (the others are named after their state)
+local PENDING_STATE = 'pending'
+local PAID_STATE = 'paid'
+local EXPIRED_STATE = 'expired'
+local VOIDED_STATE = 'voided'
+local CREATED_EVENT = 'created'
+-- a buy call's entry in the batches hash: voided before it ran, or settled
+local VOID_MARK = 'void'
+local SETTLED = 'ok'
+-- the most orders one sale numbers after its id base
+local MAX_SEQ = 9999999
+
+-- what a buy answers, per buyer or for the whole call: an outcome has the number the JSON
+-- answers carry (io.ticketrush.sale.Outcome); the others never reach a buyer (BuyReply)
+local CODE = {}
+CODE.TICKET = 1
+CODE.EXISTING = 2
+CODE.SOLD_OUT = -1
+CODE.NOT_OPEN = -2
+CODE.CLOSED = -3
+CODE.EXPIRED = -4
+CODE.TRY_AGAIN = 3
+CODE.NO_ORDER = 4
+CODE.NO_SALE = -10
+CODE.TOO_LATE = -11
+CODE.VOIDED = -12
+CODE.NO_ID_BASE = -13
+CODE.NUMBERS_USED_UP = -14
+CODE.RESET_SINCE = -15
+
+-- what paying answers (io.ticketrush.order.OrderBook.Payment)
+local PAY = {}
+PAY.PAID = 1
+PAY.ALREADY_PAID = 2
+PAY.UNKNOWN = -1
+PAY.EXPIRED = -2
+PAY.NOT_YOURS = -3
+PAY.VOIDED = -4
