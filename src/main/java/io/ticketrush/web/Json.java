@@ -7,22 +7,29 @@ import java.util.Map;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import io.ticketrush.sale.Outcome;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * The response shapes, seed-compatible with the article: {@code {"code":1,"msg":"...","data":{...}}}.
- * code 1 = got a ticket (or a successful call), -1 = sold out, 0 = an error, named in {@code error}.
+ * code 1 = got a ticket (or a successful call), -1 = sold out, 0 = an error, named in {@code error};
+ * a buy's other outcomes carry their {@link Outcome#code()}.
  */
 public final class Json {
-    public static final int OK = 1;
-    public static final int SOLD_OUT = -1;
+    public static final int OK = Outcome.TICKET.code();
+    public static final int SOLD_OUT = Outcome.SOLD_OUT.code();
     public static final int ERROR = 0;
     /** The sale has not opened yet. */
-    public static final int NOT_OPEN = -2;
+    public static final int NOT_OPEN = Outcome.NOT_OPEN.code();
     /** The sale is closed. */
-    public static final int CLOSED = -3;
+    public static final int CLOSED = Outcome.CLOSED.code();
     /** The request's order expired unpaid (its ticket went back on sale). */
-    public static final int EXPIRED = -4;
+    public static final int EXPIRED = Outcome.EXPIRED.code();
+
+    /** The {@code code} a buy's answer carries: the outcome's own, but 1 for a ticket the buyer already had. */
+    public static int codeOf(Outcome outcome) {
+        return outcome == Outcome.EXISTING ? OK : outcome.code();
+    }
 
     private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 
