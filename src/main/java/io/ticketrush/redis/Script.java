@@ -27,7 +27,7 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * {@code ./rush lua NAME} prints the same text, to run a script alone with {@code redis-cli --eval}.
  */
 final class Script<R> {
-    private static final Pattern INCLUDE = Pattern.compile("(?m)^--#include ([a-z_ ]+)$");
+    private static final Pattern INCLUDE = Pattern.compile("(?m)^--#include ([a-z_ ]+)\n");
 
     private final String name;
     private final String source;

@@ -121,6 +121,16 @@ class LuaNamesTest {
         }
     }
 
+    @Test
+    void rush_lua_prints_each_script_as_redis_runs_it() throws Exception {
+        for (String name : List.of("buy", "pay", "create_sale")) {
+            Process rush = new ProcessBuilder("./rush", "lua", name).redirectErrorStream(true).start();
+            String printed = new String(rush.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, rush.waitFor(), printed);
+            assertEquals(Script.source(name), printed, "./rush lua " + name);
+        }
+    }
+
     private static String read(String resource) throws IOException {
         try (InputStream in = LuaNamesTest.class.getClassLoader().getResourceAsStream(resource)) {
             assertTrue(in != null, resource + " on the class path");
