@@ -10,10 +10,15 @@ import java.util.logging.Logger;
 
 import io.ticketrush.Config;
 import io.ticketrush.sale.GlobalStock;
+import io.ticketrush.sale.InvalidInputException;
+import io.ticketrush.sale.Refusal;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
+import io.ticketrush.sale.SaleExistsException;
+import io.ticketrush.sale.SaleRules;
 import io.ticketrush.sale.Standing;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.sale.UnknownSaleException;
 import redis.clients.jedis.Response;
 
 /**
@@ -40,9 +45,6 @@ public final class SaleAdmin {
     /** Held here: java.util.logging keeps loggers only weakly, with the level set on them. */
     private static final Logger JEDIS_LOG = Logger.getLogger("redis.clients.jedis");
 
-    /** The most tickets a sale may have: every order of it must have a number ({@link OrderIds}). */
-    public static final long MAX_TOTAL = OrderIds.MAX_SEQ / 2;
-
     private final RedisCalls redis;
     private final Config config;
     private final SaleCatalog catalog;
@@ -53,21 +55,6 @@ public final class SaleAdmin {
         this.catalog = catalog;
     }
 
-    /** Why a sale cannot be created or changed as asked: the message says what and which rule. */
-    public static final class Refused extends RuntimeException {
-        private final boolean conflict;
-
-        Refused(String message, boolean conflict) {
-            super(message);
-            this.conflict = conflict;
-        }
-
-        /** True if the sale's state forbids it (it exists, say); false if the request itself is wrong. */
-        public boolean conflict() {
-            return conflict;
-        }
-    }
-
     private Keys keys(String id) {
         return Keys.of(id, config.stockKey());
     }
@@ -75,10 +62,11 @@ public final class SaleAdmin {
     /**
      * Creates {@code sale} (its generation is handed out here, the one given is ignored).
      *
-     * @throws Refused the definition breaks a rule, or a sale with that id exists
+     * @throws InvalidInputException the definition breaks a rule
+     * @throws SaleExistsException a sale with that id exists
      */
     public Sale create(Sale sale) {
-        check(sale);
+        SaleRules.check(sale, config.stockKey());
         if (sale.bucketed()) {
             return createBucketed(sale);
         }
@@ -91,7 +79,7 @@ public final class SaleAdmin {
                 args));
         changed(sale.id()); // listed even when it existed: a creation that failed half way is completed
         if (!created) {
-            throw new Refused("sale " + sale.id() + " exists already; a sale cannot be created twice", true);
+            throw new SaleExistsException(sale.id());
         }
         return catalog.find(sale.id()).orElseThrow();
     }
@@ -123,7 +111,7 @@ public final class SaleAdmin {
         });
         changed(sale.id());
         if (!created) {
-            throw new Refused("sale " + sale.id() + " exists already; a sale cannot be created twice", true);
+            throw new SaleExistsException(sale.id());
         }
         return catalog.find(sale.id()).orElseThrow();
     }
@@ -131,49 +119,6 @@ public final class SaleAdmin {
     /** Bucket {@code b}'s share of {@code total} tickets over {@code buckets}. */
     static long bucketShare(long total, int buckets, int b) {
         return total / buckets + (b < total % buckets ? 1 : 0);
-    }
-
-    /** The rules a new sale must keep; each broken one is named with the value. */
-    private void check(Sale sale) {
-        List<String> problems = new ArrayList<>();
-        if (!Sale.ID.matcher(sale.id()).matches()) {
-            problems.add("id '" + sale.id() + "' must be 1 to 32 letters, digits, _ or -");
-        } else if (Sale.DEFAULT.equals(sale.id()) || sale.id().equals(config.stockKey())) {
-            problems.add("id '" + sale.id() + "' is the article's sale's; choose another");
-        } else if (Sale.isBucket(sale.id())) {
-            problems.add("id '" + sale.id() + "' holds '" + Sale.BUCKET_SEPARATOR + "', kept for a hot sale's buckets");
-        } else if (sale.bucketed() && sale.bucketId(sale.buckets() - 1).length() > 32) {
-            problems.add("id '" + sale.id() + "' is too long for a sale in buckets (its buckets' ids add "
-                    + (Sale.BUCKET_SEPARATOR.length() + String.valueOf(sale.buckets() - 1).length()) + " characters)");
-        }
-        if (sale.buckets() < 0 || sale.buckets() == 1 || sale.buckets() > Sale.MAX_BUCKETS) {
-            problems.add("buckets " + sale.buckets() + " must be 0 (none) or 2 to " + Sale.MAX_BUCKETS);
-        } else if (sale.bucketed() && sale.total() < sale.buckets()) {
-            problems.add("stock " + sale.total() + " must be at least one ticket a bucket (" + sale.buckets() + ")");
-        }
-        if (sale.total() < 0 || sale.total() > MAX_TOTAL) {
-            problems.add("stock " + sale.total() + " must be between 0 and " + MAX_TOTAL);
-        }
-        if (sale.name().isBlank() || sale.name().length() > Sale.MAX_NAME
-                || sale.name().chars().anyMatch(Character::isISOControl)) {
-            problems.add("name must be 1 to " + Sale.MAX_NAME + " characters, none of them control characters");
-        }
-        if (sale.opensAt() < 0) {
-            problems.add("opens " + sale.opensAt() + " must not be before 1970");
-        }
-        if (sale.closesAt() != 0 && sale.closesAt() <= sale.opensAt()) {
-            problems.add("closes " + Instant.ofEpochMilli(sale.closesAt()) + " must be after opens "
-                    + Instant.ofEpochMilli(sale.opensAt()));
-        }
-        if (sale.perUserLimit() < 1 || sale.perUserLimit() > 1000) {
-            problems.add("limit " + sale.perUserLimit() + " must be between 1 and 1000");
-        }
-        if (sale.payWithinMillis() < 1000 || sale.payWithinMillis() > 86_400_000L) {
-            problems.add("pay-within " + sale.payWithinMillis() / 1000 + " s must be between 1 s and a day");
-        }
-        if (!problems.isEmpty()) {
-            throw new Refused("sale refused: " + String.join("; ", problems), false);
-        }
     }
 
     /** The article's sale of {@code total} tickets unless there is one already; true if it made it. */
@@ -189,7 +134,7 @@ public final class SaleAdmin {
     /**
      * Closes the sale now, on Redis's clock (an earlier closing stays); answers the sale.
      *
-     * @throws Refused there is no such sale
+     * @throws UnknownSaleException there is no such sale
      */
     public Sale close(String id) {
         catalog.find(id).filter(Sale::bucketed).ifPresent(hot -> {
@@ -201,7 +146,7 @@ public final class SaleAdmin {
         String stock = keys(id).stock();
         long closes = redis.call(stock, jedis -> LuaScripts.CLOSE_SALE.run(jedis, List.of(stock), List.of()));
         if (closes < 0) {
-            throw new Refused("no sale " + id, true);
+            throw new UnknownSaleException(id);
         }
         changed("");
         return catalog.find(id).orElseThrow();
@@ -211,22 +156,23 @@ public final class SaleAdmin {
      * A fresh start of the sale: {@code total} tickets, a new order id base, nothing sold, its orders
      * dropped with it (its definition stays). Answers how many orders it dropped.
      *
-     * @throws Refused there is no such sale, or the total breaks the rule
+     * @throws UnknownSaleException there is no such sale
+     * @throws InvalidInputException the total breaks the rule
      */
     public long reset(String id, long total) {
-        if (total < 0 || total > MAX_TOTAL) {
-            throw new Refused("stock " + total + " must be between 0 and " + MAX_TOTAL, false);
+        if (total < 0 || total > Sale.MAX_TOTAL) {
+            throw new InvalidInputException("stock " + total + " must be between 0 and " + Sale.MAX_TOTAL);
         }
         Optional<Sale> sale = Sale.DEFAULT.equals(id) ? Optional.empty() : catalog.find(id);
         if (!Sale.DEFAULT.equals(id) && sale.isEmpty()) {
-            throw new Refused("no sale " + id, true);
+            throw new UnknownSaleException(id);
         }
         long dropped = 0;
         if (sale.isPresent() && sale.get().bucketed()) {
             Sale hot = sale.get();
             if (total < hot.buckets()) {
-                throw new Refused("stock " + total + " must be at least one ticket a bucket (" + hot.buckets() + ")",
-                        false);
+                throw new InvalidInputException("stock " + total + " must be at least one ticket a bucket ("
+                        + hot.buckets() + ")");
             }
             for (int b = 0; b < hot.buckets(); b++) {
                 dropped += resetOne(hot.bucketId(b), bucketShare(total, hot.buckets(), b));
@@ -317,7 +263,7 @@ public final class SaleAdmin {
      * A moment given as {@code +SECONDS} (from now, on Redis's clock), ISO-8601
      * ({@code 2026-12-01T08:00:00Z}) or milliseconds since the epoch.
      *
-     * @throws Refused it is none of these
+     * @throws InvalidInputException it is none of these
      */
     public long moment(String name, String value) {
         try {
@@ -330,8 +276,8 @@ public final class SaleAdmin {
             }
             return Instant.parse(value).toEpochMilli();
         } catch (NumberFormatException | ArithmeticException | DateTimeParseException e) {
-            throw new Refused(name + " '" + value + "' is none of +SECONDS, an ISO-8601 instant"
-                    + " (2026-12-01T08:00:00Z) or ms since the epoch", false);
+            throw new InvalidInputException(name + " '" + value + "' is none of +SECONDS, an ISO-8601 instant"
+                    + " (2026-12-01T08:00:00Z) or ms since the epoch");
         }
     }
 
@@ -351,9 +297,9 @@ public final class SaleAdmin {
         } catch (StockUnavailableException e) {
             System.err.println("error: " + e.getMessage() + " (redis " + config.redisAddress() + ")");
             System.exit(1);
-        } catch (Refused e) {
+        } catch (Refusal e) {
             System.err.println("error: " + e.getMessage());
-            System.exit(e.conflict() ? 4 : 2);
+            System.exit(e.status() == 409 ? 4 : 2); // 4: exists already
         }
     }
 

@@ -17,7 +17,7 @@ public interface Answer {
 
     /**
      * Nothing was sold: {@link StockUnavailableException}, {@link BusyException},
-     * {@link UnknownSaleException}, {@link BadRequestException}, or a bug.
+     * {@link UnknownSaleException}, {@link InvalidInputException}, or a bug.
      */
     void failed(RuntimeException e);
 

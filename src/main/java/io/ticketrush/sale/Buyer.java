@@ -24,13 +24,13 @@ public record Buyer(String user, String requestId) {
     /** Checks a user or request id and names what is wrong with it. */
     public static String requireId(String name, String value) {
         if (value == null || value.isEmpty()) {
-            throw new BadRequestException(name + " is required");
+            throw new InvalidInputException(name + " is required");
         }
         if (value.length() > 64) {
-            throw new BadRequestException(name + " is " + value.length() + " characters long; at most 64");
+            throw new InvalidInputException(name + " is " + value.length() + " characters long; at most 64");
         }
         if (!isId(value)) {
-            throw new BadRequestException(name + " may hold only letters, digits and _ . @ -");
+            throw new InvalidInputException(name + " may hold only letters, digits and _ . @ -");
         }
         return value;
     }

@@ -24,6 +24,11 @@ public record Sale(String id, String name, long total, long opensAt, long closes
     public static final String BUCKET_SEPARATOR = "--";
     /** The most buckets one sale may be split into. */
     public static final int MAX_BUCKETS = 16;
+    /**
+     * The most tickets a sale may have: every order of it, and of a reset of it, must have a number
+     * within its order id base (io.ticketrush.redis.OrderIds: 9,999,999 at most).
+     */
+    public static final long MAX_TOTAL = 4_999_999;
 
     /** A sale sold from one stock. */
     public Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
@@ -63,10 +68,10 @@ public record Sale(String id, String name, long total, long opensAt, long closes
     /** Checks a sale id from a request and names what is wrong with it. */
     public static String requireId(String name, String value) {
         if (value == null || value.isEmpty()) {
-            throw new BadRequestException(name + " is required");
+            throw new InvalidInputException(name + " is required");
         }
         if (!isId(value)) {
-            throw new BadRequestException(name + " must be 1 to 32 letters, digits, _ or -");
+            throw new InvalidInputException(name + " must be 1 to 32 letters, digits, _ or -");
         }
         return value;
     }

@@ -1,12 +1,27 @@
 package io.ticketrush.sale;
 
-/** The global stock could not be reached or used; the buyer is told to retry, never "sold out". */
-public class StockUnavailableException extends RuntimeException {
+/** The global stock could not be reached or used: nothing was sold; the buyer is told to retry, never "sold out". */
+public sealed class StockUnavailableException extends Refusal permits StaleSaleException {
     public StockUnavailableException(String message, Throwable cause) {
-        super(message, cause);
+        super(message, cause, false);
     }
 
     public StockUnavailableException(String message) {
-        super(message);
+        this(message, null);
+    }
+
+    @Override
+    public int status() {
+        return 503;
+    }
+
+    @Override
+    public String error() {
+        return "unavailable";
+    }
+
+    @Override
+    public String shown() {
+        return "busy, try again: the ticket store cannot be reached";
     }
 }

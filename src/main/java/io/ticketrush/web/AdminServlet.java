@@ -5,7 +5,6 @@ import java.security.MessageDigest;
 import java.util.Map;
 
 import io.ticketrush.redis.SaleAdmin;
-import io.ticketrush.sale.BadRequestException;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Standing;
 import jakarta.servlet.http.HttpServletRequest;
@@ -46,28 +45,23 @@ public final class AdminServlet extends JsonServlet {
             return new Reply(HttpServletResponse.SC_FORBIDDEN, Json.error("forbidden", "wrong or missing X-Admin-Token"));
         }
         String action = request.getPathInfo() == null ? "" : request.getPathInfo();
-        try {
-            return switch (action) {
-                case "/sales" -> create(request);
-                case "/sales/close" -> answer(HttpServletResponse.SC_OK, "closed", admin().close(id(request)));
-                case "/sales/reset" -> reset(request);
-                case "/refresh" -> {
-                    app().sales().refresh(true);
-                    yield Reply.ok(Json.body(Json.OK, "sales read again", Map.of("sales", app().sales().all().size())));
-                }
-                case "/reset-local" -> {
-                    Sale sale = app().sales().sale(sale(request));
-                    int quota = app().config().localStockFor(sale);
-                    app().sales().seller(sale.id()).resetLocal(quota);
-                    yield Reply.ok(Json.body(Json.OK, "local stock reset", Map.of("sale", sale.id(), "quota", quota)));
-                }
-                default -> new Reply(HttpServletResponse.SC_NOT_FOUND,
-                        Json.error("not_found", "no such admin action: " + request.getRequestURI()));
-            };
-        } catch (SaleAdmin.Refused e) {
-            return new Reply(e.conflict() ? HttpServletResponse.SC_CONFLICT : HttpServletResponse.SC_BAD_REQUEST,
-                    Json.error(e.conflict() ? "conflict" : "bad_request", e.getMessage()));
-        }
+        return switch (action) {
+            case "/sales" -> create(request);
+            case "/sales/close" -> answer(HttpServletResponse.SC_OK, "closed", admin().close(id(request)));
+            case "/sales/reset" -> reset(request);
+            case "/refresh" -> {
+                app().sales().refresh(true);
+                yield Reply.ok(Json.body(Json.OK, "sales read again", Map.of("sales", app().sales().all().size())));
+            }
+            case "/reset-local" -> {
+                Sale sale = app().sales().sale(sale(request));
+                int quota = app().config().localStockFor(sale);
+                app().sales().seller(sale.id()).resetLocal(quota);
+                yield Reply.ok(Json.body(Json.OK, "local stock reset", Map.of("sale", sale.id(), "quota", quota)));
+            }
+            default -> new Reply(HttpServletResponse.SC_NOT_FOUND,
+                    Json.error("not_found", "no such admin action: " + request.getRequestURI()));
+        };
     }
 
     private SaleAdmin admin() {

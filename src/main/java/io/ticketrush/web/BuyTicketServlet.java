@@ -6,7 +6,6 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.ticketrush.sale.Answer;
-import io.ticketrush.sale.BadRequestException;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;

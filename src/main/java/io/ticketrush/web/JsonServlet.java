@@ -6,11 +6,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.ticketrush.RushApp;
-import io.ticketrush.sale.BadRequestException;
-import io.ticketrush.sale.BusyException;
+import io.ticketrush.sale.Refusal;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.StockUnavailableException;
-import io.ticketrush.sale.UnknownSaleException;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -107,20 +105,19 @@ public abstract class JsonServlet extends HttpServlet {
     }
 
     /**
-     * The JSON reply a failure gets: 400 for bad input, 404 for an unknown sale, 503 for an
-     * unreachable stock or a busy node (nothing was sold), 500 for anything else.
+     * The JSON reply a failure gets: a {@link Refusal} its own status and error (nothing was sold or
+     * changed: 400, 404, 409, 503), a malformed request 400, anything else 500 (a bug), never with a
+     * stack trace in the body.
      */
     protected static Reply failure(HttpServletRequest request, Exception e) {
+        if (e instanceof Refusal refusal) {
+            if (refusal instanceof StockUnavailableException) {
+                LOG.log(Level.WARNING, refusal.getMessage());
+            }
+            return new Reply(refusal.status(), Json.error(refusal.error(), refusal.shown()));
+        }
         if (e instanceof BadRequestException) {
             return new Reply(HttpServletResponse.SC_BAD_REQUEST, Json.error("bad_request", e.getMessage()));
-        } else if (e instanceof UnknownSaleException) {
-            return new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_sale", e.getMessage()));
-        } else if (e instanceof StockUnavailableException) {
-            LOG.log(Level.WARNING, e.getMessage());
-            return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE,
-                    Json.error("unavailable", "busy, try again: the ticket store cannot be reached"));
-        } else if (e instanceof BusyException) {
-            return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE, Json.error("busy", "busy, try again"));
         }
         LOG.log(Level.SEVERE, "request failed: " + request.getRequestURI(), e);
         return new Reply(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, Json.error("internal", "internal error"));

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 import io.ticketrush.Config;
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
-import io.ticketrush.sale.BadRequestException;
+import io.ticketrush.sale.InvalidInputException;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
@@ -277,7 +277,7 @@ class OrderBookTest {
             try {
                 new Buyer(bad, null);
                 throw new AssertionError("accepted user id '" + bad + "'");
-            } catch (BadRequestException expected) {
+            } catch (InvalidInputException expected) {
                 assertFalse(expected.getMessage().isBlank());
             }
         }

@@ -1,0 +1,59 @@
+package io.ticketrush.sale;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The rules a new sale must keep, whoever creates it. */
+public final class SaleRules {
+    private SaleRules() {
+    }
+
+    /**
+     * Checks {@code sale} against every rule; each broken one is named with its value.
+     *
+     * @param defaultStockKey the article's sale's stock key, which no other sale may take as its id
+     * @throws InvalidInputException a rule is broken
+     */
+    public static void check(Sale sale, String defaultStockKey) {
+        List<String> problems = new ArrayList<>();
+        if (!Sale.ID.matcher(sale.id()).matches()) {
+            problems.add("id '" + sale.id() + "' must be 1 to 32 letters, digits, _ or -");
+        } else if (Sale.DEFAULT.equals(sale.id()) || sale.id().equals(defaultStockKey)) {
+            problems.add("id '" + sale.id() + "' is the article's sale's; choose another");
+        } else if (Sale.isBucket(sale.id())) {
+            problems.add("id '" + sale.id() + "' holds '" + Sale.BUCKET_SEPARATOR + "', kept for a hot sale's buckets");
+        } else if (sale.bucketed() && sale.bucketId(sale.buckets() - 1).length() > 32) {
+            problems.add("id '" + sale.id() + "' is too long for a sale in buckets (its buckets' ids add "
+                    + (Sale.BUCKET_SEPARATOR.length() + String.valueOf(sale.buckets() - 1).length()) + " characters)");
+        }
+        if (sale.buckets() < 0 || sale.buckets() == 1 || sale.buckets() > Sale.MAX_BUCKETS) {
+            problems.add("buckets " + sale.buckets() + " must be 0 (none) or 2 to " + Sale.MAX_BUCKETS);
+        } else if (sale.bucketed() && sale.total() < sale.buckets()) {
+            problems.add("stock " + sale.total() + " must be at least one ticket a bucket (" + sale.buckets() + ")");
+        }
+        if (sale.total() < 0 || sale.total() > Sale.MAX_TOTAL) {
+            problems.add("stock " + sale.total() + " must be between 0 and " + Sale.MAX_TOTAL);
+        }
+        if (sale.name().isBlank() || sale.name().length() > Sale.MAX_NAME
+                || sale.name().chars().anyMatch(Character::isISOControl)) {
+            problems.add("name must be 1 to " + Sale.MAX_NAME + " characters, none of them control characters");
+        }
+        if (sale.opensAt() < 0) {
+            problems.add("opens " + sale.opensAt() + " must not be before 1970");
+        }
+        if (sale.closesAt() != 0 && sale.closesAt() <= sale.opensAt()) {
+            problems.add("closes " + Instant.ofEpochMilli(sale.closesAt()) + " must be after opens "
+                    + Instant.ofEpochMilli(sale.opensAt()));
+        }
+        if (sale.perUserLimit() < 1 || sale.perUserLimit() > 1000) {
+            problems.add("limit " + sale.perUserLimit() + " must be between 1 and 1000");
+        }
+        if (sale.payWithinMillis() < 1000 || sale.payWithinMillis() > 86_400_000L) {
+            problems.add("pay-within " + sale.payWithinMillis() / 1000 + " s must be between 1 s and a day");
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidInputException("sale refused: " + String.join("; ", problems));
+        }
+    }
+}
