@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The buy step alone (io.ticketrush.redis.BuyBench: the nodes' Lua buy call, its replica waits and
+# The buy step alone (io.ticketrush.bench.BuyBench: the nodes' Lua buy call, its replica waits and
 # settling, from THREADS callers, BATCH buyers a call, over SALES sales), in one invocation on:
 #   1. one Redis (no replica: nothing to wait for), on BENCH_REDIS_PORT (default 6391);
 #   2. one Redis with two replicas and three Sentinels (WAIT 1 per call, as the nodes do): the
@@ -31,6 +31,8 @@ cluster_ports=${BENCH_CLUSTER_PORTS:-"7101 7102 7103 7104 7105 7106"}
 replica_ports="$((single_port + 1)) $((single_port + 2))"
 sentinel_ports="26391 26392 26393"
 [[ -f $WAR ]] || build_war
+[[ -f $RUSH_ROOT/target/test-classes/io/ticketrush/bench/BuyBench.class ]] ||
+    (cd "$RUSH_ROOT" && mvn -q -B -Dstyle.color=never test-compile) || die "the bench did not build"
 work=$(mktemp -d /tmp/rush-buy-bench.XXXXXX)
 rush=$RUSH_ROOT/rush
 
@@ -50,7 +52,8 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# BuyBench against the mode's Redis, from the WAR's classes; prints its one line
+# BuyBench against the mode's Redis: the bench is a test class (benchmarks stay out of the WAR), run
+# with the WAR's classes and libraries; prints its one line
 run_bench() {
     local mode=$1 label=$2 n=$3 buckets=${4:-}
     (
@@ -59,7 +62,11 @@ run_bench() {
         export RUSH_SENTINEL_PORTS=$sentinel_ports
         source "$RUSH_ROOT/lib/common.sh"
         prepare_app
-        app_java io.ticketrush.redis.BuyBench -Xmx512m -Drush.redis.pool.size=$((threads + 4))
+        app_java io.ticketrush.bench.BuyBench -Xmx512m -Drush.redis.pool.size=$((threads + 4))
+        local i
+        for i in "${!APP_CMD[@]}"; do
+            [[ ${APP_CMD[i]} == -cp ]] && APP_CMD[i + 1]=$RUSH_ROOT/target/test-classes:${APP_CMD[i + 1]}
+        done
         "${APP_CMD[@]}" "$label" "$n" "$threads" "$batch" "$seconds" $buckets
     )
 }

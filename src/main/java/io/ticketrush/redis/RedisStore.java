@@ -5,9 +5,24 @@ import java.util.function.Supplier;
 
 import io.ticketrush.Config;
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.redis.connect.CircuitBreaker;
+import io.ticketrush.redis.connect.RedisCalls;
+import io.ticketrush.redis.connect.RedisClock;
+import io.ticketrush.redis.connect.RedisConnections;
+import io.ticketrush.redis.connect.RedisPools;
+import io.ticketrush.redis.connect.ReplicaWaits;
+import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.redis.orders.RedisOrderBook;
+import io.ticketrush.redis.orders.RedisOrderFeed;
+import io.ticketrush.redis.sales.RedisSaleCatalog;
+import io.ticketrush.redis.sales.SaleAdmin;
+import io.ticketrush.redis.stats.RedisStatsStore;
+import io.ticketrush.redis.stock.RedisBuckets;
+import io.ticketrush.redis.stock.RedisGlobalStock;
+import io.ticketrush.redis.stock.UncertainBuys;
 import io.ticketrush.sale.Buckets;
 import io.ticketrush.sale.GlobalStock;
-import io.ticketrush.sale.OrderEvents;
+import io.ticketrush.sale.OrderListener;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.StockUnavailableException;
@@ -104,7 +119,7 @@ public final class RedisStore implements AutoCloseable {
     }
 
     /** Tells {@code events} of every order of {@code sale}, as its order stream has them, from the first. */
-    public synchronized void follow(Sale sale, OrderEvents events) {
+    public synchronized void follow(Sale sale, OrderListener events) {
         if (feed == null) {
             feed = new RedisOrderFeed(config).start();
         }
@@ -120,17 +135,17 @@ public final class RedisStore implements AutoCloseable {
     }
 
     /** The calls behind the breaker (for the tests of this package). */
-    RedisCalls calls() {
+    public RedisCalls calls() {
         return calls;
     }
 
     /** The buy calls waiting to be voided (for the tests of this package). */
-    UncertainBuys uncertainBuys() {
+    public UncertainBuys uncertainBuys() {
         return uncertain;
     }
 
     /** Pooled connections not in use (for the tests of this package). */
-    int idleConnections() {
+    public int idleConnections() {
         return calls.idle();
     }
 

@@ -26,7 +26,7 @@ public record Sale(String id, String name, long total, long opensAt, long closes
     public static final int MAX_BUCKETS = 16;
     /**
      * The most tickets a sale may have: every order of it, and of a reset of it, must have a number
-     * within its order id base (io.ticketrush.redis.OrderIds: 9,999,999 at most).
+     * within its order id base (io.ticketrush.redis.keys.OrderIds: 9,999,999 at most).
      */
     public static final long MAX_TOTAL = 4_999_999;
 

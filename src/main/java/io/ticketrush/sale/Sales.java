@@ -34,7 +34,7 @@ public final class Sales implements AutoCloseable {
     /** Follows a sale's orders from the order stream, telling {@code events} (see {@link Winners}). */
     @FunctionalInterface
     public interface Follower {
-        void follow(Sale sale, OrderEvents events);
+        void follow(Sale sale, OrderListener events);
     }
 
     /** How long a sale id nobody has is remembered as such: requests for it cost no Redis call meanwhile. */

@@ -19,9 +19,9 @@ import java.util.function.LongSupplier;
  * who may hold an order). While the global stock still has tickets (another node's share, a
  * ticket come back), an empty local stock is refilled from it instead, so nothing is answered
  * "sold out" that is not. The order stream tells the node at once when a ticket comes back
- * ({@link OrderEvents}).
+ * ({@link OrderListener}).
  */
-public final class TicketSeller implements OrderEvents {
+public final class TicketSeller implements OrderListener {
     private static final long NOT_SOLD_OUT = -1;
 
     private final BuyQueue queue;

@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * another buyer's hash, so the seller confirms it in the global stock; a miss is certain, which
  * is what keeps losers off Redis.
  */
-public final class Winners implements OrderEvents {
+public final class Winners implements OrderListener {
     private final HashCounts held = new HashCounts();
     /**
      * Orders this node made since it follows the stream, told here at once (a winner asking this

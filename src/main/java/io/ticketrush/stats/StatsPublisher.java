@@ -5,7 +5,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
-import io.ticketrush.Duty;
+import io.ticketrush.duty.Duty;
 
 /**
  * Every {@link #PERIOD_MILLIS} ms, writes this node's {@link NodeReport} into the shared hash

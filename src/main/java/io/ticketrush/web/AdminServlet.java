@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
 
-import io.ticketrush.redis.SaleAdmin;
+import io.ticketrush.redis.sales.SaleAdmin;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Standing;
 import jakarta.servlet.http.HttpServletRequest;

@@ -2,7 +2,7 @@ package io.ticketrush.web;
 
 import java.io.IOException;
 
-import io.ticketrush.RushApp;
+import io.ticketrush.node.RushApp;
 import io.ticketrush.stats.NodeStats;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import io.ticketrush.RushApp;
+import io.ticketrush.node.RushApp;
 import io.ticketrush.sale.Refusal;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.StockUnavailableException;

@@ -3,7 +3,7 @@ package io.ticketrush.web;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
-import io.ticketrush.RushApp;
+import io.ticketrush.node.RushApp;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 

@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.ticketrush.order.OrderEvent;
+
 /**
  * The order database, through plain JDBC: H2 (embedded) or PostgreSQL, with the same SQL.
  * Every write is idempotent: the order id is the primary key, an event inserts its order only

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 
-import io.ticketrush.Duty;
+import io.ticketrush.duty.Duty;
+import io.ticketrush.order.OrderEvent;
+import io.ticketrush.order.OrderStream;
 
 /**
  * Moves orders from the order stream into the order database, off the buy path.

@@ -3,7 +3,8 @@ package io.ticketrush.writer;
 import java.util.logging.Logger;
 
 import io.ticketrush.Config;
-import io.ticketrush.redis.RedisOrderStream;
+import io.ticketrush.order.OrderStream;
+import io.ticketrush.redis.orders.RedisOrderStream;
 
 /**
  * The order writer process: {@code java -cp ... io.ticketrush.writer.OrderWriterMain [reset [SALE]]}.

@@ -27,7 +27,7 @@ import java.util.stream.Stream;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.RedisServer;

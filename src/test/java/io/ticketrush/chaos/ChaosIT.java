@@ -34,7 +34,7 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.RedisClusterGroup;
 import io.ticketrush.support.RedisSentinelGroup;
 import redis.clients.jedis.Jedis;

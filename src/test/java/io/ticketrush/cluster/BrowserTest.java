@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.BuyerCrowd;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;

@@ -15,7 +15,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.BuyerCrowd;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;

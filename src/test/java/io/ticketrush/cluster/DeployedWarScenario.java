@@ -19,7 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.FreePort;

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import redis.clients.jedis.Jedis;
 
 /** The orders of a sale as its orders hash holds them ({@link Keys#ORDER}), read straight from Redis by tests. */

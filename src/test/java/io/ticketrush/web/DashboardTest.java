@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.stats.NodeReport;
 import io.ticketrush.support.Deadline;

@@ -22,7 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import com.google.gson.JsonObject;
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.RedisClusterGroup;

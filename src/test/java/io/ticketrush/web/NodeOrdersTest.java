@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.google.gson.JsonObject;
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;

@@ -26,7 +26,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.ticketrush.Config;
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.support.Deadline;

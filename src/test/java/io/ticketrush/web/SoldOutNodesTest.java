@@ -10,7 +10,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import com.google.gson.JsonObject;
-import io.ticketrush.redis.Keys;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;

@@ -28,9 +28,10 @@ import java.util.logging.Level;
 
 import io.ticketrush.Config;
 import io.ticketrush.order.OrderBook;
-import io.ticketrush.redis.Keys;
-import io.ticketrush.redis.RedisOrderStream;
+import io.ticketrush.order.OrderStream;
 import io.ticketrush.redis.RedisStore;
+import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.redis.orders.RedisOrderStream;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;

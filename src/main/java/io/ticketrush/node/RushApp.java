@@ -1,0 +1,169 @@
+package io.ticketrush.node;
+
+import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+import io.ticketrush.Config;
+import io.ticketrush.duty.Duty;
+import io.ticketrush.order.OrderBook;
+import io.ticketrush.redis.RedisStore;
+import io.ticketrush.redis.connect.ReplicaWaits;
+import io.ticketrush.sale.LocalStock;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.Sales;
+import io.ticketrush.sale.TicketSeller;
+import io.ticketrush.statlog.StatLog;
+import io.ticketrush.stats.ClusterView;
+import io.ticketrush.stats.NodeStats;
+import io.ticketrush.stats.StatsPublisher;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import jakarta.servlet.http.HttpServletRequest;
+
+/**
+ * Wires one node when the WAR starts (listed in web.xml, so Jetty, Tomcat and the tests all
+ * run this same code) and takes it down when the WAR stops. Also runs the node's two
+ * background duties: the stock sync and the expiry sweep.
+ */
+public final class RushApp implements ServletContextListener {
+    private static final Logger LOG = Logger.getLogger(RushApp.class.getName());
+    private static final String ATTRIBUTE = RushApp.class.getName();
+    /** How often buy calls whose answers were lost are voided, once Redis answers again. */
+    private static final long UNCERTAIN_MILLIS = 100;
+    /** What the gauges of the article's sale show until someone buys from it on this node. */
+    private static final LocalStock NO_STOCK = new LocalStock(0);
+
+    private Config config;
+    private RedisStore redis;
+    private StatLog statLog;
+    private Sales sales;
+    private OrderBook orders;
+    private NodeStats stats;
+    private StatsPublisher statsPublisher;
+    private ClusterView cluster;
+    private ScheduledExecutorService background;
+
+    /** The app of the WAR that {@code context} belongs to. */
+    public static RushApp of(ServletContext context) {
+        RushApp app = (RushApp) context.getAttribute(ATTRIBUTE);
+        if (app == null) {
+            throw new IllegalStateException("RushApp listener is not registered in web.xml");
+        }
+        return app;
+    }
+
+    @Override
+    public void contextInitialized(ServletContextEvent event) {
+        ServletContext context = event.getServletContext();
+        config = Config.load(context::getInitParameter);
+        redis = RedisStore.open(config);
+        statLog = new StatLog(Path.of(config.statLogPath()));
+        // a sale seen sold out is followed on the order stream (who holds an order, tickets coming back)
+        sales = new Sales(redis.catalog(), redis::stockOf, config::localStockFor, redis::follow,
+                config.lockWaitMillis(), redis.buckets(config.nodePort()));
+        orders = redis.orderBook(sales::all);
+        stats = new NodeStats(config, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
+                .orElse(NO_STOCK));
+        stats.countRedisRoundTrips(redis::roundTrips);
+        ReplicaWaits waits = redis.replicaWaits();
+        if (waits.waiting()) {
+            stats.meterReplicaWaits(waits, ReplicaWaits::count, ReplicaWaits::nanos, ReplicaWaits::timeouts);
+        }
+        cluster = new ClusterView(redis.stats(sales::all));
+        statsPublisher = new StatsPublisher(redis.stats(sales::all), stats);
+        statsPublisher.start();
+        background = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "rush-stock-sync");
+            thread.setDaemon(true);
+            return thread;
+        });
+        Duty loading = new Duty("loading the sales", LOG);
+        if (loading.run(this::loadSales)) {
+            LOG.info(() -> "sales: " + sales.all().stream().map(Sale::id).sorted().toList());
+        }
+        background.scheduleWithFixedDelay(loading.asRunnable(() -> sales.refresh(false)), config.syncMillis(),
+                config.syncMillis(), TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(new Duty("stock sync", LOG).asRunnable(sales::sync), config.syncMillis(),
+                config.syncMillis(), TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(new Duty("expiry sweep", LOG).asRunnable(orders::expireAllDue),
+                config.sweepMillis(), config.sweepMillis(), TimeUnit.MILLISECONDS);
+        // buyers answered 503 hold no ticket, also when Redis ran their call after all
+        background.scheduleWithFixedDelay(new Duty("voiding buys answered 503", LOG).asRunnable(
+                redis::settleUncertainBuys), UNCERTAIN_MILLIS, UNCERTAIN_MILLIS, TimeUnit.MILLISECONDS);
+        context.setAttribute(ATTRIBUTE, this);
+        LOG.info(() -> "ticket-rush node up: weight " + config.nodeWeight() + "/" + config.totalWeight()
+                + " (a sale's local stock: its share by weight + a buffer), redis " + config.redisAddress()
+                + (waits.waiting() ? " (a buy is answered once a replica has it)" : "") + ", stat log "
+                + statLog.path());
+    }
+
+    @Override
+    public void contextDestroyed(ServletContextEvent event) {
+        event.getServletContext().removeAttribute(ATTRIBUTE);
+        if (background != null) {
+            background.shutdownNow();
+        }
+        if (statsPublisher != null) {
+            statsPublisher.close();
+        }
+        if (sales != null) {
+            sales.close();
+        }
+        if (stats != null) {
+            stats.close();
+        }
+        if (statLog != null) {
+            statLog.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    /** Reads the sales, and takes the article's sale's local stock at once (it is open from the start). */
+    private void loadSales() {
+        sales.refresh(true);
+        if (sales.all().stream().anyMatch(sale -> Sale.DEFAULT.equals(sale.id()))) {
+            sales.seller(Sale.DEFAULT);
+        }
+    }
+
+    /** The port this node is known by: configured, else the port the request came in on. */
+    public int nodePort(HttpServletRequest request) {
+        return config.nodePort() != 0 ? config.nodePort() : request.getLocalPort();
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public Sales sales() {
+        return sales;
+    }
+
+    public RedisStore redis() {
+        return redis;
+    }
+
+    public OrderBook orders() {
+        return orders;
+    }
+
+    public StatLog statLog() {
+        return statLog;
+    }
+
+    /** This node's counters (for /metrics and the dashboard). */
+    public NodeStats stats() {
+        return stats;
+    }
+
+    /** The whole cluster as the dashboard shows it. */
+    public ClusterView cluster() {
+        return cluster;
+    }
+}

@@ -1,0 +1,47 @@
+package io.ticketrush.order;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The streams of order events of every sale, as one consumer of the writers' group sees them (a
+ * Redis stream per sale, each with the group). Entries stay pending until acknowledged, so a
+ * crash loses none of them.
+ */
+public interface OrderStream extends AutoCloseable {
+
+    /**
+     * An entry as delivered: its sale, its id in the sale's stream, its fields as written (null:
+     * deleted from the stream while pending, nothing to write) and its event, or, when the fields
+     * make no order event, what is wrong with them ({@code malformed}; the event is then null).
+     */
+    record Delivery(String sale, String id, Map<String, String> fields, OrderEvent event, String malformed) {
+    }
+
+    /** A delivered entry the writer sets aside instead of writing it, and why. */
+    record DeadLetter(Delivery delivery, String reason) {
+    }
+
+    /** Joins the writers' group on every sale's stream, creating it (and the stream) where missing. */
+    void join();
+
+    /** Entries delivered to this consumer before and not acknowledged (after a crash), oldest first. */
+    List<Delivery> ownPending(int max);
+
+    /** Entries another consumer has left unacknowledged for {@code idleMillis}, now this one's. */
+    List<Delivery> claimIdle(long idleMillis, int max);
+
+    /** New entries, waiting up to {@code blockMillis} for the first. */
+    List<Delivery> next(int max, int blockMillis);
+
+    /**
+     * Once the events of {@code deliveries} are committed to the database, all at once: marks
+     * those orders persisted, except the dead letters'; keeps each dead letter (every one is
+     * among {@code deliveries}) with its reason and counts it; records {@code inDatabase} (the
+     * database's order count); acknowledges every delivery.
+     */
+    void acknowledge(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase);
+
+    @Override
+    void close();
+}

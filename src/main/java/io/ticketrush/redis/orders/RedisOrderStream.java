@@ -1,0 +1,426 @@
+package io.ticketrush.redis.orders;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+
+import io.ticketrush.Config;
+import io.ticketrush.order.Order;
+import io.ticketrush.order.OrderEvent;
+import io.ticketrush.order.OrderStream;
+import io.ticketrush.redis.connect.RedisConnections;
+import io.ticketrush.redis.connect.RedisPools;
+import io.ticketrush.redis.connect.ReplicaWaits;
+import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.sale.Buyer;
+import io.ticketrush.sale.Sale;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.XAddParams;
+import redis.clients.jedis.params.XAutoClaimParams;
+import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.resps.StreamEntry;
+
+/**
+ * The order events stream {@link Keys#orderStream()}, read by the consumer group {@link #GROUP};
+ * entries the writer sets aside go to {@link Keys#orderDeadLetters()}.
+ */
+public final class RedisOrderStream implements OrderStream {
+    public static final String GROUP = "order-writers";
+
+    /** How long a writer with nothing to read waits before it asks a cluster's masters again. */
+    private static final int POLL_MILLIS = 20;
+
+    private final RedisConnections connections;
+    private final Config config;
+    private final ReplicaWaits waits;
+    private final String consumer;
+    /** The sales' streams joined, by stream key: sale id; joined again whenever the sales' version moves. */
+    private final Map<String, String> streams = new LinkedHashMap<>();
+    private long version = -1;
+
+    RedisOrderStream(RedisConnections connections, Config config) {
+        this.connections = connections;
+        this.config = config;
+        this.waits = ReplicaWaits.of(config);
+        this.consumer = config.writerName();
+    }
+
+    /** The streams of every sale in {@code config}'s Redis, read as the consumer {@code rush.writer.name}. */
+    public static RedisOrderStream open(Config config) {
+        // blocking reads wait up to 500 ms: the socket must wait longer than that
+        return new RedisOrderStream(RedisPools.connections(config, Math.max(config.redisTimeoutMillis(), 2000)),
+                config);
+    }
+
+    /** Learns the sales created since (a cheap check of the sales' version first) and joins their streams. */
+    @Override
+    public void join() {
+        guarded(() -> {
+            joinNow();
+            return null;
+        });
+    }
+
+    private void joinNow() {
+        List<String> sales = new ArrayList<>();
+        long current;
+        try (Jedis jedis = connections.borrow(Keys.salesVersion())) {
+            String now = jedis.get(Keys.salesVersion());
+            current = now == null ? 0 : Long.parseLong(now);
+            if (current == version && !streams.isEmpty()) {
+                return;
+            }
+            sales.add(Sale.DEFAULT);
+            sales.addAll(new TreeSet<>(jedis.smembers(Keys.sales())));
+        }
+        // every stream, not only new ones: a reset sale's stream was dropped with its group
+        for (String sale : sales) {
+            String stream = Keys.of(sale, config.stockKey()).orderStream();
+            try (Jedis jedis = connections.borrow(stream)) {
+                jedis.xgroupCreate(stream, GROUP, new StreamEntryID(), true);
+            } catch (JedisDataException e) {
+                if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
+                    throw e;
+                }
+            }
+            streams.put(stream, sale);
+        }
+        version = current;
+    }
+
+    @Override
+    public List<Delivery> ownPending(int max) {
+        return read(new StreamEntryID(), max, 0);
+    }
+
+    @Override
+    public List<Delivery> next(int max, int blockMillis) {
+        return read(StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY, max, blockMillis);
+    }
+
+    private List<Delivery> read(StreamEntryID from, int max, int blockMillis) {
+        return guarded(() -> readNow(from, max, blockMillis));
+    }
+
+    private List<Delivery> readNow(StreamEntryID from, int max, int blockMillis) {
+        if (connections.cluster()) {
+            return readEachServer(from, max, blockMillis);
+        }
+        XReadGroupParams params = XReadGroupParams.xReadGroupParams().count(max);
+        if (blockMillis > 0) {
+            params.block(blockMillis);
+        }
+        Map<String, StreamEntryID> each = new LinkedHashMap<>();
+        streams.keySet().forEach(stream -> each.put(stream, from));
+        try (Jedis jedis = connections.borrow(Keys.salesVersion())) {
+            var read = jedis.xreadGroup(GROUP, consumer, params, each);
+            List<Delivery> deliveries = new ArrayList<>();
+            if (read != null) {
+                for (Map.Entry<String, List<StreamEntry>> stream : read) {
+                    deliveries.addAll(deliveries(streams.get(stream.getKey()), stream.getValue()));
+                }
+            }
+            awaitReplica(jedis, Keys.writerStats(), deliveries);
+            return deliveries;
+        }
+    }
+
+    /**
+     * In a Redis Cluster one XREADGROUP cannot name streams of different slots, and a blocked read
+     * hears of one server only: each server's streams are read in one pipelined round trip, without
+     * blocking, and a read that found nothing anywhere waits {@link #POLL_MILLIS} (at most
+     * {@code blockMillis}) before the writer asks again. The wait for a replica is made on each
+     * server that gave entries, on the connection that read them.
+     */
+    private List<Delivery> readEachServer(StreamEntryID from, int max, int blockMillis) {
+        List<Delivery> deliveries = new ArrayList<>();
+        JedisException failure = null;
+        for (List<String> some : connections.byServer(streams.keySet())) {
+            if (deliveries.size() >= max) {
+                break;
+            }
+            // a server that fails must not lose what the others handed over (delivered entries
+            // are read again only as pending ones): it is thrown only if nobody gave anything
+            try (Jedis jedis = connections.borrow(some.get(0))) {
+                Pipeline pipeline = jedis.pipelined();
+                List<Response<List<Map.Entry<String, List<StreamEntry>>>>> reads = new ArrayList<>(some.size());
+                for (String stream : some) {
+                    reads.add(pipeline.xreadGroup(GROUP, consumer, XReadGroupParams.xReadGroupParams().count(max),
+                            Map.of(stream, from)));
+                }
+                pipeline.sync();
+                List<Delivery> fromServer = new ArrayList<>();
+                String written = null;
+                for (int i = 0; i < some.size(); i++) {
+                    var read = reads.get(i).get();
+                    if (read != null) {
+                        for (Map.Entry<String, List<StreamEntry>> stream : read) {
+                            fromServer.addAll(deliveries(streams.get(stream.getKey()), stream.getValue()));
+                            written = readMark(streams.get(stream.getKey()));
+                        }
+                    }
+                }
+                if (!fromServer.isEmpty()) {
+                    awaitReplica(jedis, written, fromServer);
+                    deliveries.addAll(fromServer);
+                }
+            } catch (JedisException e) {
+                connections.afterFailure(e);
+                failure = failure == null ? e : failure;
+            }
+        }
+        if (deliveries.isEmpty() && failure != null) {
+            throw failure;
+        }
+        if (deliveries.isEmpty() && blockMillis > 0) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(blockMillis, POLL_MILLIS)));
+        }
+        return deliveries;
+    }
+
+    /** Where a read writes its mark before it waits: the writer's counters, or in a cluster the sale's stock hash (its server's). */
+    private String readMark(String sale) {
+        return connections.cluster() ? Keys.of(sale, config.stockKey()).stock() : Keys.writerStats();
+    }
+
+    /**
+     * With replicas, an event goes to the database only once a replica has it: an order a failover
+     * loses (its buyers were told 503) would otherwise be a row whose id the new primary hands out
+     * again. The read may have written nothing (entries read again), so this writes when it read,
+     * and WAIT then covers every entry read. Failing, the entries stay pending and are read again.
+     */
+    private void awaitReplica(Jedis jedis, String hash, List<Delivery> deliveries) {
+        if (deliveries.isEmpty() || !waits.waiting()) {
+            return;
+        }
+        jedis.hset(hash, Keys.LAST_READ, String.valueOf(System.currentTimeMillis()));
+        if (!waits.reached(jedis)) {
+            throw new IllegalStateException(deliveries.size() + " order events were read but no replica had them"
+                    + " within " + waits.timeoutMillis() + " ms: they wait to be written until one has");
+        }
+    }
+
+    @Override
+    public List<Delivery> claimIdle(long idleMillis, int max) {
+        return guarded(() -> claimIdleNow(idleMillis, max));
+    }
+
+    private List<Delivery> claimIdleNow(long idleMillis, int max) {
+        List<Delivery> deliveries = new ArrayList<>();
+        for (Map.Entry<String, String> stream : streams.entrySet()) {
+            try (Jedis jedis = connections.borrow(stream.getKey())) {
+                var claimed = jedis.xautoclaim(stream.getKey(), GROUP, consumer, idleMillis, new StreamEntryID(),
+                        XAutoClaimParams.xAutoClaimParams().count(max));
+                List<Delivery> some = deliveries(stream.getValue(), claimed.getValue());
+                awaitReplica(jedis, readMark(stream.getValue()), some);
+                deliveries.addAll(some);
+            }
+        }
+        return deliveries;
+    }
+
+    private static List<Delivery> deliveries(String sale, List<StreamEntry> entries) {
+        List<Delivery> deliveries = new ArrayList<>(entries.size());
+        for (StreamEntry entry : entries) {
+            if (entry != null) {
+                deliveries.add(toDelivery(sale, entry.getID().toString(), entry.getFields()));
+            }
+        }
+        return deliveries;
+    }
+
+    /**
+     * The one place a stream entry's fields become an event. Fields that make no event the
+     * database can take are a delivery that says what is wrong, not an exception: one bad entry
+     * must not stop the entries after it.
+     */
+    public static Delivery toDelivery(String sale, String streamId, Map<String, String> fields) {
+        if (fields == null) {
+            return new Delivery(sale, streamId, null, null, null);
+        }
+        try {
+            return new Delivery(sale, streamId, fields, toEvent(sale, streamId, fields), null);
+        } catch (MalformedEntry e) {
+            return new Delivery(sale, streamId, fields, null, e.getMessage());
+        }
+    }
+
+    private static OrderEvent toEvent(String sale, String streamId, Map<String, String> fields)
+            throws MalformedEntry {
+        String event = oneOf(fields, Keys.EVENT, EVENTS);
+        long id = number(fields, Keys.ID);
+        if (id <= 0) {
+            throw new MalformedEntry(Keys.ID + " " + id + " is not an order number");
+        }
+        String user = fields.getOrDefault(Keys.USER, "");
+        if (!user.isEmpty() && !Buyer.ID.matcher(user).matches()) {
+            throw new MalformedEntry(Keys.USER + " '" + shown(user) + "' is not a user id");
+        }
+        long node = fields.containsKey(Keys.NODE) ? number(fields, Keys.NODE) : 0;
+        if (node < 0 || node > Integer.MAX_VALUE) {
+            throw new MalformedEntry(Keys.NODE + " " + node + " is not a port");
+        }
+        return new OrderEvent(streamId, sale, event, id, user.isEmpty() ? null : user, (int) node,
+                number(fields, Keys.CREATED), number(fields, Keys.DEADLINE), oneOf(fields, Keys.STATE, STATES));
+    }
+
+    /** Event names the scripts write (a closing event is named after its state), and order states. */
+    private static final Set<String> EVENTS = Set.of(Keys.CREATED_EVENT, Order.PAID, Order.EXPIRED, Order.VOIDED);
+    private static final Set<String> STATES = Set.of(Order.PENDING, Order.PAID, Order.EXPIRED, Order.VOIDED);
+
+    private static String required(Map<String, String> fields, String name) throws MalformedEntry {
+        String value = fields.get(name);
+        if (value == null) {
+            throw new MalformedEntry(name + " is missing");
+        }
+        return value;
+    }
+
+    private static long number(Map<String, String> fields, String name) throws MalformedEntry {
+        String value = required(fields, name);
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new MalformedEntry(name + " '" + shown(value) + "' is not a number");
+        }
+    }
+
+    private static String oneOf(Map<String, String> fields, String name, Set<String> allowed) throws MalformedEntry {
+        String value = required(fields, name);
+        if (!allowed.contains(value)) {
+            throw new MalformedEntry(name + " '" + shown(value) + "' is none of " + new TreeSet<>(allowed));
+        }
+        return value;
+    }
+
+    /** A value as a reason quotes it: a stray megabyte is not repeated whole. */
+    private static String shown(String value) {
+        return value.length() <= 40 ? value : value.substring(0, 40) + "...";
+    }
+
+    /** What is wrong with an entry's fields; turned into a {@link Delivery} in {@link #toDelivery}. */
+    private static final class MalformedEntry extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        MalformedEntry(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    /**
+     * One MULTI, so that a crash, of the writer or of Redis, leaves either all of it or none: a
+     * dead letter is then kept and counted exactly once, and an entry is acknowledged only with it.
+     * In a Redis Cluster a MULTI stays in one slot: one per sale, which keeps that sale's dead
+     * letters in its own stream ({@link Keys#deadLetters()}), and then the writer's counters.
+     */
+    @Override
+    public void acknowledge(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase) {
+        guarded(() -> {
+            acknowledgeNow(deliveries, deadLetters, inDatabase);
+            return null;
+        });
+    }
+
+    private void acknowledgeNow(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase) {
+        if (connections.cluster()) {
+            acknowledgeEachSale(deliveries, deadLetters, inDatabase);
+            return;
+        }
+        try (Jedis jedis = connections.borrow(Keys.writerStats()); Transaction multi = jedis.multi()) {
+            acknowledge(multi, deliveries, deadLetters, Keys.orderDeadLetters());
+            if (!deadLetters.isEmpty()) {
+                multi.hincrBy(Keys.writerStats(), Keys.DEAD_LETTERS, deadLetters.size());
+            }
+            countWritten(multi, inDatabase);
+            exec(multi);
+        }
+    }
+
+    private void acknowledgeEachSale(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase) {
+        Map<String, List<Delivery>> bySale = new LinkedHashMap<>();
+        deliveries.forEach(d -> bySale.computeIfAbsent(d.sale(), sale -> new ArrayList<>()).add(d));
+        for (Map.Entry<String, List<Delivery>> sale : bySale.entrySet()) {
+            Keys keys = Keys.of(sale.getKey(), config.stockKey());
+            List<DeadLetter> its = deadLetters.stream().filter(dead -> dead.delivery().sale().equals(sale.getKey()))
+                    .toList();
+            try (Jedis jedis = connections.borrow(keys.stock()); Transaction multi = jedis.multi()) {
+                acknowledge(multi, sale.getValue(), its, keys.deadLetters());
+                if (!its.isEmpty()) {
+                    multi.hincrBy(keys.stock(), Keys.DEAD_LETTERS, its.size());
+                }
+                exec(multi);
+            }
+        }
+        try (Jedis jedis = connections.borrow(Keys.writerStats()); Transaction multi = jedis.multi()) {
+            if (!deadLetters.isEmpty()) {
+                multi.hincrBy(Keys.writerStats(), Keys.DEAD_LETTERS, deadLetters.size());
+            }
+            countWritten(multi, inDatabase);
+            exec(multi);
+        }
+    }
+
+    /** Marks the orders written, keeps the dead letters in {@code deadLetterStream}, acknowledges the entries. */
+    private void acknowledge(Transaction multi, List<Delivery> deliveries, List<DeadLetter> deadLetters,
+            String deadLetterStream) {
+        Set<String> setAside = new HashSet<>();
+        deadLetters.forEach(dead -> setAside.add(dead.delivery().id()));
+        Map<String, List<StreamEntryID>> ids = new LinkedHashMap<>();
+        for (Delivery delivery : deliveries) {
+            Keys keys = Keys.of(delivery.sale(), config.stockKey());
+            if (delivery.event() != null && !setAside.contains(delivery.id())) {
+                multi.sadd(keys.persisted(), String.valueOf(delivery.event().orderId()));
+            }
+            ids.computeIfAbsent(keys.orderStream(), stream -> new ArrayList<>()).add(new StreamEntryID(delivery.id()));
+        }
+        for (DeadLetter dead : deadLetters) {
+            Map<String, String> fields = new LinkedHashMap<>(dead.delivery().fields());
+            fields.put(Keys.REASON, dead.reason());
+            fields.put(Keys.STREAM_ID, dead.delivery().id());
+            fields.put(Keys.SALE, dead.delivery().sale());
+            multi.xadd(deadLetterStream, XAddParams.xAddParams(), fields);
+        }
+        ids.forEach((stream, some) -> multi.xack(stream, GROUP, some.toArray(StreamEntryID[]::new)));
+    }
+
+    private static void countWritten(Transaction multi, long inDatabase) {
+        multi.hset(Keys.writerStats(), Map.of(Keys.IN_DATABASE, String.valueOf(inDatabase),
+                Keys.LAST_WRITE, String.valueOf(System.currentTimeMillis())));
+    }
+
+    private static void exec(Transaction multi) {
+        for (Object reply : multi.exec()) {
+            if (reply instanceof JedisDataException error) {
+                throw error; // the others ran (Redis has no rollback): said, and the batch is tried again
+            }
+        }
+    }
+
+    /** Runs {@code step}; a Redis failure renews what the connections know (a failover) and is thrown on. */
+    private <T> T guarded(Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (JedisException e) {
+            connections.afterFailure(e);
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        connections.close();
+    }
+}

@@ -1,0 +1,134 @@
+package io.ticketrush.redis.sales;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import io.ticketrush.Config;
+import io.ticketrush.redis.connect.RedisCalls;
+import io.ticketrush.redis.connect.RedisClock;
+import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.SaleCatalog;
+import io.ticketrush.sale.Standing;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
+
+/**
+ * The sales as Redis holds them: the article's stock hash, and each created sale's stock hash
+ * listed in {@link Keys#sales()}. Every read also reads Redis's clock ({@link RedisClock}), the
+ * one the sales open and close by.
+ */
+public final class RedisSaleCatalog implements SaleCatalog {
+    /** What a sale's stock hash holds of its definition, in this order. */
+    private static final String[] FIELDS = {Keys.TOTAL, Keys.NAME, Keys.OPENS_AT, Keys.CLOSES_AT, Keys.USER_LIMIT,
+        Keys.PAY_MS, Keys.ID_BASE, Keys.SOLD, Keys.BUCKETS};
+
+    private final RedisCalls redis;
+    private final Config config;
+    private final RedisClock clock;
+
+    public RedisSaleCatalog(RedisCalls redis, Config config, RedisClock clock) {
+        this.redis = redis;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    private Keys keys(String id) {
+        return Keys.of(id, config.stockKey());
+    }
+
+    @Override
+    public long version() {
+        return redis.call(Keys.salesVersion(), jedis -> {
+            long sent = System.nanoTime();
+            Pipeline pipeline = jedis.pipelined();
+            Response<List<String>> time = pipeline.time();
+            Response<String> version = pipeline.get(Keys.salesVersion());
+            pipeline.sync();
+            clock.observe(sent, time.get(), System.nanoTime());
+            return version.get() == null ? 0L : Long.parseLong(version.get());
+        });
+    }
+
+    @Override
+    public List<Sale> all() {
+        return standings().stream().map(Standing::sale).toList();
+    }
+
+    @Override
+    public List<Standing> standings() {
+        Set<String> ids = redis.call(Keys.sales(), jedis -> jedis.smembers(Keys.sales()));
+        List<String> every = new ArrayList<>(ids.size() + 1);
+        every.add(Sale.DEFAULT);
+        ids.stream().filter(id -> !Sale.DEFAULT.equals(id)).sorted().forEach(every::add);
+        return redis.pipelined(pipeline -> {
+            List<Response<List<String>>> hashes = new ArrayList<>(every.size());
+            for (String id : every) {
+                hashes.add(pipeline.hmget(keys(id).stock(), FIELDS));
+            }
+            pipeline.sync();
+            List<Standing> sales = new ArrayList<>(every.size());
+            Map<String, Long> sold = new HashMap<>();
+            for (int i = 0; i < every.size(); i++) {
+                List<String> fields = hashes.get(i).get();
+                sold.put(every.get(i), number(fields.get(7), 0));
+                toSale(every.get(i), fields).ifPresent(sale -> sales.add(new Standing(sale, 0)));
+            }
+            // a hot sale has sold what its buckets have
+            List<Standing> standings = new ArrayList<>(sales.size());
+            for (Standing standing : sales) {
+                Sale sale = standing.sale();
+                long n = sold.get(sale.id());
+                if (sale.bucketed()) {
+                    n = 0;
+                    for (int b = 0; b < sale.buckets(); b++) {
+                        n += sold.getOrDefault(sale.bucketId(b), 0L);
+                    }
+                }
+                standings.add(new Standing(sale, n));
+            }
+            return standings;
+        });
+    }
+
+    @Override
+    public Optional<Sale> find(String id) {
+        String stock = keys(id).stock();
+        return toSale(id, redis.call(stock, jedis -> jedis.hmget(stock, FIELDS)));
+    }
+
+    /**
+     * The sale a stock hash describes; empty without a total (no such sale). The article's sale,
+     * set up by a bare HMSET, has only its counters: it opens at once, never closes, and takes the
+     * node's own limit and time to pay.
+     */
+    private Optional<Sale> toSale(String id, List<String> fields) {
+        if (fields.get(0) == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new Sale(id, fields.get(1) != null ? fields.get(1) : id,
+                    Long.parseLong(fields.get(0)), number(fields.get(2), 0), number(fields.get(3), 0),
+                    (int) number(fields.get(4), config.perUserLimit()), number(fields.get(5), config.orderTtlMillis()),
+                    number(fields.get(6), 0), (int) number(fields.get(8), 0)));
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException("sale " + id + " has a field that is not a number: " + fields, e);
+        }
+    }
+
+    private static long number(String value, long absent) {
+        return value == null || value.isEmpty() ? absent : Long.parseLong(value);
+    }
+
+    @Override
+    public long now() {
+        if (!clock.known()) {
+            version();
+        }
+        return clock.nowMillis() + config.clockSkewMillis();
+    }
+}
