@@ -18,6 +18,12 @@ public interface OrderStream extends AutoCloseable {
     record Delivery(String sale, String id, Map<String, String> fields, OrderEvent event, String malformed) {
     }
 
+    /** How an entry's fields become a delivery: the writer's rules (writer/OrderEntries). */
+    @FunctionalInterface
+    interface Reader {
+        Delivery read(String sale, String streamId, Map<String, String> fields);
+    }
+
     /** A delivered entry the writer sets aside instead of writing it, and why. */
     record DeadLetter(Delivery delivery, String reason) {
     }

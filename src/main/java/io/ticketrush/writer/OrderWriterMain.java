@@ -27,7 +27,7 @@ public final class OrderWriterMain {
                 LOG.info("orders of sale " + sale + " dropped from " + config.dbUrl() + ": " + dropped);
                 return;
             }
-            try (OrderStream stream = RedisOrderStream.open(config)) {
+            try (OrderStream stream = RedisOrderStream.open(config, OrderEntries::toDelivery)) {
                 OrderWriter writer = new OrderWriter(stream, store, config.writerName(), config.writerBatch(),
                         config.writerClaimMillis());
                 Thread loop = new Thread(writer, "order-writer");

@@ -9,7 +9,6 @@ import java.util.Map;
 import io.ticketrush.order.OrderEvent;
 import io.ticketrush.order.OrderStream.Delivery;
 import io.ticketrush.redis.keys.Keys;
-import io.ticketrush.redis.orders.RedisOrderStream;
 import org.junit.jupiter.api.Test;
 
 /** How an order stream entry becomes an event, or a delivery that says what is wrong with it. */
@@ -24,7 +23,7 @@ class OrderEntryParsingTest {
         } else {
             fields.put(name, value);
         }
-        Delivery delivery = RedisOrderStream.toDelivery("G1", "1-0", fields);
+        Delivery delivery = OrderEntries.toDelivery("G1", "1-0", fields);
         assertNull(delivery.event(), delivery::toString);
         assertEquals(fields, delivery.fields(), "the fields as written, for the dead letter");
         return delivery.malformed();
@@ -32,17 +31,17 @@ class OrderEntryParsingTest {
 
     @Test
     void an_entry_as_the_scripts_write_it_is_an_event() {
-        Delivery delivery = RedisOrderStream.toDelivery("G1", "1-0", GOOD);
+        Delivery delivery = OrderEntries.toDelivery("G1", "1-0", GOOD);
         assertEquals(new OrderEvent("1-0", "G1", "created", 7, "ann", 3001, 100, 200, "pending"), delivery.event());
         assertNull(delivery.malformed());
         Map<String, String> anonymous = new HashMap<>(GOOD);
         anonymous.put(Keys.USER, "");
-        assertNull(RedisOrderStream.toDelivery("G1", "1-0", anonymous).event().user(), "anonymous: no user");
+        assertNull(OrderEntries.toDelivery("G1", "1-0", anonymous).event().user(), "anonymous: no user");
         Map<String, String> voided = new HashMap<>(GOOD);
         voided.put(Keys.EVENT, "voided");
         voided.put(Keys.STATE, "voided");
         voided.put(Keys.RID, "r1");
-        assertEquals("voided", RedisOrderStream.toDelivery("G1", "1-0", voided).event().state(), "the VOID script's event");
+        assertEquals("voided", OrderEntries.toDelivery("G1", "1-0", voided).event().state(), "the VOID script's event");
     }
 
     @Test
@@ -60,7 +59,7 @@ class OrderEntryParsingTest {
 
     @Test
     void an_entry_deleted_while_pending_has_no_fields_and_nothing_wrong() {
-        Delivery deleted = RedisOrderStream.toDelivery("G1", "1-0", null);
+        Delivery deleted = OrderEntries.toDelivery("G1", "1-0", null);
         assertEquals(new Delivery("G1", "1-0", null, null, null), deleted);
     }
 }

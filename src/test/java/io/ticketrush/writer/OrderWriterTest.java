@@ -210,7 +210,7 @@ class OrderWriterTest {
     /** Runs {@code body} while a writer runs on its own thread; then stops it and lets go of the database and Redis. */
     private void whileWriting(String name, int batch, long claimIdleMillis, WhileWriting body) throws Exception {
         try (OrderStore store = new OrderStore(dbUrl, dbUser, "");
-                OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", name)))) {
+                OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", name)), OrderEntries::toDelivery)) {
             OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis);
             Thread loop = new Thread(writer, "test-writer-" + name);
             loop.start();

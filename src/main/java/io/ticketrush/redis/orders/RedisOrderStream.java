@@ -12,14 +12,11 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 import io.ticketrush.Config;
-import io.ticketrush.order.Order;
-import io.ticketrush.order.OrderEvent;
 import io.ticketrush.order.OrderStream;
 import io.ticketrush.redis.connect.RedisConnections;
 import io.ticketrush.redis.connect.RedisPools;
 import io.ticketrush.redis.connect.ReplicaWaits;
 import io.ticketrush.redis.keys.Keys;
-import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Sale;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
@@ -47,22 +44,27 @@ public final class RedisOrderStream implements OrderStream {
     private final Config config;
     private final ReplicaWaits waits;
     private final String consumer;
+    private final Reader reader;
     /** The sales' streams joined, by stream key: sale id; joined again whenever the sales' version moves. */
     private final Map<String, String> streams = new LinkedHashMap<>();
     private long version = -1;
 
-    RedisOrderStream(RedisConnections connections, Config config) {
+    RedisOrderStream(RedisConnections connections, Config config, Reader reader) {
         this.connections = connections;
         this.config = config;
+        this.reader = reader;
         this.waits = ReplicaWaits.of(config);
         this.consumer = config.writerName();
     }
 
-    /** The streams of every sale in {@code config}'s Redis, read as the consumer {@code rush.writer.name}. */
-    public static RedisOrderStream open(Config config) {
+    /**
+     * The streams of every sale in {@code config}'s Redis, read as the consumer {@code rush.writer.name},
+     * each entry made a delivery by {@code reader} (the writer's rules).
+     */
+    public static RedisOrderStream open(Config config, Reader reader) {
         // blocking reads wait up to 500 ms: the socket must wait longer than that
         return new RedisOrderStream(RedisPools.connections(config, Math.max(config.redisTimeoutMillis(), 2000)),
-                config);
+                config, reader);
     }
 
     /** Learns the sales created since (a cheap check of the sales' version first) and joins their streams. */
@@ -232,92 +234,14 @@ public final class RedisOrderStream implements OrderStream {
         return deliveries;
     }
 
-    private static List<Delivery> deliveries(String sale, List<StreamEntry> entries) {
+    private List<Delivery> deliveries(String sale, List<StreamEntry> entries) {
         List<Delivery> deliveries = new ArrayList<>(entries.size());
         for (StreamEntry entry : entries) {
             if (entry != null) {
-                deliveries.add(toDelivery(sale, entry.getID().toString(), entry.getFields()));
+                deliveries.add(reader.read(sale, entry.getID().toString(), entry.getFields()));
             }
         }
         return deliveries;
-    }
-
-    /**
-     * The one place a stream entry's fields become an event. Fields that make no event the
-     * database can take are a delivery that says what is wrong, not an exception: one bad entry
-     * must not stop the entries after it.
-     */
-    public static Delivery toDelivery(String sale, String streamId, Map<String, String> fields) {
-        if (fields == null) {
-            return new Delivery(sale, streamId, null, null, null);
-        }
-        try {
-            return new Delivery(sale, streamId, fields, toEvent(sale, streamId, fields), null);
-        } catch (MalformedEntry e) {
-            return new Delivery(sale, streamId, fields, null, e.getMessage());
-        }
-    }
-
-    private static OrderEvent toEvent(String sale, String streamId, Map<String, String> fields)
-            throws MalformedEntry {
-        String event = oneOf(fields, Keys.EVENT, EVENTS);
-        long id = number(fields, Keys.ID);
-        if (id <= 0) {
-            throw new MalformedEntry(Keys.ID + " " + id + " is not an order number");
-        }
-        String user = fields.getOrDefault(Keys.USER, "");
-        if (!user.isEmpty() && !Buyer.ID.matcher(user).matches()) {
-            throw new MalformedEntry(Keys.USER + " '" + shown(user) + "' is not a user id");
-        }
-        long node = fields.containsKey(Keys.NODE) ? number(fields, Keys.NODE) : 0;
-        if (node < 0 || node > Integer.MAX_VALUE) {
-            throw new MalformedEntry(Keys.NODE + " " + node + " is not a port");
-        }
-        return new OrderEvent(streamId, sale, event, id, user.isEmpty() ? null : user, (int) node,
-                number(fields, Keys.CREATED), number(fields, Keys.DEADLINE), oneOf(fields, Keys.STATE, STATES));
-    }
-
-    /** Event names the scripts write (a closing event is named after its state), and order states. */
-    private static final Set<String> EVENTS = Set.of(Keys.CREATED_EVENT, Order.PAID, Order.EXPIRED, Order.VOIDED);
-    private static final Set<String> STATES = Set.of(Order.PENDING, Order.PAID, Order.EXPIRED, Order.VOIDED);
-
-    private static String required(Map<String, String> fields, String name) throws MalformedEntry {
-        String value = fields.get(name);
-        if (value == null) {
-            throw new MalformedEntry(name + " is missing");
-        }
-        return value;
-    }
-
-    private static long number(Map<String, String> fields, String name) throws MalformedEntry {
-        String value = required(fields, name);
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new MalformedEntry(name + " '" + shown(value) + "' is not a number");
-        }
-    }
-
-    private static String oneOf(Map<String, String> fields, String name, Set<String> allowed) throws MalformedEntry {
-        String value = required(fields, name);
-        if (!allowed.contains(value)) {
-            throw new MalformedEntry(name + " '" + shown(value) + "' is none of " + new TreeSet<>(allowed));
-        }
-        return value;
-    }
-
-    /** A value as a reason quotes it: a stray megabyte is not repeated whole. */
-    private static String shown(String value) {
-        return value.length() <= 40 ? value : value.substring(0, 40) + "...";
-    }
-
-    /** What is wrong with an entry's fields; turned into a {@link Delivery} in {@link #toDelivery}. */
-    private static final class MalformedEntry extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        MalformedEntry(String reason) {
-            super(reason, null, false, false);
-        }
     }
 
     /**

@@ -25,6 +25,7 @@ import io.ticketrush.order.OrderStream;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.orders.RedisOrderStream;
+import io.ticketrush.writer.OrderEntries;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
@@ -195,7 +196,7 @@ class ClusteredStockTest {
 
         // the order writer reads each master's streams and acknowledges each sale in its own slot
         Map<String, Integer> read = new LinkedHashMap<>();
-        try (OrderStream events = RedisOrderStream.open(config)) {
+        try (OrderStream events = RedisOrderStream.open(config, OrderEntries::toDelivery)) {
             events.join();
             Deadline.await(Duration.ofSeconds(20), "every order event to be read", () -> {
                 List<OrderStream.Delivery> next = events.next(100, 100);
@@ -238,7 +239,7 @@ class ClusteredStockTest {
         }
         String stockKey = Keys.of(hit.id(), "x").stock();
         int old = group.masterOf(stockKey);
-        OrderStream events = RedisOrderStream.open(config); // the order writer's reads, from before the kill
+        OrderStream events = RedisOrderStream.open(config, OrderEntries::toDelivery); // the order writer's reads, from before the kill
         events.join();
         assertNotEquals(old, group.masterOf(Keys.of(other.id(), "x").stock()));
         int replica = group.replicaOf(old);

@@ -19,6 +19,7 @@ import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.connect.ReplicaWaits;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.orders.RedisOrderStream;
+import io.ticketrush.writer.OrderEntries;
 import io.ticketrush.redis.script.BuyReply;
 import io.ticketrush.redis.script.LuaScripts;
 import io.ticketrush.sale.Buyer;
@@ -303,7 +304,7 @@ class ReplicatedStockTest {
     @Test
     void the_order_writer_reads_events_only_once_a_replica_has_them() {
         group.initStock(KEY, 10);
-        try (OrderStream events = RedisOrderStream.open(config)) {
+        try (OrderStream events = RedisOrderStream.open(config, OrderEntries::toDelivery)) {
             events.join();
             assertEquals(Outcome.TICKET, stock.reserve(new Buyer("erin", null), 3001, SALE).outcome());
             List<OrderStream.Delivery> first = events.next(100, 100);
