@@ -567,10 +567,10 @@ cluster_seed_port() {
     return 1
 }
 
-# Sale administration (io.ticketrush.redis.sales.SaleAdmin): create N | reset N | stock | orders.
+# Sale administration (io.ticketrush.tools.SaleTool): create N | reset N | stock | orders.
 sale_admin() {
     prepare_app
-    app_java io.ticketrush.redis.sales.SaleAdmin -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx64m
+    app_java io.ticketrush.tools.SaleTool -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx64m
     (
         if [[ -n $RUSH_REDIS_PASSWORD ]]; then export RUSH_REDIS_PASSWORD; else unset RUSH_REDIS_PASSWORD; fi
         "${APP_CMD[@]}" "$@"

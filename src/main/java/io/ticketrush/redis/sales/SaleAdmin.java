@@ -5,24 +5,18 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 import io.ticketrush.Config;
-import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.connect.RedisCalls;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.keys.OrderIds;
 import io.ticketrush.redis.script.LuaScripts;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.InvalidInputException;
-import io.ticketrush.sale.Refusal;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.SaleExistsException;
 import io.ticketrush.sale.SaleRules;
-import io.ticketrush.sale.Standing;
-import io.ticketrush.sale.StockUnavailableException;
 import io.ticketrush.sale.UnknownSaleException;
 import redis.clients.jedis.Response;
 
@@ -47,9 +41,6 @@ import redis.clients.jedis.Response;
  * Settings as for a node ({@code rush.redis.host}, {@code rush.redis.port}, {@code rush.stock.key}, ...).
  */
 public final class SaleAdmin {
-    /** Held here: java.util.logging keeps loggers only weakly, with the level set on them. */
-    private static final Logger JEDIS_LOG = Logger.getLogger("redis.clients.jedis");
-
     private final RedisCalls redis;
     private final Config config;
     private final SaleCatalog catalog;
@@ -288,75 +279,5 @@ public final class SaleAdmin {
 
     private static long number(String value) {
         return value == null || value.isEmpty() ? 0 : Long.parseLong(value);
-    }
-
-    public static void main(String[] args) {
-        if (args.length == 0) {
-            usage();
-        }
-        // the scripts read what this prints; Jedis's notes on finding the primary through the Sentinels are noise there
-        JEDIS_LOG.setLevel(Level.WARNING);
-        Config config = Config.load(name -> null);
-        try (RedisStore store = RedisStore.open(config)) {
-            run(store.admin(), args);
-        } catch (StockUnavailableException e) {
-            System.err.println("error: " + e.getMessage() + " (redis " + config.redisAddress() + ")");
-            System.exit(1);
-        } catch (Refusal e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(e.status() == 409 ? 4 : 2); // 4: exists already
-        }
-    }
-
-    private static void run(SaleAdmin admin, String[] args) {
-        String sale = args.length == 3 || args.length == 2 && !"reset".equals(args[0]) ? args[1] : Sale.DEFAULT;
-        switch (args[0]) {
-            case "create-default" -> {
-                boolean created = admin.createDefaultIfAbsent(total(args, 1));
-                GlobalStock.Snapshot stock = admin.stock(Sale.DEFAULT).orElseThrow();
-                System.out.println((created ? "created " : "continuing ") + stock.sold() + " " + stock.total());
-            }
-            case "reset" -> System.out.println(admin.reset(sale, total(args, args.length - 1)));
-            case "stock" -> {
-                Optional<GlobalStock.Snapshot> stock = admin.stock(sale);
-                if (stock.isEmpty()) {
-                    System.err.println("no sale " + sale);
-                    System.exit(3);
-                }
-                System.out.println(stock.get().sold() + " " + stock.get().total());
-            }
-            case "orders" -> {
-                OrderCounts orders = admin.orders(sale);
-                System.out.println(orders.created() + " " + orders.inDatabase() + " " + orders.lastWrite());
-            }
-            case "list" -> admin.list(System.out);
-            default -> usage();
-        }
-    }
-
-    /** Every sale, a line each, for people: {@code ./rush sale list}. */
-    void list(java.io.PrintStream out) {
-        long now = catalog.now() - config.clockSkewMillis();
-        out.printf("%-32s %-9s %17s  %-24s %-24s %s%n", "SALE", "STATE", "SOLD/TOTAL", "OPENS", "CLOSES", "NAME");
-        for (Standing standing : catalog.standings()) {
-            Sale sale = standing.sale();
-            out.printf("%-32s %-9s %17s  %-24s %-24s %s%n", sale.id(), standing.state(now).name().toLowerCase(),
-                    standing.sold() + "/" + sale.total(), Instant.ofEpochMilli(sale.opensAt()),
-                    sale.closesAt() == 0 ? "-" : Instant.ofEpochMilli(sale.closesAt()), sale.name());
-        }
-    }
-
-    private static long total(String[] args, int at) {
-        if (args.length <= at || !args[at].matches("[0-9]{1,10}")) {
-            System.err.println(args[0] + " needs a whole number of tickets");
-            System.exit(2);
-        }
-        return Long.parseLong(args[at]);
-    }
-
-    private static void usage() {
-        System.err.println("usage: SaleAdmin create-default TOTAL | reset [SALE] TOTAL | stock [SALE] | orders [SALE]"
-                + " | list");
-        System.exit(2);
     }
 }

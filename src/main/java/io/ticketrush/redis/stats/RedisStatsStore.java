@@ -12,7 +12,6 @@ import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.stats.StatsStore;
-import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 
 /** Node reports in the hash {@link Keys#nodeStats()}, read together with the sales' stock and the writer's counters. */
