@@ -69,6 +69,7 @@ public final class RushApp implements ServletContextListener {
         stats = new NodeStats(config, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
                 .orElse(NO_STOCK));
         stats.countRedisRoundTrips(redis::roundTrips);
+        stats.meterBuyCallsToVoid(redis::buyCallsToVoid);
         ReplicaWaits waits = redis.replicaWaits();
         if (waits.waiting()) {
             stats.meterReplicaWaits(waits, ReplicaWaits::count, ReplicaWaits::nanos, ReplicaWaits::timeouts);

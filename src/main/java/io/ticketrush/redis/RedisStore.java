@@ -82,11 +82,6 @@ public final class RedisStore implements AutoCloseable {
         return new RedisGlobalStock(calls, keys(sale.id()), admin, clock, uncertain, config.redisTimeoutMillis());
     }
 
-    /** The article's sale's global stock (for the tests of the buy step). */
-    public GlobalStock globalStock() {
-        return new RedisGlobalStock(calls, keys(Sale.DEFAULT), admin, clock, uncertain, config.redisTimeoutMillis());
-    }
-
     /** The orders of every sale in {@code sales} (a node passes the sales it knows). */
     public OrderBook orderBook(Supplier<List<Sale>> sales) {
         return new RedisOrderBook(calls, this::keys, sales);
@@ -134,19 +129,12 @@ public final class RedisStore implements AutoCloseable {
         return calls.tried() + (feed == null ? 0 : feed.reads());
     }
 
-    /** The calls behind the breaker (for the tests of this package). */
-    public RedisCalls calls() {
-        return calls;
-    }
-
-    /** The buy calls waiting to be voided (for the tests of this package). */
-    public UncertainBuys uncertainBuys() {
-        return uncertain;
-    }
-
-    /** Pooled connections not in use (for the tests of this package). */
-    public int idleConnections() {
-        return calls.idle();
+    /**
+     * Buy calls answered 503 whose void has not been done, or not reached a replica, yet: each
+     * still holds tickets nobody was sold (a node's {@code /metrics}).
+     */
+    public int buyCallsToVoid() {
+        return uncertain.waiting();
     }
 
     public CircuitBreaker breaker() {

@@ -364,11 +364,6 @@ public final class Sales implements AutoCloseable {
         return List.copyOf(known.values());
     }
 
-    /** The sale whose orders are numbered from {@code generation} (an order id's base), if known. */
-    public Optional<Sale> ofGeneration(long generation) {
-        return known.values().stream().filter(s -> s.generation() == generation).findFirst();
-    }
-
     /** The sales' clock now (ms since the epoch). */
     public long now() {
         return catalog.now();

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
@@ -23,9 +24,9 @@ import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.ticketrush.Config;
+import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
-import io.ticketrush.sale.LocalStock;
 
 /**
  * This node's own counters: buy answers by result and buy latency, for {@code /metrics}
@@ -56,6 +57,7 @@ public final class NodeStats implements AutoCloseable {
     /** The order writer's dead letters as the publisher last read them; NaN until it has. */
     private volatile double deadLetters = Double.NaN;
     private volatile LongSupplier redisRoundTrips = () -> 0;
+    private volatile IntSupplier buyCallsToVoid = () -> 0;
 
     // read and written by the one thread that samples (the publisher)
     private long lastRequests;
@@ -111,6 +113,15 @@ public final class NodeStats implements AutoCloseable {
         redisRoundTrips = roundTrips; // a meter holds its object weakly: this one is held here
         FunctionCounter.builder("rush.redis.round.trips", this, stats -> stats.redisRoundTrips.getAsLong())
                 .description("round trips this node made to Redis (a script, a pipeline or a stream read counts once)")
+                .register(registry);
+    }
+
+    /** Buy calls answered 503 whose void has not reached Redis (or a replica) yet, as {@code rush.redis.voids.waiting}. */
+    public void meterBuyCallsToVoid(IntSupplier waiting) {
+        buyCallsToVoid = waiting; // a meter holds its object weakly: this one is held here
+        Gauge.builder("rush.redis.voids.waiting", this, stats -> stats.buyCallsToVoid.getAsInt())
+                .description("buy calls answered 503 whose tickets wait to be given back (their void has not reached"
+                        + " Redis, or a replica, yet)")
                 .register(registry);
     }
 

@@ -8,8 +8,8 @@ import java.util.logging.Logger;
 
 import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
-import io.ticketrush.redis.sales.SaleAdmin;
 import io.ticketrush.redis.sales.SaleAdmin.OrderCounts;
+import io.ticketrush.redis.sales.SaleAdmin;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Refusal;
 import io.ticketrush.sale.Sale;

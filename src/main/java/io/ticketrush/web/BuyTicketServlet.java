@@ -43,13 +43,13 @@ public final class BuyTicketServlet extends JsonServlet {
         Buyer buyer = buyer(request);
         request.setAttribute(BUYER, buyer);
         int node = app().nodePort(request);
-        Delivery delivery = new Delivery(request, response, sale, buyer, node);
+        BuyAnswer delivery = new BuyAnswer(request, response, sale, buyer, node);
         app().sales().buy(sale, buyer, node, delivery);
         return delivery.replyNowOrLater();
     }
 
     /** Takes the buy's answer, in this thread or in the one that sold its batch, and replies with it. */
-    private final class Delivery implements Answer {
+    private final class BuyAnswer implements Answer {
         private final HttpServletRequest request;
         private final HttpServletResponse response;
         private final String sale;
@@ -61,7 +61,7 @@ public final class BuyTicketServlet extends JsonServlet {
         private volatile CountDownLatch blocked;
         private volatile Reply reply;
 
-        Delivery(HttpServletRequest request, HttpServletResponse response, String sale, Buyer buyer, int node) {
+        BuyAnswer(HttpServletRequest request, HttpServletResponse response, String sale, Buyer buyer, int node) {
             this.request = request;
             this.response = response;
             this.sale = sale;

@@ -12,6 +12,10 @@ import java.util.logging.Logger;
 
 import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
+import io.ticketrush.redis.connect.CircuitBreaker;
+import io.ticketrush.redis.connect.RedisCalls;
+import io.ticketrush.redis.connect.RedisPools;
+import io.ticketrush.redis.connect.ReplicaWaits;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
@@ -48,12 +52,16 @@ public final class BuyBench {
         int seconds = Integer.parseInt(args[4]);
         int buckets = args.length == 6 ? Integer.parseInt(args[5]) : 0;
         Config config = Config.load(name -> null);
+        RedisCalls masters = new RedisCalls(RedisPools.connections(config), new CircuitBreaker(3, 500, System::nanoTime),
+                ReplicaWaits.of(config));
         try (RedisStore store = RedisStore.open(config)) {
-            run(store, label, sales, threads, batch, seconds, buckets);
+            run(store, masters, label, sales, threads, batch, seconds, buckets);
+        } finally {
+            masters.close();
         }
     }
 
-    private static void run(RedisStore store, String label, int saleCount, int threads, int batch, int seconds,
+    private static void run(RedisStore store, RedisCalls masters, String label, int saleCount, int threads, int batch, int seconds,
             int buckets) throws Exception {
         String prefix = "bench" + Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36) + "-";
         long now = store.catalog().now();
@@ -75,7 +83,7 @@ public final class BuyBench {
             for (Sale sale : sales) {
                 store.stockOf(sale).reserve(new Buyer("warm", null), 1, sale);
             }
-            long[] cpuBefore = cpu(store);
+            long[] cpuBefore = cpu(masters);
             long roundTripsBefore = store.roundTrips();
             AtomicLong buyers = new AtomicLong();
             long end = System.nanoTime() + seconds * 1_000_000_000L;
@@ -98,7 +106,7 @@ public final class BuyBench {
             }
             pool.shutdown();
             double elapsed = (System.nanoTime() - start) / 1e9;
-            long[] cpuAfter = cpu(store);
+            long[] cpuAfter = cpu(masters);
             calls = latencies.size();
             long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
             double cpu = 0;
@@ -152,8 +160,8 @@ public final class BuyBench {
     }
 
     /** Each master's CPU (user + system, in µs) as INFO tells it. */
-    private static long[] cpu(RedisStore store) {
-        return store.calls().onEachMaster(jedis -> {
+    private static long[] cpu(RedisCalls masters) {
+        return masters.onEachMaster(jedis -> {
             long micros = 0;
             for (String line : jedis.info("cpu").split("\r?\n")) {
                 if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {

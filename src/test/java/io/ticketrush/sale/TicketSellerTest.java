@@ -59,7 +59,7 @@ class TicketSellerTest {
 
     private TicketSeller seller(int local) {
         Config config = Config.from(Map.of("rush.stock.local", String.valueOf(local))::get);
-        return seller(new LocalStock(local), store.globalStock(), config);
+        return seller(new LocalStock(local), store.stockOf(Terms.of(60_000, 1)), config);
     }
 
     /** A seller of the article's sale with {@code config}'s lock wait, limit and time to pay. */
@@ -162,7 +162,7 @@ class TicketSellerTest {
     @Test
     void buyers_who_queue_while_redis_answers_are_served_by_one_call_each_with_its_own_order() throws Exception {
         redis.initStock(KEY, 100);
-        HeldStock held = new HeldStock(store.globalStock());
+        HeldStock held = new HeldStock(store.stockOf(Terms.of(60_000, 1)));
         Config config = Config.from(Map.of("rush.stock.local", "100", "rush.lock.wait.ms", "30000")::get);
         TicketSeller seller = seller(new LocalStock(100), held, config);
         int queued = 10;
@@ -202,7 +202,7 @@ class TicketSellerTest {
     @Test
     void a_buyer_who_waits_past_the_lock_wait_is_told_busy_and_nothing_is_sold_for_it() throws Exception {
         redis.initStock(KEY, 10); // Redis keeps the other tests' users and orders: these users are new
-        HeldStock held = new HeldStock(store.globalStock());
+        HeldStock held = new HeldStock(store.stockOf(Terms.of(60_000, 1)));
         Config config = Config.from(Map.of("rush.stock.local", "10", "rush.lock.wait.ms", "200")::get);
         TicketSeller seller = seller(new LocalStock(10), held, config);
         ExecutorService buyers = Executors.newFixedThreadPool(2);

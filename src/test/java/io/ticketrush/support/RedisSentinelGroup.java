@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.ticketrush.Config;
-import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.RedisStore;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Sale;
 import redis.clients.jedis.Jedis;
 

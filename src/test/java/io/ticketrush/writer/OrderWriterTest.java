@@ -98,7 +98,7 @@ class OrderWriterTest {
         }
         redis.initStock(KEY, 100_000);
         redisStore = RedisStore.open(config(Map.of()));
-        stock = redisStore.globalStock();
+        stock = redisStore.stockOf(Terms.of(60_000, 1));
         orders = redisStore.orderBook();
         dir = Files.createTempDirectory("rush-orders-");
         dbUrl = "jdbc:h2:file:" + dir.resolve("orders");

@@ -65,7 +65,7 @@ public final class UncertainBuys {
     }
 
     /** Calls not voided yet. */
-    int waiting() {
+    public int waiting() {
         return waiting.size();
     }
 }

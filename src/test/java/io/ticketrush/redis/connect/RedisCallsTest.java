@@ -15,7 +15,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import io.ticketrush.Config;
-import io.ticketrush.redis.RedisStore;
 import io.ticketrush.sale.BusyException;
 import io.ticketrush.sale.StockUnavailableException;
 import io.ticketrush.support.RedisServer;
@@ -66,10 +65,11 @@ class RedisCallsTest {
     void selling_resumes_within_a_second_of_redis_restarting_when_the_pool_is_full_of_dead_connections()
             throws Exception {
         int size = 32;
-        try (RedisStore store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
-                "rush.redis.pool.size", String.valueOf(size), "rush.redis.pool.wait.ms", "2000",
-                "rush.breaker.failures", "3", "rush.breaker.open.ms", "500")::get))) {
-            RedisCalls full = store.calls();
+        Config config = Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+                "rush.redis.pool.size", String.valueOf(size), "rush.redis.pool.wait.ms", "2000")::get);
+        RedisCalls full = new RedisCalls(RedisPools.connections(config), new CircuitBreaker(3, 500, System::nanoTime),
+                ReplicaWaits.of(config));
+        try {
             CountDownLatch holding = new CountDownLatch(size);
             CountDownLatch release = new CountDownLatch(1);
             ExecutorService threads = Executors.newFixedThreadPool(size);
@@ -90,7 +90,7 @@ class RedisCallsTest {
             } finally {
                 threads.shutdownNow();
             }
-            assertEquals(size, store.idleConnections(), "the pool holds " + size + " idle connections");
+            assertEquals(size, full.idle(), "the pool holds " + size + " idle connections");
 
             redis.stop();
             redis.restart();
@@ -107,6 +107,8 @@ class RedisCallsTest {
             }
             assertTrue(resumed >= 0 && resumed <= 1000,
                     "calls work again " + resumed + " ms after Redis is back (at most 1000 ms; -1: not within 20 s)");
+        } finally {
+            full.close();
         }
     }
 

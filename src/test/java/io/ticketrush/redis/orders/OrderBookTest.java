@@ -64,7 +64,7 @@ class OrderBookTest {
         store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "5000", "rush.redis.timeout.ms", "5000",
                 "rush.breaker.failures", "1000")::get));
-        stock = store.globalStock();
+        stock = store.stockOf(Terms.of(60_000, 1));
         orders = store.orderBook();
     }
 

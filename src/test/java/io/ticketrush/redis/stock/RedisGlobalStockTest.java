@@ -62,7 +62,7 @@ class RedisGlobalStockTest {
         redis.restart();
         store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.breaker.failures", "1000")::get));
-        stock = store.globalStock();
+        stock = store.stockOf(Terms.of(60_000, 1));
     }
 
     @AfterEach
@@ -167,7 +167,7 @@ class RedisGlobalStockTest {
         Keys keys = Keys.ofDefault(KEY);
         ExecutorService stall = Executors.newSingleThreadExecutor();
         try (RedisStore node = node(redis.port(), 300)) {
-            GlobalStock stock = node.globalStock();
+            GlobalStock stock = node.stockOf(Terms.of(60_000, 1));
             stock.snapshot(); // the node has read Redis's clock, as its stock sync does every second
             Future<Object> busy = stall.submit(() -> {
                 try (Jedis jedis = redis.client()) {
@@ -201,7 +201,7 @@ class RedisGlobalStockTest {
         redis.initStock(KEY, 10);
         Keys keys = Keys.ofDefault(KEY);
         try (TcpProxy link = TcpProxy.to(redis.port()); RedisStore node = node(link.port(), 300)) {
-            GlobalStock stock = node.globalStock();
+            GlobalStock stock = node.stockOf(Terms.of(60_000, 1));
             stock.snapshot();
             link.dropAnswers(true);
             assertThrows(StockUnavailableException.class,

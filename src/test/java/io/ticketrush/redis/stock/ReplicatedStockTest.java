@@ -16,10 +16,12 @@ import io.ticketrush.Config;
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderStream;
 import io.ticketrush.redis.RedisStore;
+import io.ticketrush.redis.connect.CircuitBreaker;
+import io.ticketrush.redis.connect.RedisCalls;
+import io.ticketrush.redis.connect.RedisPools;
 import io.ticketrush.redis.connect.ReplicaWaits;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.orders.RedisOrderStream;
-import io.ticketrush.writer.OrderEntries;
 import io.ticketrush.redis.script.BuyReply;
 import io.ticketrush.redis.script.LuaScripts;
 import io.ticketrush.sale.Buyer;
@@ -32,6 +34,7 @@ import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisSentinelGroup;
 import io.ticketrush.support.Terms;
+import io.ticketrush.writer.OrderEntries;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -77,7 +80,7 @@ class ReplicatedStockTest {
         settings.put("rush.writer.name", "writer-test");
         config = Config.from(settings::get);
         store = RedisStore.open(config);
-        stock = store.globalStock();
+        stock = store.stockOf(Terms.of(60_000, 1));
     }
 
     /** Each test leaves the group as it found it: every server up, not paused, both replicas good. */
@@ -160,7 +163,7 @@ class ReplicatedStockTest {
                 () -> stock.reserveAll(List.of(named("bob"), anonymous(), named("alice")), SALE));
         assertTrue(refused.getMessage().contains("NOREPLICAS"), refused.getMessage());
         assertEquals(before, digest(primary), "the refused call wrote nothing at all");
-        assertEquals(0, store.uncertainBuys().waiting(), "nothing to void");
+        assertEquals(0, store.buyCallsToVoid(), "nothing to void");
 
         group.replicaPorts().forEach(group::resume);
         Deadline.await(Duration.ofSeconds(10), "the primary to take writes again",
@@ -193,14 +196,14 @@ class ReplicatedStockTest {
             assertEquals(List.of(Order.PENDING, Order.VOIDED, Order.VOIDED), orders.stream()
                     .map(o -> o.get(Keys.STATE)).sorted().toList());
         }
-        assertEquals(1, store.uncertainBuys().waiting(), "the void waits for a replica");
+        assertEquals(1, store.buyCallsToVoid(), "the void waits for a replica");
         assertThrows(StockUnavailableException.class, store::settleUncertainBuys);
-        assertEquals(1, store.uncertainBuys().waiting());
+        assertEquals(1, store.buyCallsToVoid());
 
         group.replicaPorts().forEach(group::resume);
         Deadline.await(Duration.ofSeconds(10), "the void to reach a replica", () -> {
             store.settleUncertainBuys();
-            return store.uncertainBuys().waiting() == 0;
+            return store.buyCallsToVoid() == 0;
         });
         Reservation again = stock.reserve(new Buyer("carol", null), 3001, SALE);
         assertEquals(Outcome.TICKET, again.outcome(), "carol heard 503: she holds nothing and buys anew");
@@ -270,7 +273,10 @@ class ReplicatedStockTest {
             assertEquals(2, reply.told().size());
             assertEquals(2, jedis.waitReplicas(2, 5000));
         }
-        UncertainBuys uncertain = store.uncertainBuys();
+        // a node's own list of calls to void, on connections of its own
+        RedisCalls calls = new RedisCalls(RedisPools.connections(config), new CircuitBreaker(1000, 500,
+                System::nanoTime), ReplicaWaits.of(config));
+        UncertainBuys uncertain = new UncertainBuys(calls);
         uncertain.add(new UncertainBuys.Call(token, keys.forScripts(), List.of(token)));
         // Cut the replication links: the replicas stopped (SIGSTOP alone is no cut: what the
         // primary sends waits in their sockets), the primary dropping them and, to go on writing
@@ -291,9 +297,10 @@ class ReplicatedStockTest {
         int primary = group.primaryPort();
         assertEquals(2, group.sold(primary, KEY), "the new primary had the call, not its void");
         Deadline.await(Duration.ofSeconds(30), "the void to be done again and reach a replica", () -> {
-            store.settleUncertainBuys();
+            uncertain.settle();
             return uncertain.waiting() == 0;
         });
+        calls.close();
         assertEquals(0, group.sold(primary, KEY), "its tickets are back on the new primary");
     }
 
