@@ -10,7 +10,6 @@ import io.ticketrush.Config;
 import io.ticketrush.duty.Duty;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.redis.RedisStore;
-import io.ticketrush.redis.connect.ReplicaWaits;
 import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Sales;
@@ -70,9 +69,9 @@ public final class RushApp implements ServletContextListener {
                 .orElse(NO_STOCK));
         stats.countRedisRoundTrips(redis::roundTrips);
         stats.meterBuyCallsToVoid(redis::buyCallsToVoid);
-        ReplicaWaits waits = redis.replicaWaits();
-        if (waits.waiting()) {
-            stats.meterReplicaWaits(waits, ReplicaWaits::count, ReplicaWaits::nanos, ReplicaWaits::timeouts);
+        if (redis.waitsForReplicas()) {
+            stats.meterReplicaWaits(redis, r -> r.replicaWaitCounts().count(), r -> r.replicaWaitCounts().nanos(),
+                    r -> r.replicaWaitCounts().timeouts());
         }
         cluster = new ClusterView(redis.stats(sales::all));
         statsPublisher = new StatsPublisher(redis.stats(sales::all), stats);
@@ -98,7 +97,7 @@ public final class RushApp implements ServletContextListener {
         context.setAttribute(ATTRIBUTE, this);
         LOG.info(() -> "ticket-rush node up: weight " + config.nodeWeight() + "/" + config.totalWeight()
                 + " (a sale's local stock: its share by weight + a buffer), redis " + config.redisAddress()
-                + (waits.waiting() ? " (a buy is answered once a replica has it)" : "") + ", stat log "
+                + (redis.waitsForReplicas() ? " (a buy is answered once a replica has it)" : "") + ", stat log "
                 + statLog.path());
     }
 

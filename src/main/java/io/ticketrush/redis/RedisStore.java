@@ -137,13 +137,18 @@ public final class RedisStore implements AutoCloseable {
         return uncertain.waiting();
     }
 
-    public CircuitBreaker breaker() {
-        return calls.breaker();
+    /** Whether a buyer is told of a sale only once a replica has it (Sentinel, Cluster; not one Redis). */
+    public boolean waitsForReplicas() {
+        return calls.waits().waiting();
     }
 
-    /** The waits for a replica before a buyer is told of a sale (none with one Redis). */
-    public ReplicaWaits replicaWaits() {
-        return calls.waits();
+    /** The waits for a replica so far: how many, their time in all (ns), how many ran out. */
+    public record ReplicaWaitCounts(long count, long nanos, long timeouts) {
+    }
+
+    public ReplicaWaitCounts replicaWaitCounts() {
+        ReplicaWaits waits = calls.waits();
+        return new ReplicaWaitCounts(waits.count(), waits.nanos(), waits.timeouts());
     }
 
     @Override

@@ -132,7 +132,7 @@ class ReplicatedStockTest {
                     + " tickets answered");
         }
         assertEquals(120, answered);
-        ReplicaWaits waits = store.replicaWaits();
+        RedisStore.ReplicaWaitCounts waits = store.replicaWaitCounts();
         assertEquals(2 * calls, waits.count(), "two waits per selling call (its orders, their settling), not per"
                 + " buyer");
         assertEquals(0, waits.timeouts());
@@ -210,7 +210,7 @@ class ReplicatedStockTest {
         assertEquals(2, group.sold(primary, KEY));
         Deadline.await(Duration.ofSeconds(5), "both replicas to catch up",
                 () -> group.replicaPorts().stream().allMatch(port -> group.sold(port, KEY) == 2));
-        assertEquals(2, store.replicaWaits().timeouts(), "the buy's wait, and the wait of the void's second try");
+        assertEquals(2, store.replicaWaitCounts().timeouts(), "the buy's wait, and the wait of the void's second try");
     }
 
     /**
