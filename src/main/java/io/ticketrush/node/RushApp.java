@@ -33,7 +33,7 @@ public final class RushApp implements ServletContextListener {
     private static final String ATTRIBUTE = RushApp.class.getName();
     /** How often buy calls whose answers were lost are voided, once Redis answers again. */
     private static final long UNCERTAIN_MILLIS = 100;
-    /** What the gauges of the article's sale show until someone buys from it on this node. */
+    /** What the gauges of the default sale show until someone buys from it on this node. */
     private static final LocalStock NO_STOCK = new LocalStock(0);
 
     private Config config;
@@ -124,7 +124,7 @@ public final class RushApp implements ServletContextListener {
         }
     }
 
-    /** Reads the sales, and takes the article's sale's local stock at once (it is open from the start). */
+    /** Reads the sales, and takes the default sale's local stock at once (it is open from the start). */
     private void loadSales() {
         sales.refresh(true);
         if (sales.all().stream().anyMatch(sale -> Sale.DEFAULT.equals(sale.id()))) {

@@ -68,7 +68,7 @@ public final class RedisStore implements AutoCloseable {
                 config.breakerOpenMillis(), System::nanoTime), ReplicaWaits.of(config)));
     }
 
-    /** The keys of sale {@code id} (the article's sale keeps its stock key, {@code rush.stock.key}). */
+    /** The keys of sale {@code id} (the default sale keeps its stock key, {@code rush.stock.key}). */
     Keys keys(String id) {
         return Keys.of(id, config.stockKey());
     }

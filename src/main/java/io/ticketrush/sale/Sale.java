@@ -3,7 +3,7 @@ package io.ticketrush.sale;
 import java.util.regex.Pattern;
 
 /**
- * One sale (a train): what it sells and when. The article's stock is the sale {@link #DEFAULT};
+ * One sale (a train): what it sells and when. The article's stock is the default sale, {@link #DEFAULT};
  * others are created while the nodes run. Times are milliseconds since the epoch on Redis's clock,
  * the one clock all nodes share.
  *
@@ -56,7 +56,7 @@ public record Sale(String id, String name, long total, long opensAt, long closes
         return id.contains(BUCKET_SEPARATOR);
     }
 
-    /** The article's sale: bought from when a request names none. */
+    /** The default sale: bought from when a request names none. */
     public static final String DEFAULT = "default";
     /** 1 to 32 letters, digits, {@code _} or {@code -}. */
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,32}");

@@ -12,7 +12,7 @@ public interface SaleCatalog {
     /** Moves on whenever a sale is created, closed or reset: a node reloads the sales when it does. */
     long version();
 
-    /** Every sale: the article's (when its stock exists) and those created. */
+    /** Every sale: the default one (when its stock exists) and those created. */
     List<Sale> all();
 
     /** Every sale with its tickets sold so far, read afresh. */

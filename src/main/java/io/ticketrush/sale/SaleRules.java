@@ -12,7 +12,7 @@ public final class SaleRules {
     /**
      * Checks {@code sale} against every rule; each broken one is named with its value.
      *
-     * @param defaultStockKey the article's sale's stock key, which no other sale may take as its id
+     * @param defaultStockKey the default sale's stock key, which no other sale may take as its id
      * @throws InvalidInputException a rule is broken
      */
     public static void check(Sale sale, String defaultStockKey) {
@@ -20,7 +20,7 @@ public final class SaleRules {
         if (!Sale.ID.matcher(sale.id()).matches()) {
             problems.add("id '" + sale.id() + "' must be 1 to 32 letters, digits, _ or -");
         } else if (Sale.DEFAULT.equals(sale.id()) || sale.id().equals(defaultStockKey)) {
-            problems.add("id '" + sale.id() + "' is the article's sale's; choose another");
+            problems.add("id '" + sale.id() + "' is the default sale's; choose another");
         } else if (Sale.isBucket(sale.id())) {
             problems.add("id '" + sale.id() + "' holds '" + Sale.BUCKET_SEPARATOR + "', kept for a hot sale's buckets");
         } else if (sale.bucketed() && sale.bucketId(sale.buckets() - 1).length() > 32) {

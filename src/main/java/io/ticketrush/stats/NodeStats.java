@@ -43,7 +43,7 @@ public final class NodeStats implements AutoCloseable {
     public enum Failure { BUSY, BAD_REQUEST, ERROR }
 
     private final Config config;
-    /** The article's sale's local stock on this node (an empty one until someone buys from it). */
+    /** The default sale's local stock on this node (an empty one until someone buys from it). */
     private final Supplier<LocalStock> mainStock;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<Outcome, LongAdder> outcomes = new EnumMap<>(Outcome.class);
@@ -116,7 +116,7 @@ public final class NodeStats implements AutoCloseable {
                 .register(registry);
     }
 
-    /** Buy calls answered 503 whose void has not reached Redis (or a replica) yet, as {@code rush.redis.voids.waiting}. */
+    /** Buy calls answered 503 whose void has not reached Redis (or a replica) yet: {@code rush.redis.voids.waiting}. */
     public void meterBuyCallsToVoid(IntSupplier waiting) {
         buyCallsToVoid = waiting; // a meter holds its object weakly: this one is held here
         Gauge.builder("rush.redis.voids.waiting", this, stats -> stats.buyCallsToVoid.getAsInt())
@@ -276,7 +276,7 @@ public final class NodeStats implements AutoCloseable {
         return config;
     }
 
-    /** The article's sale's local stock on this node. */
+    /** The default sale's local stock on this node. */
     public LocalStock mainStock() {
         return mainStock.get();
     }

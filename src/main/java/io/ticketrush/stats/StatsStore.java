@@ -9,7 +9,7 @@ public interface StatsStore {
 
     /**
      * Writes this node's report under its port and, in the same round trip, reads the tickets the
-     * article's sale has left (null when there is none) and the order writer's dead letters.
+     * default sale has left (null when there is none) and the order writer's dead letters.
      */
     Readings publish(int port, String report);
 

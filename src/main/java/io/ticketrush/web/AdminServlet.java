@@ -18,7 +18,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * <li>{@code /admin/sales?id=G1234&stock=500[&opens=+30|ISO-8601|ms][&closes=...][&name=...][&limit=1][&pay-within=300]}:
  *     a new sale, 201; 400 if a value breaks a rule, 409 if the sale exists;</li>
  * <li>{@code /admin/sales/close?id=G1234}: closes the sale now;</li>
- * <li>{@code /admin/sales/reset?stock=N[&id=G1234]}: a fresh start of the sale (the article's when
+ * <li>{@code /admin/sales/reset?stock=N[&id=G1234]}: a fresh start of the sale (the default sale when
  *     none is named), its orders dropped;</li>
  * <li>{@code /admin/refresh}: reads the sales again now (after a change made through another node);</li>
  * <li>{@code /admin/reset-local[?sale=G1234]}: starts this node's local stock of the sale afresh.</li>

@@ -16,7 +16,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * {@code GET|POST /buy/ticket[?sale=ID][&user=ID][&rid=REQUEST]}: one ticket of the sale (the
- * article's when none is named) per request, local stock first, then the global stock. With a
+ * default sale when none is named) per request, local stock first, then the global stock. With a
  * user, at most the sale's limit of tickets, and a retry answers the order already made.
  *
  * <p>An answer memory knows (sold out, not open yet) is written by the request's own thread. A

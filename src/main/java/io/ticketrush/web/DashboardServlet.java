@@ -19,7 +19,7 @@ public final class DashboardServlet extends JsonServlet {
     protected Reply handle(HttpServletRequest request) {
         app().stats().seenOn(request.getLocalPort());
         String sale = param(request, "sale");
-        // the article's sale unless another is picked, or "all" of them added up
+        // the default sale unless another is picked, or "all" of them added up
         String of = sale == null ? Sale.DEFAULT : "all".equals(sale) ? null : app().sales().sale(Sale.requireId(
                 "sale", sale)).id();
         Map<String, Object> data = app().cluster().read(of, System.currentTimeMillis());

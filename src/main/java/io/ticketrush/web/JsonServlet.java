@@ -150,7 +150,7 @@ public abstract class JsonServlet extends HttpServlet {
         return values[0].isEmpty() ? null : values[0];
     }
 
-    /** The sale a request names ({@code sale}), or the article's when it names none. */
+    /** The sale a request names ({@code sale}), or the default sale when it names none. */
     protected static String sale(HttpServletRequest request) {
         String sale = param(request, "sale");
         return sale == null ? Sale.DEFAULT : Sale.requireId("sale", sale);

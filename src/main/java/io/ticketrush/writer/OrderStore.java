@@ -35,14 +35,14 @@ public final class OrderStore implements AutoCloseable {
               state VARCHAR(16) NOT NULL,
               written_at BIGINT NOT NULL
             )""";
-    /** A table made before sales had ids gets the column; its rows are the article's sale's. */
+    /** A table made before sales had ids gets the column; its rows are the default sale's. */
     private static final String SALES = "ALTER TABLE orders ADD COLUMN IF NOT EXISTS sale_id VARCHAR(32)";
     /** Only for ids {@link #find} did not find. */
     private static final String INSERT = "INSERT INTO orders (id, sale_id, user_id, node, created_at, deadline, state,"
             + " written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     private static final String CLOSE = "UPDATE orders SET state = ? WHERE id = ? AND state = 'pending'";
     private static final String FIND = "SELECT id, sale_id, user_id, node, created_at FROM orders WHERE id IN ";
-    /** What the article's sale's rows hold (and, for rows written before sales had ids, nothing). */
+    /** What the default sale's rows hold (and, for rows written before sales had ids, nothing). */
     private static final String DEFAULT_SALE = "default";
     /** Ids per lookup: a batch may be larger than a statement may have parameters. */
     private static final int FIND_AT_MOST = 500;

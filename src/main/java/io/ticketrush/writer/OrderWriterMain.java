@@ -10,7 +10,7 @@ import io.ticketrush.redis.orders.RedisOrderStream;
  * The order writer process: {@code java -cp ... io.ticketrush.writer.OrderWriterMain [reset [SALE]]}.
  * Settings as for a node (system properties, then environment): rush.redis.*, rush.db.url,
  * rush.db.user, rush.db.password, rush.writer.name, rush.writer.batch, rush.writer.claim.ms.
- * {@code reset [SALE]} drops the orders of the sale (the article's when none is named) and exits.
+ * {@code reset [SALE]} drops the orders of the sale (the default sale when none is named) and exits.
  */
 public final class OrderWriterMain {
     private static final Logger LOG = Logger.getLogger(OrderWriterMain.class.getName());

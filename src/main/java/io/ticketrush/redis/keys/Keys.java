@@ -12,7 +12,7 @@ import io.ticketrush.sale.Sale;
  *
  * <p>An instance holds the keys of one sale. Every key of a sale carries the sale's hash tag, so
  * that one Redis, a replicated one and a Redis Cluster run the same scripts: {@code rush:{G1234}:stock},
- * {@code rush:{G1234}:order:17960256675700001}, ... The article's sale keeps its names: its stock
+ * {@code rush:{G1234}:order:17960256675700001}, ... The default sale keeps its names: its stock
  * is the hash {@code ticket_hash_key}, and its other keys take that name as their tag
  * ({@code rush:{ticket_hash_key}:order-seq}), which Redis Cluster hashes to the same slot as the
  * bare {@code ticket_hash_key}. The keys of no sale (the list of sales, the nodes' and the
@@ -100,12 +100,12 @@ public final class Keys {
         this.prefix = PREFIX + "{" + tag + "}:";
     }
 
-    /** The keys of the article's sale, whose stock is the hash {@code stockKey} ({@code rush.stock.key}). */
+    /** The keys of the default sale, whose stock is the hash {@code stockKey} ({@code rush.stock.key}). */
     public static Keys ofDefault(String stockKey) {
         return new Keys(Sale.DEFAULT, stockKey, stockKey);
     }
 
-    /** The keys of sale {@code id} ({@link Sale#DEFAULT} is the article's: see {@link #ofDefault}). */
+    /** The keys of sale {@code id} ({@link Sale#DEFAULT} is the default sale's: see {@link #ofDefault}). */
     public static Keys of(String id, String defaultStockKey) {
         return Sale.DEFAULT.equals(id) ? ofDefault(defaultStockKey)
                 : new Keys(id, PREFIX + "{" + id + "}:stock", id);
@@ -209,7 +209,7 @@ public final class Keys {
                 unsettled());
     }
 
-    /** The ids of the sales created besides the article's (a set; its tag: {@link #salesVersion()}'s slot). */
+    /** The ids of the sales created besides the default one (a set; its tag: {@link #salesVersion()}'s slot). */
     public static String sales() {
         return PREFIX + "{sales}:ids";
     }

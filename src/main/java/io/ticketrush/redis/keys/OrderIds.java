@@ -9,8 +9,8 @@ import io.ticketrush.redis.script.LuaScripts;
  *
  * <p>A base is handed out when a sale is created or reset ({@link LuaScripts#NEXT_ID_BASE}): Redis's
  * clock in hundredths of a second, or one more than the last base if that is later. Time only
- * moves on, so even a Redis that lost its last base hands out a fresh one; a sale of the
- * article's kind, made by a bare {@code HMSET}, gets its base from the node before its first
+ * moves on, so even a Redis that lost its last base hands out a fresh one; a sale made by a
+ * bare {@code HMSET} (the default sale, as the article sets it up), gets its base from the node before its first
  * sale. The order writer refuses a row that would reuse an id with other content, so a Redis
  * that went back in time (an append-only file that lost its last second) cannot overwrite an
  * order in the database either.

@@ -18,7 +18,7 @@ import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 
 /**
- * The sales as Redis holds them: the article's stock hash, and each created sale's stock hash
+ * The sales as Redis holds them: the default sale's stock hash, and each created sale's stock hash
  * listed in {@link Keys#sales()}. Every read also reads Redis's clock ({@link RedisClock}), the
  * one the sales open and close by.
  */
@@ -102,7 +102,7 @@ public final class RedisSaleCatalog implements SaleCatalog {
     }
 
     /**
-     * The sale a stock hash describes; empty without a total (no such sale). The article's sale,
+     * The sale a stock hash describes; empty without a total (no such sale). The default sale,
      * set up by a bare HMSET, has only its counters: it opens at once, never closes, and takes the
      * node's own limit and time to pay.
      */

@@ -28,9 +28,9 @@ import redis.clients.jedis.Response;
  *
  * <pre>
  * java -cp WEB-INF/classes:WEB-INF/lib/* io.ticketrush.redis.sales.SaleAdmin COMMAND
- *   create-default TOTAL   the article's sale of TOTAL tickets unless there is one;
+ *   create-default TOTAL   the default sale of TOTAL tickets unless there is one;
  *                          prints "created|continuing SOLD TOTAL"
- *   reset [SALE] TOTAL     a fresh start of the sale (default: the article's), its orders dropped;
+ *   reset [SALE] TOTAL     a fresh start of the sale (default: the default sale), its orders dropped;
  *                          prints how many orders it dropped
  *   stock [SALE]           prints "SOLD TOTAL", or exits 3 when there is no such sale
  *   orders [SALE]          prints "CREATED IN_DATABASE LAST_WRITE" (orders numbered so far, orders
@@ -117,7 +117,7 @@ public final class SaleAdmin {
         return total / buckets + (b < total % buckets ? 1 : 0);
     }
 
-    /** The article's sale of {@code total} tickets unless there is one already; true if it made it. */
+    /** The default sale of {@code total} tickets unless there is one already; true if it made it. */
     public boolean createDefaultIfAbsent(long total) {
         List<String> args = List.of(String.valueOf(total), nextIdBase(), Sale.DEFAULT, "0", "0",
                 String.valueOf(config.perUserLimit()), String.valueOf(config.orderTtlMillis()));
@@ -189,7 +189,7 @@ public final class SaleAdmin {
         return dropped;
     }
 
-    /** Gives the sale an order id base if it has none (a sale made by the article's bare HMSET). */
+    /** Gives the sale an order id base if it has none (a sale made by a bare HMSET, as the article does). */
     public void ensureIdBase(Keys keys) {
         List<String> args = List.of(nextIdBase());
         redis.call(keys.stock(), jedis -> LuaScripts.SET_ID_BASE.run(jedis, List.of(keys.stock()), args));
@@ -205,8 +205,8 @@ public final class SaleAdmin {
 
     /** Lists sale {@code id} ('' = none) and moves the sales' version on: every node reloads them. */
     private void changed(String id) {
-        redis.call(Keys.sales(), jedis -> LuaScripts.SALES_CHANGED.run(jedis, List.of(Keys.sales(), Keys.salesVersion()),
-                List.of(id)));
+        List<String> keys = List.of(Keys.sales(), Keys.salesVersion());
+        redis.call(Keys.sales(), jedis -> LuaScripts.SALES_CHANGED.run(jedis, keys, List.of(id)));
     }
 
     /** The sale's stock as Redis holds it, or empty when there is no such sale. */

@@ -23,7 +23,7 @@ public record BuyReply(Refusal refusal, long at, List<Told> told) {
         TOO_LATE(-11),
         /** The node voided the call before Redis ran it. */
         VOIDED(-12),
-        /** The sale has no order id base (made by the article's bare HMSET). */
+        /** The sale has no order id base (made by a bare HMSET). */
         NO_ID_BASE(-13),
         /** The sale has used up its order numbers. */
         NUMBERS_USED_UP(-14),

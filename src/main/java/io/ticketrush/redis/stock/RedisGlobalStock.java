@@ -86,7 +86,7 @@ public final class RedisGlobalStock implements GlobalStock {
     public List<Reservation> reserveAll(List<Request> requests, Sale sale) {
         BuyReply reply = call(requests, sale);
         if (reply.refusal() == BuyReply.Refusal.NO_ID_BASE) {
-            // a sale of the article's kind (a bare HMSET): it gets its order id base now
+            // a sale made by a bare HMSET: it gets its order id base now
             admin.ensureIdBase(keys);
             reply = call(requests, sale);
         }
