@@ -8,15 +8,26 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+
+import io.ticketrush.support.TempFiles;
+import io.ticketrush.support.TimeScale;
 
 /** Each default is written once, in defaults.properties, and every reader of it agrees. */
 class DefaultsTest {
     /** The file in the repo: what lib/common.sh reads, and what the build copies onto the classpath. */
     private static final Path FILE = Path.of("src/main/resources/io/ticketrush/settings", Defaults.FILE);
+    /** The settings lib/common.sh shares with the Java processes, by the variable it sets. */
+    private static final Map<String, String> SCRIPT_SETTINGS = Map.of("RUSH_REDIS_HOST", "rush.redis.host",
+            "RUSH_REDIS_PORT", "rush.redis.port", "RUSH_REDIS_MODE", "rush.redis.mode",
+            "RUSH_REDIS_MASTER", "rush.redis.master", "RUSH_STOCK_KEY", "rush.stock.key",
+            "RUSH_STOCK_TOTAL", "rush.stock.total");
+
     @Test
     void the_file_is_plain_name_value_lines_that_lib_common_sh_reads_as_java_does() throws IOException {
         Map<String, String> lines = new TreeMap<>();
@@ -71,5 +82,31 @@ class DefaultsTest {
         assertEquals(Defaults.all(), shown);
         assertEquals(redis, writer.redis(), "the writer's Redis defaults are the node's");
         assertEquals(store, StoreSettings.from(name -> null), "the sale tool's defaults are the node's");
+    }
+
+    @Test
+    void lib_common_sh_takes_the_settings_it_shares_with_the_nodes_from_the_file() throws Exception {
+        Path run = Files.createTempDirectory("rush-defaults-");
+        try {
+            StringBuilder script = new StringBuilder("source lib/common.sh");
+            SCRIPT_SETTINGS.keySet().forEach(variable -> script.append(" && echo ").append(variable).append("=\"$")
+                    .append(variable).append('"'));
+            ProcessBuilder bash = new ProcessBuilder("bash", "-c", script.toString()).redirectErrorStream(true);
+            bash.environment().keySet().removeIf(name -> name.startsWith("RUSH_"));
+            bash.environment().put("RUSH_RUN_DIR", run.toString()); // no run/redis-mode of a cluster left running
+            Process process = bash.start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(process.waitFor(TimeScale.ms(30_000), TimeUnit.MILLISECONDS), "sourcing lib/common.sh did not end");
+            assertEquals(0, process.exitValue(), out);
+            Map<String, String> derived = new LinkedHashMap<>();
+            for (String line : out.strip().split("\n")) {
+                derived.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+            }
+            Map<String, String> expected = new LinkedHashMap<>();
+            SCRIPT_SETTINGS.forEach((variable, name) -> expected.put(variable, Defaults.of(name)));
+            assertEquals(new TreeMap<>(expected), new TreeMap<>(derived), out);
+        } finally {
+            TempFiles.deleteRecursively(run);
+        }
     }
 }
