@@ -10,10 +10,11 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
-import io.ticketrush.Config;
 import io.ticketrush.Duty;
 import io.ticketrush.order.Order;
 import io.ticketrush.sale.OrderEvents;
+import io.ticketrush.settings.RedisSettings;
+import io.ticketrush.settings.Replication;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
@@ -49,7 +50,7 @@ final class RedisOrderFeed implements AutoCloseable {
         }
     }
 
-    private final Config config;
+    private final RedisSettings redis;
     private final Map<String, Followed> followed = new ConcurrentHashMap<>();
     private final Duty duty = new Duty("reading the order streams", LOG);
     private final Thread thread;
@@ -60,8 +61,8 @@ final class RedisOrderFeed implements AutoCloseable {
     /** XREADs sent so far (counted with the node's other Redis calls). */
     private final LongAdder reads = new LongAdder();
 
-    RedisOrderFeed(Config config) {
-        this.config = config;
+    RedisOrderFeed(RedisSettings redis) {
+        this.redis = redis;
         this.thread = new Thread(this::run, "rush-order-feed");
         this.thread.setDaemon(true);
     }
@@ -103,7 +104,7 @@ final class RedisOrderFeed implements AutoCloseable {
             followed.forEach((stream, f) -> from.put(stream, f.last));
             List<Map.Entry<String, List<StreamEntry>>> read;
             try {
-                read = config.replication().mode() == Config.Replication.Mode.CLUSTER ? readEachServer(from)
+                read = redis.replication().mode() == Replication.Mode.CLUSTER ? readEachServer(from)
                         : readBlocking(from);
             } catch (JedisConnectionException e) {
                 if (!running) {
@@ -136,7 +137,7 @@ final class RedisOrderFeed implements AutoCloseable {
     /** One XREAD over every stream followed, waiting up to {@link #BLOCK_MILLIS} for news. */
     private List<Map.Entry<String, List<StreamEntry>>> readBlocking(Map<String, StreamEntryID> from) {
         if (connection == null) {
-            connection = RedisPools.connect(config, BLOCK_MILLIS + Math.max(config.redisTimeoutMillis(), 1000));
+            connection = RedisPools.connect(redis, BLOCK_MILLIS + Math.max(redis.timeoutMillis(), 1000));
         }
         reads.increment();
         return connection.xread(XReadParams.xReadParams().count(BATCH).block(BLOCK_MILLIS), from);
@@ -149,7 +150,7 @@ final class RedisOrderFeed implements AutoCloseable {
      */
     private List<Map.Entry<String, List<StreamEntry>>> readEachServer(Map<String, StreamEntryID> from) {
         if (cluster == null) {
-            cluster = RedisPools.connections(config, Math.max(config.redisTimeoutMillis(), 1000));
+            cluster = RedisPools.connections(redis, Math.max(redis.timeoutMillis(), 1000));
         }
         List<Map.Entry<String, List<StreamEntry>>> read = new ArrayList<>();
         for (List<String> some : cluster.byServer(from.keySet())) {

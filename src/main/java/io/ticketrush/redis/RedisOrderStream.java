@@ -11,10 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.Order;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.WriterSettings;
 import io.ticketrush.writer.OrderEvent;
 import io.ticketrush.writer.OrderStream;
 import redis.clients.jedis.Jedis;
@@ -40,25 +40,25 @@ public final class RedisOrderStream implements OrderStream {
     private static final int POLL_MILLIS = 20;
 
     private final RedisConnections connections;
-    private final Config config;
+    private final String stockKey;
     private final ReplicaWaits waits;
     private final String consumer;
     /** The sales' streams joined, by stream key: sale id; joined again whenever the sales' version moves. */
     private final Map<String, String> streams = new LinkedHashMap<>();
     private long version = -1;
 
-    RedisOrderStream(RedisConnections connections, Config config) {
+    RedisOrderStream(RedisConnections connections, WriterSettings settings) {
         this.connections = connections;
-        this.config = config;
-        this.waits = ReplicaWaits.of(config);
-        this.consumer = config.writerName();
+        this.stockKey = settings.stockKey();
+        this.waits = ReplicaWaits.of(settings.redis().replication());
+        this.consumer = settings.name();
     }
 
-    /** The streams of every sale in {@code config}'s Redis, read as the consumer {@code rush.writer.name}. */
-    public static RedisOrderStream open(Config config) {
+    /** The streams of every sale in the writer's Redis, read as the consumer {@code rush.writer.name}. */
+    public static RedisOrderStream open(WriterSettings settings) {
         // blocking reads wait up to 500 ms: the socket must wait longer than that
-        return new RedisOrderStream(RedisPools.connections(config, Math.max(config.redisTimeoutMillis(), 2000)),
-                config);
+        return new RedisOrderStream(RedisPools.connections(settings.redis(),
+                Math.max(settings.redis().timeoutMillis(), 2000)), settings);
     }
 
     /** Learns the sales created since (a cheap check of the sales' version first) and joins their streams. */
@@ -84,7 +84,7 @@ public final class RedisOrderStream implements OrderStream {
         }
         // every stream, not only new ones: a reset sale's stream was dropped with its group
         for (String sale : sales) {
-            String stream = Keys.of(sale, config.stockKey()).orderStream();
+            String stream = Keys.of(sale, stockKey).orderStream();
             try (Jedis jedis = connections.borrow(stream)) {
                 jedis.xgroupCreate(stream, GROUP, new StreamEntryID(), true);
             } catch (JedisDataException e) {
@@ -189,7 +189,7 @@ public final class RedisOrderStream implements OrderStream {
 
     /** Where a read writes its mark before it waits: the writer's counters, or in a cluster the sale's stock hash (its server's). */
     private String readMark(String sale) {
-        return connections.cluster() ? Keys.of(sale, config.stockKey()).stock() : Keys.writerStats();
+        return connections.cluster() ? Keys.of(sale, stockKey).stock() : Keys.writerStats();
     }
 
     /**
@@ -349,7 +349,7 @@ public final class RedisOrderStream implements OrderStream {
         Map<String, List<Delivery>> bySale = new LinkedHashMap<>();
         deliveries.forEach(d -> bySale.computeIfAbsent(d.sale(), sale -> new ArrayList<>()).add(d));
         for (Map.Entry<String, List<Delivery>> sale : bySale.entrySet()) {
-            Keys keys = Keys.of(sale.getKey(), config.stockKey());
+            Keys keys = Keys.of(sale.getKey(), stockKey);
             List<DeadLetter> its = deadLetters.stream().filter(dead -> dead.delivery().sale().equals(sale.getKey()))
                     .toList();
             try (Jedis jedis = connections.borrow(keys.stock()); Transaction multi = jedis.multi()) {
@@ -376,7 +376,7 @@ public final class RedisOrderStream implements OrderStream {
         deadLetters.forEach(dead -> setAside.add(dead.delivery().id()));
         Map<String, List<StreamEntryID>> ids = new LinkedHashMap<>();
         for (Delivery delivery : deliveries) {
-            Keys keys = Keys.of(delivery.sale(), config.stockKey());
+            Keys keys = Keys.of(delivery.sale(), stockKey);
             if (delivery.event() != null && !setAside.contains(delivery.id())) {
                 multi.sadd(keys.persisted(), String.valueOf(delivery.event().orderId()));
             }

@@ -8,12 +8,12 @@ import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import io.ticketrush.Config;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.Standing;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.settings.StoreSettings;
 import redis.clients.jedis.Response;
 
 /**
@@ -34,7 +34,8 @@ import redis.clients.jedis.Response;
  *   list                   every sale, a line each: id, state, sold/total, opens, closes, name
  * </pre>
  *
- * Settings as for a node ({@code rush.redis.host}, {@code rush.redis.port}, {@code rush.stock.key}, ...).
+ * Settings: {@link StoreSettings} ({@code rush.redis.host}, {@code rush.redis.port}, {@code rush.stock.key}, ...),
+ * from system properties and the environment.
  */
 public final class SaleAdmin {
     /** Held here: java.util.logging keeps loggers only weakly, with the level set on them. */
@@ -44,12 +45,12 @@ public final class SaleAdmin {
     public static final long MAX_TOTAL = OrderIds.MAX_SEQ / 2;
 
     private final RedisCalls redis;
-    private final Config config;
+    private final StoreSettings settings;
     private final SaleCatalog catalog;
 
-    SaleAdmin(RedisCalls redis, Config config, SaleCatalog catalog) {
+    SaleAdmin(RedisCalls redis, StoreSettings settings, SaleCatalog catalog) {
         this.redis = redis;
-        this.config = config;
+        this.settings = settings;
         this.catalog = catalog;
     }
 
@@ -69,7 +70,7 @@ public final class SaleAdmin {
     }
 
     private Keys keys(String id) {
-        return Keys.of(id, config.stockKey());
+        return Keys.of(id, settings.stockKey());
     }
 
     /**
@@ -139,7 +140,7 @@ public final class SaleAdmin {
         List<String> problems = new ArrayList<>();
         if (!Sale.ID.matcher(sale.id()).matches()) {
             problems.add("id '" + sale.id() + "' must be 1 to 32 letters, digits, _ or -");
-        } else if (Sale.DEFAULT.equals(sale.id()) || sale.id().equals(config.stockKey())) {
+        } else if (Sale.DEFAULT.equals(sale.id()) || sale.id().equals(settings.stockKey())) {
             problems.add("id '" + sale.id() + "' is the article's sale's; choose another");
         } else if (Sale.isBucket(sale.id())) {
             problems.add("id '" + sale.id() + "' holds '" + Sale.BUCKET_SEPARATOR + "', kept for a hot sale's buckets");
@@ -180,7 +181,7 @@ public final class SaleAdmin {
     /** The article's sale of {@code total} tickets unless there is one already; true if it made it. */
     public boolean createDefaultIfAbsent(long total) {
         List<String> args = List.of(String.valueOf(total), nextIdBase(), Sale.DEFAULT, "0", "0",
-                String.valueOf(config.perUserLimit()), String.valueOf(config.orderTtlMillis()));
+                String.valueOf(settings.perUserLimit()), String.valueOf(settings.orderTtlMillis()));
         String stock = keys(Sale.DEFAULT).stock();
         boolean created = redis.call(stock, jedis -> (Long) LuaScripts.run(jedis, LuaScripts.CREATE_SALE,
                 List.of(stock), args)) == 1;
@@ -325,8 +326,7 @@ public final class SaleAdmin {
     public long moment(String name, String value) {
         try {
             if (value.startsWith("+")) {
-                return catalog.now() - config.clockSkewMillis() + Math.multiplyExact(Long.parseLong(value.substring(1)),
-                        1000L);
+                return catalog.now() + Math.multiplyExact(Long.parseLong(value.substring(1)), 1000L);
             }
             if (value.matches("[0-9]{1,15}")) {
                 return Long.parseLong(value);
@@ -348,11 +348,11 @@ public final class SaleAdmin {
         }
         // the scripts read what this prints; Jedis's notes on finding the primary through the Sentinels are noise there
         JEDIS_LOG.setLevel(Level.WARNING);
-        Config config = Config.load(name -> null);
-        try (RedisStore store = RedisStore.open(config)) {
+        StoreSettings settings = StoreSettings.load();
+        try (RedisStore store = RedisStore.open(settings)) {
             run(store.admin(), args);
         } catch (StockUnavailableException e) {
-            System.err.println("error: " + e.getMessage() + " (redis " + config.redisAddress() + ")");
+            System.err.println("error: " + e.getMessage() + " (redis " + settings.redis().address() + ")");
             System.exit(1);
         } catch (Refused e) {
             System.err.println("error: " + e.getMessage());
@@ -388,7 +388,7 @@ public final class SaleAdmin {
 
     /** Every sale, a line each, for people: {@code ./rush sale list}. */
     void list(java.io.PrintStream out) {
-        long now = catalog.now() - config.clockSkewMillis();
+        long now = catalog.now();
         out.printf("%-32s %-9s %17s  %-24s %-24s %s%n", "SALE", "STATE", "SOLD/TOTAL", "OPENS", "CLOSES", "NAME");
         for (Standing standing : catalog.standings()) {
             Sale sale = standing.sale();

@@ -14,9 +14,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import io.ticketrush.Config;
 import io.ticketrush.sale.BusyException;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.settings.RedisSettings;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +34,7 @@ class RedisCallsTest {
     @BeforeEach
     void start() {
         redis = RedisServer.start();
-        pool = RedisPools.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        pool = RedisPools.open(RedisSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.pool.size", "1", "rush.redis.pool.wait.ms", "20")::get));
         calls = new RedisCalls(pool, new CircuitBreaker(1, 60_000, System::nanoTime));
     }
@@ -65,9 +66,9 @@ class RedisCallsTest {
     void selling_resumes_within_a_second_of_redis_restarting_when_the_pool_is_full_of_dead_connections()
             throws Exception {
         int size = 32;
-        try (RedisStore store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
-                "rush.redis.pool.size", String.valueOf(size), "rush.redis.pool.wait.ms", "2000",
-                "rush.breaker.failures", "3", "rush.breaker.open.ms", "500")::get))) {
+        try (RedisStore store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port",
+                String.valueOf(redis.port()), "rush.redis.pool.size", String.valueOf(size),
+                "rush.redis.pool.wait.ms", "2000", "rush.breaker.failures", "3", "rush.breaker.open.ms", "500")::get))) {
             RedisCalls full = store.calls();
             CountDownLatch holding = new CountDownLatch(size);
             CountDownLatch release = new CountDownLatch(1);

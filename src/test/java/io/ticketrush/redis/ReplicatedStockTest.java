@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.Order;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
@@ -20,6 +19,8 @@ import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.settings.StoreSettings;
+import io.ticketrush.settings.WriterSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisSentinelGroup;
@@ -48,7 +49,8 @@ class ReplicatedStockTest {
     private static RedisSentinelGroup group;
     private RedisStore store;
     private GlobalStock stock;
-    private Config config;
+    private StoreSettings config;
+    private WriterSettings writer;
 
     @BeforeAll
     static void startGroup() {
@@ -68,7 +70,8 @@ class ReplicatedStockTest {
         settings.put("rush.stock.key", KEY);
         settings.put("rush.breaker.failures", "1000");
         settings.put("rush.writer.name", "writer-test");
-        config = Config.from(settings::get);
+        config = StoreSettings.from(settings::get);
+        writer = WriterSettings.from(settings::get);
         store = RedisStore.open(config);
         stock = store.globalStock();
     }
@@ -179,7 +182,7 @@ class ReplicatedStockTest {
                 () -> stock.reserveAll(List.of(named("carol"), anonymous()), SALE));
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
         assertTrue(refused.getMessage().contains("no replica"), refused.getMessage());
-        assertTrue(tookMillis >= config.replication().waitMillis(), "waited " + tookMillis + " ms");
+        assertTrue(tookMillis >= config.redis().replication().waitMillis(), "waited " + tookMillis + " ms");
         assertEquals(1, group.sold(primary, KEY), "its two tickets are back");
         try (Jedis jedis = group.client(primary)) {
             List<Map<String, String>> orders = RedisOrders.all(jedis, Keys.ofDefault(KEY));
@@ -297,7 +300,7 @@ class ReplicatedStockTest {
     @Test
     void the_order_writer_reads_events_only_once_a_replica_has_them() {
         group.initStock(KEY, 10);
-        try (OrderStream events = RedisOrderStream.open(config)) {
+        try (OrderStream events = RedisOrderStream.open(writer)) {
             events.join();
             assertEquals(Outcome.TICKET, stock.reserve(new Buyer("erin", null), 3001, SALE).outcome());
             List<OrderStream.Delivery> first = events.next(100, 100);
