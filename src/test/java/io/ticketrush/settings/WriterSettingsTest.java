@@ -48,7 +48,7 @@ class WriterSettingsTest {
 
     @Test
     void the_writer_ignores_the_settings_of_nodes_and_of_the_breaker() {
-        WriterSettings writer = from(Map.of("rush.node.weight", "11", "rush.node.weights.total", "0",
+        WriterSettings writer = from(Map.of("rush.node.weight", "heavy", "rush.node.weights.total", "0",
                 "rush.stock.total", "-1", "rush.lock.wait.ms", "0", "rush.admin.token", "short",
                 "rush.anonymous", "maybe", "rush.breaker.failures", "0", "rush.user.limit", "0",
                 "rush.clock.skew.ms", "soon"));
