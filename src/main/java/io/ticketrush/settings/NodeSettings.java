@@ -10,7 +10,8 @@ import io.ticketrush.sale.Sale;
  * its own. A node reads no database or writer setting (the order writer does).
  *
  * @param store Redis, the breaker, the article's sale's key and terms
- * @param totalStock {@code rush.stock.total}: the article's sale's size as {@code ./rush} creates it
+ * @param totalStock {@code rush.stock.total}: checked, then used by no node (a node sells what each sale in
+ *     Redis holds; {@code ./rush} creates the article's sale with its own RUSH_STOCK_TOTAL)
  * @param nodeWeight {@code rush.node.weight}: this node's Nginx weight
  * @param totalWeight {@code rush.node.weights.total}: the sum of every node's weight
  * @param stockBuffer {@code rush.stock.buffer} if given: extra local stock (else a twentieth of each sale's total)

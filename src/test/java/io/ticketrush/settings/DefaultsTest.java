@@ -85,6 +85,29 @@ class DefaultsTest {
     }
 
     @Test
+    void docs_settings_md_shows_each_default_as_the_file_has_it() throws IOException {
+        String doc = Files.readString(Path.of("docs/settings.md"));
+        int start = doc.indexOf("## Read by the nodes, the order writer and the sale tool");
+        assertTrue(start >= 0, "docs/settings.md has no table of the processes' settings");
+        int end = doc.indexOf("\n## ", start + 1);
+        Map<String, String> shown = new TreeMap<>();
+        for (String line : doc.substring(start, end < 0 ? doc.length() : end).split("\n")) {
+            String[] cells = line.split("\\|");
+            if (cells.length > 3 && cells[2].trim().matches("`rush(\\.[a-z]+)+`")) {
+                String name = cells[2].trim().replace("`", "");
+                assertEquals("`" + SettingsReader.envName(name) + "`", cells[1].trim(), "the variable of " + name);
+                shown.put(name, cells[3].trim());
+            }
+        }
+        Defaults.all().forEach((name, value) -> {
+            assertTrue(shown.containsKey(name), "docs/settings.md does not list " + name);
+            String cell = shown.get(name);
+            assertTrue(value.isEmpty() ? cell.equals("empty") : cell.startsWith("`" + value + "`"),
+                    name + ": the file says '" + value + "', docs/settings.md '" + cell + "'");
+        });
+    }
+
+    @Test
     void lib_common_sh_takes_the_settings_it_shares_with_the_nodes_from_the_file() throws Exception {
         Path run = Files.createTempDirectory("rush-defaults-");
         try {
