@@ -37,7 +37,8 @@ class RedisSettingsTest {
         Replication single = from(Map.of()).replication();
         assertEquals(Replication.Mode.SINGLE, single.mode());
         assertEquals(0, single.replicasToWait());
-        RedisSettings sentinel = from(Map.of("rush.redis.mode", "sentinel", "rush.redis.sentinels", "10.0.0.1:26379, a:1"));
+        RedisSettings sentinel = from(Map.of("rush.redis.mode", "sentinel",
+                "rush.redis.sentinels", "10.0.0.1:26379, a:1"));
         assertEquals(Replication.Mode.SENTINEL, sentinel.replication().mode());
         assertEquals(List.of("10.0.0.1:26379", "a:1"), sentinel.replication().sentinels());
         assertEquals("ticket-rush", sentinel.replication().master());

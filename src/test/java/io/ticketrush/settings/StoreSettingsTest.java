@@ -39,8 +39,9 @@ class StoreSettingsTest {
 
     @Test
     void the_sale_tool_ignores_the_settings_of_nodes_and_the_writer() {
-        StoreSettings store = from(Map.of("rush.node.weight", "0", "rush.stock.total", "-1", "rush.admin.token", "short",
-                "rush.db.url", "mysql://x", "rush.writer.name", "a b", "rush.clock.skew.ms", "soon"));
+        StoreSettings store = from(Map.of("rush.node.weight", "0", "rush.stock.total", "-1",
+                "rush.admin.token", "short", "rush.db.url", "mysql://x", "rush.writer.name", "a b",
+                "rush.clock.skew.ms", "soon"));
         assertEquals(from(Map.of()), store);
     }
 }

@@ -105,7 +105,8 @@ class SalesTest {
     /** Redis's clock now, in ms: the sales' clock. */
     /** The state of sale {@code id} as {@code node} tells it by its own clock ({@code /sales}). */
     private static String stateOf(EmbeddedNode node, String id) throws Exception {
-        for (JsonElement sale : HttpCall.get(node.uri("/sales")).json().getAsJsonObject("data").getAsJsonArray("sales")) {
+        JsonArray sales = HttpCall.get(node.uri("/sales")).json().getAsJsonObject("data").getAsJsonArray("sales");
+        for (JsonElement sale : sales) {
             if (id.equals(sale.getAsJsonObject().get("id").getAsString())) {
                 return sale.getAsJsonObject().get("state").getAsString();
             }
