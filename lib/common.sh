@@ -2,18 +2,30 @@
 # installing what is missing, building the WAR, starting and stopping processes, the sale in Redis.
 #
 # Every setting comes from the environment with the defaults below (docs/settings.md lists them),
-# so ./rush and each ab-script always agree on ports, folders and the stock key.
+# so ./rush and each ab-script always agree on ports, folders and the stock key. The settings the
+# scripts share with the Java processes (Redis's address and mode, the stock key and total) take
+# their defaults from the one file the nodes, the writer and the sale tool read them from.
 
 RUSH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUSH_DEFAULTS=$RUSH_ROOT/src/main/resources/io/ticketrush/settings/defaults.properties
+
+# The default of setting $1 (rush.redis.port) in $RUSH_DEFAULTS: lines NAME=VALUE, nothing escaped.
+rush_default() {
+    awk -v name="$1" 'index($0, name "=") == 1 { print substr($0, length(name) + 2); found = 1; exit }
+        END { exit !found }' "$RUSH_DEFAULTS" || {
+        echo "lib/common.sh: no default for $1 in $RUSH_DEFAULTS" >&2
+        return 1
+    }
+}
 
 RUSH_NGINX_PORT=${RUSH_NGINX_PORT:-8080}
 RUSH_NODE_PORTS=${RUSH_NODE_PORTS:-"3001 3002 3003 3004"}
 RUSH_NODE_WEIGHTS=${RUSH_NODE_WEIGHTS:-"1 2 3 4"}
-RUSH_REDIS_PORT=${RUSH_REDIS_PORT:-6379}
+RUSH_REDIS_PORT=${RUSH_REDIS_PORT:-$(rush_default rush.redis.port)}
 RUSH_REDIS_PASSWORD=${RUSH_REDIS_PASSWORD:-}
-RUSH_STOCK_TOTAL=${RUSH_STOCK_TOTAL:-10000}
+RUSH_STOCK_TOTAL=${RUSH_STOCK_TOTAL:-$(rush_default rush.stock.total)}
 RUSH_STOCK_BUFFER=${RUSH_STOCK_BUFFER:-}
-RUSH_STOCK_KEY=${RUSH_STOCK_KEY:-ticket_hash_key}
+RUSH_STOCK_KEY=${RUSH_STOCK_KEY:-$(rush_default rush.stock.key)}
 RUSH_NGINX_WORKERS=${RUSH_NGINX_WORKERS:-auto}
 RUSH_NGINX_RATE=${RUSH_NGINX_RATE:-100000}
 RUSH_PLACEMENT=${RUSH_PLACEMENT:-auto}
@@ -22,7 +34,7 @@ RUSH_LOG_DIR=${RUSH_LOG_DIR:-logs}
 RUSH_START_TIMEOUT=${RUSH_START_TIMEOUT:-90}
 RUSH_STOP_TIMEOUT=${RUSH_STOP_TIMEOUT:-20}
 # Addresses (docs/hosts.md): all loopback unless the parts run on several machines.
-RUSH_REDIS_HOST=${RUSH_REDIS_HOST:-127.0.0.1}
+RUSH_REDIS_HOST=${RUSH_REDIS_HOST:-$(rush_default rush.redis.host)}
 RUSH_NODE_HOST=${RUSH_NODE_HOST:-127.0.0.1}
 RUSH_NGINX_HOST=${RUSH_NGINX_HOST:-127.0.0.1}
 # The parts `./rush up`, `down` and `status` handle on this machine.
@@ -33,7 +45,7 @@ RUSH_PARTS=${RUSH_PARTS:-"redis writer nodes nginx"}
 RUSH_REDIS_MODE=${RUSH_REDIS_MODE:-}
 RUSH_REDIS_REPLICA_PORTS=${RUSH_REDIS_REPLICA_PORTS:-"6380 6381"}
 RUSH_SENTINEL_PORTS=${RUSH_SENTINEL_PORTS:-"26379 26380 26381"}
-RUSH_REDIS_MASTER=${RUSH_REDIS_MASTER:-ticket-rush}
+RUSH_REDIS_MASTER=${RUSH_REDIS_MASTER:-$(rush_default rush.redis.master)}
 # Redis Cluster (./rush up --redis cluster, docs/cluster.md): a node per port on RUSH_REDIS_HOST,
 # half of them masters, each with one replica (cluster bus on port + 10000).
 RUSH_CLUSTER_PORTS=${RUSH_CLUSTER_PORTS:-"7001 7002 7003 7004 7005 7006"}
@@ -51,7 +63,7 @@ REDIS_MODE_FILE=$RUSH_RUN_DIR/redis-mode
 if [[ -z $RUSH_REDIS_MODE && -f $REDIS_MODE_FILE ]]; then
     RUSH_REDIS_MODE=$(<"$REDIS_MODE_FILE")
 fi
-RUSH_REDIS_MODE=${RUSH_REDIS_MODE:-single}
+RUSH_REDIS_MODE=${RUSH_REDIS_MODE:-$(rush_default rush.redis.mode)}
 read -r -a REPLICA_PORTS <<<"$RUSH_REDIS_REPLICA_PORTS"
 read -r -a SENTINEL_PORTS <<<"$RUSH_SENTINEL_PORTS"
 read -r -a CLUSTER_PORTS <<<"$RUSH_CLUSTER_PORTS"

@@ -6,7 +6,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
-import io.ticketrush.Config;
 import io.ticketrush.duty.Duty;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.redis.RedisStore;
@@ -14,6 +13,8 @@ import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Sales;
 import io.ticketrush.sale.TicketSeller;
+import io.ticketrush.settings.ClockSkew;
+import io.ticketrush.settings.NodeSettings;
 import io.ticketrush.statlog.StatLog;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.stats.NodeStats;
@@ -36,7 +37,7 @@ public final class RushApp implements ServletContextListener {
     /** What the gauges of the default sale show until someone buys from it on this node. */
     private static final LocalStock NO_STOCK = new LocalStock(0);
 
-    private Config config;
+    private NodeSettings settings;
     private RedisStore redis;
     private StatLog statLog;
     private Sales sales;
@@ -58,14 +59,15 @@ public final class RushApp implements ServletContextListener {
     @Override
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
-        config = Config.load(context::getInitParameter);
-        redis = RedisStore.open(config);
-        statLog = new StatLog(Path.of(config.statLogPath()));
+        settings = NodeSettings.load(context::getInitParameter);
+        ClockSkew skew = ClockSkew.load(context::getInitParameter);
+        redis = RedisStore.open(settings.store());
+        statLog = new StatLog(Path.of(settings.statLogPath()));
         // a sale seen sold out is followed on the order stream (who holds an order, tickets coming back)
-        sales = new Sales(redis.catalog(), redis::stockOf, config::localStockFor, redis::follow,
-                config.lockWaitMillis(), redis.buckets(config.nodePort()));
+        sales = new Sales(skew.applyTo(redis.catalog()), redis::stockOf, settings::localStockFor, redis::follow,
+                settings.lockWaitMillis(), redis.buckets(settings.nodePort()));
         orders = redis.orderBook(sales::all);
-        stats = new NodeStats(config, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
+        stats = new NodeStats(settings, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
                 .orElse(NO_STOCK));
         stats.countRedisRoundTrips(redis::roundTrips);
         stats.meterBuyCallsToVoid(redis::buyCallsToVoid);
@@ -85,18 +87,18 @@ public final class RushApp implements ServletContextListener {
         if (loading.run(this::loadSales)) {
             LOG.info(() -> "sales: " + sales.all().stream().map(Sale::id).sorted().toList());
         }
-        background.scheduleWithFixedDelay(loading.asRunnable(() -> sales.refresh(false)), config.syncMillis(),
-                config.syncMillis(), TimeUnit.MILLISECONDS);
-        background.scheduleWithFixedDelay(new Duty("stock sync", LOG).asRunnable(sales::sync), config.syncMillis(),
-                config.syncMillis(), TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(loading.asRunnable(() -> sales.refresh(false)), settings.syncMillis(),
+                settings.syncMillis(), TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(new Duty("stock sync", LOG).asRunnable(sales::sync), settings.syncMillis(),
+                settings.syncMillis(), TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(new Duty("expiry sweep", LOG).asRunnable(orders::expireAllDue),
-                config.sweepMillis(), config.sweepMillis(), TimeUnit.MILLISECONDS);
+                settings.sweepMillis(), settings.sweepMillis(), TimeUnit.MILLISECONDS);
         // buyers answered 503 hold no ticket, also when Redis ran their call after all
         background.scheduleWithFixedDelay(new Duty("voiding buys answered 503", LOG).asRunnable(
                 redis::settleUncertainBuys), UNCERTAIN_MILLIS, UNCERTAIN_MILLIS, TimeUnit.MILLISECONDS);
         context.setAttribute(ATTRIBUTE, this);
-        LOG.info(() -> "ticket-rush node up: weight " + config.nodeWeight() + "/" + config.totalWeight()
-                + " (a sale's local stock: its share by weight + a buffer), redis " + config.redisAddress()
+        LOG.info(() -> "ticket-rush node up: weight " + settings.nodeWeight() + "/" + settings.totalWeight()
+                + " (a sale's local stock: its share by weight + a buffer), redis " + settings.store().redis().address()
                 + (redis.waitsForReplicas() ? " (a buy is answered once a replica has it)" : "") + ", stat log "
                 + statLog.path());
     }
@@ -134,11 +136,11 @@ public final class RushApp implements ServletContextListener {
 
     /** The port this node is known by: configured, else the port the request came in on. */
     public int nodePort(HttpServletRequest request) {
-        return config.nodePort() != 0 ? config.nodePort() : request.getLocalPort();
+        return settings.nodePort() != 0 ? settings.nodePort() : request.getLocalPort();
     }
 
-    public Config config() {
-        return config;
+    public NodeSettings settings() {
+        return settings;
     }
 
     public Sales sales() {

@@ -3,7 +3,6 @@ package io.ticketrush.redis;
 import java.util.List;
 import java.util.function.Supplier;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.redis.connect.CircuitBreaker;
 import io.ticketrush.redis.connect.RedisCalls;
@@ -26,6 +25,7 @@ import io.ticketrush.sale.OrderListener;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.stats.StatsStore;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -35,7 +35,7 @@ import redis.clients.jedis.exceptions.JedisException;
  * stats). What lies outside this package sees the seams, never Jedis.
  */
 public final class RedisStore implements AutoCloseable {
-    private final Config config;
+    private final StoreSettings settings;
     private final RedisCalls calls;
     private final RedisClock clock = new RedisClock();
     private final UncertainBuys uncertain;
@@ -43,34 +43,34 @@ public final class RedisStore implements AutoCloseable {
     private final SaleAdmin admin;
     private RedisOrderFeed feed; // guarded by this
 
-    private RedisStore(Config config, RedisCalls calls) {
-        this.config = config;
+    private RedisStore(StoreSettings settings, RedisCalls calls) {
+        this.settings = settings;
         this.calls = calls;
         this.uncertain = new UncertainBuys(calls);
-        this.catalog = new RedisSaleCatalog(calls, config, clock);
-        this.admin = new SaleAdmin(calls, config, catalog);
+        this.catalog = new RedisSaleCatalog(calls, settings, clock);
+        this.admin = new SaleAdmin(calls, settings, catalog);
     }
 
     /**
-     * Connects to {@code config}'s Redis.
+     * Connects to the Redis {@code settings} names.
      *
      * @throws StockUnavailableException with Sentinel: none of them named the primary; with a
      *     cluster: no seed node told its slots
      */
-    public static RedisStore open(Config config) {
+    public static RedisStore open(StoreSettings settings) {
         RedisConnections connections;
         try {
-            connections = RedisPools.connections(config);
+            connections = RedisPools.connections(settings.redis());
         } catch (JedisException e) {
             throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
         }
-        return new RedisStore(config, new RedisCalls(connections, new CircuitBreaker(config.breakerFailures(),
-                config.breakerOpenMillis(), System::nanoTime), ReplicaWaits.of(config)));
+        return new RedisStore(settings, new RedisCalls(connections, new CircuitBreaker(settings.breakerFailures(),
+                settings.breakerOpenMillis(), System::nanoTime), ReplicaWaits.of(settings.redis().replication())));
     }
 
     /** The keys of sale {@code id} (the default sale keeps its stock key, {@code rush.stock.key}). */
     Keys keys(String id) {
-        return Keys.of(id, config.stockKey());
+        return Keys.of(id, settings.stockKey());
     }
 
     public SaleCatalog catalog() {
@@ -79,7 +79,8 @@ public final class RedisStore implements AutoCloseable {
 
     /** The global stock of {@code sale}. */
     public GlobalStock stockOf(Sale sale) {
-        return new RedisGlobalStock(calls, keys(sale.id()), admin, clock, uncertain, config.redisTimeoutMillis());
+        return new RedisGlobalStock(calls, keys(sale.id()), admin, clock, uncertain,
+                settings.redis().timeoutMillis());
     }
 
     /** The orders of every sale in {@code sales} (a node passes the sales it knows). */
@@ -116,7 +117,7 @@ public final class RedisStore implements AutoCloseable {
     /** Tells {@code events} of every order of {@code sale}, as its order stream has them, from the first. */
     public synchronized void follow(Sale sale, OrderListener events) {
         if (feed == null) {
-            feed = new RedisOrderFeed(config).start();
+            feed = new RedisOrderFeed(settings.redis()).start();
         }
         feed.follow(keys(sale.id()), events);
     }

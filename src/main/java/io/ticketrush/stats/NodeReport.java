@@ -42,7 +42,7 @@ public record NodeReport(
         long busy = stats.count(NodeStats.Failure.BUSY);
         long badRequests = stats.count(NodeStats.Failure.BAD_REQUEST);
         long errors = stats.count(NodeStats.Failure.ERROR);
-        return new NodeReport(stats.port(), stats.config().nodeWeight(), local.quota(), local.sold(),
+        return new NodeReport(stats.port(), stats.settings().nodeWeight(), local.quota(), local.sold(),
                 local.remaining(), stats.requests(), tickets, existing,
                 soldOut, busy, badRequests, errors, round(window.requestsPerSecond()),
                 round(window.p50Millis()), round(window.p99Millis()), started, now, stopped);

@@ -23,10 +23,10 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.ticketrush.Config;
 import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
+import io.ticketrush.settings.NodeSettings;
 
 /**
  * This node's own counters: buy answers by result and buy latency, for {@code /metrics}
@@ -42,7 +42,7 @@ public final class NodeStats implements AutoCloseable {
     /** How a buy was answered when it was not answered with an {@link Outcome}. */
     public enum Failure { BUSY, BAD_REQUEST, ERROR }
 
-    private final Config config;
+    private final NodeSettings settings;
     /** The default sale's local stock on this node (an empty one until someone buys from it). */
     private final Supplier<LocalStock> mainStock;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -64,10 +64,10 @@ public final class NodeStats implements AutoCloseable {
     private long lastSampleNanos = System.nanoTime();
     private CountAtBucket[] lastBuckets;
 
-    public NodeStats(Config config, Supplier<LocalStock> mainStock) {
-        this.config = config;
+    public NodeStats(NodeSettings settings, Supplier<LocalStock> mainStock) {
+        this.settings = settings;
         this.mainStock = mainStock;
-        this.port.set(config.nodePort());
+        this.port.set(settings.nodePort());
         for (Outcome outcome : Outcome.values()) {
             outcomes.put(outcome, counter(outcome.name()));
         }
@@ -96,7 +96,7 @@ public final class NodeStats implements AutoCloseable {
                 .description("order stream entries the order writer set aside unwritten (rush:order-dead-letters),"
                         + " as last read from Redis (every " + StatsPublisher.PERIOD_MILLIS + " ms, never on a scrape)")
                 .register(registry);
-        Gauge.builder("rush.node.weight", config, Config::nodeWeight)
+        Gauge.builder("rush.node.weight", settings, NodeSettings::nodeWeight)
                 .description("this node's Nginx weight").register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -272,8 +272,8 @@ public final class NodeStats implements AutoCloseable {
         return registry.scrape();
     }
 
-    public Config config() {
-        return config;
+    public NodeSettings settings() {
+        return settings;
     }
 
     /** The default sale's local stock on this node. */

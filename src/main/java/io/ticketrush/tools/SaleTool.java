@@ -6,7 +6,6 @@ import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.sales.SaleAdmin.OrderCounts;
 import io.ticketrush.redis.sales.SaleAdmin;
@@ -16,6 +15,7 @@ import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.Standing;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.settings.StoreSettings;
 
 /**
  * The sale tool the scripts run ({@code lib/common.sh}'s {@code sale_admin}):
@@ -36,11 +36,11 @@ public final class SaleTool {
         }
         // the scripts read what this prints; Jedis's notes on finding the primary through the Sentinels are noise there
         JEDIS_LOG.setLevel(Level.WARNING);
-        Config config = Config.load(name -> null);
-        try (RedisStore store = RedisStore.open(config)) {
-            run(store, config, args);
+        StoreSettings settings = StoreSettings.load();
+        try (RedisStore store = RedisStore.open(settings)) {
+            run(store, args);
         } catch (StockUnavailableException e) {
-            System.err.println("error: " + e.getMessage() + " (redis " + config.redisAddress() + ")");
+            System.err.println("error: " + e.getMessage() + " (redis " + settings.redis().address() + ")");
             System.exit(1);
         } catch (Refusal e) {
             System.err.println("error: " + e.getMessage());
@@ -48,7 +48,7 @@ public final class SaleTool {
         }
     }
 
-    private static void run(RedisStore store, Config config, String[] args) {
+    private static void run(RedisStore store, String[] args) {
         SaleAdmin admin = store.admin();
         String sale = args.length == 3 || args.length == 2 && !"reset".equals(args[0]) ? args[1] : Sale.DEFAULT;
         switch (args[0]) {
@@ -70,15 +70,15 @@ public final class SaleTool {
                 OrderCounts orders = admin.orders(sale);
                 System.out.println(orders.created() + " " + orders.inDatabase() + " " + orders.lastWrite());
             }
-            case "list" -> list(store, config, System.out);
+            case "list" -> list(store, System.out);
             default -> usage();
         }
     }
 
     /** Every sale, a line each, for people: {@code ./rush sale list}. */
-    private static void list(RedisStore store, Config config, PrintStream out) {
+    private static void list(RedisStore store, PrintStream out) {
         SaleCatalog catalog = store.catalog();
-        long now = catalog.now() - config.clockSkewMillis();
+        long now = catalog.now();
         out.printf("%-32s %-9s %17s  %-24s %-24s %s%n", "SALE", "STATE", "SOLD/TOTAL", "OPENS", "CLOSES", "NAME");
         for (Standing standing : catalog.standings()) {
             Sale sale = standing.sale();

@@ -34,7 +34,7 @@ public final class AdminServlet extends JsonServlet {
 
     @Override
     protected Reply handle(HttpServletRequest request) {
-        String expected = app().config().adminToken();
+        String expected = app().settings().adminToken();
         if (expected == null) {
             return new Reply(HttpServletResponse.SC_FORBIDDEN,
                     Json.error("admin_disabled", "admin is disabled: no rush.admin.token is configured"));
@@ -55,7 +55,7 @@ public final class AdminServlet extends JsonServlet {
             }
             case "/reset-local" -> {
                 Sale sale = app().sales().sale(sale(request));
-                int quota = app().config().localStockFor(sale);
+                int quota = app().settings().localStockFor(sale);
                 app().sales().seller(sale.id()).resetLocal(quota);
                 yield Reply.ok(Json.body(Json.OK, "local stock reset", Map.of("sale", sale.id(), "quota", quota)));
             }
@@ -79,8 +79,8 @@ public final class AdminServlet extends JsonServlet {
         String name = param(request, "name");
         Sale sale = new Sale(id, name == null ? id : name, number(request, "stock", null),
                 opens == null ? 0 : admin().moment("opens", opens), closes == null ? 0 : admin().moment("closes", closes),
-                (int) number(request, "limit", (long) app().config().perUserLimit()),
-                number(request, "pay-within", app().config().orderTtlMillis() / 1000) * 1000, 0,
+                (int) number(request, "limit", (long) app().settings().store().perUserLimit()),
+                number(request, "pay-within", app().settings().store().orderTtlMillis() / 1000) * 1000, 0,
                 (int) Math.min(Integer.MAX_VALUE, number(request, "buckets", 0L)));
         return answer(HttpServletResponse.SC_CREATED, "created", admin().create(sale));
     }

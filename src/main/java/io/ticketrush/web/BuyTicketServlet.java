@@ -136,7 +136,7 @@ public final class BuyTicketServlet extends JsonServlet {
         if (requestId == null) {
             requestId = request.getHeader("X-Request-Id");
         }
-        if (user == null && !app().config().anonymousAllowed()) {
+        if (user == null && !app().settings().anonymousAllowed()) {
             throw new BadRequestException("user is required");
         }
         return new Buyer(user, requestId);

@@ -3,12 +3,12 @@ package io.ticketrush.web;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import io.ticketrush.Config;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
-import io.ticketrush.sale.TicketSeller;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.sale.TicketSeller;
+import io.ticketrush.settings.NodeSettings;
 import jakarta.servlet.http.HttpServletRequest;
 
 /** {@code GET /stock}: this node's local stock and the global stock ({@code null} with the reason while Redis is unreachable). */
@@ -19,14 +19,14 @@ public final class StockServlet extends JsonServlet {
 
     @Override
     protected Reply handle(HttpServletRequest request) {
-        Config config = app().config();
+        NodeSettings settings = app().settings();
         Sale sale = app().sales().sale(sale(request));
         // before anyone bought from the sale here, its local stock is not taken yet: what it will be
         LocalStock local = app().sales().existingSeller(sale.id()).map(TicketSeller::local)
-                .orElseGet(() -> new LocalStock(config.localStockFor(sale)));
+                .orElseGet(() -> new LocalStock(settings.localStockFor(sale)));
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("port", app().nodePort(request));
-        node.put("weight", config.nodeWeight());
+        node.put("weight", settings.nodeWeight());
         node.put("quota", local.quota());
         node.put("sold", local.sold());
         node.put("remaining", local.remaining());

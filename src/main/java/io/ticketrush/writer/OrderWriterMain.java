@@ -2,14 +2,14 @@ package io.ticketrush.writer;
 
 import java.util.logging.Logger;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.OrderStream;
 import io.ticketrush.redis.orders.RedisOrderStream;
-
+import io.ticketrush.settings.DatabaseSettings;
+import io.ticketrush.settings.WriterSettings;
 /**
  * The order writer process: {@code java -cp ... io.ticketrush.writer.OrderWriterMain [reset [SALE]]}.
- * Settings as for a node (system properties, then environment): rush.redis.*, rush.db.url,
- * rush.db.user, rush.db.password, rush.writer.name, rush.writer.batch, rush.writer.claim.ms.
+ * Settings ({@link WriterSettings}: system properties, then environment): rush.redis.*, rush.stock.key,
+ * rush.db.url, rush.db.user, rush.db.password, rush.writer.name, rush.writer.batch, rush.writer.claim.ms.
  * {@code reset [SALE]} drops the orders of the sale (the default sale when none is named) and exits.
  */
 public final class OrderWriterMain {
@@ -19,17 +19,18 @@ public final class OrderWriterMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Config config = Config.load(name -> null);
-        try (OrderStore store = new OrderStore(config.dbUrl(), config.dbUser(), config.dbPassword())) {
+        WriterSettings settings = WriterSettings.load();
+        DatabaseSettings database = settings.database();
+        try (OrderStore store = new OrderStore(database.url(), database.user(), database.password())) {
             if (args.length > 0 && "reset".equals(args[0])) {
                 String sale = args.length > 1 ? args[1] : "default";
                 int dropped = store.truncate(sale);
-                LOG.info("orders of sale " + sale + " dropped from " + config.dbUrl() + ": " + dropped);
+                LOG.info("orders of sale " + sale + " dropped from " + database.url() + ": " + dropped);
                 return;
             }
-            try (OrderStream stream = RedisOrderStream.open(config, OrderEntries::toDelivery)) {
-                OrderWriter writer = new OrderWriter(stream, store, config.writerName(), config.writerBatch(),
-                        config.writerClaimMillis());
+            try (OrderStream stream = RedisOrderStream.open(settings, OrderEntries::toDelivery)) {
+                OrderWriter writer = new OrderWriter(stream, store, settings.name(), settings.batch(),
+                        settings.claimMillis());
                 Thread loop = new Thread(writer, "order-writer");
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     writer.stop();
@@ -39,8 +40,8 @@ public final class OrderWriterMain {
                         Thread.currentThread().interrupt();
                     }
                 }, "order-writer-stop"));
-                LOG.info("order writer " + config.writerName() + " up: redis " + config.redisAddress() + ", database "
-                        + config.dbUrl());
+                LOG.info("order writer " + settings.name() + " up: redis " + settings.redis().address()
+                        + ", database " + database.url());
                 loop.start();
                 loop.join();
             }

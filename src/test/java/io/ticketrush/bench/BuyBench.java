@@ -10,7 +10,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.connect.CircuitBreaker;
 import io.ticketrush.redis.connect.RedisCalls;
@@ -21,9 +20,10 @@ import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
 
 /**
- * The buy step alone, as the nodes run it, against {@code config}'s Redis (one server, the
+ * The buy step alone, as the nodes run it, against the Redis of {@link StoreSettings#load()} (one server, the
  * Sentinels' primary, or a Redis Cluster): {@code --threads} callers, each sending calls of
  * {@code --batch} named buyers, for {@code --seconds}, to {@code --sales} fresh sales that cannot
  * sell out meanwhile. Prints the calls and tickets a second, the calls' p50/p99, and each master's
@@ -51,10 +51,10 @@ public final class BuyBench {
         int batch = Integer.parseInt(args[3]);
         int seconds = Integer.parseInt(args[4]);
         int buckets = args.length == 6 ? Integer.parseInt(args[5]) : 0;
-        Config config = Config.load(name -> null);
-        RedisCalls masters = new RedisCalls(RedisPools.connections(config), new CircuitBreaker(3, 500, System::nanoTime),
-                ReplicaWaits.of(config));
-        try (RedisStore store = RedisStore.open(config)) {
+        StoreSettings settings = StoreSettings.load();
+        RedisCalls masters = new RedisCalls(RedisPools.connections(settings.redis()), new CircuitBreaker(3, 500,
+                System::nanoTime), ReplicaWaits.of(settings.redis().replication()));
+        try (RedisStore store = RedisStore.open(settings)) {
             run(store, masters, label, sales, threads, batch, seconds, buckets);
         } finally {
             masters.close();

@@ -21,9 +21,9 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 import com.google.gson.JsonElement;
-import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.Distributions;
@@ -365,7 +365,7 @@ final class ChaosCluster implements AutoCloseable {
     private RedisStore openStore() {
         Map<String, String> settings = new LinkedHashMap<>(redisSettings());
         settings.put("rush.stock.key", STOCK_KEY);
-        return RedisStore.open(Config.from(settings::get));
+        return RedisStore.open(StoreSettings.from(settings::get));
     }
 
     /**

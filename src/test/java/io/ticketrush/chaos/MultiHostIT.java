@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
-import io.ticketrush.Config;
+import io.ticketrush.settings.NodeSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.NamespaceHosts;
@@ -73,17 +73,17 @@ class MultiHostIT {
     static final Duration REDIS_CUT = Duration.ofSeconds(3);
     static final Duration SALE_LIMIT = Duration.ofMinutes(2);
     /** The nodes run with the product's defaults. */
-    static final Config DEFAULTS = Config.from(name -> null);
+    static final NodeSettings DEFAULTS = NodeSettings.from(name -> null);
     /**
      * The longest a node cut off Redis may take to answer: a buyer waits at most the lock wait for
      * its turn, and its batch's Redis call at most the Redis timeout; plus 1 s for two shared cores.
      */
-    static final long ANSWER_LIMIT_MS = DEFAULTS.lockWaitMillis() + DEFAULTS.redisTimeoutMillis() + 1000;
+    static final long ANSWER_LIMIT_MS = DEFAULTS.lockWaitMillis() + DEFAULTS.store().redis().timeoutMillis() + 1000;
     /**
      * Once the link is back, b sells within the circuit breaker's open period (the probe that
      * closes it), the lock wait, and the 1 s of two shared cores.
      */
-    static final long RESUME_LIMIT_MS = DEFAULTS.breakerOpenMillis() + DEFAULTS.lockWaitMillis() + 1000;
+    static final long RESUME_LIMIT_MS = DEFAULTS.store().breakerOpenMillis() + DEFAULTS.lockWaitMillis() + 1000;
     /**
      * How Nginx loses the weight-4 node: REJECT (a reset at once) in {@code mvn verify};
      * {@code -Drush.multihost.nginx.cut=drop} makes it silent, to measure what that costs

@@ -15,8 +15,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
+import io.ticketrush.settings.NodeSettings;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.Terms;
 import org.junit.jupiter.api.AfterAll;
@@ -45,7 +46,7 @@ class TicketSellerTest {
     void connect() {
         redis.restart();
         // no circuit breaker worth the name: every call is tried
-        store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "2000", "rush.breaker.failures", "1000")::get));
     }
 
@@ -58,14 +59,14 @@ class TicketSellerTest {
     private static final BuyTimer TIMER = new BuyTimer();
 
     private TicketSeller seller(int local) {
-        Config config = Config.from(Map.of("rush.stock.local", String.valueOf(local))::get);
+        NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", String.valueOf(local))::get);
         return seller(new LocalStock(local), store.stockOf(Terms.of(60_000, 1)), config);
     }
 
     /** A seller of the article's sale with {@code config}'s lock wait, limit and time to pay. */
-    static TicketSeller seller(LocalStock local, GlobalStock global, Config config) {
-        return new TicketSeller(Terms.of(config.orderTtlMillis(), config.perUserLimit()), local, global,
-                config.lockWaitMillis(), System::currentTimeMillis, TIMER, () -> { });
+    static TicketSeller seller(LocalStock local, GlobalStock global, NodeSettings config) {
+        return new TicketSeller(Terms.of(config.store().orderTtlMillis(), config.store().perUserLimit()), local,
+                global, config.lockWaitMillis(), System::currentTimeMillis, TIMER, () -> { });
     }
 
     private static Purchase buy(TicketSeller seller) {
@@ -163,7 +164,7 @@ class TicketSellerTest {
     void buyers_who_queue_while_redis_answers_are_served_by_one_call_each_with_its_own_order() throws Exception {
         redis.initStock(KEY, 100);
         HeldStock held = new HeldStock(store.stockOf(Terms.of(60_000, 1)));
-        Config config = Config.from(Map.of("rush.stock.local", "100", "rush.lock.wait.ms", "30000")::get);
+        NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", "100", "rush.lock.wait.ms", "30000")::get);
         TicketSeller seller = seller(new LocalStock(100), held, config);
         int queued = 10;
         ExecutorService buyers = Executors.newFixedThreadPool(queued + 1);
@@ -203,7 +204,7 @@ class TicketSellerTest {
     void a_buyer_who_waits_past_the_lock_wait_is_told_busy_and_nothing_is_sold_for_it() throws Exception {
         redis.initStock(KEY, 10); // Redis keeps the other tests' users and orders: these users are new
         HeldStock held = new HeldStock(store.stockOf(Terms.of(60_000, 1)));
-        Config config = Config.from(Map.of("rush.stock.local", "10", "rush.lock.wait.ms", "200")::get);
+        NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", "10", "rush.lock.wait.ms", "200")::get);
         TicketSeller seller = seller(new LocalStock(10), held, config);
         ExecutorService buyers = Executors.newFixedThreadPool(2);
         try {

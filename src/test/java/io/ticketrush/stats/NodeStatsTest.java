@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Optional;
 
-import io.ticketrush.Config;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.LocalStock;
@@ -14,6 +13,7 @@ import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
 import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.NodeSettings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class NodeStatsTest {
     private static final long SECOND = 1_000_000_000L;
 
-    private final Config config = Config.from(name -> null);
+    private final NodeSettings config = NodeSettings.from(name -> null);
     private final NodeStats stats = new NodeStats(config, () -> new LocalStock(10));
 
     @AfterEach

@@ -142,7 +142,7 @@ public final class EmbeddedNode implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port() + path);
     }
 
-    /** The effective value of a context init parameter (what the WAR's Config sees as fallback). */
+    /** The effective value of a context init parameter (what the WAR's settings fall back to). */
     public String initParameter(String name) {
         return context.getInitParameter(name);
     }

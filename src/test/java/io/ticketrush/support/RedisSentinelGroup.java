@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -325,7 +325,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
     public void initStock(String key, long total) {
         Map<String, String> settings = new LinkedHashMap<>(settings());
         settings.put("rush.stock.key", key);
-        try (RedisStore store = RedisStore.open(Config.from(settings::get))) {
+        try (RedisStore store = RedisStore.open(StoreSettings.from(settings::get))) {
             store.admin().reset(Sale.DEFAULT, total);
         }
     }

@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -127,7 +127,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** A fresh sale of {@code total} tickets in the stock hash {@code key}, as {@code ./rush reset} makes one. */
     public void initStock(String key, long total) {
-        try (RedisStore store = RedisStore.open(Config.from(Map.of("rush.redis.host", host.address(),
+        try (RedisStore store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.host", host.address(),
                 "rush.redis.port", String.valueOf(port), "rush.stock.key", key)::get))) {
             store.admin().reset(Sale.DEFAULT, total);
         }

@@ -25,10 +25,10 @@ import java.util.concurrent.TimeUnit;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
@@ -103,6 +103,17 @@ class SalesTest {
     }
 
     /** Redis's clock now, in ms: the sales' clock. */
+    /** The state of sale {@code id} as {@code node} tells it by its own clock ({@code /sales}). */
+    private static String stateOf(EmbeddedNode node, String id) throws Exception {
+        JsonArray sales = HttpCall.get(node.uri("/sales")).json().getAsJsonObject("data").getAsJsonArray("sales");
+        for (JsonElement sale : sales) {
+            if (id.equals(sale.getAsJsonObject().get("id").getAsString())) {
+                return sale.getAsJsonObject().get("state").getAsString();
+            }
+        }
+        throw new AssertionError("no sale " + id + " in " + node.uri("/sales"));
+    }
+
     private long redisNow() {
         try (Jedis jedis = redis.client()) {
             List<String> time = jedis.time();
@@ -182,6 +193,8 @@ class SalesTest {
         try {
             JsonObject sale = create(a, "id=G3&stock=5&opens=%2B30");
             long opensAt = sale.get("opensAt").getAsLong();
+            assertEquals("open", stateOf(ahead, "G3"), "the node a minute ahead believes G3 is open");
+            assertEquals("upcoming", stateOf(a, "G3"), "a node on Redis's clock does not");
             for (int i = 0; i < 20; i++) {
                 JsonObject answer = buy(ahead, "sale=G3&user=hasty" + i);
                 assertEquals(-2, answer.get("code").getAsInt(), answer::toString);
@@ -259,7 +272,7 @@ class SalesTest {
     /** 1,000 sales created while the nodes run: listed, each sells, none needs a restart. */
     @Test
     void a_thousand_sales_created_while_the_nodes_run_are_listed_and_sold() {
-        try (RedisStore store = RedisStore.open(Config.from(Map.of("rush.redis.port",
+        try (RedisStore store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port",
                 String.valueOf(redis.port()))::get))) {
             for (int i = 0; i < 1000; i++) {
                 store.admin().create(new Sale("K" + i, "train " + i, 2, 0, 0, 1, 300_000, 0));

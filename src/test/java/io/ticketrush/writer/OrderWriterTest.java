@@ -26,7 +26,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.order.OrderStream;
 import io.ticketrush.redis.RedisStore;
@@ -37,6 +36,8 @@ import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
+import io.ticketrush.settings.WriterSettings;
 import io.ticketrush.support.CapturedLog;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
@@ -97,7 +98,7 @@ class OrderWriterTest {
             jedis.flushAll();
         }
         redis.initStock(KEY, 100_000);
-        redisStore = RedisStore.open(config(Map.of()));
+        redisStore = RedisStore.open(StoreSettings.from(settings(Map.of())::get));
         stock = redisStore.stockOf(Terms.of(60_000, 1));
         orders = redisStore.orderBook();
         dir = Files.createTempDirectory("rush-orders-");
@@ -110,11 +111,11 @@ class OrderWriterTest {
         TempFiles.deleteRecursively(dir);
     }
 
-    private Config config(Map<String, String> extra) {
+    private Map<String, String> settings(Map<String, String> extra) {
         Map<String, String> settings = new HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.timeout.ms", "5000", "rush.redis.pool.wait.ms", "5000", "rush.breaker.failures", "1000"));
         settings.putAll(extra);
-        return Config.from(settings::get);
+        return settings;
     }
 
     /** {@code n} orders, each of a user who has none yet. */
@@ -210,7 +211,8 @@ class OrderWriterTest {
     /** Runs {@code body} while a writer runs on its own thread; then stops it and lets go of the database and Redis. */
     private void whileWriting(String name, int batch, long claimIdleMillis, WhileWriting body) throws Exception {
         try (OrderStore store = new OrderStore(dbUrl, dbUser, "");
-                OrderStream stream = RedisOrderStream.open(config(Map.of("rush.writer.name", name)), OrderEntries::toDelivery)) {
+                OrderStream stream = RedisOrderStream.open(WriterSettings.from(
+                        settings(Map.of("rush.writer.name", name))::get), OrderEntries::toDelivery)) {
             OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis);
             Thread loop = new Thread(writer, "test-writer-" + name);
             loop.start();

@@ -5,7 +5,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
-import io.ticketrush.Config;
+import io.ticketrush.settings.RedisSettings;
+import io.ticketrush.settings.Replication;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -31,98 +32,98 @@ public final class RedisPools {
     }
 
     /** A pool for one Redis or the Sentinels' primary (the tests of the calls' failures). */
-    static Pool<Jedis> open(Config config) {
-        return open(config, config.redisTimeoutMillis());
+    static Pool<Jedis> open(RedisSettings redis) {
+        return open(redis, redis.timeoutMillis());
     }
 
     /** The connections a node's calls take: reads wait up to {@code rush.redis.timeout.ms}. */
-    public static RedisConnections connections(Config config) {
-        return connections(config, config.redisTimeoutMillis());
+    public static RedisConnections connections(RedisSettings redis) {
+        return connections(redis, redis.timeoutMillis());
     }
 
     /**
-     * Connections to {@code config}'s Redis whose reads wait up to {@code socketTimeoutMillis}: a
+     * Connections to the Redis {@code redis} names whose reads wait up to {@code socketTimeoutMillis}: a
      * pool for one Redis or the Sentinels' primary, a pool per node for a Redis Cluster (its slots
      * asked from the first seed node that answers).
      */
-    public static RedisConnections connections(Config config, int socketTimeoutMillis) {
-        if (config.replication().mode() != Config.Replication.Mode.CLUSTER) {
-            return RedisConnections.of(open(config, socketTimeoutMillis));
+    public static RedisConnections connections(RedisSettings redis, int socketTimeoutMillis) {
+        if (redis.replication().mode() != Replication.Mode.CLUSTER) {
+            return RedisConnections.of(open(redis, socketTimeoutMillis));
         }
         GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
-        shape(poolConfig, config);
+        shape(poolConfig, redis);
         Set<HostAndPort> seeds = new LinkedHashSet<>();
-        config.replication().clusterNodes().forEach(address -> seeds.add(HostAndPort.from(address)));
-        return RedisConnections.of(new ClusterConnectionProvider(seeds, client(config, socketTimeoutMillis),
+        redis.replication().clusterNodes().forEach(address -> seeds.add(HostAndPort.from(address)));
+        return RedisConnections.of(new ClusterConnectionProvider(seeds, client(redis, socketTimeoutMillis),
                 poolConfig));
     }
 
-    private static void shape(GenericObjectPoolConfig<?> poolConfig, Config config) {
-        poolConfig.setMaxTotal(config.redisPoolSize());
-        poolConfig.setMaxIdle(config.redisPoolSize());
+    private static void shape(GenericObjectPoolConfig<?> poolConfig, RedisSettings redis) {
+        poolConfig.setMaxTotal(redis.poolSize());
+        poolConfig.setMaxIdle(redis.poolSize());
         poolConfig.setMinIdle(0);
         poolConfig.setBlockWhenExhausted(true);
-        poolConfig.setMaxWait(Duration.ofMillis(config.redisPoolWaitMillis()));
+        poolConfig.setMaxWait(Duration.ofMillis(redis.poolWaitMillis()));
         poolConfig.setTestOnBorrow(false);
         poolConfig.setJmxEnabled(false);
     }
 
     /**
-     * One connection of its own to {@code config}'s Redis (the primary, as a Sentinel names it
+     * One connection of its own to the Redis {@code redis} names (the primary, as a Sentinel names it
      * now), whose reads wait up to {@code socketTimeoutMillis}.
      */
-    public static Jedis connect(Config config, int socketTimeoutMillis) {
-        HostAndPort address = sentinel(config) ? primary(config) : new HostAndPort(config.redisHost(),
-                config.redisPort());
-        return new Jedis(address, client(config, socketTimeoutMillis));
+    public static Jedis connect(RedisSettings redis, int socketTimeoutMillis) {
+        HostAndPort address = sentinel(redis) ? primary(redis) : new HostAndPort(redis.host(),
+                redis.port());
+        return new Jedis(address, client(redis, socketTimeoutMillis));
     }
 
-    private static boolean sentinel(Config config) {
-        return config.replication().mode() == Config.Replication.Mode.SENTINEL;
+    private static boolean sentinel(RedisSettings redis) {
+        return redis.replication().mode() == Replication.Mode.SENTINEL;
     }
 
-    private static DefaultJedisClientConfig client(Config config, int socketTimeoutMillis) {
+    private static DefaultJedisClientConfig client(RedisSettings redis, int socketTimeoutMillis) {
         DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(config.redisTimeoutMillis())
+                .connectionTimeoutMillis(redis.timeoutMillis())
                 .socketTimeoutMillis(socketTimeoutMillis)
                 .clientName("ticket-rush");
-        if (config.redisPassword() != null) {
-            client.password(config.redisPassword());
+        if (redis.password() != null) {
+            client.password(redis.password());
         }
         return client.build();
     }
 
-    /** A pool for {@code config}'s Redis (the primary) whose socket reads wait up to {@code socketTimeoutMillis}. */
-    private static Pool<Jedis> open(Config config, int socketTimeoutMillis) {
+    /** A pool for the Redis {@code redis} names (the primary) whose reads wait up to {@code socketTimeoutMillis}. */
+    private static Pool<Jedis> open(RedisSettings redis, int socketTimeoutMillis) {
         JedisPoolConfig poolConfig = new JedisPoolConfig();
-        shape(poolConfig, config);
-        if (sentinel(config)) {
+        shape(poolConfig, redis);
+        if (sentinel(redis)) {
             // asks the Sentinels for the primary now: a node cannot start while none of them answers
-            return new JedisSentinelPool(config.replication().master(), sentinels(config), poolConfig,
-                    client(config, socketTimeoutMillis), sentinelClient(config));
+            return new JedisSentinelPool(redis.replication().master(), sentinels(redis), poolConfig,
+                    client(redis, socketTimeoutMillis), sentinelClient(redis));
         }
-        return new JedisPool(poolConfig, new HostAndPort(config.redisHost(), config.redisPort()),
-                client(config, socketTimeoutMillis));
+        return new JedisPool(poolConfig, new HostAndPort(redis.host(), redis.port()),
+                client(redis, socketTimeoutMillis));
     }
 
     /** The Sentinels are asked without the data's password (they have none of their own here). */
-    private static DefaultJedisClientConfig sentinelClient(Config config) {
-        return DefaultJedisClientConfig.builder().connectionTimeoutMillis(config.redisTimeoutMillis())
-                .socketTimeoutMillis(config.redisTimeoutMillis()).clientName("ticket-rush").build();
+    private static DefaultJedisClientConfig sentinelClient(RedisSettings redis) {
+        return DefaultJedisClientConfig.builder().connectionTimeoutMillis(redis.timeoutMillis())
+                .socketTimeoutMillis(redis.timeoutMillis()).clientName("ticket-rush").build();
     }
 
-    private static Set<HostAndPort> sentinels(Config config) {
+    private static Set<HostAndPort> sentinels(RedisSettings redis) {
         Set<HostAndPort> sentinels = new LinkedHashSet<>();
-        config.replication().sentinels().forEach(address -> sentinels.add(HostAndPort.from(address)));
+        redis.replication().sentinels().forEach(address -> sentinels.add(HostAndPort.from(address)));
         return sentinels;
     }
 
     /** The primary as the first Sentinel that answers names it. */
-    private static HostAndPort primary(Config config) {
+    private static HostAndPort primary(RedisSettings redis) {
         JedisException last = null;
-        for (HostAndPort address : sentinels(config)) {
-            try (Jedis sentinel = new Jedis(address, sentinelClient(config))) {
-                List<String> primary = sentinel.sentinelGetMasterAddrByName(config.replication().master());
+        for (HostAndPort address : sentinels(redis)) {
+            try (Jedis sentinel = new Jedis(address, sentinelClient(redis))) {
+                List<String> primary = sentinel.sentinelGetMasterAddrByName(redis.replication().master());
                 if (primary != null && primary.size() == 2) {
                     return new HostAndPort(primary.get(0), Integer.parseInt(primary.get(1)));
                 }
@@ -130,7 +131,7 @@ public final class RedisPools {
                 last = e;
             }
         }
-        throw new JedisConnectionException("no Sentinel of " + config.replication().sentinels() + " named the primary "
-                + config.replication().master(), last);
+        throw new JedisConnectionException("no Sentinel of " + redis.replication().sentinels() + " named the primary "
+                + redis.replication().master(), last);
     }
 }

@@ -2,7 +2,7 @@ package io.ticketrush.redis.connect;
 
 import java.util.concurrent.atomic.LongAdder;
 
-import io.ticketrush.Config;
+import io.ticketrush.settings.Replication;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -26,8 +26,8 @@ public final class ReplicaWaits {
         this.timeoutMillis = timeoutMillis;
     }
 
-    public static ReplicaWaits of(Config config) {
-        return new ReplicaWaits(config.replication().replicasToWait(), config.replication().waitMillis());
+    public static ReplicaWaits of(Replication replication) {
+        return new ReplicaWaits(replication.replicasToWait(), replication.waitMillis());
     }
 
     /** Nothing to wait for: one Redis, no replicas. */

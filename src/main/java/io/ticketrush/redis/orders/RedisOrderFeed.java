@@ -10,13 +10,14 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
-import io.ticketrush.Config;
 import io.ticketrush.duty.Duty;
 import io.ticketrush.order.Order;
 import io.ticketrush.redis.connect.RedisConnections;
 import io.ticketrush.redis.connect.RedisPools;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.OrderListener;
+import io.ticketrush.settings.RedisSettings;
+import io.ticketrush.settings.Replication;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
@@ -52,7 +53,7 @@ public final class RedisOrderFeed implements AutoCloseable {
         }
     }
 
-    private final Config config;
+    private final RedisSettings redis;
     private final Map<String, Followed> followed = new ConcurrentHashMap<>();
     private final Duty duty = new Duty("reading the order streams", LOG);
     private final Thread thread;
@@ -63,8 +64,8 @@ public final class RedisOrderFeed implements AutoCloseable {
     /** XREADs sent so far (counted with the node's other Redis calls). */
     private final LongAdder reads = new LongAdder();
 
-    public RedisOrderFeed(Config config) {
-        this.config = config;
+    public RedisOrderFeed(RedisSettings redis) {
+        this.redis = redis;
         this.thread = new Thread(this::run, "rush-order-feed");
         this.thread.setDaemon(true);
     }
@@ -106,7 +107,7 @@ public final class RedisOrderFeed implements AutoCloseable {
             followed.forEach((stream, f) -> from.put(stream, f.last));
             List<Map.Entry<String, List<StreamEntry>>> read;
             try {
-                read = config.replication().mode() == Config.Replication.Mode.CLUSTER ? readEachServer(from)
+                read = redis.replication().mode() == Replication.Mode.CLUSTER ? readEachServer(from)
                         : readBlocking(from);
             } catch (JedisConnectionException e) {
                 if (!running) {
@@ -139,7 +140,7 @@ public final class RedisOrderFeed implements AutoCloseable {
     /** One XREAD over every stream followed, waiting up to {@link #BLOCK_MILLIS} for news. */
     private List<Map.Entry<String, List<StreamEntry>>> readBlocking(Map<String, StreamEntryID> from) {
         if (connection == null) {
-            connection = RedisPools.connect(config, BLOCK_MILLIS + Math.max(config.redisTimeoutMillis(), 1000));
+            connection = RedisPools.connect(redis, BLOCK_MILLIS + Math.max(redis.timeoutMillis(), 1000));
         }
         reads.increment();
         return connection.xread(XReadParams.xReadParams().count(BATCH).block(BLOCK_MILLIS), from);
@@ -152,7 +153,7 @@ public final class RedisOrderFeed implements AutoCloseable {
      */
     private List<Map.Entry<String, List<StreamEntry>>> readEachServer(Map<String, StreamEntryID> from) {
         if (cluster == null) {
-            cluster = RedisPools.connections(config, Math.max(config.redisTimeoutMillis(), 1000));
+            cluster = RedisPools.connections(redis, Math.max(redis.timeoutMillis(), 1000));
         }
         List<Map.Entry<String, List<StreamEntry>>> read = new ArrayList<>();
         for (List<String> some : cluster.byServer(from.keySet())) {

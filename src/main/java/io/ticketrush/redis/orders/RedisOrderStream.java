@@ -11,13 +11,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.OrderStream;
 import io.ticketrush.redis.connect.RedisConnections;
 import io.ticketrush.redis.connect.RedisPools;
 import io.ticketrush.redis.connect.ReplicaWaits;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.WriterSettings;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
@@ -41,7 +41,7 @@ public final class RedisOrderStream implements OrderStream {
     private static final int POLL_MILLIS = 20;
 
     private final RedisConnections connections;
-    private final Config config;
+    private final String stockKey;
     private final ReplicaWaits waits;
     private final String consumer;
     private final Reader reader;
@@ -49,22 +49,22 @@ public final class RedisOrderStream implements OrderStream {
     private final Map<String, String> streams = new LinkedHashMap<>();
     private long version = -1;
 
-    RedisOrderStream(RedisConnections connections, Config config, Reader reader) {
+    RedisOrderStream(RedisConnections connections, WriterSettings settings, Reader reader) {
         this.connections = connections;
-        this.config = config;
+        this.stockKey = settings.stockKey();
         this.reader = reader;
-        this.waits = ReplicaWaits.of(config);
-        this.consumer = config.writerName();
+        this.waits = ReplicaWaits.of(settings.redis().replication());
+        this.consumer = settings.name();
     }
 
     /**
-     * The streams of every sale in {@code config}'s Redis, read as the consumer {@code rush.writer.name},
+     * The streams of every sale in the writer's Redis, read as the consumer {@code rush.writer.name},
      * each entry made a delivery by {@code reader} (the writer's rules).
      */
-    public static RedisOrderStream open(Config config, Reader reader) {
+    public static RedisOrderStream open(WriterSettings settings, Reader reader) {
         // blocking reads wait up to 500 ms: the socket must wait longer than that
-        return new RedisOrderStream(RedisPools.connections(config, Math.max(config.redisTimeoutMillis(), 2000)),
-                config, reader);
+        return new RedisOrderStream(RedisPools.connections(settings.redis(),
+                Math.max(settings.redis().timeoutMillis(), 2000)), settings, reader);
     }
 
     /** Learns the sales created since (a cheap check of the sales' version first) and joins their streams. */
@@ -90,7 +90,7 @@ public final class RedisOrderStream implements OrderStream {
         }
         // every stream, not only new ones: a reset sale's stream was dropped with its group
         for (String sale : sales) {
-            String stream = Keys.of(sale, config.stockKey()).orderStream();
+            String stream = Keys.of(sale, stockKey).orderStream();
             try (Jedis jedis = connections.borrow(stream)) {
                 jedis.xgroupCreate(stream, GROUP, new StreamEntryID(), true);
             } catch (JedisDataException e) {
@@ -195,7 +195,7 @@ public final class RedisOrderStream implements OrderStream {
 
     /** Where a read writes its mark before it waits: the writer's counters, or in a cluster the sale's stock hash (its server's). */
     private String readMark(String sale) {
-        return connections.cluster() ? Keys.of(sale, config.stockKey()).stock() : Keys.writerStats();
+        return connections.cluster() ? Keys.of(sale, stockKey).stock() : Keys.writerStats();
     }
 
     /**
@@ -277,7 +277,7 @@ public final class RedisOrderStream implements OrderStream {
         Map<String, List<Delivery>> bySale = new LinkedHashMap<>();
         deliveries.forEach(d -> bySale.computeIfAbsent(d.sale(), sale -> new ArrayList<>()).add(d));
         for (Map.Entry<String, List<Delivery>> sale : bySale.entrySet()) {
-            Keys keys = Keys.of(sale.getKey(), config.stockKey());
+            Keys keys = Keys.of(sale.getKey(), stockKey);
             List<DeadLetter> its = deadLetters.stream().filter(dead -> dead.delivery().sale().equals(sale.getKey()))
                     .toList();
             try (Jedis jedis = connections.borrow(keys.stock()); Transaction multi = jedis.multi()) {
@@ -304,7 +304,7 @@ public final class RedisOrderStream implements OrderStream {
         deadLetters.forEach(dead -> setAside.add(dead.delivery().id()));
         Map<String, List<StreamEntryID>> ids = new LinkedHashMap<>();
         for (Delivery delivery : deliveries) {
-            Keys keys = Keys.of(delivery.sale(), config.stockKey());
+            Keys keys = Keys.of(delivery.sale(), stockKey);
             if (delivery.event() != null && !setAside.contains(delivery.id())) {
                 multi.sadd(keys.persisted(), String.valueOf(delivery.event().orderId()));
             }

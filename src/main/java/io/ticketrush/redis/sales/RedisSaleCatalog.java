@@ -7,13 +7,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import io.ticketrush.Config;
 import io.ticketrush.redis.connect.RedisCalls;
 import io.ticketrush.redis.connect.RedisClock;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.Standing;
+import io.ticketrush.settings.StoreSettings;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 
@@ -28,17 +28,17 @@ public final class RedisSaleCatalog implements SaleCatalog {
         Keys.PAY_MS, Keys.ID_BASE, Keys.SOLD, Keys.BUCKETS};
 
     private final RedisCalls redis;
-    private final Config config;
+    private final StoreSettings settings;
     private final RedisClock clock;
 
-    public RedisSaleCatalog(RedisCalls redis, Config config, RedisClock clock) {
+    public RedisSaleCatalog(RedisCalls redis, StoreSettings settings, RedisClock clock) {
         this.redis = redis;
-        this.config = config;
+        this.settings = settings;
         this.clock = clock;
     }
 
     private Keys keys(String id) {
-        return Keys.of(id, config.stockKey());
+        return Keys.of(id, settings.stockKey());
     }
 
     @Override
@@ -113,8 +113,9 @@ public final class RedisSaleCatalog implements SaleCatalog {
         try {
             return Optional.of(new Sale(id, fields.get(1) != null ? fields.get(1) : id,
                     Long.parseLong(fields.get(0)), number(fields.get(2), 0), number(fields.get(3), 0),
-                    (int) number(fields.get(4), config.perUserLimit()), number(fields.get(5), config.orderTtlMillis()),
-                    number(fields.get(6), 0), (int) number(fields.get(8), 0)));
+                    (int) number(fields.get(4), settings.perUserLimit()),
+                    number(fields.get(5), settings.orderTtlMillis()), number(fields.get(6), 0),
+                    (int) number(fields.get(8), 0)));
         } catch (NumberFormatException e) {
             throw new IllegalStateException("sale " + id + " has a field that is not a number: " + fields, e);
         }
@@ -129,6 +130,6 @@ public final class RedisSaleCatalog implements SaleCatalog {
         if (!clock.known()) {
             version();
         }
-        return clock.nowMillis() + config.clockSkewMillis();
+        return clock.nowMillis();
     }
 }

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-import io.ticketrush.Config;
 import io.ticketrush.redis.connect.RedisCalls;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.keys.OrderIds;
@@ -18,6 +17,7 @@ import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.SaleExistsException;
 import io.ticketrush.sale.SaleRules;
 import io.ticketrush.sale.UnknownSaleException;
+import io.ticketrush.settings.StoreSettings;
 import redis.clients.jedis.Response;
 
 /**
@@ -38,21 +38,21 @@ import redis.clients.jedis.Response;
  *   list                   every sale, a line each: id, state, sold/total, opens, closes, name
  * </pre>
  *
- * Settings as for a node ({@code rush.redis.host}, {@code rush.redis.port}, {@code rush.stock.key}, ...).
+ * Settings: {@link StoreSettings} ({@code rush.redis.host}, {@code rush.redis.port}, {@code rush.stock.key}, ...).
  */
 public final class SaleAdmin {
     private final RedisCalls redis;
-    private final Config config;
+    private final StoreSettings settings;
     private final SaleCatalog catalog;
 
-    public SaleAdmin(RedisCalls redis, Config config, SaleCatalog catalog) {
+    public SaleAdmin(RedisCalls redis, StoreSettings settings, SaleCatalog catalog) {
         this.redis = redis;
-        this.config = config;
+        this.settings = settings;
         this.catalog = catalog;
     }
 
     private Keys keys(String id) {
-        return Keys.of(id, config.stockKey());
+        return Keys.of(id, settings.stockKey());
     }
 
     /**
@@ -62,7 +62,7 @@ public final class SaleAdmin {
      * @throws SaleExistsException a sale with that id exists
      */
     public Sale create(Sale sale) {
-        SaleRules.check(sale, config.stockKey());
+        SaleRules.check(sale, settings.stockKey());
         if (sale.bucketed()) {
             return createBucketed(sale);
         }
@@ -120,7 +120,7 @@ public final class SaleAdmin {
     /** The default sale of {@code total} tickets unless there is one already; true if it made it. */
     public boolean createDefaultIfAbsent(long total) {
         List<String> args = List.of(String.valueOf(total), nextIdBase(), Sale.DEFAULT, "0", "0",
-                String.valueOf(config.perUserLimit()), String.valueOf(config.orderTtlMillis()));
+                String.valueOf(settings.perUserLimit()), String.valueOf(settings.orderTtlMillis()));
         String stock = keys(Sale.DEFAULT).stock();
         boolean created = redis.call(stock, jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(stock), args));
         changed("");
@@ -264,8 +264,7 @@ public final class SaleAdmin {
     public long moment(String name, String value) {
         try {
             if (value.startsWith("+")) {
-                return catalog.now() - config.clockSkewMillis() + Math.multiplyExact(Long.parseLong(value.substring(1)),
-                        1000L);
+                return catalog.now() + Math.multiplyExact(Long.parseLong(value.substring(1)), 1000L);
             }
             if (value.matches("[0-9]{1,15}")) {
                 return Long.parseLong(value);

@@ -14,9 +14,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import io.ticketrush.Config;
 import io.ticketrush.sale.BusyException;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.settings.RedisSettings;
 import io.ticketrush.support.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +33,7 @@ class RedisCallsTest {
     @BeforeEach
     void start() {
         redis = RedisServer.start();
-        pool = RedisPools.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        pool = RedisPools.open(RedisSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.pool.size", "1", "rush.redis.pool.wait.ms", "20")::get));
         calls = new RedisCalls(pool, new CircuitBreaker(1, 60_000, System::nanoTime));
     }
@@ -65,10 +65,10 @@ class RedisCallsTest {
     void selling_resumes_within_a_second_of_redis_restarting_when_the_pool_is_full_of_dead_connections()
             throws Exception {
         int size = 32;
-        Config config = Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        RedisSettings settings = RedisSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.pool.size", String.valueOf(size), "rush.redis.pool.wait.ms", "2000")::get);
-        RedisCalls full = new RedisCalls(RedisPools.connections(config), new CircuitBreaker(3, 500, System::nanoTime),
-                ReplicaWaits.of(config));
+        RedisCalls full = new RedisCalls(RedisPools.connections(settings), new CircuitBreaker(3, 500,
+                System::nanoTime), ReplicaWaits.of(settings.replication()));
         try {
             CountDownLatch holding = new CountDownLatch(size);
             CountDownLatch release = new CountDownLatch(1);

@@ -18,7 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.redis.RedisStore;
@@ -28,6 +27,7 @@ import io.ticketrush.sale.InvalidInputException;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.Terms;
@@ -61,7 +61,7 @@ class OrderBookTest {
         try (Jedis jedis = redis.client()) {
             jedis.flushAll();
         }
-        store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "5000", "rush.redis.timeout.ms", "5000",
                 "rush.breaker.failures", "1000")::get));
         stock = store.stockOf(Terms.of(60_000, 1));

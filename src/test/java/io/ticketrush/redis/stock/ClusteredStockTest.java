@@ -18,7 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.order.OrderStream;
@@ -32,6 +31,8 @@ import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Standing;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.settings.StoreSettings;
+import io.ticketrush.settings.WriterSettings;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisClusterGroup;
@@ -56,7 +57,8 @@ class ClusteredStockTest {
     private static RedisClusterGroup group;
     private final List<Integer> killed = new ArrayList<>();
     private RedisStore store;
-    private Config config;
+    private StoreSettings config;
+    private WriterSettings writer;
 
     @BeforeAll
     static void startGroup() {
@@ -77,7 +79,8 @@ class ClusteredStockTest {
         settings.put("rush.redis.cluster", group.seeds());
         settings.put("rush.breaker.failures", "1000");
         settings.put("rush.writer.name", "writer-test");
-        config = Config.from(settings::get);
+        config = StoreSettings.from(settings::get);
+        writer = WriterSettings.from(settings::get);
         store = RedisStore.open(config);
     }
 
@@ -196,7 +199,7 @@ class ClusteredStockTest {
 
         // the order writer reads each master's streams and acknowledges each sale in its own slot
         Map<String, Integer> read = new LinkedHashMap<>();
-        try (OrderStream events = RedisOrderStream.open(config, OrderEntries::toDelivery)) {
+        try (OrderStream events = RedisOrderStream.open(writer, OrderEntries::toDelivery)) {
             events.join();
             Deadline.await(Duration.ofSeconds(20), "every order event to be read", () -> {
                 List<OrderStream.Delivery> next = events.next(100, 100);
@@ -239,7 +242,7 @@ class ClusteredStockTest {
         }
         String stockKey = Keys.of(hit.id(), "x").stock();
         int old = group.masterOf(stockKey);
-        OrderStream events = RedisOrderStream.open(config, OrderEntries::toDelivery); // the order writer's reads, from before the kill
+        OrderStream events = RedisOrderStream.open(writer, OrderEntries::toDelivery); // the order writer's reads, from before the kill
         events.join();
         assertNotEquals(old, group.masterOf(Keys.of(other.id(), "x").stock()));
         int replica = group.replicaOf(old);

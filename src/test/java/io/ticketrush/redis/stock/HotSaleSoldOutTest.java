@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.script.LuaScripts;
@@ -16,6 +15,7 @@ import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Sales;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,7 +38,7 @@ class HotSaleSoldOutTest {
     @BeforeEach
     void start() {
         redis = RedisServer.start();
-        store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
+        store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
         long now = store.catalog().now();
         hot = store.admin().create(new Sale("R1", "hot", 30, now - 1000, 0, 1, 60_000, 0, 3));
     }

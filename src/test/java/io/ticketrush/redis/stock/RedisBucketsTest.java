@@ -8,12 +8,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import io.ticketrush.Config;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.script.LuaScripts;
 import io.ticketrush.sale.Buckets;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisServer;
 import org.junit.jupiter.api.AfterEach;
@@ -34,7 +34,7 @@ class RedisBucketsTest {
     @BeforeEach
     void start() {
         redis = RedisServer.start();
-        store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
+        store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
         long now = store.catalog().now();
         hot = store.admin().create(new Sale("B1", "hot", 30, now - 1000, 0, 1, 60_000, 0, 3));
     }

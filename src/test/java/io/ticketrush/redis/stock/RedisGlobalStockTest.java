@@ -14,7 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.redis.RedisStore;
@@ -26,6 +25,7 @@ import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TcpProxy;
@@ -60,7 +60,7 @@ class RedisGlobalStockTest {
     @BeforeEach
     void connect() {
         redis.restart();
-        store = RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
                 "rush.breaker.failures", "1000")::get));
         stock = store.stockOf(Terms.of(60_000, 1));
     }
@@ -152,7 +152,7 @@ class RedisGlobalStockTest {
 
     /** A node that waits {@code timeoutMillis} for Redis, reaching it on {@code port}. */
     private static RedisStore node(int port, int timeoutMillis) {
-        return RedisStore.open(Config.from(Map.of("rush.redis.port", String.valueOf(port),
+        return RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(port),
                 "rush.redis.timeout.ms", String.valueOf(timeoutMillis), "rush.breaker.failures", "1000")::get));
     }
 

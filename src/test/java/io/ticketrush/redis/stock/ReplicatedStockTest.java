@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.ticketrush.Config;
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderStream;
 import io.ticketrush.redis.RedisStore;
@@ -30,6 +29,8 @@ import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.settings.StoreSettings;
+import io.ticketrush.settings.WriterSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisSentinelGroup;
@@ -58,7 +59,8 @@ class ReplicatedStockTest {
     private static RedisSentinelGroup group;
     private RedisStore store;
     private GlobalStock stock;
-    private Config config;
+    private StoreSettings config;
+    private WriterSettings writer;
 
     @BeforeAll
     static void startGroup() {
@@ -78,7 +80,8 @@ class ReplicatedStockTest {
         settings.put("rush.stock.key", KEY);
         settings.put("rush.breaker.failures", "1000");
         settings.put("rush.writer.name", "writer-test");
-        config = Config.from(settings::get);
+        config = StoreSettings.from(settings::get);
+        writer = WriterSettings.from(settings::get);
         store = RedisStore.open(config);
         stock = store.stockOf(Terms.of(60_000, 1));
     }
@@ -189,7 +192,7 @@ class ReplicatedStockTest {
                 () -> stock.reserveAll(List.of(named("carol"), anonymous()), SALE));
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
         assertTrue(refused.getMessage().contains("no replica"), refused.getMessage());
-        assertTrue(tookMillis >= config.replication().waitMillis(), "waited " + tookMillis + " ms");
+        assertTrue(tookMillis >= config.redis().replication().waitMillis(), "waited " + tookMillis + " ms");
         assertEquals(1, group.sold(primary, KEY), "its two tickets are back");
         try (Jedis jedis = group.client(primary)) {
             List<Map<String, String>> orders = RedisOrders.all(jedis, Keys.ofDefault(KEY));
@@ -274,8 +277,8 @@ class ReplicatedStockTest {
             assertEquals(2, jedis.waitReplicas(2, 5000));
         }
         // a node's own list of calls to void, on connections of its own
-        RedisCalls calls = new RedisCalls(RedisPools.connections(config), new CircuitBreaker(1000, 500,
-                System::nanoTime), ReplicaWaits.of(config));
+        RedisCalls calls = new RedisCalls(RedisPools.connections(config.redis()), new CircuitBreaker(1000, 500,
+                System::nanoTime), ReplicaWaits.of(config.redis().replication()));
         UncertainBuys uncertain = new UncertainBuys(calls);
         uncertain.add(new UncertainBuys.Call(token, keys.forScripts(), List.of(token)));
         // Cut the replication links: the replicas stopped (SIGSTOP alone is no cut: what the
@@ -311,7 +314,7 @@ class ReplicatedStockTest {
     @Test
     void the_order_writer_reads_events_only_once_a_replica_has_them() {
         group.initStock(KEY, 10);
-        try (OrderStream events = RedisOrderStream.open(config, OrderEntries::toDelivery)) {
+        try (OrderStream events = RedisOrderStream.open(writer, OrderEntries::toDelivery)) {
             events.join();
             assertEquals(Outcome.TICKET, stock.reserve(new Buyer("erin", null), 3001, SALE).outcome());
             List<OrderStream.Delivery> first = events.next(100, 100);

@@ -1,0 +1,128 @@
+package io.ticketrush.settings;
+
+import java.util.OptionalInt;
+import java.util.function.UnaryOperator;
+
+import io.ticketrush.sale.Sale;
+
+/**
+ * What a node needs to know, read once when the WAR starts and validated: its store's settings and
+ * its own. A node reads no database or writer setting (the order writer does).
+ *
+ * @param store Redis, the breaker, the article's sale's key and terms
+ * @param totalStock {@code rush.stock.total}: checked, then used by no node (a node sells what each sale in
+ *     Redis holds; {@code ./rush} creates the article's sale with its own RUSH_STOCK_TOTAL)
+ * @param nodeWeight {@code rush.node.weight}: this node's Nginx weight
+ * @param totalWeight {@code rush.node.weights.total}: the sum of every node's weight
+ * @param stockBuffer {@code rush.stock.buffer} if given: extra local stock (else a twentieth of each sale's total)
+ * @param stockLocal {@code rush.stock.local} if given: the local stock of the article's sale (else its
+ *     share by weight plus the buffer)
+ * @param nodePort {@code rush.node.port}: the port the node reports; 0: the port a request came in on
+ * @param statLogPath {@code rush.statlog}
+ * @param lockWaitMillis {@code rush.lock.wait.ms}: wait for the stock lock, then busy
+ * @param anonymousAllowed {@code rush.anonymous}: buying without a user id
+ * @param syncMillis {@code rush.sync.ms}: period of the stock sync and of reading the sales again
+ * @param sweepMillis {@code rush.sweep.ms}: period of the expiry sweep
+ * @param adminToken {@code rush.admin.token}: the {@code X-Admin-Token} of {@code /admin/}; null: admin disabled
+ */
+public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, int totalWeight,
+        OptionalInt stockBuffer, OptionalInt stockLocal, int nodePort, String statLogPath, int lockWaitMillis,
+        boolean anonymousAllowed, int syncMillis, int sweepMillis, String adminToken) {
+
+    /**
+     * Reads a node's settings: system properties, then the environment, then {@code contextParams}
+     * (web.xml's), then the defaults.
+     *
+     * @throws InvalidSettingsException naming every bad setting and its rule
+     */
+    public static NodeSettings load(UnaryOperator<String> contextParams) {
+        return from(SettingsReader.process(contextParams));
+    }
+
+    /**
+     * Reads the settings from {@code source} alone (tests).
+     *
+     * @throws InvalidSettingsException naming every bad setting and its rule
+     */
+    public static NodeSettings from(UnaryOperator<String> source) {
+        return SettingsReader.read(source, NodeSettings::read);
+    }
+
+    /**
+     * This node's local stock of {@code sale}: its weight's share of the sale's total plus the
+     * buffer ({@code rush.stock.buffer} if given, else a twentieth of the total); for the
+     * article's sale, {@code rush.stock.local} if given.
+     */
+    public int localStockFor(Sale sale) {
+        if (stockLocal.isPresent() && Sale.DEFAULT.equals(sale.id())) {
+            return stockLocal.getAsInt();
+        }
+        int total = (int) Math.min(Integer.MAX_VALUE, sale.total());
+        int buffer = stockBuffer.orElse(total / 20);
+        return (int) Math.min(Integer.MAX_VALUE, (long) total * nodeWeight / Math.max(totalWeight, 1) + buffer);
+    }
+
+    private static NodeSettings read(SettingsReader in) {
+        StoreSettings store = StoreSettings.read(in);
+        int totalWeight = totalWeight(in);
+        return new NodeSettings(store, totalStock(in), nodeWeight(in, totalWeight), totalWeight, stockBuffer(in),
+                stockLocal(in), nodePort(in), statLogPath(in), lockWaitMillis(in), anonymousAllowed(in),
+                syncMillis(in), sweepMillis(in), adminToken(in));
+    }
+
+    private static int totalStock(SettingsReader in) {
+        return in.number("rush.stock.total", 0, Integer.MAX_VALUE);
+    }
+
+    private static int nodeWeight(SettingsReader in, int totalWeight) {
+        int weight = in.number("rush.node.weight", 1, 1000);
+        if (weight > totalWeight) {
+            in.problem("rush.node.weight=" + weight + " must not exceed rush.node.weights.total=" + totalWeight);
+        }
+        return weight;
+    }
+
+    private static int totalWeight(SettingsReader in) {
+        return in.number("rush.node.weights.total", 1, 100_000);
+    }
+
+    private static OptionalInt stockBuffer(SettingsReader in) {
+        return in.optionalNumber("rush.stock.buffer", 0, Integer.MAX_VALUE);
+    }
+
+    private static OptionalInt stockLocal(SettingsReader in) {
+        return in.optionalNumber("rush.stock.local", 0, Integer.MAX_VALUE);
+    }
+
+    private static int nodePort(SettingsReader in) {
+        return in.number("rush.node.port", 0, 65535);
+    }
+
+    private static String statLogPath(SettingsReader in) {
+        return in.text("rush.statlog");
+    }
+
+    private static int lockWaitMillis(SettingsReader in) {
+        return in.number("rush.lock.wait.ms", 1, 60_000);
+    }
+
+    private static boolean anonymousAllowed(SettingsReader in) {
+        return in.flag("rush.anonymous");
+    }
+
+    private static int syncMillis(SettingsReader in) {
+        return in.number("rush.sync.ms", 10, 3_600_000);
+    }
+
+    private static int sweepMillis(SettingsReader in) {
+        return in.number("rush.sweep.ms", 10, 3_600_000);
+    }
+
+    private static String adminToken(SettingsReader in) {
+        String token = in.text("rush.admin.token", null);
+        if (token != null && token.length() < 16) {
+            in.problem("rush.admin.token must be at least 16 characters long (it guards stock resets)");
+        }
+        return token;
+    }
+}
