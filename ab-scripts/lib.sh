@@ -77,6 +77,9 @@ timescaled() {
     awk -v s="$1" -v f="$factor" 'BEGIN {v = s * f; printf "%d\n", v == int(v) ? v : int(v) + 1}'
 }
 
+# Redis's clock in ms: the one a sale's opening and closing are judged by.
+redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s * 1000 + us / 1000)); }; }
+
 require_ab() {
     command -v ab >/dev/null || die "ab is missing: run ./rush up (it installs apache2-utils) or apt-get install -y apache2-utils"
 }

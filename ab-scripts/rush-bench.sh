@@ -144,7 +144,6 @@ round_trips() {
 
 # Commands the servers holding the data processed (in a cluster, summed over its masters).
 redis_commands() { redis_info_sum stats total_commands_processed; }
-redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s * 1000 + us / 1000)); }; }
 
 # CPU seconds (user + system) of the children this shell has waited for so far, in CHILDREN_CPU
 # (`times` in this shell itself: a subshell would report only its own children).
