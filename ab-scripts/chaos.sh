@@ -40,9 +40,11 @@ report=$RUSH_ROOT/target/chaos-report.txt
 log=$RUSH_LOG_DIR/chaos-mvn.log
 mkdir -p "$RUSH_LOG_DIR"
 rm -f "$report"
-# The processes the suite starts read RUSH_* settings before their own: run it without any.
+# The processes the suite starts read RUSH_* settings before their own: run it without any. The
+# tests' own stretch factor goes as the property the tests read first (TimeScale).
 unset_rush=()
 for name in $(compgen -e | grep '^RUSH_' || true); do unset_rush+=(-u "$name"); done
+[[ -z ${RUSH_TEST_TIMESCALE:-} ]] || extra+=(-Drush.test.timescale="$RUSH_TEST_TIMESCALE")
 echo "chaos: mvn verify -Dit.test=ChaosIT -Drush.chaos.full=$full ${extra[*]} (output in $log)"
 rc=0
 env "${unset_rush[@]}" mvn -B -Dstyle.color=never verify -Dit.test=ChaosIT -Drush.chaos.full="$full" "${extra[@]}" \

@@ -68,6 +68,18 @@ existing_answers() {
     { grep ',result:1,' || true; } | { grep -c ',existing:1,' || true; }
 }
 
+# Seconds $1 stretched by RUSH_TEST_TIMESCALE, rounded up: the factor the tests' TimeScale reads
+# (1 by default, from 1 to 100), for a wall-clock bound a script cannot write as an ordering.
+timescaled() {
+    local factor=${RUSH_TEST_TIMESCALE:-1}
+    [[ $factor =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v f="$factor" 'BEGIN {exit !(f >= 1 && f <= 100)}' ||
+        die "RUSH_TEST_TIMESCALE='$factor' must be a number from 1 to 100"
+    awk -v s="$1" -v f="$factor" 'BEGIN {v = s * f; printf "%d\n", v == int(v) ? v : int(v) + 1}'
+}
+
+# Redis's clock in ms: the one a sale's opening and closing are judged by.
+redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s * 1000 + us / 1000)); }; }
+
 require_ab() {
     command -v ab >/dev/null || die "ab is missing: run ./rush up (it installs apache2-utils) or apt-get install -y apache2-utils"
 }

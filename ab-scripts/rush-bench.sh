@@ -15,15 +15,27 @@
 #   ./rush bench rush [--buyers N] [--tickets N] [--sale ID] [--repeat K] [--connections C]
 #                     [--threads T] [--ref-seconds S] [--seconds S] [--keepalive-only] [--no-references]
 #                     [--buckets K]   (the rush's sales split into K buckets: a hot sale, docs/cluster.md)
+#                     [--max-busy N]
 #   defaults: 1,000,000 buyers, 10,000 tickets, sale rush-<time>, every 20th request a buyer coming
-#   back, wrk -t2 -c100, references of 10 s each, each rush at most 1800 s
+#   back, wrk -t2 -c100, references of 10 s each, each rush at most 1800 s, --max-busy C
 #   ports: RUSH_BENCH_NODE_PORT (3090, the reference node), RUSH_BENCH_NGINX_PORT (18090, its Nginx)
+#
+# --max-busy N: at most N answers 503 "busy" per run (a rush, the losers). A 503 sells nothing
+# (the I1 checks count every ticket), but a node that cannot sell (its Redis connection broken, a
+# lock never let go) answers 503 to every buyer Nginx sends it while the others sell out, which
+# every other check would let pass. A healthy node says busy only to a buyer that waited past its
+# lock wait (or its Redis or pool wait): a stall. While it stalls, each wrk connection has one
+# request waiting, so a stall shorter than two lock waits costs at most one busy answer per
+# connection: the default bound, C, is one such stall. More means repeated stalls or a node
+# failing its buyers. ./rush test runs the smoke with --max-busy 0: its nodes wait 5 s for the
+# lock and 2 s for Redis, so that a loaded machine does not turn into 503s at all (sale.sh and
+# sales.sh count any non-2xx as a failure for the same reason).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_settings
 
 buyers=1000000 tickets=10000 sale= repeat=20 connections=100 threads=2 ref_seconds=10 max_seconds=1800
-close_run=1 references=1 buckets=0
+close_run=1 references=1 buckets=0 max_busy=
 while (($#)); do
     case $1 in
     --buyers) buyers=$2; shift 2 ;;
@@ -37,7 +49,8 @@ while (($#)); do
     --keepalive-only) close_run=0; shift ;;
     --no-references) references=0; shift ;;
     --buckets) buckets=$2; shift 2 ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    --max-busy) max_busy=$2; shift 2 ;;
+    -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
     *) die "bench rush: unknown option $1 (see --help)" ;;
     esac
 done
@@ -45,6 +58,8 @@ for v in buyers tickets connections threads ref_seconds max_seconds; do
     is_uint "${!v}" && ((${!v} > 0)) || die "--${v/_/-} must be a whole number > 0"
 done
 is_uint "$repeat" && ((repeat != 1)) || die "--repeat must be 0 (no buyer comes back) or at least 2"
+max_busy=${max_busy:-$connections}
+is_uint "$max_busy" || die "--max-busy must be a whole number"
 ((connections >= threads)) || die "--connections must be at least --threads"
 # the sales made are ID-keepalive, ID-close and ID-node: a sale id has at most 32 characters
 [[ -z $sale || $sale =~ ^[A-Za-z0-9_-]{1,22}$ ]] || die "--sale: letters, digits, - and _ (at most 22)"
@@ -129,7 +144,6 @@ round_trips() {
 
 # Commands the servers holding the data processed (in a cluster, summed over its masters).
 redis_commands() { redis_info_sum stats total_commands_processed; }
-redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s * 1000 + us / 1000)); }; }
 
 # CPU seconds (user + system) of the children this shell has waited for so far, in CHILDREN_CPU
 # (`times` in this shell itself: a subshell would report only its own children).
@@ -255,22 +269,45 @@ sold_and_persisted() {
 }
 
 # Every 100 ms, into $work/sold-$1: Redis's sold count of sale $1 (I1 at every moment, not only at
-# the end), how many of its orders the writer has put in the database, and this machine's clock (ms).
+# the end), how many of its orders the writer has put in the database, and this machine's clock (ms)
+# when the reading began; one whole line per reading, "failed MS" for a reading Redis did not give.
 sample_sold() {
     local id=$1
     (
+        local now reading
         while :; do
-            sold_and_persisted "$id"
-            echo "$(($(date +%s%N) / 1000000))"
+            now=$(($(date +%s%N) / 1000000))
+            if reading=$(sold_and_persisted "$id"); then echo "$reading$now"; else echo "failed $now"; fi
             sleep 0.1
         done >"$work/sold-$id"
     ) &
     echo $! >"$work/sampler.pid"
 }
 
+# Sale $1's samples: "SAMPLES FAILED AFTER MAX": whole readings, failed ones, readings begun at or
+# after moment $2 (ms), and the highest sold among them (-1 if none).
+samples_of() {
+    [[ -f $work/sold-$1 ]] || { echo "0 0 0 -1"; return 0; }
+    awk -v end="$2" '$1 == "failed" {failed++; next}
+        NF == 3 && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ {
+            n++; if ($3 >= end) after++; if ($1 > max) max = $1; next }
+        {failed++}
+        END {printf "%d %d %d %d\n", n, failed, after, (n ? max : -1)}' "$work/sold-$1"
+}
+
+# Stops the sampler of sale $1 once it has a reading begun at or after moment $2 (ms: the end of
+# the rush), so that the samples cover the whole rush; at most 10 s (x RUSH_TEST_TIMESCALE) waited.
 stop_sampling() {
-    kill "$(cat "$work/sampler.pid")" 2>/dev/null || true
-    wait "$(cat "$work/sampler.pid")" 2>/dev/null || true
+    local id=$1 end=$2 pid deadline
+    pid=$(cat "$work/sampler.pid")
+    deadline=$((SECONDS + $(timescaled 10)))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+        read -r _ _ after _ <<<"$(samples_of "$id" "$end")"
+        ((after >= 1)) && break
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
     rm -f "$work/sampler.pid"
 }
 
@@ -309,9 +346,9 @@ rush() {
     run_wrk "rush $mode" "$work/rush-$mode.txt" "$work/done-$mode" -t"$threads" -c"$connections" \
         -d"${max_seconds}s" --timeout 10s "${extra[@]}" -s "$RUSH_ROOT/ab-scripts/rush.lua" "$NGINX_URL" -- \
         "$id" "$per_thread" "$repeat" "$mode" "$work/done-$mode"
-    local trips1 commands1 cpu1
+    local trips1 commands1 cpu1 end_ms=$(($(date +%s%N) / 1000000))
     trips1=$(round_trips) commands1=$(redis_commands) cpu1=$(cpu_snapshot)
-    stop_sampling
+    stop_sampling "$id" "$end_ms"
     row "rush: $distinct buyers, $tickets tickets ($mode)" "$W_answered" "$W_RPS" "$W_p50_ms" "$W_p99_ms" \
         "$W_p999_ms" "$W_max_ms" "$((W_failed + W_socket_errors))"
     RUSH_RPS[$mode]=$W_RPS RUSH_P99[$mode]=$W_p99_ms
@@ -332,18 +369,18 @@ rush() {
     awk '/,existing:1,/ {u = ""; o = ""; n = split($0, f, ",")
             for (i = 1; i <= n; i++) { split(f[i], kv, ":"); if (kv[1] == "user") u = kv[2]; if (kv[1] == "order") o = kv[2] }
             print u, o }' "$work/stat-$id.log" >"$work/existing-$id"
-    local won won_users won_orders first_ms last_ms sold total max_sold
+    local won won_users won_orders first_ms last_ms sold total samples failed_samples samples_after max_sold
     won=$(wc -l <"$work/winners-$id")
     won_users=$(cut -d' ' -f1 "$work/winners-$id" | sort -u | wc -l)
     won_orders=$(cut -d' ' -f2 "$work/winners-$id" | sort -u | wc -l)
     last_ms=$(awk -v o="$opens" 'BEGIN {m = 0} $3 > m {m = $3} END {print (m > 0 ? m - o : -1)}' "$work/winners-$id")
     total=$(rcli HGET "rush:{$id}:stock" ticket_total_nums | tr -d '\r')
     read -r sold _ <<<"$(sold_and_persisted "$id")"
-    max_sold=$(awk '{print $1}' "$work/sold-$id" | sort -n | tail -1)
+    read -r samples failed_samples samples_after max_sold <<<"$(samples_of "$id" "$end_ms")"
     # the order writer puts every order in the database: when the sampler saw the last one there,
     # else wait for it (bounded) and take the moment it is seen
     local created in_db last_write deadline_db=$((SECONDS + 120)) db_ms
-    db_ms=$(awk -v n="$sold" -v o="$opens" '$2 >= n && n > 0 {print $3 - o; exit}' "$work/sold-$id")
+    db_ms=$(awk -v n="$sold" -v o="$opens" 'NF == 3 && $2 >= n && n > 0 {print $3 - o; exit}' "$work/sold-$id")
     while :; do
         read -r created in_db last_write <<<"$(sale_admin orders "$id")"
         ((in_db >= sold || SECONDS >= deadline_db)) && break
@@ -375,8 +412,10 @@ rush() {
     cpu_line+=$(awk -v c="$W_CPU" -v n="$answered" 'BEGIN {printf " wrk %.2f (%.0f us/request)", c, c * 1e6 / n}')
     echo "$cpu_line"
 
-    check "$mode: I1 Redis sold never above the total (max sampled $max_sold, end $sold of $total)" \
-        test "${max_sold:-0}" -le "$total" -a "$sold" -le "$total"
+    # every 100 ms from before the opening to after the last answer: none may fail, and one at least
+    # must come after the end, or "never above" would hold of a sampler that read nothing
+    check "$mode: I1 Redis sold never above the total (max sampled $max_sold, end $sold of $total; $samples samples, $samples_after after the end, $failed_samples failed)" \
+        test "$samples_after" -ge 1 -a "$failed_samples" -eq 0 -a "$max_sold" -le "$total" -a "$sold" -le "$total"
     check "$mode: I1 tickets answered == Redis sold == orders created ($W_tickets / $won logged / $sold / $created)" \
         test "$W_tickets" -eq "$sold" -a "$won" -eq "$sold" -a "$created" -eq "$sold"
     if ((distinct >= tickets)); then
@@ -386,8 +425,12 @@ rush() {
         test "$won_orders" -eq "$won" -a "$in_db" -eq "$sold"
     check "$mode: I4 one ticket per buyer ($won_users winners for $won tickets), a buyer coming back gets the same order ($mismatched_existing differ)" \
         test "$won_users" -eq "$won" -a "$mismatched_existing" -eq 0
-    check "$mode: every buyer answered and logged ($answered answered of $requests, $logged stat.log lines, $W_failed failed, $W_socket_errors socket errors; $W_busy answered 503, which sold nothing: I1)" \
+    check "$mode: every buyer answered and logged ($answered answered of $requests, $logged stat.log lines, $W_failed failed, $W_socket_errors socket errors)" \
         test "$answered" -eq "$requests" -a "$logged" -eq "$answered" -a "$W_failed" -eq 0 -a "$W_socket_errors" -eq 0
+    # a 200 that is neither a ticket (1) nor sold out (-1): not open yet (-2), closed (-3), expired
+    # (-4) or unreadable; none has a place in a rush that starts at the opening
+    check "$mode: every 200 a ticket, an existing order or sold out ($W_other other answers)" test "$W_other" -eq 0
+    check "$mode: 503 busy (nothing sold) within the bound ($W_busy <= --max-busy $max_busy)" test "$W_busy" -le "$max_busy"
     check "$mode: Redis round trips within 2 x (tickets + buffers) + periodic ($trips <= $bound)" test "$trips" -le "$bound"
 }
 
@@ -412,6 +455,8 @@ losers() {
         "$W_answered" "$W_tickets" "$((trips1 - trips0))" "$periodic" "$extra" \
         "$(awk -v e="$extra" -v n="$W_answered" 'BEGIN {print (e > 0 ? e : 0) / n}')"
     check "losers: no ticket sold after the sell-out ($W_tickets)" test "$W_tickets" -eq 0
+    check "losers: every 200 sold out ($W_other other answers), 503 busy within the bound ($W_busy <= --max-busy $max_busy)" \
+        test "$W_other" -eq 0 -a "$W_busy" -le "$max_busy"
     # the idle rate is an estimate: allow its own size in noise, never one per hundred losers
     check "losers: Redis round trips per losing request ~0 ($extra beyond periodic for $W_answered)" \
         test "$extra" -le "$((periodic + W_answered / 100))"

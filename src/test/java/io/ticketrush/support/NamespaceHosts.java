@@ -28,7 +28,9 @@ import org.junit.jupiter.api.Assumptions;
  * one host sends to another with iptables inside the sending host, as a failed link or a firewall
  * would; nothing leaves this machine.
  *
- * <p>Needs root (as CI runs): where a namespace cannot be made the test is skipped, saying why.
+ * <p>Needs root (as CI runs): where a namespace cannot be made the test is skipped, saying why;
+ * under {@code CI=true} it fails instead, since CI runs as root and a skip there would leave the
+ * build green without the test.
  * Names carry this JVM's PID ({@code rushmh-PID-NAME} namespaces, one {@code rmhPID} link in this
  * machine's own network) and the subnet is one no other run uses, so a run that crashed cannot
  * break the next one: that one first removes what runs whose JVM is gone left behind, and never
@@ -93,8 +95,8 @@ public final class NamespaceHosts implements AutoCloseable {
 
     /**
      * Makes one host per name, each reachable from the others and from this JVM. Skips the test
-     * (a JUnit assumption) if this machine cannot make network namespaces; fails if iptables is
-     * missing.
+     * (a JUnit assumption) if this machine cannot make network namespaces, or fails under
+     * {@code CI=true}; fails if iptables is missing.
      */
     public static NamespaceHosts create(String... names) {
         if (effectiveUid() != 0) {
@@ -198,8 +200,14 @@ public final class NamespaceHosts implements AutoCloseable {
         }
     }
 
-    /** Skips the test (a JUnit assumption), saying why in the build's output too, not only in its report. */
+    /**
+     * Skips the test (a JUnit assumption), saying why in the build's output too, not only in its
+     * report; under {@code CI=true} (CI runs as root, .ci/run) fails instead.
+     */
     private static void skip(String why) {
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            throw new IllegalStateException("CI=true, where this test must run, and it cannot make its hosts: " + why);
+        }
         System.out.println("skipped, no hosts of its own: " + why);
         Assumptions.abort(why);
     }

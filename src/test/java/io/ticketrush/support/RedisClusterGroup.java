@@ -16,9 +16,10 @@ import redis.clients.jedis.util.JedisClusterCRC16;
 /**
  * A Redis Cluster as {@code ./rush up --redis cluster} runs it, for tests: {@code masters} masters
  * and one replica each, every node a real {@code redis-server} on a free loopback port with its
- * folder in a temp dir of its own. The settings are the project's (append-only file,
- * {@code cluster-node-timeout 1500}, {@code min-replicas-to-write 1}, {@code min-replicas-max-lag
- * 2}: docs/cluster.md). Every process is started and stopped by its own PID.
+ * folder in a temp dir of its own. The configs are the project's, written by the same
+ * {@code redis-conf/render.sh} ./rush runs (append-only file, {@code cluster-node-timeout 1500},
+ * {@code min-replicas-to-write 1}, {@code min-replicas-max-lag 2}: docs/cluster.md). Every process
+ * is started and stopped by its own PID.
  *
  * <p>Because a master takes a write only while a replica is within 2 s of it, the replica a
  * failover promotes refuses writes ({@code NOREPLICAS}) until the failed node is started again
@@ -117,29 +118,17 @@ public final class RedisClusterGroup implements AutoCloseable {
         return dir.resolve(String.valueOf(port));
     }
 
+    /** The node's config as ./rush writes it: redis-conf/render.sh cluster. */
     private void writeConf(int port) {
         Path node = nodeDir(port);
         try {
             Files.createDirectories(node);
-            Files.writeString(node.resolve("redis.conf"), String.join("\n",
-                    "port " + port,
-                    "bind " + HOST,
-                    "daemonize no",
-                    "dir " + node,
-                    "logfile " + node.resolve("redis.log"),
-                    "cluster-enabled yes",
-                    "cluster-config-file nodes.conf",
-                    "cluster-node-timeout 1500",
-                    "appendonly yes",
-                    "appendfsync everysec",
-                    "save \"\"",
-                    "repl-diskless-sync-delay 0",
-                    "min-replicas-to-write 1",
-                    "min-replicas-max-lag " + MAX_LAG_SECONDS,
-                    ""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        String conf = RedisConf.write(node.resolve("redis.conf"), "cluster", List.of("--port", String.valueOf(port),
+                "--bind", HOST, "--dir", node.toString(), "--logfile", node.resolve("redis.log").toString()));
+        RedisConf.require(conf, "min-replicas-max-lag " + MAX_LAG_SECONDS);
     }
 
     private void launch(int port) {

@@ -20,10 +20,11 @@ import redis.clients.jedis.Jedis;
 /**
  * A replicated Redis as {@code ./rush up --redis sentinel} runs it, for tests: a primary, two
  * replicas and three Sentinels, each a real {@code redis-server} / {@code redis-sentinel} on a
- * free loopback port with its files in a folder of its own. The settings are the project's
- * (append-only file, {@code min-replicas-to-write 1}, {@code min-replicas-max-lag 2}, a
- * Sentinel failover after 1 s: docs/replication.md). Every process is started, signalled and
- * stopped by its own PID.
+ * free loopback port with its files in a folder of its own. The configs are the project's, written
+ * by the same {@code redis-conf/render.sh} ./rush runs (append-only file, {@code
+ * min-replicas-to-write 1}, {@code min-replicas-max-lag 2}, a Sentinel failover after 1 s:
+ * docs/replication.md), with the DEBUG command allowed from loopback for the tests. Every process
+ * is started, signalled and stopped by its own PID.
  */
 public final class RedisSentinelGroup implements AutoCloseable {
     public static final String MASTER = "ticket-rush";
@@ -62,13 +63,12 @@ public final class RedisSentinelGroup implements AutoCloseable {
         int primary = ports.get(0);
         for (int port : ports) {
             servers.put(port, null);
-            write("redis-" + port + ".conf", serverConf(port));
+            writeServerConf(port);
         }
         List<Integer> sentinelPorts = List.of(FreePort.find(), FreePort.find(), FreePort.find());
         for (int i = 0; i < sentinelPorts.size(); i++) {
             sentinels.put(sentinelPorts.get(i), null);
-            write("sentinel-" + sentinelPorts.get(i) + ".conf", sentinelConf(i, sentinelPorts, primary,
-                    ports.subList(1, ports.size())));
+            writeSentinelConf(i, sentinelPorts, primary, ports.subList(1, ports.size()));
         }
         for (int port : ports) {
             launchServer(port, port == primary ? null : primary);
@@ -79,68 +79,43 @@ public final class RedisSentinelGroup implements AutoCloseable {
         awaitHealthy();
     }
 
-    private String serverConf(int port) {
+    /** The server's config as ./rush writes it (redis-conf/render.sh replicated), with DEBUG for the tests. */
+    private void writeServerConf(int port) {
         Path data = dir.resolve("data-" + port);
         try {
             Files.createDirectories(data);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return String.join("\n",
-                "port " + port,
-                "bind 127.0.0.1",
-                "daemonize no",
-                "dir " + data,
-                "logfile " + dir.resolve("redis-" + port + ".log"),
-                "appendonly yes",
-                "appendfsync everysec",
-                "save \"\"",
-                "min-replicas-to-write 1",
-                "min-replicas-max-lag " + MAX_LAG_SECONDS,
-                "repl-diskless-sync-delay 0",
-                "enable-debug-command local",
-                "");
+        String conf = RedisConf.write(dir.resolve("redis-" + port + ".conf"), "replicated", List.of(
+                "--port", String.valueOf(port), "--bind", "127.0.0.1", "--dir", data.toString(),
+                "--logfile", dir.resolve("redis-" + port + ".log").toString(), "--debug-command", "local"));
+        RedisConf.require(conf, "min-replicas-max-lag " + MAX_LAG_SECONDS);
     }
 
     /**
      * Each Sentinel starts knowing the replicas and the other Sentinels (with ids given here), as
-     * it would write them itself after its first minute: a failover can happen at once.
+     * it would write them itself after its first minute: a failover can happen at once. Written
+     * by redis-conf/render.sh sentinel, as ./rush writes it.
      */
-    private String sentinelConf(int index, List<Integer> sentinelPorts, int primary, List<Integer> replicas) {
-        List<String> lines = new ArrayList<>(List.of(
-                "port " + sentinelPorts.get(index),
-                "bind 127.0.0.1",
-                "daemonize no",
-                "dir " + dir,
-                "logfile " + dir.resolve("sentinel-" + sentinelPorts.get(index) + ".log"),
-                "sentinel myid " + sentinelId(index),
-                "sentinel monitor " + MASTER + " 127.0.0.1 " + primary + " 2",
-                "sentinel down-after-milliseconds " + MASTER + " 1000",
-                "sentinel failover-timeout " + MASTER + " 5000",
-                "sentinel parallel-syncs " + MASTER + " 1"));
+    private void writeSentinelConf(int index, List<Integer> sentinelPorts, int primary, List<Integer> replicas) {
+        int port = sentinelPorts.get(index);
+        List<String> options = new ArrayList<>(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1",
+                "--dir", dir.toString(), "--logfile", dir.resolve("sentinel-" + port + ".log").toString(),
+                "--myid", sentinelId(index), "--master", MASTER, "--monitor", "127.0.0.1:" + primary));
         for (int replica : replicas) {
-            lines.add("sentinel known-replica " + MASTER + " 127.0.0.1 " + replica);
+            options.addAll(List.of("--replica", "127.0.0.1:" + replica));
         }
         for (int i = 0; i < sentinelPorts.size(); i++) {
             if (i != index) {
-                lines.add("sentinel known-sentinel " + MASTER + " 127.0.0.1 " + sentinelPorts.get(i) + " "
-                        + sentinelId(i));
+                options.addAll(List.of("--sentinel", "127.0.0.1:" + sentinelPorts.get(i) + "=" + sentinelId(i)));
             }
         }
-        lines.add("");
-        return String.join("\n", lines);
+        RedisConf.write(dir.resolve("sentinel-" + port + ".conf"), "sentinel", options);
     }
 
     private static String sentinelId(int index) {
         return String.format("%040x", index + 1);
-    }
-
-    private void write(String name, String text) {
-        try {
-            Files.writeString(dir.resolve(name), text);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private void launchServer(int port, Integer replicaOf) {
