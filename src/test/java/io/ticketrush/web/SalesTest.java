@@ -34,6 +34,7 @@ import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,6 +103,11 @@ class SalesTest {
         }
     }
 
+    /** {@code seconds} stretched by {@link TimeScale}, for a moment given as {@code +SECONDS}. */
+    private static long seconds(long seconds) {
+        return (TimeScale.ms(seconds * 1000) + 999) / 1000;
+    }
+
     /** Redis's clock now, in ms: the sales' clock. */
     private long redisNow() {
         try (Jedis jedis = redis.client()) {
@@ -114,7 +120,7 @@ class SalesTest {
     void two_sales_opening_at_different_moments_sell_at_once_to_distinct_buyers_with_exact_counts()
             throws Exception {
         create(a, "id=G1&stock=40&name=Beijing-Shanghai");
-        JsonObject later = create(b, "id=G2&stock=30&opens=%2B2&name=Shanghai-Beijing");
+        JsonObject later = create(b, "id=G2&stock=30&opens=%2B" + seconds(2) + "&name=Shanghai-Beijing");
         long opensAt = later.get("opensAt").getAsLong();
         assertEquals("upcoming", later.get("state").getAsString());
 
@@ -126,7 +132,7 @@ class SalesTest {
             assertEquals(opensAt, early.getAsJsonObject("data").get("opensAt").getAsLong());
         }
         assertEquals(0, sold("G2"));
-        Deadline.await(Duration.ofSeconds(10), "G2 to open on Redis's clock", () -> redisNow() >= opensAt);
+        Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "G2 to open on Redis's clock", () -> redisNow() >= opensAt);
 
         // 200 distinct buyers, half on each train, through both nodes at once
         Map<String, Set<String>> ticketsOf = new ConcurrentHashMap<>();
@@ -149,7 +155,7 @@ class SalesTest {
                 }));
             }
             for (Future<?> buy : buys) {
-                buy.get(60, TimeUnit.SECONDS);
+                buy.get(TimeScale.ms(60_000), TimeUnit.MILLISECONDS);
             }
         } finally {
             pool.shutdownNow();
@@ -180,7 +186,7 @@ class SalesTest {
     void a_node_whose_clock_runs_ahead_never_sells_before_the_opening() throws Exception {
         EmbeddedNode ahead = node("ahead", Map.of("rush.clock.skew.ms", "60000"));
         try {
-            JsonObject sale = create(a, "id=G3&stock=5&opens=%2B30");
+            JsonObject sale = create(a, "id=G3&stock=5&opens=%2B" + seconds(30));
             long opensAt = sale.get("opensAt").getAsLong();
             for (int i = 0; i < 20; i++) {
                 JsonObject answer = buy(ahead, "sale=G3&user=hasty" + i);
