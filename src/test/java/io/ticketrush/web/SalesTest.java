@@ -240,6 +240,54 @@ class SalesTest {
         assertEquals(10, sold("C1"));
     }
 
+    /**
+     * A sale created with a closing moment ({@code ./rush sale create ID --closes +SECONDS}) sells
+     * until then and nothing after, on every node: on A and B, which judge the moment from memory,
+     * and on a node whose clock runs a minute behind, which believes the sale still open and asks
+     * Redis, whose clock decides.
+     */
+    @Test
+    void a_sale_closing_at_its_closes_moment_answers_closed_and_sells_nothing_after_it() throws Exception {
+        EmbeddedNode behind = node("behind", Map.of("rush.clock.skew.ms", "-60000"));
+        try {
+            JsonObject sale = create(a, "id=E1&stock=100&closes=%2B" + seconds(3));
+            long closesAt = sale.get("closesAt").getAsLong();
+            EmbeddedNode[] nodes = {a, b, behind};
+            String[] names = {"A", "B", "the node a minute behind"};
+            for (EmbeddedNode node : nodes) {
+                JsonObject early = buy(node, "sale=E1&user=early-" + node.port());
+                assertEquals(1, early.get("code").getAsInt(), early::toString);
+            }
+            assertTrue(redisNow() < closesAt, "the three tickets were sold before the closing, on Redis's clock");
+            Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "E1 to close on Redis's clock",
+                    () -> redisNow() >= closesAt);
+            for (int n = 0; n < nodes.length; n++) {
+                EmbeddedNode node = nodes[n];
+                String name = names[n];
+                for (int i = 0; i < 5; i++) {
+                    JsonObject late = buy(node, "sale=E1&user=late-" + node.port() + "-" + i);
+                    assertEquals(-3, late.get("code").getAsInt(), () -> name + " after the closing: " + late);
+                    assertEquals("closed", late.get("msg").getAsString());
+                    assertEquals(closesAt, late.getAsJsonObject("data").get("closesAt").getAsLong(), late::toString);
+                }
+            }
+            assertEquals(3, sold("E1"), "nothing sold after the closing");
+            Keys keys = Keys.of("E1", "ticket_hash_key");
+            try (Jedis jedis = redis.client()) {
+                assertEquals(3, jedis.hlen(keys.orders()), "no order after the closing");
+                assertEquals(3, jedis.xlen(keys.orderStream()), "no order event after the closing");
+            }
+            JsonArray sales = HttpCall.get(b.uri("/sales")).json().getAsJsonObject("data").getAsJsonArray("sales");
+            for (JsonElement listed : sales) {
+                if ("E1".equals(listed.getAsJsonObject().get("id").getAsString())) {
+                    assertEquals("closed", listed.getAsJsonObject().get("state").getAsString());
+                }
+            }
+        } finally {
+            behind.stop();
+        }
+    }
+
     @Test
     void the_admin_refuses_a_sale_twice_bad_values_and_no_token_and_an_unknown_sale_is_a_404() throws Exception {
         create(a, "id=D1&stock=5");
