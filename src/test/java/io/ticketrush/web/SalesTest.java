@@ -231,11 +231,18 @@ class SalesTest {
         HttpCall.Answer closed = admin(a, "sales/close?id=C1");
         assertEquals(200, closed.status(), closed::toString);
         assertEquals("closed", closed.json().getAsJsonObject("data").get("state").getAsString());
-        // B has not reread the sales: its buy goes to Redis, which refuses it
+        long closesAt = closed.json().getAsJsonObject("data").get("closesAt").getAsLong();
+        // B has not reread the sales: its buy goes to Redis, which refuses it; the answer says when
+        // the sale closed all the same
         for (EmbeddedNode node : new EmbeddedNode[] {a, b}) {
-            JsonObject late = buy(node, "sale=C1&user=late-" + node.port());
-            assertEquals(-3, late.get("code").getAsInt(), late::toString);
-            assertEquals("closed", late.get("msg").getAsString());
+            for (int i = 0; i < 2; i++) {
+                JsonObject late = buy(node, "sale=C1&user=late-" + node.port() + "-" + i);
+                assertEquals(-3, late.get("code").getAsInt(), late::toString);
+                assertEquals("closed", late.get("msg").getAsString());
+                assertTrue(late.getAsJsonObject("data").get("closesAt").isJsonPrimitive(),
+                        () -> "a closed answer names the closing: " + late);
+                assertEquals(closesAt, late.getAsJsonObject("data").get("closesAt").getAsLong(), late::toString);
+            }
         }
         assertEquals(10, sold("C1"));
     }
