@@ -115,7 +115,9 @@ public final class RedisSentinelGroup implements AutoCloseable {
                 "logfile " + dir.resolve("sentinel-" + sentinelPorts.get(index) + ".log"),
                 "sentinel myid " + sentinelId(index),
                 "sentinel monitor " + MASTER + " 127.0.0.1 " + primary + " 2",
-                "sentinel down-after-milliseconds " + MASTER + " 1000",
+                // 2 s, as ./rush up writes it: more than the 1 s a Sentinel may wait to reconnect to a new
+                // primary (docs/replication.md, "The Sentinels")
+                "sentinel down-after-milliseconds " + MASTER + " 2000",
                 "sentinel failover-timeout " + MASTER + " 5000",
                 "sentinel parallel-syncs " + MASTER + " 1"));
         for (int replica : replicas) {
