@@ -31,7 +31,10 @@ import com.google.gson.JsonParser;
  * anonymous (no user id: only the request id Nginx adds tells their retries apart), sending
  * through Nginx from a fixed number of client threads, and retrying a 502/503/504 or an I/O error
  * after a short pause, as a real buyer would, until told "ticket" (code 1) or "sold out" (code
- * -1), or until the bounded number of tries is used up. Every attempt is recorded.
+ * -1), or until the bounded number of tries is used up. Every attempt is recorded. Of those
+ * failures only a JSON 503 is an answer a chaos sale may give ({@link SaleResult#expected}); the
+ * others are retried all the same, and fail the sale. Any other answer ends the buyer's tries: a
+ * buyer who gave up fails the sale too.
  *
  * <p>Each request carries {@code tag=BUYER.TRY}, a parameter the node ignores, so that a line of
  * Nginx's error log (which quotes the request line) names the attempt it is about.
