@@ -91,6 +91,8 @@ final class Buyers {
     private final long startNanos;
     /** Arrivals of new buyers at most one per this many ns while > 0 (retries are never paced). */
     private volatile long arrivalGapNanos;
+    /** While true no new buyer arrives (the ones buying go on): see {@link #hold()}. */
+    private volatile boolean held;
     private final AtomicLong nextArrival = new AtomicLong();
     /** node port -> when (ms) it last answered a buy. */
     private final Map<Integer, Long> lastAnswer = new ConcurrentHashMap<>();
@@ -168,6 +170,22 @@ final class Buyers {
         arrivalGapNanos = perSecond <= 0 ? 0 : TimeUnit.SECONDS.toNanos(1) / perSecond;
     }
 
+    /**
+     * Lets no new buyer arrive until {@link #release()}; the buyers already buying go on (at most
+     * one a client), retries included. A fault scheduled at a share of the stock sold holds the
+     * crowd while the cluster heals, so that the sale cannot run ahead of the next fault however
+     * long the healing takes on a slow machine.
+     */
+    void hold() {
+        held = true;
+    }
+
+    /** New buyers arrive again, paced as before from now on. */
+    void release() {
+        nextArrival.set(System.nanoTime());
+        held = false;
+    }
+
     /** Runs every buyer to the end; fails if that takes longer than {@code limit}. */
     List<Buyer> run(Duration limit) {
         Buyer[] done = new Buyer[users];
@@ -206,6 +224,9 @@ final class Buyers {
     }
 
     private void arrive() throws InterruptedException {
+        while (held) {
+            TimeUnit.MILLISECONDS.sleep(5);
+        }
         long gap = arrivalGapNanos;
         if (gap <= 0) {
             return;

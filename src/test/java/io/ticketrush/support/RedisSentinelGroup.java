@@ -245,6 +245,20 @@ public final class RedisSentinelGroup implements AutoCloseable {
         throw new IllegalStateException("no Sentinel answered", last);
     }
 
+    /**
+     * The highest configuration epoch any Sentinel has for the primary: one more for each
+     * failover, so a test can tell that one kill made exactly one failover.
+     */
+    public long configEpoch() {
+        long epoch = -1;
+        for (int sentinel : sentinels.keySet()) {
+            try (Jedis jedis = client(sentinel)) {
+                epoch = Math.max(epoch, Long.parseLong(jedis.sentinelMaster(MASTER).get("config-epoch")));
+            }
+        }
+        return epoch;
+    }
+
     /** The data servers that are not the primary now. */
     public List<Integer> replicaPorts() {
         int primary = primaryPort();
