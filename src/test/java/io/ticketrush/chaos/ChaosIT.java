@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -1677,7 +1678,9 @@ class ChaosIT {
                 "lost", "duplicated", "hidden", "late", "false s/o", "5xx", "other", "gave up", "retried",
                 "recovery (limit, ms)"));
         List<SaleResult> results = new ArrayList<>(RESULTS);
-        results.sort((a, b) -> a.scenario.compareTo(b.scenario));
+        // in the scenarios' order: by number (2 before 11), then by name (12 A before 12 B)
+        results.sort(Comparator.<SaleResult>comparingInt(result -> Integer.parseInt(
+                result.scenario.substring(0, result.scenario.indexOf(' ')))).thenComparing(result -> result.scenario));
         for (SaleResult result : results) {
             out.append(String.format(format, result.row()));
         }
