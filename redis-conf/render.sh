@@ -92,7 +92,7 @@ logfile $logfile
 daemonize no
 sentinel myid $myid
 sentinel monitor $master ${monitor%:*} ${monitor##*:} 2
-sentinel down-after-milliseconds $master 1000
+sentinel down-after-milliseconds $master 2000
 sentinel failover-timeout $master 5000
 sentinel parallel-syncs $master 1
 EOF

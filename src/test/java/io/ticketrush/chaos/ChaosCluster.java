@@ -182,6 +182,8 @@ final class ChaosCluster implements AutoCloseable {
     private RedisClusterGroup redisCluster;
     /** Its nodes' logs as they were when it was closed (its folder goes with it), or null. */
     private volatile String redisClusterLogs;
+    /** The replicated Redis's logs as they were when it was closed (its folder goes with it), or null. */
+    private volatile String groupLogs;
     private NginxServer nginx;
     private ChildProcess writer;
     private int writerStarts;
@@ -248,7 +250,8 @@ final class ChaosCluster implements AutoCloseable {
     private void startAll(Path baseTemplate, RedisSetup setup) {
         if (setup == RedisSetup.SENTINEL) {
             group = RedisSentinelGroup.start();
-            logs.watch("the replicated Redis's logs", group::logs);
+            // a failed test's logs are printed after close(), which deletes the group's folder
+            logs.watch("the replicated Redis's logs", () -> groupLogs != null ? groupLogs : group.logs());
             group.initStock(STOCK_KEY, total);
         } else if (setup == RedisSetup.CLUSTER) {
             redisCluster = RedisClusterGroup.start(3);
@@ -484,6 +487,7 @@ final class ChaosCluster implements AutoCloseable {
             steps.add(redis::close);
         }
         if (group != null) {
+            steps.add(() -> groupLogs = group.logs());
             steps.add(group::close);
         }
         if (redisCluster != null) {
