@@ -33,6 +33,7 @@ import io.ticketrush.support.NetHost;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisClusterGroup;
+import io.ticketrush.support.RedisConf;
 import io.ticketrush.support.RedisSentinelGroup;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.Steps;
@@ -262,8 +263,11 @@ final class ChaosCluster implements AutoCloseable {
                 store.admin().reset(Sale.DEFAULT, total);
             }
         } else {
-            // the durable setup ./rush up uses (see the rush script); DEBUG is for the slow-Redis scenario
-            redis = RedisServer.startOn(placement.redis(), "--appendonly", "yes", "--appendfsync", "everysec",
+            // the durable setup ./rush up uses (redis-conf/render.sh single); DEBUG is for the slow-Redis scenario
+            RedisConf.require(RedisConf.write(dir.resolve("redis-single.conf"), "single", List.of(
+                    "--port", "6379", "--bind", "127.0.0.1", "--dir", "/tmp", "--logfile", "/dev/null")),
+                    "appendfsync always");
+            redis = RedisServer.startOn(placement.redis(), "--appendonly", "yes", "--appendfsync", "always",
                     "--enable-debug-command", "local");
             logs.watch("redis.log", () -> read(redis.dir().resolve("redis.log")));
             redis.initStock(STOCK_KEY, total);
