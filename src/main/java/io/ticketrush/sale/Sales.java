@@ -191,6 +191,12 @@ public final class Sales implements AutoCloseable {
             return false;
         }
 
+        /** Whether this node's copy of the sale says it is closed now. */
+        private boolean knownClosed() {
+            Sale sale = known.get(saleId);
+            return sale != null && sale.closed(now());
+        }
+
         private boolean everyBucketKnowsSoldOut(Sale sale) {
             for (int b = 0; b < sale.buckets(); b++) {
                 if (!seller(sale.bucketId(b)).knowsGlobalSoldOut()) {
@@ -209,6 +215,17 @@ public final class Sales implements AutoCloseable {
 
         @Override
         public void bought(Purchase purchase) {
+            if (purchase.outcome() == Outcome.CLOSED && !knownClosed()) {
+                // Redis's clock found it closed where this node's copy did not: closed since the
+                // node read it. Read the sales again if they changed (one GET when they did not),
+                // so that the answer names the closing and later buyers are answered from memory.
+                try {
+                    refresh(false);
+                } catch (RuntimeException e) {
+                    answer.failed(e);
+                    return;
+                }
+            }
             if (hot != null && purchase.outcome() == Outcome.SOLD_OUT) {
                 boolean again;
                 try {

@@ -31,7 +31,10 @@ import com.google.gson.JsonParser;
  * anonymous (no user id: only the request id Nginx adds tells their retries apart), sending
  * through Nginx from a fixed number of client threads, and retrying a 502/503/504 or an I/O error
  * after a short pause, as a real buyer would, until told "ticket" (code 1) or "sold out" (code
- * -1), or until the bounded number of tries is used up. Every attempt is recorded.
+ * -1), or until the bounded number of tries is used up. Every attempt is recorded. Of those
+ * failures only a JSON 503 is an answer a chaos sale may give ({@link SaleResult#expected}); the
+ * others are retried all the same, and fail the sale. Any other answer ends the buyer's tries: a
+ * buyer who gave up fails the sale too.
  *
  * <p>Each request carries {@code tag=BUYER.TRY}, a parameter the node ignores, so that a line of
  * Nginx's error log (which quotes the request line) names the attempt it is about.
@@ -88,6 +91,8 @@ final class Buyers {
     private final long startNanos;
     /** Arrivals of new buyers at most one per this many ns while > 0 (retries are never paced). */
     private volatile long arrivalGapNanos;
+    /** While true no new buyer arrives (the ones buying go on): see {@link #hold()}. */
+    private volatile boolean held;
     private final AtomicLong nextArrival = new AtomicLong();
     /** node port -> when (ms) it last answered a buy. */
     private final Map<Integer, Long> lastAnswer = new ConcurrentHashMap<>();
@@ -165,6 +170,22 @@ final class Buyers {
         arrivalGapNanos = perSecond <= 0 ? 0 : TimeUnit.SECONDS.toNanos(1) / perSecond;
     }
 
+    /**
+     * Lets no new buyer arrive until {@link #release()}; the buyers already buying go on (at most
+     * one a client), retries included. A fault scheduled at a share of the stock sold holds the
+     * crowd while the cluster heals, so that the sale cannot run ahead of the next fault however
+     * long the healing takes on a slow machine.
+     */
+    void hold() {
+        held = true;
+    }
+
+    /** New buyers arrive again, paced as before from now on. */
+    void release() {
+        nextArrival.set(System.nanoTime());
+        held = false;
+    }
+
     /** Runs every buyer to the end; fails if that takes longer than {@code limit}. */
     List<Buyer> run(Duration limit) {
         Buyer[] done = new Buyer[users];
@@ -203,6 +224,9 @@ final class Buyers {
     }
 
     private void arrive() throws InterruptedException {
+        while (held) {
+            TimeUnit.MILLISECONDS.sleep(5);
+        }
         long gap = arrivalGapNanos;
         if (gap <= 0) {
             return;

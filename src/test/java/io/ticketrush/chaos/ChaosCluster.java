@@ -33,6 +33,7 @@ import io.ticketrush.support.NetHost;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisClusterGroup;
+import io.ticketrush.support.RedisConf;
 import io.ticketrush.support.RedisSentinelGroup;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.Steps;
@@ -182,6 +183,8 @@ final class ChaosCluster implements AutoCloseable {
     private RedisClusterGroup redisCluster;
     /** Its nodes' logs as they were when it was closed (its folder goes with it), or null. */
     private volatile String redisClusterLogs;
+    /** The replicated Redis's logs as they were when it was closed (its folder goes with it), or null. */
+    private volatile String groupLogs;
     private NginxServer nginx;
     private ChildProcess writer;
     private int writerStarts;
@@ -248,7 +251,8 @@ final class ChaosCluster implements AutoCloseable {
     private void startAll(Path baseTemplate, RedisSetup setup) {
         if (setup == RedisSetup.SENTINEL) {
             group = RedisSentinelGroup.start();
-            logs.watch("the replicated Redis's logs", group::logs);
+            // a failed test's logs are printed after close(), which deletes the group's folder
+            logs.watch("the replicated Redis's logs", () -> groupLogs != null ? groupLogs : group.logs());
             group.initStock(STOCK_KEY, total);
         } else if (setup == RedisSetup.CLUSTER) {
             redisCluster = RedisClusterGroup.start(3);
@@ -259,8 +263,11 @@ final class ChaosCluster implements AutoCloseable {
                 store.admin().reset(Sale.DEFAULT, total);
             }
         } else {
-            // the durable setup ./rush up uses (see the rush script); DEBUG is for the slow-Redis scenario
-            redis = RedisServer.startOn(placement.redis(), "--appendonly", "yes", "--appendfsync", "everysec",
+            // the durable setup ./rush up uses (redis-conf/render.sh single); DEBUG is for the slow-Redis scenario
+            RedisConf.require(RedisConf.write(dir.resolve("redis-single.conf"), "single", List.of(
+                    "--port", "6379", "--bind", "127.0.0.1", "--dir", "/tmp", "--logfile", "/dev/null")),
+                    "appendfsync always");
+            redis = RedisServer.startOn(placement.redis(), "--appendonly", "yes", "--appendfsync", "always",
                     "--enable-debug-command", "local");
             logs.watch("redis.log", () -> read(redis.dir().resolve("redis.log")));
             redis.initStock(STOCK_KEY, total);
@@ -484,6 +491,7 @@ final class ChaosCluster implements AutoCloseable {
             steps.add(redis::close);
         }
         if (group != null) {
+            steps.add(() -> groupLogs = group.logs());
             steps.add(group::close);
         }
         if (redisCluster != null) {

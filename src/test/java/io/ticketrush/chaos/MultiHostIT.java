@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 import io.ticketrush.settings.NodeSettings;
@@ -30,6 +29,7 @@ import io.ticketrush.support.NamespaceHosts;
 import io.ticketrush.support.NetHost;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.TempFiles;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,19 +71,22 @@ class MultiHostIT {
     static final double FAULT_AT = 0.15;
     /** How long host b stays cut off Redis: the fault itself, not a wait for a condition. */
     static final Duration REDIS_CUT = Duration.ofSeconds(3);
-    static final Duration SALE_LIMIT = Duration.ofMinutes(2);
+    static final Duration SALE_LIMIT = TimeScale.of(Duration.ofMinutes(2));
     /** The nodes run with the product's defaults. */
     static final NodeSettings DEFAULTS = NodeSettings.from(name -> null);
     /**
      * The longest a node cut off Redis may take to answer: a buyer waits at most the lock wait for
-     * its turn, and its batch's Redis call at most the Redis timeout; plus 1 s for two shared cores.
+     * its turn, and its batch's Redis call at most the Redis timeout; plus 1 s for two shared cores
+     * (each bound here stretched by {@link TimeScale}, 1 by default, on a slow machine).
      */
-    static final long ANSWER_LIMIT_MS = DEFAULTS.lockWaitMillis() + DEFAULTS.store().redis().timeoutMillis() + 1000;
+    static final long ANSWER_LIMIT_MS = TimeScale.ms(DEFAULTS.lockWaitMillis() + DEFAULTS.store().redis().timeoutMillis()
+            + 1000);
     /**
      * Once the link is back, b sells within the circuit breaker's open period (the probe that
      * closes it), the lock wait, and the 1 s of two shared cores.
      */
-    static final long RESUME_LIMIT_MS = DEFAULTS.store().breakerOpenMillis() + DEFAULTS.lockWaitMillis() + 1000;
+    static final long RESUME_LIMIT_MS = TimeScale.ms(DEFAULTS.store().breakerOpenMillis() + DEFAULTS.lockWaitMillis()
+            + 1000);
     /**
      * How Nginx loses the weight-4 node: REJECT (a reset at once) in {@code mvn verify};
      * {@code -Drush.multihost.nginx.cut=drop} makes it silent, to measure what that costs
@@ -97,7 +100,7 @@ class MultiHostIT {
      * connection waits out its proxy_read_timeout (10 s, nginx-conf/nginx.conf), plus 1 s.
      */
     static final long AFTER_NGINX_CUT_LIMIT_MS = NGINX_CUT == NamespaceHosts.CutKind.REJECT ? ANSWER_LIMIT_MS
-            : 10_000 + 1000;
+            : TimeScale.ms(10_000 + 1000);
 
     private static Path shared;
     private static Path baseTemplate;
@@ -224,8 +227,8 @@ class MultiHostIT {
         }
         long redisHealedAt = buyers.now();
         long soldAtRedisHeal = ChaosIT.sold(cluster);
-        Deadline.await(Duration.ofSeconds(20), "a node of host b to answer a buyer again once its link to Redis was"
-                + " back", () -> onB.stream().anyMatch(node -> buyers.lastAnswerFrom(node.port) > redisHealedAt));
+        Deadline.await(TimeScale.of(Duration.ofSeconds(20)), "a node of host b to answer a buyer again once its link"
+                + " to Redis was back", () -> onB.stream().anyMatch(node -> buyers.lastAnswerFrom(node.port) > redisHealedAt));
 
         long soldAtNginxCut = ChaosIT.sold(cluster);
         // healed when the namespaces are removed, after the sale has been checked
@@ -268,7 +271,6 @@ class MultiHostIT {
     }
 
     private static void verify(SaleResult sale, Faults faults, List<ChaosCluster.Node> onB, ChaosCluster.Node four) {
-        Function<String, String> why = what -> what + "; " + sale.problems + "\n" + sale.details();
         Set<Integer> bPorts = Set.copyOf(onB.stream().map(node -> node.port).toList());
         List<Buyers.Attempt> attempts = sale.buyers.stream().flatMap(buyer -> buyer.attempts().stream()).toList();
 
@@ -313,20 +315,13 @@ class MultiHostIT {
                 NGINX_CUT, faults.nginxCutAt(), faults.soldAtNginxCut(), STOCK, lastFromFour, fromFourAfterCut,
                 retriedOffFour, slowestRightAfterNginxCut, slowestAfterNginxCut, AFTER_NGINX_CUT_LIMIT_MS);
 
-        List<Executable> checks = List.of(
-                () -> assertEquals(STOCK, sale.sold, () -> why.apply("sold == total")),
-                () -> assertEquals(STOCK, sale.dbOrders.size(), () -> why.apply("one database order per ticket")),
-                () -> assertEquals(0, sale.oversold, () -> why.apply("oversold")),
-                () -> assertEquals(0, sale.undersold, () -> why.apply("undersold")),
-                () -> assertEquals(0, sale.lost, () -> why.apply("lost")),
-                () -> assertEquals(0, sale.duplicated, () -> why.apply("duplicated")),
-                () -> assertEquals(0, sale.hidden, () -> why.apply("orders answered to nobody: sold to a request"
-                        + " answered 503, an error or sold out (I7)")),
-                () -> assertEquals(0, sale.revealedLate, () -> why.apply("named buyers holding an order sold to a"
+        // every check of a chaos sale (SaleResult.checks), and more of this one
+        List<Executable> checks = new ArrayList<>(sale.checks());
+        checks.addAll(List.of(
+                () -> assertEquals(STOCK, sale.sold, () -> sale.why("sold == total")),
+                // stricter than a chaos sale: no buyer told of an order late at all (none was, so far)
+                () -> assertEquals(0, sale.revealedLate, () -> sale.why("named buyers holding an order sold to a"
                         + " request of theirs answered 503 or an error (I7)")),
-                () -> assertEquals(0, sale.falseSoldOut, () -> why.apply("sold out answered too early")),
-                () -> assertEquals(0, sale.statLogMismatches, () -> why.apply("stat.log mismatches")),
-                () -> assertEquals(0, sale.gaveUp, () -> why.apply("buyers who gave up")),
                 () -> assertTrue(faults.soldAtNginxCut() < STOCK, "tickets were left when Nginx's link was cut"),
 
                 () -> assertTrue(probes.size() >= 2 * onB.size(), "b's nodes were asked at least twice each while"
@@ -348,7 +343,7 @@ class MultiHostIT {
                         + " was answered by it"),
                 () -> assertTrue(slowestAfterNginxCut <= AFTER_NGINX_CUT_LIMIT_MS, "Nginx routed around node "
                         + four.port + " without a buyer waiting more than " + AFTER_NGINX_CUT_LIMIT_MS + " ms: slowest "
-                        + slowestAfterNginxCut + " ms"));
+                        + slowestAfterNginxCut + " ms")));
         assertAll("multi-host sale", checks.stream());
     }
 

@@ -1,5 +1,8 @@
 package io.ticketrush.chaos;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -7,19 +10,43 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * What one chaos sale left behind, from the five places that must agree: the answers the
- * buyers got, Redis, the order database, stat.log and Nginx's error log; and the invariants
- * I1-I4, I6 and I7 measured on it.
+ * buyers got, Redis, the order database, stat.log and Nginx's error log; the invariants I1-I4,
+ * I6 and I7 measured on it, and the checks every chaos sale must pass ({@link #checks()}).
  */
 final class SaleResult {
+    /**
+     * The only answers a buyer in a chaos sale may get: a ticket or "sold out" (200, code 1 or
+     * -1), or "try again" (503, code 0, {@code unavailable} or {@code busy}: a node that cannot
+     * reach Redis or whose lock wait ran out, or Nginx finding no node that answers, which it
+     * turns into the same JSON 503; its own 502 and 504 never reach a buyer). Anything else fails
+     * the sale: a 500, a raw 502 or 504, a 4xx, another code (a sale not open, closed, an order
+     * expired), a body that is not the JSON of the API, an I/O error between the buyer and Nginx
+     * (Nginx is never the fault here).
+     */
+    static boolean expected(Buyers.Attempt attempt) {
+        if (attempt.status() == 200) {
+            return attempt.ticket() || attempt.soldOut();
+        }
+        return attempt.status() == 503 && attempt.code() != null && attempt.code() == 0
+                && ("unavailable".equals(attempt.error()) || "busy".equals(attempt.error()));
+    }
+
     /** A stat.log line's fields that matter here. */
     record LogLine(int port, int status, int result, String order, boolean existing) {
     }
 
-    /** An order hash in Redis that holds a ticket (pending or paid); {@code user} is "" for an anonymous buyer. */
-    record RedisOrder(String id, String user, int node, long createdWallMs) {
+    /**
+     * An order hash in Redis that holds a ticket (pending or paid); {@code user} is "" for an
+     * anonymous buyer; {@code node} the port of the node whose buy call made it, {@code batch} that
+     * call's token (the order's {@code batch} field: one per call, unique to the node's run).
+     */
+    record RedisOrder(String id, String user, int node, long createdWallMs, String batch) {
     }
 
     /**
@@ -74,6 +101,13 @@ final class SaleResult {
     int hidden;
     /** Named buyers first told of their order by a later request: an earlier one, answered 503 or an error, sold it (I7). */
     int revealedLate;
+    /** Node port -> the buy calls (batch tokens) that made the orders revealed late; at most one a node. */
+    final Map<Integer, Set<String>> lateCalls = new TreeMap<>();
+    /** Late revelations whose failed request was not in flight during the fault: none may be. */
+    int revealedLateOutsideFault;
+    /** Answers no buyer may get ({@link #expected}), and how many of each kind. */
+    final List<Buyers.Attempt> unexpected = new ArrayList<>();
+    final Map<String, Integer> unexpectedKinds = new TreeMap<>();
     /** "sold out" answered before the last ticket was sold (I6). */
     int falseSoldOut;
     /** stat.log disagreeing with Redis or with the answers. */
@@ -155,9 +189,11 @@ final class SaleResult {
                     ioErrors++;
                 }
                 if (attempt.status() >= 500 || attempt.status() == -1) {
-                    String kind = attempt.error() == null ? "" : attempt.error();
-                    failures.merge(attempt.status() + " " + (kind.length() > 40 ? kind.substring(0, 40) : kind), 1,
-                            Integer::sum);
+                    failures.merge(kind(attempt), 1, Integer::sum);
+                }
+                if (!expected(attempt)) {
+                    unexpected.add(attempt);
+                    unexpectedKinds.merge(kind(attempt), 1, Integer::sum);
                 }
                 if (fault.killMs() >= 0 && attempt.startMs() <= fault.killMs() && attempt.endMs() > fault.killMs()) {
                     inFlightAtKill++;
@@ -191,9 +227,6 @@ final class SaleResult {
         long promised = Math.max(Math.max(Math.max(sold, mostSoldSampled), usersOfOrder.size()),
                 Math.max(toldUsers.size(), Math.max(redisOrders.size(), dbOrders.size())));
         oversold = (int) Math.max(0, promised - total);
-        if (sold != redisOrders.size()) {
-            problems.add("Redis ticket_sold_nums " + sold + " != order hashes " + redisOrders.size());
-        }
 
         // I2: with demand left and a node alive, everything sells
         undersold = nodeAlive ? (int) Math.max(0, total - sold) : 0;
@@ -325,16 +358,94 @@ final class SaleResult {
                 continue;
             }
             revealedLate++;
+            RedisOrder order = redisOrders.get(first.orderId());
+            // an order not in Redis is lost (checked apart): a call of its own, on no node
+            lateCalls.computeIfAbsent(order == null ? -1 : order.node(), node -> new TreeSet<>())
+                    .add(order == null ? "no order " + first.orderId() + " in Redis" : order.batch());
+            boolean behindFault = buyer.attempts().subList(0, first.n() - 1).stream().anyMatch(a -> a.status() != 200
+                    && a.startMs() <= fault.endMs() && a.endMs() >= fault.startMs());
+            if (!behindFault) {
+                revealedLateOutsideFault++;
+            }
             if (revealedLate <= 5) {
                 Map<String, Integer> before = new TreeMap<>();
                 buyer.attempts().subList(0, first.n() - 1).forEach(a -> before.merge(a.status()
                         + (a.error() == null ? "" : " " + a.error())
                         + (nginxRetries.containsKey(a.tag()) ? " after Nginx retried it" : ""), 1, Integer::sum));
                 problems.add("sold behind a failure: " + buyer.user() + (buyer.anonymous() ? " (anonymous)" : "")
-                        + " was first told of order " + first.orderId() + " by an 'existing' answer to try " + first.n()
+                        + " was first told of order " + first.orderId() + (order == null ? "" : " (node " + order.node()
+                        + ", call " + order.batch() + ")") + " by an 'existing' answer to try " + first.n()
                         + ", which Nginx did not retry; the tries before it got " + before);
             }
         }
+    }
+
+    /** "503 unavailable": an attempt's status and error, for counting kinds of answers. */
+    private static String kind(Buyers.Attempt attempt) {
+        String error = attempt.error() == null ? attempt.status() == 200 ? "code " + attempt.code() : ""
+                : attempt.error();
+        return attempt.status() + " " + (error.length() > 40 ? error.substring(0, 40) : error);
+    }
+
+    /** Nodes whose orders revealed late came from more than one of their buy calls: node -> those calls. */
+    Map<Integer, Set<String>> lateCallsOverBound() {
+        Map<Integer, Set<String>> over = new TreeMap<>();
+        lateCalls.forEach((node, calls) -> {
+            if (node < 0 || calls.size() > 1) {
+                over.put(node, calls);
+            }
+        });
+        return over;
+    }
+
+    /**
+     * The checks every chaos sale must pass, each exact:
+     * <ul>
+     *   <li>I1-I4: nothing oversold, undersold (a node alive), lost or duplicated;</li>
+     *   <li>Redis sold == orders in Redis == rows in the database: the stock hash's
+     *       {@code ticket_sold_nums} (summed over a hot sale's buckets), the sale's order hashes in a
+     *       state that holds a ticket (pending or paid) and the database's rows in those states,
+     *       once the writer has every event; the same ids of the same buyers in both. A voided or
+     *       expired order gave its ticket back (sold went down by one) and is in neither count; a
+     *       ticket counted without its order, or an order without its count, is a mismatch;</li>
+     *   <li>I7: no order answered to nobody ("hidden"); named buyers first told of their order by a
+     *       later request ("revealed late", docs/replication.md#limits) only behind the fault, and
+     *       on each node from one buy call at most (the one whose answer the fault lost);</li>
+     *   <li>I6: no "sold out" before the last ticket was sold; stat.log agrees;</li>
+     *   <li>every answer one a buyer may get ({@link #expected}), and no buyer gave up.</li>
+     * </ul>
+     */
+    List<Executable> checks() {
+        Map<String, String> redisOwners = new TreeMap<>();
+        redisOrders.forEach((id, order) -> redisOwners.put(id, order.user()));
+        return List.of(
+                () -> assertEquals(0, oversold, () -> why("oversold")),
+                () -> assertEquals(0, undersold, () -> why("undersold (sold " + sold + " of " + total + ")")),
+                () -> assertEquals(0, lost, () -> why("lost")),
+                () -> assertEquals(0, duplicated, () -> why("duplicated")),
+                () -> assertEquals(List.of(sold, sold), List.of((long) redisOrders.size(), (long) dbOrders.size()),
+                        () -> why("Redis sold " + sold + " == orders in Redis holding a ticket (pending or paid) == rows"
+                                + " in the database in those states; [in Redis, in the database]")),
+                () -> assertTrue(redisOwners.equals(new TreeMap<>(dbOrders)), () -> why("Redis and the database hold"
+                        + " the same orders of the same buyers")),
+                () -> assertEquals(0, hidden, () -> why("orders answered to nobody: sold to a request answered 503,"
+                        + " an error or sold out (I7)")),
+                () -> assertEquals(Map.of(), lateCallsOverBound(), () -> why("buyers revealed late on a node come"
+                        + " from one buy call at most (docs/replication.md#limits); node -> calls: " + lateCalls)),
+                () -> assertEquals(0, revealedLateOutsideFault, () -> why("named buyers revealed late whose failed"
+                        + " request was not in flight during the fault")),
+                () -> assertEquals(0, falseSoldOut, () -> why("sold out answered too early")),
+                () -> assertEquals(0, statLogMismatches, () -> why("stat.log mismatches")),
+                () -> assertEquals(List.of(), unexpected.stream().limit(5).toList(), () -> why(unexpected.size()
+                        + " answers no buyer may get (only a ticket, sold out, or a JSON 503 unavailable/busy): "
+                        + unexpectedKinds)),
+                () -> assertEquals(0, gaveUp, () -> why("buyers who gave up (no ticket, no sold out at their last"
+                        + " try)")));
+    }
+
+    /** A failed check's message: what, the problems noticed, the sale's details. */
+    String why(String what) {
+        return scenario + ": " + what + "; " + problems + "\n" + details();
     }
 
     private static Buyers.Attempt attemptOf(Map<String, Buyers.Buyer> byName, String tag) {
@@ -394,11 +505,6 @@ final class SaleResult {
         return buyers.stream().filter(buyer -> buyer.last().ticket()).count();
     }
 
-    /** Tickets sold to requests not answered with them: hidden orders and late revelations (I7). */
-    int soldBehindFailure() {
-        return hidden + revealedLate;
-    }
-
     /** The stock was gone by the time the fault was over: no ticket was left to sell after it. */
     boolean soldOutDuringFault() {
         return lastOrderWallMs - clockZeroWallMs <= fault.endMs();
@@ -439,7 +545,8 @@ final class SaleResult {
                 existingAnswers() + " answers found an existing order",
                 "I/O errors " + ioErrors + ", failures " + failures,
                 "longest answer " + maxMillis + " ms",
-                "hidden orders " + hidden + ", revealed late " + revealedLate,
+                "hidden orders " + hidden + ", revealed late " + revealedLate + " (node -> calls " + lateCalls + ")",
+                "answers no buyer may get " + unexpected.size() + " " + unexpectedKinds,
                 "false sold-out " + falseSoldOut,
                 "Nginx retried " + retried + " requests",
                 "stat.log " + statLog.size() + " lines, " + statLogMismatches + " mismatches",
@@ -458,8 +565,13 @@ final class SaleResult {
         return String.join("; ", parts);
     }
 
+    /** Buyers revealed late, and the most calls they came from on one node (the bound is 1): "3/1". */
+    String late() {
+        return revealedLate + "/" + lateCalls.values().stream().mapToInt(Set::size).max().orElse(0);
+    }
+
     Object[] row() {
-        return new Object[] {scenario, requests, sold, dbOrders.size(), oversold, undersold, lost, duplicated,
-            soldBehindFailure(), falseSoldOut, fiveXx, retried, recovery()};
+        return new Object[] {scenario, requests, sold, redisOrders.size(), dbOrders.size(), oversold, undersold, lost,
+            duplicated, hidden, late(), falseSoldOut, fiveXx, unexpected.size(), gaveUp, retried, recovery()};
     }
 }

@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.BuyerCrowd;
@@ -28,6 +30,7 @@ import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,14 +72,19 @@ class BrowserTest {
     private static final String STOCK_KEY = "ticket_hash_key";
     private static final int TOTAL = 1000;
     private static final int[] WEIGHTS = {1, 2, 3, 4};
-    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final Duration WAIT = TimeScale.of(Duration.ofSeconds(20));
     /** The whole dashboard in one screenshot. */
     private static final Dimension DASHBOARD_SIZE = new Dimension(1280, 1480);
     private static final String ADMIN_TOKEN = "browser-test-admin-token";
-    /** The later sale: its id, its stock, and how long after its creation it opens. */
+    /**
+     * The later sale: its id, its stock, and how long after its creation it opens (long enough for
+     * the page to show its countdown and be refused a buy before then, stretched on a slow machine).
+     */
     private static final String LATER = "G1234";
     private static final int LATER_TOTAL = 5;
-    private static final int OPENS_IN_SECONDS = 8;
+    private static final int OPENS_IN_SECONDS = (int) ((TimeScale.ms(8_000) + 999) / 1000);
+    /** A countdown to an opening as the page shows it (m:ss). */
+    private static final Pattern COUNTDOWN = Pattern.compile("opens in (\\d+):([0-5]\\d)");
     /**
      * Sets the page's clock ({@code Date}) an hour behind: a page counting down on the browser's
      * clock would show an hour too much; on the sales' clock (Redis's) it shows the seconds left.
@@ -226,7 +234,7 @@ class BrowserTest {
         // a burst of anonymous buyers through Nginx while the page watches: more than the stock,
         // so the sale sells out
         List<HttpCall.Answer> answers = BuyerCrowd.rush(nginx.uri("/buy/ticket"), 3 * TOTAL, 20,
-                Duration.ofSeconds(90));
+                TimeScale.of(Duration.ofSeconds(90)));
         assertTrue(answers.stream().allMatch(a -> a.status() == 200), "every buyer got a ticket or sold out");
         assertEquals(TOTAL, redis.sold(STOCK_KEY));
         awaitDashboardSold(TOTAL);
@@ -267,25 +275,32 @@ class BrowserTest {
         long opensAt = created.json().getAsJsonObject("data").get("opensAt").getAsLong();
         By laterRow = By.cssSelector("#sales tr[data-sale='" + LATER + "']");
         wait(ExpectedConditions.textToBePresentInElementLocated(laterRow, "upcoming"));
-        String countdown = wait("a countdown of seconds in the row of " + LATER, driver -> {
-            String shown = driver.findElement(laterRow).findElement(By.cssSelector(".when")).getText();
-            return shown.matches("opens in 0:0\\d") ? shown : null;
-        });
-        int shownSeconds = Integer.parseInt(countdown.substring(countdown.length() - 1));
-        long secondsLeft = (opensAt - redisNow() + 999) / 1000;
-        assertTrue(Math.abs(shownSeconds - secondsLeft) <= 1, () -> "the page shows " + countdown + " when "
-                + secondsLeft + " s are left on the sales' clock (the browser's is an hour behind)");
+        wait("a countdown in the row of " + LATER, driver -> COUNTDOWN.matcher(driver.findElement(laterRow)
+                .findElement(By.cssSelector(".when")).getText()).matches());
+        // what the page shows, bracketed by the sales' clock read before and after reading it: the
+        // countdown is one of those seconds left, give or take one, however long the reading took
+        long before = redisNow();
+        String countdown = browser.findElement(laterRow).findElement(By.cssSelector(".when")).getText();
+        long after = redisNow();
+        Matcher shown = COUNTDOWN.matcher(countdown);
+        assertTrue(shown.matches(), () -> "a countdown still: " + countdown);
+        long shownSeconds = Long.parseLong(shown.group(1)) * 60 + Long.parseLong(shown.group(2));
+        long mostLeft = (opensAt - before + 999) / 1000;
+        long leastLeft = (opensAt - after + 999) / 1000;
+        assertTrue(shownSeconds >= leastLeft - 1 && shownSeconds <= mostLeft + 1, () -> "the page shows " + countdown
+                + " while " + mostLeft + " to " + leastLeft + " s were left on the sales' clock (the browser's is an"
+                + " hour behind)");
         assertTrue(browser.findElement(laterRow).getText().contains("0 / " + LATER_TOTAL));
 
         // picked before it opens: buying says so in words
         browser.findElement(laterRow).findElement(By.cssSelector("input[type=radio]")).click();
         wait(ExpectedConditions.textToBePresentInElementLocated(By.id("picked"), "Beijing South to Shanghai (" + LATER + ")"));
         browser.findElement(By.id("buy")).click();
-        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "Not open yet (opens in 0:0"));
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "Not open yet (opens in "));
         assertEquals(0, redis.sold(laterStock()), "a buy before the opening sold nothing");
         screenshot("buy-page-countdown.png");
 
-        Deadline.await(Duration.ofSeconds(OPENS_IN_SECONDS + 20), "the buy page to show " + LATER + " open",
+        Deadline.await(Duration.ofSeconds(OPENS_IN_SECONDS).plus(WAIT), "the buy page to show " + LATER + " open",
                 () -> "open".equals(browser.findElement(laterRow).getAttribute("data-state")));
         assertTrue(redisNow() >= opensAt, "the page showed the sale open only once the sales' clock reached its opening");
         browser.findElement(By.id("buy")).click();

@@ -48,13 +48,26 @@ public final class NginxServer implements AutoCloseable {
      * (node port on 127.0.0.1 -> weight, in that order), and waits until it answers.
      */
     public static NginxServer start(Map<Integer, Integer> upstream) {
+        return start(upstream, 0);
+    }
+
+    /**
+     * As {@link #start(Map)}, with the template's per-address rate limit set to
+     * {@code perSecond} requests a second (and as many at once), as {@code RUSH_NGINX_RATE} sets it
+     * for ./rush; 0 keeps render.sh's default.
+     */
+    public static NginxServer start(Map<Integer, Integer> upstream, int perSecond) {
         List<Upstream> servers = new ArrayList<>();
         upstream.forEach((port, weight) -> servers.add(new Upstream(NetHost.LOOPBACK.address(), port, weight)));
-        return start(NetHost.LOOPBACK, servers);
+        return start(NetHost.LOOPBACK, servers, perSecond);
     }
 
     /** Starts Nginx on {@code host}, listening on its address, in front of {@code upstream}, in that order. */
     public static NginxServer start(NetHost host, List<Upstream> upstream) {
+        return start(host, upstream, 0);
+    }
+
+    private static NginxServer start(NetHost host, List<Upstream> upstream, int perSecond) {
         Path prefix;
         try {
             prefix = Files.createTempDirectory("rush-nginx-");
@@ -64,7 +77,7 @@ public final class NginxServer implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         try {
-            return start(host, prefix, List.copyOf(upstream));
+            return start(host, prefix, List.copyOf(upstream), perSecond);
         } catch (RuntimeException | AssertionError e) {
             // the failure message carries the config and the logs; the folder is not needed
             TempFiles.deleteRecursively(prefix);
@@ -72,10 +85,10 @@ public final class NginxServer implements AutoCloseable {
         }
     }
 
-    private static NginxServer start(NetHost host, Path prefix, List<Upstream> upstream) {
+    private static NginxServer start(NetHost host, Path prefix, List<Upstream> upstream, int perSecond) {
         int port = FreePort.find();
         Path conf = prefix.resolve("nginx.conf");
-        writeConfig(conf, prefix, host.address() + ":" + port, upstream);
+        writeConfig(conf, prefix, host.address() + ":" + port, upstream, perSecond);
         Path errorLog = prefix.resolve("logs/nginx-error.log");
 
         List<String> test = List.of("nginx", "-t", "-p", prefix + "/", "-e", errorLog.toString(), "-c", conf.toString());
@@ -107,11 +120,14 @@ public final class NginxServer implements AutoCloseable {
     }
 
     /** The project's own config, written by the same {@code nginx-conf/render.sh} that ./rush runs. */
-    private static void writeConfig(Path conf, Path prefix, String listen, List<Upstream> upstream) {
+    private static void writeConfig(Path conf, Path prefix, String listen, List<Upstream> upstream, int perSecond) {
         String servers = String.join(" ", upstream.stream().map(Upstream::toString).toList());
         List<String> render = new ArrayList<>(List.of("bash", RENDER.toString(), "--listen", listen,
                 "--upstream", servers, "--prefix", prefix.toString(), "--logs",
                 prefix.resolve("logs").toString(), "--workers", "2"));
+        if (perSecond > 0) {
+            render.addAll(List.of("--rate", String.valueOf(perSecond)));
+        }
         if (isRoot()) {
             render.addAll(List.of("--user", "root"));
         }

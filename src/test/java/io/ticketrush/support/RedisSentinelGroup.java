@@ -22,7 +22,7 @@ import redis.clients.jedis.Jedis;
  * replicas and three Sentinels, each a real {@code redis-server} / {@code redis-sentinel} on a
  * free loopback port with its files in a folder of its own. The configs are the project's, written
  * by the same {@code redis-conf/render.sh} ./rush runs (append-only file, {@code
- * min-replicas-to-write 1}, {@code min-replicas-max-lag 2}, a Sentinel failover after 1 s:
+ * min-replicas-to-write 1}, {@code min-replicas-max-lag 2}, a Sentinel failover after 2 s:
  * docs/replication.md), with the DEBUG command allowed from loopback for the tests. Every process
  * is started, signalled and stopped by its own PID.
  */
@@ -111,7 +111,8 @@ public final class RedisSentinelGroup implements AutoCloseable {
                 options.addAll(List.of("--sentinel", "127.0.0.1:" + sentinelPorts.get(i) + "=" + sentinelId(i)));
             }
         }
-        RedisConf.write(dir.resolve("sentinel-" + port + ".conf"), "sentinel", options);
+        String conf = RedisConf.write(dir.resolve("sentinel-" + port + ".conf"), "sentinel", options);
+        RedisConf.require(conf, "sentinel down-after-milliseconds " + MASTER + " 2000");
     }
 
     private static String sentinelId(int index) {
@@ -216,6 +217,20 @@ public final class RedisSentinelGroup implements AutoCloseable {
             }
         }
         throw new IllegalStateException("no Sentinel answered", last);
+    }
+
+    /**
+     * The highest configuration epoch any Sentinel has for the primary: one more for each
+     * failover, so a test can tell that one kill made exactly one failover.
+     */
+    public long configEpoch() {
+        long epoch = -1;
+        for (int sentinel : sentinels.keySet()) {
+            try (Jedis jedis = client(sentinel)) {
+                epoch = Math.max(epoch, Long.parseLong(jedis.sentinelMaster(MASTER).get("config-epoch")));
+            }
+        }
+        return epoch;
     }
 
     /** The data servers that are not the primary now. */

@@ -34,6 +34,7 @@ import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,6 +103,11 @@ class SalesTest {
         }
     }
 
+    /** {@code seconds} stretched by {@link TimeScale}, for a moment given as {@code +SECONDS}. */
+    private static long seconds(long seconds) {
+        return (TimeScale.ms(seconds * 1000) + 999) / 1000;
+    }
+
     /** Redis's clock now, in ms: the sales' clock. */
     /** The state of sale {@code id} as {@code node} tells it by its own clock ({@code /sales}). */
     private static String stateOf(EmbeddedNode node, String id) throws Exception {
@@ -125,7 +131,7 @@ class SalesTest {
     void two_sales_opening_at_different_moments_sell_at_once_to_distinct_buyers_with_exact_counts()
             throws Exception {
         create(a, "id=G1&stock=40&name=Beijing-Shanghai");
-        JsonObject later = create(b, "id=G2&stock=30&opens=%2B2&name=Shanghai-Beijing");
+        JsonObject later = create(b, "id=G2&stock=30&opens=%2B" + seconds(2) + "&name=Shanghai-Beijing");
         long opensAt = later.get("opensAt").getAsLong();
         assertEquals("upcoming", later.get("state").getAsString());
 
@@ -137,7 +143,7 @@ class SalesTest {
             assertEquals(opensAt, early.getAsJsonObject("data").get("opensAt").getAsLong());
         }
         assertEquals(0, sold("G2"));
-        Deadline.await(Duration.ofSeconds(10), "G2 to open on Redis's clock", () -> redisNow() >= opensAt);
+        Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "G2 to open on Redis's clock", () -> redisNow() >= opensAt);
 
         // 200 distinct buyers, half on each train, through both nodes at once
         Map<String, Set<String>> ticketsOf = new ConcurrentHashMap<>();
@@ -160,7 +166,7 @@ class SalesTest {
                 }));
             }
             for (Future<?> buy : buys) {
-                buy.get(60, TimeUnit.SECONDS);
+                buy.get(TimeScale.ms(60_000), TimeUnit.MILLISECONDS);
             }
         } finally {
             pool.shutdownNow();
@@ -191,7 +197,7 @@ class SalesTest {
     void a_node_whose_clock_runs_ahead_never_sells_before_the_opening() throws Exception {
         EmbeddedNode ahead = node("ahead", Map.of("rush.clock.skew.ms", "60000"));
         try {
-            JsonObject sale = create(a, "id=G3&stock=5&opens=%2B30");
+            JsonObject sale = create(a, "id=G3&stock=5&opens=%2B" + seconds(30));
             long opensAt = sale.get("opensAt").getAsLong();
             assertEquals("open", stateOf(ahead, "G3"), "the node a minute ahead believes G3 is open");
             assertEquals("upcoming", stateOf(a, "G3"), "a node on Redis's clock does not");
@@ -238,13 +244,68 @@ class SalesTest {
         HttpCall.Answer closed = admin(a, "sales/close?id=C1");
         assertEquals(200, closed.status(), closed::toString);
         assertEquals("closed", closed.json().getAsJsonObject("data").get("state").getAsString());
-        // B has not reread the sales: its buy goes to Redis, which refuses it
+        long closesAt = closed.json().getAsJsonObject("data").get("closesAt").getAsLong();
+        // B has not reread the sales: its buy goes to Redis, which refuses it; the answer says when
+        // the sale closed all the same
         for (EmbeddedNode node : new EmbeddedNode[] {a, b}) {
-            JsonObject late = buy(node, "sale=C1&user=late-" + node.port());
-            assertEquals(-3, late.get("code").getAsInt(), late::toString);
-            assertEquals("closed", late.get("msg").getAsString());
+            for (int i = 0; i < 2; i++) {
+                JsonObject late = buy(node, "sale=C1&user=late-" + node.port() + "-" + i);
+                assertEquals(-3, late.get("code").getAsInt(), late::toString);
+                assertEquals("closed", late.get("msg").getAsString());
+                assertTrue(late.getAsJsonObject("data").get("closesAt").isJsonPrimitive(),
+                        () -> "a closed answer names the closing: " + late);
+                assertEquals(closesAt, late.getAsJsonObject("data").get("closesAt").getAsLong(), late::toString);
+            }
         }
         assertEquals(10, sold("C1"));
+    }
+
+    /**
+     * A sale created with a closing moment ({@code ./rush sale create ID --closes +SECONDS}) sells
+     * until then and nothing after, on every node: on A and B, which judge the moment from memory,
+     * and on a node whose clock runs a minute behind, which believes the sale still open and asks
+     * Redis, whose clock decides.
+     */
+    @Test
+    void a_sale_closing_at_its_closes_moment_answers_closed_and_sells_nothing_after_it() throws Exception {
+        EmbeddedNode behind = node("behind", Map.of("rush.clock.skew.ms", "-60000"));
+        try {
+            JsonObject sale = create(a, "id=E1&stock=100&closes=%2B" + seconds(3));
+            long closesAt = sale.get("closesAt").getAsLong();
+            EmbeddedNode[] nodes = {a, b, behind};
+            String[] names = {"A", "B", "the node a minute behind"};
+            for (EmbeddedNode node : nodes) {
+                JsonObject early = buy(node, "sale=E1&user=early-" + node.port());
+                assertEquals(1, early.get("code").getAsInt(), early::toString);
+            }
+            assertTrue(redisNow() < closesAt, "the three tickets were sold before the closing, on Redis's clock");
+            Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "E1 to close on Redis's clock",
+                    () -> redisNow() >= closesAt);
+            for (int n = 0; n < nodes.length; n++) {
+                EmbeddedNode node = nodes[n];
+                String name = names[n];
+                for (int i = 0; i < 5; i++) {
+                    JsonObject late = buy(node, "sale=E1&user=late-" + node.port() + "-" + i);
+                    assertEquals(-3, late.get("code").getAsInt(), () -> name + " after the closing: " + late);
+                    assertEquals("closed", late.get("msg").getAsString());
+                    assertEquals(closesAt, late.getAsJsonObject("data").get("closesAt").getAsLong(), late::toString);
+                }
+            }
+            assertEquals(3, sold("E1"), "nothing sold after the closing");
+            Keys keys = Keys.of("E1", "ticket_hash_key");
+            try (Jedis jedis = redis.client()) {
+                assertEquals(3, jedis.hlen(keys.orders()), "no order after the closing");
+                assertEquals(3, jedis.xlen(keys.orderStream()), "no order event after the closing");
+            }
+            JsonArray sales = HttpCall.get(b.uri("/sales")).json().getAsJsonObject("data").getAsJsonArray("sales");
+            for (JsonElement listed : sales) {
+                if ("E1".equals(listed.getAsJsonObject().get("id").getAsString())) {
+                    assertEquals("closed", listed.getAsJsonObject().get("state").getAsString());
+                }
+            }
+        } finally {
+            behind.stop();
+        }
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.google.gson.JsonObject;
@@ -16,6 +17,7 @@ import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,7 +104,7 @@ class SoldOutNodesTest {
         sellOut("?user=ann");
         assertEquals(-1, buy(a, "?user=loser-a").get("code").getAsInt(), "A asked Redis once and heard: sold out");
         for (EmbeddedNode node : new EmbeddedNode[] {a, b}) {
-            Deadline.await(Duration.ofSeconds(5), "node " + node.port() + " to have read the sale's orders",
+            Deadline.await(TimeScale.of(Duration.ofSeconds(5)), "node " + node.port() + " to have read the sale's orders",
                     () -> HttpCall.get(node.uri("/stock")).json().getAsJsonObject("data").getAsJsonObject("local")
                             .getAsJsonObject("orders").get("caughtUp").getAsBoolean());
         }
@@ -134,10 +136,11 @@ class SoldOutNodesTest {
         b = node("b", Map.of("rush.order.ttl.ms", "300", "rush.sweep.ms", "100"));
         sellOut("?user=ann");
         // bea's order (bought on B, 300 ms to pay) expires; B's sweep returns its ticket
-        Deadline.await(Duration.ofSeconds(10), "bea's unpaid order to expire and give its ticket back",
+        Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "bea's unpaid order to expire and give its ticket back",
                 () -> redis.sold(KEY) == 1);
-        Deadline.await(Duration.ofMillis(500), "B to hear of it (the order stream, not the minute-long sync)",
-                () -> streamLength() == 3 && readerCaughtUp());
+        // in order: the expiry is on the stream, and B's reader has read past it
+        Deadline.await(TimeScale.of(Duration.ofMillis(500)), "B to hear of it (the order stream, not the minute-long"
+                + " sync)", () -> streamLength() == 3 && readerCaughtUp());
         JsonObject next = buy(b, "?user=carl");
         assertEquals(1, next.get("code").getAsInt(), () -> "the first buyer after the return gets it: " + next);
         assertEquals(2, redis.sold(KEY));
@@ -151,7 +154,7 @@ class SoldOutNodesTest {
         JsonObject won = buy(b, "?user=eve&rid=eve-1");
         assertEquals(1, won.get("code").getAsInt());
         String order = won.getAsJsonObject("data").get("orderId").getAsString();
-        Deadline.await(Duration.ofSeconds(10), "eve's unpaid order to expire", () -> redis.sold(KEY) == 0);
+        Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "eve's unpaid order to expire", () -> redis.sold(KEY) == 0);
         for (EmbeddedNode node : new EmbeddedNode[] {a, b}) {
             JsonObject retried = buy(node, "?user=eve&rid=eve-1");
             assertEquals(-4, retried.get("code").getAsInt(), retried::toString);
@@ -167,10 +170,17 @@ class SoldOutNodesTest {
         }
     }
 
-    /** B, which follows the sale's orders since it saw it sold out, has an XREAD waiting for more. */
+    /**
+     * B, which follows the sale's orders since it saw it sold out, has read the stream to its end:
+     * every reader of it (a connection whose last command was XREAD) is blocked in XREAD now, which
+     * Redis does only to a read with nothing left to answer, and a reader tells its node of what it
+     * read before it reads again. A connection merely last used for XREAD may still be telling.
+     */
     private boolean readerCaughtUp() {
         try (Jedis jedis = redis.client()) {
-            return jedis.clientList().lines().anyMatch(line -> line.contains("cmd=xread"));
+            List<String> readers = jedis.clientList().lines().filter(line -> line.contains(" cmd=xread ")).toList();
+            return !readers.isEmpty()
+                    && readers.stream().allMatch(line -> line.matches(".* flags=[A-Za-z]*b[A-Za-z]* .*"));
         }
     }
 

@@ -7,20 +7,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntToLongFunction;
 
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.redis.RedisStore;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.InvalidInputException;
@@ -31,12 +36,15 @@ import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.Terms;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.resps.StreamEntry;
 
 /** Buy, pay and expire against a real redis-server: the per-user limit, retries and the books. */
 class OrderBookTest {
@@ -163,69 +171,138 @@ class OrderBookTest {
         assertEquals(0, orders.expireDue(100), "nothing left to expire");
     }
 
+    /**
+     * Payers and sweepers let loose together on three groups of orders: some already past their
+     * deadline (each must end expired, whoever gets to it first, the payer's own check or a sweep),
+     * some with minutes left (each must end paid: no sweep may take them) and some whose deadline
+     * falls while the race runs (either, but one). So both outcomes happen every run, and every
+     * order is paid or expired exactly once: one event for it, its ticket back only if it expired.
+     * The sweepers join once a payer has been refused for an order past its deadline, so that the
+     * payers' own check is seen to work too, not only the sweeps'.
+     */
     @Test
-    void pay_racing_expiry_at_the_deadline_ends_paid_or_expired_never_both() throws Exception {
-        int n = 300;
+    void pay_racing_expiry_ends_each_order_paid_or_expired_exactly_once() throws Exception {
+        int perGroup = 100;
+        int n = 3 * perGroup;
         redis.initStock(KEY, n);
-        List<String> ids = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            ids.add(reserve("u" + i, 400).orderId());
-        }
+        List<String> due = reserveMany("due", perGroup, i -> 1);
+        List<String> far = reserveMany("far", perGroup, i -> 600_000);
+        // deadlines spread over the time the payments take, so that some fall right among them
+        List<String> edge = reserveMany("edge", perGroup, i -> TimeScale.ms(500) + 3L * i);
         assertEquals(n, redis.sold(KEY));
-        // Payers and sweepers start together, right around the deadline.
-        long deadline = orders.find(ids.get(0)).orElseThrow().deadline();
+        long lastDue = orders.find(due.get(perGroup - 1)).orElseThrow().deadline();
+        long firstEdge = orders.find(edge.get(0)).orElseThrow().deadline();
+        Map<String, String> userOf = new HashMap<>();
+        List<String> all = new ArrayList<>(due);
+        all.addAll(far);
+        all.addAll(edge);
+        for (String id : all) {
+            userOf.put(id, orders.find(id).orElseThrow().user());
+        }
+        List<String> payOrder = new ArrayList<>(all);
+        Collections.shuffle(payOrder, new Random(16));
         ExecutorService threads = Executors.newFixedThreadPool(16);
         CountDownLatch go = new CountDownLatch(1);
-        List<Future<OrderBook.Payment>> payments = new ArrayList<>();
+        CountDownLatch refused = new CountDownLatch(1);
+        AtomicBoolean paying = new AtomicBoolean(true);
+        Map<String, Future<OrderBook.Payment>> payments = new HashMap<>();
         List<Future<Integer>> sweeps = new ArrayList<>();
+        Map<String, OrderBook.Payment> answers = new HashMap<>();
+        int swept = 0;
         try {
-            for (int i = 0; i < n; i++) {
-                String id = ids.get(i);
-                String user = "u" + i;
-                payments.add(threads.submit(() -> {
-                    go.await();
-                    return orders.pay(id, user);
-                }));
-            }
             for (int i = 0; i < 4; i++) {
                 sweeps.add(threads.submit(() -> {
-                    go.await();
+                    refused.await();
                     int expired = 0;
-                    for (int round = 0; round < 50; round++) {
+                    do {
                         expired += orders.expireDue(25);
-                    }
+                    } while (paying.get());
                     return expired;
                 }));
             }
-            Deadline.await(Duration.ofSeconds(5), "the deadline to come near", () -> redisNow() >= deadline - 60);
+            for (String id : payOrder) {
+                payments.put(id, threads.submit(() -> {
+                    go.await();
+                    OrderBook.Payment payment = orders.pay(id, userOf.get(id));
+                    if (payment == OrderBook.Payment.EXPIRED) {
+                        refused.countDown();
+                    }
+                    return payment;
+                }));
+            }
+            Deadline.await(TimeScale.of(Duration.ofSeconds(5)), "the edge group's deadlines to come near",
+                    () -> redisNow() >= firstEdge - 20);
+            assertTrue(redisNow() > lastDue, "the due group is past its deadlines before the race starts");
             go.countDown();
-            int paid = 0;
-            int refused = 0;
-            for (Future<OrderBook.Payment> payment : payments) {
-                OrderBook.Payment result = payment.get(30, TimeUnit.SECONDS);
-                if (result == OrderBook.Payment.PAID) {
-                    paid++;
-                } else {
-                    assertEquals(OrderBook.Payment.EXPIRED, result);
-                    refused++;
-                }
+            for (Map.Entry<String, Future<OrderBook.Payment>> payment : payments.entrySet()) {
+                answers.put(payment.getKey(), payment.getValue().get(30, TimeUnit.SECONDS));
             }
+            paying.set(false);
+            refused.countDown(); // if no payer was refused, the checks below say so
             for (Future<Integer> sweep : sweeps) {
-                sweep.get(30, TimeUnit.SECONDS);
+                swept += sweep.get(30, TimeUnit.SECONDS);
             }
-            Deadline.await(Duration.ofSeconds(5), "every unpaid order to expire",
-                    () -> orders.expireDue(1000) >= 0 && countState(ids, Order.PENDING) == 0);
-            long paidOrders = countState(ids, Order.PAID);
-            long expiredOrders = countState(ids, Order.EXPIRED);
-            assertEquals(paid, paidOrders, "every PAID answer is a paid order, and only those");
-            assertEquals(n, paidOrders + expiredOrders);
-            assertEquals(refused, expiredOrders);
-            assertEquals(paid, redis.sold(KEY), "the global stock took back exactly the expired tickets");
-            assertEquals(new OrderBook.Counts(paid, expiredOrders, 0), orders.counts(Sale.DEFAULT));
-            System.out.printf("pay vs expire at the deadline: %d paid, %d expired of %d%n", paid, expiredOrders, n);
         } finally {
             threads.shutdownNow();
         }
+        // the edge group's unpaid orders fall due by now or soon: sweep until none is pending
+        Deadline.await(TimeScale.of(Duration.ofSeconds(5)), "every unpaid order to expire", () -> {
+            orders.expireAllDue();
+            return countState(all, Order.PENDING) == 0;
+        });
+
+        for (String id : due) {
+            assertEquals(OrderBook.Payment.EXPIRED, answers.get(id), () -> "order " + id + " was past its deadline");
+            assertEquals(Order.EXPIRED, orders.find(id).orElseThrow().state(), id);
+        }
+        for (String id : far) {
+            assertEquals(OrderBook.Payment.PAID, answers.get(id), () -> "order " + id + " had minutes left");
+            assertEquals(Order.PAID, orders.find(id).orElseThrow().state(), id);
+        }
+        for (String id : edge) {
+            OrderBook.Payment answer = answers.get(id);
+            String state = orders.find(id).orElseThrow().state();
+            assertEquals(answer == OrderBook.Payment.PAID ? Order.PAID : Order.EXPIRED, state,
+                    () -> "order " + id + " answered " + answer);
+            assertTrue(answer == OrderBook.Payment.PAID || answer == OrderBook.Payment.EXPIRED,
+                    () -> "order " + id + " answered " + answer);
+        }
+        long paid = countState(all, Order.PAID);
+        long expired = countState(all, Order.EXPIRED);
+        assertEquals(n, paid + expired);
+        assertEquals(answers.values().stream().filter(a -> a == OrderBook.Payment.PAID).count(), paid,
+                "every PAID answer is a paid order, and only those");
+        assertEquals(paid, redis.sold(KEY), "the global stock took back exactly the expired tickets");
+        assertEquals(new OrderBook.Counts(paid, expired, 0), orders.counts(Sale.DEFAULT));
+
+        // each order closed by exactly one script: one event of its end, none of the other
+        Map<String, List<String>> endsOf = new HashMap<>();
+        try (Jedis jedis = redis.client()) {
+            for (StreamEntry event : jedis.xrange(Keys.ofDefault(KEY).orderStream(), (StreamEntryID) null, null)) {
+                String name = event.getFields().get(Keys.EVENT);
+                if (!Keys.CREATED_EVENT.equals(name)) {
+                    endsOf.computeIfAbsent(event.getFields().get(Keys.ID), id -> new ArrayList<>()).add(name);
+                }
+            }
+        }
+        for (String id : all) {
+            String state = orders.find(id).orElseThrow().state();
+            assertEquals(List.of(state), endsOf.get(id), () -> "the events that ended order " + id);
+        }
+        System.out.printf("pay vs expire: %d paid, %d expired of %d (at the edge: %d paid); the racing sweeps"
+                + " expired %d%n", paid, expired, n, edge.stream().filter(id -> answers.get(id) == OrderBook.Payment.PAID)
+                .count(), swept);
+    }
+
+    /** {@code count} orders of users {@code prefix}0.., the i-th with {@code payWithin(i)} ms to pay, in that order. */
+    private List<String> reserveMany(String prefix, int count, IntToLongFunction payWithin) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Reservation reservation = reserve(prefix + i, payWithin.applyAsLong(i));
+            assertEquals(Outcome.TICKET, reservation.outcome());
+            ids.add(reservation.orderId());
+        }
+        return ids;
     }
 
     @Test
