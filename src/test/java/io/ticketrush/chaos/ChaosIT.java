@@ -385,6 +385,9 @@ class ChaosIT {
             while (true) {
                 node.freeze();
                 freezes++;
+                // no new buyer while the node is frozen: the other nodes would sell on meanwhile, and
+                // on a slow machine the stock would run out before a freeze catches the node
+                buyers.hold();
                 // answers the node wrote before it froze reach their buyers in a moment
                 Deadline.await(TimeScale.of(Duration.ofSeconds(5)), "no answer from the frozen node for 100 ms",
                         () -> buyers.now() - buyers.lastAnswerFrom(node.port) >= 100);
@@ -397,10 +400,12 @@ class ChaosIT {
                 }
                 long thawed = buyers.now();
                 node.thaw();
+                buyers.release();
                 Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "the thawed node to answer again",
                         () -> buyers.lastAnswerFrom(node.port) > thawed);
             }
             caught[2] = freezes;
+            buyers.release();
             buyers.pace(0);
             // the buyers not waiting on the hung node, and buyers straight at the others, sell the rest;
             // then one more buyer at each live node finds the stock gone and puts it on its sold-out path

@@ -111,13 +111,25 @@ abstract class DeployedWarScenario {
         });
 
         URI buy = uri(port, "/buy/ticket");
+        // A 503 sells nothing and asks the buyer to try again, which a buyer does: a fresh JVM on a
+        // loaded machine may take longer than the Redis timeout over its first call. Any other
+        // answer is the next one in order.
         List<HttpCall.Answer> answers = new ArrayList<>();
-        for (int i = 0; i < STOCK + 3; i++) {
-            answers.add(HttpCall.get(buy));
+        List<HttpCall.Answer> busy = new ArrayList<>();
+        while (answers.size() < STOCK + 3) {
+            HttpCall.Answer answer = HttpCall.get(buy);
+            if (answer.status() == 503 && busy.size() < 20) {
+                busy.add(answer);
+            } else {
+                answers.add(answer);
+            }
+        }
+        for (HttpCall.Answer answer : busy) {
+            assertEquals(0, answer.code(), () -> "a 503 is a JSON refusal: " + answer);
         }
         for (int i = 0; i < answers.size(); i++) {
             HttpCall.Answer answer = answers.get(i);
-            String which = "request " + (i + 1) + ": " + answer;
+            String which = "request " + (i + 1) + " (after " + busy.size() + " answered 503): " + answer;
             assertEquals(200, answer.status(), which);
             assertEquals(i < STOCK ? 1 : -1, answer.code(), which);
             assertEquals(port, answer.node(), which);
@@ -146,11 +158,11 @@ abstract class DeployedWarScenario {
         assertEquals(STOCK, redis.sold(STOCK_KEY), "Redis sold after the refused requests");
 
         // every request to /buy/ticket has its line, the refused PUT included
-        int requests = answers.size() + 1;
+        int requests = answers.size() + busy.size() + 1;
         List<StatLogFile.Line> lines = statLog.awaitLines(requests, Duration.ofSeconds(10));
         assertEquals(requests, lines.size(), "one stat.log line per /buy/ticket request");
         assertEquals(Map.of(port, (long) requests), StatLogFile.countByPort(lines), "every line names this node");
-        assertEquals(Map.of(1, (long) STOCK, -1, 3L, 0, 1L), StatLogFile.countByResult(lines), "stat.log results");
+        assertEquals(Map.of(1, (long) STOCK, -1, 3L, 0, 1L + busy.size()), StatLogFile.countByResult(lines), "stat.log results");
 
         // Buys in flight when the container is told to stop (SIGTERM): every answer a buyer got,
         // and every request that reached the node (it made an order), must have its one line.
