@@ -326,7 +326,7 @@ class ChaosIT {
             String port = String.valueOf(cluster.redis().port());
             sleeping[0] = buyers.now();
             ChildProcess.Result slept = ChildProcess.run(List.of("redis-cli", "-p", port, "DEBUG", "SLEEP", "3"),
-                    Duration.ofSeconds(30));
+                    cluster.redis().users().cliEnvironment(), Duration.ofSeconds(30));
             if (slept.exitCode() != 0 || !slept.output().contains("OK")) {
                 throw new IllegalStateException("DEBUG SLEEP failed: " + slept.output());
             }

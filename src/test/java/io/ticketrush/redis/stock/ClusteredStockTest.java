@@ -74,13 +74,12 @@ class ClusteredStockTest {
 
     @BeforeEach
     void connect() {
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("rush.redis.mode", "cluster");
-        settings.put("rush.redis.cluster", group.seeds());
+        Map<String, String> settings = new LinkedHashMap<>(group.settings());
         settings.put("rush.breaker.failures", "1000");
-        settings.put("rush.writer.name", "writer-test");
         config = StoreSettings.from(settings::get);
-        writer = WriterSettings.from(settings::get);
+        Map<String, String> writerSettings = new LinkedHashMap<>(group.writerSettings());
+        writerSettings.put("rush.writer.name", "writer-test");
+        writer = WriterSettings.from(writerSettings::get);
         store = RedisStore.open(config);
     }
 

@@ -79,9 +79,11 @@ class ReplicatedStockTest {
         Map<String, String> settings = new LinkedHashMap<>(group.settings());
         settings.put("rush.stock.key", KEY);
         settings.put("rush.breaker.failures", "1000");
-        settings.put("rush.writer.name", "writer-test");
         config = StoreSettings.from(settings::get);
-        writer = WriterSettings.from(settings::get);
+        Map<String, String> writerSettings = new LinkedHashMap<>(group.writerSettings());
+        writerSettings.put("rush.stock.key", KEY);
+        writerSettings.put("rush.writer.name", "writer-test");
+        writer = WriterSettings.from(writerSettings::get);
         store = RedisStore.open(config);
         stock = store.stockOf(Terms.of(60_000, 1));
     }
