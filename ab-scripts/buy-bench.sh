@@ -62,12 +62,13 @@ run_bench() {
         export RUSH_SENTINEL_PORTS=$sentinel_ports
         source "$RUSH_ROOT/lib/common.sh"
         prepare_app
-        app_java io.ticketrush.bench.BuyBench -Xmx512m -Drush.redis.pool.size=$((threads + 4))
+        # as Redis's default user: besides a node's calls, the bench reads each master's INFO cpu
+        app_java default io.ticketrush.bench.BuyBench -Xmx512m -Drush.redis.pool.size=$((threads + 4))
         local i
         for i in "${!APP_CMD[@]}"; do
             [[ ${APP_CMD[i]} == -cp ]] && APP_CMD[i + 1]=$RUSH_ROOT/target/test-classes:${APP_CMD[i + 1]}
         done
-        "${APP_CMD[@]}" "$label" "$n" "$threads" "$batch" "$seconds" $buckets
+        run_java "${APP_CMD[@]}" "$label" "$n" "$threads" "$batch" "$seconds" $buckets
     )
 }
 
