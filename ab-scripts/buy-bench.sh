@@ -34,6 +34,7 @@ sentinel_ports="26391 26392 26393"
 [[ -f $RUSH_ROOT/target/test-classes/io/ticketrush/bench/BuyBench.class ]] ||
     (cd "$RUSH_ROOT" && mvn -q -B -Dstyle.color=never test-compile) || die "the bench did not build"
 work=$(mktemp -d /tmp/rush-buy-bench.XXXXXX)
+chmod 755 "$work" # Redis runs as its own user when this runs as root (./rush): it must reach its folder
 rush=$RUSH_ROOT/rush
 
 # ./rush with the bench's own run folder and ports: only its Redis part

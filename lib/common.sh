@@ -457,6 +457,11 @@ own_by_redis() {
     done
     ((EUID == 0)) || return 0
     chown -R "$REDIS_OS_USER:$REDIS_OS_USER" "$@"
+    as_redis_user
+    for path in "$@"; do
+        "${AS_REDIS[@]}" test -w "$path" || die "Redis runs as the user $REDIS_OS_USER, who cannot reach $path:" \
+            "a folder above it is closed to other users (chmod o+x it, or choose another RUSH_RUN_DIR / RUSH_LOG_DIR)"
+    done
 }
 
 # The user Nginx's workers run as when it is started as root (its master binds the port): Debian's
