@@ -252,6 +252,10 @@ public final class RedisSentinelGroup implements AutoCloseable {
         return List.copyOf(servers.keySet());
     }
 
+    public List<Integer> sentinelPorts() {
+        return List.copyOf(sentinels.keySet());
+    }
+
     /** A connection to the server or Sentinel on {@code port} as the operator (the default user: every command). */
     public Jedis client(int port) {
         return client(port, 2000);

@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.Map;
 
 import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.util.SafeEncoder;
 
 /**
  * The passwords of a test Redis, as {@code ./rush up} makes them: Redis's {@code default} user
@@ -116,6 +119,20 @@ public final class RedisUsers {
     /** redis-cli's environment: the default user's password as REDISCLI_AUTH, never {@code -a} on its command line. */
     public Map<String, String> cliEnvironment() {
         return Map.of("REDISCLI_AUTH", adminPassword);
+    }
+
+    /**
+     * What Redis answers {@code command} on {@code jedis}: its reply as text, or {@code "ERROR: "}
+     * and the error (a refusal: {@code NOPERM}, {@code NOAUTH}).
+     */
+    public static String reply(Jedis jedis, String... command) {
+        String[] args = java.util.Arrays.copyOfRange(command, 1, command.length);
+        try {
+            Object reply = jedis.sendCommand(() -> SafeEncoder.encode(command[0]), args);
+            return reply instanceof byte[] bytes ? SafeEncoder.encode(bytes) : String.valueOf(reply);
+        } catch (JedisDataException e) {
+            return "ERROR: " + e.getMessage();
+        }
     }
 
     private static String read(Path file) {
