@@ -13,6 +13,7 @@ import java.util.Map;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.util.SafeEncoder;
 
@@ -123,7 +124,8 @@ public final class RedisUsers {
 
     /**
      * What Redis answers {@code command} on {@code jedis}: its reply as text, or {@code "ERROR: "}
-     * and the error (a refusal: {@code NOPERM}, {@code NOAUTH}).
+     * and the error (a refusal: {@code NOPERM}, {@code NOAUTH}), or {@code "CLOSED: "} if the
+     * connection ended (a SHUTDOWN that was let through).
      */
     public static String reply(Jedis jedis, String... command) {
         String[] args = java.util.Arrays.copyOfRange(command, 1, command.length);
@@ -132,6 +134,8 @@ public final class RedisUsers {
             return reply instanceof byte[] bytes ? SafeEncoder.encode(bytes) : String.valueOf(reply);
         } catch (JedisDataException e) {
             return "ERROR: " + e.getMessage();
+        } catch (JedisConnectionException e) {
+            return "CLOSED: " + e.getMessage();
         }
     }
 
