@@ -34,6 +34,7 @@ sentinel_ports="26391 26392 26393"
 [[ -f $RUSH_ROOT/target/test-classes/io/ticketrush/bench/BuyBench.class ]] ||
     (cd "$RUSH_ROOT" && mvn -q -B -Dstyle.color=never test-compile) || die "the bench did not build"
 work=$(mktemp -d /tmp/rush-buy-bench.XXXXXX)
+chmod 755 "$work" # Redis runs as its own user when this runs as root (./rush): it must reach its folder
 rush=$RUSH_ROOT/rush
 
 # ./rush with the bench's own run folder and ports: only its Redis part
@@ -62,12 +63,13 @@ run_bench() {
         export RUSH_SENTINEL_PORTS=$sentinel_ports
         source "$RUSH_ROOT/lib/common.sh"
         prepare_app
-        app_java io.ticketrush.bench.BuyBench -Xmx512m -Drush.redis.pool.size=$((threads + 4))
+        # as Redis's default user: besides a node's calls, the bench reads each master's INFO cpu
+        app_java default io.ticketrush.bench.BuyBench -Xmx512m -Drush.redis.pool.size=$((threads + 4))
         local i
         for i in "${!APP_CMD[@]}"; do
             [[ ${APP_CMD[i]} == -cp ]] && APP_CMD[i + 1]=$RUSH_ROOT/target/test-classes:${APP_CMD[i + 1]}
         done
-        "${APP_CMD[@]}" "$label" "$n" "$threads" "$batch" "$seconds" $buckets
+        run_java "${APP_CMD[@]}" "$label" "$n" "$threads" "$batch" "$seconds" $buckets
     )
 }
 

@@ -52,21 +52,27 @@ ensure_jetty
 # stop what this script started, by the PIDs it recorded
 # shellcheck disable=SC2064 # $dir is expanded now, on purpose
 trap "for f in '$dir'/*.pid '$dir'/nginx/nginx.pid; do [[ -s \$f ]] && kill \$(cat \$f) 2>/dev/null; done; true" EXIT
-spawn "$dir/redis.pid" "$dir/redis.log" redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir" \
-    --appendonly yes --appendfsync everysec --save ""
+# Its own Redis on loopback without a password or ACL users: the reference build may be older than
+# them (docs/security.md). As Redis's user when this runs as root, as ./rush runs it.
+mkdir -p "$dir/redis"
+own_by_redis "$dir/redis"
+spawn_redis "$dir/redis.pid" "$dir/redis.log" redis-server --port "$redis_port" --bind 127.0.0.1 \
+    --dir "$dir/redis" --appendonly yes --appendfsync everysec --save ""
 deadline=$((SECONDS + RUSH_START_TIMEOUT))
 until [[ $(redis-cli -p "$redis_port" PING 2>/dev/null) == PONG ]]; do
     ((SECONDS < deadline)) || { show_log "$dir/redis.log"; die "redis did not start on $redis_port"; }
     sleep 0.1
 done
-# its own single Redis, whatever mode the cluster of ./rush up runs in
+# its own single Redis, whatever mode the cluster of ./rush up runs in, and without a password: the
+# sale tool (sale_admin) connects to it as nobody in particular
 RUSH_REDIS_HOST=127.0.0.1 RUSH_REDIS_PORT=$redis_port RUSH_REDIS_PASSWORD= RUSH_REDIS_MODE=single
+REDIS_PASSWORD_FILE= REDIS_NODE_PASSWORD_FILE= REDIS_WRITER_PASSWORD_FILE=
 
 target=http://127.0.0.1:$node_port
 if ((via_nginx)); then
     mkdir -p "$dir/nginx/tmp" "$dir/nginx/logs"
     user=()
-    ((EUID == 0)) && user=(--user root)
+    ((EUID == 0)) && user=(--user "$(nginx_worker_user)")
     "$RUSH_ROOT/nginx-conf/render.sh" --listen "127.0.0.1:$nginx_port" --upstream "127.0.0.1:$node_port=1" \
         --prefix "$dir/nginx" --logs "$dir/nginx/logs" "${user[@]}" >"$dir/nginx/nginx.conf"
     nginx -p "$dir/nginx/" -e "$dir/nginx/logs/nginx-error.log" -c "$dir/nginx/nginx.conf" ||

@@ -54,6 +54,18 @@ RUSH_CLUSTER_PORTS=${RUSH_CLUSTER_PORTS:-"7001 7002 7003 7004 7005 7006"}
 case $RUSH_RUN_DIR in /*) ;; *) RUSH_RUN_DIR=$RUSH_ROOT/$RUSH_RUN_DIR ;; esac
 case $RUSH_LOG_DIR in /*) ;; *) RUSH_LOG_DIR=$RUSH_ROOT/$RUSH_LOG_DIR ;; esac
 
+# Redis's passwords (docs/security.md), each in a file of the run folder readable by its owner only,
+# made by the first `./rush up` on the machine that runs Redis (make_redis_passwords in ./rush):
+# Redis's default user's (every command: ./rush, redis-cli, the replicas, the Sentinels;
+# RUSH_REDIS_PASSWORD, if set, instead), and those of the ACL users the nodes and the sale tool
+# (rush-node) and the order writer (rush-writer) connect as. The Java parts are given the file's
+# name (rush.redis.password.file), never a password on their command line.
+REDIS_PASSWORD_FILE=$RUSH_RUN_DIR/redis-password
+REDIS_NODE_PASSWORD_FILE=$RUSH_RUN_DIR/redis-node-password
+REDIS_WRITER_PASSWORD_FILE=$RUSH_RUN_DIR/redis-writer-password
+# ./rush runs Redis as this user when it runs as root (Debian's redis-server package makes it).
+REDIS_OS_USER=redis
+
 # The order database: H2 in a file under the run folder unless a JDBC URL is given.
 RUSH_DB_URL=${RUSH_DB_URL:-jdbc:h2:file:$RUSH_RUN_DIR/orders/orders}
 
@@ -413,6 +425,51 @@ children_of_pid() {
     return 0
 }
 
+# AS_REDIS: the command prefix that runs a Redis process (redis-server, redis-sentinel) as
+# $REDIS_OS_USER when this runs as root, so that no daemon runs as root; nothing otherwise.
+# setpriv (util-linux) execs: the process keeps the PID that spawn records.
+as_redis_user() {
+    AS_REDIS=()
+    ((EUID == 0)) || return 0
+    id -u "$REDIS_OS_USER" >/dev/null 2>&1 || die "there is no user '$REDIS_OS_USER' to run Redis as (Debian's" \
+        "redis-server package makes it); ./rush runs no Redis as root"
+    AS_REDIS=(setpriv --reuid="$REDIS_OS_USER" --regid="$REDIS_OS_USER" --init-groups --)
+}
+
+# spawn (PIDFILE LOG COMMAND...) for a Redis process: as Redis's user (as_redis_user) and with
+# umask 077, so that what Redis writes is its user's alone: its data, and the configs it rewrites
+# (a Sentinel's, a server's on CONFIG REWRITE), which hold the passwords.
+spawn_redis() {
+    local pidfile=$1 log=$2
+    shift 2
+    as_redis_user
+    (umask 077 && spawn "$pidfile" "$log" "${AS_REDIS[@]}" "$@")
+}
+
+# Gives $REDIS_OS_USER the folders and files "$@" (a file is made if missing: a log Redis appends
+# to) when this runs as root: Redis writes its data, rewrites its config (Sentinel, CONFIG REWRITE)
+# and appends to its log as that user. The folders (data, configs with passwords) become its alone.
+own_by_redis() {
+    local path
+    for path in "$@"; do
+        [[ -e $path ]] || touch "$path"
+        [[ ! -d $path ]] || chmod -R go-rwx "$path"
+    done
+    ((EUID == 0)) || return 0
+    chown -R "$REDIS_OS_USER:$REDIS_OS_USER" "$@"
+    as_redis_user
+    for path in "$@"; do
+        "${AS_REDIS[@]}" test -w "$path" || die "Redis runs as the user $REDIS_OS_USER, who cannot reach $path:" \
+            "a folder above it is closed to other users (chmod o+x it, or choose another RUSH_RUN_DIR / RUSH_LOG_DIR)"
+    done
+}
+
+# The user Nginx's workers run as when it is started as root (its master binds the port): Debian's
+# www-data, else nobody. Nginx gives them its temp folders itself.
+nginx_worker_user() {
+    if id -u www-data >/dev/null 2>&1; then echo www-data; else echo nobody; fi
+}
+
 # Starts "$@" detached in its own session; the process itself writes its pid (exec keeps it).
 spawn() {
     local pidfile=$1 log=$2
@@ -464,10 +521,23 @@ rcli() {
     redis_cli_of_env -h "$RUSH_REDIS_HOST" -p "$RUSH_REDIS_PORT" "$@"
 }
 
-# redis-cli "$@" with RUSH_REDIS_PASSWORD, if set, in its environment.
-redis_cli_of_env() {
+# The default user's password: RUSH_REDIS_PASSWORD, else run/redis-password; nothing if neither.
+redis_password() {
     if [[ -n $RUSH_REDIS_PASSWORD ]]; then
-        REDISCLI_AUTH=$RUSH_REDIS_PASSWORD redis-cli "$@"
+        printf '%s' "$RUSH_REDIS_PASSWORD"
+    elif [[ -n $REDIS_PASSWORD_FILE && -r $REDIS_PASSWORD_FILE ]]; then
+        printf '%s' "$(<"$REDIS_PASSWORD_FILE")"
+    fi
+}
+
+# redis-cli "$@" as Redis's default user: its password in the environment (REDISCLI_AUTH), never
+# -a on a command line, which ps shows. Operators do the same:
+#   REDISCLI_AUTH=$(cat run/redis-password) redis-cli
+redis_cli_of_env() {
+    local password
+    password=$(redis_password)
+    if [[ -n $password ]]; then
+        REDISCLI_AUTH=$password redis-cli "$@"
     else
         redis-cli "$@"
     fi
@@ -517,15 +587,42 @@ prepare_app() {
     fi
 }
 
-# The Java command line of a class of the WAR ($1) with the settings every such command shares.
-# RUSH_REDIS_PASSWORD (and RUSH_DB_USER, RUSH_DB_PASSWORD) reach it through the environment.
+# The Java command line of a class of the WAR ($2) that connects to Redis as the ACL user $1
+# (rush-node, rush-writer), with the settings every such command shares. Run it with run_java:
+# RUSH_DB_USER and RUSH_DB_PASSWORD reach it through the environment, the Redis password through
+# its file (rush.redis.password.file).
 app_java() {
-    local main=$1
-    shift
+    local user=$1 main=$2
+    shift 2
     APP_CMD=(java -Drush.redis.host="$RUSH_REDIS_HOST" -Drush.redis.port="$RUSH_REDIS_PORT"
         -Drush.stock.key="$RUSH_STOCK_KEY" "$@" -cp "$APP_DIR/WEB-INF/classes:$APP_DIR/WEB-INF/lib/*" "$main")
     redis_props
-    APP_CMD=("${APP_CMD[0]}" "${REDIS_PROPS[@]}" "${APP_CMD[@]:1}")
+    redis_user_props "$user"
+    APP_CMD=("${APP_CMD[0]}" "${REDIS_PROPS[@]}" "${REDIS_USER_PROPS[@]}" "${APP_CMD[@]:1}")
+}
+
+# REDIS_USER_PROPS: the -D settings of the ACL user $1 (rush-node or rush-writer; default: Redis's
+# default user, every command, for the operator's tools): its name and the file of its password.
+# None when that file's name is empty (compare.sh's own open Redis).
+redis_user_props() {
+    local file user=$1
+    case $user in
+    rush-node) file=$REDIS_NODE_PASSWORD_FILE ;;
+    rush-writer) file=$REDIS_WRITER_PASSWORD_FILE ;;
+    default) file=$REDIS_PASSWORD_FILE user= ;;
+    *) die "redis_user_props: no ACL user '$1'" ;;
+    esac
+    REDIS_USER_PROPS=()
+    [[ -z $file ]] || REDIS_USER_PROPS=(${user:+-Drush.redis.user="$user"} -Drush.redis.password.file="$file")
+}
+
+# Runs "$@" (a Java part) without RUSH_REDIS_PASSWORD in its environment: it has its own ACL user and
+# password file, and the default user's password is not its to hold.
+run_java() {
+    (
+        unset RUSH_REDIS_PASSWORD
+        "$@"
+    )
 }
 
 # ---------------------------------------------------------------- the replicated redis (sentinel)
@@ -554,8 +651,8 @@ redis_props() {
 primary_port() {
     local port answer
     for port in "${SENTINEL_PORTS[@]}"; do
-        answer=$(redis-cli -h "$RUSH_REDIS_HOST" -p "$port" SENTINEL get-master-addr-by-name "$RUSH_REDIS_MASTER" \
-            2>/dev/null | sed -n 2p) || continue
+        answer=$(redis_cli_of_env -h "$RUSH_REDIS_HOST" -p "$port" SENTINEL get-master-addr-by-name \
+            "$RUSH_REDIS_MASTER" 2>/dev/null | sed -n 2p) || continue
         is_uint "$answer" && { echo "$answer"; return 0; }
     done
     return 1
@@ -579,14 +676,12 @@ cluster_seed_port() {
     return 1
 }
 
-# Sale administration (io.ticketrush.tools.SaleTool): create N | reset N | stock | orders.
+# Sale administration (io.ticketrush.tools.SaleTool): create N | reset N | stock | orders. It does
+# what a node does to a sale, so it connects as the nodes' ACL user.
 sale_admin() {
     prepare_app
-    app_java io.ticketrush.tools.SaleTool -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx64m
-    (
-        if [[ -n $RUSH_REDIS_PASSWORD ]]; then export RUSH_REDIS_PASSWORD; else unset RUSH_REDIS_PASSWORD; fi
-        "${APP_CMD[@]}" "$@"
-    )
+    app_java rush-node io.ticketrush.tools.SaleTool -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx64m
+    run_java "${APP_CMD[@]}" "$@"
 }
 
 # Global "sold total", or nothing (exit 1) if there is no sale.

@@ -14,21 +14,33 @@
 #   sentinel    a Sentinel of the group; also --master NAME --monitor HOST:PORT --myid ID, and
 #               each other server and Sentinel it knows from the start (so a failover can happen at
 #               once): --replica HOST:PORT and --sentinel HOST:PORT=ID, each as often as needed
+#   auth        the password and the ACL users alone, for a server whose other settings are given
+#               on its command line (the tests' support/RedisServer); no --port, --bind, --dir,
+#               --logfile
 # Options of every kind:
-#   --password-env NAME     requirepass (masterauth, Sentinel's auth-pass) from the environment
+#   --password-file FILE    the password of Redis's default user, which keeps every command: the
+#   --password-env NAME     operator's (./rush, redis-cli), the replicas' masterauth, the Sentinels'
+#                           auth-pass and their own requirepass; from a file or the environment
 #                           variable NAME, so that a password never shows on a command line
+#   --user NAME=FILE        an ACL user with its password in FILE: rush-node (the nodes, the sale
+#                           tool) or rush-writer (the order writer), allowed the commands the code
+#                           sends and nothing that changes the server (node_rules, writer_rules
+#                           below; docs/security.md). On a Sentinel: allowed to ask for the primary
+#                           and hear of a failover, nothing else.
 #   --debug-command local   the DEBUG command from loopback (the tests' DEBUG SLEEP and DIGEST)
-# A --bind that is not loopback gets protected-mode no (Redis refuses other machines otherwise
-# unless a password is set, and the nodes are other machines then).
+# A --bind that is not loopback needs a password (else this refuses), and gets protected-mode no
+# (Redis refuses other machines otherwise unless a password is set, and the nodes are other
+# machines then).
 set -euo pipefail
 
 die() { echo "redis-conf/render.sh: $*" >&2; exit 2; }
 
 kind=${1:-}
-[[ $kind =~ ^(single|replicated|cluster|sentinel)$ ]] || die "KIND must be single, replicated, cluster or sentinel, not '$kind'"
+[[ $kind =~ ^(single|replicated|cluster|sentinel|auth)$ ]] ||
+    die "KIND must be single, replicated, cluster, sentinel or auth, not '$kind'"
 shift
-port= bind= dir= logfile= password_env= debug= master= monitor= myid=
-replicas=() sentinels=()
+port= bind= dir= logfile= password_env= password_file= debug= master= monitor= myid=
+replicas=() sentinels=() users=()
 while (($#)); do
     (($# >= 2)) || die "$1 needs a value"
     case $1 in
@@ -37,6 +49,8 @@ while (($#)); do
     --dir) dir=$2 ;;
     --logfile) logfile=$2 ;;
     --password-env) password_env=$2 ;;
+    --password-file) password_file=$2 ;;
+    --user) users+=("$2") ;;
     --debug-command) debug=$2 ;;
     --master) master=$2 ;;
     --monitor) monitor=$2 ;;
@@ -47,11 +61,15 @@ while (($#)); do
     esac
     shift 2
 done
-for v in port bind dir logfile; do
-    [[ -n ${!v} ]] || die "--$v is required"
-done
-[[ $port =~ ^[0-9]+$ ]] || die "--port '$port' is not a port"
-[[ $bind =~ ^[A-Za-z0-9._:-]+$ ]] || die "--bind '$bind' is not an address"
+if [[ $kind == auth ]]; then
+    [[ -z $port$bind$dir$logfile$debug ]] || die "auth: only --password-file, --password-env and --user"
+else
+    for v in port bind dir logfile; do
+        [[ -n ${!v} ]] || die "--$v is required"
+    done
+    [[ $port =~ ^[0-9]+$ ]] || die "--port '$port' is not a port"
+    [[ $bind =~ ^[A-Za-z0-9._:-]+$ ]] || die "--bind '$bind' is not an address"
+fi
 [[ -z $debug || $debug == local ]] || die "--debug-command '$debug' must be local"
 address='^[A-Za-z0-9._-]+:[0-9]+$'
 if [[ $kind == sentinel ]]; then
@@ -66,11 +84,24 @@ else
     [[ -z $master$monitor$myid && ${#replicas[@]} -eq 0 && ${#sentinels[@]} -eq 0 ]] ||
         die "--master, --monitor, --myid, --replica and --sentinel are for a sentinel only"
 fi
+# The secret in file $2 (for option $1): its text without the final newlines; one line, not empty.
+secret_of_file() {
+    local option=$1 file=$2 secret
+    [[ -f $file && -r $file ]] || die "$option $file: no such file, or not readable"
+    secret=$(<"$file")
+    [[ -n $secret ]] || die "$option $file: the file is empty"
+    [[ $secret != *$'\n'* && $secret != *$'\r'* ]] || die "$option $file: a password is one line"
+    printf '%s' "$secret"
+}
+
 password=
+[[ -z $password_env || -z $password_file ]] || die "--password-env and --password-file: one of them, not both"
 if [[ -n $password_env ]]; then
     [[ $password_env =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "--password-env '$password_env' is not a variable name"
     password=${!password_env:-}
     [[ -n $password ]] || die "--password-env $password_env: the variable is empty or not set"
+elif [[ -n $password_file ]]; then
+    password=$(secret_of_file --password-file "$password_file")
 fi
 
 # A value in Redis's double quotes: \ and " escaped.
@@ -82,6 +113,56 @@ quoted() {
 is_loopback() {
     [[ $1 == 127.* || $1 == ::1 || $1 == localhost ]]
 }
+
+[[ $kind == auth || -n $password ]] || is_loopback "$bind" ||
+    die "--bind $bind is not loopback: other machines reach it, so a password is required (--password-file)"
+[[ $kind != auth || -n $password ]] || die "auth: --password-file or --password-env is required"
+((${#users[@]} == 0)) || [[ -n $password ]] || die "--user needs a password for the default user too (--password-file)"
+
+# What each ACL user may run on a data server: the commands the code sends, and none that changes
+# the server or reaches past the data (the @dangerous category: FLUSHALL, FLUSHDB, CONFIG, DEBUG,
+# SHUTDOWN, KEYS, ACL, MODULE, REPLICAOF, FAILOVER, MONITOR, INFO, CLIENT KILL, CLUSTER's changes...),
+# nor SCRIPT FLUSH / KILL or FUNCTION. ROLE (dangerous, but it only reads) and CLUSTER SLOTS: the
+# cluster client asks them. Jedis also sends CLIENT SETINFO, which Redis 7.0 does not have (Jedis
+# ignores its error).
+#   rush-node: the nodes and the sale tool: the Lua scripts by SHA (EVALSHA, SCRIPT LOAD when Redis
+#              has not got them), reads, the order feed (XREAD), MULTI, WAIT, TIME.
+#   rush-writer: the order writer: the order streams (XREADGROUP, XAUTOCLAIM, XACK, XGROUP CREATE,
+#              XADD to the dead letters), the hashes and sets it counts in, MULTI, WAIT; no script.
+node_rules='-@all +@read +@write -@dangerous -@scripting +evalsha +eval +evalsha_ro +eval_ro +script|load
+    +script|exists +@transaction +wait +time +ping +client|setname +client|getname +role +cluster|slots'
+writer_rules='-@all +@read +@stream +@hash +@set -@dangerous +@transaction +wait +time +ping +client|setname
+    +client|getname +role +cluster|slots'
+# On a Sentinel: the primary's address, and the failovers announced on +switch-master (Jedis's
+# JedisSentinelPool); never SENTINEL SET, REMOVE, FAILOVER, RESET or CONFIG.
+sentinel_client_rules='-@all +sentinel|get-master-addr-by-name +subscribe +ping +client|setname
+    +client|getname resetchannels &+switch-master'
+
+# One "user" line per --user: its password as a SHA-256 hash (Redis's #HASH), so the config does not
+# hold it in the clear.
+user_lines() {
+    local entry name file secret hash rules
+    for entry in "${users[@]}"; do
+        [[ $entry =~ ^([a-z-]+)=(.+)$ ]] || die "--user '$entry' is not NAME=FILE"
+        name=${BASH_REMATCH[1]} file=${BASH_REMATCH[2]}
+        case $kind:$name in
+        sentinel:rush-node | sentinel:rush-writer) rules=$sentinel_client_rules ;;
+        *:rush-node) rules=$node_rules ;;
+        *:rush-writer) rules=$writer_rules ;;
+        *) die "--user $name: the users are rush-node and rush-writer" ;;
+        esac
+        secret=$(secret_of_file "--user $name" "$file")
+        hash=$(printf '%s' "$secret" | sha256sum | cut -d' ' -f1)
+        # Redis reads one line: the rules above are folded for reading only
+        echo "user $name reset on #$hash ~* $(echo $rules)"
+    done
+}
+
+if [[ $kind == auth ]]; then
+    echo "requirepass $(quoted "$password")"
+    user_lines
+    exit 0
+fi
 
 if [[ $kind == sentinel ]]; then
     cat <<EOF
@@ -97,7 +178,12 @@ sentinel failover-timeout $master 5000
 sentinel parallel-syncs $master 1
 EOF
     is_loopback "$bind" || echo "protected-mode no"
-    [[ -z $password ]] || echo "sentinel auth-pass $master $(quoted "$password")"
+    if [[ -n $password ]]; then
+        # clients and the other Sentinels give it; this Sentinel gives it to the servers and to them
+        echo "requirepass $(quoted "$password")"
+        echo "sentinel auth-pass $master $(quoted "$password")"
+    fi
+    user_lines
     for v in "${replicas[@]}"; do echo "sentinel known-replica $master ${v%:*} ${v##*:}"; done
     for v in "${sentinels[@]}"; do
         v=${v%=*}" "${v##*=}
@@ -139,5 +225,6 @@ EOF
         echo "requirepass $(quoted "$password")"
         [[ $kind == single ]] || echo "masterauth $(quoted "$password")"
     fi
+    user_lines
 fi
 [[ -z $debug ]] || echo "enable-debug-command $debug"

@@ -94,15 +94,14 @@ class BadInputTest {
         statDir = Files.createTempDirectory("rush-badinput-");
         Map<Integer, Integer> upstream = new LinkedHashMap<>();
         for (int weight = 1; weight <= 4; weight++) {
-            EmbeddedNode node = EmbeddedNode.start(Map.of(
-                    "rush.redis.port", String.valueOf(redis.port()),
+            EmbeddedNode node = EmbeddedNode.start(redis.asNode(Map.of(
                     "rush.stock.key", STOCK_KEY,
                     "rush.stock.total", "100",
                     "rush.node.weight", String.valueOf(weight),
                     "rush.node.weights.total", "10",
                     "rush.anonymous", "false",
                     "rush.admin.token", "0123456789abcdef-bad-input",
-                    "rush.statlog", statDir.resolve("stat.log").toString()));
+                    "rush.statlog", statDir.resolve("stat.log").toString())));
             NODES.add(node);
             upstream.put(node.port(), weight);
         }

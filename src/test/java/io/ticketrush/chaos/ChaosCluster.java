@@ -101,12 +101,8 @@ final class ChaosCluster implements AutoCloseable {
             String name = "jetty-" + port + (starts > 1 ? "-start" + starts : "");
             List<String> command = new ArrayList<>(List.of(Distributions.java().toString(), "-Xms128m", "-Xmx512m",
                     "-Djava.io.tmpdir=" + base.resolve("tmp")));
-            if (group != null || redisCluster != null) {
-                redisSettings().forEach((setting, value) -> command.add("-D" + setting + "=" + value));
-            } else {
-                command.add("-Drush.redis.host=" + redis.host().address());
-                command.add("-Drush.redis.port=" + redis.port());
-            }
+            // the node's ACL user and its password file, as ./rush gives them
+            redisSettings().forEach((setting, value) -> command.add("-D" + setting + "=" + value));
             command.addAll(List.of(
                     "-Drush.stock.key=" + STOCK_KEY,
                     "-Drush.stock.total=" + total,
@@ -311,12 +307,7 @@ final class ChaosCluster implements AutoCloseable {
         String classpath = writerApp.resolve("WEB-INF/classes") + java.io.File.pathSeparator
                 + writerApp.resolve("WEB-INF/lib/*");
         Map<String, String> env = new LinkedHashMap<>();
-        if (group != null || redisCluster != null) {
-            redisSettings().forEach((setting, value) -> env.put(setting.toUpperCase().replace('.', '_'), value));
-        } else {
-            env.put("RUSH_REDIS_HOST", redis.host().address());
-            env.put("RUSH_REDIS_PORT", String.valueOf(redis.port()));
-        }
+        writerRedisSettings().forEach((setting, value) -> env.put(setting.toUpperCase().replace('.', '_'), value));
         env.put("RUSH_DB_URL", dbUrl());
         env.put("RUSH_WRITER_NAME", WRITER_NAME);
         writer = ChildProcess.start(name, placement.writer().command(List.of(Distributions.java().toString(),
@@ -360,12 +351,20 @@ final class ChaosCluster implements AutoCloseable {
         return redisCluster;
     }
 
-    /** How the nodes and the writer find a replicated Redis or a Redis Cluster. */
+    /** How the nodes find Redis (one server, a replicated Redis or a Redis Cluster), as the ACL user rush-node. */
     private Map<String, String> redisSettings() {
         if (redisCluster != null) {
-            return Map.of("rush.redis.mode", "cluster", "rush.redis.cluster", redisCluster.seeds());
+            return redisCluster.settings();
         }
-        return group.settings();
+        return group != null ? group.settings() : redis.asNode(Map.of());
+    }
+
+    /** How the order writer finds Redis, as the ACL user rush-writer. */
+    private Map<String, String> writerRedisSettings() {
+        if (redisCluster != null) {
+            return redisCluster.writerSettings();
+        }
+        return group != null ? group.writerSettings() : redis.asWriter(Map.of());
     }
 
     /** The project's own Redis access, set up as the nodes are (the caller closes it). */

@@ -328,7 +328,7 @@ class ChaosIT {
             String port = String.valueOf(cluster.redis().port());
             sleeping[0] = buyers.now();
             ChildProcess.Result slept = ChildProcess.run(List.of("redis-cli", "-p", port, "DEBUG", "SLEEP", "3"),
-                    TimeScale.of(Duration.ofSeconds(30)));
+                    cluster.redis().users().cliEnvironment(), TimeScale.of(Duration.ofSeconds(30)));
             sleeping[2] = buyers.now();
             if (slept.exitCode() != 0 || !slept.output().contains("OK")) {
                 throw new IllegalStateException("DEBUG SLEEP failed: " + slept.output());

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
 import io.ticketrush.redis.keys.Keys;
@@ -35,6 +36,8 @@ final class SoldSampler implements AutoCloseable {
     private static final int TIMEOUT_MILLIS = 200;
 
     private final Supplier<List<Integer>> ports;
+    /** A connection to a server by its port, as the operator (the group's password). */
+    private final IntFunction<Jedis> connect;
     /** Cluster replicas answer reads of their master's slots only after READONLY. */
     private final boolean readOnly;
     /** stock key -> its readings. */
@@ -60,8 +63,10 @@ final class SoldSampler implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    private SoldSampler(Supplier<List<Integer>> ports, boolean readOnly, List<String> keys, boolean summed) {
+    private SoldSampler(Supplier<List<Integer>> ports, IntFunction<Jedis> connect, boolean readOnly, List<String> keys,
+            boolean summed) {
         this.ports = ports;
+        this.connect = connect;
         this.readOnly = readOnly;
         this.summed = summed;
         keys.forEach(key -> this.keys.put(key, new Readings()));
@@ -70,12 +75,12 @@ final class SoldSampler implements AutoCloseable {
     }
 
     static SoldSampler start(RedisSentinelGroup group, String key) {
-        return start(new SoldSampler(group::serverPorts, false, List.of(key), false));
+        return start(new SoldSampler(group::serverPorts, port -> group.client(port, TIMEOUT_MILLIS), false, List.of(key), false));
     }
 
     /** Samples each of {@code keys} (stock hashes) on every node of {@code group}. */
     static SoldSampler start(RedisClusterGroup group, List<String> keys) {
-        return start(new SoldSampler(group::ports, true, keys, false));
+        return start(new SoldSampler(group::ports, port -> group.connect(port, TIMEOUT_MILLIS), true, keys, false));
     }
 
     /**
@@ -83,7 +88,7 @@ final class SoldSampler implements AutoCloseable {
      * {@code keys} (a hot sale's buckets), each read on the master serving it then.
      */
     static SoldSampler startSummed(RedisClusterGroup group, List<Keys> buckets) {
-        SoldSampler sampler = new SoldSampler(group::ports, true, buckets.stream().map(Keys::stock).toList(), true);
+        SoldSampler sampler = new SoldSampler(group::ports, port -> group.connect(port, TIMEOUT_MILLIS), true, buckets.stream().map(Keys::stock).toList(), true);
         buckets.forEach(bucket -> sampler.sales.put(bucket.stock(), bucket));
         return start(sampler);
     }
@@ -100,7 +105,7 @@ final class SoldSampler implements AutoCloseable {
                 try {
                     jedis = connections.get(port);
                     if (jedis == null) {
-                        jedis = new Jedis("127.0.0.1", port, TIMEOUT_MILLIS);
+                        jedis = connect.apply(port);
                         connections.put(port, jedis);
                         if (readOnly) {
                             jedis.readonly();
@@ -171,7 +176,7 @@ final class SoldSampler implements AutoCloseable {
             Jedis jedis = masterConnections.get(port);
             try {
                 if (jedis == null) {
-                    jedis = new Jedis("127.0.0.1", port, TIMEOUT_MILLIS);
+                    jedis = connect.apply(port);
                     masterConnections.put(port, jedis);
                 }
                 Keys sale = sales.get(key);

@@ -130,15 +130,14 @@ class BrowserTest {
         Path statLog = dir.resolve("stat.log");
         Map<Integer, Integer> upstream = new LinkedHashMap<>();
         for (int weight : WEIGHTS) {
-            EmbeddedNode node = EmbeddedNode.start(Map.of(
-                    "rush.redis.port", String.valueOf(redis.port()),
+            EmbeddedNode node = EmbeddedNode.start(redis.asNode(Map.of(
                     "rush.stock.key", STOCK_KEY,
                     "rush.stock.total", String.valueOf(TOTAL),
                     "rush.node.weight", String.valueOf(weight),
                     "rush.node.weights.total", "10",
                     "rush.lock.wait.ms", "5000",
                     "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000",
-                    "rush.statlog", statLog.toString(), "rush.admin.token", ADMIN_TOKEN));
+                    "rush.statlog", statLog.toString(), "rush.admin.token", ADMIN_TOKEN)));
             nodes.add(node);
             upstream.put(node.port(), weight);
             // a node started on port 0 learns its port from its first request; Prometheus's

@@ -84,8 +84,7 @@ class ClusterTest {
         logs.watch("redis.log", () -> read(redis.dir().resolve("redis.log")));
         statLog = new StatLogFile(dir.resolve("stat.log"));
         for (int weight : WEIGHTS) {
-            EmbeddedNode node = EmbeddedNode.start(Map.of(
-                    "rush.redis.port", String.valueOf(redis.port()),
+            EmbeddedNode node = EmbeddedNode.start(redis.asNode(Map.of(
                     "rush.stock.key", STOCK_KEY,
                     "rush.stock.total", String.valueOf(total),
                     "rush.node.weight", String.valueOf(weight),
@@ -99,7 +98,7 @@ class ClusterTest {
                     // and a wait for a pooled connection: sold-out lookups of users with an order
                     // and the stats publisher share the pool with the buys
                     "rush.redis.pool.wait.ms", "2000",
-                    "rush.statlog", statLog.path().toString()));
+                    "rush.statlog", statLog.path().toString())));
             nodes.add(node);
             weights.put(node.port(), weight);
         }

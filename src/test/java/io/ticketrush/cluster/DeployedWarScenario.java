@@ -95,13 +95,16 @@ abstract class DeployedWarScenario {
             throws IOException {
         int port = FreePort.find();
         StatLogFile statLog = new StatLogFile(dir.resolve("logs/stat.log"));
-        server = start(dir, port, List.of(
-                "-Drush.redis.port=" + redis.port(),
+        List<String> settings = new ArrayList<>();
+        // the node's address and ACL user; its password in a file (rush.redis.password.file), as ./rush does
+        redis.asNode(Map.of()).forEach((name, value) -> settings.add("-D" + name + "=" + value));
+        settings.addAll(List.of(
                 "-Drush.stock.key=" + STOCK_KEY,
                 "-Drush.statlog=" + statLog.path(),
                 "-Drush.node.port=" + port,
                 // the node hears of the tickets added below within 100 ms, not the default 1 s
                 "-Drush.sync.ms=100"));
+        server = start(dir, port, settings);
         logs.watch(server.name(), server::log);
         logs.watch("stat.log", () -> read(statLog.path()));
         URI stock = uri(port, "/stock");

@@ -46,8 +46,8 @@ class TicketSellerTest {
     void connect() {
         redis.restart();
         // no circuit breaker worth the name: every call is tried
-        store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
-                "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "2000", "rush.breaker.failures", "1000")::get));
+        store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of(
+                "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "2000", "rush.breaker.failures", "1000"))::get));
     }
 
     @AfterEach

@@ -1,12 +1,18 @@
 package io.ticketrush.settings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+
+import io.ticketrush.support.TempFiles;
 
 import org.junit.jupiter.api.Test;
 
@@ -96,6 +102,60 @@ class RedisSettingsTest {
         RedisSettings redis = from(Map.of("rush.redis.port", "  ", "rush.redis.host", " redis.example "));
         assertEquals(6379, redis.port());
         assertEquals("redis.example", redis.host());
+    }
+
+    @Test
+    void the_password_comes_from_its_file_without_the_line_break_and_the_user_is_the_acl_user() throws IOException {
+        Path dir = Files.createTempDirectory("rush-settings-");
+        try {
+            Path file = Files.writeString(dir.resolve("redis-node-password"), "s3cr3t-Pass_word\n");
+            RedisSettings redis = from(Map.of("rush.redis.user", "rush-node", "rush.redis.password.file",
+                    file.toString()));
+            assertEquals("rush-node", redis.user());
+            assertEquals("s3cr3t-Pass_word", redis.password());
+            assertEquals("s3cr3t-Pass_word", from(Map.of("rush.redis.password", "s3cr3t-Pass_word")).password(),
+                    "from the environment (RUSH_REDIS_PASSWORD) still");
+            assertEquals(null, from(Map.of()).user(), "Redis's default user");
+        } finally {
+            TempFiles.deleteRecursively(dir);
+        }
+    }
+
+    @Test
+    void a_password_file_that_cannot_be_read_or_holds_more_than_a_line_is_named_but_never_shown() throws IOException {
+        Path dir = Files.createTempDirectory("rush-settings-");
+        try {
+            Path missing = dir.resolve("no-such-file");
+            assertTrue(problems(Map.of("rush.redis.password.file", missing.toString()))
+                    .contains("rush.redis.password.file=" + missing + " cannot be read (NoSuchFileException)"));
+            Path empty = Files.writeString(dir.resolve("empty"), "\n");
+            assertTrue(problems(Map.of("rush.redis.password.file", empty.toString()))
+                    .contains("rush.redis.password.file=" + empty + " must hold one line, the password"));
+            Path two = Files.writeString(dir.resolve("two"), "first-secret\nsecond-secret\n");
+            String message = problems(Map.of("rush.redis.password.file", two.toString()));
+            assertTrue(message.contains("rush.redis.password.file=" + two + " must hold one line"), message);
+            assertFalse(message.contains("secret"), "the file's text is never in a message: " + message);
+            Path file = Files.writeString(dir.resolve("one"), "the-secret\n");
+            message = problems(Map.of("rush.redis.password", "the-secret", "rush.redis.password.file", file.toString()));
+            assertTrue(message.contains("rush.redis.password and rush.redis.password.file are both set"), message);
+            assertFalse(message.contains("the-secret"), message);
+        } finally {
+            TempFiles.deleteRecursively(dir);
+        }
+    }
+
+    @Test
+    void a_user_name_is_letters_digits_and_a_few_signs() {
+        assertTrue(problems(Map.of("rush.redis.user", "rush node")).contains(
+                "rush.redis.user=rush node may hold only letters, digits and _ . @ -"));
+    }
+
+    @Test
+    void the_settings_as_text_never_show_the_password() {
+        String shown = from(Map.of("rush.redis.user", "rush-writer", "rush.redis.password", "hunter2-hunter2"))
+                .toString();
+        assertFalse(shown.contains("hunter2"), shown);
+        assertTrue(shown.contains("user=rush-writer") && shown.contains("password=(set)"), shown);
     }
 
     @Test

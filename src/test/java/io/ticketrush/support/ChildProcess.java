@@ -40,11 +40,18 @@ public final class ChildProcess implements AutoCloseable {
 
     /** Runs {@code command} to completion (killed after {@code limit}) and returns its exit code and output. */
     public static Result run(List<String> command, Duration limit) {
+        return run(command, Map.of(), limit);
+    }
+
+    /** As {@link #run(List, Duration)}, with {@code env} added to this JVM's environment (a secret, not an argument). */
+    public static Result run(List<String> command, Map<String, String> env, Duration limit) {
         Path output = null;
         try {
             output = Files.createTempFile("rush-cmd-", ".out");
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
-                    .start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(output.toFile());
+            builder.environment().putAll(env);
+            Process process = builder.start();
             if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 terminate(process.toHandle(), Duration.ofSeconds(5));
                 return new Result(-1, Files.readString(output) + "\n(killed after " + limit + ")");

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
@@ -18,8 +19,10 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * and one replica each, every node a real {@code redis-server} on a free loopback port with its
  * folder in a temp dir of its own. The configs are the project's, written by the same
  * {@code redis-conf/render.sh} ./rush runs (append-only file, {@code cluster-node-timeout 1500},
- * {@code min-replicas-to-write 1}, {@code min-replicas-max-lag 2}: docs/cluster.md). Every process
- * is started and stopped by its own PID.
+ * {@code min-replicas-to-write 1}, {@code min-replicas-max-lag 2}: docs/cluster.md), guarded as
+ * ./rush guards them: a password on every node ({@code requirepass}, {@code masterauth}) and the
+ * nodes' and the writer's ACL users ({@link RedisUsers}; {@link #settings()},
+ * {@link #writerSettings()}). Every process is started and stopped by its own PID.
  *
  * <p>Because a master takes a write only while a replica is within 2 s of it, the replica a
  * failover promotes refuses writes ({@code NOREPLICAS}) until the failed node is started again
@@ -34,6 +37,7 @@ public final class RedisClusterGroup implements AutoCloseable {
     private static final String HOST = "127.0.0.1";
 
     private final Path dir;
+    private final RedisUsers users;
     private final int masters;
     /** Every node by port, in the order given to {@code --cluster create} (the masters first). */
     private final Map<Integer, ChildProcess> nodes = new LinkedHashMap<>();
@@ -43,6 +47,7 @@ public final class RedisClusterGroup implements AutoCloseable {
 
     private RedisClusterGroup(Path dir, int masters) {
         this.dir = dir;
+        this.users = RedisUsers.create(dir);
         this.masters = masters;
     }
 
@@ -88,7 +93,7 @@ public final class RedisClusterGroup implements AutoCloseable {
         nodes.keySet().forEach(port -> command.add(HOST + ":" + port));
         command.addAll(List.of("--cluster-replicas", "1", "--cluster-yes"));
         long t0 = System.nanoTime();
-        ChildProcess.Result created = ChildProcess.run(command, Duration.ofSeconds(30));
+        ChildProcess.Result created = ChildProcess.run(command, users.cliEnvironment(), Duration.ofSeconds(30));
         createMillis = (System.nanoTime() - t0) / 1_000_000;
         if (created.exitCode() != 0) {
             throw new IllegalStateException("redis-cli --cluster create failed (" + created.exitCode() + "):\n"
@@ -126,8 +131,10 @@ public final class RedisClusterGroup implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        String conf = RedisConf.write(node.resolve("redis.conf"), "cluster", List.of("--port", String.valueOf(port),
-                "--bind", HOST, "--dir", node.toString(), "--logfile", node.resolve("redis.log").toString()));
+        List<String> options = new ArrayList<>(List.of("--port", String.valueOf(port), "--bind", HOST,
+                "--dir", node.toString(), "--logfile", node.resolve("redis.log").toString()));
+        options.addAll(users.renderOptions());
+        String conf = RedisConf.write(node.resolve("redis.conf"), "cluster", options);
         RedisConf.require(conf, "min-replicas-max-lag " + MAX_LAG_SECONDS);
     }
 
@@ -229,6 +236,28 @@ public final class RedisClusterGroup implements AutoCloseable {
         return String.join(",", nodes.keySet().stream().map(port -> HOST + ":" + port).toList());
     }
 
+    /** The nodes' (and the sale tool's) settings for this cluster: every node as a seed, the ACL user rush-node. */
+    public Map<String, String> settings() {
+        return with(users.node());
+    }
+
+    /** The order writer's settings for this cluster: the ACL user rush-writer. */
+    public Map<String, String> writerSettings() {
+        return with(users.writer());
+    }
+
+    private Map<String, String> with(Map<String, String> user) {
+        Map<String, String> settings = new LinkedHashMap<>(Map.of("rush.redis.mode", "cluster",
+                "rush.redis.cluster", seeds()));
+        settings.putAll(user);
+        return Map.copyOf(settings);
+    }
+
+    /** The passwords of the cluster's users. */
+    public RedisUsers users() {
+        return users;
+    }
+
     /** Every node's port, masters and replicas, in the order they were created (the masters first). */
     public List<Integer> ports() {
         return List.copyOf(nodes.keySet());
@@ -287,9 +316,14 @@ public final class RedisClusterGroup implements AutoCloseable {
                 .map(Map.Entry::getKey).toList();
     }
 
-    /** A connection to the node on {@code port} (2 s timeouts); the caller closes it. */
+    /** A connection to the node on {@code port} as the operator (every command; 2 s timeouts); the caller closes it. */
     public Jedis connect(int port) {
-        return new Jedis(HOST, port, 2000);
+        return connect(port, 2000);
+    }
+
+    /** As {@link #connect(int)}, reads waiting up to {@code timeoutMillis}. */
+    public Jedis connect(int port, int timeoutMillis) {
+        return new Jedis(new HostAndPort(HOST, port), users.adminClient(timeoutMillis));
     }
 
     /** How long {@code --cluster create} and the first {@link #awaitHealthy} took, for a test's output. */

@@ -49,6 +49,7 @@ class RedisClusterGroupSmokeTest {
         Set<HostAndPort> seeds = Arrays.stream(group.seeds().split(",")).map(HostAndPort::from)
                 .collect(Collectors.toSet());
         try (JedisCluster cluster = new JedisCluster(seeds, DefaultJedisClientConfig.builder()
+                .password(group.users().adminPassword())
                 .connectionTimeoutMillis(500).socketTimeoutMillis(1000).build(), 5, Duration.ofSeconds(5))) {
             // WAIT counts the writes of its own connection: the write and its WAIT share one
             try (Connection connection = cluster.getConnectionFromSlot(JedisClusterCRC16.getSlot(TAG + "a"))) {

@@ -15,6 +15,7 @@ import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.settings.StoreSettings;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -23,7 +24,9 @@ import redis.clients.jedis.Jedis;
  * free loopback port with its files in a folder of its own. The configs are the project's, written
  * by the same {@code redis-conf/render.sh} ./rush runs (append-only file, {@code
  * min-replicas-to-write 1}, {@code min-replicas-max-lag 2}, a Sentinel failover after 2 s:
- * docs/replication.md), with the DEBUG command allowed from loopback for the tests. Every process
+ * docs/replication.md), with the DEBUG command allowed from loopback for the tests, and guarded as
+ * ./rush guards them: a password on every server and Sentinel, the nodes' and the writer's ACL
+ * users ({@link RedisUsers}; {@link #settings()}, {@link #writerSettings()}). Every process
  * is started, signalled and stopped by its own PID.
  */
 public final class RedisSentinelGroup implements AutoCloseable {
@@ -33,12 +36,14 @@ public final class RedisSentinelGroup implements AutoCloseable {
     private static final Duration LIMIT = Duration.ofSeconds(30);
 
     private final Path dir;
+    private final RedisUsers users;
     /** The data servers by port, the first one the primary at the start. */
     private final Map<Integer, Process> servers = new LinkedHashMap<>();
     private final Map<Integer, Process> sentinels = new LinkedHashMap<>();
 
     private RedisSentinelGroup(Path dir) {
         this.dir = dir;
+        this.users = RedisUsers.create(dir);
     }
 
     /** Starts the group and waits until every Sentinel knows the primary, both replicas and each other. */
@@ -87,9 +92,11 @@ public final class RedisSentinelGroup implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        String conf = RedisConf.write(dir.resolve("redis-" + port + ".conf"), "replicated", List.of(
-                "--port", String.valueOf(port), "--bind", "127.0.0.1", "--dir", data.toString(),
-                "--logfile", dir.resolve("redis-" + port + ".log").toString(), "--debug-command", "local"));
+        List<String> options = new ArrayList<>(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1",
+                "--dir", data.toString(), "--logfile", dir.resolve("redis-" + port + ".log").toString(),
+                "--debug-command", "local"));
+        options.addAll(users.renderOptions());
+        String conf = RedisConf.write(dir.resolve("redis-" + port + ".conf"), "replicated", options);
         RedisConf.require(conf, "min-replicas-max-lag " + MAX_LAG_SECONDS);
     }
 
@@ -111,6 +118,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
                 options.addAll(List.of("--sentinel", "127.0.0.1:" + sentinelPorts.get(i) + "=" + sentinelId(i)));
             }
         }
+        options.addAll(users.renderOptions());
         String conf = RedisConf.write(dir.resolve("sentinel-" + port + ".conf"), "sentinel", options);
         RedisConf.require(conf, "sentinel down-after-milliseconds " + MASTER + " 2000");
     }
@@ -189,13 +197,29 @@ public final class RedisSentinelGroup implements AutoCloseable {
     /** The key awaitHealthy writes to see both replicas acknowledge a write. */
     private static final String HEALTH_PROBE = "rush:test:health-probe";
 
-    /** The Nodes' and the order writer's settings for this group. */
+    /** The nodes' (and the sale tool's) settings for this group: the Sentinels, and the ACL user rush-node. */
     public Map<String, String> settings() {
-        return Map.of("rush.redis.mode", "sentinel", "rush.redis.sentinels", sentinelList(),
-                "rush.redis.master", MASTER);
+        return with(users.node());
     }
 
-    /** The same as environment variables (for a child process). */
+    /** The order writer's settings for this group: the Sentinels, and the ACL user rush-writer. */
+    public Map<String, String> writerSettings() {
+        return with(users.writer());
+    }
+
+    private Map<String, String> with(Map<String, String> user) {
+        Map<String, String> settings = new LinkedHashMap<>(Map.of("rush.redis.mode", "sentinel",
+                "rush.redis.sentinels", sentinelList(), "rush.redis.master", MASTER));
+        settings.putAll(user);
+        return Map.copyOf(settings);
+    }
+
+    /** The passwords of the group's users. */
+    public RedisUsers users() {
+        return users;
+    }
+
+    /** The nodes' settings as environment variables (for a child process). */
     public Map<String, String> environment() {
         Map<String, String> env = new LinkedHashMap<>();
         settings().forEach((name, value) -> env.put(name.toUpperCase().replace('.', '_'), value));
@@ -243,8 +267,18 @@ public final class RedisSentinelGroup implements AutoCloseable {
         return List.copyOf(servers.keySet());
     }
 
+    public List<Integer> sentinelPorts() {
+        return List.copyOf(sentinels.keySet());
+    }
+
+    /** A connection to the server or Sentinel on {@code port} as the operator (the default user: every command). */
     public Jedis client(int port) {
-        return new Jedis("127.0.0.1", port, 2000);
+        return client(port, 2000);
+    }
+
+    /** As {@link #client(int)}, reads waiting up to {@code timeoutMillis}. */
+    public Jedis client(int port, int timeoutMillis) {
+        return new Jedis(new HostAndPort("127.0.0.1", port), users.adminClient(timeoutMillis));
     }
 
     /** A connection to the primary now. */

@@ -29,9 +29,9 @@ class AdminTest {
         redis = RedisServer.start();
         redis.initStock("ticket_hash_key", 2);
         dir = Files.createTempDirectory("rush-admin-");
-        node = EmbeddedNode.start(Map.of("rush.redis.port", String.valueOf(redis.port()), "rush.stock.total", "2",
+        node = EmbeddedNode.start(redis.asNode(Map.of("rush.stock.total", "2",
                 "rush.node.weight", "10", "rush.stock.buffer", "0", "rush.statlog", dir.resolve("stat.log").toString(),
-                "rush.admin.token", TOKEN));
+                "rush.admin.token", TOKEN)));
     }
 
     @AfterEach

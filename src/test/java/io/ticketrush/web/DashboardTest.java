@@ -64,15 +64,14 @@ class DashboardTest {
     }
 
     private EmbeddedNode node(int weight) {
-        return EmbeddedNode.start(Map.of(
-                "rush.redis.port", String.valueOf(redis.port()),
+        return EmbeddedNode.start(redis.asNode(Map.of(
                 "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000",
                 "rush.lock.wait.ms", "5000",
                 "rush.stock.key", KEY,
                 "rush.stock.total", "100",
                 "rush.node.weight", String.valueOf(weight),
                 "rush.node.weights.total", "4",
-                "rush.statlog", dir.resolve("stat-" + weight + ".log").toString()));
+                "rush.statlog", dir.resolve("stat-" + weight + ".log").toString())));
     }
 
     @AfterEach

@@ -56,8 +56,8 @@ class HotSaleTest {
     }
 
     private static EmbeddedNode node(String name) {
-        Map<String, String> settings = new HashMap<>(Map.of("rush.redis.mode", "cluster", "rush.redis.cluster",
-                group.seeds(), "rush.node.weight", "1", "rush.node.weights.total", "2", "rush.statlog",
+        Map<String, String> settings = new HashMap<>(group.settings());
+        settings.putAll(Map.of("rush.node.weight", "1", "rush.node.weights.total", "2", "rush.statlog",
                 dir.resolve(name + "-stat.log").toString(), "rush.admin.token", TOKEN, "rush.lock.wait.ms", "5000",
                 "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000"));
         return EmbeddedNode.start(settings);

@@ -56,10 +56,10 @@ class NodeOrdersTest {
 
     private void startNode(int total, Map<String, String> extra) {
         redis.initStock(KEY, total);
-        Map<String, String> settings = new HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
                 "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000", "rush.lock.wait.ms", "5000", "rush.stock.total",
                 String.valueOf(total), "rush.node.weight", "10", "rush.statlog", statLog.path().toString(),
-                "rush.sync.ms", "100", "rush.sweep.ms", "100"));
+                "rush.sync.ms", "100", "rush.sweep.ms", "100")));
         settings.putAll(extra);
         node = EmbeddedNode.start(settings);
     }

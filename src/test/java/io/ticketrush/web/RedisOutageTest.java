@@ -30,9 +30,9 @@ class RedisOutageTest {
         redis = RedisServer.start("--appendonly", "yes", "--appendfsync", "always");
         redis.initStock(KEY, 10);
         dir = Files.createTempDirectory("rush-outage-");
-        node = EmbeddedNode.start(Map.of("rush.redis.port", String.valueOf(redis.port()), "rush.stock.total", "10",
+        node = EmbeddedNode.start(redis.asNode(Map.of("rush.stock.total", "10",
                 "rush.node.weight", "10", "rush.statlog", dir.resolve("stat.log").toString(),
-                "rush.sync.ms", "100", "rush.breaker.open.ms", "200"));
+                "rush.sync.ms", "100", "rush.breaker.open.ms", "200")));
     }
 
     @AfterEach

@@ -61,10 +61,10 @@ class SalesTest {
     }
 
     private EmbeddedNode node(String name, Map<String, String> extra) {
-        Map<String, String> settings = new HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
                 "rush.node.weight", "1", "rush.node.weights.total", "2", "rush.statlog",
                 dir.resolve(name + "-stat.log").toString(), "rush.admin.token", TOKEN, "rush.lock.wait.ms", "5000",
-                "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000"));
+                "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000")));
         settings.putAll(extra);
         return EmbeddedNode.start(settings);
     }
@@ -333,8 +333,7 @@ class SalesTest {
     /** 1,000 sales created while the nodes run: listed, each sells, none needs a restart. */
     @Test
     void a_thousand_sales_created_while_the_nodes_run_are_listed_and_sold() {
-        try (RedisStore store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port",
-                String.valueOf(redis.port()))::get))) {
+        try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get))) {
             for (int i = 0; i < 1000; i++) {
                 store.admin().create(new Sale("K" + i, "train " + i, 2, 0, 0, 1, 300_000, 0));
             }

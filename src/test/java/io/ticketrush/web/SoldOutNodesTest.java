@@ -46,10 +46,10 @@ class SoldOutNodesTest {
     }
 
     private EmbeddedNode node(String name, Map<String, String> extra) {
-        Map<String, String> settings = new HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
                 "rush.stock.total", "2", "rush.node.weight", "1", "rush.node.weights.total", "2",
                 "rush.stock.buffer", "0", "rush.statlog", dir.resolve(name + "-stat.log").toString(),
-                "rush.sync.ms", "60000", "rush.sweep.ms", "60000", "rush.order.ttl.ms", "600000"));
+                "rush.sync.ms", "60000", "rush.sweep.ms", "60000", "rush.order.ttl.ms", "600000")));
         settings.putAll(extra);
         return EmbeddedNode.start(settings);
     }

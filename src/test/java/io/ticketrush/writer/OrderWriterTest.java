@@ -98,7 +98,7 @@ class OrderWriterTest {
             jedis.flushAll();
         }
         redis.initStock(KEY, 100_000);
-        redisStore = RedisStore.open(StoreSettings.from(settings(Map.of())::get));
+        redisStore = RedisStore.open(StoreSettings.from(settings(redis.asNode(Map.of()))::get));
         stock = redisStore.stockOf(Terms.of(60_000, 1));
         orders = redisStore.orderBook();
         dir = Files.createTempDirectory("rush-orders-");
@@ -111,10 +111,11 @@ class OrderWriterTest {
         TempFiles.deleteRecursively(dir);
     }
 
-    private Map<String, String> settings(Map<String, String> extra) {
-        Map<String, String> settings = new HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
-                "rush.redis.timeout.ms", "5000", "rush.redis.pool.wait.ms", "5000", "rush.breaker.failures", "1000"));
-        settings.putAll(extra);
+    /** {@code user}'s settings (a node's or the writer's: {@link RedisServer#asNode}, {@link RedisServer#asWriter}) with this test's waits. */
+    private static Map<String, String> settings(Map<String, String> user) {
+        Map<String, String> settings = new HashMap<>(Map.of("rush.redis.timeout.ms", "5000",
+                "rush.redis.pool.wait.ms", "5000", "rush.breaker.failures", "1000"));
+        settings.putAll(user);
         return settings;
     }
 
@@ -212,7 +213,7 @@ class OrderWriterTest {
     private void whileWriting(String name, int batch, long claimIdleMillis, WhileWriting body) throws Exception {
         try (OrderStore store = new OrderStore(dbUrl, dbUser, "");
                 OrderStream stream = RedisOrderStream.open(WriterSettings.from(
-                        settings(Map.of("rush.writer.name", name))::get), OrderEntries::toDelivery)) {
+                        settings(redis.asWriter(Map.of("rush.writer.name", name)))::get), OrderEntries::toDelivery)) {
             OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis);
             Thread loop = new Thread(writer, "test-writer-" + name);
             loop.start();
@@ -515,8 +516,9 @@ class OrderWriterTest {
     void killing_the_writer_process_mid_stream_loses_and_duplicates_nothing() throws Exception {
         int n = 6000;
         List<String> ids = buy(n, 600_000);
-        Map<String, String> env = Map.of("RUSH_REDIS_PORT", String.valueOf(redis.port()), "RUSH_DB_URL", dbUrl,
-                "RUSH_WRITER_NAME", "writer-1", "RUSH_WRITER_BATCH", "20");
+        Map<String, String> env = new HashMap<>(Map.of("RUSH_DB_URL", dbUrl, "RUSH_WRITER_NAME", "writer-1",
+                "RUSH_WRITER_BATCH", "20"));
+        redis.asWriter(Map.of()).forEach((name, value) -> env.put(name.toUpperCase().replace('.', '_'), value));
         ChildProcess first = writerProcess(env, "writer-first.log");
         try {
             Deadline.await(Duration.ofSeconds(60), "the writer to write its first orders", () -> {

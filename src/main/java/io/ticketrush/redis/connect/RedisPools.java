@@ -83,14 +83,20 @@ public final class RedisPools {
     }
 
     private static DefaultJedisClientConfig client(RedisSettings redis, int socketTimeoutMillis) {
-        DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
+        return credentials(DefaultJedisClientConfig.builder(), redis)
                 .connectionTimeoutMillis(redis.timeoutMillis())
                 .socketTimeoutMillis(socketTimeoutMillis)
-                .clientName("ticket-rush");
+                .clientName("ticket-rush")
+                .build();
+    }
+
+    /** The ACL user ({@code rush.redis.user}; Redis's default user without one) and its password, if any. */
+    private static DefaultJedisClientConfig.Builder credentials(DefaultJedisClientConfig.Builder client,
+            RedisSettings redis) {
         if (redis.password() != null) {
-            client.password(redis.password());
+            client.user(redis.user()).password(redis.password());
         }
-        return client.build();
+        return client;
     }
 
     /** A pool for the Redis {@code redis} names (the primary) whose reads wait up to {@code socketTimeoutMillis}. */
@@ -106,9 +112,12 @@ public final class RedisPools {
                 client(redis, socketTimeoutMillis));
     }
 
-    /** The Sentinels are asked without the data's password (they have none of their own here). */
+    /**
+     * The Sentinels are asked with the same user and password as the servers: render.sh gives the
+     * user on a Sentinel the primary's address and the failover announcements only.
+     */
     private static DefaultJedisClientConfig sentinelClient(RedisSettings redis) {
-        return DefaultJedisClientConfig.builder().connectionTimeoutMillis(redis.timeoutMillis())
+        return credentials(DefaultJedisClientConfig.builder(), redis).connectionTimeoutMillis(redis.timeoutMillis())
                 .socketTimeoutMillis(redis.timeoutMillis()).clientName("ticket-rush").build();
     }
 

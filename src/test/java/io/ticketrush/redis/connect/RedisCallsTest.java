@@ -34,8 +34,8 @@ class RedisCallsTest {
     @BeforeEach
     void start() {
         redis = RedisServer.start();
-        pool = RedisPools.open(RedisSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
-                "rush.redis.pool.size", "1", "rush.redis.pool.wait.ms", "20")::get));
+        pool = RedisPools.open(RedisSettings.from(redis.asNode(Map.of(
+                "rush.redis.pool.size", "1", "rush.redis.pool.wait.ms", "20"))::get));
         calls = new RedisCalls(pool, new CircuitBreaker(1, 60_000, System::nanoTime));
     }
 
@@ -66,8 +66,8 @@ class RedisCallsTest {
     void selling_resumes_within_a_second_of_redis_restarting_when_the_pool_is_full_of_dead_connections()
             throws Exception {
         int size = 32;
-        RedisSettings settings = RedisSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
-                "rush.redis.pool.size", String.valueOf(size), "rush.redis.pool.wait.ms", "2000")::get);
+        RedisSettings settings = RedisSettings.from(redis.asNode(Map.of(
+                "rush.redis.pool.size", String.valueOf(size), "rush.redis.pool.wait.ms", "2000"))::get);
         RedisCalls full = new RedisCalls(RedisPools.connections(settings), new CircuitBreaker(3, 500,
                 System::nanoTime), ReplicaWaits.of(settings.replication()));
         try {

@@ -69,9 +69,9 @@ class OrderBookTest {
         try (Jedis jedis = redis.client()) {
             jedis.flushAll();
         }
-        store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of(
                 "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "5000", "rush.redis.timeout.ms", "5000",
-                "rush.breaker.failures", "1000")::get));
+                "rush.breaker.failures", "1000"))::get));
         stock = store.stockOf(Terms.of(60_000, 1));
         orders = store.orderBook();
     }

@@ -36,6 +36,7 @@ import io.ticketrush.settings.WriterSettings;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisClusterGroup;
+import io.ticketrush.support.RedisUsers;
 import io.ticketrush.writer.OrderEntries;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -74,13 +76,12 @@ class ClusteredStockTest {
 
     @BeforeEach
     void connect() {
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("rush.redis.mode", "cluster");
-        settings.put("rush.redis.cluster", group.seeds());
+        Map<String, String> settings = new LinkedHashMap<>(group.settings());
         settings.put("rush.breaker.failures", "1000");
-        settings.put("rush.writer.name", "writer-test");
         config = StoreSettings.from(settings::get);
-        writer = WriterSettings.from(settings::get);
+        Map<String, String> writerSettings = new LinkedHashMap<>(group.writerSettings());
+        writerSettings.put("rush.writer.name", "writer-test");
+        writer = WriterSettings.from(writerSettings::get);
         store = RedisStore.open(config);
     }
 
@@ -97,6 +98,41 @@ class ClusteredStockTest {
             System.out.println(test.getDisplayName() + ": the group's logs\n" + group.logs());
             throw e;
         }
+    }
+
+    /**
+     * Every node of the cluster requires the password, and the nodes' ACL user, which asks for the
+     * slots (CLUSTER SLOTS), may change nothing of the cluster: no failover, reset, forget, meet,
+     * slot assignment, nor FLUSHALL.
+     */
+    @Test
+    void every_cluster_node_refuses_a_client_without_the_password_and_the_nodes_user_cannot_change_the_cluster() {
+        List<Integer> masters = group.masterPorts();
+        List<String> wrong = new ArrayList<>();
+        for (int port : group.ports()) {
+            try (Jedis stranger = new Jedis("127.0.0.1", port, 2000)) {
+                String reply = RedisUsers.reply(stranger, "CLUSTER", "SLOTS");
+                if (!reply.startsWith("ERROR: NOAUTH")) {
+                    wrong.add("node " + port + " without a password: " + reply);
+                }
+            }
+            try (Jedis node = new Jedis(new HostAndPort("127.0.0.1", port),
+                    RedisUsers.client(RedisUsers.NODE, group.users().nodePassword(), 2000))) {
+                assertEquals(3, node.clusterSlots().size(), "the nodes' user reads the slots of node " + port);
+                for (String[] command : List.of(new String[] {"CLUSTER", "FAILOVER", "FORCE"},
+                        new String[] {"CLUSTER", "RESET", "HARD"}, new String[] {"CLUSTER", "FORGET", "0".repeat(40)},
+                        new String[] {"CLUSTER", "MEET", "127.0.0.1", "1"}, new String[] {"CLUSTER", "ADDSLOTS", "0"},
+                        new String[] {"CLUSTER", "SETSLOT", "0", "STABLE"}, new String[] {"FLUSHALL"},
+                        new String[] {"READONLY"})) {
+                    String reply = RedisUsers.reply(node, command);
+                    if (!reply.startsWith("ERROR: NOPERM")) {
+                        wrong.add("rush-node on " + port + ": " + String.join(" ", command) + " -> " + reply);
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), wrong);
+        assertEquals(masters, group.masterPorts(), "the same masters");
     }
 
     /** {@code count} new sale ids whose stocks lie on every master of the group, each master alike. */

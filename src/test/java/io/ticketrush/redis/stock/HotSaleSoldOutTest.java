@@ -38,7 +38,7 @@ class HotSaleSoldOutTest {
     @BeforeEach
     void start() {
         redis = RedisServer.start();
-        store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()))::get));
+        store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get));
         long now = store.catalog().now();
         hot = store.admin().create(new Sale("R1", "hot", 30, now - 1000, 0, 1, 60_000, 0, 3));
     }

@@ -60,8 +60,8 @@ class RedisGlobalStockTest {
     @BeforeEach
     void connect() {
         redis.restart();
-        store = RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(redis.port()),
-                "rush.breaker.failures", "1000")::get));
+        store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of(
+                "rush.breaker.failures", "1000"))::get));
         stock = store.stockOf(Terms.of(60_000, 1));
     }
 
@@ -152,8 +152,8 @@ class RedisGlobalStockTest {
 
     /** A node that waits {@code timeoutMillis} for Redis, reaching it on {@code port}. */
     private static RedisStore node(int port, int timeoutMillis) {
-        return RedisStore.open(StoreSettings.from(Map.of("rush.redis.port", String.valueOf(port),
-                "rush.redis.timeout.ms", String.valueOf(timeoutMillis), "rush.breaker.failures", "1000")::get));
+        return RedisStore.open(StoreSettings.from(redis.asNode(Map.of("rush.redis.port", String.valueOf(port),
+                "rush.redis.timeout.ms", String.valueOf(timeoutMillis), "rush.breaker.failures", "1000"))::get));
     }
 
     /**
@@ -276,7 +276,7 @@ class RedisGlobalStockTest {
     /** Waits until Redis no longer answers a PING within 50 ms: the busy script runs. */
     private static void awaitRedisBusy() {
         Deadline.await(Duration.ofSeconds(5), "Redis to be busy with the stall", () -> {
-            try (Jedis jedis = new Jedis("127.0.0.1", redis.port(), 50)) {
+            try (Jedis jedis = redis.client(50)) {
                 jedis.ping();
                 return false;
             } catch (JedisConnectionException e) {

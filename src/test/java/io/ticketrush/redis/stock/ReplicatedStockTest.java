@@ -34,6 +34,7 @@ import io.ticketrush.settings.WriterSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisSentinelGroup;
+import io.ticketrush.support.RedisUsers;
 import io.ticketrush.support.Terms;
 import io.ticketrush.writer.OrderEntries;
 import org.junit.jupiter.api.AfterAll;
@@ -42,6 +43,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.args.ClientType;
 import redis.clients.jedis.commands.ProtocolCommand;
@@ -79,9 +81,11 @@ class ReplicatedStockTest {
         Map<String, String> settings = new LinkedHashMap<>(group.settings());
         settings.put("rush.stock.key", KEY);
         settings.put("rush.breaker.failures", "1000");
-        settings.put("rush.writer.name", "writer-test");
         config = StoreSettings.from(settings::get);
-        writer = WriterSettings.from(settings::get);
+        Map<String, String> writerSettings = new LinkedHashMap<>(group.writerSettings());
+        writerSettings.put("rush.stock.key", KEY);
+        writerSettings.put("rush.writer.name", "writer-test");
+        writer = WriterSettings.from(writerSettings::get);
         store = RedisStore.open(config);
         stock = store.stockOf(Terms.of(60_000, 1));
     }
@@ -102,6 +106,77 @@ class ReplicatedStockTest {
         } catch (AssertionError | RuntimeException e) {
             System.out.println(test.getDisplayName() + ": the group's logs\n" + group.logs());
             throw e;
+        }
+    }
+
+    /**
+     * The Sentinels require the password too (else anyone could ask them to fail over, or to watch
+     * another primary), and the nodes' and the writer's users may only ask them for the primary:
+     * none of SENTINEL SET, FAILOVER, RESET, REMOVE, MONITOR, CONFIG, ACL, nor SHUTDOWN. The
+     * servers refuse a client without the password.
+     */
+    @Test
+    void the_sentinels_refuse_a_client_without_the_password_and_the_acl_users_may_only_ask_for_the_primary() {
+        int primary = group.primaryPort();
+        List<String> wrong = new ArrayList<>();
+        for (int sentinel : group.sentinelPorts()) {
+            try (Jedis stranger = new Jedis("127.0.0.1", sentinel, 2000)) {
+                String reply = RedisUsers.reply(stranger, "SENTINEL", "get-master-addr-by-name", RedisSentinelGroup.MASTER);
+                if (!reply.startsWith("ERROR: NOAUTH")) {
+                    wrong.add("sentinel " + sentinel + " without a password: " + reply);
+                }
+            }
+            for (String user : List.of(RedisUsers.NODE, RedisUsers.WRITER)) {
+                String password = user.equals(RedisUsers.NODE) ? group.users().nodePassword()
+                        : group.users().writerPassword();
+                try (Jedis client = new Jedis(new HostAndPort("127.0.0.1", sentinel),
+                        RedisUsers.client(user, password, 2000))) {
+                    List<String> named = client.sentinelGetMasterAddrByName(RedisSentinelGroup.MASTER);
+                    if (!List.of("127.0.0.1", String.valueOf(primary)).equals(named)) {
+                        wrong.add(user + " asked sentinel " + sentinel + " for the primary: " + named);
+                    }
+                    for (String[] command : List.of(
+                            new String[] {"SENTINEL", "SET", RedisSentinelGroup.MASTER, "down-after-milliseconds", "1"},
+                            new String[] {"SENTINEL", "FAILOVER", RedisSentinelGroup.MASTER},
+                            new String[] {"SENTINEL", "RESET", "*"},
+                            new String[] {"SENTINEL", "REMOVE", RedisSentinelGroup.MASTER},
+                            new String[] {"SENTINEL", "MONITOR", "other", "127.0.0.1", "1", "1"},
+                            new String[] {"SENTINEL", "MASTERS"},
+                            new String[] {"SENTINEL", "CONFIG", "SET", "announce-hostnames", "yes"},
+                            new String[] {"ACL", "SETUSER", "intruder", "on", ">x", "+@all"})) {
+                        String reply = RedisUsers.reply(client, command);
+                        if (!reply.startsWith("ERROR: NOPERM")) {
+                            wrong.add(user + " on sentinel " + sentinel + ": " + String.join(" ", command) + " -> " + reply);
+                        }
+                    }
+                }
+            }
+        }
+        // last: let through, it ends the Sentinel
+        for (int sentinel : group.sentinelPorts()) {
+            try (Jedis client = new Jedis(new HostAndPort("127.0.0.1", sentinel),
+                    RedisUsers.client(RedisUsers.NODE, group.users().nodePassword(), 2000))) {
+                String reply = RedisUsers.reply(client, "SHUTDOWN");
+                if (!reply.startsWith("ERROR: NOPERM")) {
+                    wrong.add("rush-node on sentinel " + sentinel + ": SHUTDOWN -> " + reply);
+                }
+            }
+        }
+        for (int server : group.serverPorts()) {
+            try (Jedis stranger = new Jedis("127.0.0.1", server, 2000)) {
+                String reply = RedisUsers.reply(stranger, "PING");
+                if (!reply.startsWith("ERROR: NOAUTH")) {
+                    wrong.add("server " + server + " without a password: " + reply);
+                }
+            }
+        }
+        assertEquals(List.of(), wrong);
+        assertEquals(primary, group.primaryPort(), "no failover came of it");
+        for (int sentinel : group.sentinelPorts()) {
+            try (Jedis admin = group.client(sentinel)) {
+                assertEquals("1000", admin.sentinelMaster(RedisSentinelGroup.MASTER).get("down-after-milliseconds"),
+                        "sentinel " + sentinel + " as configured");
+            }
         }
     }
 
