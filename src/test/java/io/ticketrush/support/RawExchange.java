@@ -56,8 +56,13 @@ public final class RawExchange {
         }
     }
 
-    private static Answer read(InputStream in) throws IOException {
-        byte[] raw = in.readAllBytes();
+    /** The answer {@code in} carries up to its end (the server closes the connection after it). */
+    public static Answer read(InputStream in) throws IOException {
+        return parse(in.readAllBytes());
+    }
+
+    /** The answer in {@code raw}, all that came on a connection. */
+    public static Answer parse(byte[] raw) {
         String text = new String(raw, StandardCharsets.ISO_8859_1);
         int headEnd = text.indexOf("\r\n\r\n");
         if (headEnd < 0) {
