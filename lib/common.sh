@@ -120,9 +120,9 @@ check_settings() {
     [[ $RUSH_PLACEMENT == auto || $RUSH_PLACEMENT == off ]] || die "RUSH_PLACEMENT='$RUSH_PLACEMENT' must be auto or off"
     [[ $RUSH_NGINX_WORKERS == auto ]] || is_uint "$RUSH_NGINX_WORKERS" ||
         die "RUSH_NGINX_WORKERS='$RUSH_NGINX_WORKERS' must be 'auto' or a whole number"
-    for v in RUSH_NGINX_RATE RUSH_NGINX_CONN; do
-        is_uint "${!v}" && ((${!v} > 0)) || die "$v='${!v}' must be a whole number > 0"
-    done
+    is_uint "$RUSH_NGINX_RATE" && ((RUSH_NGINX_RATE > 0)) || die "RUSH_NGINX_RATE='$RUSH_NGINX_RATE' must be a whole number > 0"
+    is_uint "$RUSH_NGINX_CONN" && ((RUSH_NGINX_CONN > 0 && RUSH_NGINX_CONN < 65536)) ||
+        die "RUSH_NGINX_CONN='$RUSH_NGINX_CONN' must be a whole number from 1 to 65535"
     [[ -z $RUSH_NGINX_BURST ]] || is_uint "$RUSH_NGINX_BURST" ||
         die "RUSH_NGINX_BURST='$RUSH_NGINX_BURST' must be a whole number"
     ((${#NODE_PORTS[@]} > 0)) || die "RUSH_NODE_PORTS is empty"

@@ -46,7 +46,7 @@ done
 [[ $rate =~ ^[1-9][0-9]*$ ]] || { echo "render.sh: --rate '$rate' must be a whole number above 0" >&2; exit 2; }
 [[ -n $burst ]] || burst=$((rate * 2))
 [[ $burst =~ ^[0-9]+$ ]] || { echo "render.sh: --burst '$burst' must be a whole number" >&2; exit 2; }
-[[ $conn =~ ^[1-9][0-9]*$ ]] || { echo "render.sh: --conn '$conn' must be a whole number above 0" >&2; exit 2; }
+[[ $conn =~ ^[1-9][0-9]*$ ]] && ((conn < 65536)) || { echo "render.sh: --conn '$conn' must be a whole number from 1 to 65535" >&2; exit 2; }
 
 geo=
 for address in $trusted; do
