@@ -10,8 +10,9 @@ import java.util.List;
 /**
  * This JVM's limit on open files (RLIMIT_NOFILE, {@code ulimit -n}): every connection a test holds
  * is one. The JVM starts with its soft limit raised to the hard one; a test that needs more raises
- * both with {@code prlimit} when it runs as root (as {@code mvn verify} does on CI), else fails
- * naming the {@code ulimit -n} it needs.
+ * both with {@code prlimit} when it runs as root with CAP_SYS_RESOURCE, else fails naming the
+ * limit it needs (a container's root often lacks that capability: its hard limit is the
+ * container's {@code nofile}).
  */
 public final class OpenFiles {
     private static final Path LIMITS = Path.of("/proc/self/limits");
@@ -36,15 +37,21 @@ public final class OpenFiles {
                     String.valueOf(ProcessHandle.current().pid()), "--nofile=" + needed + ":" + hard),
                     Duration.ofSeconds(10));
             if (raised.exitCode() != 0) {
-                throw new IllegalStateException("prlimit could not raise the open files limit to " + needed + ": "
-                        + raised.output());
+                throw new IllegalStateException(tooFew(needed, now) + "; prlimit could not raise it ("
+                        + raised.output().strip() + "): raise the hard limit of what starts mvn (`ulimit -Hn " + needed
+                        + "` with CAP_SYS_RESOURCE, docker run --ulimit nofile=" + needed + ")");
             }
         }
-        long after = limit();
-        if (after < needed) {
-            throw new IllegalStateException("this test holds about " + needed + " connections, but this JVM may open "
-                    + after + " files: run it as root, or after `ulimit -n " + needed + "`");
+        long[] after = limits();
+        if (after[0] < needed) {
+            throw new IllegalStateException(tooFew(needed, after) + ": run it as root, or after `ulimit -n " + needed
+                    + "`");
         }
+    }
+
+    private static String tooFew(long needed, long[] limits) {
+        return "this test needs " + needed + " open files (its connections), but this JVM may open " + limits[0]
+                + " files (hard limit " + limits[1] + ")";
     }
 
     /** {soft, hard} from /proc/self/limits ("unlimited" as Long.MAX_VALUE). */
