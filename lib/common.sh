@@ -27,7 +27,13 @@ RUSH_STOCK_TOTAL=${RUSH_STOCK_TOTAL:-$(rush_default rush.stock.total)}
 RUSH_STOCK_BUFFER=${RUSH_STOCK_BUFFER:-}
 RUSH_STOCK_KEY=${RUSH_STOCK_KEY:-$(rush_default rush.stock.key)}
 RUSH_NGINX_WORKERS=${RUSH_NGINX_WORKERS:-auto}
-RUSH_NGINX_RATE=${RUSH_NGINX_RATE:-100000}
+# Nginx's limits on addresses outside RUSH_TRUSTED (docs/architecture.md, "Nginx"): requests a
+# second and at once on the buy and order paths (the burst: twice the rate unless set), and
+# requests in progress at once. The trusted addresses are never limited (the article's ab).
+RUSH_NGINX_RATE=${RUSH_NGINX_RATE:-10}
+RUSH_NGINX_BURST=${RUSH_NGINX_BURST:-}
+RUSH_NGINX_CONN=${RUSH_NGINX_CONN:-32}
+RUSH_TRUSTED=${RUSH_TRUSTED:-"127.0.0.1 ::1"}
 RUSH_PLACEMENT=${RUSH_PLACEMENT:-auto}
 RUSH_RUN_DIR=${RUSH_RUN_DIR:-run}
 RUSH_LOG_DIR=${RUSH_LOG_DIR:-logs}
@@ -126,6 +132,11 @@ check_settings() {
     [[ $RUSH_PLACEMENT == auto || $RUSH_PLACEMENT == off ]] || die "RUSH_PLACEMENT='$RUSH_PLACEMENT' must be auto or off"
     [[ $RUSH_NGINX_WORKERS == auto ]] || is_uint "$RUSH_NGINX_WORKERS" ||
         die "RUSH_NGINX_WORKERS='$RUSH_NGINX_WORKERS' must be 'auto' or a whole number"
+    is_uint "$RUSH_NGINX_RATE" && ((RUSH_NGINX_RATE > 0)) || die "RUSH_NGINX_RATE='$RUSH_NGINX_RATE' must be a whole number > 0"
+    is_uint "$RUSH_NGINX_CONN" && ((RUSH_NGINX_CONN > 0 && RUSH_NGINX_CONN < 65536)) ||
+        die "RUSH_NGINX_CONN='$RUSH_NGINX_CONN' must be a whole number from 1 to 65535"
+    [[ -z $RUSH_NGINX_BURST ]] || is_uint "$RUSH_NGINX_BURST" ||
+        die "RUSH_NGINX_BURST='$RUSH_NGINX_BURST' must be a whole number"
     ((${#NODE_PORTS[@]} > 0)) || die "RUSH_NODE_PORTS is empty"
     ((${#NODE_PORTS[@]} == ${#NODE_WEIGHTS[@]})) ||
         die "RUSH_NODE_PORTS has ${#NODE_PORTS[@]} ports but RUSH_NODE_WEIGHTS has ${#NODE_WEIGHTS[@]} weights"
@@ -264,6 +275,14 @@ place_nodes() {
         NODE_CPUS[i]=$best
         load[best]=$((load[best] + NODE_WEIGHTS[i]))
     done
+}
+
+# The addresses Nginx trusts (render.sh --trusted): RUSH_TRUSTED, and Nginx's own listen address,
+# which is what a request from this machine to it comes from (./rush up's own check included).
+nginx_trusted() {
+    local trusted=$RUSH_TRUSTED
+    [[ $RUSH_NGINX_HOST == 0.0.0.0 || " $trusted " == *" $RUSH_NGINX_HOST "* ]] || trusted+=" $RUSH_NGINX_HOST"
+    echo "$trusted"
 }
 
 # render.sh's options for where Nginx's workers run: pinned one per core (worker_cpu_affinity auto)

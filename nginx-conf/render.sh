@@ -3,17 +3,22 @@
 # with only what settings change replaced, on standard output.
 #
 #   nginx-conf/render.sh --listen HOST:PORT --upstream "HOST:PORT=WEIGHT ..." --prefix DIR --logs DIR \
-#       [--workers auto|N] [--rate N] [--user NAME] [--cpu-affinity auto]
+#       [--workers auto|N] [--trusted "ADDRESS ..."] [--rate N] [--burst N] [--conn N] [--user NAME] \
+#       [--cpu-affinity auto]
 #
 # --listen is the address and port Nginx listens on (127.0.0.1:8080; 0.0.0.0:8080 for every
 # address); --upstream the nodes, each at its own host and port with its weight, e.g.
 # "10.0.0.2:3001=1 10.0.0.2:3002=2 10.0.0.3:3003=3". --prefix holds nginx.pid and tmp/ (create tmp/
 # first), --logs the error log. Each upstream server keeps the template's max_fails=1
-# fail_timeout=2s. Fails if the template lacks a directive it replaces.
+# fail_timeout=2s. --trusted: the addresses (IPv4 or IPv6, or CIDR blocks) that are never limited
+# and may read the operator endpoints (default "127.0.0.1 ::1"; "" for none). Every other address
+# gets --rate requests a second on the buy and order paths (default 10), --burst at once (default
+# twice the rate), and --conn requests in progress at once (default 32). Fails if the template
+# lacks a directive it replaces.
 set -euo pipefail
 
 template=$(dirname "${BASH_SOURCE[0]}")/nginx.conf
-listen= upstream= prefix= logs= workers=auto rate=100000 user= affinity=
+listen= upstream= prefix= logs= workers=auto rate=10 burst= conn=32 trusted="127.0.0.1 ::1" user= affinity=
 while (($#)); do
     case $1 in
     --listen) listen=$2 ;;
@@ -22,6 +27,9 @@ while (($#)); do
     --logs) logs=$2 ;;
     --workers) workers=$2 ;;
     --rate) rate=$2 ;;
+    --burst) burst=$2 ;;
+    --conn) conn=$2 ;;
+    --trusted) trusted=$2 ;;
     --user) user=$2 ;;
     --cpu-affinity) affinity=$2 ;;
     --template) template=$2 ;;
@@ -35,7 +43,17 @@ done
 [[ $listen =~ ^[A-Za-z0-9._-]+:[0-9]+$ ]] || { echo "render.sh: --listen '$listen' is not HOST:PORT" >&2; exit 2; }
 [[ $workers == auto || $workers =~ ^[0-9]+$ ]] || { echo "render.sh: --workers '$workers' must be auto or a number" >&2; exit 2; }
 [[ -z $affinity || $affinity == auto ]] || { echo "render.sh: --cpu-affinity '$affinity' must be auto" >&2; exit 2; }
-[[ $rate =~ ^[0-9]+$ ]] || { echo "render.sh: --rate '$rate' must be a whole number" >&2; exit 2; }
+[[ $rate =~ ^[1-9][0-9]*$ ]] || { echo "render.sh: --rate '$rate' must be a whole number above 0" >&2; exit 2; }
+[[ -n $burst ]] || burst=$((rate * 2))
+[[ $burst =~ ^[0-9]+$ ]] || { echo "render.sh: --burst '$burst' must be a whole number" >&2; exit 2; }
+[[ $conn =~ ^[1-9][0-9]*$ ]] && ((conn < 65536)) || { echo "render.sh: --conn '$conn' must be a whole number from 1 to 65535" >&2; exit 2; }
+
+geo=
+for address in $trusted; do
+    [[ $address =~ ^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(/[0-9]{1,3})?$ ]] ||
+        { echo "render.sh: trusted address '$address' is not an IPv4 or IPv6 address or CIDR block" >&2; exit 2; }
+    geo+="        $address 1;"$'\n'
+done
 
 servers=
 for server in $upstream; do
@@ -44,7 +62,7 @@ for server in $upstream; do
 done
 
 awk -v listen="$listen" -v servers="$servers" -v prefix="$prefix" -v logs="$logs" -v workers="$workers" \
-    -v rate="$rate" -v user="$user" -v affinity="$affinity" '
+    -v rate="$rate" -v burst="$burst" -v conn="$conn" -v geo="$geo" -v user="$user" -v affinity="$affinity" '
     function done(what) { seen[what] = 1 }
     /^[[:space:]]*#/ { print; next }
     /^worker_processes / {
@@ -59,14 +77,18 @@ awk -v listen="$listen" -v servers="$servers" -v prefix="$prefix" -v logs="$logs
         n = split($2, parts, "/"); sub(/[^ ]+;$/, prefix "/tmp/" parts[n]); print; done("temp_path"); next
     }
     /limit_req_zone / { sub(/rate=[0-9]+r\/s/, "rate=" rate "r/s"); print; done("limit_req_zone"); next }
-    /limit_req zone=/ { sub(/burst=[0-9]+/, "burst=" rate); print; done("limit_req"); next }
+    /limit_req zone=/ { sub(/burst=[0-9]+/, "burst=" burst); print; done("limit_req"); next }
+    /^[[:space:]]*limit_conn conn_per_ip / { sub(/conn_per_ip [0-9]+/, "conn_per_ip " conn); print; done("limit_conn"); next }
+    /^[[:space:]]*geo \$rush_trusted / { print; printf "        default 0;\n%s", geo; trusted = 1; done("geo"); next }
+    trusted && /}/ { trusted = 0 }
+    trusted { next }
     /^[[:space:]]*listen / { sub(/listen [^ ;]+/, "listen " listen); print; done("listen"); next }
     /^[[:space:]]*upstream load_rule / { upstream = 1 }
     upstream && /^[[:space:]]*server / { if (!printed) printf "%s", servers; printed = 1; done("upstream"); next }
     upstream && /}/ { upstream = 0 }
     { print }
     END {
-        split("worker_processes pid error_log temp_path limit_req_zone limit_req listen upstream", want, " ")
+        split("worker_processes pid error_log temp_path limit_req_zone limit_req limit_conn geo listen upstream", want, " ")
         for (i in want) if (!(want[i] in seen)) { print "render.sh: the template has no " want[i] > "/dev/stderr"; bad = 1 }
         exit bad
     }' "$template"

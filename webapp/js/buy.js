@@ -1,6 +1,7 @@
 // ticket-rush buy page: pick a sale (a train), buy a ticket of it, see your orders in every sale
 // with the time left to pay, pay one. Talks to the same JSON endpoints as curl does:
-// GET /sales, POST /buy/ticket, GET /orders, POST /pay, GET /stock. Needs js/sales.js first.
+// GET /sales, POST /buy/ticket, GET /orders, POST /pay. Needs js/sales.js first. (Not /stock: through
+// Nginx it answers the operators' addresses only.)
 'use strict';
 
 (function () {
@@ -161,6 +162,7 @@
     rows.forEach((row) => row.remove());
     markPicked();
     tickSales();
+    showStock();
   }
 
   function saleRow(id) {
@@ -190,7 +192,7 @@
     answerBox.removeAttribute('data-order-id');
     markPicked();
     tickSales();
-    loadStock();
+    showStock();
   }
 
   function markPicked() {
@@ -310,7 +312,6 @@
       localStorage.setItem(USER_KEY, user);
       await loadOrders(user);
     }
-    loadStock();
     loadSales();
   }
 
@@ -441,19 +442,14 @@
     await loadOrders(user);
   }
 
-  /** The picked sale's global stock, fresh from a node (the list may be two seconds old). */
-  async function loadStock() {
-    const sale = picked;
-    const result = await call('GET', '/stock' + (sale ? '?sale=' + encodeURIComponent(sale) : ''));
+  /** The picked sale's tickets left, as the list of sales last said (loaded again after each buy). */
+  function showStock() {
+    const sale = salesById.get(picked);
     const box = $('#stock');
-    if (sale !== picked) {
-      return; // the buyer picked another sale meanwhile
-    }
-    if (result.status === 200 && result.json && result.json.data.global) {
-      const global = result.json.data.global;
+    if (sale) {
       box.innerHTML = '<b></b> of <b></b> tickets left';
-      box.querySelectorAll('b')[0].textContent = global.remaining.toLocaleString('en');
-      box.querySelectorAll('b')[1].textContent = global.total.toLocaleString('en');
+      box.querySelectorAll('b')[0].textContent = sale.remaining.toLocaleString('en');
+      box.querySelectorAll('b')[1].textContent = sale.total.toLocaleString('en');
     } else {
       box.textContent = '';
     }
@@ -465,7 +461,7 @@
     userInput.value = remembered;
     loadOrders(remembered);
   }
-  loadSales().then(loadStock);
+  loadSales();
   setInterval(() => {
     tick();
     tickSales();

@@ -75,7 +75,8 @@ public final class RushApp implements ServletContextListener {
             stats.meterReplicaWaits(redis, r -> r.replicaWaitCounts().count(), r -> r.replicaWaitCounts().nanos(),
                     r -> r.replicaWaitCounts().timeouts());
         }
-        cluster = new ClusterView(redis.stats(sales::all));
+        // the dashboard reads on the operators' connections, never the buyers'
+        cluster = new ClusterView(redis.operatorStats(sales::all));
         statsPublisher = new StatsPublisher(redis.stats(sales::all), stats);
         statsPublisher.start();
         background = Executors.newSingleThreadScheduledExecutor(runnable -> {

@@ -32,20 +32,29 @@ import redis.clients.jedis.exceptions.JedisException;
 /**
  * A node's Redis: one connection pool behind one circuit breaker, one reading of Redis's clock,
  * and the Redis side of every seam the node uses (the sales, their global stocks, the order book,
- * stats). What lies outside this package sees the seams, never Jedis.
+ * stats). The operators' reads ({@code /stock}, {@code /dashboard/data}) have a small pool and a
+ * breaker of their own, so they never take, or wait for, a buyer's connection. What lies outside
+ * this package sees the seams, never Jedis.
  */
 public final class RedisStore implements AutoCloseable {
+    /** Connections of the operators' reads; each endpoint reads at most once a second (its cache). */
+    static final int OPERATOR_POOL_SIZE = 2;
+    /** How the operators' connections are named in Redis's {@code CLIENT LIST}. */
+    static final String OPERATOR_CLIENT_NAME = "ticket-rush-operator";
+
     private final StoreSettings settings;
     private final RedisCalls calls;
+    private final RedisCalls operatorCalls;
     private final RedisClock clock = new RedisClock();
     private final UncertainBuys uncertain;
     private final RedisSaleCatalog catalog;
     private final SaleAdmin admin;
     private RedisOrderFeed feed; // guarded by this
 
-    private RedisStore(StoreSettings settings, RedisCalls calls) {
+    private RedisStore(StoreSettings settings, RedisCalls calls, RedisCalls operatorCalls) {
         this.settings = settings;
         this.calls = calls;
+        this.operatorCalls = operatorCalls;
         this.uncertain = new UncertainBuys(calls);
         this.catalog = new RedisSaleCatalog(calls, settings, clock);
         this.admin = new SaleAdmin(calls, settings, catalog);
@@ -59,13 +68,25 @@ public final class RedisStore implements AutoCloseable {
      */
     public static RedisStore open(StoreSettings settings) {
         RedisConnections connections;
+        RedisConnections operatorConnections;
         try {
             connections = RedisPools.connections(settings.redis());
         } catch (JedisException e) {
             throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
         }
-        return new RedisStore(settings, new RedisCalls(connections, new CircuitBreaker(settings.breakerFailures(),
-                settings.breakerOpenMillis(), System::nanoTime), ReplicaWaits.of(settings.redis().replication())));
+        try {
+            operatorConnections = RedisPools.connections(settings.redis(), OPERATOR_POOL_SIZE, OPERATOR_CLIENT_NAME);
+        } catch (JedisException e) {
+            connections.close();
+            throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
+        }
+        ReplicaWaits waits = ReplicaWaits.of(settings.redis().replication());
+        return new RedisStore(settings, new RedisCalls(connections, breaker(settings), waits),
+                new RedisCalls(operatorConnections, breaker(settings), waits));
+    }
+
+    private static CircuitBreaker breaker(StoreSettings settings) {
+        return new CircuitBreaker(settings.breakerFailures(), settings.breakerOpenMillis(), System::nanoTime);
     }
 
     /** The keys of sale {@code id} (the default sale keeps its stock key, {@code rush.stock.key}). */
@@ -97,6 +118,22 @@ public final class RedisStore implements AutoCloseable {
         return new RedisStatsStore(calls, this::keys, sales);
     }
 
+    /** The global stock of {@code sale} as {@code /stock} shows it, read on the operators' connections. */
+    public GlobalStock.Snapshot operatorStock(Sale sale) {
+        return new RedisGlobalStock(operatorCalls, keys(sale.id()), admin, clock, uncertain,
+                settings.redis().timeoutMillis()).snapshot();
+    }
+
+    /** The stats as {@code /dashboard/data} reads them, on the operators' connections. */
+    public StatsStore operatorStats(Supplier<List<Sale>> sales) {
+        return new RedisStatsStore(operatorCalls, this::keys, sales);
+    }
+
+    /** Round trips of the operators' reads so far (also counted in {@link #roundTrips()}). */
+    public long operatorRoundTrips() {
+        return operatorCalls.tried();
+    }
+
     /** Moves stock between a hot sale's buckets; {@code nodePort} names this node's transfers. */
     public Buckets buckets(int nodePort) {
         return new RedisBuckets(calls, this::keys, clock, nodePort);
@@ -123,11 +160,12 @@ public final class RedisStore implements AutoCloseable {
     }
 
     /**
-     * Round trips this node has made to Redis so far (buys, sales, stats, the order feed's reads):
-     * what {@code ./rush bench rush} counts per request, from every node's {@code /metrics}.
+     * Round trips this node has made to Redis so far (buys, sales, stats, the operators' and the
+     * order feed's reads): what {@code ./rush bench rush} counts per request, from every node's
+     * {@code /metrics}.
      */
     public synchronized long roundTrips() {
-        return calls.tried() + (feed == null ? 0 : feed.reads());
+        return calls.tried() + operatorCalls.tried() + (feed == null ? 0 : feed.reads());
     }
 
     /**
@@ -160,5 +198,6 @@ public final class RedisStore implements AutoCloseable {
             }
         }
         calls.close();
+        operatorCalls.close();
     }
 }

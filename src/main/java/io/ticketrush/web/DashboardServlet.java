@@ -1,6 +1,8 @@
 package io.ticketrush.web;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import io.ticketrush.sale.Sale;
 
@@ -8,11 +10,25 @@ import jakarta.servlet.http.HttpServletRequest;
 
 /**
  * {@code GET /dashboard/data}: the whole cluster for the dashboard page, which polls it about
- * once a second: one pipelined Redis round trip, nothing else (see {@link ClusterView}).
+ * once a second: one pipelined Redis round trip on the operators' own connections (see
+ * {@link io.ticketrush.stats.ClusterView}), at most once a second per sale (or "all") whatever
+ * the load, so an answer may be up to a second old ({@code now} says when it was read).
  */
 public final class DashboardServlet extends JsonServlet {
+    /** "every sale, added up": a key of its own (a sale id cannot be empty). */
+    private static final String ALL = "";
+
+    private transient RecentReads<String, Map<String, Object>> cluster;
+
     public DashboardServlet() {
         super("GET");
+    }
+
+    @Override
+    public void init() {
+        super.init();
+        cluster = new RecentReads<>(TimeUnit.SECONDS.toNanos(1), System::nanoTime,
+                of -> app().cluster().read(ALL.equals(of) ? null : of, System.currentTimeMillis()));
     }
 
     @Override
@@ -22,7 +38,8 @@ public final class DashboardServlet extends JsonServlet {
         // the default sale unless another is picked, or "all" of them added up
         String of = sale == null ? Sale.DEFAULT : "all".equals(sale) ? null : app().sales().sale(Sale.requireId(
                 "sale", sale)).id();
-        Map<String, Object> data = app().cluster().read(of, System.currentTimeMillis());
+        // a copy: the cached answer is shared by every caller of this second
+        Map<String, Object> data = new LinkedHashMap<>(cluster.get(of == null ? ALL : of));
         data.put("answeredBy", app().nodePort(request));
         return Reply.ok(Json.body(Json.OK, "cluster", data));
     }

@@ -2,6 +2,7 @@ package io.ticketrush.web;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.LocalStock;
@@ -11,10 +12,23 @@ import io.ticketrush.sale.TicketSeller;
 import io.ticketrush.settings.NodeSettings;
 import jakarta.servlet.http.HttpServletRequest;
 
-/** {@code GET /stock}: this node's local stock and the global stock ({@code null} with the reason while Redis is unreachable). */
+/**
+ * {@code GET /stock}: this node's local stock and the global stock ({@code null} with the reason while
+ * Redis is unreachable). The global stock is read on the operators' own Redis connections, at most
+ * once a second per sale whatever the load: it may be up to a second old.
+ */
 public final class StockServlet extends JsonServlet {
+    private transient RecentReads<String, GlobalStock.Snapshot> global;
+
     public StockServlet() {
         super("GET");
+    }
+
+    @Override
+    public void init() {
+        super.init();
+        global = new RecentReads<>(TimeUnit.SECONDS.toNanos(1), System::nanoTime,
+                id -> app().redis().operatorStock(app().sales().sale(id)));
     }
 
     @Override
@@ -43,11 +57,11 @@ public final class StockServlet extends JsonServlet {
         data.put("sale", sale.id());
         data.put("local", node);
         try {
-            GlobalStock.Snapshot global = app().redis().stockOf(sale).snapshot();
+            GlobalStock.Snapshot stock = global.get(sale.id());
             Map<String, Object> total = new LinkedHashMap<>();
-            total.put("total", global.total());
-            total.put("sold", global.sold());
-            total.put("remaining", global.remaining());
+            total.put("total", stock.total());
+            total.put("sold", stock.sold());
+            total.put("remaining", stock.remaining());
             data.put("global", total);
         } catch (StockUnavailableException e) {
             // the node's own view is still worth showing while Redis is away

@@ -43,7 +43,7 @@ import redis.clients.jedis.Jedis;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class RateLimitTest {
     private static final String STOCK_KEY = "ticket_hash_key";
-    /** Requests a second from one address, and as many at once (render.sh sets the burst to the rate). */
+    /** Requests a second from one address, and as many at once (the burst set to the rate). */
     private static final int RATE = 2;
     private static final int BUYERS = 40;
 
@@ -65,13 +65,15 @@ class RateLimitTest {
         statLog = new StatLogFile(dir.resolve("stat.log"));
         Map<Integer, Integer> upstream = new LinkedHashMap<>();
         for (int weight = 1; weight <= 2; weight++) {
-            EmbeddedNode node = EmbeddedNode.start(Map.of("rush.redis.port", String.valueOf(redis.port()),
+            EmbeddedNode node = EmbeddedNode.start(redis.asNode(Map.of("rush.redis.port", String.valueOf(redis.port()),
                     "rush.stock.key", STOCK_KEY, "rush.stock.total", "100", "rush.node.weight", String.valueOf(weight),
-                    "rush.node.weights.total", "3", "rush.statlog", statLog.path().toString()));
+                    "rush.node.weights.total", "3", "rush.statlog", statLog.path().toString())));
             nodes.add(node);
             upstream.put(node.port(), weight);
         }
-        nginx = NginxServer.start(upstream, RATE);
+        // 127.0.0.1, where the test's buyers are, is a stranger here: only a documentation address is trusted
+        nginx = NginxServer.start(upstream, List.of("--rate", String.valueOf(RATE), "--burst", String.valueOf(RATE),
+                "--trusted", "192.0.2.1"));
         logs.watch("nginx", nginx::log);
     }
 

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
+import io.ticketrush.node.RushApp;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -140,6 +141,11 @@ public final class EmbeddedNode implements AutoCloseable {
 
     public URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port() + path);
+    }
+
+    /** The node's wiring, for what a test counts inside it (the WAR's classes are the test's own). */
+    public RushApp app() {
+        return RushApp.of(context.getServletContext());
     }
 
     /** The effective value of a context init parameter (what the WAR's settings fall back to). */

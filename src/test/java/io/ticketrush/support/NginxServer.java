@@ -48,26 +48,33 @@ public final class NginxServer implements AutoCloseable {
      * (node port on 127.0.0.1 -> weight, in that order), and waits until it answers.
      */
     public static NginxServer start(Map<Integer, Integer> upstream) {
-        return start(upstream, 0);
+        return start(upstream, List.of());
     }
 
     /**
-     * As {@link #start(Map)}, with the template's per-address rate limit set to
-     * {@code perSecond} requests a second (and as many at once), as {@code RUSH_NGINX_RATE} sets it
-     * for ./rush; 0 keeps render.sh's default.
+     * As {@link #start(Map)}, with more of render.sh's options ({@code --trusted}, {@code --rate},
+     * {@code --burst}, {@code --conn}: as ./rush passes RUSH_TRUSTED and the RUSH_NGINX_ limits).
      */
-    public static NginxServer start(Map<Integer, Integer> upstream, int perSecond) {
+    public static NginxServer start(Map<Integer, Integer> upstream, List<String> options) {
         List<Upstream> servers = new ArrayList<>();
         upstream.forEach((port, weight) -> servers.add(new Upstream(NetHost.LOOPBACK.address(), port, weight)));
-        return start(NetHost.LOOPBACK, servers, perSecond);
+        return start(NetHost.LOOPBACK, servers, options);
     }
 
-    /** Starts Nginx on {@code host}, listening on its address, in front of {@code upstream}, in that order. */
+    /**
+     * Starts Nginx on {@code host}, listening on its address, in front of {@code upstream}, in that
+     * order. On a host of a {@link NamespaceHosts} network, every address of that network is trusted
+     * (not limited, may read the operator endpoints): they are the test's own buyers and tools.
+     */
     public static NginxServer start(NetHost host, List<Upstream> upstream) {
-        return start(host, upstream, 0);
+        if (host.loopback()) {
+            return start(host, upstream, List.of());
+        }
+        String network = host.address().substring(0, host.address().lastIndexOf('.')) + ".0/24";
+        return start(host, upstream, List.of("--trusted", "127.0.0.1 ::1 " + network));
     }
 
-    private static NginxServer start(NetHost host, List<Upstream> upstream, int perSecond) {
+    private static NginxServer start(NetHost host, List<Upstream> upstream, List<String> options) {
         Path prefix;
         try {
             prefix = Files.createTempDirectory("rush-nginx-");
@@ -77,7 +84,7 @@ public final class NginxServer implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         try {
-            return start(host, prefix, List.copyOf(upstream), perSecond);
+            return start(host, prefix, List.copyOf(upstream), List.copyOf(options));
         } catch (RuntimeException | AssertionError e) {
             // the failure message carries the config and the logs; the folder is not needed
             TempFiles.deleteRecursively(prefix);
@@ -85,10 +92,10 @@ public final class NginxServer implements AutoCloseable {
         }
     }
 
-    private static NginxServer start(NetHost host, Path prefix, List<Upstream> upstream, int perSecond) {
+    private static NginxServer start(NetHost host, Path prefix, List<Upstream> upstream, List<String> options) {
         int port = FreePort.find();
         Path conf = prefix.resolve("nginx.conf");
-        writeConfig(conf, prefix, host.address() + ":" + port, upstream, perSecond);
+        writeConfig(conf, prefix, host.address() + ":" + port, upstream, options);
         Path errorLog = prefix.resolve("logs/nginx-error.log");
 
         List<String> test = List.of("nginx", "-t", "-p", prefix + "/", "-e", errorLog.toString(), "-c", conf.toString());
@@ -120,14 +127,13 @@ public final class NginxServer implements AutoCloseable {
     }
 
     /** The project's own config, written by the same {@code nginx-conf/render.sh} that ./rush runs. */
-    private static void writeConfig(Path conf, Path prefix, String listen, List<Upstream> upstream, int perSecond) {
+    private static void writeConfig(Path conf, Path prefix, String listen, List<Upstream> upstream,
+            List<String> options) {
         String servers = String.join(" ", upstream.stream().map(Upstream::toString).toList());
         List<String> render = new ArrayList<>(List.of("bash", RENDER.toString(), "--listen", listen,
                 "--upstream", servers, "--prefix", prefix.toString(), "--logs",
                 prefix.resolve("logs").toString(), "--workers", "2"));
-        if (perSecond > 0) {
-            render.addAll(List.of("--rate", String.valueOf(perSecond)));
-        }
+        render.addAll(options);
         if (isRoot()) {
             render.addAll(List.of("--user", "root"));
         }

@@ -10,18 +10,21 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A TCP proxy on a free loopback port in front of a real server, for a network that misbehaves
  * in one direction: {@link #dropAnswers(boolean)} keeps forwarding what clients send but throws
- * away what the server answers, as a link that fails after a request went out. Every connection
- * and thread it makes is closed by {@link #close()}.
+ * away what the server answers, as a link that fails after a request went out. It counts what
+ * reached the server ({@link #requestBytes()}). Every connection and thread it makes is closed by
+ * {@link #close()}.
  */
 public final class TcpProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int target;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile boolean dropAnswers;
+    private final LongAdder requestBytes = new LongAdder();
     private final Thread acceptor;
 
     private TcpProxy(int target) throws IOException {
@@ -43,6 +46,11 @@ public final class TcpProxy implements AutoCloseable {
 
     public int port() {
         return listener.getLocalPort();
+    }
+
+    /** Bytes the clients sent that were passed to the server so far: 0 while nothing reached it. */
+    public long requestBytes() {
+        return requestBytes.sum();
     }
 
     /** While true, the server's answers are read and thrown away instead of reaching the client. */
@@ -71,6 +79,10 @@ public final class TcpProxy implements AutoCloseable {
             byte[] buffer = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                    if (!answers) {
+                        // counted before the server can see them, so before any answer to them
+                        requestBytes.add(n);
+                    }
                     if (!(answers && dropAnswers)) {
                         out.write(buffer, 0, n);
                         out.flush();

@@ -74,10 +74,11 @@ class AdminAuthTest {
     }
 
     private EmbeddedNode node(String name, String token) {
-        Map<String, String> settings = new HashMap<>(Map.of("rush.redis.port", String.valueOf(redis.port()),
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
+                "rush.redis.port", String.valueOf(redis.port()),
                 "rush.stock.total", "10", "rush.node.weight", "1", "rush.node.weights.total", "2",
                 "rush.statlog", dir.resolve(name + "-stat.log").toString(), "rush.sync.ms", "60000",
-                "rush.sweep.ms", "60000"));
+                "rush.sweep.ms", "60000")));
         if (token != null) {
             settings.put("rush.admin.token", token);
         }

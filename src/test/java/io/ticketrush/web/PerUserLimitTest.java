@@ -69,10 +69,10 @@ class PerUserLimitTest {
     }
 
     private EmbeddedNode node(String name) {
-        return EmbeddedNode.start(Map.of("rush.redis.port", String.valueOf(redis.port()), "rush.node.weight", "1",
+        return EmbeddedNode.start(redis.asNode(Map.of("rush.redis.port", String.valueOf(redis.port()), "rush.node.weight", "1",
                 "rush.node.weights.total", "2", "rush.statlog", dir.resolve(name + "-stat.log").toString(),
                 "rush.admin.token", TOKEN, "rush.lock.wait.ms", "5000", "rush.redis.timeout.ms", "2000",
-                "rush.redis.pool.wait.ms", "2000"));
+                "rush.redis.pool.wait.ms", "2000")));
     }
 
     @AfterEach

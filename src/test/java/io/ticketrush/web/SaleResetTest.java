@@ -65,9 +65,9 @@ class SaleResetTest {
     }
 
     private EmbeddedNode node(String name, String syncMillis) {
-        return EmbeddedNode.start(Map.of("rush.redis.port", String.valueOf(redis.port()), "rush.node.weight", "1",
+        return EmbeddedNode.start(redis.asNode(Map.of("rush.redis.port", String.valueOf(redis.port()), "rush.node.weight", "1",
                 "rush.node.weights.total", "2", "rush.statlog", dir.resolve(name + "-stat.log").toString(),
-                "rush.admin.token", TOKEN, "rush.sync.ms", syncMillis, "rush.sweep.ms", "100"));
+                "rush.admin.token", TOKEN, "rush.sync.ms", syncMillis, "rush.sweep.ms", "100")));
     }
 
     @AfterEach

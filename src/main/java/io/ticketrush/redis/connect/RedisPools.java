@@ -28,12 +28,15 @@ import redis.clients.jedis.util.Pool;
  * ({@link ClusterConnectionProvider}); otherwise to {@code rush.redis.host}:{@code rush.redis.port}.
  */
 public final class RedisPools {
+    /** How ticket-rush's connections are named in Redis's {@code CLIENT LIST}. */
+    private static final String CLIENT_NAME = "ticket-rush";
+
     private RedisPools() {
     }
 
     /** A pool for one Redis or the Sentinels' primary (the tests of the calls' failures). */
     static Pool<Jedis> open(RedisSettings redis) {
-        return open(redis, redis.timeoutMillis());
+        return open(redis, redis.timeoutMillis(), redis.poolSize(), CLIENT_NAME);
     }
 
     /** The connections a node's calls take: reads wait up to {@code rush.redis.timeout.ms}. */
@@ -47,20 +50,34 @@ public final class RedisPools {
      * asked from the first seed node that answers).
      */
     public static RedisConnections connections(RedisSettings redis, int socketTimeoutMillis) {
-        if (redis.replication().mode() != Replication.Mode.CLUSTER) {
-            return RedisConnections.of(open(redis, socketTimeoutMillis));
-        }
-        GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
-        shape(poolConfig, redis);
-        Set<HostAndPort> seeds = new LinkedHashSet<>();
-        redis.replication().clusterNodes().forEach(address -> seeds.add(HostAndPort.from(address)));
-        return RedisConnections.of(new ClusterConnectionProvider(seeds, client(redis, socketTimeoutMillis),
-                poolConfig));
+        return connections(redis, socketTimeoutMillis, redis.poolSize(), CLIENT_NAME);
     }
 
-    private static void shape(GenericObjectPoolConfig<?> poolConfig, RedisSettings redis) {
-        poolConfig.setMaxTotal(redis.poolSize());
-        poolConfig.setMaxIdle(redis.poolSize());
+    /**
+     * A pool of {@code poolSize} connections of their own (per server, in a cluster), named
+     * {@code clientName} in Redis's {@code CLIENT LIST}, whose reads wait up to {@code rush.redis.timeout.ms}:
+     * for calls that must never take, or wait for, the buyers' connections.
+     */
+    public static RedisConnections connections(RedisSettings redis, int poolSize, String clientName) {
+        return connections(redis, redis.timeoutMillis(), poolSize, clientName);
+    }
+
+    private static RedisConnections connections(RedisSettings redis, int socketTimeoutMillis, int poolSize,
+            String clientName) {
+        if (redis.replication().mode() != Replication.Mode.CLUSTER) {
+            return RedisConnections.of(open(redis, socketTimeoutMillis, poolSize, clientName));
+        }
+        GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
+        shape(poolConfig, redis, poolSize);
+        Set<HostAndPort> seeds = new LinkedHashSet<>();
+        redis.replication().clusterNodes().forEach(address -> seeds.add(HostAndPort.from(address)));
+        return RedisConnections.of(new ClusterConnectionProvider(seeds, client(redis, socketTimeoutMillis,
+                clientName), poolConfig));
+    }
+
+    private static void shape(GenericObjectPoolConfig<?> poolConfig, RedisSettings redis, int poolSize) {
+        poolConfig.setMaxTotal(poolSize);
+        poolConfig.setMaxIdle(poolSize);
         poolConfig.setMinIdle(0);
         poolConfig.setBlockWhenExhausted(true);
         poolConfig.setMaxWait(Duration.ofMillis(redis.poolWaitMillis()));
@@ -83,10 +100,14 @@ public final class RedisPools {
     }
 
     private static DefaultJedisClientConfig client(RedisSettings redis, int socketTimeoutMillis) {
+        return client(redis, socketTimeoutMillis, CLIENT_NAME);
+    }
+
+    private static DefaultJedisClientConfig client(RedisSettings redis, int socketTimeoutMillis, String clientName) {
         return credentials(DefaultJedisClientConfig.builder(), redis)
                 .connectionTimeoutMillis(redis.timeoutMillis())
                 .socketTimeoutMillis(socketTimeoutMillis)
-                .clientName("ticket-rush")
+                .clientName(clientName)
                 .build();
     }
 
@@ -99,17 +120,20 @@ public final class RedisPools {
         return client;
     }
 
-    /** A pool for the Redis {@code redis} names (the primary) whose reads wait up to {@code socketTimeoutMillis}. */
-    private static Pool<Jedis> open(RedisSettings redis, int socketTimeoutMillis) {
+    /**
+     * A pool of {@code poolSize} connections named {@code clientName} to the Redis {@code redis} names (the
+     * primary) whose reads wait up to {@code socketTimeoutMillis}.
+     */
+    private static Pool<Jedis> open(RedisSettings redis, int socketTimeoutMillis, int poolSize, String clientName) {
         JedisPoolConfig poolConfig = new JedisPoolConfig();
-        shape(poolConfig, redis);
+        shape(poolConfig, redis, poolSize);
         if (sentinel(redis)) {
             // asks the Sentinels for the primary now: a node cannot start while none of them answers
             return new JedisSentinelPool(redis.replication().master(), sentinels(redis), poolConfig,
-                    client(redis, socketTimeoutMillis), sentinelClient(redis));
+                    client(redis, socketTimeoutMillis, clientName), sentinelClient(redis));
         }
         return new JedisPool(poolConfig, new HostAndPort(redis.host(), redis.port()),
-                client(redis, socketTimeoutMillis));
+                client(redis, socketTimeoutMillis, clientName));
     }
 
     /**
