@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -20,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.order.Payment;
+import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.GlobalStock;
@@ -29,16 +32,21 @@ import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.Deadline;
+import io.ticketrush.support.Payments;
 import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.RedisSnapshot;
 import io.ticketrush.support.Terms;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.resps.StreamEntry;
 
-/** Buy, pay and expire against a real redis-server: the per-user limit, retries and the books. */
+/** Buy, pay (start, then the provider's word) and expire against a real redis-server: the per-user limit, retries and the books. */
 class OrderBookTest {
     private static final String KEY = "ticket_hash_key";
     private static RedisServer redis;
@@ -143,48 +151,122 @@ class OrderBookTest {
     }
 
     @Test
-    void paying_twice_or_too_late_or_for_someone_else_changes_nothing() {
+    void a_payment_is_started_by_its_buyer_and_only_the_providers_word_pays_the_order_once() {
         redis.initStock(KEY, 10);
         String paid = reserve("erin", 60_000).orderId();
-        assertEquals(OrderBook.Payment.NOT_YOURS, orders.pay(paid, "mallory"));
-        assertEquals(Order.PENDING, orders.find(paid).orElseThrow().state());
-        assertEquals(OrderBook.Payment.PAID, orders.pay(paid, "erin"));
-        assertEquals(OrderBook.Payment.ALREADY_PAID, orders.pay(paid, "erin"));
-        assertEquals(OrderBook.Payment.UNKNOWN, orders.pay("999999", null));
+        assertEquals(new Payment.Started(Payment.Start.NOT_YOURS, null), orders.startPayment(paid, "mallory", 1000));
+        Payment.Started started = orders.startPayment(paid, "erin", 1000);
+        assertEquals(Payment.Start.STARTED, started.outcome());
+        Payment payment = started.payment();
+        assertEquals(new Payment(payment.id(), paid, 1000, Payment.STARTED), payment);
+        assertEquals(new Payment.Started(Payment.Start.RESUMED, payment), orders.startPayment(paid, "erin", 1000),
+                "asking again while it is under way answers the same payment");
+        assertEquals(Optional.of(payment), orders.payment(payment.id()));
+        assertEquals(Order.PENDING, orders.find(paid).orElseThrow().state(), "started is not paid");
 
-        String late = reserve("frank", 100).orderId();
-        Deadline.await(Duration.ofSeconds(5), "frank's deadline to pass",
-                () -> orders.find(late).orElseThrow().deadline() < redisNow());
-        assertEquals(OrderBook.Payment.EXPIRED, orders.pay(late, "frank"), "a late payment expires the order");
-        assertEquals(OrderBook.Payment.EXPIRED, orders.pay(late, "frank"));
-        assertEquals(Order.EXPIRED, orders.find(late).orElseThrow().state());
-        assertEquals(1, redis.sold(KEY), "frank's ticket went back, exactly once");
-        assertEquals(new OrderBook.Counts(1, 1, 0), orders.counts(Sale.DEFAULT));
-        assertEquals(0, orders.expireDue(100), "nothing left to expire");
+        String event = Payments.eventId();
+        Payment.Notice notice = new Payment.Notice(event, payment.id(), paid, 1000);
+        assertEquals(new Payment.Confirmed(Payment.Confirmation.PAID, false), orders.confirmPayment(notice, 60_000));
+        assertEquals(Order.PAID, orders.find(paid).orElseThrow().state());
+        assertEquals(Payment.SUCCEEDED, orders.payment(payment.id()).orElseThrow().state());
+        assertEquals(new Payment.Confirmed(Payment.Confirmation.PAID, true), orders.confirmPayment(notice, 60_000),
+                "the same event again: the first answer, applied once");
+        assertEquals(new Payment.Confirmed(Payment.Confirmation.ALREADY_PAID, false),
+                orders.confirmPayment(new Payment.Notice(Payments.eventId(), payment.id(), paid, 1000), 60_000),
+                "another event for the same payment pays nothing more");
+        assertEquals(Payment.Start.ALREADY_PAID, orders.startPayment(paid, "erin", 1000).outcome());
+        assertEquals(Payment.Start.UNKNOWN, orders.startPayment("999999", null, 1000).outcome());
+        assertEquals(new OrderBook.Counts(1, 0, 0), orders.counts(Sale.DEFAULT), "paid once");
+        assertEquals(1, paidEvents(), "one paid event for the writer");
+        assertEquals(1, redis.sold(KEY));
     }
 
     @Test
-    void pay_racing_expiry_at_the_deadline_ends_paid_or_expired_never_both() throws Exception {
+    void an_event_that_names_no_payment_or_another_order_or_amount_changes_nothing() {
+        redis.initStock(KEY, 10);
+        String id = reserve("gus", 60_000).orderId();
+        String other = reserve("hal", 60_000).orderId();
+        Payment payment = Payments.start(orders, id, 1000);
+        Map<String, String> before = everything();
+        for (Payment.Notice notice : List.of(
+                new Payment.Notice(Payments.eventId(), payment.id(), id, 999),
+                new Payment.Notice(Payments.eventId(), payment.id(), other, 1000),
+                new Payment.Notice(Payments.eventId(), Payment.newId(Sale.DEFAULT), id, 1000),
+                new Payment.Notice(Payments.eventId(), Payment.newId("NOSUCHSALE"), id, 1000))) {
+            Payment.Confirmation expected = notice.paymentId().equals(payment.id()) ? Payment.Confirmation.MISMATCH
+                    : Payment.Confirmation.UNKNOWN;
+            assertEquals(new Payment.Confirmed(expected, false), orders.confirmPayment(notice, 60_000), notice.toString());
+            assertEquals(before, everything(), notice + " changed Redis");
+        }
+        assertEquals(Order.PENDING, orders.find(id).orElseThrow().state());
+    }
+
+    @Test
+    void money_after_the_deadline_is_a_refund_due_and_never_pays_the_order() {
+        redis.initStock(KEY, 10);
+        String late = reserve("frank", 300).orderId();
+        Payment payment = Payments.start(orders, late, 1000);
+        Deadline.await(Duration.ofSeconds(5), "frank's deadline to pass",
+                () -> orders.find(late).orElseThrow().deadline() < redisNow());
+        assertEquals(new Payment.Confirmed(Payment.Confirmation.REFUND_DUE, false), Payments.confirm(orders, payment),
+                "the provider's word after the deadline: the order expires, the money is owed back");
+        assertEquals(Order.EXPIRED, orders.find(late).orElseThrow().state());
+        assertEquals(Payment.REFUND_DUE, orders.payment(payment.id()).orElseThrow().state());
+        assertEquals(new Payment.Confirmed(Payment.Confirmation.REFUND_DUE, false), Payments.confirm(orders, payment),
+                "another event for it: still a refund due, recorded once");
+        assertEquals(Payment.Start.EXPIRED, orders.startPayment(late, "frank", 1000).outcome());
+        assertEquals(0, redis.sold(KEY), "frank's ticket went back, exactly once");
+        assertEquals(new OrderBook.Counts(0, 1, 0), orders.counts(Sale.DEFAULT));
+        try (Jedis jedis = redis.client()) {
+            assertEquals("1", jedis.hget(KEY, Keys.REFUNDS_DUE), "one refund due");
+            List<StreamEntry> events = jedis.xrange(Keys.ofDefault(KEY).orderStream(), (StreamEntryID) null, null);
+            assertEquals(List.of("created", "expired", "refund_due"), events.stream()
+                    .map(e -> e.getFields().get(Keys.EVENT)).toList());
+            assertEquals(Map.of(Keys.PAYMENT_ID, payment.id(), Keys.AMOUNT, "1000", Keys.STATE, "expired"),
+                    Map.of(Keys.PAYMENT_ID, events.get(2).getFields().get(Keys.PAYMENT_ID), Keys.AMOUNT,
+                            events.get(2).getFields().get(Keys.AMOUNT), Keys.STATE,
+                            events.get(2).getFields().get(Keys.STATE)));
+        }
+
+        String voided = reserve("vera", 60_000).orderId();
+        Payment toVoid = Payments.start(orders, voided, 1000);
+        try (Jedis jedis = redis.client()) {
+            // as VOID leaves an order whose buyer was answered 503 (the unit under test is the payment)
+            String packed = jedis.hget(Keys.ofDefault(KEY).orders(), voided);
+            jedis.hset(Keys.ofDefault(KEY).orders(), voided, Order.VOIDED + packed.substring(Order.PENDING.length()));
+        }
+        assertEquals(Payment.Confirmation.REFUND_DUE, Payments.confirm(orders, toVoid).outcome(),
+                "money for a voided order is owed back too");
+        assertEquals(Order.VOIDED, orders.find(voided).orElseThrow().state());
+    }
+
+    @Test
+    void pay_racing_expiry_at_the_deadline_ends_paid_or_refund_due_never_both() throws Exception {
         int n = 300;
         redis.initStock(KEY, n);
+        // every payment starts before the deadline; the provider's word races the sweep at it
+        long ttl = TimeScale.ms(3000);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            ids.add(reserve("u" + i, 400).orderId());
+            ids.add(reserve("u" + i, ttl).orderId());
+        }
+        List<Payment> started = new ArrayList<>();
+        for (String id : ids) {
+            started.add(Payments.start(orders, id, 1000));
         }
         assertEquals(n, redis.sold(KEY));
-        // Payers and sweepers start together, right around the deadline.
-        long deadline = orders.find(ids.get(0)).orElseThrow().deadline();
+        // the buys took a while: the deadlines spread; go at the middle one, so the race is at many of them
+        long deadline = orders.find(ids.get(n / 2)).orElseThrow().deadline();
+        assertTrue(redisNow() < orders.find(ids.get(0)).orElseThrow().deadline(), "every payment started in time");
         ExecutorService threads = Executors.newFixedThreadPool(16);
         CountDownLatch go = new CountDownLatch(1);
-        List<Future<OrderBook.Payment>> payments = new ArrayList<>();
+        List<Future<Payment.Confirmed>> payments = new ArrayList<>();
         List<Future<Integer>> sweeps = new ArrayList<>();
         try {
-            for (int i = 0; i < n; i++) {
-                String id = ids.get(i);
-                String user = "u" + i;
+            for (Payment payment : started) {
                 payments.add(threads.submit(() -> {
                     go.await();
-                    return orders.pay(id, user);
+                    return Payments.confirm(orders, payment);
                 }));
             }
             for (int i = 0; i < 4; i++) {
@@ -197,17 +279,18 @@ class OrderBookTest {
                     return expired;
                 }));
             }
-            Deadline.await(Duration.ofSeconds(5), "the deadline to come near", () -> redisNow() >= deadline - 60);
+            Deadline.await(Duration.ofSeconds(10), "the deadline to come near", () -> redisNow() >= deadline - 60);
             go.countDown();
             int paid = 0;
-            int refused = 0;
-            for (Future<OrderBook.Payment> payment : payments) {
-                OrderBook.Payment result = payment.get(30, TimeUnit.SECONDS);
-                if (result == OrderBook.Payment.PAID) {
+            int refundsDue = 0;
+            for (Future<Payment.Confirmed> payment : payments) {
+                Payment.Confirmed result = payment.get(30, TimeUnit.SECONDS);
+                assertFalse(result.repeated());
+                if (result.outcome() == Payment.Confirmation.PAID) {
                     paid++;
                 } else {
-                    assertEquals(OrderBook.Payment.EXPIRED, result);
-                    refused++;
+                    assertEquals(Payment.Confirmation.REFUND_DUE, result.outcome());
+                    refundsDue++;
                 }
             }
             for (Future<Integer> sweep : sweeps) {
@@ -219,10 +302,15 @@ class OrderBookTest {
             long expiredOrders = countState(ids, Order.EXPIRED);
             assertEquals(paid, paidOrders, "every PAID answer is a paid order, and only those");
             assertEquals(n, paidOrders + expiredOrders);
-            assertEquals(refused, expiredOrders);
+            assertEquals(refundsDue, expiredOrders, "every expired order's money is owed back");
             assertEquals(paid, redis.sold(KEY), "the global stock took back exactly the expired tickets");
             assertEquals(new OrderBook.Counts(paid, expiredOrders, 0), orders.counts(Sale.DEFAULT));
-            System.out.printf("pay vs expire at the deadline: %d paid, %d expired of %d%n", paid, expiredOrders, n);
+            try (Jedis jedis = redis.client()) {
+                assertEquals(refundsDue, Long.parseLong(jedis.hget(KEY, Keys.REFUNDS_DUE) == null ? "0"
+                        : jedis.hget(KEY, Keys.REFUNDS_DUE)));
+            }
+            System.out.printf("pay vs expire at the deadline: %d paid, %d expired (refund due) of %d%n", paid,
+                    expiredOrders, n);
         } finally {
             threads.shutdownNow();
         }
@@ -238,7 +326,7 @@ class OrderBookTest {
         }
         assertEquals(Outcome.SOLD_OUT, reserve("latecomer", 200).outcome());
         for (int i = 0; i < 10; i++) {
-            assertEquals(OrderBook.Payment.PAID, orders.pay(new ArrayList<>(firstWave).get(i), null));
+            assertEquals(Payment.Confirmation.PAID, Payments.pay(orders, new ArrayList<>(firstWave).get(i)));
         }
         Deadline.await(Duration.ofSeconds(10), "the 40 unpaid orders to expire", () -> {
             orders.expireDue(1000);
@@ -259,6 +347,20 @@ class OrderBookTest {
         assertEquals(40, pending);
         assertEquals(total, counts.paid() + pending);
         assertEquals(total + counts.expired(), firstWave.size() + 40L, "orders made == total + tickets returned");
+    }
+
+    /** Everything in Redis (what a request that changes nothing leaves alone). */
+    private Map<String, String> everything() {
+        try (Jedis jedis = redis.client()) {
+            return RedisSnapshot.of(jedis);
+        }
+    }
+
+    private long paidEvents() {
+        try (Jedis jedis = redis.client()) {
+            return jedis.xrange(Keys.ofDefault(KEY).orderStream(), (StreamEntryID) null, null).stream()
+                    .filter(e -> Order.PAID.equals(e.getFields().get(Keys.EVENT))).count();
+        }
     }
 
     private long redisNow() {
