@@ -238,7 +238,8 @@ class OrderWriterTest {
                 ResultSet r = s.executeQuery("SELECT id, payment_id, refund_due FROM orders")) {
             while (r.next()) {
                 long refund = r.getLong(3);
-                rows.put(r.getLong(1), Arrays.asList(r.getString(2), r.wasNull() ? null : refund));
+                Long refundDue = r.wasNull() ? null : refund;
+                rows.put(r.getLong(1), Arrays.asList(r.getString(2), refundDue));
             }
         }
         return rows;
