@@ -241,6 +241,27 @@ class OrderBookTest {
     }
 
     @Test
+    void a_reset_drops_the_sales_payments_with_its_orders() {
+        redis.initStock(KEY, 10);
+        Payment paid = Payments.start(orders, reserve("ida", 60_000).orderId(), 1000);
+        assertEquals(Payment.Confirmation.PAID, Payments.confirm(orders, paid).outcome());
+        Payments.start(orders, reserve("jo", 60_000).orderId(), 1000);
+        Keys keys = Keys.ofDefault(KEY);
+        try (Jedis jedis = redis.client()) {
+            jedis.hset(KEY, Keys.REFUNDS_DUE, "3");
+            assertEquals(2, jedis.hlen(keys.payments()));
+            assertEquals(2, jedis.hlen(keys.orderPayments()));
+        }
+        assertEquals(2, store.admin().reset(Sale.DEFAULT, 10), "two orders dropped");
+        try (Jedis jedis = redis.client()) {
+            assertFalse(jedis.exists(keys.payments()), "the sale's payments went with its orders");
+            assertFalse(jedis.exists(keys.orderPayments()));
+            assertEquals(null, jedis.hget(KEY, Keys.REFUNDS_DUE), "its refunds due counted afresh");
+        }
+        assertEquals(Optional.empty(), orders.payment(paid.id()));
+    }
+
+    @Test
     void pay_racing_expiry_at_the_deadline_ends_paid_or_refund_due_never_both() throws Exception {
         int n = 300;
         redis.initStock(KEY, n);
