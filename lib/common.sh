@@ -21,6 +21,11 @@ rush_default() {
 RUSH_NGINX_PORT=${RUSH_NGINX_PORT:-8080}
 RUSH_NODE_PORTS=${RUSH_NODE_PORTS:-"3001 3002 3003 3004"}
 RUSH_NODE_WEIGHTS=${RUSH_NODE_WEIGHTS:-"1 2 3 4"}
+# Each node's admin connector (loopback unless RUSH_ADMIN_HOST), one port per node: default its port + 1000.
+RUSH_ADMIN_PORTS=${RUSH_ADMIN_PORTS:-}
+RUSH_ADMIN_HOST=${RUSH_ADMIN_HOST:-127.0.0.1}
+# The demo payment provider (/demo-pay/): on under ./rush, off in a node's own defaults.
+RUSH_PAY_DEMO=${RUSH_PAY_DEMO:-true}
 RUSH_REDIS_PORT=${RUSH_REDIS_PORT:-$(rush_default rush.redis.port)}
 RUSH_REDIS_PASSWORD=${RUSH_REDIS_PASSWORD:-}
 RUSH_STOCK_TOTAL=${RUSH_STOCK_TOTAL:-$(rush_default rush.stock.total)}
@@ -146,6 +151,7 @@ check_settings() {
     done
     [[ $(printf '%s\n' "${NODE_PORTS[@]}" | sort | uniq -d) == "" ]] ||
         die "RUSH_NODE_PORTS='$RUSH_NODE_PORTS' names a port twice: each node needs a port of its own"
+    check_admin_settings
     [[ -z ${RUSH_NODE_WEIGHTS_TOTAL:-} ]] || { is_uint "$RUSH_NODE_WEIGHTS_TOTAL" && ((RUSH_NODE_WEIGHTS_TOTAL > 0)); } ||
         die "RUSH_NODE_WEIGHTS_TOTAL='$RUSH_NODE_WEIGHTS_TOTAL' must be a whole number > 0"
     for v in RUSH_REDIS_HOST RUSH_NODE_HOST RUSH_NGINX_HOST; do
@@ -161,6 +167,23 @@ check_settings() {
         [[ $v =~ ^(redis|writer|nodes|nginx)$ ]] || die "RUSH_PARTS: '$v' is not one of redis writer nodes nginx"
     done
     check_redis_mode_settings
+}
+
+# The admin ports (one per node, none a node's port, each once) and the demo provider's switch.
+check_admin_settings() {
+    local v admin=() given=()
+    read -r -a given <<<"$RUSH_ADMIN_PORTS"
+    ((${#given[@]} == 0 || ${#given[@]} == ${#NODE_PORTS[@]})) ||
+        die "RUSH_ADMIN_PORTS has ${#given[@]} ports but RUSH_NODE_PORTS has ${#NODE_PORTS[@]} nodes: one each"
+    for v in "${NODE_PORTS[@]}"; do admin+=("$(admin_port "$v")"); done
+    for v in "${admin[@]}"; do
+        is_uint "$v" && ((v > 0 && v <= 65535)) ||
+            die "admin port '$v' is not a port: set RUSH_ADMIN_PORTS (one per node; default each node's port + 1000)"
+    done
+    [[ $(printf '%s\n' "${NODE_PORTS[@]}" "${admin[@]}" | sort | uniq -d) == "" ]] ||
+        die "the admin ports (${admin[*]}) must differ from each other and from RUSH_NODE_PORTS: set RUSH_ADMIN_PORTS"
+    is_host "$RUSH_ADMIN_HOST" || die "RUSH_ADMIN_HOST='$RUSH_ADMIN_HOST' is not a host name or IPv4 address"
+    [[ $RUSH_PAY_DEMO == true || $RUSH_PAY_DEMO == false ]] || die "RUSH_PAY_DEMO='$RUSH_PAY_DEMO' must be true or false"
 }
 
 check_redis_mode_settings() {
@@ -217,6 +240,47 @@ node_host() {
     echo "$RUSH_NODE_HOST"
 }
 node_url() { echo "http://$(node_host "$1"):$1"; }
+
+# The admin port of the node on port $1: its place in RUSH_ADMIN_PORTS, else the node's port + 1000.
+admin_port() {
+    local i ports=()
+    read -r -a ports <<<"$RUSH_ADMIN_PORTS"
+    for i in "${!NODE_PORTS[@]}"; do
+        if [[ ${NODE_PORTS[$i]} == "$1" && -n ${ports[$i]:-} ]]; then
+            echo "${ports[$i]}"
+            return 0
+        fi
+    done
+    echo $(($1 + 1000))
+}
+
+# A secret of the run folder ($1: admin-token, pay-secret), made once: 24 random bytes in hex, mode
+# 0600. Prints its path. The nodes read it from the file (rush.admin.token.file, ...), never from
+# their command line, which ps shows to every user.
+secret_file() {
+    local file=$RUSH_RUN_DIR/$1
+    if [[ ! -s $file ]]; then
+        mkdir -p "$RUSH_RUN_DIR"
+        (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
+    fi
+    chmod 600 "$file"
+    echo "$file"
+}
+
+# POST /admin/$2 on the admin connector of node port $1 (loopback), with the admin token, and the
+# curl arguments after; prints the JSON answer; fails on a non-2xx. The token goes to curl as a
+# header file (a pipe), not as an argument: never on a command line.
+admin_post() {
+    local port=$1 action=$2 out status token
+    shift 2
+    token=$(<"$(secret_file admin-token)")
+    out=$(curl -s --max-time 10 -w '\n%{http_code}' -X POST -H @<(printf 'X-Admin-Token: %s\n' "$token") "$@" \
+        "http://$RUSH_ADMIN_HOST:$(admin_port "$port")/admin/$action") ||
+        { echo "node $port: no answer on its admin port $(admin_port "$port")" >&2; return 1; }
+    status=${out##*$'\n'}
+    echo "${out%$'\n'*}"
+    [[ $status == 2* ]]
+}
 
 # Nginx's upstream servers, "HOST:PORT=WEIGHT ...": RUSH_NGINX_UPSTREAM, else this machine's nodes.
 nginx_upstream() {

@@ -1,7 +1,7 @@
 // ticket-rush buy page: pick a sale (a train), buy a ticket of it, see your orders in every sale
-// with the time left to pay, pay one. Talks to the same JSON endpoints as curl does:
-// GET /sales, POST /buy/ticket, GET /orders, POST /pay. Needs js/sales.js first. (Not /stock: through
-// Nginx it answers the operators' addresses only.)
+// with the time left to pay, pay one (through the payment provider's checkout, and back). Talks to the
+// same JSON endpoints as curl does: GET /sales, POST /buy/ticket, GET /orders, POST /pay, GET /order.
+// Needs js/sales.js first. (Not /stock: through Nginx it answers the operators' addresses only.)
 'use strict';
 
 (function () {
@@ -423,14 +423,23 @@
     refreshTimer = setTimeout(() => loadOrders(shownUser), delay || 5000);
   }
 
+  /**
+   * Pays through the payment provider: POST /pay starts a payment (the order stays pending), then the
+   * buyer goes to the provider's checkout (payUrl); the order is paid once the provider tells the
+   * shop so, and the checkout sends the buyer back here (?order=ID), where returned() shows it.
+   */
   async function payOrder(orderId, button) {
     const user = shownUser || userInput.value.trim();
     button.disabled = true;
     const result = await call('POST', '/pay?order=' + encodeURIComponent(orderId) + '&user=' + encodeURIComponent(user));
     const body = result.json;
     payBox.dataset.orderId = orderId;
-    if (result.status === 200 && body && body.code === 1) {
-      show(payBox, 'ok', 'Paid: order #' + orderId, 'The ticket is yours. Have a good trip!');
+    if (result.status === 202 && body && body.data && body.data.payUrl) {
+      location.assign(body.data.payUrl);
+      return;
+    } else if (result.status === 202 && body && body.data) {
+      show(payBox, 'info', 'Payment started: order #' + orderId, 'Pay with your payment provider (payment '
+        + body.data.paymentId + '); the order shows paid once the provider confirms it.');
     } else if (result.status === 409 && body && body.error === 'already_paid') {
       show(payBox, 'info', 'Already paid: order #' + orderId, '');
     } else if (result.status === 409 && body && body.error === 'order_expired') {
@@ -440,6 +449,24 @@
       button.disabled = false;
     }
     await loadOrders(user);
+  }
+
+  /** Back from the payment provider's checkout (?order=ID): the order as the shop has it now. */
+  async function returned(orderId) {
+    history.replaceState(null, '', '/');
+    const result = await call('GET', '/order?id=' + encodeURIComponent(orderId));
+    const order = result.json && result.json.data;
+    payBox.dataset.orderId = orderId;
+    if (result.status !== 200 || !order) {
+      failure(payBox, result, 'Paying');
+    } else if (order.state === 'paid') {
+      show(payBox, 'ok', 'Paid: order #' + orderId, 'The ticket is yours. Have a good trip!');
+    } else if (order.state === 'pending') {
+      show(payBox, 'info', 'Not paid yet: order #' + orderId, 'Pay before the time runs out, or it goes back on sale.');
+    } else {
+      show(payBox, 'bad', 'Too late: order #' + orderId + ' ' + order.state,
+        'Its ticket went back on sale. Money that reached the payment provider after that is refunded.');
+    }
   }
 
   /** The picked sale's tickets left, as the list of sales last said (loaded again after each buy). */
@@ -460,6 +487,10 @@
   if (remembered) {
     userInput.value = remembered;
     loadOrders(remembered);
+  }
+  const back = new URLSearchParams(location.search).get('order');
+  if (back) {
+    returned(back);
   }
   loadSales();
   setInterval(() => {

@@ -3,7 +3,8 @@
 
 [description]
 ticket-rush: Jetty's own error answers (URIs and headers it refuses before the webapp) as the
-WAR's JSON errors, and request headers up to what Nginx passes through.
+WAR's JSON errors, request headers up to what Nginx passes through, and the node's loopback
+admin connector (rush.admin.port), the only one that serves /admin/*.
 
 [depend]
 server

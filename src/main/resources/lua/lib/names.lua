@@ -17,6 +17,8 @@ local CLOSES_AT = 'closes_at'
 local USER_LIMIT = 'user_limit'
 local PAY_MS = 'pay_ms'
 local MOVES = 'ticket_moves'
+-- money the payment provider took for orders that had expired or were voided: owed back
+local REFUNDS_DUE = 'refunds_due'
 -- an order's fields, in its stream events and (in the order of ORDER, see orders.lua) in the orders hash
 local ID = 'id'
 local USER = 'user'
@@ -29,12 +31,24 @@ local EVENT = 'event'
 local RID = 'rid'
 local BATCH = 'batch'
 local SEP = '|'
+-- a payment's fields (in the order of PAYMENT, see payments.lua) in the sale's payments hash; the
+-- paid and refund_due events carry PAYMENT (its id) and AMOUNT too
+local PAY_ORDER = 'order'
+local AMOUNT = 'amount'
+local SETTLED_BY = 'settled_by'
+local PAYMENT = 'payment'
 -- an order's states, and the event that creates one (the others are named after their state)
 local PENDING_STATE = 'pending'
 local PAID_STATE = 'paid'
 local EXPIRED_STATE = 'expired'
 local VOIDED_STATE = 'voided'
 local CREATED_EVENT = 'created'
+-- a payment's states: started, then succeeded (its order paid) or refund_due (money for an order that
+-- had expired or was voided); the event that records a refund due
+local STARTED_PAYMENT = 'started'
+local SUCCEEDED_PAYMENT = 'succeeded'
+local REFUND_DUE_PAYMENT = 'refund_due'
+local REFUND_DUE_EVENT = 'refund_due'
 -- a buy call's entry in the batches hash: voided before it ran, or settled
 local VOID_MARK = 'void'
 local SETTLED = 'ok'
@@ -59,11 +73,20 @@ CODE.NO_ID_BASE = -13
 CODE.NUMBERS_USED_UP = -14
 CODE.RESET_SINCE = -15
 
--- what paying answers (io.ticketrush.order.OrderBook.Payment)
-local PAY = {}
-PAY.PAID = 1
-PAY.ALREADY_PAID = 2
-PAY.UNKNOWN = -1
-PAY.EXPIRED = -2
-PAY.NOT_YOURS = -3
-PAY.VOIDED = -4
+-- what starting a payment answers (io.ticketrush.order.Payment.Start)
+local START = {}
+START.STARTED = 1
+START.RESUMED = 2
+START.ALREADY_PAID = 3
+START.UNKNOWN = -1
+START.EXPIRED = -2
+START.NOT_YOURS = -3
+START.VOIDED = -4
+
+-- what the provider's word that a payment succeeded answers (io.ticketrush.order.Payment.Confirmation)
+local CONFIRM = {}
+CONFIRM.PAID = 1
+CONFIRM.ALREADY_PAID = 2
+CONFIRM.REFUND_DUE = 3
+CONFIRM.UNKNOWN = -1
+CONFIRM.MISMATCH = -2

@@ -37,7 +37,13 @@ local function without_id(key, user, id)
   end
   if #left == 0 then redis.call('HDEL', key, user) else redis.call('HSET', key, user, table.concat(left, ',')) end
 end
-local function event(stream, name, id, o)
+-- (a paid or refund_due event names its payment and amount too)
+local function event(stream, name, id, o, payment, amount)
+  if payment then
+    redis.call('XADD', stream, '*', EVENT, name, ID, id, USER, o[USER], NODE, o[NODE], CREATED, o[CREATED],
+      DEADLINE, o[DEADLINE], STATE, o[STATE], RID, o[RID], PAYMENT, payment, AMOUNT, amount)
+    return
+  end
   redis.call('XADD', stream, '*', EVENT, name, ID, id, USER, o[USER], NODE, o[NODE], CREATED, o[CREATED],
     DEADLINE, o[DEADLINE], STATE, o[STATE], RID, o[RID])
 end

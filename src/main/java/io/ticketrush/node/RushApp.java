@@ -1,5 +1,6 @@
 package io.ticketrush.node;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -8,6 +9,7 @@ import java.util.logging.Logger;
 
 import io.ticketrush.duty.Duty;
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.order.PaymentSignature;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
@@ -46,6 +48,7 @@ public final class RushApp implements ServletContextListener {
     private StatsPublisher statsPublisher;
     private ClusterView cluster;
     private ScheduledExecutorService background;
+    private PaymentSignature paymentSignature;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -67,6 +70,8 @@ public final class RushApp implements ServletContextListener {
         sales = new Sales(skew.applyTo(redis.catalog()), redis::stockOf, settings::localStockFor, redis::follow,
                 settings.lockWaitMillis(), redis.buckets(settings.nodePort()));
         orders = redis.orderBook(sales::all);
+        paymentSignature = settings.pay().on()
+                ? new PaymentSignature(settings.pay().secret().getBytes(StandardCharsets.UTF_8)) : null;
         stats = new NodeStats(settings, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
                 .orElse(NO_STOCK));
         stats.countRedisRoundTrips(redis::roundTrips);
@@ -101,7 +106,10 @@ public final class RushApp implements ServletContextListener {
         LOG.info(() -> "ticket-rush node up: weight " + settings.nodeWeight() + "/" + settings.totalWeight()
                 + " (a sale's local stock: its share by weight + a buffer), redis " + settings.store().redis().address()
                 + (redis.waitsForReplicas() ? " (a buy is answered once a replica has it)" : "") + ", stat log "
-                + statLog.path());
+                + statLog.path() + "; admin " + (settings.admin().on() ? "on " + settings.admin().host() + ":"
+                + settings.admin().port() + " only" + (settings.admin().token() == null ? " (no token: refused)" : "")
+                : "off (rush.admin.port=0)") + "; payments " + (settings.pay().on() ? "on" : "off (no rush.pay.secret.file)")
+                + (settings.pay().demo() ? ", demo provider on (/demo-pay/)" : ""));
     }
 
     @Override
@@ -138,6 +146,11 @@ public final class RushApp implements ServletContextListener {
     /** The port this node is known by: configured, else the port the request came in on. */
     public int nodePort(HttpServletRequest request) {
         return settings.nodePort() != 0 ? settings.nodePort() : request.getLocalPort();
+    }
+
+    /** The payment provider's signature on its callbacks; null when no secret is configured (payments off). */
+    public PaymentSignature paymentSignature() {
+        return paymentSignature;
     }
 
     public NodeSettings settings() {

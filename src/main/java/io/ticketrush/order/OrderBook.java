@@ -4,13 +4,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Orders after the buy, of every sale: look them up, pay them, expire the unpaid. An order id
- * names its sale, so a lookup needs the id alone. Domain code sees only this seam.
+ * Orders after the buy, of every sale: look them up, start their payments and take the payment
+ * provider's word on them, expire the unpaid. An order id names its sale, and so does a payment
+ * id, so a lookup needs the id alone. Domain code sees only this seam.
  */
 public interface OrderBook {
-
-    /** What paying came to. */
-    enum Payment { PAID, ALREADY_PAID, EXPIRED, VOIDED, UNKNOWN, NOT_YOURS }
 
     /** The most orders one expiry call handles for one sale: bounds the time one script keeps Redis busy. */
     int EXPIRY_BATCH = 500;
@@ -23,8 +21,24 @@ public interface OrderBook {
     /** Every order the user ever had in sale {@code sale}, oldest first. */
     List<Order> ofUser(String user, String sale);
 
-    /** Pays the order iff it is still pending and not past its deadline; {@code user} null = anyone. */
-    Payment pay(String orderId, String user);
+    /**
+     * Starts paying the order, for {@code amount}, iff it is still pending and not past its deadline
+     * ({@code user} null = anyone may); an order whose payment has started already answers that
+     * payment ({@link Payment.Start#RESUMED}). The order stays pending: only
+     * {@link #confirmPayment} makes it paid.
+     */
+    Payment.Started startPayment(String orderId, String user, long amount);
+
+    /**
+     * The payment provider's word (its signature checked by the caller) that a payment succeeded:
+     * its order becomes paid iff it is still pending and not past its deadline, else the money is
+     * recorded as owed back. Each event is applied once; the same event again, within
+     * {@code keepEventMillis}, gets the first answer and changes nothing.
+     */
+    Payment.Confirmed confirmPayment(Payment.Notice notice, long keepEventMillis);
+
+    /** The payment, if there is one with that id. */
+    Optional<Payment> payment(String paymentId);
 
     /**
      * Expires, in every sale, up to {@code max} pending orders past their deadline, returning

@@ -23,19 +23,21 @@ import io.ticketrush.sale.Sale;
  * @param anonymousAllowed {@code rush.anonymous}: buying without a user id
  * @param syncMillis {@code rush.sync.ms}: period of the stock sync and of reading the sales again
  * @param sweepMillis {@code rush.sweep.ms}: period of the expiry sweep
- * @param adminToken {@code rush.admin.token}: the {@code X-Admin-Token} of {@code /admin/}; null: admin disabled
+ * @param admin the admin connector, its token and its audit log
+ * @param pay the payment provider's secret, the demo provider, a ticket's price
  */
 public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, int totalWeight,
         OptionalInt stockBuffer, OptionalInt stockLocal, int nodePort, String statLogPath, int lockWaitMillis,
-        boolean anonymousAllowed, int syncMillis, int sweepMillis, String adminToken) {
+        boolean anonymousAllowed, int syncMillis, int sweepMillis, AdminSettings admin, PaySettings pay) {
 
     /**
      * Reads a node's settings: system properties, then the environment, then {@code contextParams}
-     * (web.xml's), then the defaults.
+     * (web.xml's), then the defaults. A secret never comes as a system property (see {@link Secrets}).
      *
      * @throws InvalidSettingsException naming every bad setting and its rule
      */
     public static NodeSettings load(UnaryOperator<String> contextParams) {
+        Secrets.refuseCommandLine(System::getProperty);
         return from(SettingsReader.process(contextParams));
     }
 
@@ -67,7 +69,7 @@ public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, 
         int totalWeight = totalWeight(in);
         return new NodeSettings(store, totalStock(in), nodeWeight(in, totalWeight), totalWeight, stockBuffer(in),
                 stockLocal(in), nodePort(in), statLogPath(in), lockWaitMillis(in), anonymousAllowed(in),
-                syncMillis(in), sweepMillis(in), adminToken(in));
+                syncMillis(in), sweepMillis(in), AdminSettings.read(in), PaySettings.read(in));
     }
 
     private static int totalStock(SettingsReader in) {
@@ -116,13 +118,5 @@ public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, 
 
     private static int sweepMillis(SettingsReader in) {
         return in.number("rush.sweep.ms", 10, 3_600_000);
-    }
-
-    private static String adminToken(SettingsReader in) {
-        String token = in.text("rush.admin.token", null);
-        if (token != null && token.length() < 16) {
-            in.problem("rush.admin.token must be at least 16 characters long (it guards stock resets)");
-        }
-        return token;
     }
 }

@@ -1,18 +1,31 @@
 package io.ticketrush.web;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import io.ticketrush.redis.sales.SaleAdmin;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Standing;
+import io.ticketrush.settings.AdminSettings;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * The administration of sales, {@code POST} with header {@code X-Admin-Token} (refused without the
- * token configured in {@code rush.admin.token}; Nginx never forwards {@code /admin/}):
+ * The administration of sales, served only on the node's admin connector ({@code rush.admin.port},
+ * bound to loopback or {@code rush.admin.host}): on any other connector, the public port included,
+ * {@code /admin/*} is the 404 of an unknown path, whatever the method. There, {@code POST} with header
+ * {@code X-Admin-Token} (refused without the token of {@code rush.admin.token.file}); each request is
+ * recorded in the admin audit log ({@link AdminAudit}):
  *
  * <ul>
  * <li>{@code /admin/sales?id=G1234&stock=500[&opens=+30|ISO-8601|ms][&closes=...][&name=...][&limit=1][&pay-within=300]}:
@@ -28,16 +41,83 @@ import jakarta.servlet.http.HttpServletResponse;
  * within {@code rush.sync.ms}, or at once after their {@code /admin/refresh}.
  */
 public final class AdminServlet extends JsonServlet {
+    private static final Logger LOG = Logger.getLogger(AdminServlet.class.getName());
+
+    private transient AdminAudit audit;
+    /** The addresses the admin connector listens on; null: every address of the machine. */
+    private transient List<InetAddress> adminAddresses;
+
     public AdminServlet() {
         super("POST");
     }
 
     @Override
+    public void init() {
+        super.init();
+        AdminSettings admin = app().settings().admin();
+        audit = new AdminAudit(Path.of(admin.auditLog()));
+        try {
+            InetAddress[] all = InetAddress.getAllByName(admin.host());
+            adminAddresses = Arrays.stream(all).anyMatch(InetAddress::isAnyLocalAddress) ? null : List.of(all);
+        } catch (UnknownHostException e) {
+            LOG.severe("rush.admin.host=" + admin.host() + " does not resolve: admin is unreachable (" + e + ")");
+            adminAddresses = List.of();
+        }
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response)
+            throws ServletException, IOException {
+        if (!onAdminConnector(request)) {
+            // as an unknown path: the public port does not say that admin exists
+            Json.write(response, HttpServletResponse.SC_NOT_FOUND,
+                    ErrorServlet.body(HttpServletResponse.SC_NOT_FOUND, request.getMethod(), request.getRequestURI()));
+            return;
+        }
+        super.service(request, response);
+    }
+
+    /** Whether the request came in on the admin connector: its port, on its address. */
+    private boolean onAdminConnector(HttpServletRequest request) {
+        AdminSettings admin = app().settings().admin();
+        if (!admin.on() || request.getLocalPort() != admin.port()) {
+            return false;
+        }
+        if (adminAddresses == null) {
+            return true;
+        }
+        try {
+            return adminAddresses.contains(InetAddress.getByName(request.getLocalAddr()));
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    @Override
+    protected void answered(HttpServletRequest request, Reply reply) {
+        Map<String, String[]> params;
+        try {
+            params = request.getParameterMap();
+        } catch (RuntimeException e) {
+            params = Map.of("(undecodable)", new String[] {""});
+        }
+        Object error = reply.body() instanceof Map<?, ?> body ? body.get("error") : null;
+        try {
+            audit.record(request.getRemoteAddr(), request.getMethod(), request.getPathInfo() == null ? ""
+                    : request.getPathInfo(), params, reply.status(), error == null ? null : error.toString());
+        } catch (RuntimeException e) {
+            // the action is done (or refused) whatever the log: say so loudly rather than hide its answer
+            LOG.log(Level.SEVERE, "admin request not audited: " + request.getMethod() + " " + request.getRequestURI()
+                    + " from " + request.getRemoteAddr() + " -> " + reply.status(), e);
+        }
+    }
+
+    @Override
     protected Reply handle(HttpServletRequest request) {
-        String expected = app().settings().adminToken();
+        String expected = app().settings().admin().token();
         if (expected == null) {
             return new Reply(HttpServletResponse.SC_FORBIDDEN,
-                    Json.error("admin_disabled", "admin is disabled: no rush.admin.token is configured"));
+                    Json.error("admin_disabled", "admin is disabled: no rush.admin.token.file is configured"));
         }
         String given = request.getHeader("X-Admin-Token");
         if (given == null || !MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),

@@ -1,12 +1,21 @@
 package io.ticketrush.web;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import io.ticketrush.order.Payment;
 import io.ticketrush.sale.Buyer;
+import io.ticketrush.settings.PaySettings;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * {@code POST /pay?order=N[&user=ID]}: pays a pending order before its deadline. Paying twice,
- * paying too late or paying an unknown order changes nothing and says why.
+ * {@code POST /pay?order=N[&user=ID]}: starts paying a pending order before its deadline, 202 with
+ * the payment's id, its amount, and where the buyer pays ({@code payUrl}: the demo provider's page
+ * when {@code rush.pay.demo} is on). Asking again while the payment is under way answers the same
+ * payment. The order stays pending: only the payment provider's signed word
+ * ({@link PayCallbackServlet}) makes it paid. Paying a paid, expired, voided or unknown order
+ * changes nothing and says why.
  */
 public final class PayServlet extends JsonServlet {
     public PayServlet() {
@@ -20,9 +29,15 @@ public final class PayServlet extends JsonServlet {
         if (user != null) {
             Buyer.requireId("user", user);
         }
-        return switch (app().orders().pay(id, user)) {
-            case PAID -> Reply.ok(Json.body(Json.OK, "paid",
-                    app().orders().find(id).map(o -> o.view(app().sales().now())).orElse(null)));
+        PaySettings pay = app().settings().pay();
+        if (!pay.on()) {
+            return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE, Json.error("payments_off",
+                    "payments are off on this node: no payment provider secret (rush.pay.secret.file) is configured"));
+        }
+        Payment.Started started = app().orders().startPayment(id, user, pay.amount());
+        return switch (started.outcome()) {
+            case STARTED, RESUMED -> new Reply(HttpServletResponse.SC_ACCEPTED, Json.body(Json.OK, "payment started",
+                    view(started.payment(), started.outcome() == Payment.Start.RESUMED, pay.demo())));
             case ALREADY_PAID -> new Reply(HttpServletResponse.SC_CONFLICT,
                     Json.error("already_paid", "order " + id + " is already paid"));
             case EXPIRED -> new Reply(HttpServletResponse.SC_CONFLICT,
@@ -33,5 +48,17 @@ public final class PayServlet extends JsonServlet {
             case NOT_YOURS -> new Reply(HttpServletResponse.SC_FORBIDDEN,
                     Json.error("not_your_order", "order " + id + " belongs to another user"));
         };
+    }
+
+    private static Map<String, Object> view(Payment payment, boolean resumed, boolean demo) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("paymentId", payment.id());
+        view.put("orderId", payment.orderId());
+        view.put("amount", payment.amount());
+        view.put("state", payment.state());
+        view.put("resumed", resumed);
+        // without the demo, a site's own provider integration makes the checkout from paymentId and amount
+        view.put("payUrl", demo ? DemoPayServlet.checkoutPath(payment.id()) : null);
+        return view;
     }
 }

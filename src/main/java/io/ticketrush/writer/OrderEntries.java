@@ -7,6 +7,7 @@ import java.util.TreeSet;
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderEvent;
 import io.ticketrush.order.OrderStream.Delivery;
+import io.ticketrush.order.Payment;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.sale.Buyer;
 
@@ -49,12 +50,25 @@ public final class OrderEntries {
         if (node < 0 || node > Integer.MAX_VALUE) {
             throw new MalformedEntry(Keys.NODE + " " + node + " is not a port");
         }
+        String payment = fields.get(Keys.PAYMENT_ID);
+        if (payment != null && !Payment.ID.matcher(payment).matches()) {
+            throw new MalformedEntry(Keys.PAYMENT_ID + " '" + shown(payment) + "' is not a payment id");
+        }
+        long amount = payment == null ? 0 : number(fields, Keys.AMOUNT);
+        if (payment != null && amount <= 0) {
+            throw new MalformedEntry(Keys.AMOUNT + " " + amount + " is not an amount");
+        }
+        if (OrderEvent.REFUND_DUE.equals(event) && payment == null) {
+            throw new MalformedEntry("a " + event + " event without its " + Keys.PAYMENT_ID);
+        }
         return new OrderEvent(streamId, sale, event, id, user.isEmpty() ? null : user, (int) node,
-                number(fields, Keys.CREATED), number(fields, Keys.DEADLINE), oneOf(fields, Keys.STATE, STATES));
+                number(fields, Keys.CREATED), number(fields, Keys.DEADLINE), oneOf(fields, Keys.STATE, STATES), payment,
+                amount);
     }
 
     /** Event names the scripts write (a closing event is named after its state), and order states. */
-    private static final Set<String> EVENTS = Set.of(Keys.CREATED_EVENT, Order.PAID, Order.EXPIRED, Order.VOIDED);
+    private static final Set<String> EVENTS = Set.of(Keys.CREATED_EVENT, Order.PAID, Order.EXPIRED, Order.VOIDED,
+            OrderEvent.REFUND_DUE);
     private static final Set<String> STATES = Set.of(Order.PENDING, Order.PAID, Order.EXPIRED, Order.VOIDED);
 
     private static String required(Map<String, String> fields, String name) throws MalformedEntry {

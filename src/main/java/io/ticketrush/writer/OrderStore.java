@@ -15,7 +15,8 @@ import io.ticketrush.order.OrderEvent;
 /**
  * The order database, through plain JDBC: H2 (embedded) or PostgreSQL, with the same SQL.
  * Every write is idempotent: the order id is the primary key, an event inserts its order only
- * if the id is absent, and paid/expired only move a pending order on. An id that is present is
+ * if the id is absent, and paid/expired only move a pending order on; a paid event records its
+ * payment, a refund_due event its payment and the money owed back (the order's state stays). An id that is present is
  * compared first: a row of another order (another user, node or creation time: the id was
  * reused) is a conflict, handed back and never written over or skipped in silence. (Two writers
  * inserting the same order at once make one batch fail on the key; it is rolled back and
@@ -33,14 +34,27 @@ public final class OrderStore implements AutoCloseable {
               created_at BIGINT NOT NULL,
               deadline BIGINT NOT NULL,
               state VARCHAR(16) NOT NULL,
-              written_at BIGINT NOT NULL
+              written_at BIGINT NOT NULL,
+              payment_id VARCHAR(80),
+              refund_due BIGINT
             )""";
     /** A table made before sales had ids gets the column; its rows are the default sale's. */
     private static final String SALES = "ALTER TABLE orders ADD COLUMN IF NOT EXISTS sale_id VARCHAR(32)";
+    /**
+     * A table made before payments came from the provider gets their columns: the payment that paid
+     * the order (or came too late for it), and the money owed back for an order that had expired or
+     * was voided when its payment came (null: none).
+     */
+    private static final String[] PAYMENTS = {"ALTER TABLE orders ADD COLUMN IF NOT EXISTS payment_id VARCHAR(80)",
+        "ALTER TABLE orders ADD COLUMN IF NOT EXISTS refund_due BIGINT"};
     /** Only for ids {@link #find} did not find. */
     private static final String INSERT = "INSERT INTO orders (id, sale_id, user_id, node, created_at, deadline, state,"
             + " written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     private static final String CLOSE = "UPDATE orders SET state = ? WHERE id = ? AND state = 'pending'";
+    /** A paid event's payment. */
+    private static final String PAID_BY = "UPDATE orders SET payment_id = ? WHERE id = ?";
+    /** A refund_due event: the payment and its amount, owed back; the state stays. */
+    private static final String REFUND = "UPDATE orders SET payment_id = ?, refund_due = ? WHERE id = ?";
     private static final String FIND = "SELECT id, sale_id, user_id, node, created_at FROM orders WHERE id IN ";
     /** What the default sale's rows hold (and, for rows written before sales had ids, nothing). */
     private static final String DEFAULT_SALE = "default";
@@ -71,7 +85,11 @@ public final class OrderStore implements AutoCloseable {
         this.database = new Database(durable(url), user, password, connection -> {
             try (Statement statement = connection.createStatement()) {
                 statement.execute(SCHEMA);
-                return statement.execute(SALES);
+                statement.execute(SALES);
+                for (String column : PAYMENTS) {
+                    statement.execute(column);
+                }
+                return null;
             }
         });
     }
@@ -98,7 +116,9 @@ public final class OrderStore implements AutoCloseable {
             List<Conflict> conflicts = new ArrayList<>();
             Map<Long, Identity> known = find(db, events);
             try (PreparedStatement insert = db.prepareStatement(INSERT);
-                    PreparedStatement close = db.prepareStatement(CLOSE)) {
+                    PreparedStatement close = db.prepareStatement(CLOSE);
+                    PreparedStatement paidBy = db.prepareStatement(PAID_BY);
+                    PreparedStatement refund = db.prepareStatement(REFUND)) {
                 for (OrderEvent event : events) {
                     Identity row = known.get(event.orderId());
                     if (row == null) {
@@ -122,9 +142,21 @@ public final class OrderStore implements AutoCloseable {
                         close.setLong(2, event.orderId());
                         close.addBatch();
                     }
+                    if (OrderEvent.REFUND_DUE.equals(event.event())) {
+                        refund.setString(1, event.payment());
+                        refund.setLong(2, event.amount());
+                        refund.setLong(3, event.orderId());
+                        refund.addBatch();
+                    } else if (event.payment() != null) {
+                        paidBy.setString(1, event.payment());
+                        paidBy.setLong(2, event.orderId());
+                        paidBy.addBatch();
+                    }
                 }
                 insert.executeBatch();
                 close.executeBatch();
+                paidBy.executeBatch();
+                refund.executeBatch();
             }
             return conflicts;
         });
@@ -171,6 +203,17 @@ public final class OrderStore implements AutoCloseable {
                     rows.next();
                     return rows.getLong(1);
                 }
+            }
+        });
+    }
+
+    /** The orders whose payment came after they had expired or were voided: money owed back. */
+    public long refundsDue() throws SQLException {
+        return database.inTransaction(db -> {
+            try (Statement statement = db.createStatement();
+                    ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM orders WHERE refund_due IS NOT NULL")) {
+                rows.next();
+                return rows.getLong(1);
             }
         });
     }

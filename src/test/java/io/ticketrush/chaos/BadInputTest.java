@@ -30,6 +30,7 @@ import com.google.gson.JsonParser;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.NginxServer;
+import io.ticketrush.support.Payments;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
 import org.junit.jupiter.api.AfterAll;
@@ -59,7 +60,8 @@ class BadInputTest {
     private static final Pattern LEAK = Pattern.compile(
             "(?i)exception|\\bat [\\w$.]+\\(|<html|<!doctype|<body|stack ?trace|caused by|\\bjava\\.|jakarta\\."
                     + "|org\\.eclipse|io\\.ticketrush|jetty|nginx|\\bnull pointer");
-    private static final String[] ENDPOINTS = {"/buy/ticket", "/order", "/orders", "/pay", "/stock", "/noop",
+    private static final String[] ENDPOINTS = {"/buy/ticket", "/order", "/orders", "/pay", "/pay/callback",
+        "/demo-pay/pay", "/stock", "/noop",
         "/metrics", "/dashboard", "/dashboard/data", "/admin/reset-local", "/error", "/no/such/path", "/buy",
         "/buy/ticket/more", "/", "/index.html", "/WEB-INF/web.xml"};
     private static final Set<String> READ_ONLY = Set.of("/noop", "/", "/index.html", "/dashboard", "/metrics");
@@ -101,6 +103,7 @@ class BadInputTest {
                     "rush.node.weights.total", "10",
                     "rush.anonymous", "false",
                     "rush.admin.token", "0123456789abcdef-bad-input",
+                    "rush.pay.secret", Payments.SECRET,
                     "rush.statlog", statDir.resolve("stat.log").toString())));
             NODES.add(node);
             upstream.put(node.port(), weight);

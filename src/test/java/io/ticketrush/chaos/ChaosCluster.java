@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,7 +55,10 @@ final class ChaosCluster implements AutoCloseable {
     static final String STOCK_KEY = "ticket_hash_key";
     static final int[] WEIGHTS = {1, 2, 3, 4};
     static final String WRITER_NAME = "writer-1";
-    /** The nodes' {@code rush.admin.token}: {@link #createSale(String, int, int)} goes through {@code /admin/sales}. */
+    /**
+     * The nodes' admin token, in a file of their own ({@code rush.admin.token.file}: a node refuses
+     * it as {@code -D}): {@link #createSale(String, int, int)} goes through {@code /admin/sales}.
+     */
     static final String ADMIN_TOKEN = "chaos-admin-token-0123456789";
     private static final Duration START_LIMIT = Duration.ofSeconds(120);
 
@@ -83,6 +87,8 @@ final class ChaosCluster implements AutoCloseable {
         final int index;
         final NetHost host;
         final int port;
+        /** Its admin connector's port, on its own address (a test on another host reaches it there). */
+        final int adminPort;
         final int weight;
         final Path base;
         ChildProcess process;
@@ -92,6 +98,7 @@ final class ChaosCluster implements AutoCloseable {
             this.index = index;
             this.host = host;
             this.port = port;
+            this.adminPort = FreePort.find();
             this.weight = weight;
             this.base = base;
         }
@@ -111,7 +118,10 @@ final class ChaosCluster implements AutoCloseable {
                     "-Drush.node.weights.total=10",
                     "-Drush.statlog=" + statLog,
                     "-Drush.sync.ms=200",
-                    "-Drush.admin.token=" + ADMIN_TOKEN,
+                    "-Drush.admin.port=" + adminPort,
+                    "-Drush.admin.host=" + host.address(),
+                    "-Drush.admin.token.file=" + adminTokenFile(),
+                    "-Drush.admin.audit=" + dir.resolve("admin-audit-" + port + ".log"),
                     "-jar", jettyHome.resolve("start.jar").toString(),
                     "jetty.home=" + jettyHome, "jetty.base=" + base,
                     "jetty.http.host=" + host.address(), "jetty.http.port=" + port,
@@ -157,6 +167,11 @@ final class ChaosCluster implements AutoCloseable {
         /** This node straight, not through Nginx. */
         URI uri(String path) {
             return host.uri(port, path);
+        }
+
+        /** {@code path} on this node's admin connector. */
+        URI adminUri(String path) {
+            return host.uri(adminPort, path);
         }
 
         boolean alive() {
@@ -378,6 +393,20 @@ final class ChaosCluster implements AutoCloseable {
      * Creates sale {@code id} of {@code tickets}, open at once, one ticket a buyer (as the
      * article's), and waits until every node lists it open.
      */
+    /** The admin token's file (0600), written once. */
+    private Path adminTokenFile() {
+        Path file = dir.resolve("admin-token");
+        try {
+            if (!Files.exists(file)) {
+                Files.writeString(file, ADMIN_TOKEN);
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            }
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
     void createSale(String id, int tickets) {
         try (RedisStore store = openStore()) {
             store.admin().create(new Sale(id, "chaos " + id, tickets, 0, 0, 1, 300_000, 0));
@@ -388,10 +417,10 @@ final class ChaosCluster implements AutoCloseable {
     /**
      * Creates sale {@code id} of {@code tickets} split into {@code buckets} buckets (a hot sale:
      * bucket b is sale {@code ID--b} in Redis) as an operator does, with {@code POST /admin/sales?...&buckets=K}
-     * straight to a node (Nginx never forwards {@code /admin/}); waits until every node lists it open.
+     * on a node's admin connector (Nginx never forwards {@code /admin/}); waits until every node lists it open.
      */
     void createSale(String id, int tickets, int buckets) {
-        URI create = nodes.get(0).uri("/admin/sales?id=" + id + "&stock=" + tickets + "&buckets=" + buckets
+        URI create = nodes.get(0).adminUri("/admin/sales?id=" + id + "&stock=" + tickets + "&buckets=" + buckets
                 + "&name=chaos-" + id + "&limit=1&pay-within=300");
         HttpRequest request = HttpRequest.newBuilder(create).header("X-Admin-Token", ADMIN_TOKEN)
                 .timeout(Duration.ofSeconds(15)).POST(HttpRequest.BodyPublishers.noBody()).build();

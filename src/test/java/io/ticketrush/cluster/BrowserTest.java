@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +26,10 @@ import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.BuyerCrowd;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.NginxServer;
+import io.ticketrush.support.Payments;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisServer;
@@ -56,7 +59,7 @@ import redis.clients.jedis.Jedis;
 /**
  * A person in a browser: Debian's headless Chromium, driven through its own chromedriver by
  * Selenium, opens the buy page through real Nginx in front of four nodes, buys a ticket, pays
- * it, and watches the dashboard's sold count follow Redis. Then, in a browser whose clock is an
+ * it through the demo payment provider's checkout and back, and watches the dashboard's sold count follow Redis. Then, in a browser whose clock is an
  * hour behind, a second sale created while the page is open counts down to its opening on the
  * sales' clock, opens, sells, and shows on the dashboard when picked there. Screenshots of both
  * pages go to {@code target/screenshots/} for a human to look at.
@@ -130,7 +133,8 @@ class BrowserTest {
         Path statLog = dir.resolve("stat.log");
         Map<Integer, Integer> upstream = new LinkedHashMap<>();
         for (int weight : WEIGHTS) {
-            EmbeddedNode node = EmbeddedNode.start(redis.asNode(Map.of(
+            Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
+                    "rush.redis.port", String.valueOf(redis.port()),
                     "rush.stock.key", STOCK_KEY,
                     "rush.stock.total", String.valueOf(TOTAL),
                     "rush.node.weight", String.valueOf(weight),
@@ -138,6 +142,10 @@ class BrowserTest {
                     "rush.lock.wait.ms", "5000",
                     "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000",
                     "rush.statlog", statLog.toString(), "rush.admin.token", ADMIN_TOKEN)));
+            settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
+            settings.put("rush.admin.audit", dir.resolve("admin-audit-" + weight + ".log").toString());
+            settings.putAll(Payments.SETTINGS);
+            EmbeddedNode node = EmbeddedNode.start(settings);
             nodes.add(node);
             upstream.put(node.port(), weight);
             // a node started on port 0 learns its port from its first request; Prometheus's
@@ -205,10 +213,21 @@ class BrowserTest {
         wait(ExpectedConditions.textToBe(By.cssSelector("#stock b"), String.format("%,d", TOTAL - 1)));
         screenshot("buy-page.png");
 
+        // Pay: the demo provider's checkout, its Pay, and back to the shop
         wait(driver -> {
             driver.findElement(row).findElement(By.cssSelector("button.pay")).click();
             return true;
         });
+        wait(ExpectedConditions.titleIs("ticket-rush: demo payment"));
+        assertTrue(browser.getCurrentUrl().contains("/demo-pay/checkout?payment=pay.default."), browser::getCurrentUrl);
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("what"), "Order #" + orderId));
+        assertEquals("pending", redisOrder(orderId, "state"), "the checkout is open: nothing paid yet");
+        screenshot("demo-pay.png");
+        wait(ExpectedConditions.elementToBeClickable(By.id("pay"))).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("result"), "Paid: order #" + orderId));
+        assertEquals("paid", redisOrder(orderId, "state"), "paid once the provider's word reached the shop");
+        browser.findElement(By.id("back")).click();
+        wait(ExpectedConditions.titleIs("ticket-rush: buy a ticket"));
         wait(ExpectedConditions.textToBePresentInElementLocated(By.id("pay-answer"), "Paid: order #" + orderId));
         wait(ExpectedConditions.textToBePresentInElementLocated(row, "paid"));
         assertEquals("paid", redisOrder(orderId, "state"));
@@ -346,12 +365,12 @@ class BrowserTest {
         screenshot("dashboard-all.png");
     }
 
-    /** Creates a sale through a node's admin endpoint (Nginx never forwards {@code /admin/}). */
+    /** Creates a sale through a node's admin connector (Nginx never forwards {@code /admin/}). */
     private HttpCall.Answer createSale(String id, int stock, int opensInSeconds, String name)
             throws IOException, InterruptedException {
         String form = "id=" + id + "&stock=" + stock + "&opens=" + URLEncoder.encode("+" + opensInSeconds,
                 StandardCharsets.UTF_8) + "&name=" + URLEncoder.encode(name, StandardCharsets.UTF_8);
-        HttpResponse<String> response = HttpCall.newClient().send(HttpRequest.newBuilder(nodes.get(0).uri("/admin/sales"))
+        HttpResponse<String> response = HttpCall.newClient().send(HttpRequest.newBuilder(nodes.get(0).adminUri("/admin/sales"))
                 .header("X-Admin-Token", ADMIN_TOKEN).header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)).timeout(WAIT).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -58,10 +61,11 @@ abstract class DeployedWarScenario {
     private ChildProcess server;
 
     /**
-     * Starts the container with the WAR as its root webapp, listening on 127.0.0.1:{@code port},
-     * each of {@code settings} ({@code -Drush.x=y}) given to its JVM; {@code dir} is this test's.
+     * Starts the container with the WAR as its root webapp, listening on 127.0.0.1:{@code port} and,
+     * for admin, on 127.0.0.1:{@code adminPort} (the WAR's {@code rush.admin.port}, among the
+     * settings), each of {@code settings} ({@code -Drush.x=y}) given to its JVM; {@code dir} is this test's.
      */
-    abstract ChildProcess start(Path dir, int port, List<String> settings) throws IOException;
+    abstract ChildProcess start(Path dir, int port, int adminPort, List<String> settings) throws IOException;
 
     /** A line of the container's log that shows the webapp was stopped, not killed. */
     abstract String webappStoppedMarker();
@@ -94,7 +98,11 @@ abstract class DeployedWarScenario {
     void the_war_sells_exactly_its_stock_and_keeps_every_stat_log_line_through_a_stop_with_buys_in_flight()
             throws IOException {
         int port = FreePort.find();
+        int adminPort = FreePort.find();
         StatLogFile statLog = new StatLogFile(dir.resolve("logs/stat.log"));
+        Path audit = dir.resolve("logs/admin-audit.log");
+        Path token = Files.writeString(dir.resolve("admin-token"), ADMIN_TOKEN);
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
         List<String> settings = new ArrayList<>();
         // the node's address and ACL user; its password in a file (rush.redis.password.file), as ./rush does
         redis.asNode(Map.of()).forEach((name, value) -> settings.add("-D" + name + "=" + value));
@@ -103,8 +111,12 @@ abstract class DeployedWarScenario {
                 "-Drush.statlog=" + statLog.path(),
                 "-Drush.node.port=" + port,
                 // the node hears of the tickets added below within 100 ms, not the default 1 s
-                "-Drush.sync.ms=100"));
-        server = start(dir, port, settings);
+                "-Drush.sync.ms=100",
+                // admin on a loopback connector of its own, the token in a file, as ./rush runs a node
+                "-Drush.admin.port=" + adminPort,
+                "-Drush.admin.token.file=" + token,
+                "-Drush.admin.audit=" + audit));
+        server = start(dir, port, adminPort, settings);
         logs.watch(server.name(), server::log);
         logs.watch("stat.log", () -> read(statLog.path()));
         URI stock = uri(port, "/stock");
@@ -159,6 +171,19 @@ abstract class DeployedWarScenario {
                     () -> assertTrue(refused.json().has("error"), refused::toString));
         });
         assertEquals(STOCK, redis.sold(STOCK_KEY), "Redis sold after the refused requests");
+
+        // admin: on the public port the 404 of an unknown path, token or not; on the admin port it works
+        HttpCall.Answer publicAdmin = postAdmin(uri(port, "/admin/refresh"));
+        HttpCall.Answer admin = postAdmin(uri(adminPort, "/admin/refresh"));
+        assertAll(
+                () -> assertEquals(404, publicAdmin.status(), publicAdmin::toString),
+                () -> assertEquals("not_found", publicAdmin.json().get("error").getAsString(), publicAdmin::toString),
+                () -> assertEquals(200, admin.status(), admin::toString));
+        List<String> audited = Files.readAllLines(audit);
+        assertEquals(1, audited.size(), "one audit line, for the request on the admin port: " + audited);
+        assertTrue(audited.get(0).contains("\"action\":\"/refresh\"") && audited.get(0).contains("\"status\":200"),
+                audited.get(0));
+        assertTrue(!audited.get(0).contains(ADMIN_TOKEN), "no token in the audit log");
 
         // every request to /buy/ticket has its line, the refused PUT included
         int requests = answers.size() + busy.size() + 1;
@@ -287,6 +312,24 @@ abstract class DeployedWarScenario {
             }
         }
         return orders;
+    }
+
+    /** The admin token the container's node reads from its file. */
+    private static final String ADMIN_TOKEN = "deployed-war-admin-token-0123";
+
+    private static HttpCall.Answer postAdmin(URI uri) {
+        HttpRequest request = HttpRequest.newBuilder(uri).header("X-Admin-Token", ADMIN_TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(15)).build();
+        try {
+            HttpResponse<String> response = HttpCall.newClient().send(request, HttpResponse.BodyHandlers.ofString());
+            return new HttpCall.Answer(response.statusCode(), response.body(),
+                    response.headers().firstValue("Content-Type").orElse(""));
+        } catch (IOException e) {
+            return new HttpCall.Answer(-1, "POST " + uri + " failed: " + e, "");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
     }
 
     static URI uri(int port, String path) {

@@ -18,7 +18,8 @@ import io.ticketrush.support.Distributions;
 class JettyDistributionIT extends DeployedWarScenario {
 
     @Override
-    ChildProcess start(Path dir, int port, List<String> settings) throws IOException {
+    ChildProcess start(Path dir, int port, int adminPort, List<String> settings) throws IOException {
+        // the ticket-rush module opens the admin connector from -Drush.admin.port (among the settings)
         Path home = Distributions.jettyHome();
         String java = Distributions.java().toString();
         String startJar = home.resolve("start.jar").toString();

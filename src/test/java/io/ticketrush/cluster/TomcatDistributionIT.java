@@ -24,7 +24,7 @@ import io.ticketrush.support.Distributions;
 class TomcatDistributionIT extends DeployedWarScenario {
 
     @Override
-    ChildProcess start(Path dir, int port, List<String> settings) throws IOException {
+    ChildProcess start(Path dir, int port, int adminPort, List<String> settings) throws IOException {
         Path home = Distributions.tomcatHome();
         makeScriptsExecutable(home.resolve("bin"));
         Path base = Files.createDirectories(dir.resolve("catalina-base"));
@@ -42,6 +42,11 @@ class TomcatDistributionIT extends DeployedWarScenario {
         xml = replaceOnce(xml, "<Server port=\"8005\"", "<Server port=\"-1\"");
         xml = replaceOnce(xml, "<Connector port=\"8080\" protocol=\"HTTP/1.1\"",
                 "<Connector port=\"" + port + "\" address=\"127.0.0.1\" protocol=\"HTTP/1.1\"");
+        // the admin connector: a second Connector on loopback; the WAR serves /admin/* only on the
+        // port its rush.admin.port names (a request's local port and address)
+        String engine = "<Engine name=\"Catalina\" defaultHost=\"localhost\">";
+        xml = replaceOnce(xml, engine, "<Connector port=\"" + adminPort
+                + "\" address=\"127.0.0.1\" protocol=\"HTTP/1.1\" connectionTimeout=\"20000\" />\n    " + engine);
         Files.writeString(serverXml, xml);
         Files.copy(Distributions.war(), base.resolve("webapps/ROOT.war"));
 

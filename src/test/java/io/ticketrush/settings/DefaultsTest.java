@@ -72,6 +72,12 @@ class DefaultsTest {
         held.put("rush.anonymous", node.anonymousAllowed());
         held.put("rush.sync.ms", node.syncMillis());
         held.put("rush.sweep.ms", node.sweepMillis());
+        held.put("rush.admin.port", node.admin().port());
+        held.put("rush.admin.host", node.admin().host());
+        held.put("rush.admin.audit", node.admin().auditLog());
+        held.put("rush.pay.demo", node.pay().demo());
+        held.put("rush.pay.amount", node.pay().amount());
+        held.put("rush.pay.events.keep.s", node.pay().keepEventMillis() / 1000);
         held.put("rush.db.url", writer.database().url());
         held.put("rush.db.password", writer.database().password());
         held.put("rush.writer.batch", writer.batch());

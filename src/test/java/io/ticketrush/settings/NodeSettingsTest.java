@@ -2,14 +2,18 @@ package io.ticketrush.settings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.OptionalInt;
 
 import io.ticketrush.sale.Sale;
+import io.ticketrush.support.TempFiles;
 import org.junit.jupiter.api.Test;
 
 class NodeSettingsTest {
@@ -41,7 +45,61 @@ class NodeSettingsTest {
         assertTrue(node.anonymousAllowed());
         assertEquals(1000, node.syncMillis());
         assertEquals(1000, node.sweepMillis());
-        assertNull(node.adminToken());
+        assertEquals(new AdminSettings(0, "127.0.0.1", null, "logs/admin-audit.log"), node.admin());
+        assertFalse(node.admin().on(), "no admin connector unless a port is given");
+        assertEquals(new PaySettings(null, false, 1000, 259_200_000), node.pay());
+        assertFalse(node.pay().on(), "no payments without the provider's secret");
+    }
+
+    @Test
+    void secrets_come_from_files_only_the_owner_reads_or_from_the_environment() throws IOException {
+        Path dir = Files.createTempDirectory("rush-secrets-");
+        try {
+            Path token = secretFile(dir.resolve("admin-token"), "  0123456789abcdef-admin\n");
+            Path pay = secretFile(dir.resolve("pay-secret"), "0123456789abcdef-pay");
+            NodeSettings node = from(Map.of("rush.admin.token.file", token.toString(), "rush.pay.secret.file",
+                    pay.toString(), "rush.admin.port", "4001", "rush.pay.demo", "on"));
+            assertEquals(new AdminSettings(4001, "127.0.0.1", "0123456789abcdef-admin", "logs/admin-audit.log"),
+                    node.admin());
+            assertEquals(new PaySettings("0123456789abcdef-pay", true, 1000, 259_200_000), node.pay());
+            assertFalse(node.toString().contains("0123456789abcdef"), "settings never show a secret: " + node);
+            assertEquals("0123456789abcdef-env", from(Map.of("rush.pay.secret", "0123456789abcdef-env")).pay().secret(),
+                    "from the environment (or web.xml)");
+
+            Files.setPosixFilePermissions(pay, PosixFilePermissions.fromString("rw-r--r--"));
+            Path empty = secretFile(dir.resolve("empty"), "\n");
+            String message = problems(Map.of("rush.pay.secret.file", pay.toString(), "rush.admin.token.file",
+                    empty.toString(), "rush.pay.secret", "0123456789abcdef-env"));
+            assertTrue(message.contains("rush.pay.secret and rush.pay.secret.file are both given: give one"), message);
+            message = problems(Map.of("rush.pay.secret.file", pay.toString(), "rush.admin.token.file", empty.toString()));
+            assertTrue(message.contains("rush.pay.secret.file=" + pay + " may be read by other users: chmod 600 it"),
+                    message);
+            assertTrue(message.contains("rush.admin.token.file=" + empty + " is empty"), message);
+            message = problems(Map.of("rush.admin.token.file", dir.resolve("none").toString(),
+                    "rush.pay.secret", "short", "rush.pay.events.keep.s", "599", "rush.admin.host", "a b"));
+            assertTrue(message.contains("rush.admin.token.file=" + dir.resolve("none") + " cannot be read"), message);
+            assertTrue(message.contains("rush.pay.secret must be at least 16 characters long"), message);
+            assertTrue(message.contains("rush.pay.events.keep.s=599 must be between 600 and 2592000"), message);
+            assertTrue(message.contains("rush.admin.host=a b is not a host name or an IP address"), message);
+        } finally {
+            TempFiles.deleteRecursively(dir);
+        }
+    }
+
+    @Test
+    void a_secret_given_as_a_system_property_is_refused_it_would_be_on_the_command_line() {
+        Map<String, String> properties = Map.of("rush.admin.token", "0123456789abcdef-admin", "rush.stock.total", "5");
+        String message = assertThrows(InvalidSettingsException.class,
+                () -> Secrets.refuseCommandLine(properties::get)).getMessage();
+        assertTrue(message.contains("rush.admin.token given as a system property (-D, on the command line, which ps"
+                + " shows to every user)"), message);
+        Secrets.refuseCommandLine(Map.of("rush.admin.token.file", "run/admin-token", "rush.stock.total", "5")::get);
+    }
+
+    private static Path secretFile(Path file, String content) throws IOException {
+        Files.writeString(file, content);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
     }
 
     @Test

@@ -32,6 +32,9 @@ public final class EmbeddedNode implements AutoCloseable {
     /** The Jetty module's server config (JSON error handler, header size), as ./rush's nodes run it. */
     public static final Path JETTY_XML = Path.of("src/main/jetty-base/etc/ticket-rush.xml").toAbsolutePath();
 
+    /** The setting that gives a node its admin connector ({@code /admin/*} is served there only). */
+    public static final String ADMIN_PORT = "rush.admin.port";
+
     private final Server server;
     private final WebAppContext context;
     private final Path overrideDescriptor;
@@ -60,13 +63,20 @@ public final class EmbeddedNode implements AutoCloseable {
         overrideDescriptor = writeOverrideDescriptor(settings);
         context.addOverrideDescriptor(overrideDescriptor.toString());
         server.setHandler(context);
-        configureAsTheJettyModuleDoes(server, httpConfig);
+        configureAsTheJettyModuleDoes(server, httpConfig, settings);
     }
 
-    private static void configureAsTheJettyModuleDoes(Server server, HttpConfiguration httpConfig) {
+    /** The module's XML, with the node's admin connector settings as the Jetty properties it reads. */
+    private static void configureAsTheJettyModuleDoes(Server server, HttpConfiguration httpConfig,
+            Map<String, String> settings) {
         try {
             XmlConfiguration xml = new XmlConfiguration(ResourceFactory.of(server).newResource(JETTY_XML));
             xml.getIdMap().put("httpConfig", httpConfig);
+            for (String name : new String[] {ADMIN_PORT, "rush.admin.host"}) {
+                if (settings.containsKey(name)) {
+                    xml.getProperties().put(name, settings.get(name));
+                }
+            }
             xml.configure(server);
         } catch (Exception e) {
             throw new IllegalStateException("cannot apply " + JETTY_XML + " to the embedded server", e);
@@ -94,7 +104,10 @@ public final class EmbeddedNode implements AutoCloseable {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
-    /** Starts a node with {@code settings} ({@code rush.redis.port} and the like) as context init params. */
+    /**
+     * Starts a node with {@code settings} ({@code rush.redis.port} and the like) as context init
+     * params; {@code rush.admin.port} also opens the admin connector there (the module's XML reads it).
+     */
     public static EmbeddedNode start(Map<String, String> settings) {
         checkNotOverridden(settings);
         EmbeddedNode node = new EmbeddedNode(new LinkedHashMap<>(settings));
@@ -146,6 +159,21 @@ public final class EmbeddedNode implements AutoCloseable {
     /** The node's wiring, for what a test counts inside it (the WAR's classes are the test's own). */
     public RushApp app() {
         return RushApp.of(context.getServletContext());
+    }
+
+    /** The admin connector's port (the node's {@code rush.admin.port}); fails if it has none. */
+    public int adminPort() {
+        for (var connector : server.getConnectors()) {
+            if ("rush-admin".equals(connector.getName())) {
+                return ((ServerConnector) connector).getLocalPort();
+            }
+        }
+        throw new IllegalStateException("this node has no admin connector: start it with " + ADMIN_PORT);
+    }
+
+    /** {@code path} on the admin connector. */
+    public URI adminUri(String path) {
+        return URI.create("http://127.0.0.1:" + adminPort() + path);
     }
 
     /** The effective value of a context init parameter (what the WAR's settings fall back to). */

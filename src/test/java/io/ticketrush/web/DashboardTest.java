@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,7 @@ import io.ticketrush.stats.NodeReport;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
+import io.ticketrush.support.Payments;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisServer;
 import org.junit.jupiter.api.AfterEach;
@@ -63,7 +65,8 @@ class DashboardTest {
     }
 
     private EmbeddedNode node(int weight) {
-        return EmbeddedNode.start(redis.asNode(Map.of(
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
+                "rush.redis.port", String.valueOf(redis.port()),
                 "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000",
                 "rush.lock.wait.ms", "5000",
                 "rush.stock.key", KEY,
@@ -71,6 +74,8 @@ class DashboardTest {
                 "rush.node.weight", String.valueOf(weight),
                 "rush.node.weights.total", "4",
                 "rush.statlog", dir.resolve("stat-" + weight + ".log").toString())));
+        settings.putAll(Payments.SETTINGS);
+        return EmbeddedNode.start(settings);
     }
 
     @AfterEach
@@ -122,7 +127,7 @@ class DashboardTest {
                 () -> assertEquals(light.port(), data.get("answeredBy").getAsInt()));
 
         String order = orderOf(HttpCall.get(light.uri("/orders?user=ann")));
-        assertEquals(200, HttpCall.send("POST", heavy.uri("/pay?order=" + order + "&user=ann")).status());
+        assertEquals(200, Payments.payOverHttp(heavy::uri, order, "ann").status());
         JsonObject paid = awaitData(heavy, "the payment in the order counts",
                 d -> d.getAsJsonObject("orders").get("paid").getAsLong() == 1);
         assertEquals(7, paid.getAsJsonObject("orders").get("pending").getAsLong());

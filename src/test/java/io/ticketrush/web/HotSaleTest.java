@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 import com.google.gson.JsonObject;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.RedisClusterGroup;
 import io.ticketrush.support.TempFiles;
@@ -60,6 +61,8 @@ class HotSaleTest {
         settings.putAll(Map.of("rush.node.weight", "1", "rush.node.weights.total", "2", "rush.statlog",
                 dir.resolve(name + "-stat.log").toString(), "rush.admin.token", TOKEN, "rush.lock.wait.ms", "5000",
                 "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000"));
+        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
+        settings.put("rush.admin.audit", dir.resolve(name + "-admin-audit.log").toString());
         return EmbeddedNode.start(settings);
     }
 
@@ -80,7 +83,7 @@ class HotSaleTest {
     }
 
     private static JsonObject create(String query) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(a.uri("/admin/sales?" + query)).header("X-Admin-Token", TOKEN)
+        HttpRequest request = HttpRequest.newBuilder(a.adminUri("/admin/sales?" + query)).header("X-Admin-Token", TOKEN)
                 .POST(HttpRequest.BodyPublishers.noBody()).build();
         HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
         assertEquals(201, response.statusCode(), response.body());

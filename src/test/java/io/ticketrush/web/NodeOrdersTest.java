@@ -30,6 +30,7 @@ import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
+import io.ticketrush.support.Payments;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.StatLogFile;
 import io.ticketrush.support.TempFiles;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
-/** Orders through one real node over HTTP: buyers, retries, paying, expiring, bad input. */
+/** Orders through one real node over HTTP: buyers, retries, paying (through the demo provider), expiring, bad input. */
 class NodeOrdersTest {
     private static final String KEY = "ticket_hash_key";
     private RedisServer redis;
@@ -60,6 +61,7 @@ class NodeOrdersTest {
                 "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000", "rush.lock.wait.ms", "5000", "rush.stock.total",
                 String.valueOf(total), "rush.node.weight", "10", "rush.statlog", statLog.path().toString(),
                 "rush.sync.ms", "100", "rush.sweep.ms", "100")));
+        settings.putAll(Payments.SETTINGS);
         settings.putAll(extra);
         node = EmbeddedNode.start(settings);
     }
@@ -162,9 +164,14 @@ class NodeOrdersTest {
         JsonObject order = HttpCall.get(uri("/order?id=" + id)).json().getAsJsonObject("data");
         assertEquals("pending", order.get("state").getAsString());
         assertTrue(order.get("msLeftToPay").getAsLong() > 250_000, "five minutes to pay by default");
-        HttpCall.Answer paid = HttpCall.send("POST", uri("/pay?order=" + id + "&user=alice"));
+        HttpCall.Answer started = HttpCall.send("POST", uri("/pay?order=" + id + "&user=alice"));
+        assertEquals(202, started.status(), started.toString());
+        assertEquals("pending", HttpCall.get(uri("/order?id=" + id)).json().getAsJsonObject("data").get("state")
+                .getAsString(), "a payment started is not a payment made");
+        HttpCall.Answer paid = HttpCall.send("POST", uri("/demo-pay/pay?payment="
+                + started.json().getAsJsonObject("data").get("paymentId").getAsString()));
         assertEquals(200, paid.status(), paid.toString());
-        assertEquals("paid", paid.json().getAsJsonObject("data").get("state").getAsString());
+        assertEquals("paid", paid.json().getAsJsonObject("data").getAsJsonObject("order").get("state").getAsString());
         var orders = HttpCall.get(uri("/orders?user=alice")).json().getAsJsonObject("data").getAsJsonArray("orders");
         assertEquals(1, orders.size());
         assertEquals("paid", orders.get(0).getAsJsonObject().get("state").getAsString());
@@ -244,7 +251,7 @@ class NodeOrdersTest {
         startNode(5, Map.of("rush.order.ttl.ms", String.valueOf(TimeScale.ms(3000))));
         String paidId = HttpCall.send("POST", uri("/buy/ticket?user=payer")).json().getAsJsonObject("data")
                 .get("orderId").getAsString();
-        assertEquals(200, HttpCall.send("POST", uri("/pay?order=" + paidId)).status());
+        assertEquals(200, Payments.payOverHttp(this::uri, paidId, null).status());
         String expiredId = HttpCall.send("POST", uri("/buy/ticket?user=sleeper")).json().getAsJsonObject("data")
                 .get("orderId").getAsString();
         Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "sleeper's order to expire",

@@ -31,6 +31,7 @@ import io.ticketrush.sale.Sale;
 import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
@@ -64,7 +65,8 @@ class SalesTest {
         Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
                 "rush.node.weight", "1", "rush.node.weights.total", "2", "rush.statlog",
                 dir.resolve(name + "-stat.log").toString(), "rush.admin.token", TOKEN, "rush.lock.wait.ms", "5000",
-                "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000")));
+                "rush.redis.timeout.ms", "2000", "rush.redis.pool.wait.ms", "2000", EmbeddedNode.ADMIN_PORT,
+                String.valueOf(FreePort.find()), "rush.admin.audit", dir.resolve(name + "-admin-audit.log").toString())));
         settings.putAll(extra);
         return EmbeddedNode.start(settings);
     }
@@ -78,7 +80,7 @@ class SalesTest {
     }
 
     private static HttpCall.Answer admin(EmbeddedNode node, String action) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(node.uri("/admin/" + action)).header("X-Admin-Token", TOKEN)
+        HttpRequest request = HttpRequest.newBuilder(node.adminUri("/admin/" + action)).header("X-Admin-Token", TOKEN)
                 .POST(HttpRequest.BodyPublishers.noBody()).build();
         HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
         return new HttpCall.Answer(response.statusCode(), response.body(), "");
@@ -319,7 +321,7 @@ class SalesTest {
             HttpCall.Answer refused = admin(a, "sales?" + bad);
             assertEquals(400, refused.status(), () -> bad + ": " + refused);
         }
-        HttpRequest noToken = HttpRequest.newBuilder(a.uri("/admin/sales?id=D7&stock=5"))
+        HttpRequest noToken = HttpRequest.newBuilder(a.adminUri("/admin/sales?id=D7&stock=5"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build();
         assertEquals(403, HttpClient.newHttpClient().send(noToken, HttpResponse.BodyHandlers.ofString()).statusCode());
         HttpCall.Answer unknown = HttpCall.send("POST", a.uri("/buy/ticket?sale=NOPE"));

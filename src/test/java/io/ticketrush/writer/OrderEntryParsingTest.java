@@ -45,6 +45,30 @@ class OrderEntryParsingTest {
     }
 
     @Test
+    void a_paid_or_refund_due_entry_names_its_payment_and_amount() {
+        String payment = "pay.G1.AAAAAAAAAAAAAAAAAAAAAA";
+        Map<String, String> refund = new HashMap<>(GOOD);
+        refund.put(Keys.EVENT, OrderEvent.REFUND_DUE);
+        refund.put(Keys.STATE, "expired");
+        refund.put(Keys.PAYMENT_ID, payment);
+        refund.put(Keys.AMOUNT, "1000");
+        assertEquals(new OrderEvent("1-0", "G1", OrderEvent.REFUND_DUE, 7, "ann", 3001, 100, 200, "expired", payment,
+                1000), OrderEntries.toDelivery("G1", "1-0", refund).event());
+        Map<String, String> withoutPayment = new HashMap<>(refund);
+        withoutPayment.remove(Keys.PAYMENT_ID);
+        withoutPayment.remove(Keys.AMOUNT);
+        assertEquals("a refund_due event without its payment",
+                OrderEntries.toDelivery("G1", "1-0", withoutPayment).malformed());
+        Map<String, String> noAmount = new HashMap<>(refund);
+        noAmount.remove(Keys.AMOUNT);
+        assertEquals("amount is missing", OrderEntries.toDelivery("G1", "1-0", noAmount).malformed());
+        Map<String, String> badPayment = new HashMap<>(refund);
+        badPayment.put(Keys.PAYMENT_ID, "pay.G1.short");
+        assertEquals("payment 'pay.G1.short' is not a payment id",
+                OrderEntries.toDelivery("G1", "1-0", badPayment).malformed());
+    }
+
+    @Test
     void each_field_the_database_needs_is_checked_and_named() {
         assertEquals("id 'notanumber' is not a number", malformed(Keys.ID, "notanumber"));
         assertEquals("id 0 is not an order number", malformed(Keys.ID, "0"));

@@ -2,6 +2,7 @@ package io.ticketrush.writer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,7 +29,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.order.OrderEvent;
 import io.ticketrush.order.OrderStream;
+import io.ticketrush.order.Payment;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.orders.RedisOrderStream;
@@ -41,11 +45,13 @@ import io.ticketrush.settings.WriterSettings;
 import io.ticketrush.support.CapturedLog;
 import io.ticketrush.support.ChildProcess;
 import io.ticketrush.support.Deadline;
+import io.ticketrush.support.Payments;
 import io.ticketrush.support.PostgresServer;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
 import io.ticketrush.support.Terms;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -227,6 +233,20 @@ class OrderWriterTest {
         }
     }
 
+    /** The payment columns, read after the writer has let go of the file: id -> [payment_id, refund_due]. */
+    private Map<Long, List<Object>> paymentColumns() throws SQLException {
+        Map<Long, List<Object>> rows = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(dbUrl, dbUser, ""); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT id, payment_id, refund_due FROM orders")) {
+            while (r.next()) {
+                long refund = r.getLong(3);
+                Long refundDue = r.wasNull() ? null : refund;
+                rows.put(r.getLong(1), Arrays.asList(r.getString(2), refundDue));
+            }
+        }
+        return rows;
+    }
+
     /** The orders table, read after the writer has let go of the file: id -> state. */
     private Map<Long, String> table() throws SQLException {
         Map<Long, String> rows = new HashMap<>();
@@ -254,27 +274,56 @@ class OrderWriterTest {
         List<String> ids = buy(300, 60_000);
         List<String> quick = buy(0, 0);
         for (int i = 0; i < 100; i++) {
-            assertEquals(OrderBook.Payment.PAID, orders.pay(ids.get(i), null));
+            assertEquals(Payment.Confirmation.PAID, Payments.pay(orders, ids.get(i)));
+        }
+        // 10 orders whose payment starts in time and whose money comes after they expired
+        List<Payment> tardy = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            String id = stock.reserve(new Buyer("tardy" + i, null), 3002, Terms.of(TimeScale.ms(2000), 1)).orderId();
+            quick.add(id);
+            tardy.add(Payments.start(orders, id, 1000));
         }
         // 50 more orders that expire unpaid
         for (int i = 0; i < 50; i++) {
             quick.add(stock.reserve(new Buyer("late" + i, null), 3002, Terms.of(100, 1)).orderId());
         }
-        Deadline.await(Duration.ofSeconds(10), "50 orders to expire", () -> {
+        Deadline.await(Duration.ofSeconds(20), "60 orders to expire", () -> {
             orders.expireDue(1000);
-            return orders.counts(Sale.DEFAULT).expired() == 50;
+            return orders.counts(Sale.DEFAULT).expired() == 60;
         });
+        for (Payment payment : tardy) {
+            assertEquals(Payment.Confirmation.REFUND_DUE, Payments.confirm(orders, payment).outcome());
+        }
         whileWriting("w1", 64, 1000, () -> {
-            awaitWritten(350);
+            awaitWritten(360);
         });
         Map<Long, String> table = table();
-        assertEquals(350, table.size());
+        assertEquals(360, table.size());
         Set<Long> expected = asLongs(ids);
         expected.addAll(asLongs(quick));
         assertEquals(expected, table.keySet());
         assertEquals(100, table.values().stream().filter("paid"::equals).count());
-        assertEquals(50, table.values().stream().filter("expired"::equals).count());
+        assertEquals(60, table.values().stream().filter("expired"::equals).count());
         assertEquals(200, table.values().stream().filter("pending"::equals).count());
+        Map<Long, List<Object>> payments = paymentColumns();
+        Map<Long, List<Object>> refunds = new HashMap<>();
+        tardy.forEach(p -> refunds.put(Long.parseLong(p.orderId()), List.of(p.id(), 1000L)));
+        assertEquals(refunds, payments.entrySet().stream().filter(e -> e.getValue().get(1) != null)
+                .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)),
+                "each order whose money came too late: expired, its payment and the refund due");
+        for (int i = 0; i < 300; i++) {
+            long id = Long.parseLong(ids.get(i));
+            if (i < 100) {
+                String payment = (String) payments.get(id).get(0);
+                assertNotNull(payment, "a paid order's row names the payment that paid it");
+                assertEquals(Payment.SUCCEEDED, orders.payment(payment).orElseThrow().state(), payment);
+            } else {
+                assertEquals(Arrays.asList(null, null), payments.get(id), "an unpaid order has no payment");
+            }
+        }
+        for (Payment payment : tardy) {
+            assertEquals("expired", table.get(Long.parseLong(payment.orderId())), "a refund due leaves the order expired");
+        }
         assertTrue(orders.find(ids.get(0)).orElseThrow().persisted(), "the order shows it is in the database");
         assertEquals(0, deadLetters());
     }
@@ -312,6 +361,28 @@ class OrderWriterTest {
             }
             return jedis.xrange(KEYS.orderStream(), "(" + group.get().getLastDeliveredId(), "+").size();
         }
+    }
+
+    @Test
+    void a_table_made_before_payments_gets_their_columns_and_takes_a_refund_due() throws Exception {
+        try (Connection c = DriverManager.getConnection(dbUrl, dbUser, ""); Statement s = c.createStatement()) {
+            // the table as the writer made it before sales and payments
+            s.execute("CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id VARCHAR(64), node INT NOT NULL,"
+                    + " created_at BIGINT NOT NULL, deadline BIGINT NOT NULL, state VARCHAR(16) NOT NULL,"
+                    + " written_at BIGINT NOT NULL)");
+            s.execute("INSERT INTO orders VALUES (7, 'ann', 3001, 100, 200, 'pending', 1)");
+        }
+        String payment = Payment.newId(Sale.DEFAULT);
+        try (OrderStore store = new OrderStore(dbUrl, dbUser, "")) {
+            assertEquals(List.of(), store.apply(List.of(
+                    new OrderEvent("1-0", Sale.DEFAULT, "expired", 7, "ann", 3001, 100, 200, "expired"),
+                    new OrderEvent("2-0", Sale.DEFAULT, OrderEvent.REFUND_DUE, 7, "ann", 3001, 100, 200, "expired",
+                            payment, 1000))));
+            assertEquals(1, store.refundsDue());
+            assertEquals(1, store.count("expired"));
+            assertEquals(1, store.count());
+        }
+        assertEquals(Arrays.asList(payment, 1000L), paymentColumns().get(7L));
     }
 
     @Test

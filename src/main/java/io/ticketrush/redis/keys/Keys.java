@@ -73,6 +73,20 @@ public final class Keys {
     public static final String MOVES = "ticket_moves";
     /** A hot sale's bucket count (its stock lies in its buckets' stock hashes); absent for others. */
     public static final String BUCKETS = "buckets";
+    /** Payments the provider confirmed for orders that had expired or were voided: money owed back. */
+    public static final String REFUNDS_DUE = "refunds_due";
+
+    /**
+     * A payment's fields, in the order of {@link #PAYMENT}, in its entry of {@link #payments()}: its
+     * state, its order, its amount (in the currency's smallest unit), when it started and was
+     * settled (empty until then), the provider's event that settled it. The paid and refund_due
+     * events of the order stream name their payment ({@link #PAYMENT_ID}) and {@link #AMOUNT}.
+     */
+    public static final String PAY_ORDER = "order";
+    public static final String AMOUNT = "amount";
+    public static final String SETTLED_BY = "settled_by";
+    public static final String PAYMENT_ID = "payment";
+    public static final List<String> PAYMENT = List.of(STATE, PAY_ORDER, AMOUNT, CREATED, CLOSED, SETTLED_BY);
 
     /**
      * The order writer's counters: orders in the database, when it last wrote (ms), when it last
@@ -196,6 +210,25 @@ public final class Keys {
     /** The transfer ids this bucket of a hot sale has been given (a transfer is given once). */
     public String received() {
         return prefix + "received";
+    }
+
+    /** The sale's payments: payment id -> the payment ({@link #PAYMENT}). */
+    public String payments() {
+        return prefix + "payments";
+    }
+
+    /** Order id -> the id of the order's latest payment (starting again answers it while it is started). */
+    public String orderPayments() {
+        return prefix + "order-payments";
+    }
+
+    /**
+     * The answer to the payment provider's event {@code eventId}, kept for a while (the key
+     * expires) so that the same event again is answered as the first time and applied once.
+     * {@code eventId} is checked by the caller (letters, digits, {@code _ -}).
+     */
+    public String paymentEvent(String eventId) {
+        return prefix + "payment-event:" + eventId;
     }
 
     /** The orders the order writer has put in the database. */

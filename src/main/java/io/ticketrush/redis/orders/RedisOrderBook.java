@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.order.Payment;
 import io.ticketrush.redis.connect.RedisCalls;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.keys.OrderIds;
@@ -20,8 +21,9 @@ import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 
 /**
- * Orders as each sale's orders hash holds them ({@link Keys#ORDER}), paid and expired by Lua so
- * every change is atomic. An order id's base names its sale ({@link OrderIds}).
+ * Orders as each sale's orders hash holds them ({@link Keys#ORDER}), and their payments
+ * ({@link Keys#PAYMENT}), paid and expired by Lua so every change is atomic. An order id's base
+ * names its sale ({@link OrderIds}), and so does a payment id ({@link Payment#ID}).
  */
 public final class RedisOrderBook implements OrderBook {
     private final RedisCalls redis;
@@ -122,21 +124,78 @@ public final class RedisOrderBook implements OrderBook {
     }
 
     @Override
-    public Payment pay(String orderId, String user) {
+    public Payment.Started startPayment(String orderId, String user, long amount) {
         Optional<Keys> sale = saleOf(orderId);
         if (sale.isEmpty()) {
-            return Payment.UNKNOWN;
+            return new Payment.Started(Payment.Start.UNKNOWN, null);
         }
-        List<String> args = List.of(orderId, user == null ? "" : user);
-        return redis.call(sale.get().stock(), jedis -> {
-            Payment paid = LuaScripts.PAY.run(jedis, sale.get().forScripts(), args);
-            if (paid == Payment.PAID && !redis.waits().reached(jedis)) {
-                // a failover now could make it pending again, and it would expire: pay again
+        Keys k = sale.get();
+        List<String> scriptKeys = new ArrayList<>(k.forScripts());
+        scriptKeys.add(k.payments());
+        scriptKeys.add(k.orderPayments());
+        List<String> args = List.of(orderId, user == null ? "" : user, Payment.newId(k.sale()), String.valueOf(amount));
+        LuaScripts.PaymentStart started = redis.call(k.stock(), jedis -> {
+            LuaScripts.PaymentStart reply = LuaScripts.START_PAYMENT.run(jedis, scriptKeys, args);
+            if (reply.outcome() == Payment.Start.STARTED && !redis.waits().reached(jedis)) {
+                // a failover now could lose the payment, and the provider's word would find none
                 throw new StockUnavailableException("no replica of the ticket store had the payment within "
                         + redis.waits().timeoutMillis() + " ms");
             }
-            return paid;
+            return reply;
         });
+        return new Payment.Started(started.outcome(), started.paymentId() == null ? null
+                : new Payment(started.paymentId(), orderId, started.amount(), Payment.STARTED));
+    }
+
+    @Override
+    public Payment.Confirmed confirmPayment(Payment.Notice notice, long keepEventMillis) {
+        Optional<Keys> sale = saleOfPayment(notice.paymentId());
+        if (sale.isEmpty() || !Payment.EVENT_ID.matcher(notice.eventId()).matches()) {
+            return new Payment.Confirmed(Payment.Confirmation.UNKNOWN, false);
+        }
+        Keys k = sale.get();
+        List<String> scriptKeys = new ArrayList<>(k.forScripts());
+        scriptKeys.add(k.payments());
+        scriptKeys.add(k.paymentEvent(notice.eventId()));
+        List<String> args = List.of(notice.eventId(), notice.paymentId(), notice.orderId(),
+                String.valueOf(notice.amount()), String.valueOf(keepEventMillis));
+        return redis.call(k.stock(), jedis -> {
+            Payment.Confirmed confirmed = LuaScripts.CONFIRM_PAYMENT.run(jedis, scriptKeys, args);
+            boolean wrote = !confirmed.repeated() && confirmed.outcome() != Payment.Confirmation.UNKNOWN
+                    && confirmed.outcome() != Payment.Confirmation.MISMATCH;
+            if (wrote && !redis.waits().reached(jedis)) {
+                // a failover now could make the order pending again, and it would expire: the provider retries
+                throw new StockUnavailableException("no replica of the ticket store had the payment's confirmation"
+                        + " within " + redis.waits().timeoutMillis() + " ms");
+            }
+            return confirmed;
+        });
+    }
+
+    @Override
+    public Optional<Payment> payment(String paymentId) {
+        return saleOfPayment(paymentId).flatMap(k -> Optional.ofNullable(
+                redis.call(k.stock(), jedis -> toPayment(paymentId, jedis.hget(k.payments(), paymentId)))));
+    }
+
+    /** The keys of the sale a payment id names, if there is such a sale. */
+    private Optional<Keys> saleOfPayment(String paymentId) {
+        return Payment.saleOf(paymentId)
+                .filter(sale -> sales.get().stream().anyMatch(s -> s.id().equals(sale)))
+                .map(keys);
+    }
+
+    /** The one place a payment as the payments hash holds it ({@link Keys#PAYMENT}) becomes a Payment; null: none. */
+    static Payment toPayment(String id, String packed) {
+        if (packed == null) {
+            return null;
+        }
+        String[] f = packed.split(java.util.regex.Pattern.quote(Keys.ORDER_SEPARATOR), -1);
+        if (f.length != Keys.PAYMENT.size()) {
+            throw new IllegalStateException("payment " + id + " is not " + Keys.PAYMENT + ": " + packed);
+        }
+        return new Payment(id, f[Keys.PAYMENT.indexOf(Keys.PAY_ORDER)], number(f[Keys.PAYMENT.indexOf(Keys.AMOUNT)]),
+                f[Keys.PAYMENT.indexOf(Keys.STATE)]);
     }
 
     /** One pipelined round trip for every sale: a sale with nothing due costs Redis a few microseconds. */

@@ -183,6 +183,8 @@ public final class SaleAdmin {
         scriptKeys.add(k.persisted());
         scriptKeys.add(k.transfers());
         scriptKeys.add(k.received());
+        scriptKeys.add(k.payments());
+        scriptKeys.add(k.orderPayments());
         List<String> args = List.of(String.valueOf(total), nextIdBase());
         long dropped = redis.call(k.stock(), jedis -> LuaScripts.RESET_SALE.run(jedis, scriptKeys, args));
         changed("");

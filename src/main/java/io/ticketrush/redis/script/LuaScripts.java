@@ -1,8 +1,9 @@
 package io.ticketrush.redis.script;
 
+import java.util.List;
 import java.util.Map;
 
-import io.ticketrush.order.OrderBook.Payment;
+import io.ticketrush.order.Payment;
 import io.ticketrush.redis.keys.Keys;
 
 /**
@@ -16,9 +17,18 @@ import io.ticketrush.redis.keys.Keys;
  * deadlines on one clock whatever the nodes' clocks say.
  */
 public final class LuaScripts {
-    /** What the pay script's numbers mean ({@code PAY} in names.lua). */
-    static final Map<Integer, Payment> PAYMENTS = Map.of(1, Payment.PAID, 2, Payment.ALREADY_PAID, -1, Payment.UNKNOWN,
-            -2, Payment.EXPIRED, -3, Payment.NOT_YOURS, -4, Payment.VOIDED);
+    /** What start_payment's numbers mean ({@code START} in names.lua). */
+    static final Map<Integer, Payment.Start> STARTS = Map.of(1, Payment.Start.STARTED, 2, Payment.Start.RESUMED,
+            3, Payment.Start.ALREADY_PAID, -1, Payment.Start.UNKNOWN, -2, Payment.Start.EXPIRED,
+            -3, Payment.Start.NOT_YOURS, -4, Payment.Start.VOIDED);
+    /** What confirm_payment's numbers mean ({@code CONFIRM} in names.lua). */
+    static final Map<Integer, Payment.Confirmation> CONFIRMATIONS = Map.of(1, Payment.Confirmation.PAID,
+            2, Payment.Confirmation.ALREADY_PAID, 3, Payment.Confirmation.REFUND_DUE, -1, Payment.Confirmation.UNKNOWN,
+            -2, Payment.Confirmation.MISMATCH);
+
+    /** What start_payment answered: its outcome, and the payment's id and amount (null and 0 unless started). */
+    public record PaymentStart(Payment.Start outcome, String paymentId, long amount) {
+    }
 
     /** The buy, for one or more buyers in turn (buy.lua). */
     public static final Script<BuyReply> BUY = Script.load("buy", BuyReply::decode);
@@ -28,8 +38,11 @@ public final class LuaScripts {
     public static final Script<Boolean> SETTLE = Script.load("settle", LuaScripts::one);
     /** The order a buyer already has (existing.lua). */
     public static final Script<BuyReply.Told> EXISTING = Script.load("existing", BuyReply::decodeOne);
-    /** Pays a pending order before its deadline (pay.lua). */
-    public static final Script<Payment> PAY = Script.load("pay", LuaScripts::payment);
+    /** Starts paying a pending order before its deadline, or answers its started payment (start_payment.lua). */
+    public static final Script<PaymentStart> START_PAYMENT = Script.load("start_payment", LuaScripts::paymentStart);
+    /** The provider's word that a payment succeeded (confirm_payment.lua). */
+    public static final Script<Payment.Confirmed> CONFIRM_PAYMENT = Script.load("confirm_payment",
+            LuaScripts::confirmation);
     /** Expires a batch of overdue orders (expire.lua): how many. */
     public static final Script<Long> EXPIRE = Script.load("expire", LuaScripts::number);
     /** The next order id base (next_id_base.lua). */
@@ -65,11 +78,22 @@ public final class LuaScripts {
         return n == 1;
     }
 
-    private static Payment payment(Object raw) {
-        Payment payment = PAYMENTS.get(((Long) raw).intValue());
-        if (payment == null) {
-            throw new IllegalArgumentException("no payment " + raw);
+    private static PaymentStart paymentStart(Object raw) {
+        List<?> reply = (List<?>) raw;
+        Payment.Start outcome = STARTS.get(((Long) reply.get(0)).intValue());
+        if (outcome == null) {
+            throw new IllegalArgumentException("no payment start " + reply.get(0));
         }
-        return payment;
+        boolean started = outcome == Payment.Start.STARTED || outcome == Payment.Start.RESUMED;
+        return new PaymentStart(outcome, started ? (String) reply.get(1) : null, started ? (Long) reply.get(2) : 0);
+    }
+
+    private static Payment.Confirmed confirmation(Object raw) {
+        List<?> reply = (List<?>) raw;
+        Payment.Confirmation outcome = CONFIRMATIONS.get(((Long) reply.get(0)).intValue());
+        if (outcome == null) {
+            throw new IllegalArgumentException("no payment confirmation " + reply.get(0));
+        }
+        return new Payment.Confirmed(outcome, one(reply.get(1)));
     }
 }

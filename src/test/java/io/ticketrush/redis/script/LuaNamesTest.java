@@ -14,7 +14,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.ticketrush.order.Order;
-import io.ticketrush.order.OrderBook.Payment;
+import io.ticketrush.order.OrderEvent;
+import io.ticketrush.order.Payment;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.keys.OrderIds;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,7 @@ class LuaNamesTest {
     private static final Pattern TABLE = Pattern.compile("^local (\\w+) = \\{\\}$");
     private static final Pattern ENTRY = Pattern.compile("^(\\w+)\\.(\\w+) = (-?\\d+)$");
     private static final Pattern ORDER = Pattern.compile("^local ORDER = \\{([\\w, ]+)\\}$");
+    private static final Pattern PAYMENT = Pattern.compile("^local PAYMENT_FIELDS = \\{([\\w, ]+)\\}$");
 
     /** What names.lua must define, as Java has it. */
     private static Map<String, String> java() {
@@ -47,6 +49,7 @@ class LuaNamesTest {
         names.put("USER_LIMIT", Keys.USER_LIMIT);
         names.put("PAY_MS", Keys.PAY_MS);
         names.put("MOVES", Keys.MOVES);
+        names.put("REFUNDS_DUE", Keys.REFUNDS_DUE);
         names.put("ID", Keys.ID);
         names.put("USER", Keys.USER);
         names.put("NODE", Keys.NODE);
@@ -58,11 +61,19 @@ class LuaNamesTest {
         names.put("RID", Keys.RID);
         names.put("BATCH", Keys.BATCH);
         names.put("SEP", Keys.ORDER_SEPARATOR);
+        names.put("PAY_ORDER", Keys.PAY_ORDER);
+        names.put("AMOUNT", Keys.AMOUNT);
+        names.put("SETTLED_BY", Keys.SETTLED_BY);
+        names.put("PAYMENT", Keys.PAYMENT_ID);
         names.put("PENDING_STATE", Order.PENDING);
         names.put("PAID_STATE", Order.PAID);
         names.put("EXPIRED_STATE", Order.EXPIRED);
         names.put("VOIDED_STATE", Order.VOIDED);
         names.put("CREATED_EVENT", Keys.CREATED_EVENT);
+        names.put("STARTED_PAYMENT", Payment.STARTED);
+        names.put("SUCCEEDED_PAYMENT", Payment.SUCCEEDED);
+        names.put("REFUND_DUE_PAYMENT", Payment.REFUND_DUE);
+        names.put("REFUND_DUE_EVENT", OrderEvent.REFUND_DUE);
         names.put("VOID_MARK", Keys.VOID_MARK);
         names.put("SETTLED", Keys.SETTLED);
         names.put("MAX_SEQ", String.valueOf(OrderIds.MAX_SEQ));
@@ -72,7 +83,9 @@ class LuaNamesTest {
         for (BuyReply.Refusal refusal : BuyReply.Refusal.values()) {
             names.put("CODE." + refusal.name(), String.valueOf(refusal.code));
         }
-        LuaScripts.PAYMENTS.forEach((code, payment) -> names.put("PAY." + payment.name(), String.valueOf(code)));
+        LuaScripts.STARTS.forEach((code, start) -> names.put("START." + start.name(), String.valueOf(code)));
+        LuaScripts.CONFIRMATIONS.forEach((code, confirmation) -> names.put("CONFIRM." + confirmation.name(),
+                String.valueOf(code)));
         return names;
     }
 
@@ -103,15 +116,27 @@ class LuaNamesTest {
     }
 
     @Test
-    void every_payment_has_a_number_of_its_own() {
-        assertEquals(Payment.values().length, LuaScripts.PAYMENTS.size());
-        assertEquals(Payment.values().length, LuaScripts.PAYMENTS.values().stream().distinct().count());
+    void a_payment_packs_its_fields_in_the_order_java_reads_them() throws IOException {
+        Matcher payment = read("lua/lib/payments.lua").lines().map(PAYMENT::matcher).filter(Matcher::matches)
+                .findFirst().orElseThrow(() -> new AssertionError("payments.lua has no 'local PAYMENT_FIELDS = {...}'"));
+        Map<String, String> names = java();
+        List<String> fields = List.of(payment.group(1).split(",\\s*")).stream().map(names::get).toList();
+        assertEquals(Keys.PAYMENT, fields);
+    }
+
+    @Test
+    void every_payment_outcome_has_a_number_of_its_own() {
+        assertEquals(Payment.Start.values().length, LuaScripts.STARTS.size());
+        assertEquals(Payment.Start.values().length, LuaScripts.STARTS.values().stream().distinct().count());
+        assertEquals(Payment.Confirmation.values().length, LuaScripts.CONFIRMATIONS.size());
+        assertEquals(Payment.Confirmation.values().length,
+                LuaScripts.CONFIRMATIONS.values().stream().distinct().count());
     }
 
     @Test
     void every_script_names_its_keys_argv_and_answers_and_its_includes_resolve() throws IOException {
         for (Script<?> script : List.of(LuaScripts.BUY, LuaScripts.VOID, LuaScripts.SETTLE, LuaScripts.EXISTING,
-                LuaScripts.PAY, LuaScripts.EXPIRE, LuaScripts.NEXT_ID_BASE, LuaScripts.SET_ID_BASE,
+                LuaScripts.START_PAYMENT, LuaScripts.CONFIRM_PAYMENT, LuaScripts.EXPIRE, LuaScripts.NEXT_ID_BASE, LuaScripts.SET_ID_BASE,
                 LuaScripts.CREATE_SALE, LuaScripts.SALES_CHANGED, LuaScripts.CLOSE_SALE, LuaScripts.RESET_SALE,
                 LuaScripts.TAKE_STOCK, LuaScripts.GIVE_STOCK)) {
             String file = read("lua/" + script.name() + ".lua");
@@ -125,7 +150,7 @@ class LuaNamesTest {
 
     @Test
     void rush_lua_prints_each_script_as_redis_runs_it() throws Exception {
-        for (String name : List.of("buy", "pay", "create_sale")) {
+        for (String name : List.of("buy", "confirm_payment", "create_sale")) {
             Process rush = new ProcessBuilder("./rush", "lua", name).redirectErrorStream(true).start();
             String printed = new String(rush.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, rush.waitFor(), printed);
