@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import com.google.gson.JsonObject;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisServer;
@@ -75,13 +76,14 @@ class AdminAuthTest {
 
     private EmbeddedNode node(String name, String token) {
         Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
-                "rush.redis.port", String.valueOf(redis.port()),
+                "rush.admin.audit", dir.resolve(name + "-audit.log").toString(),
                 "rush.stock.total", "10", "rush.node.weight", "1", "rush.node.weights.total", "2",
                 "rush.statlog", dir.resolve(name + "-stat.log").toString(), "rush.sync.ms", "60000",
                 "rush.sweep.ms", "60000")));
         if (token != null) {
             settings.put("rush.admin.token", token);
         }
+        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
         return EmbeddedNode.start(settings);
     }
 
@@ -95,7 +97,7 @@ class AdminAuthTest {
     /** POST /admin/{action} with {@code form} as its body (as ./rush sends it) and {@code token} (null: no header). */
     private static HttpCall.Answer admin(EmbeddedNode node, String action, String form, String token)
             throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(node.uri("/admin/" + action))
+        HttpRequest.Builder request = HttpRequest.newBuilder(node.adminUri("/admin/" + action))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form));
         if (token != null) {

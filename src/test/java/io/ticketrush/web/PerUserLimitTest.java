@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import com.google.gson.JsonObject;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisServer;
@@ -62,17 +63,19 @@ class PerUserLimitTest {
         redis.initStock("ticket_hash_key", 10);
         a = node("a");
         b = node("b");
-        HttpRequest create = HttpRequest.newBuilder(a.uri("/admin/sales?id=" + SALE + "&stock=100&limit=" + LIMIT))
+        HttpRequest create = HttpRequest.newBuilder(a.adminUri("/admin/sales?id=" + SALE + "&stock=100&limit=" + LIMIT))
                 .header("X-Admin-Token", TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build();
         HttpResponse<String> created = HttpClient.newHttpClient().send(create, HttpResponse.BodyHandlers.ofString());
         assertEquals(201, created.statusCode(), created::body);
     }
 
     private EmbeddedNode node(String name) {
-        return EmbeddedNode.start(redis.asNode(Map.of("rush.redis.port", String.valueOf(redis.port()), "rush.node.weight", "1",
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of("rush.node.weight", "1",
                 "rush.node.weights.total", "2", "rush.statlog", dir.resolve(name + "-stat.log").toString(),
                 "rush.admin.token", TOKEN, "rush.lock.wait.ms", "5000", "rush.redis.timeout.ms", "2000",
-                "rush.redis.pool.wait.ms", "2000")));
+                "rush.redis.pool.wait.ms", "2000", "rush.admin.audit", dir.resolve(name + "-audit.log").toString())));
+        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
+        return EmbeddedNode.start(settings);
     }
 
     @AfterEach

@@ -20,7 +20,9 @@ import com.google.gson.JsonObject;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
+import io.ticketrush.support.Payments;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TimeScale;
@@ -65,9 +67,13 @@ class SaleResetTest {
     }
 
     private EmbeddedNode node(String name, String syncMillis) {
-        return EmbeddedNode.start(redis.asNode(Map.of("rush.redis.port", String.valueOf(redis.port()), "rush.node.weight", "1",
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of("rush.node.weight", "1",
                 "rush.node.weights.total", "2", "rush.statlog", dir.resolve(name + "-stat.log").toString(),
-                "rush.admin.token", TOKEN, "rush.sync.ms", syncMillis, "rush.sweep.ms", "100")));
+                "rush.admin.token", TOKEN, "rush.sync.ms", syncMillis, "rush.sweep.ms", "100",
+                "rush.admin.audit", dir.resolve(name + "-admin-audit.log").toString())));
+        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
+        settings.putAll(Payments.SETTINGS);
+        return EmbeddedNode.start(settings);
     }
 
     @AfterEach
@@ -78,7 +84,7 @@ class SaleResetTest {
     }
 
     private static HttpCall.Answer admin(EmbeddedNode node, String action) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(node.uri("/admin/" + action)).header("X-Admin-Token", TOKEN)
+        HttpRequest request = HttpRequest.newBuilder(node.adminUri("/admin/" + action)).header("X-Admin-Token", TOKEN)
                 .POST(HttpRequest.BodyPublishers.noBody()).build();
         HttpResponse<String> response = HttpCall.newClient().send(request, HttpResponse.BodyHandlers.ofString());
         return new HttpCall.Answer(response.statusCode(), response.body(), "");
@@ -125,8 +131,13 @@ class SaleResetTest {
         for (int i = 0; i < 4; i++) {
             EmbeddedNode node = i % 2 == 0 ? b : a;
             String id = ticket(node, "new" + i).get("orderId").getAsString();
-            HttpCall.Answer payment = HttpCall.send("POST", node.uri("/pay?order=" + id + "&user=new" + i));
+            HttpCall.Answer started = HttpCall.send("POST", node.uri("/pay?order=" + id + "&user=new" + i));
+            assertEquals(202, started.status(), started::toString);
+            HttpCall.Answer payment = HttpCall.send("POST", node.uri("/demo-pay/pay?payment="
+                    + started.json().getAsJsonObject("data").get("paymentId").getAsString()));
             assertEquals(200, payment.status(), payment::toString);
+            assertEquals("paid", payment.json().getAsJsonObject("data").getAsJsonObject("order").get("state")
+                    .getAsString(), payment::toString);
             paid.add(id);
         }
         // one more, left unpaid: due after every order of the old round, so a sweep that expires it

@@ -174,7 +174,7 @@ class ReplicatedStockTest {
         assertEquals(primary, group.primaryPort(), "no failover came of it");
         for (int sentinel : group.sentinelPorts()) {
             try (Jedis admin = group.client(sentinel)) {
-                assertEquals("1000", admin.sentinelMaster(RedisSentinelGroup.MASTER).get("down-after-milliseconds"),
+                assertEquals("2000", admin.sentinelMaster(RedisSentinelGroup.MASTER).get("down-after-milliseconds"),
                         "sentinel " + sentinel + " as configured");
             }
         }
