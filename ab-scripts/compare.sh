@@ -107,16 +107,24 @@ for ((round = 1; round <= rounds; round++)); do
             sleep 0.2
         done
         for ((v = 0; v < warm; v++)); do run_ab -q -n "$requests" -c "$concurrency" "$target/buy/ticket"; done
+        cpu_before=$(cpu_ticks "$(cat "$dir/node.pid")")
         run_ab -n "$requests" -c "$concurrency" "$target/buy/ticket"
+        cpu_after=$(cpu_ticks "$(cat "$dir/node.pid")")
+        # the node's own CPU per request (user + system, from /proc): what a request costs it, which
+        # a loaded machine changes far less than it changes req/s
+        cpu_us=$(((cpu_after - cpu_before) * 1000000 / $(getconf CLK_TCK) / requests))
         read -r sold _ <<<"$(global_stock)"
-        printf '%-9s round %d: %8s req/s  p50 %4s ms  p99 %4s ms  non-2xx %s  sold %s of %s\n' "$build" "$round" \
-            "$AB_RPS" "$AB_P50" "$AB_P99" "$AB_NON2XX" "$sold" "$stock"
-        echo "$build $AB_RPS" >>"$results"
+        printf '%-9s round %d: %8s req/s  p50 %4s ms  p99 %4s ms  node CPU %4s us/req  non-2xx %s  sold %s of %s\n' \
+            "$build" "$round" "$AB_RPS" "$AB_P50" "$AB_P99" "$cpu_us" "$AB_NON2XX" "$sold" "$stock"
+        echo "$build $AB_RPS $cpu_us" >>"$results"
         stop_pid "$dir/node.pid" TERM "jetty.http.port=$node_port " "the $build node"
     done
 done
-awk -v against="$against" -v min="$min_ratio" '{ sum[$1] += $2; n[$1]++ } END {
+awk -v against="$against" -v min="$min_ratio" '{ sum[$1] += $2; cpu[$1] += $3; n[$1]++ } END {
     r = sum["reference"] / n["reference"]; c = sum["current"] / n["current"]
+    printf "mean node CPU per request: reference %.0f us, current %.0f us, current/reference = %.3f\n",
+        cpu["reference"] / n["reference"], cpu["current"] / n["current"],
+        (cpu["current"] / n["current"]) / (cpu["reference"] / n["reference"])
     printf "mean: reference (%s) %.0f req/s, current %.0f req/s, current/reference = %.3f (at least %s asked)\n",
         against, r, c, c / r, min
     exit (c / r >= min) ? 0 : 1 }' "$results"

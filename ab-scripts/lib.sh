@@ -83,3 +83,15 @@ redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s
 require_ab() {
     command -v ab >/dev/null || die "ab is missing: run ./rush up (it installs apache2-utils) or apt-get install -y apache2-utils"
 }
+
+# CPU ticks (user + system) the processes $@ have used so far.
+cpu_ticks() {
+    local pid total=0 line rest f
+    for pid in "$@"; do
+        line=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        rest=${line##*) }
+        read -r -a f <<<"$rest"
+        total=$((total + f[11] + f[12]))
+    done
+    echo "$total"
+}

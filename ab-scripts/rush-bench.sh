@@ -112,18 +112,6 @@ group_pids() {
 }
 GROUPS_MEASURED=(nodes nginx redis writer)
 
-# CPU ticks (user + system) the processes $@ have used so far.
-cpu_ticks() {
-    local pid total=0 line rest f
-    for pid in "$@"; do
-        line=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-        rest=${line##*) }
-        read -r -a f <<<"$rest"
-        total=$((total + f[11] + f[12]))
-    done
-    echo "$total"
-}
-
 # "GROUP=TICKS ..." for every group now.
 cpu_snapshot() {
     local g out=
