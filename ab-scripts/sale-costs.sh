@@ -36,7 +36,7 @@ redis0=$(used) heap0=$(heap) all0=$(heap_all)
 token=$(cat "$RUSH_RUN_DIR/admin-token")
 for ((i = 0; i < sales; i++)); do
     curl -sf -o /dev/null -X POST -H "X-Admin-Token: $token" \
-        "$node_at/admin/sales?id=$prefix-$i&stock=100&name=train-$i" ||
+        "$node_at/admin/sales?id=$prefix-$i&stock=100&name=train-$i&buyers=open" ||
         die "sale $prefix-$i was not created"
 done
 curl -sf -o /dev/null -X POST -H "X-Admin-Token: $token" "$node_at/admin/refresh"
@@ -57,7 +57,7 @@ printf ' (whole heap %+d, %d a sale)\n' $((all2 - all1)) $(((all2 - all1) / 100)
 
 # one big sale sold out: Redis per order, and what a node keeps of its orders once it follows them
 big=$prefix-big
-curl -sf -o /dev/null -X POST -H "X-Admin-Token: $token" "$node_at/admin/sales?id=$big&stock=$tickets"
+curl -sf -o /dev/null -X POST -H "X-Admin-Token: $token" "$node_at/admin/sales?id=$big&stock=$tickets&buyers=open"
 redis2=$(used)
 run_ab -n $((tickets * 2)) -c 50 "$NGINX_URL/buy/ticket?sale=$big"
 read -r sold _ <<<"$(sale_admin stock "$big")"

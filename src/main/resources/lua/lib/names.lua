@@ -16,6 +16,7 @@ local OPENS_AT = 'opens_at'
 local CLOSES_AT = 'closes_at'
 local USER_LIMIT = 'user_limit'
 local PAY_MS = 'pay_ms'
+local BUYERS = 'buyers'
 local MOVES = 'ticket_moves'
 -- an order's fields, in its stream events and (in the order of ORDER, see orders.lua) in the orders hash
 local ID = 'id'
