@@ -24,10 +24,11 @@ import io.ticketrush.sale.Sale;
  * @param syncMillis {@code rush.sync.ms}: period of the stock sync and of reading the sales again
  * @param sweepMillis {@code rush.sweep.ms}: period of the expiry sweep
  * @param adminToken {@code rush.admin.token}: the {@code X-Admin-Token} of {@code /admin/}; null: admin disabled
+ * @param auth who is buying: the token keys, the demo login, the public order ids' key
  */
 public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, int totalWeight,
         OptionalInt stockBuffer, OptionalInt stockLocal, int nodePort, String statLogPath, int lockWaitMillis,
-        boolean anonymousAllowed, int syncMillis, int sweepMillis, String adminToken) {
+        boolean anonymousAllowed, int syncMillis, int sweepMillis, String adminToken, AuthSettings auth) {
 
     /**
      * Reads a node's settings: system properties, then the environment, then {@code contextParams}
@@ -67,7 +68,7 @@ public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, 
         int totalWeight = totalWeight(in);
         return new NodeSettings(store, totalStock(in), nodeWeight(in, totalWeight), totalWeight, stockBuffer(in),
                 stockLocal(in), nodePort(in), statLogPath(in), lockWaitMillis(in), anonymousAllowed(in),
-                syncMillis(in), sweepMillis(in), adminToken(in));
+                syncMillis(in), sweepMillis(in), adminToken(in), AuthSettings.read(in));
     }
 
     private static int totalStock(SettingsReader in) {
