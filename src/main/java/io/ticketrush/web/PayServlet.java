@@ -1,12 +1,15 @@
 package io.ticketrush.web;
 
-import io.ticketrush.sale.Buyer;
+import java.util.Optional;
+
+import io.ticketrush.order.Order;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * {@code POST /pay?order=N[&user=ID]}: pays a pending order before its deadline. Paying twice,
- * paying too late or paying an unknown order changes nothing and says why.
+ * {@code POST /pay?order=ID[&user=ID]}: pays a pending order before its deadline. Paying twice,
+ * paying too late or paying an unknown order changes nothing and says why. An order of a sale with
+ * signed buyers is paid by its buyer's token only; for anyone else it does not exist ({@link OrderAccess}).
  */
 public final class PayServlet extends JsonServlet {
     public PayServlet() {
@@ -15,23 +18,26 @@ public final class PayServlet extends JsonServlet {
 
     @Override
     protected Reply handle(HttpServletRequest request) {
-        String id = orderId(request, "order");
-        String user = param(request, "user");
-        if (user != null) {
-            Buyer.requireId("user", user);
+        String given = param(request, "order");
+        Identity who = identity(request);
+        OrderAccess access = orderAccess();
+        Optional<Order> order = access.find(who, given, "order");
+        if (order.isEmpty()) {
+            return new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_order", "no order " + given));
         }
-        return switch (app().orders().pay(id, user)) {
+        String id = order.get().id();
+        return switch (app().orders().pay(id, who.payer())) {
             case PAID -> Reply.ok(Json.body(Json.OK, "paid",
-                    app().orders().find(id).map(o -> o.view(app().sales().now())).orElse(null)));
+                    app().orders().find(id).map(o -> access.view(o, app().sales().now())).orElse(null)));
             case ALREADY_PAID -> new Reply(HttpServletResponse.SC_CONFLICT,
-                    Json.error("already_paid", "order " + id + " is already paid"));
+                    Json.error("already_paid", "order " + given + " is already paid"));
             case EXPIRED -> new Reply(HttpServletResponse.SC_CONFLICT,
-                    Json.error("order_expired", "order " + id + " expired unpaid; its ticket went back on sale"));
-            case VOIDED -> new Reply(HttpServletResponse.SC_CONFLICT, Json.error("order_voided", "order " + id
+                    Json.error("order_expired", "order " + given + " expired unpaid; its ticket went back on sale"));
+            case VOIDED -> new Reply(HttpServletResponse.SC_CONFLICT, Json.error("order_voided", "order " + given
                     + " was cancelled: its buyer was answered 503 (busy), so it was never sold"));
-            case UNKNOWN -> new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_order", "no order " + id));
+            case UNKNOWN -> new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_order", "no order " + given));
             case NOT_YOURS -> new Reply(HttpServletResponse.SC_FORBIDDEN,
-                    Json.error("not_your_order", "order " + id + " belongs to another user"));
+                    Json.error("not_your_order", "order " + given + " belongs to another user"));
         };
     }
 }
