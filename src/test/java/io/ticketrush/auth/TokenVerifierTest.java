@@ -28,6 +28,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.TempFiles;
 import io.ticketrush.support.TestTokens;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -184,7 +185,7 @@ class TokenVerifierTest {
         assertTrue(kid.startsWith("k-"), kid);
         // the rotation wrote a key of its own; the test's own "k2" is added as an operator would
         TestTokens.write(keysFile, List.of(key, newer));
-        Deadline.await(Duration.ofSeconds(5), "the verifier to read the keys file again", () -> {
+        Deadline.await(TimeScale.of(Duration.ofSeconds(5)), "the verifier to read the keys file again", () -> {
             try {
                 return "bob".equals(verifier.subject(token));
             } catch (InvalidTokenException e) {

@@ -33,6 +33,7 @@ import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
 import io.ticketrush.support.TestTokens;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -279,6 +280,29 @@ class SignedBuyersTest {
     }
 
     @Test
+    void a_signed_hot_sale_guards_the_orders_of_its_buckets_as_its_own() {
+        Answer created = send("POST", "/admin/sales?id=H1&stock=4&buckets=2", null, ADMIN);
+        assertEquals(201, created.status(), created::toString);
+        assertEquals("signed", created.data().get("buyers").getAsString());
+        assertEquals(401, send("POST", "/buy/ticket?sale=H1&user=alice", null).status());
+        String alice = TestTokens.hs256(k1, "alice");
+        Answer bought = send("POST", "/buy/ticket?sale=H1", alice);
+        assertEquals(1, bought.json().get("code").getAsInt(), bought::toString);
+        String orderId = bought.data().get("orderId").getAsString();
+        assertTrue(PublicOrderIds.looksPublic(orderId), orderId);
+        Answer mine = send("GET", "/order?id=" + orderId, alice);
+        assertEquals(200, mine.status(), mine::toString);
+        assertTrue(mine.data().get("sale").getAsString().startsWith("H1--"), mine::toString);
+        assertEquals(404, send("GET", "/order?id=" + orderId, TestTokens.hs256(k1, "bob")).status());
+        String bucket = mine.data().get("sale").getAsString();
+        assertEquals(404, send("GET", "/order?id=" + ids.toInternal(orderId).orElseThrow(), null).status(),
+                "the bucket's order is not found by its number: the bucket's buyers are signed too");
+        try (Jedis jedis = redis.client()) {
+            assertEquals("signed", jedis.hget(Keys.of(bucket, KEY).stock(), Keys.BUYERS));
+        }
+    }
+
+    @Test
     void two_keys_verify_at_once_and_a_key_added_while_the_node_runs_is_taken_up() {
         String byOlder = buySigned(TestTokens.hs256(k1, "alice"));
         String byNewer = buySigned(TestTokens.hs256(k2, "bob"));
@@ -288,7 +312,7 @@ class SignedBuyersTest {
         String carol = TestTokens.hs256(k3, "carol");
         assertEquals(401, send("POST", "/buy/ticket?sale=" + SIGNED, carol).status(), "k3 is not there yet");
         TestTokens.write(keysFile, List.of(k2, k3)); // a rotation: k1 retired, k3 added
-        Deadline.await(Duration.ofSeconds(10), "the node to take up key k3",
+        Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "the node to take up key k3",
                 () -> send("POST", "/buy/ticket?sale=" + SIGNED, carol).status() == 200);
         Answer retired = send("POST", "/buy/ticket?sale=" + SIGNED, TestTokens.hs256(k1, "dave"));
         assertEquals(401, retired.status(), "k1 retired: " + retired);
