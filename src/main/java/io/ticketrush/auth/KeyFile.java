@@ -34,6 +34,8 @@ final class KeyFile {
     private final String rule;
     private volatile Read read;
     private volatile long nextCheck;
+    /** Moves on each time the keys are read again. */
+    private volatile int version;
 
     /**
      * @param what what the file holds, for messages ("rush.auth.keys.file")
@@ -79,6 +81,7 @@ final class KeyFile {
             }
             Read fresh = load();
             read = fresh;
+            version++;
             LOG.info(() -> what + " " + path + " read again: keys " + kids(fresh.keys()));
         } catch (IOException | ParseException | IllegalArgumentException e) {
             LOG.log(Level.WARNING, what + " " + path + " changed but cannot be read (" + e.getMessage()
@@ -107,6 +110,12 @@ final class KeyFile {
             }
         }
         return new Read(modified, size, keys);
+    }
+
+    /** Moves on each time the file is read again (keys added or retired): what was verified before may not be now. */
+    int version() {
+        keys();
+        return version;
     }
 
     /** The key ids of {@code keys}, never their material: for the log. */

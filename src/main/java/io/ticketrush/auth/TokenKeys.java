@@ -64,6 +64,11 @@ public final class TokenKeys {
         return key instanceof RSAKey rsa && rsa.size() >= MIN_RSA_BITS;
     }
 
+    /** Moves on each time a keys file is read again. */
+    int version() {
+        return (operator == null ? 0 : operator.version()) + (site == null ? 0 : site.version());
+    }
+
     /** Whether some key has id {@code kid}. */
     boolean knows(String kid) {
         return operator != null && operator.keys().getKeyByKeyId(kid) != null

@@ -3,7 +3,10 @@ package io.ticketrush.auth;
 import java.text.ParseException;
 import java.util.Date;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -36,21 +39,43 @@ public final class TokenVerifier {
     public static final int MAX_LEEWAY_SECONDS = 60;
     /** Longer than any token this system or an OIDC provider issues: refused unread. */
     static final int MAX_TOKEN_CHARS = 8192;
+    /** The most verified tokens remembered (a few MB); past it they are forgotten all at once. */
+    static final int REMEMBERED = 10_000;
+
+    /** A token verified: whom it names, until when (ms, its exp plus the leeway), under which keys. */
+    private record Verified(String subject, long validUntil, int keysVersion) {
+    }
 
     private final TokenKeys keys;
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    private final int leewaySeconds;
+    private final LongSupplier clock;
+    /**
+     * Tokens verified already, by their whole text (signature included): a buyer who asks again
+     * with the same token costs a lookup, not a signature check (ES256 costs a millisecond of CPU).
+     * Only tokens that verified are here; a change of keys makes every one be verified again.
+     */
+    private final Map<String, Verified> verified = new ConcurrentHashMap<>();
 
     /**
      * @param leewaySeconds how far a token's times may be off: 0 to {@link #MAX_LEEWAY_SECONDS}
      * @param audiences the {@code aud} a token must name one of; empty: not checked
      */
     public TokenVerifier(TokenKeys keys, int leewaySeconds, Set<String> audiences) {
+        this(keys, leewaySeconds, audiences, System::currentTimeMillis);
+    }
+
+    /** @param clock now, in ms since the epoch (tests) */
+    TokenVerifier(TokenKeys keys, int leewaySeconds, Set<String> audiences, LongSupplier clock) {
         if (leewaySeconds < 0 || leewaySeconds > MAX_LEEWAY_SECONDS) {
             throw new IllegalArgumentException("leeway " + leewaySeconds + " s must be 0 to " + MAX_LEEWAY_SECONDS);
         }
         this.keys = keys;
+        this.leewaySeconds = leewaySeconds;
+        this.clock = clock;
         processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, keys.source()));
-        TimesVerifier times = new TimesVerifier(audiences.isEmpty() ? null : new HashSet<>(audiences), leewaySeconds);
+        TimesVerifier times = new TimesVerifier(audiences.isEmpty() ? null : new HashSet<>(audiences), leewaySeconds,
+                clock);
         processor.setJWTClaimsSetVerifier(times);
     }
 
@@ -60,6 +85,20 @@ public final class TokenVerifier {
      * @throws InvalidTokenException it names nobody, saying why
      */
     public String subject(String token) {
+        int keysVersion = keys.version();
+        Verified known = verified.get(token);
+        if (known != null && known.keysVersion() == keysVersion && clock.getAsLong() < known.validUntil()) {
+            return known.subject();
+        }
+        Verified fresh = verify(token, keysVersion);
+        if (verified.size() >= REMEMBERED) {
+            verified.clear();
+        }
+        verified.put(token, fresh);
+        return fresh.subject();
+    }
+
+    private Verified verify(String token, int keysVersion) {
         if (token.length() > MAX_TOKEN_CHARS) {
             throw new InvalidTokenException("the token is longer than " + MAX_TOKEN_CHARS + " characters");
         }
@@ -91,7 +130,7 @@ public final class TokenVerifier {
         if (subject.length() > 64 || !Buyer.ID.matcher(subject).matches()) {
             throw new InvalidTokenException("sub is not a user id: 1 to 64 letters, digits, _ . @ -");
         }
-        return subject;
+        return new Verified(subject, claims.getExpirationTime().getTime() + leewaySeconds * 1000L, keysVersion);
     }
 
     private static String shown(String kid) {
@@ -100,9 +139,17 @@ public final class TokenVerifier {
 
     /** nimbus's checks of exp, nbf and aud with sub and exp required, plus an iat not in the future. */
     private static final class TimesVerifier extends DefaultJWTClaimsVerifier<SecurityContext> {
-        TimesVerifier(Set<String> audiences, int leewaySeconds) {
+        private final LongSupplier clock;
+
+        TimesVerifier(Set<String> audiences, int leewaySeconds, LongSupplier clock) {
             super(audiences, null, Set.of("sub", "exp"), null);
             setMaxClockSkew(leewaySeconds);
+            this.clock = clock;
+        }
+
+        @Override
+        protected Date currentTime() {
+            return new Date(clock.getAsLong());
         }
 
         @Override

@@ -196,6 +196,33 @@ class TokenVerifierTest {
     }
 
     @Test
+    void a_token_verified_before_is_remembered_only_until_it_expires() {
+        long[] now = {System.currentTimeMillis()};
+        verifier = new TokenVerifier(TokenKeys.of(keysFile, null), 30, Set.of(), () -> now[0]);
+        String token = TestTokens.hs256(key, TestTokens.claims("alice", Instant.ofEpochMilli(now[0]).plusSeconds(60)));
+        assertEquals("alice", verifier.subject(token));
+        now[0] += 60_000 + 29_000;
+        assertEquals("alice", verifier.subject(token), "expired, but within the leeway");
+        now[0] += 2_000;
+        assertTrue(refusal(token).contains("xpired"), "remembered or not, an expired token names nobody");
+    }
+
+    @Test
+    void a_token_verified_before_its_key_was_retired_names_nobody_after() {
+        String token = TestTokens.hs256(key, "alice");
+        assertEquals("alice", verifier.subject(token));
+        TestTokens.write(keysFile, List.of(TestTokens.secret("k2")));
+        Deadline.await(TimeScale.of(Duration.ofSeconds(5)), "the verifier to forget key k1", () -> {
+            try {
+                verifier.subject(token);
+                return false;
+            } catch (InvalidTokenException e) {
+                return e.getMessage().equals("unknown key 'k1'");
+            }
+        });
+    }
+
+    @Test
     void a_rotation_keeps_the_key_before_it_and_drops_older_ones() throws Exception {
         String second = OperatorKeys.rotate(keysFile, Instant.now());
         String third = OperatorKeys.rotate(keysFile, Instant.now());
