@@ -98,6 +98,11 @@ public final class TokenVerifier {
         return fresh.subject();
     }
 
+    /** How many verified tokens are remembered now. */
+    int remembered() {
+        return verified.size();
+    }
+
     private Verified verify(String token, int keysVersion) {
         if (token.length() > MAX_TOKEN_CHARS) {
             throw new InvalidTokenException("the token is longer than " + MAX_TOKEN_CHARS + " characters");

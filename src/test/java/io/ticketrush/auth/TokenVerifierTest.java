@@ -208,6 +208,15 @@ class TokenVerifierTest {
     }
 
     @Test
+    void the_tokens_remembered_are_bounded_however_many_buyers_come() {
+        for (int i = 0; i <= TokenVerifier.REMEMBERED; i++) {
+            assertEquals("u" + i, verifier.subject(TestTokens.hs256(key, "u" + i)));
+        }
+        assertTrue(verifier.remembered() <= TokenVerifier.REMEMBERED, () -> verifier.remembered() + " remembered");
+        assertTrue(verifier.remembered() >= 1, "the last one is");
+    }
+
+    @Test
     void a_token_verified_before_its_key_was_retired_names_nobody_after() {
         String token = TestTokens.hs256(key, "alice");
         assertEquals("alice", verifier.subject(token));
