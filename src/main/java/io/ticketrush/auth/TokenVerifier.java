@@ -85,6 +85,9 @@ public final class TokenVerifier {
      * @throws InvalidTokenException it names nobody, saying why
      */
     public String subject(String token) {
+        if (token.length() > MAX_TOKEN_CHARS) {
+            throw new InvalidTokenException("the token is longer than " + MAX_TOKEN_CHARS + " characters");
+        }
         int keysVersion = keys.version();
         Verified known = verified.get(token);
         if (known != null && known.keysVersion() == keysVersion && clock.getAsLong() < known.validUntil()) {
@@ -104,9 +107,6 @@ public final class TokenVerifier {
     }
 
     private Verified verify(String token, int keysVersion) {
-        if (token.length() > MAX_TOKEN_CHARS) {
-            throw new InvalidTokenException("the token is longer than " + MAX_TOKEN_CHARS + " characters");
-        }
         SignedJWT jwt;
         try {
             jwt = SignedJWT.parse(token);

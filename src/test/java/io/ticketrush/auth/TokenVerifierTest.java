@@ -145,6 +145,14 @@ class TokenVerifierTest {
     }
 
     @Test
+    void a_token_longer_than_any_login_issues_is_refused_unread() {
+        JWTClaimsSet big = new JWTClaimsSet.Builder(TestTokens.claims("alice", Instant.now().plusSeconds(60)))
+                .claim("pad", "x".repeat(TokenVerifier.MAX_TOKEN_CHARS)).build();
+        String padded = TestTokens.hs256(key, big);
+        assertTrue(refusal(padded).startsWith("the token is longer than"), refusal(padded));
+    }
+
+    @Test
     void sub_and_exp_are_required_and_sub_must_be_a_user_id() {
         JWTClaimsSet noSub = new JWTClaimsSet.Builder().expirationTime(Date.from(Instant.now().plusSeconds(60)))
                 .build();
