@@ -18,26 +18,26 @@ public final class PayServlet extends JsonServlet {
 
     @Override
     protected Reply handle(HttpServletRequest request) {
-        String given = param(request, "order");
+        String id = param(request, "order"); // as the buyer knows it: the answers name it so
         Identity who = identity(request);
         OrderAccess access = orderAccess();
-        Optional<Order> order = access.find(who, given, "order");
+        Optional<Order> order = access.find(who, id, "order"); // another's order of a signed sale: none
         if (order.isEmpty()) {
-            return new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_order", "no order " + given));
+            return new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_order", "no order " + id));
         }
-        String id = order.get().id();
-        return switch (app().orders().pay(id, who.payer())) {
+        String number = order.get().id();
+        return switch (app().orders().pay(number, who.payer())) {
             case PAID -> Reply.ok(Json.body(Json.OK, "paid",
-                    app().orders().find(id).map(o -> access.view(o, app().sales().now())).orElse(null)));
+                    app().orders().find(number).map(o -> access.view(o, app().sales().now())).orElse(null)));
             case ALREADY_PAID -> new Reply(HttpServletResponse.SC_CONFLICT,
-                    Json.error("already_paid", "order " + given + " is already paid"));
+                    Json.error("already_paid", "order " + id + " is already paid"));
             case EXPIRED -> new Reply(HttpServletResponse.SC_CONFLICT,
-                    Json.error("order_expired", "order " + given + " expired unpaid; its ticket went back on sale"));
-            case VOIDED -> new Reply(HttpServletResponse.SC_CONFLICT, Json.error("order_voided", "order " + given
+                    Json.error("order_expired", "order " + id + " expired unpaid; its ticket went back on sale"));
+            case VOIDED -> new Reply(HttpServletResponse.SC_CONFLICT, Json.error("order_voided", "order " + id
                     + " was cancelled: its buyer was answered 503 (busy), so it was never sold"));
-            case UNKNOWN -> new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_order", "no order " + given));
+            case UNKNOWN -> new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_order", "no order " + id));
             case NOT_YOURS -> new Reply(HttpServletResponse.SC_FORBIDDEN,
-                    Json.error("not_your_order", "order " + given + " belongs to another user"));
+                    Json.error("not_your_order", "order " + id + " belongs to another user"));
         };
     }
 }
