@@ -100,13 +100,27 @@ public abstract class JsonServlet extends HttpServlet {
         try {
             return handle(request, response);
         } catch (RuntimeException | IOException e) {
+            if (e instanceof AccessDeniedException denied && denied.challenge() != null) {
+                response.setHeader("WWW-Authenticate", denied.challenge());
+            }
             return failure(request, e);
         }
     }
 
+    /** Who the request is from ({@link Identity}: its bearer token, verified, and its user=). */
+    protected Identity identity(HttpServletRequest request) {
+        return Identity.of(request, app.tokens());
+    }
+
+    /** Which orders a request may see and by which ids. */
+    protected OrderAccess orderAccess() {
+        return new OrderAccess(app.orders(), app.sales()::sale, app.orderIds());
+    }
+
     /**
      * The JSON reply a failure gets: a {@link Refusal} its own status and error (nothing was sold or
-     * changed: 400, 404, 409, 503), a malformed request 400, anything else 500 (a bug), never with a
+     * changed: 400, 404, 409, 503), a request its identity does not allow 401 or 403, a malformed
+     * request 400, anything else 500 (a bug), never with a
      * stack trace in the body.
      */
     protected static Reply failure(HttpServletRequest request, Exception e) {
@@ -115,6 +129,9 @@ public abstract class JsonServlet extends HttpServlet {
                 LOG.log(Level.WARNING, refusal.getMessage());
             }
             return new Reply(refusal.status(), Json.error(refusal.error(), refusal.shown()));
+        }
+        if (e instanceof AccessDeniedException denied) {
+            return new Reply(denied.status(), Json.error(denied.error(), denied.getMessage()));
         }
         if (e instanceof BadRequestException) {
             return new Reply(HttpServletResponse.SC_BAD_REQUEST, Json.error("bad_request", e.getMessage()));
