@@ -8,6 +8,7 @@ import java.util.function.Function;
 import io.ticketrush.auth.PublicOrderIds;
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.order.Payment;
 import io.ticketrush.sale.Sale;
 
 /**
@@ -75,6 +76,21 @@ final class OrderAccess {
     /** The id {@code order} is shown by: public for a sale with signed buyers, its number for an open sale. */
     String shownId(Order order) {
         return shownId(sales.apply(order.sale()), order.id());
+    }
+
+    /** The id order {@code orderId}, of payment {@code paymentId}, is shown by (a payment's id names its sale). */
+    String shownId(String paymentId, String orderId) {
+        return shownId(sales.apply(Payment.saleOf(paymentId).orElseThrow()), orderId);
+    }
+
+    /**
+     * The order number {@code given} names, as the payment provider may name an order: its number, or
+     * its public id (what the answers named it by); empty if it is neither. No identity is asked: the
+     * provider's word is authenticated by its signature, and the order it names is checked against
+     * its payment's.
+     */
+    Optional<String> number(String given) {
+        return isNumber(given) ? Optional.of(given) : ids.toInternal(given);
     }
 
     /** The JSON view of {@code order}, with the id it is shown by. */

@@ -26,6 +26,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.nimbusds.jose.jwk.OctetSequenceKey;
 import io.ticketrush.auth.PublicOrderIds;
+import io.ticketrush.order.PaymentSignature;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
@@ -33,6 +34,7 @@ import io.ticketrush.support.FreePort;
 import io.ticketrush.support.Payments;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.RedisSnapshot;
 import io.ticketrush.support.TempFiles;
 import io.ticketrush.support.TestTokens;
 import io.ticketrush.support.TimeScale;
@@ -286,7 +288,125 @@ class SignedBuyersTest {
         assertEquals(orderId, started.data().get("orderId").getAsString());
         Answer paid = send("POST", "/demo-pay/pay?payment=" + started.data().get("paymentId").getAsString(), null);
         assertEquals(200, paid.status(), paid::toString);
+        assertEquals(orderId, paid.data().get("orderId").getAsString());
         assertEquals("paid", redisOrder(SIGNED, internal, Keys.STATE));
+    }
+
+    /** Every key and value Redis holds. */
+    private Map<String, String> redisAll() {
+        try (Jedis jedis = redis.client()) {
+            return RedisSnapshot.of(jedis);
+        }
+    }
+
+    /**
+     * {@code POST /pay/callback} as the payment provider sends it: the event, its signature, and
+     * {@code authorization} as the header of that name (null: none).
+     */
+    private Answer callback(String event, String authorization) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(node.uri("/pay/callback")).timeout(Duration.ofSeconds(15))
+                .header("Content-Type", "application/json")
+                .header(PaymentSignature.HEADER, Payments.sign(System.currentTimeMillis() / 1000, event))
+                .POST(HttpRequest.BodyPublishers.ofString(event));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        try {
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(response.statusCode(), JsonParser.parseString(response.body()).getAsJsonObject(), null);
+        } catch (IOException e) {
+            throw new AssertionError("POST /pay/callback failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@code POST /pay} with {@code token}: the payment started (202), its id. */
+    private String startPayment(String orderId, String token) {
+        Answer started = send("POST", "/pay?order=" + orderId, token);
+        assertEquals(202, started.status(), started::toString);
+        assertEquals(orderId, started.data().get("orderId").getAsString(), "the order as the buyer knows it");
+        return started.data().get("paymentId").getAsString();
+    }
+
+    @Test
+    void a_signed_buyer_pays_through_the_provider_and_every_answer_names_the_order_by_its_public_id() {
+        String alice = TestTokens.hs256(k1, "alice");
+        String orderId = buySigned(alice);
+        String internal = ids.toInternal(orderId).orElseThrow();
+        Map<String, String> before = redisAll();
+        Answer stranger = send("POST", "/pay?order=" + orderId, TestTokens.hs256(k2, "bob"));
+        assertEquals(404, stranger.status(), stranger::toString);
+        assertEquals("unknown_order", stranger.error());
+        Answer nobody = send("POST", "/pay?order=" + orderId, null);
+        assertEquals(401, nobody.status(), nobody::toString);
+        assertEquals(before, redisAll(), "no payment started for a stranger's token or for no token");
+
+        Answer started = send("POST", "/pay?order=" + orderId, alice);
+        assertEquals(202, started.status(), started::toString);
+        assertEquals(orderId, started.data().get("orderId").getAsString());
+        String payment = started.data().get("paymentId").getAsString();
+        assertEquals("/demo-pay/checkout?payment=" + payment, started.data().get("payUrl").getAsString());
+        Answer again = send("POST", "/pay?order=" + orderId, alice);
+        assertEquals(payment, again.data().get("paymentId").getAsString(), "asking again: the same payment");
+        assertEquals(orderId, again.data().get("orderId").getAsString());
+        Answer shown = send("GET", "/demo-pay/payment?payment=" + payment, null);
+        assertEquals(orderId, shown.data().get("orderId").getAsString(), "the checkout shows the order as /pay did");
+        assertEquals("pending", redisOrder(SIGNED, internal, Keys.STATE), "started is not paid");
+
+        // the provider's Pay: its signed event reaches /pay/callback with no token, and pays
+        Answer paid = send("POST", "/demo-pay/pay?payment=" + payment, null);
+        assertEquals(200, paid.status(), paid::toString);
+        assertEquals("paid", paid.json().get("msg").getAsString(), paid::toString);
+        assertEquals(orderId, paid.data().get("orderId").getAsString());
+        assertEquals(orderId, paid.data().getAsJsonObject("order").get("orderId").getAsString());
+        assertEquals("paid", redisOrder(SIGNED, internal, Keys.STATE));
+        for (Answer answer : List.of(stranger, started, again, shown, paid)) {
+            assertTrue(!answer.json().toString().contains(internal), () -> "an answer names the order's number: "
+                    + answer);
+        }
+        Answer twice = send("POST", "/pay?order=" + orderId, alice);
+        assertEquals(409, twice.status(), twice::toString);
+        assertEquals("already_paid", twice.error());
+    }
+
+    @Test
+    void the_payment_callback_needs_no_token_and_takes_the_order_by_its_public_id_or_its_number() {
+        String alice = TestTokens.hs256(k1, "alice");
+        String bob = TestTokens.hs256(k1, "bob");
+        String alicesOrder = buySigned(alice);
+        String bobsOrder = buySigned(bob);
+        String alicesPayment = startPayment(alicesOrder, alice);
+        String bobsPayment = startPayment(bobsOrder, bob);
+
+        Answer byPublicId = callback(Payments.event(Payments.eventId(), alicesPayment, alicesOrder, 1000), null);
+        assertEquals(200, byPublicId.status(), byPublicId::toString);
+        assertEquals("paid", byPublicId.json().get("msg").getAsString(), byPublicId::toString);
+        assertEquals(alicesOrder, byPublicId.data().get("orderId").getAsString());
+        assertEquals("paid", redisOrder(SIGNED, ids.toInternal(alicesOrder).orElseThrow(), Keys.STATE));
+
+        // by its number, and with a token that names nobody: the callback reads no token
+        String bobsNumber = ids.toInternal(bobsOrder).orElseThrow();
+        Answer byNumber = callback(Payments.event(Payments.eventId(), bobsPayment, bobsNumber, 1000), "Bearer junk");
+        assertEquals(200, byNumber.status(), byNumber::toString);
+        assertEquals("paid", byNumber.json().get("msg").getAsString(), byNumber::toString);
+        assertEquals(bobsOrder, byNumber.data().get("orderId").getAsString(), "answered by its public id");
+        assertEquals("paid", redisOrder(SIGNED, bobsNumber, Keys.STATE));
+
+        // another order's public id, or one no order key of ours made: refused, nothing changes
+        String carol = TestTokens.hs256(k1, "carol");
+        String carolsPayment = startPayment(buySigned(carol), carol);
+        Map<String, String> before = redisAll();
+        for (String order : List.of(alicesOrder, "AAAAAAAAAAAAAAAAAAAAAA")) {
+            Answer mismatch = callback(Payments.event(Payments.eventId(), carolsPayment, order, 1000), null);
+            assertEquals(400, mismatch.status(), () -> order + ": " + mismatch);
+            assertEquals("payment_mismatch", mismatch.error(), order);
+        }
+        assertEquals(before, redisAll(), "a refused event changed nothing");
+        try (Jedis jedis = redis.client()) {
+            assertEquals("2", jedis.hget(Keys.of(SIGNED, KEY).stock(), Keys.PAID), "alice's and bob's, once each");
+        }
     }
 
     @Test
