@@ -28,7 +28,7 @@ public final class LoginServlet extends JsonServlet {
             throws ServletException, IOException {
         if (app().login().isEmpty()) {
             finish(request, response, new Reply(HttpServletResponse.SC_NOT_FOUND,
-                    Json.error("not_found", "no such path: " + request.getRequestURI())));
+                    ErrorServlet.body(HttpServletResponse.SC_NOT_FOUND, request.getMethod(), request.getRequestURI())));
             return;
         }
         super.service(request, response);

@@ -487,6 +487,9 @@ class SignedBuyersTest {
             Answer absent = send(off, method, "/login?user=erin", null, null);
             assertEquals(404, absent.status(), method + ": " + absent);
             assertEquals("not_found", absent.error());
+            Answer nothing = send(off, method, "/no-such-path", null, null);
+            assertEquals(nothing.json().toString().replace("/no-such-path", "/login"), absent.json().toString(),
+                    "the login turned off answers as a path there is not (as the demo provider turned off does)");
         }
     }
 }
