@@ -67,7 +67,8 @@ import redis.clients.jedis.Jedis;
  * follow Redis. Then, in a browser whose clock is an hour behind, a second sale created while the
  * page is open, whose buyers are signed, refuses the person until they sign in (the demo login),
  * counts down to its opening on the sales' clock, opens, sells to them under their token's name,
- * and shows on the dashboard when picked there. Screenshots of both
+ * is paid by them through the checkout and back with their token, and shows on the dashboard when
+ * picked there. Screenshots of both
  * pages go to {@code target/screenshots/} for a human to look at.
  *
  * <p>Nothing is downloaded: the browser and the driver are Debian's ({@code ./rush test} installs
@@ -374,6 +375,26 @@ class BrowserTest {
                 .getAttribute("data-sale"));
         wait(driver -> driver.findElement(laterRow).getText().contains("1 / " + LATER_TOTAL));
         screenshot("buy-page-two-sales.png");
+
+        // bob pays it: POST /pay with his token, the demo provider's checkout, and back to the shop,
+        // whose return step asks for the order by its public id with the token the page holds
+        wait(driver -> {
+            driver.findElement(laterOrder).findElement(By.cssSelector("button.pay")).click();
+            return true;
+        });
+        wait(ExpectedConditions.titleIs("ticket-rush: demo payment"));
+        assertTrue(browser.getCurrentUrl().contains("/demo-pay/checkout?payment=pay." + LATER + "."),
+                browser::getCurrentUrl);
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("what"), "Order #" + orderId));
+        wait(ExpectedConditions.elementToBeClickable(By.id("pay"))).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("result"), "Paid: order #" + orderId));
+        String number = orderIds.toInternal(orderId).orElseThrow();
+        assertEquals("paid", redisOrder(Keys.of(LATER, STOCK_KEY), number, "state"), "paid on the provider's word");
+        browser.findElement(By.id("back")).click();
+        wait(ExpectedConditions.titleIs("ticket-rush: buy a ticket"));
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("pay-answer"), "Paid: order #" + orderId));
+        wait(ExpectedConditions.textToBePresentInElementLocated(laterOrder, "paid"));
+        screenshot("buy-page-signed-paid.png");
 
         // the dashboard: the article's sale by default, then the later one picked, then all of them
         browser.manage().window().setSize(DASHBOARD_SIZE);
