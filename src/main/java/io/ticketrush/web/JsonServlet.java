@@ -173,20 +173,6 @@ public abstract class JsonServlet extends HttpServlet {
         return sale == null ? Sale.DEFAULT : Sale.requireId("sale", sale);
     }
 
-    /** An order id: the digits the buy answered with. */
-    protected static String orderId(HttpServletRequest request, String name) {
-        String id = param(request, name);
-        if (id == null) {
-            throw new BadRequestException(name + " is required");
-        }
-        if (id.length() > 19 || !id.chars().allMatch(c -> c >= '0' && c <= '9')
-                || id.length() == 19 && id.compareTo(String.valueOf(Long.MAX_VALUE)) > 0) {
-            throw new BadRequestException(name + " must be an order number (up to 19 digits, at most "
-                    + Long.MAX_VALUE + ")");
-        }
-        return id;
-    }
-
     /** Called once per request with the reply about to be sent (the buy endpoint logs it). */
     protected void answered(HttpServletRequest request, Reply reply) {
     }
