@@ -313,7 +313,7 @@ rush() {
     echo "-- rush ($mode): sale $id, $tickets tickets, opening in 3 s; $distinct distinct buyers, $requests requests"
     local split=()
     ((buckets == 0)) || split=(--buckets "$buckets")
-    "$RUSH_ROOT/rush" sale create "$id" --stock "$tickets" --opens +3 --pay-within 86400 "${split[@]}" \
+    "$RUSH_ROOT/rush" sale create "$id" --stock "$tickets" --opens +3 --pay-within 86400 --buyers open "${split[@]}" \
         --name "million-buyer rush ($mode)" >/dev/null || die "could not create sale $id"
     local opens
     opens=$(rcli HGET "rush:{$id}:stock" opens_at | tr -d '\r')
@@ -455,7 +455,7 @@ losers() {
 warm_up() {
     local id="$sale-warm" warm_tickets=$((tickets < 2000 ? tickets : 2000))
     local warm_per_thread=$((per_thread < 10000 ? per_thread : 10000))
-    "$RUSH_ROOT/rush" sale create "$id" --stock "$warm_tickets" --pay-within 86400 --name "rush warm-up" >/dev/null ||
+    "$RUSH_ROOT/rush" sale create "$id" --stock "$warm_tickets" --pay-within 86400 --buyers open --name "rush warm-up" >/dev/null ||
         die "could not create sale $id"
     mkdir -p "$work/done-warm"
     run_wrk "warm-up" "$work/warm-up.txt" "$work/done-warm" -t"$threads" -c"$connections" -d"${max_seconds}s" \
@@ -471,7 +471,7 @@ one_node_buys() {
     local soldout=$1 buying="$sale-node" url=http://127.0.0.1:$ref_node/buy/ticket round buy_sum=0 so_sum=0
     require_ab
     echo "-- one node ($ref_node) where every request buys (sale $buying, 100000 tickets) vs its sold-out path (sale $soldout)"
-    "$RUSH_ROOT/rush" sale create "$buying" --stock 100000 --pay-within 86400 --name "one node buys" >/dev/null ||
+    "$RUSH_ROOT/rush" sale create "$buying" --stock 100000 --pay-within 86400 --buyers open --name "one node buys" >/dev/null ||
         die "could not create sale $buying"
     run_ab -q -n 2000 -c 100 "$url?sale=$buying"
     run_ab -q -n 2000 -c 100 "$url?sale=$soldout"

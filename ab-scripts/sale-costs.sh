@@ -35,7 +35,7 @@ echo "sale-costs: $sales sales on the cluster of node $node (pid $pid)"
 redis0=$(used) heap0=$(heap) all0=$(heap_all)
 # on the node's admin connector, the token from its file (admin_post: never on a command line)
 for ((i = 0; i < sales; i++)); do
-    admin_post "$node" "sales?id=$prefix-$i&stock=100&name=train-$i" >/dev/null || die "sale $prefix-$i was not created"
+    admin_post "$node" "sales?id=$prefix-$i&stock=100&name=train-$i&buyers=open" >/dev/null || die "sale $prefix-$i was not created"
 done
 admin_post "$node" refresh >/dev/null || die "node $node did not read the sales again"
 redis1=$(used) heap1=$(heap) all1=$(heap_all)
@@ -55,7 +55,7 @@ printf ' (whole heap %+d, %d a sale)\n' $((all2 - all1)) $(((all2 - all1) / 100)
 
 # one big sale sold out: Redis per order, and what a node keeps of its orders once it follows them
 big=$prefix-big
-admin_post "$node" "sales?id=$big&stock=$tickets" >/dev/null || die "sale $big was not created"
+admin_post "$node" "sales?id=$big&stock=$tickets&buyers=open" >/dev/null || die "sale $big was not created"
 redis2=$(used)
 run_ab -n $((tickets * 2)) -c 50 "$NGINX_URL/buy/ticket?sale=$big"
 read -r sold _ <<<"$(sale_admin stock "$big")"

@@ -36,7 +36,7 @@ fail=()
 # one sale: created, checked before it opens, sold out; $1 id, $2 seconds until it opens
 sell() {
     local id=$1 in=$2 answer code opens t0 t1
-    "$RUSH_ROOT/rush" sale create "$id" --stock "$stock" --opens "+$in" --name "train $id" >/dev/null ||
+    "$RUSH_ROOT/rush" sale create "$id" --stock "$stock" --opens "+$in" --name "train $id" --buyers open >/dev/null ||
         die "could not create sale $id"
     if ((in > 1)); then
         opens=$(rcli HGET "rush:{$id}:stock" opens_at | tr -d '\r')

@@ -162,6 +162,8 @@ check_settings() {
         [[ $v =~ ^[A-Za-z0-9._-]+:[0-9]+=[0-9]+$ ]] ||
             die "RUSH_NGINX_UPSTREAM: '$v' is not HOST:PORT=WEIGHT"
     done
+    [[ $RUSH_AUTH_LOGIN == true || $RUSH_AUTH_LOGIN == false ]] ||
+        die "RUSH_AUTH_LOGIN='$RUSH_AUTH_LOGIN' must be true or false"
     ((${#PARTS[@]} > 0)) || die "RUSH_PARTS is empty"
     for v in "${PARTS[@]}"; do
         [[ $v =~ ^(redis|writer|nodes|nginx)$ ]] || die "RUSH_PARTS: '$v' is not one of redis writer nodes nginx"
@@ -765,6 +767,56 @@ sale_admin() {
     prepare_app
     app_java rush-node io.ticketrush.tools.SaleTool -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx64m
     run_java "${APP_CMD[@]}" "$@"
+}
+
+# ---------------------------------------------------------------- who is buying (docs/identity.md)
+
+# The operator's token keys (a JWK set of HS256 keys; the last one signs) and the key of the public
+# order ids: files under the run folder, readable by their owner only, never on a command line.
+JWT_KEYS_FILE=${RUSH_AUTH_KEYS_FILE:-$RUSH_RUN_DIR/jwt-keys.json}
+ORDER_KEY_FILE=${RUSH_ORDER_KEY_FILE:-$RUSH_RUN_DIR/order-key}
+# The demo login (POST /login, no password) on the nodes ./rush starts: true or false.
+RUSH_AUTH_LOGIN=${RUSH_AUTH_LOGIN:-true}
+# the nodes run in their own folders: a file is named from the root
+case $JWT_KEYS_FILE in /*) ;; *) JWT_KEYS_FILE=$RUSH_ROOT/$JWT_KEYS_FILE ;; esac
+case $ORDER_KEY_FILE in /*) ;; *) ORDER_KEY_FILE=$RUSH_ROOT/$ORDER_KEY_FILE ;; esac
+
+# 32 random bytes, base64url without padding (a JWK's "k").
+random_base64url() {
+    head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='
+}
+
+# Writes $2 to file $1 unless it exists, readable by its owner only; never half a file.
+write_secret_once() {
+    local file=$1 content=$2 temp
+    [[ -s $file ]] && return 0
+    mkdir -p "$(dirname "$file")"
+    temp=$(umask 077 && mktemp "$file.XXXXXX") || die "could not write $file"
+    printf '%s\n' "$content" >"$temp"
+    # a link fails if another ./rush made the file meanwhile: its key stays, ours goes
+    ln "$temp" "$file" 2>/dev/null || true
+    rm -f "$temp"
+    [[ -s $file ]] || die "could not write $file"
+}
+
+# run/jwt-keys.json with one random HS256 key, unless there is one (./rush up, ./rush token).
+# `./rush token --rotate` adds a newer key (io.ticketrush.tools.TokenTool rotate).
+ensure_jwt_keys() {
+    write_secret_once "$JWT_KEYS_FILE" "$(printf '{"keys":[{"kty":"oct","kid":"k-%s","alg":"HS256","use":"sig","k":"%s"}]}' \
+        "$(date -u +%Y%m%dT%H%M%SZ)" "$(random_base64url)")"
+}
+
+# run/order-key: 32 random bytes, base64, unless there is one (./rush up); the same for every node.
+ensure_order_key() {
+    write_secret_once "$ORDER_KEY_FILE" "$(head -c 32 /dev/urandom | base64 -w0)"
+}
+
+# The token tool (io.ticketrush.tools.TokenTool): issue [--ttl SECONDS] USER... | rotate.
+token_tool() {
+    prepare_app
+    app_java io.ticketrush.tools.TokenTool -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx64m \
+        -Drush.auth.keys.file="$JWT_KEYS_FILE"
+    "${APP_CMD[@]}" "$@"
 }
 
 # Global "sold total", or nothing (exit 1) if there is no sale.

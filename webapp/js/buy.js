@@ -2,6 +2,8 @@
 // with the time left to pay, pay one (through the payment provider's checkout, and back). Talks to the
 // same JSON endpoints as curl does: GET /sales, POST /buy/ticket, GET /orders, POST /pay, GET /order.
 // Needs js/sales.js first. (Not /stock: through Nginx it answers the operators' addresses only.)
+// Signing in (POST /login, the demo login, when the operator turned it on) gets a token that every
+// call then carries as Authorization: Bearer; a sale with signed buyers sells to signed-in buyers only.
 'use strict';
 
 (function () {
@@ -13,6 +15,8 @@
   const salesBody = $('#sales tbody');
   const ordersBody = $('#orders tbody');
   const USER_KEY = 'ticket-rush.user';
+  const TOKEN_KEY = 'ticket-rush.token';
+  const signinBox = $('#signin-answer');
   const DEFAULT_SALE = 'default'; // the article's sale: what /buy/ticket sells when no sale is named
   const SALES_EVERY_MS = 2000;
 
@@ -32,9 +36,25 @@
   let shownUser = null;
   let refreshTimer = null;
 
+  /** The sign-in: {token, user, expiresAt} from POST /login, or null. */
+  let signedIn = readSignIn();
+
+  function readSignIn() {
+    try {
+      const kept = JSON.parse(localStorage.getItem(TOKEN_KEY));
+      return kept && kept.token && kept.user ? kept : null;
+    } catch (notJson) {
+      return null;
+    }
+  }
+
   /** One call; never throws: {status, json} with status 0 when nothing answered. */
   async function call(method, url, form) {
     const init = { method, cache: 'no-store', headers: {} };
+    const sentToken = signedIn ? signedIn.token : null;
+    if (sentToken) {
+      init.headers.Authorization = 'Bearer ' + sentToken;
+    }
     if (form) {
       init.headers['Content-Type'] = 'application/x-www-form-urlencoded';
       init.body = new URLSearchParams(form).toString();
@@ -46,6 +66,10 @@
         json = await response.json();
       } catch (notJson) {
         json = null;
+      }
+      if (response.status === 401 && sentToken && signedIn && signedIn.token === sentToken) {
+        // the token no longer names anyone (expired, its key retired): signed out
+        signOut('Your sign-in ended (' + (json && json.msg ? json.msg : 'the token was refused') + '). Sign in again.');
       }
       return { status: response.status, json };
     } catch (failed) {
@@ -84,6 +108,10 @@
       show(box, 'busy', 'Too many requests', 'Slow down a little, then try again.');
     } else if (result.status === 400) {
       show(box, 'bad', 'Bad input', msg);
+    } else if (result.status === 401) {
+      show(box, 'info', 'Sign in first', 'This train sells to signed-in buyers only: enter your name and press Sign in.');
+    } else if (result.status === 403 && result.json && result.json.error === 'forbidden') {
+      show(box, 'bad', 'Not you', 'You are signed in as ' + (signedIn ? signedIn.user : 'someone else') + '. ' + msg);
     } else if (result.status === 404 && result.json && result.json.error === 'unknown_sale') {
       show(box, 'bad', 'No such train', msg || 'That sale does not exist (any more). Pick another one.');
     } else {
@@ -156,6 +184,7 @@
       }
       salesBody.appendChild(row); // in the list's order
       row.querySelector('.name').textContent = sale.name || sale.id;
+      row.querySelector('.signed').hidden = sale.buyers !== 'signed';
       row.querySelector('.id').textContent = sale.id;
       row.querySelector('.sold').textContent = sale.sold.toLocaleString('en') + ' / ' + sale.total.toLocaleString('en');
     }
@@ -169,7 +198,7 @@
     const row = document.createElement('tr');
     row.dataset.sale = id;
     row.innerHTML = '<td class="pick"><input type="radio" name="sale"></td>'
-      + '<td><div class="name"></div><div class="id mono"></div></td>'
+      + '<td><div class="name"></div><div><span class="id mono"></span> <span class="badge signed" hidden>sign-in</span></div></td>'
       + '<td class="state"><span class="badge"></span></td>'
       + '<td class="num sold"></td><td class="when countdown"></td>';
     const radio = row.querySelector('input');
@@ -217,7 +246,7 @@
       }
       const state = Sales.stateAt(sale, now);
       turned = turned || state !== sale.state;
-      const badge = row.querySelector('.badge');
+      const badge = row.querySelector('.state .badge');
       badge.className = 'badge ' + state;
       badge.textContent = Sales.stateWords(state);
       row.dataset.state = state;
@@ -332,7 +361,7 @@
     if (!user) {
       return;
     }
-    const result = await call('GET', '/orders?user=' + encodeURIComponent(user));
+    const result = await call('GET', signedIn ? '/orders' : '/orders?user=' + encodeURIComponent(user));
     if (result.status !== 200 || !result.json) {
       if (result.status === 400) {
         orders = [];
@@ -431,7 +460,8 @@
   async function payOrder(orderId, button) {
     const user = shownUser || userInput.value.trim();
     button.disabled = true;
-    const result = await call('POST', '/pay?order=' + encodeURIComponent(orderId) + '&user=' + encodeURIComponent(user));
+    const result = await call('POST', '/pay?order=' + encodeURIComponent(orderId)
+      + (signedIn ? '' : '&user=' + encodeURIComponent(user)));
     const body = result.json;
     payBox.dataset.orderId = orderId;
     if (result.status === 202 && body && body.data && body.data.payUrl) {
@@ -482,8 +512,65 @@
     }
   }
 
+  // ------------------------------------------------------------------ signing in
+
+  /** POST /login with the name typed: a token every call carries from now on. */
+  async function signIn() {
+    const user = userInput.value.trim();
+    if (!user) {
+      show(signinBox, 'bad', 'Bad input', 'Enter your name or user id first.');
+      userInput.focus();
+      return;
+    }
+    const button = $('#signin');
+    button.disabled = true;
+    const result = await call('POST', '/login', { user });
+    button.disabled = false;
+    const body = result.json;
+    if (result.status === 200 && body && body.code === 1) {
+      signedIn = { token: body.data.token, user: body.data.user, expiresAt: body.data.expiresAt };
+      localStorage.setItem(TOKEN_KEY, JSON.stringify(signedIn));
+      localStorage.setItem(USER_KEY, signedIn.user);
+      signinBox.replaceChildren();
+      signinBox.className = 'answer';
+      renderSignIn();
+      await loadOrders(signedIn.user);
+    } else if (result.status === 404) {
+      show(signinBox, 'info', 'No sign-in here', 'This site has no demo login: its operator turned it off.');
+    } else {
+      failure(signinBox, result, 'Signing in');
+    }
+  }
+
+  function signOut(why) {
+    signedIn = null;
+    localStorage.removeItem(TOKEN_KEY);
+    renderSignIn();
+    if (why) {
+      show(signinBox, 'info', 'Signed out', why);
+    } else {
+      signinBox.replaceChildren();
+      signinBox.className = 'answer';
+    }
+  }
+
+  /** The name field is the signed-in user's while signed in; the buttons say what can be done. */
+  function renderSignIn() {
+    const on = signedIn !== null;
+    $('#signed-in').hidden = !on;
+    $('#signin').hidden = on;
+    userInput.readOnly = on;
+    if (on) {
+      $('#signed-in-user').textContent = signedIn.user;
+      userInput.value = signedIn.user;
+    }
+  }
+
   $('#buy-form').addEventListener('submit', buy);
-  const remembered = localStorage.getItem(USER_KEY);
+  $('#signin').addEventListener('click', signIn);
+  $('#signout').addEventListener('click', () => signOut(null));
+  renderSignIn();
+  const remembered = signedIn ? signedIn.user : localStorage.getItem(USER_KEY);
   if (remembered) {
     userInput.value = remembered;
     loadOrders(remembered);

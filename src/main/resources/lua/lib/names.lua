@@ -16,6 +16,7 @@ local OPENS_AT = 'opens_at'
 local CLOSES_AT = 'closes_at'
 local USER_LIMIT = 'user_limit'
 local PAY_MS = 'pay_ms'
+local BUYERS = 'buyers'
 local MOVES = 'ticket_moves'
 -- money the payment provider took for orders that had expired or were voided: owed back
 local REFUNDS_DUE = 'refunds_due'

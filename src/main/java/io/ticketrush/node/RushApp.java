@@ -2,11 +2,17 @@ package io.ticketrush.node;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
+import io.ticketrush.auth.PublicOrderIds;
+import io.ticketrush.auth.TokenIssuer;
+import io.ticketrush.auth.TokenKeys;
+import io.ticketrush.auth.TokenVerifier;
 import io.ticketrush.duty.Duty;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.order.PaymentSignature;
@@ -15,6 +21,7 @@ import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Sales;
 import io.ticketrush.sale.TicketSeller;
+import io.ticketrush.settings.AuthSettings;
 import io.ticketrush.settings.ClockSkew;
 import io.ticketrush.settings.NodeSettings;
 import io.ticketrush.statlog.StatLog;
@@ -49,6 +56,9 @@ public final class RushApp implements ServletContextListener {
     private ClusterView cluster;
     private ScheduledExecutorService background;
     private PaymentSignature paymentSignature;
+    private TokenVerifier tokens;
+    private TokenIssuer login;
+    private PublicOrderIds orderIds;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -64,6 +74,7 @@ public final class RushApp implements ServletContextListener {
         ServletContext context = event.getServletContext();
         settings = NodeSettings.load(context::getInitParameter);
         ClockSkew skew = ClockSkew.load(context::getInitParameter);
+        wireIdentity(settings.auth());
         redis = RedisStore.open(settings.store());
         statLog = new StatLog(Path.of(settings.statLogPath()));
         // a sale seen sold out is followed on the order stream (who holds an order, tickets coming back)
@@ -110,6 +121,21 @@ public final class RushApp implements ServletContextListener {
                 + settings.admin().port() + " only" + (settings.admin().token() == null ? " (no token: refused)" : "")
                 : "off (rush.admin.port=0)") + "; payments " + (settings.pay().on() ? "on" : "off (no rush.pay.secret.file)")
                 + (settings.pay().demo() ? ", demo provider on (/demo-pay/)" : ""));
+    }
+
+    /** Who is buying: the token keys and their verifier, the demo login if on, the public order ids. */
+    private void wireIdentity(AuthSettings auth) {
+        TokenKeys keys = TokenKeys.of(auth.keysFile().orElse(null), auth.jwksFile().orElse(null));
+        tokens = new TokenVerifier(keys, auth.leewaySeconds(), Set.copyOf(auth.audiences()));
+        login = auth.login() ? new TokenIssuer(keys) : null;
+        orderIds = auth.orderKeyFile().map(PublicOrderIds::fromFile).orElseGet(() -> {
+            LOG.warning("no rush.order.key.file: this node makes public order ids with a key of its own, which"
+                    + " no other node knows (fine for a node alone; ./rush up gives every node run/order-key)");
+            return PublicOrderIds.ofRandomKey();
+        });
+        LOG.info(() -> "who is buying: tokens verified with " + keys.describe() + ", leeway " + auth.leewaySeconds()
+                + " s" + (auth.audiences().isEmpty() ? "" : ", audience " + auth.audiences())
+                + (login != null ? "; the demo login POST /login is ON (it checks no password)" : ""));
     }
 
     @Override
@@ -176,6 +202,21 @@ public final class RushApp implements ServletContextListener {
     /** This node's counters (for /metrics and the dashboard). */
     public NodeStats stats() {
         return stats;
+    }
+
+    /** Verifies the bearer tokens of signed buyers. */
+    public TokenVerifier tokens() {
+        return tokens;
+    }
+
+    /** The demo login's token issuer, when {@code rush.auth.login} turns it on. */
+    public Optional<TokenIssuer> login() {
+        return Optional.ofNullable(login);
+    }
+
+    /** The public order ids (the same on every node given the same {@code rush.order.key.file}). */
+    public PublicOrderIds orderIds() {
+        return orderIds;
     }
 
     /** The whole cluster as the dashboard shows it. */

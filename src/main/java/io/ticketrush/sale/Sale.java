@@ -16,9 +16,17 @@ import java.util.regex.Pattern;
  * @param buckets 0 for a sale sold from one stock; K for a hot sale split into K buckets, each a
  *     sale of its own ({@link #bucketId}) with its own stock, possibly on another Redis master
  *     (docs/cluster.md, "One hot sale split over the shards")
+ * @param signed whether its buyers are signed: every buy, order, orders and pay request carries a
+ *     token and the buyer is its subject ({@link #SIGNED}); else open, the article's way: the buyer
+ *     is whoever the request names ({@link #OPEN})
  */
 public record Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
-        long payWithinMillis, long generation, int buckets) {
+        long payWithinMillis, long generation, int buckets, boolean signed) {
+
+    /** The buyers of a sale whose buyers are signed (a request's token names them), as Redis and requests say it. */
+    public static final String SIGNED = "signed";
+    /** The buyers of a sale whose buyers are open (a request names them), as Redis and requests say it. */
+    public static final String OPEN = "open";
 
     /** What joins a hot sale's id and a bucket's number in the bucket's id; no created sale's id holds it. */
     public static final String BUCKET_SEPARATOR = "--";
@@ -30,10 +38,41 @@ public record Sale(String id, String name, long total, long opensAt, long closes
      */
     public static final long MAX_TOTAL = 4_999_999;
 
-    /** A sale sold from one stock. */
+    /** A sale sold from one stock, its buyers open. */
     public Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
             long payWithinMillis, long generation) {
-        this(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, 0);
+        this(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, 0, false);
+    }
+
+    /** A sale whose buyers are open. */
+    public Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
+            long payWithinMillis, long generation, int buckets) {
+        this(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, buckets, false);
+    }
+
+    /** This sale with its buyers signed or open. */
+    public Sale withSigned(boolean signed) {
+        return new Sale(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, buckets, signed);
+    }
+
+    /** Its buyers in a word: {@link #SIGNED} or {@link #OPEN}. */
+    public String buyers() {
+        return signed ? SIGNED : OPEN;
+    }
+
+    /**
+     * Whether {@code buyers} ({@link #SIGNED} or {@link #OPEN}, as a request or Redis says it) means signed.
+     *
+     * @throws InvalidInputException it is neither
+     */
+    public static boolean signedBuyers(String buyers) {
+        if (SIGNED.equals(buyers)) {
+            return true;
+        }
+        if (OPEN.equals(buyers)) {
+            return false;
+        }
+        throw new InvalidInputException("buyers '" + buyers + "' must be " + SIGNED + " or " + OPEN);
     }
 
     /** The id of bucket {@code bucket} of this hot sale. */

@@ -79,11 +79,12 @@ public final class SaleTool {
     private static void list(RedisStore store, PrintStream out) {
         SaleCatalog catalog = store.catalog();
         long now = catalog.now();
-        out.printf("%-32s %-9s %17s  %-24s %-24s %s%n", "SALE", "STATE", "SOLD/TOTAL", "OPENS", "CLOSES", "NAME");
+        out.printf("%-32s %-9s %-7s %17s  %-24s %-24s %s%n", "SALE", "STATE", "BUYERS", "SOLD/TOTAL", "OPENS",
+                "CLOSES", "NAME");
         for (Standing standing : catalog.standings()) {
             Sale sale = standing.sale();
-            out.printf("%-32s %-9s %17s  %-24s %-24s %s%n", sale.id(), standing.state(now).name().toLowerCase(),
-                    standing.sold() + "/" + sale.total(), Instant.ofEpochMilli(sale.opensAt()),
+            out.printf("%-32s %-9s %-7s %17s  %-24s %-24s %s%n", sale.id(), standing.state(now).name().toLowerCase(),
+                    sale.buyers(), standing.sold() + "/" + sale.total(), Instant.ofEpochMilli(sale.opensAt()),
                     sale.closesAt() == 0 ? "-" : Instant.ofEpochMilli(sale.closesAt()), sale.name());
         }
     }

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -28,8 +29,9 @@ import jakarta.servlet.http.HttpServletResponse;
  * recorded in the admin audit log ({@link AdminAudit}):
  *
  * <ul>
- * <li>{@code /admin/sales?id=G1234&stock=500[&opens=+30|ISO-8601|ms][&closes=...][&name=...][&limit=1][&pay-within=300]}:
- *     a new sale, 201; 400 if a value breaks a rule, 409 if the sale exists;</li>
+ * <li>{@code /admin/sales?id=G1234&stock=500[&opens=+30|ISO-8601|ms][&closes=...][&name=...][&limit=1][&pay-within=300]
+ *     [&buyers=signed|open]}: a new sale, 201; 400 if a value breaks a rule, 409 if the sale exists. Its
+ *     buyers are signed (each request carries a token naming them) unless {@code buyers=open};</li>
  * <li>{@code /admin/sales/close?id=G1234}: closes the sale now;</li>
  * <li>{@code /admin/sales/reset?stock=N[&id=G1234]}: a fresh start of the sale (the default sale when
  *     none is named), its orders dropped;</li>
@@ -161,7 +163,8 @@ public final class AdminServlet extends JsonServlet {
                 opens == null ? 0 : admin().moment("opens", opens), closes == null ? 0 : admin().moment("closes", closes),
                 (int) number(request, "limit", (long) app().settings().store().perUserLimit()),
                 number(request, "pay-within", app().settings().store().orderTtlMillis() / 1000) * 1000, 0,
-                (int) Math.min(Integer.MAX_VALUE, number(request, "buckets", 0L)));
+                (int) Math.min(Integer.MAX_VALUE, number(request, "buckets", 0L)),
+                Sale.signedBuyers(Objects.requireNonNullElse(param(request, "buyers"), Sale.SIGNED)));
         return answer(HttpServletResponse.SC_CREATED, "created", admin().create(sale));
     }
 

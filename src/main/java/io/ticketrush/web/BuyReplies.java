@@ -23,14 +23,18 @@ final class BuyReplies {
 
     private final Map<String, SoldOut> soldOut = new ConcurrentHashMap<>();
 
-    /** The body for what {@code buyer} got from {@code sale} on {@code node}: a map, or raw JSON bytes. */
-    Object body(Purchase purchase, Buyer buyer, int node, Sale sale) {
+    /**
+     * The body for what {@code buyer} got from {@code sale} on {@code node}: a map, or raw JSON bytes.
+     * {@code orderId} is the purchase's order as the buyer sees it (public in a sale with signed buyers).
+     */
+    Object body(Purchase purchase, String orderId, Buyer buyer, int node, Sale sale) {
         return switch (purchase.outcome()) {
-            case TICKET -> Json.body(Json.OK, "got a ticket", order(node, sale, buyer, purchase, false));
-            case EXISTING -> Json.body(Json.OK, "you already have a ticket", order(node, sale, buyer, purchase, true));
+            case TICKET -> Json.body(Json.OK, "got a ticket", order(node, sale, buyer, purchase, orderId, false));
+            case EXISTING -> Json.body(Json.OK, "you already have a ticket", order(node, sale, buyer, purchase, orderId,
+                    true));
             case SOLD_OUT -> soldOut(node, sale, purchase.localSales());
             case EXPIRED -> Json.body(Json.EXPIRED, "the order of this request expired unpaid; its ticket went back on"
-                    + " sale", order(node, sale, buyer, purchase, true));
+                    + " sale", order(node, sale, buyer, purchase, orderId, true));
             case NOT_OPEN -> Json.body(Json.NOT_OPEN, "not open yet", when(data(node, sale, purchase.localSales()),
                     "opensAt", sale.opensAt(), sale));
             case CLOSED -> Json.body(Json.CLOSED, "closed", when(data(node, sale, purchase.localSales()), "closesAt",
@@ -63,9 +67,10 @@ final class BuyReplies {
         return data;
     }
 
-    private static Map<String, Object> order(int node, Sale sale, Buyer buyer, Purchase purchase, boolean existing) {
+    private static Map<String, Object> order(int node, Sale sale, Buyer buyer, Purchase purchase, String orderId,
+            boolean existing) {
         Map<String, Object> data = data(node, sale, purchase.localSales());
-        data.put("orderId", purchase.orderId());
+        data.put("orderId", orderId);
         data.put("user", buyer.user());
         data.put("deadline", purchase.deadline());
         data.put("existing", existing);

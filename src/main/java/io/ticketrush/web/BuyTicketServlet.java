@@ -9,6 +9,7 @@ import io.ticketrush.sale.Answer;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
+import io.ticketrush.sale.Sale;
 import io.ticketrush.statlog.StatLine;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletRequest;
@@ -17,7 +18,9 @@ import jakarta.servlet.http.HttpServletResponse;
 /**
  * {@code GET|POST /buy/ticket[?sale=ID][&user=ID][&rid=REQUEST]}: one ticket of the sale (the
  * default sale when none is named) per request, local stock first, then the global stock. With a
- * user, at most the sale's limit of tickets, and a retry answers the order already made.
+ * user, at most the sale's limit of tickets, and a retry answers the order already made. In a sale
+ * with signed buyers the request carries {@code Authorization: Bearer TOKEN} and the user is the
+ * token's ({@link Identity}); the order id answered is then the public one ({@link OrderAccess}).
  *
  * <p>An answer memory knows (sold out, not open yet) is written by the request's own thread. A
  * buyer who joins the line for the next Redis call is made asynchronous: its thread goes back to
@@ -40,7 +43,7 @@ public final class BuyTicketServlet extends JsonServlet {
     protected Reply handle(HttpServletRequest request, HttpServletResponse response) {
         String sale = sale(request);
         request.setAttribute(SALE, sale);
-        Buyer buyer = buyer(request);
+        Buyer buyer = buyer(request, app().sales().sale(sale));
         request.setAttribute(BUYER, buyer);
         int node = app().nodePort(request);
         BuyAnswer delivery = new BuyAnswer(request, response, sale, buyer, node);
@@ -85,7 +88,9 @@ public final class BuyTicketServlet extends JsonServlet {
             Reply answer;
             try {
                 request.setAttribute(PURCHASE, purchase);
-                answer = Reply.ok(replies.body(purchase, buyer, node, app().sales().sale(sale)));
+                Sale bought = app().sales().sale(sale);
+                String orderId = purchase.orderId() == null ? null : orderAccess().shownId(bought, purchase.orderId());
+                answer = Reply.ok(replies.body(purchase, orderId, buyer, node, bought));
             } catch (RuntimeException e) {
                 answer = failure(request, e);
             }
@@ -130,8 +135,9 @@ public final class BuyTicketServlet extends JsonServlet {
         }
     }
 
-    private Buyer buyer(HttpServletRequest request) {
-        String user = param(request, "user");
+    /** Who buys from {@code sale}: the token's user in a sale with signed buyers ({@link Identity}). */
+    private Buyer buyer(HttpServletRequest request, Sale sale) {
+        String user = identity(request).buyer(sale);
         String requestId = param(request, "rid");
         if (requestId == null) {
             requestId = request.getHeader("X-Request-Id");

@@ -107,26 +107,29 @@ public final class DemoPayServlet extends JsonServlet {
         if (payment.isEmpty()) {
             return new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_payment", "no payment " + id));
         }
-        return action.equals("/payment") ? Reply.ok(Json.body(Json.OK, payment.get().state(), view(payment.get())))
-                : pay(request, payment.get());
+        // the order as /pay named it to the buyer (public in a sale with signed buyers), as a site's
+        // integration would pass it on to its provider
+        String orderId = orderAccess().shownId(id, payment.get().orderId());
+        return action.equals("/payment") ? Reply.ok(Json.body(Json.OK, payment.get().state(),
+                view(payment.get(), orderId))) : pay(request, payment.get(), orderId);
     }
 
-    private static Map<String, Object> view(Payment payment) {
+    private static Map<String, Object> view(Payment payment, String orderId) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("paymentId", payment.id());
-        view.put("orderId", payment.orderId());
+        view.put("orderId", orderId);
         view.put("amount", payment.amount());
         view.put("state", payment.state());
         return view;
     }
 
     /** Sends the provider's signed event to this node's {@code /pay/callback}; its answer is ours. */
-    private Reply pay(HttpServletRequest request, Payment payment) throws IOException {
+    private Reply pay(HttpServletRequest request, Payment payment, String orderId) throws IOException {
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("id", "evt_" + random());
         event.put("type", PayCallbackServlet.SUCCEEDED);
         event.put("payment", payment.id());
-        event.put("order", payment.orderId());
+        event.put("order", orderId);
         event.put("amount", payment.amount());
         long now = app().sales().now();
         event.put("created", now / 1000);

@@ -100,13 +100,27 @@ public abstract class JsonServlet extends HttpServlet {
         try {
             return handle(request, response);
         } catch (RuntimeException | IOException e) {
+            if (e instanceof AccessDeniedException denied && denied.challenge() != null) {
+                response.setHeader("WWW-Authenticate", denied.challenge());
+            }
             return failure(request, e);
         }
     }
 
+    /** Who the request is from ({@link Identity}: its bearer token, verified, and its user=). */
+    protected Identity identity(HttpServletRequest request) {
+        return Identity.of(request, app.tokens());
+    }
+
+    /** Which orders a request may see and by which ids. */
+    protected OrderAccess orderAccess() {
+        return new OrderAccess(app.orders(), app.sales()::sale, app.orderIds());
+    }
+
     /**
      * The JSON reply a failure gets: a {@link Refusal} its own status and error (nothing was sold or
-     * changed: 400, 404, 409, 503), a malformed request 400, anything else 500 (a bug), never with a
+     * changed: 400, 404, 409, 503), a request its identity does not allow 401 or 403, a malformed
+     * request 400, anything else 500 (a bug), never with a
      * stack trace in the body.
      */
     protected static Reply failure(HttpServletRequest request, Exception e) {
@@ -115,6 +129,9 @@ public abstract class JsonServlet extends HttpServlet {
                 LOG.log(Level.WARNING, refusal.getMessage());
             }
             return new Reply(refusal.status(), Json.error(refusal.error(), refusal.shown()));
+        }
+        if (e instanceof AccessDeniedException denied) {
+            return new Reply(denied.status(), Json.error(denied.error(), denied.getMessage()));
         }
         if (e instanceof BadRequestException) {
             return new Reply(HttpServletResponse.SC_BAD_REQUEST, Json.error("bad_request", e.getMessage()));
@@ -154,20 +171,6 @@ public abstract class JsonServlet extends HttpServlet {
     protected static String sale(HttpServletRequest request) {
         String sale = param(request, "sale");
         return sale == null ? Sale.DEFAULT : Sale.requireId("sale", sale);
-    }
-
-    /** An order id: the digits the buy answered with. */
-    protected static String orderId(HttpServletRequest request, String name) {
-        String id = param(request, name);
-        if (id == null) {
-            throw new BadRequestException(name + " is required");
-        }
-        if (id.length() > 19 || !id.chars().allMatch(c -> c >= '0' && c <= '9')
-                || id.length() == 19 && id.compareTo(String.valueOf(Long.MAX_VALUE)) > 0) {
-            throw new BadRequestException(name + " must be an order number (up to 19 digits, at most "
-                    + Long.MAX_VALUE + ")");
-        }
-        return id;
     }
 
     /** Called once per request with the reply about to be sent (the buy endpoint logs it). */

@@ -3,7 +3,10 @@ package io.ticketrush.web;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-/** {@code GET /order?id=N}: one order's state and whether it is already in the database. */
+/**
+ * {@code GET /order?id=ID}: one order's state and whether it is already in the database. An order
+ * of a sale with signed buyers only for its buyer's token ({@link OrderAccess}).
+ */
 public final class OrderServlet extends JsonServlet {
     public OrderServlet() {
         super("GET");
@@ -11,9 +14,10 @@ public final class OrderServlet extends JsonServlet {
 
     @Override
     protected Reply handle(HttpServletRequest request) {
-        String id = orderId(request, "id");
-        return app().orders().find(id)
-                .map(order -> Reply.ok(Json.body(Json.OK, order.state(), order.view(app().sales().now()))))
+        String id = param(request, "id");
+        OrderAccess access = orderAccess();
+        return access.find(identity(request), id, "id")
+                .map(order -> Reply.ok(Json.body(Json.OK, order.state(), access.view(order, app().sales().now()))))
                 .orElseGet(() -> new Reply(HttpServletResponse.SC_NOT_FOUND,
                         Json.error("unknown_order", "no order " + id)));
     }

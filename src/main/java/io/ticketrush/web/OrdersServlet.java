@@ -5,11 +5,13 @@ import java.util.Map;
 
 import io.ticketrush.order.Order;
 import io.ticketrush.sale.Sale;
-
-import io.ticketrush.sale.Buyer;
 import jakarta.servlet.http.HttpServletRequest;
 
-/** {@code GET /orders?user=ID}: every order the user has had, oldest first. */
+/**
+ * {@code GET /orders?user=ID[&sale=ID]}: every order the user has had, oldest first. With a bearer
+ * token, the token's user's, in every sale; without one, those of open sales only (a sale with
+ * signed buyers shows its orders to their buyer's token alone).
+ */
 public final class OrdersServlet extends JsonServlet {
     public OrdersServlet() {
         super("GET");
@@ -17,12 +19,22 @@ public final class OrdersServlet extends JsonServlet {
 
     @Override
     protected Reply handle(HttpServletRequest request) {
-        String user = Buyer.requireId("user", param(request, "user"));
+        Identity who = identity(request);
+        String user = who.lister();
         long now = app().sales().now();
-        String sale = param(request, "sale");
-        List<Order> found = sale == null ? app().orders().ofUser(user)
-                : app().orders().ofUser(user, app().sales().sale(Sale.requireId("sale", sale)).id());
-        List<Map<String, Object>> orders = found.stream().map(o -> o.view(now)).toList();
+        String saleId = param(request, "sale");
+        List<Order> found;
+        if (saleId == null) {
+            found = app().orders().ofUser(user);
+        } else {
+            Sale sale = app().sales().sale(Sale.requireId("sale", saleId));
+            if (sale.signed()) {
+                who.requireToken("sale " + sale.id() + " shows its orders to their buyer's token only");
+            }
+            found = app().orders().ofUser(user, sale.id());
+        }
+        OrderAccess access = orderAccess();
+        List<Map<String, Object>> orders = access.visible(who, found).stream().map(o -> access.view(o, now)).toList();
         return Reply.ok(Json.body(Json.OK, orders.size() + " orders", Map.of("user", user, "orders", orders)));
     }
 }

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -13,6 +14,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import io.ticketrush.auth.PublicOrderIds;
 import io.ticketrush.order.Payment;
 import io.ticketrush.order.PaymentSignature;
 import jakarta.servlet.http.HttpServletRequest;
@@ -36,6 +38,11 @@ import jakarta.servlet.http.HttpServletResponse;
  *     ({@code "repeated":true}) and changes nothing.</li>
  * <li>an event of another type: 200 {@code ignored}, nothing changes.</li>
  * </ul>
+ *
+ * <p>No bearer token is asked for: the provider is no buyer, and its word is authenticated by its
+ * signature. Its {@code order} is the order as the answers of {@code /pay} named it (the public id
+ * in a sale with signed buyers) or its number; either must be its payment's order. The answers name
+ * the order as {@code /pay} does ({@link OrderAccess}).
  */
 public final class PayCallbackServlet extends JsonServlet {
     private static final Logger LOG = Logger.getLogger(PayCallbackServlet.class.getName());
@@ -43,6 +50,8 @@ public final class PayCallbackServlet extends JsonServlet {
     public static final String SUCCEEDED = "payment.succeeded";
     /** A provider's event is a few hundred bytes. */
     static final int MAX_BODY = 16 * 1024;
+    /** An order as an event may name it: its number, or its public id. */
+    private static final String ORDER = "[0-9]{1,19}|[A-Za-z0-9_-]{" + PublicOrderIds.LENGTH + "}";
 
     public PayCallbackServlet() {
         super("POST");
@@ -77,42 +86,53 @@ public final class PayCallbackServlet extends JsonServlet {
         if (!SUCCEEDED.equals(type)) {
             return Reply.ok(Json.body(Json.OK, "ignored: events of type " + type + " change nothing", null));
         }
-        Payment.Notice notice = new Payment.Notice(id(event, "id", Payment.EVENT_ID.pattern()),
-                id(event, "payment", Payment.ID.pattern()), id(event, "order", "[0-9]{1,19}"), amount(event));
+        String eventId = id(event, "id", Payment.EVENT_ID.pattern());
+        String paymentId = id(event, "payment", Payment.ID.pattern());
+        String named = id(event, "order", ORDER); // as the event names it; the answers name it so too
+        long amount = amount(event);
+        OrderAccess access = orderAccess();
+        Optional<String> number = access.number(named);
+        if (number.isEmpty()) {
+            return mismatch(body, paymentId, named, amount); // a public id no order key of ours made
+        }
+        Payment.Notice notice = new Payment.Notice(eventId, paymentId, number.get(), amount);
         Payment.Confirmed confirmed = app().orders().confirmPayment(notice, app().settings().pay().keepEventMillis());
         return switch (confirmed.outcome()) {
-            case PAID -> Reply.ok(Json.body(Json.OK, "paid", view(notice, confirmed)));
+            case PAID -> Reply.ok(Json.body(Json.OK, "paid", view(access, notice, confirmed)));
             case ALREADY_PAID -> Reply.ok(Json.body(Json.OK, "already paid: payment " + notice.paymentId()
-                    + " was confirmed before", view(notice, confirmed)));
+                    + " was confirmed before", view(access, notice, confirmed)));
             case REFUND_DUE -> {
                 if (!confirmed.repeated()) {
                     LOG.warning(() -> "refund due: payment " + notice.paymentId() + " of " + notice.amount() + " for order "
                             + notice.orderId() + ", which had expired or was voided (event " + notice.eventId() + ")");
                 }
-                yield Reply.ok(Json.body(Json.OK, "refund due: order " + notice.orderId() + " had expired or was"
-                        + " voided before the money came; it stays so, and the money is owed back", view(notice, confirmed)));
+                yield Reply.ok(Json.body(Json.OK, "refund due: order " + named + " had expired or was voided before"
+                        + " the money came; it stays so, and the money is owed back", view(access, notice, confirmed)));
             }
             case UNKNOWN -> new Reply(HttpServletResponse.SC_BAD_REQUEST,
                     Json.error("unknown_payment", "no payment " + notice.paymentId()));
-            case MISMATCH -> {
-                LOG.log(Level.SEVERE, () -> "a signed event names another order or amount than its payment: "
-                        + new String(body, StandardCharsets.UTF_8));
-                yield new Reply(HttpServletResponse.SC_BAD_REQUEST, Json.error("payment_mismatch", "payment "
-                        + notice.paymentId() + " is not of order " + notice.orderId() + " for " + notice.amount()));
-            }
+            case MISMATCH -> mismatch(body, paymentId, named, amount);
         };
     }
 
-    private Map<String, Object> view(Payment.Notice notice, Payment.Confirmed confirmed) {
+    private static Reply mismatch(byte[] body, String paymentId, String order, long amount) {
+        LOG.log(Level.SEVERE, () -> "a signed event names another order or amount than its payment: "
+                + new String(body, StandardCharsets.UTF_8));
+        return new Reply(HttpServletResponse.SC_BAD_REQUEST, Json.error("payment_mismatch", "payment "
+                + paymentId + " is not of order " + order + " for " + amount));
+    }
+
+    /** The answer to an event of the payment's own order: the order named as {@code /pay} named it. */
+    private Map<String, Object> view(OrderAccess access, Payment.Notice notice, Payment.Confirmed confirmed) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("eventId", notice.eventId());
         view.put("paymentId", notice.paymentId());
-        view.put("orderId", notice.orderId());
+        view.put("orderId", access.shownId(notice.paymentId(), notice.orderId()));
         view.put("amount", notice.amount());
         view.put("outcome", confirmed.outcome().name().toLowerCase());
         view.put("repeated", confirmed.repeated());
         long now = app().sales().now();
-        view.put("order", app().orders().find(notice.orderId()).map(o -> o.view(now)).orElse(null));
+        view.put("order", app().orders().find(notice.orderId()).map(o -> access.view(o, now)).orElse(null));
         return view;
     }
 

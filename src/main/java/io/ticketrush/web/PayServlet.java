@@ -2,20 +2,23 @@ package io.ticketrush.web;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
+import io.ticketrush.order.Order;
 import io.ticketrush.order.Payment;
-import io.ticketrush.sale.Buyer;
 import io.ticketrush.settings.PaySettings;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * {@code POST /pay?order=N[&user=ID]}: starts paying a pending order before its deadline, 202 with
+ * {@code POST /pay?order=ID[&user=ID]}: starts paying a pending order before its deadline, 202 with
  * the payment's id, its amount, and where the buyer pays ({@code payUrl}: the demo provider's page
  * when {@code rush.pay.demo} is on). Asking again while the payment is under way answers the same
  * payment. The order stays pending: only the payment provider's signed word
  * ({@link PayCallbackServlet}) makes it paid. Paying a paid, expired, voided or unknown order
- * changes nothing and says why.
+ * changes nothing and says why. An order of a sale with signed buyers is paid by its buyer's token
+ * only; for anyone else it does not exist ({@link OrderAccess}), and the answers name it by its
+ * public id.
  */
 public final class PayServlet extends JsonServlet {
     public PayServlet() {
@@ -24,20 +27,23 @@ public final class PayServlet extends JsonServlet {
 
     @Override
     protected Reply handle(HttpServletRequest request) {
-        String id = orderId(request, "order");
-        String user = param(request, "user");
-        if (user != null) {
-            Buyer.requireId("user", user);
+        String id = param(request, "order"); // as the buyer knows it: the answers name it so
+        Identity who = identity(request);
+        OrderAccess access = orderAccess();
+        Optional<Order> order = access.find(who, id, "order"); // another's order of a signed sale: none
+        if (order.isEmpty()) {
+            return new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_order", "no order " + id));
         }
         PaySettings pay = app().settings().pay();
         if (!pay.on()) {
             return new Reply(HttpServletResponse.SC_SERVICE_UNAVAILABLE, Json.error("payments_off",
                     "payments are off on this node: no payment provider secret (rush.pay.secret.file) is configured"));
         }
-        Payment.Started started = app().orders().startPayment(id, user, pay.amount());
+        Payment.Started started = app().orders().startPayment(order.get().id(), who.payer(), pay.amount());
         return switch (started.outcome()) {
             case STARTED, RESUMED -> new Reply(HttpServletResponse.SC_ACCEPTED, Json.body(Json.OK, "payment started",
-                    view(started.payment(), started.outcome() == Payment.Start.RESUMED, pay.demo())));
+                    view(started.payment(), access.shownId(order.get()), started.outcome() == Payment.Start.RESUMED,
+                            pay.demo())));
             case ALREADY_PAID -> new Reply(HttpServletResponse.SC_CONFLICT,
                     Json.error("already_paid", "order " + id + " is already paid"));
             case EXPIRED -> new Reply(HttpServletResponse.SC_CONFLICT,
@@ -50,10 +56,11 @@ public final class PayServlet extends JsonServlet {
         };
     }
 
-    private static Map<String, Object> view(Payment payment, boolean resumed, boolean demo) {
+    /** {@code orderId}: the order as the buyer sees it (public in a sale with signed buyers). */
+    private static Map<String, Object> view(Payment payment, String orderId, boolean resumed, boolean demo) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("paymentId", payment.id());
-        view.put("orderId", payment.orderId());
+        view.put("orderId", orderId);
         view.put("amount", payment.amount());
         view.put("state", payment.state());
         view.put("resumed", resumed);

@@ -24,6 +24,7 @@ final class SaleViews {
         view.put("state", standing.state(now).name().toLowerCase());
         view.put("perUserLimit", sale.perUserLimit());
         view.put("payWithinSeconds", sale.payWithinMillis() / 1000);
+        view.put("buyers", sale.buyers());
         return view;
     }
 }

@@ -421,7 +421,7 @@ final class ChaosCluster implements AutoCloseable {
      */
     void createSale(String id, int tickets, int buckets) {
         URI create = nodes.get(0).adminUri("/admin/sales?id=" + id + "&stock=" + tickets + "&buckets=" + buckets
-                + "&name=chaos-" + id + "&limit=1&pay-within=300");
+                + "&name=chaos-" + id + "&limit=1&pay-within=300&buyers=open");
         HttpRequest request = HttpRequest.newBuilder(create).header("X-Admin-Token", ADMIN_TOKEN)
                 .timeout(Duration.ofSeconds(15)).POST(HttpRequest.BodyPublishers.noBody()).build();
         HttpResponse<String> created;

@@ -12,8 +12,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.ticketrush.auth.PublicOrderIds;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.BuyerCrowd;
 import io.ticketrush.support.Deadline;
@@ -33,6 +36,7 @@ import io.ticketrush.support.Payments;
 import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.TestTokens;
 import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,9 +63,12 @@ import redis.clients.jedis.Jedis;
 /**
  * A person in a browser: Debian's headless Chromium, driven through its own chromedriver by
  * Selenium, opens the buy page through real Nginx in front of four nodes, buys a ticket, pays
- * it through the demo payment provider's checkout and back, and watches the dashboard's sold count follow Redis. Then, in a browser whose clock is an
- * hour behind, a second sale created while the page is open counts down to its opening on the
- * sales' clock, opens, sells, and shows on the dashboard when picked there. Screenshots of both
+ * it through the demo payment provider's checkout and back, and watches the dashboard's sold count
+ * follow Redis. Then, in a browser whose clock is an hour behind, a second sale created while the
+ * page is open, whose buyers are signed, refuses the person until they sign in (the demo login),
+ * counts down to its opening on the sales' clock, opens, sells to them under their token's name,
+ * is paid by them through the checkout and back with their token, and shows on the dashboard when
+ * picked there. Screenshots of both
  * pages go to {@code target/screenshots/} for a human to look at.
  *
  * <p>Nothing is downloaded: the browser and the driver are Debian's ({@code ./rush test} installs
@@ -121,6 +128,8 @@ class BrowserTest {
 
     private ChromeDriverService driverService;
     private WebDriver browser;
+    /** The nodes' public order ids, to find the order a page shows in Redis. */
+    private PublicOrderIds orderIds;
 
     @BeforeEach
     void startClusterAndBrowser() throws IOException {
@@ -131,6 +140,11 @@ class BrowserTest {
         redis = RedisServer.start();
         redis.initStock(STOCK_KEY, TOTAL);
         Path statLog = dir.resolve("stat.log");
+        // what ./rush up gives every node: the operator's token key, the order key, the demo login
+        Path keys = TestTokens.write(dir.resolve("jwt-keys.json"), List.of(TestTokens.secret("k1")));
+        Path orderKey = Files.writeString(dir.resolve("order-key"), Base64.getEncoder().encodeToString(
+                new SecureRandom().generateSeed(32)));
+        orderIds = PublicOrderIds.fromFile(orderKey);
         Map<Integer, Integer> upstream = new LinkedHashMap<>();
         for (int weight : WEIGHTS) {
             Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
@@ -145,6 +159,8 @@ class BrowserTest {
             settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
             settings.put("rush.admin.audit", dir.resolve("admin-audit-" + weight + ".log").toString());
             settings.putAll(Payments.SETTINGS);
+            settings.putAll(Map.of("rush.auth.keys.file", keys.toString(), "rush.order.key.file", orderKey.toString(),
+                    "rush.auth.login", "true"));
             EmbeddedNode node = EmbeddedNode.start(settings);
             nodes.add(node);
             upstream.put(node.port(), weight);
@@ -310,9 +326,24 @@ class BrowserTest {
                 + " hour behind)");
         assertTrue(browser.findElement(laterRow).getText().contains("0 / " + LATER_TOTAL));
 
-        // picked before it opens: buying says so in words
+        // its buyers are signed: the list says so, and a buy without signing in is refused
+        wait(ExpectedConditions.visibilityOf(browser.findElement(laterRow).findElement(By.cssSelector(".badge.signed"))));
+        assertTrue(browser.findElements(By.cssSelector("#sales tr[data-sale='default'] .badge.signed")).stream()
+                .noneMatch(WebElement::isDisplayed), "the article's sale is open to anyone");
         browser.findElement(laterRow).findElement(By.cssSelector("input[type=radio]")).click();
         wait(ExpectedConditions.textToBePresentInElementLocated(By.id("picked"), "Beijing South to Shanghai (" + LATER + ")"));
+        browser.findElement(By.id("buy")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "Sign in first"));
+
+        // bob signs in (the demo login): his name is his token's from now on
+        browser.findElement(By.id("signin")).click();
+        wait(ExpectedConditions.textToBe(By.id("signed-in-user"), "bob"));
+        assertEquals("true", browser.findElement(By.id("user")).getAttribute("readonly"));
+        String stored = (String) ((JavascriptExecutor) browser).executeScript(
+                "return JSON.parse(localStorage.getItem('ticket-rush.token')).token");
+        assertTrue(stored.split("\\.").length == 3, "the page holds a JWT");
+
+        // picked before it opens: buying says so in words
         browser.findElement(By.id("buy")).click();
         wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "Not open yet (opens in "));
         assertEquals(0, redis.sold(laterStock()), "a buy before the opening sold nothing");
@@ -326,7 +357,9 @@ class BrowserTest {
                 browser.findElement(By.id("answer")), "data-order-id"), By.id("answer"));
         String orderId = answer.getAttribute("data-order-id");
         assertTrue(answer.getText().contains("Ticket! Order #" + orderId), answer::getText);
-        assertEquals("bob", redisOrder(Keys.of(LATER, STOCK_KEY), orderId, "user"), "the order is bob's, in " + LATER);
+        assertTrue(PublicOrderIds.looksPublic(orderId), () -> "a signed sale's order shows its public id: " + orderId);
+        assertEquals("bob", redisOrder(Keys.of(LATER, STOCK_KEY), orderIds.toInternal(orderId).orElseThrow(), "user"),
+                "the order is bob's, in " + LATER);
         assertEquals(1, redis.sold(laterStock()));
 
         // your orders: one in each sale, each named with its sale
@@ -342,6 +375,26 @@ class BrowserTest {
                 .getAttribute("data-sale"));
         wait(driver -> driver.findElement(laterRow).getText().contains("1 / " + LATER_TOTAL));
         screenshot("buy-page-two-sales.png");
+
+        // bob pays it: POST /pay with his token, the demo provider's checkout, and back to the shop,
+        // whose return step asks for the order by its public id with the token the page holds
+        wait(driver -> {
+            driver.findElement(laterOrder).findElement(By.cssSelector("button.pay")).click();
+            return true;
+        });
+        wait(ExpectedConditions.titleIs("ticket-rush: demo payment"));
+        assertTrue(browser.getCurrentUrl().contains("/demo-pay/checkout?payment=pay." + LATER + "."),
+                browser::getCurrentUrl);
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("what"), "Order #" + orderId));
+        wait(ExpectedConditions.elementToBeClickable(By.id("pay"))).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("result"), "Paid: order #" + orderId));
+        String number = orderIds.toInternal(orderId).orElseThrow();
+        assertEquals("paid", redisOrder(Keys.of(LATER, STOCK_KEY), number, "state"), "paid on the provider's word");
+        browser.findElement(By.id("back")).click();
+        wait(ExpectedConditions.titleIs("ticket-rush: buy a ticket"));
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("pay-answer"), "Paid: order #" + orderId));
+        wait(ExpectedConditions.textToBePresentInElementLocated(laterOrder, "paid"));
+        screenshot("buy-page-signed-paid.png");
 
         // the dashboard: the article's sale by default, then the later one picked, then all of them
         browser.manage().window().setSize(DASHBOARD_SIZE);

@@ -78,6 +78,14 @@ class DefaultsTest {
         held.put("rush.pay.demo", node.pay().demo());
         held.put("rush.pay.amount", node.pay().amount());
         held.put("rush.pay.events.keep.s", node.pay().keepEventMillis() / 1000);
+        AuthSettings auth = node.auth();
+        held.put("rush.auth.keys.file", auth.keysFile().map(Object::toString).orElse(""));
+        held.put("rush.auth.jwks.file", auth.jwksFile().map(Object::toString).orElse(""));
+        held.put("rush.auth.audience", String.join(",", auth.audiences()));
+        held.put("rush.auth.leeway.s", auth.leewaySeconds());
+        held.put("rush.auth.login", auth.login());
+        held.put("rush.auth.login.ttl.s", auth.loginTtlSeconds());
+        held.put("rush.order.key.file", auth.orderKeyFile().map(Object::toString).orElse(""));
         held.put("rush.db.url", writer.database().url());
         held.put("rush.db.password", writer.database().password());
         held.put("rush.writer.batch", writer.batch());
@@ -87,6 +95,7 @@ class DefaultsTest {
         assertEquals(Defaults.all(), shown);
         assertEquals(redis, writer.redis(), "the writer's Redis defaults are the node's");
         assertEquals(store, StoreSettings.from(name -> null), "the sale tool's defaults are the node's");
+        assertEquals(auth, AuthSettings.from(name -> null), "the token tool's defaults are the node's");
     }
 
     @Test

@@ -66,7 +66,7 @@ class AdminAuthTest {
         redis.initStock("ticket_hash_key", 10);
         a = node("a", TOKEN);
         b = node("b", TOKEN);
-        HttpCall.Answer created = admin(b, "sales", "id=" + SALE + "&stock=10", TOKEN);
+        HttpCall.Answer created = admin(b, "sales", "id=" + SALE + "&stock=10&buyers=open", TOKEN);
         assertEquals(201, created.status(), created::toString);
         JsonObject bought = HttpCall.send("POST", b.uri("/buy/ticket?sale=" + SALE + "&user=bea")).json();
         assertEquals(1, bought.get("code").getAsInt(), bought::toString);

@@ -82,8 +82,10 @@ class HotSaleTest {
         }
     }
 
+    /** Creates an open sale (buyers named by the request; signed buyers: SignedBuyersTest). */
     private static JsonObject create(String query) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(a.adminUri("/admin/sales?" + query)).header("X-Admin-Token", TOKEN)
+        HttpRequest request = HttpRequest.newBuilder(a.adminUri("/admin/sales?" + query + "&buyers=open"))
+                .header("X-Admin-Token", TOKEN)
                 .POST(HttpRequest.BodyPublishers.noBody()).build();
         HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
         assertEquals(201, response.statusCode(), response.body());

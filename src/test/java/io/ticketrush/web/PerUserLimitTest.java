@@ -63,7 +63,8 @@ class PerUserLimitTest {
         redis.initStock("ticket_hash_key", 10);
         a = node("a");
         b = node("b");
-        HttpRequest create = HttpRequest.newBuilder(a.adminUri("/admin/sales?id=" + SALE + "&stock=100&limit=" + LIMIT))
+        HttpRequest create = HttpRequest.newBuilder(a.adminUri("/admin/sales?id=" + SALE + "&stock=100&limit=" + LIMIT
+                + "&buyers=open"))
                 .header("X-Admin-Token", TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build();
         HttpResponse<String> created = HttpClient.newHttpClient().send(create, HttpResponse.BodyHandlers.ofString());
         assertEquals(201, created.statusCode(), created::body);

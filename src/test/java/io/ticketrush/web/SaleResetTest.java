@@ -108,7 +108,7 @@ class SaleResetTest {
     @Test
     void an_old_rounds_pending_orders_never_expire_into_the_sale_after_a_reset() throws Exception {
         long payWithin = (TimeScale.ms(2000) + 999) / 1000;
-        HttpCall.Answer created = admin(a, "sales?id=" + SALE + "&stock=" + STOCK + "&pay-within=" + payWithin);
+        HttpCall.Answer created = admin(a, "sales?id=" + SALE + "&stock=" + STOCK + "&pay-within=" + payWithin + "&buyers=open");
         assertEquals(201, created.status(), created::toString);
 
         // the old round: three tickets, never paid

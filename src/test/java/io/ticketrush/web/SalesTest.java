@@ -86,8 +86,9 @@ class SalesTest {
         return new HttpCall.Answer(response.statusCode(), response.body(), "");
     }
 
+    /** Creates an open sale (buyers named by the request; signed buyers: SignedBuyersTest). */
     private static JsonObject create(EmbeddedNode node, String query) throws Exception {
-        HttpCall.Answer answer = admin(node, "sales?" + query);
+        HttpCall.Answer answer = admin(node, "sales?" + query + "&buyers=open");
         assertEquals(201, answer.status(), answer::toString);
         return answer.json().getAsJsonObject("data");
     }
@@ -317,7 +318,8 @@ class SalesTest {
         assertEquals(409, twice.status(), twice::toString);
         assertTrue(twice.json().get("msg").getAsString().contains("cannot be created twice"));
         for (String bad : new String[] {"id=D2&stock=-1", "id=D%2B2&stock=5", "id=default&stock=5", "id=D3",
-            "id=D4&stock=5&opens=tomorrow", "id=D5&stock=5&opens=%2B60&closes=%2B30", "id=D6&stock=5&limit=0"}) {
+            "id=D4&stock=5&opens=tomorrow", "id=D5&stock=5&opens=%2B60&closes=%2B30", "id=D6&stock=5&limit=0",
+            "id=D8&stock=5&buyers=anyone"}) {
             HttpCall.Answer refused = admin(a, "sales?" + bad);
             assertEquals(400, refused.status(), () -> bad + ": " + refused);
         }

@@ -71,6 +71,12 @@ public final class Keys {
     public static final String PAY_MS = "pay_ms";
     /** Transfers a hot sale's bucket took part in, given or taken: moves on with each ({@link RedisBuckets}). */
     public static final String MOVES = "ticket_moves";
+    /**
+     * Who buys in the sale: {@link Sale#SIGNED} (a token names the buyer) or {@link Sale#OPEN} (the
+     * request does); absent (the default sale made by a bare HMSET, a sale made before buyers were
+     * signed) is open.
+     */
+    public static final String BUYERS = "buyers";
     /** A hot sale's bucket count (its stock lies in its buckets' stock hashes); absent for others. */
     public static final String BUCKETS = "buckets";
     /** Payments the provider confirmed for orders that had expired or were voided: money owed back. */

@@ -10,6 +10,7 @@ import java.util.Set;
 import io.ticketrush.redis.connect.RedisCalls;
 import io.ticketrush.redis.connect.RedisClock;
 import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.sale.InvalidInputException;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.Standing;
@@ -25,7 +26,7 @@ import redis.clients.jedis.Response;
 public final class RedisSaleCatalog implements SaleCatalog {
     /** What a sale's stock hash holds of its definition, in this order. */
     private static final String[] FIELDS = {Keys.TOTAL, Keys.NAME, Keys.OPENS_AT, Keys.CLOSES_AT, Keys.USER_LIMIT,
-        Keys.PAY_MS, Keys.ID_BASE, Keys.SOLD, Keys.BUCKETS};
+        Keys.PAY_MS, Keys.ID_BASE, Keys.SOLD, Keys.BUCKETS, Keys.BUYERS};
 
     private final RedisCalls redis;
     private final StoreSettings settings;
@@ -104,7 +105,7 @@ public final class RedisSaleCatalog implements SaleCatalog {
     /**
      * The sale a stock hash describes; empty without a total (no such sale). The default sale,
      * set up by a bare HMSET, has only its counters: it opens at once, never closes, and takes the
-     * node's own limit and time to pay.
+     * node's own limit and time to pay, and its buyers are open.
      */
     private Optional<Sale> toSale(String id, List<String> fields) {
         if (fields.get(0) == null) {
@@ -115,9 +116,11 @@ public final class RedisSaleCatalog implements SaleCatalog {
                     Long.parseLong(fields.get(0)), number(fields.get(2), 0), number(fields.get(3), 0),
                     (int) number(fields.get(4), settings.perUserLimit()),
                     number(fields.get(5), settings.orderTtlMillis()), number(fields.get(6), 0),
-                    (int) number(fields.get(8), 0)));
+                    (int) number(fields.get(8), 0), fields.get(9) != null && Sale.signedBuyers(fields.get(9))));
         } catch (NumberFormatException e) {
             throw new IllegalStateException("sale " + id + " has a field that is not a number: " + fields, e);
+        } catch (InvalidInputException e) {
+            throw new IllegalStateException("sale " + id + ": " + e.getMessage() + " (" + fields + ")", e);
         }
     }
 

@@ -68,9 +68,7 @@ public final class SaleAdmin {
         }
         Keys k = keys(sale.id());
         String base = nextIdBase();
-        List<String> args = List.of(String.valueOf(sale.total()), base, sale.name(), String.valueOf(sale.opensAt()),
-                String.valueOf(sale.closesAt()), String.valueOf(sale.perUserLimit()),
-                String.valueOf(sale.payWithinMillis()));
+        List<String> args = createArgs(sale, sale.total(), base, sale.name());
         boolean created = redis.call(k.stock(), jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(k.stock()),
                 args));
         changed(sale.id()); // listed even when it existed: a creation that failed half way is completed
@@ -89,17 +87,14 @@ public final class SaleAdmin {
     private Sale createBucketed(Sale sale) {
         for (int b = 0; b < sale.buckets(); b++) {
             Keys bucket = keys(sale.bucketId(b));
-            List<String> args = List.of(String.valueOf(bucketShare(sale.total(), sale.buckets(), b)), nextIdBase(),
-                    sale.name() + " (bucket " + (b + 1) + " of " + sale.buckets() + ")",
-                    String.valueOf(sale.opensAt()), String.valueOf(sale.closesAt()),
-                    String.valueOf(sale.perUserLimit()), String.valueOf(sale.payWithinMillis()));
+            // a bucket's buyers are its hot sale's: its orders are looked up, and guarded, by the bucket
+            List<String> args = createArgs(sale, bucketShare(sale.total(), sale.buckets(), b), nextIdBase(),
+                    sale.name() + " (bucket " + (b + 1) + " of " + sale.buckets() + ")");
             redis.call(bucket.stock(), jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(bucket.stock()), args));
             changed(sale.bucketId(b));
         }
         Keys k = keys(sale.id());
-        List<String> args = List.of(String.valueOf(sale.total()), nextIdBase(), sale.name(),
-                String.valueOf(sale.opensAt()), String.valueOf(sale.closesAt()), String.valueOf(sale.perUserLimit()),
-                String.valueOf(sale.payWithinMillis()));
+        List<String> args = createArgs(sale, sale.total(), nextIdBase(), sale.name());
         boolean created = redis.call(k.stock(), jedis -> {
             boolean made = LuaScripts.CREATE_SALE.run(jedis, List.of(k.stock()), args);
             jedis.hsetnx(k.stock(), Keys.BUCKETS, String.valueOf(sale.buckets()));
@@ -112,6 +107,13 @@ public final class SaleAdmin {
         return catalog.find(sale.id()).orElseThrow();
     }
 
+    /** create_sale.lua's ARGV for {@code sale} (or a bucket of it) of {@code total} tickets. */
+    private static List<String> createArgs(Sale sale, long total, String idBase, String name) {
+        return List.of(String.valueOf(total), idBase, name, String.valueOf(sale.opensAt()),
+                String.valueOf(sale.closesAt()), String.valueOf(sale.perUserLimit()),
+                String.valueOf(sale.payWithinMillis()), sale.buyers());
+    }
+
     /** Bucket {@code b}'s share of {@code total} tickets over {@code buckets}. */
     static long bucketShare(long total, int buckets, int b) {
         return total / buckets + (b < total % buckets ? 1 : 0);
@@ -119,8 +121,9 @@ public final class SaleAdmin {
 
     /** The default sale of {@code total} tickets unless there is one already; true if it made it. */
     public boolean createDefaultIfAbsent(long total) {
+        // the article's sale: its buyers are whoever the request names, so its ab demo runs as it did
         List<String> args = List.of(String.valueOf(total), nextIdBase(), Sale.DEFAULT, "0", "0",
-                String.valueOf(settings.perUserLimit()), String.valueOf(settings.orderTtlMillis()));
+                String.valueOf(settings.perUserLimit()), String.valueOf(settings.orderTtlMillis()), Sale.OPEN);
         String stock = keys(Sale.DEFAULT).stock();
         boolean created = redis.call(stock, jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(stock), args));
         changed("");

@@ -48,6 +48,7 @@ class LuaNamesTest {
         names.put("CLOSES_AT", Keys.CLOSES_AT);
         names.put("USER_LIMIT", Keys.USER_LIMIT);
         names.put("PAY_MS", Keys.PAY_MS);
+        names.put("BUYERS", Keys.BUYERS);
         names.put("MOVES", Keys.MOVES);
         names.put("REFUNDS_DUE", Keys.REFUNDS_DUE);
         names.put("ID", Keys.ID);

@@ -1,0 +1,169 @@
+package io.ticketrush.auth;
+
+import java.text.ParseException;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.BadJWTException;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import io.ticketrush.sale.Buyer;
+
+/**
+ * Who a bearer token names: its {@code sub}, once its signature, key and times check out. On the
+ * node, from keys in memory: no Redis call, no network.
+ *
+ * <p>The rules: a JWS (never {@code alg: none}, never an encrypted JWT) signed with HS256, ES256 or
+ * RS256 only (a token cannot pick another algorithm, nor use a public key as an HMAC secret: an
+ * algorithm takes keys of its own type only); its {@code kid} names a key there is; {@code sub}
+ * and {@code exp} present; {@code exp}, {@code nbf} and {@code iat} judged with a small leeway
+ * for clocks that differ; {@code sub} a user id as {@link Buyer#ID} allows; {@code aud} one of the
+ * accepted audiences when there are any.
+ */
+public final class TokenVerifier {
+    /** The algorithms a token may be signed with: the operator's HS256, a site's ES256 or RS256. */
+    public static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.HS256, JWSAlgorithm.ES256,
+            JWSAlgorithm.RS256);
+    /** The most leeway a node gives clocks that differ. */
+    public static final int MAX_LEEWAY_SECONDS = 60;
+    /** Longer than any token this system or an OIDC provider issues: refused unread. */
+    static final int MAX_TOKEN_CHARS = 8192;
+    /** The most verified tokens remembered (a few MB); past it they are forgotten all at once. */
+    static final int REMEMBERED = 10_000;
+
+    /** A token verified: whom it names, until when (ms, its exp plus the leeway), under which keys. */
+    private record Verified(String subject, long validUntil, int keysVersion) {
+    }
+
+    private final TokenKeys keys;
+    private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    private final int leewaySeconds;
+    private final LongSupplier clock;
+    /**
+     * Tokens verified already, by their whole text (signature included): a buyer who asks again
+     * with the same token costs a lookup, not a signature check (ES256 costs a millisecond of CPU).
+     * Only tokens that verified are here; a change of keys makes every one be verified again.
+     */
+    private final Map<String, Verified> verified = new ConcurrentHashMap<>();
+
+    /**
+     * @param leewaySeconds how far a token's times may be off: 0 to {@link #MAX_LEEWAY_SECONDS}
+     * @param audiences the {@code aud} a token must name one of; empty: not checked
+     */
+    public TokenVerifier(TokenKeys keys, int leewaySeconds, Set<String> audiences) {
+        this(keys, leewaySeconds, audiences, System::currentTimeMillis);
+    }
+
+    /** @param clock now, in ms since the epoch (tests) */
+    TokenVerifier(TokenKeys keys, int leewaySeconds, Set<String> audiences, LongSupplier clock) {
+        if (leewaySeconds < 0 || leewaySeconds > MAX_LEEWAY_SECONDS) {
+            throw new IllegalArgumentException("leeway " + leewaySeconds + " s must be 0 to " + MAX_LEEWAY_SECONDS);
+        }
+        this.keys = keys;
+        this.leewaySeconds = leewaySeconds;
+        this.clock = clock;
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, keys.source()));
+        TimesVerifier times = new TimesVerifier(audiences.isEmpty() ? null : new HashSet<>(audiences), leewaySeconds,
+                clock);
+        processor.setJWTClaimsSetVerifier(times);
+    }
+
+    /**
+     * The user {@code token} names.
+     *
+     * @throws InvalidTokenException it names nobody, saying why
+     */
+    public String subject(String token) {
+        if (token.length() > MAX_TOKEN_CHARS) {
+            throw new InvalidTokenException("the token is longer than " + MAX_TOKEN_CHARS + " characters");
+        }
+        int keysVersion = keys.version();
+        Verified known = verified.get(token);
+        if (known != null && known.keysVersion() == keysVersion && clock.getAsLong() < known.validUntil()) {
+            return known.subject();
+        }
+        Verified fresh = verify(token, keysVersion);
+        if (verified.size() >= REMEMBERED) {
+            verified.clear();
+        }
+        verified.put(token, fresh);
+        return fresh.subject();
+    }
+
+    /** How many verified tokens are remembered now. */
+    int remembered() {
+        return verified.size();
+    }
+
+    private Verified verify(String token, int keysVersion) {
+        SignedJWT jwt;
+        try {
+            jwt = SignedJWT.parse(token);
+        } catch (ParseException e) {
+            // alg "none" lands here too: its header is no signature's
+            throw new InvalidTokenException("not a signed JWT (" + e.getMessage() + ")");
+        }
+        JWSAlgorithm algorithm = jwt.getHeader().getAlgorithm();
+        if (!ALGORITHMS.contains(algorithm)) {
+            throw new InvalidTokenException("algorithm " + algorithm + " is not accepted: HS256, ES256 or RS256");
+        }
+        String kid = jwt.getHeader().getKeyID();
+        if (kid == null) {
+            throw new InvalidTokenException("the token names no key (kid)");
+        }
+        if (!keys.knows(kid)) {
+            throw new InvalidTokenException("unknown key " + shown(kid));
+        }
+        JWTClaimsSet claims;
+        try {
+            claims = processor.process(jwt, null);
+        } catch (BadJOSEException | JOSEException e) {
+            throw new InvalidTokenException(e.getMessage());
+        }
+        String subject = claims.getSubject();
+        if (subject.length() > 64 || !Buyer.ID.matcher(subject).matches()) {
+            throw new InvalidTokenException("sub is not a user id: 1 to 64 letters, digits, _ . @ -");
+        }
+        return new Verified(subject, claims.getExpirationTime().getTime() + leewaySeconds * 1000L, keysVersion);
+    }
+
+    private static String shown(String kid) {
+        return kid.length() <= 40 ? "'" + kid + "'" : "'" + kid.substring(0, 40) + "...'";
+    }
+
+    /** nimbus's checks of exp, nbf and aud with sub and exp required, plus an iat not in the future. */
+    private static final class TimesVerifier extends DefaultJWTClaimsVerifier<SecurityContext> {
+        private final LongSupplier clock;
+
+        TimesVerifier(Set<String> audiences, int leewaySeconds, LongSupplier clock) {
+            super(audiences, null, Set.of("sub", "exp"), null);
+            setMaxClockSkew(leewaySeconds);
+            this.clock = clock;
+        }
+
+        @Override
+        protected Date currentTime() {
+            return new Date(clock.getAsLong());
+        }
+
+        @Override
+        public void verify(JWTClaimsSet claims, SecurityContext context) throws BadJWTException {
+            super.verify(claims, context);
+            Date issued = claims.getIssueTime();
+            if (issued != null && issued.getTime() - currentTime().getTime() > getMaxClockSkew() * 1000L) {
+                throw new BadJWTException("JWT issued in the future (iat)");
+            }
+        }
+    }
+}
