@@ -814,9 +814,9 @@ ensure_order_key() {
 # The token tool (io.ticketrush.tools.TokenTool): issue [--ttl SECONDS] USER... | rotate.
 token_tool() {
     prepare_app
-    app_java io.ticketrush.tools.TokenTool -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx64m \
-        -Drush.auth.keys.file="$JWT_KEYS_FILE"
-    "${APP_CMD[@]}" "$@"
+    # signs with the keys file alone: no Redis, so none of its settings
+    java -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx64m -Drush.auth.keys.file="$JWT_KEYS_FILE" \
+        -cp "$APP_DIR/WEB-INF/classes:$APP_DIR/WEB-INF/lib/*" io.ticketrush.tools.TokenTool "$@"
 }
 
 # Global "sold total", or nothing (exit 1) if there is no sale.
