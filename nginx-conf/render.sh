@@ -4,7 +4,7 @@
 #
 #   nginx-conf/render.sh --listen HOST:PORT --upstream "HOST:PORT=WEIGHT ..." --prefix DIR --logs DIR \
 #       [--workers auto|N] [--trusted "ADDRESS ..."] [--rate N] [--burst N] [--conn N] [--user NAME] \
-#       [--cpu-affinity auto]
+#       [--cpu-affinity auto] [--client-header-timeout SECONDS]
 #
 # --listen is the address and port Nginx listens on (127.0.0.1:8080; 0.0.0.0:8080 for every
 # address); --upstream the nodes, each at its own host and port with its weight, e.g.
@@ -13,12 +13,14 @@
 # fail_timeout=2s. --trusted: the addresses (IPv4 or IPv6, or CIDR blocks) that are never limited
 # and may read the operator endpoints (default "127.0.0.1 ::1"; "" for none). Every other address
 # gets --rate requests a second on the buy and order paths (default 10), --burst at once (default
-# twice the rate), and --conn requests in progress at once (default 32). Fails if the template
-# lacks a directive it replaces.
+# twice the rate), and --conn requests in progress at once (default 32). --client-header-timeout
+# (default: the template's 5 s) is for a test of capacity alone, whose idle connections must outlive
+# a slow set-up. Fails if the template lacks a directive it replaces.
 set -euo pipefail
 
 template=$(dirname "${BASH_SOURCE[0]}")/nginx.conf
 listen= upstream= prefix= logs= workers=auto rate=10 burst= conn=32 trusted="127.0.0.1 ::1" user= affinity=
+header_timeout=
 while (($#)); do
     case $1 in
     --listen) listen=$2 ;;
@@ -29,6 +31,7 @@ while (($#)); do
     --rate) rate=$2 ;;
     --burst) burst=$2 ;;
     --conn) conn=$2 ;;
+    --client-header-timeout) header_timeout=$2 ;;
     --trusted) trusted=$2 ;;
     --user) user=$2 ;;
     --cpu-affinity) affinity=$2 ;;
@@ -46,6 +49,7 @@ done
 [[ $rate =~ ^[1-9][0-9]*$ ]] || { echo "render.sh: --rate '$rate' must be a whole number above 0" >&2; exit 2; }
 [[ -n $burst ]] || burst=$((rate * 2))
 [[ $burst =~ ^[0-9]+$ ]] || { echo "render.sh: --burst '$burst' must be a whole number" >&2; exit 2; }
+[[ -z $header_timeout || $header_timeout =~ ^[1-9][0-9]*$ ]] || { echo "render.sh: --client-header-timeout '$header_timeout' must be a whole number of seconds" >&2; exit 2; }
 [[ $conn =~ ^[1-9][0-9]*$ ]] && ((conn < 65536)) || { echo "render.sh: --conn '$conn' must be a whole number from 1 to 65535" >&2; exit 2; }
 
 geo=
@@ -62,7 +66,8 @@ for server in $upstream; do
 done
 
 awk -v listen="$listen" -v servers="$servers" -v prefix="$prefix" -v logs="$logs" -v workers="$workers" \
-    -v rate="$rate" -v burst="$burst" -v conn="$conn" -v geo="$geo" -v user="$user" -v affinity="$affinity" '
+    -v rate="$rate" -v burst="$burst" -v conn="$conn" -v geo="$geo" -v user="$user" -v affinity="$affinity" \
+    -v header_timeout="$header_timeout" '
     function done(what) { seen[what] = 1 }
     /^[[:space:]]*#/ { print; next }
     /^worker_processes / {
@@ -72,6 +77,9 @@ awk -v listen="$listen" -v servers="$servers" -v prefix="$prefix" -v logs="$logs
         done("worker_processes"); next
     }
     /^pid / { print "pid " prefix "/nginx.pid;"; done("pid"); next }
+    /^[[:space:]]*client_header_timeout / && header_timeout != "" {
+        sub(/client_header_timeout [0-9]+s/, "client_header_timeout " header_timeout "s"); print; next
+    }
     /^error_log / { print "error_log " logs "/nginx-error.log warn;"; done("error_log"); next }
     /^[[:space:]]*[a-z_]+_temp_path / {
         n = split($2, parts, "/"); sub(/[^ ]+;$/, prefix "/tmp/" parts[n]); print; done("temp_path"); next

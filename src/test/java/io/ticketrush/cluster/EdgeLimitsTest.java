@@ -80,6 +80,12 @@ class EdgeLimitsTest {
     private static final List<EmbeddedNode> NODES = new ArrayList<>();
     private static final List<TcpProxy> PROXIES = new ArrayList<>();
     private static NginxServer nginx;
+    /**
+     * The same Nginx but for a client_header_timeout of 120 s: the slowloris test is of capacity (do
+     * 9,000 idle connections leave room for a buyer?), and on a loaded machine opening them takes
+     * longer than the 5 s after which Nginx would close the first ones. The timeout has its own test.
+     */
+    private static NginxServer patient;
     private static Path statDir;
 
     @BeforeAll
@@ -102,12 +108,17 @@ class EdgeLimitsTest {
             upstream.put(proxy.port(), weight);
         }
         nginx = NginxServer.start(upstream);
+        // for the test of capacity alone: idle connections that outlive a slow set-up of 9,000 of them
+        patient = NginxServer.start(upstream, List.of("--client-header-timeout", "120"));
     }
 
     @AfterAll
     static void stopCluster() {
         if (nginx != null) {
             nginx.close();
+        }
+        if (patient != null) {
+            patient.close();
         }
         PROXIES.forEach(TcpProxy::close);
         NODES.forEach(EmbeddedNode::stop);
@@ -123,7 +134,7 @@ class EdgeLimitsTest {
         InetAddress stranger = RawExchange.address("127.0.0.2");
         int buys = 20;
         // a sale's servers are warm when it opens (the first buy of a node loads its scripts)
-        RawExchange.Answer warm = RawExchange.send(TRUSTED, nginx.port(), "POST", "/buy/ticket?user=warm", 30_000);
+        RawExchange.Answer warm = RawExchange.send(TRUSTED, patient.port(), "POST", "/buy/ticket?user=warm", 30_000);
         assertEquals(1, warm.code(), warm::toString);
         long soldBefore = redis.sold(STOCK_KEY);
         List<SocketChannel> held = new ArrayList<>(SLOWLORIS);
@@ -135,12 +146,12 @@ class EdgeLimitsTest {
             }
             // the attack is in place once Nginx holds every connection, none waiting to be accepted
             Deadline.await(TimeScale.of(Duration.ofSeconds(3)), "Nginx to accept the " + SLOWLORIS + " connections",
-                    () -> acceptQueue(nginx.port()) == 0);
+                    () -> acceptQueue(patient.port()) == 0);
             long opened = System.nanoTime();
             List<Long> millis = new ArrayList<>();
             for (int i = 0; i < buys; i++) {
                 long sent = System.nanoTime();
-                RawExchange.Answer answer = RawExchange.send(TRUSTED, nginx.port(), "POST",
+                RawExchange.Answer answer = RawExchange.send(TRUSTED, patient.port(), "POST",
                         "/buy/ticket?user=calm" + i, 30_000);
                 long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
                 millis.add(took);
@@ -162,7 +173,7 @@ class EdgeLimitsTest {
             assertEquals(0, closed, () -> closedCount + " of " + SLOWLORIS + " held connections were closed by Nginx "
                     + "before the buys ended (opened in " + TimeUnit.NANOSECONDS.toMillis(opened - start)
                     + " ms, bought in " + TimeUnit.NANOSECONDS.toMillis(bought - opened) + " ms: "
-                    + millis + "; client_header_timeout is " + CLIENT_TIMEOUT + ")");
+                    + millis + ")");
         } finally {
             held.forEach(EdgeLimitsTest::closeQuietly);
         }
