@@ -128,11 +128,13 @@ is_loopback() {
 #   rush-node: the nodes and the sale tool: the Lua scripts by SHA (EVALSHA, SCRIPT LOAD when Redis
 #              has not got them), reads, the order feed (XREAD), MULTI, WAIT, TIME.
 #   rush-writer: the order writer: the order streams (XREADGROUP, XAUTOCLAIM, XACK, XGROUP CREATE,
-#              XADD to the dead letters), the hashes and sets it counts in, MULTI, WAIT; no script.
+#              XADD to the dead letters), the hashes and sets it counts in, MULTI, WAIT; its own
+#              script by SHA (EVALSHA, SCRIPT LOAD: trim_events.lua, trimming the streams of what
+#              it wrote), never EVAL, DEL or SET.
 node_rules='-@all +@read +@write -@dangerous -@scripting +evalsha +eval +evalsha_ro +eval_ro +script|load
     +script|exists +@transaction +wait +time +ping +client|setname +client|getname +role +cluster|slots'
 writer_rules='-@all +@read +@stream +@hash +@set -@dangerous +@transaction +wait +time +ping +client|setname
-    +client|getname +role +cluster|slots'
+    +client|getname +role +cluster|slots +evalsha +script|load +script|exists'
 # On a Sentinel: the primary's address, and the failovers announced on +switch-master (Jedis's
 # JedisSentinelPool); never SENTINEL SET, REMOVE, FAILOVER, RESET or CONFIG.
 sentinel_client_rules='-@all +sentinel|get-master-addr-by-name +subscribe +ping +client|setname

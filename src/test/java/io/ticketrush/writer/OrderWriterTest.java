@@ -83,6 +83,8 @@ class OrderWriterTest {
     private String dbUrl;
     private String dbUser = "sa";
     private int buyers;
+    /** rush.stream.keep.ms of the writers a test starts. */
+    private long keepMillis = 60_000;
     private static PostgresServer postgres;
 
     @BeforeAll
@@ -220,7 +222,7 @@ class OrderWriterTest {
         try (OrderStore store = new OrderStore(dbUrl, dbUser, "");
                 OrderStream stream = RedisOrderStream.open(WriterSettings.from(
                         settings(redis.asWriter(Map.of("rush.writer.name", name)))::get), OrderEntries::toDelivery)) {
-            OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis);
+            OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis, keepMillis);
             Thread loop = new Thread(writer, "test-writer-" + name);
             loop.start();
             try {
