@@ -130,6 +130,28 @@ class OrderFeedTest {
     }
 
     @Test
+    void a_reset_sale_forgets_where_its_old_stream_was_trimmed_and_is_loaded_once() throws Exception {
+        buy("ann", null, 600_000);
+        writeAndTrimAll();
+        try (Jedis jedis = redis.client()) {
+            assertTrue(jedis.hexists(KEYS.stock(), Keys.EVENTS_TRIMMED), "the old stream was trimmed");
+        }
+        assertEquals(1, store.admin().reset(io.ticketrush.sale.Sale.DEFAULT, 1000));
+        try (Jedis jedis = redis.client()) {
+            assertFalse(jedis.hexists(KEYS.stock(), Keys.EVENTS_TRIMMED), "the reset sale has no trimmed stream");
+        }
+        // a feed of the reset sale, no stream yet: loaded once, not again at each check
+        Winners winners = new Winners();
+        RedisOrderFeed feed = feed(redis.port());
+        feed.follow(KEYS, winners);
+        Deadline.await(WAIT, "the feed to load who holds what", winners::caughtUpOnce);
+        assertFalse(winners.mightHold(new Buyer("ann", null)), "ann's order went with the reset");
+        long reads = feed.reads();
+        Deadline.await(WAIT, "the feed to read and check the sale for 2 s", () -> feed.reads() >= reads + 12);
+        assertEquals(1, feed.loads(), "loaded once");
+    }
+
+    @Test
     void a_feed_that_fell_behind_while_the_stream_was_trimmed_loads_the_sale_again() throws Exception {
         buy("ann", null, 600_000);
         try (TcpProxy proxy = TcpProxy.to(redis.port())) {
