@@ -28,6 +28,14 @@
 #                           below; docs/security.md). On a Sentinel: allowed to ask for the primary
 #                           and hear of a failover, nothing else.
 #   --debug-command local   the DEBUG command from loopback (the tests' DEBUG SLEEP and DIGEST)
+# Options of single, replicated and cluster:
+#   --maxmemory SIZE        the server's memory limit (maxmemory, with maxmemory-policy noeviction:
+#                           past it Redis refuses writes, a buy answers 503 and sells nothing, and
+#                           nothing is ever evicted); SIZE in Redis's units (512mb, 2gb) or a share
+#                           of this machine's memory (N%, 1-90). Default: RUSH_REDIS_MAXMEMORY if
+#                           set, else 50% for single, and for each of the servers ./rush runs on
+#                           one machine 15% (replicated: 3 servers) and 10% (cluster: 6). A replica
+#                           takes its primary's writes past its own limit (Redis's default).
 # A --bind that is not loopback needs a password (else this refuses), and gets protected-mode no
 # (Redis refuses other machines otherwise unless a password is set, and the nodes are other
 # machines then).
@@ -39,7 +47,7 @@ kind=${1:-}
 [[ $kind =~ ^(single|replicated|cluster|sentinel|auth)$ ]] ||
     die "KIND must be single, replicated, cluster, sentinel or auth, not '$kind'"
 shift
-port= bind= dir= logfile= password_env= password_file= debug= master= monitor= myid=
+port= bind= dir= logfile= password_env= password_file= debug= master= monitor= myid= maxmemory=
 replicas=() sentinels=() users=()
 while (($#)); do
     (($# >= 2)) || die "$1 needs a value"
@@ -52,6 +60,7 @@ while (($#)); do
     --password-file) password_file=$2 ;;
     --user) users+=("$2") ;;
     --debug-command) debug=$2 ;;
+    --maxmemory) maxmemory=$2 ;;
     --master) master=$2 ;;
     --monitor) monitor=$2 ;;
     --myid) myid=$2 ;;
@@ -71,6 +80,21 @@ else
     [[ $bind =~ ^[A-Za-z0-9._:-]+$ ]] || die "--bind '$bind' is not an address"
 fi
 [[ -z $debug || $debug == local ]] || die "--debug-command '$debug' must be local"
+if [[ $kind == sentinel || $kind == auth ]]; then
+    [[ -z $maxmemory ]] || die "--maxmemory is for single, replicated and cluster"
+else
+    case $kind in single) share=50% ;; replicated) share=15% ;; cluster) share=10% ;; esac
+    maxmemory=${maxmemory:-${RUSH_REDIS_MAXMEMORY:-$share}}
+    if [[ $maxmemory =~ ^([0-9]{1,2})%$ ]]; then
+        percent=$((10#${BASH_REMATCH[1]}))
+        ((percent >= 1 && percent <= 90)) || die "--maxmemory $maxmemory: a share of the machine is 1% to 90%"
+        total_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+        [[ $total_kb =~ ^[0-9]+$ ]] || die "--maxmemory $maxmemory: cannot read MemTotal from /proc/meminfo"
+        maxmemory=$((total_kb * 1024 * percent / 100))
+    fi
+    [[ $maxmemory =~ ^[1-9][0-9]*(kb|mb|gb)?$ ]] ||
+        die "--maxmemory (or RUSH_REDIS_MAXMEMORY) '$maxmemory' is not a size (512mb, 2gb, bytes) or a share (25%)"
+fi
 address='^[A-Za-z0-9._-]+:[0-9]+$'
 if [[ $kind == sentinel ]]; then
     [[ $master =~ ^[A-Za-z0-9_.@-]+$ ]] || die "sentinel: --master '$master' must be letters, digits and _ . @ -"
@@ -128,11 +152,13 @@ is_loopback() {
 #   rush-node: the nodes and the sale tool: the Lua scripts by SHA (EVALSHA, SCRIPT LOAD when Redis
 #              has not got them), reads, the order feed (XREAD), MULTI, WAIT, TIME.
 #   rush-writer: the order writer: the order streams (XREADGROUP, XAUTOCLAIM, XACK, XGROUP CREATE,
-#              XADD to the dead letters), the hashes and sets it counts in, MULTI, WAIT; no script.
+#              XADD to the dead letters), the hashes and sets it counts in, MULTI, WAIT; its own
+#              script by SHA (EVALSHA, SCRIPT LOAD: trim_events.lua, trimming the streams of what
+#              it wrote), never EVAL, DEL or SET.
 node_rules='-@all +@read +@write -@dangerous -@scripting +evalsha +eval +evalsha_ro +eval_ro +script|load
     +script|exists +@transaction +wait +time +ping +client|setname +client|getname +role +cluster|slots'
 writer_rules='-@all +@read +@stream +@hash +@set -@dangerous +@transaction +wait +time +ping +client|setname
-    +client|getname +role +cluster|slots'
+    +client|getname +role +cluster|slots +evalsha +script|load +script|exists'
 # On a Sentinel: the primary's address, and the failovers announced on +switch-master (Jedis's
 # JedisSentinelPool); never SENTINEL SET, REMOVE, FAILOVER, RESET or CONFIG.
 sentinel_client_rules='-@all +sentinel|get-master-addr-by-name +subscribe +ping +client|setname
@@ -212,6 +238,12 @@ EOF
 appendonly yes
 appendfsync $fsync
 save ""
+EOF
+    # Redis is the sale's working set, bounded: past maxmemory it refuses writes (OOM) and evicts
+    # nothing (an evicted order or stock hash would be a ticket lost or sold twice).
+    cat <<EOF
+maxmemory $maxmemory
+maxmemory-policy noeviction
 EOF
     # A server with replicas (whichever is the primary now, or a cluster master) takes a write
     # only while a replica is within 2 s of it.

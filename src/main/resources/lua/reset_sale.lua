@@ -11,6 +11,7 @@
 
 local dropped = redis.call('HLEN', KEYS[4])
 for i = 2, #KEYS do redis.call('UNLINK', KEYS[i]) end
-redis.call('HDEL', KEYS[1], PAID, EXPIRED, VOIDED, REFUNDS_DUE)
+-- and where its old stream was trimmed (a feed of the new one would load it again and again)
+redis.call('HDEL', KEYS[1], PAID, EXPIRED, VOIDED, REFUNDS_DUE, EVENTS_TRIMMED)
 redis.call('HSET', KEYS[1], TOTAL, ARGV[1], SOLD, 0, ID_BASE, ARGV[2], SEQ, 0)
 return dropped

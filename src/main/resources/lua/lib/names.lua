@@ -91,3 +91,7 @@ CONFIRM.ALREADY_PAID = 2
 CONFIRM.REFUND_DUE = 3
 CONFIRM.UNKNOWN = -1
 CONFIRM.MISMATCH = -2
+
+-- the long run (docs/orders.md, "What Redis keeps"): in the stock hash, the order event id below
+-- which the stream was trimmed (a node's order feed that read less than that loads the sale again)
+local EVENTS_TRIMMED = 'order_events_trimmed_to'

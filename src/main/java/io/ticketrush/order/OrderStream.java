@@ -48,6 +48,21 @@ public interface OrderStream extends AutoCloseable {
      */
     void acknowledge(List<Delivery> deliveries, List<DeadLetter> deadLetters, long inDatabase);
 
+    /**
+     * What the streams hold now, in all: events no writer has written yet (the writers' lag),
+     * events trimmed by this call, events left in the streams.
+     */
+    record Backlog(long unwritten, long trimmed, long left) {
+    }
+
+    /**
+     * Drops from every stream the events the writers' group has written (acknowledged: by every
+     * writer of the group, not only this one) that are older than {@code keepMillis} on Redis's
+     * clock, and never one that is not written; records the writers' lag where the nodes read it
+     * (the dashboard, {@code /metrics}) and answers what is left.
+     */
+    Backlog trim(long keepMillis);
+
     @Override
     void close();
 }

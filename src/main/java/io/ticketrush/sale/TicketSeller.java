@@ -260,9 +260,14 @@ public final class TicketSeller implements OrderListener {
         returns.incrementAndGet();
     }
 
+    /**
+     * Who held orders when the feed started (or started again): a ticket may have come back
+     * before that moment unheard, so the next buyer asks the global stock once more.
+     */
     @Override
-    public void caughtUp() {
-        winners.caughtUp();
+    public void loaded(Holdings holdings) {
+        winners.loaded(holdings);
+        returns.incrementAndGet();
     }
 
     /** The sale changed but for its generation (it closed, say): buyers are judged by the new one. */

@@ -1,6 +1,6 @@
 package io.ticketrush.sale;
 
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -14,42 +14,43 @@ import java.util.concurrent.ConcurrentHashMap;
  * is what keeps losers off Redis.
  */
 public final class Winners implements OrderListener {
-    private final HashCounts held = new HashCounts();
+    /** Replaced whole when the feed loads who holds what (a reader never sees it half filled). */
+    private volatile HashCounts held = new HashCounts();
     /**
      * Orders this node made since it follows the stream, told here at once (a winner asking this
      * node again must not race the stream) and not yet heard of from the stream, which then
-     * tells of them a second time.
+     * tells of them a second time: order id -> its buyer.
      */
-    private final Set<String> toldHere = ConcurrentHashMap.newKeySet();
+    private final Map<String, Holdings.Request> toldHere = new ConcurrentHashMap<>();
     private volatile boolean following;
     private volatile boolean caughtUp;
 
-    /** The node now follows the sale's orders on the stream (from its first entry). */
+    /** The node now follows the sale's orders (who holds them now, then the stream from that moment). */
     public void follow() {
         following = true;
     }
 
     /** An order this node just made: counted now if the stream is followed, so no winner races it. */
-    public void createdHere(String orderId, String user, String requestId) {
+    public synchronized void createdHere(String orderId, String user, String requestId) {
         if (following) {
-            toldHere.add(orderId);
-            count(user, requestId);
+            toldHere.put(orderId, new Holdings.Request(user, requestId));
+            count(held, user, requestId);
         }
     }
 
     @Override
     public void created(String orderId, String user, String requestId) {
-        if (!toldHere.remove(orderId)) {
-            count(user, requestId);
+        if (toldHere.remove(orderId) == null) {
+            count(held, user, requestId);
         }
     }
 
-    private void count(String user, String requestId) {
+    private static void count(HashCounts counts, String user, String requestId) {
         if (user != null) {
-            held.increment(userKey(user));
+            counts.increment(userKey(user));
         }
         if (requestId != null) {
-            held.increment(requestKey(user, requestId));
+            counts.increment(requestKey(user, requestId));
         }
     }
 
@@ -64,8 +65,25 @@ public final class Winners implements OrderListener {
         }
     }
 
+    /**
+     * Who holds what, at the moment the stream is told from: replaces what was counted. An order
+     * made here after that moment is not in {@code holdings} (and the stream will tell of it): it
+     * stays counted; one made before is in it.
+     */
     @Override
-    public void caughtUp() {
+    public void loaded(Holdings holdings) {
+        HashCounts fresh = new HashCounts();
+        holdings.users().forEach((user, orders) -> {
+            for (int i = 0; i < orders; i++) {
+                fresh.increment(userKey(user));
+            }
+        });
+        holdings.requests().forEach(request -> fresh.increment(requestKey(request.user(), request.requestId())));
+        synchronized (this) {
+            toldHere.keySet().removeIf(orderId -> Long.parseLong(orderId) <= holdings.lastOrderId());
+            toldHere.values().forEach(buyer -> count(fresh, buyer.user(), buyer.requestId()));
+            held = fresh;
+        }
         caughtUp = true;
     }
 
@@ -74,7 +92,7 @@ public final class Winners implements OrderListener {
         return following;
     }
 
-    /** True once the feed has read every order there was when it started: a miss is then certain. */
+    /** True once the feed has told who held orders when it started: a miss is then certain. */
     public boolean caughtUpOnce() {
         return caughtUp;
     }
@@ -86,7 +104,7 @@ public final class Winners implements OrderListener {
     }
 
     /** A new sale: nobody holds anything. */
-    public void clear() {
+    public synchronized void clear() {
         held.clear();
         toldHere.clear();
     }

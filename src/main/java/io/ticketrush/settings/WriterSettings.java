@@ -12,9 +12,11 @@ import java.util.function.UnaryOperator;
  * @param name {@code rush.writer.name}: its consumer name in the streams' group (by default writer-PID)
  * @param batch {@code rush.writer.batch}: events per database transaction
  * @param claimMillis {@code rush.writer.claim.ms}: claim entries another writer left idle this long
+ * @param streamKeepMillis {@code rush.stream.keep.ms}: a written order event leaves its stream once
+ *     this old (on Redis's clock); the nodes' order feeds read it meanwhile
  */
 public record WriterSettings(RedisSettings redis, String stockKey, DatabaseSettings database, String name, int batch,
-        int claimMillis) {
+        int claimMillis, int streamKeepMillis) {
 
     /**
      * Reads the writer's settings: system properties, then the environment, then the defaults.
@@ -36,7 +38,7 @@ public record WriterSettings(RedisSettings redis, String stockKey, DatabaseSetti
 
     private static WriterSettings read(SettingsReader in) {
         return new WriterSettings(RedisSettings.read(in), StoreSettings.stockKey(in), DatabaseSettings.read(in),
-                name(in), batch(in), claimMillis(in));
+                name(in), batch(in), claimMillis(in), streamKeepMillis(in));
     }
 
     private static String name(SettingsReader in) {
@@ -49,5 +51,9 @@ public record WriterSettings(RedisSettings redis, String stockKey, DatabaseSetti
 
     private static int claimMillis(SettingsReader in) {
         return in.number("rush.writer.claim.ms", 10, 3_600_000);
+    }
+
+    private static int streamKeepMillis(SettingsReader in) {
+        return in.number("rush.stream.keep.ms", 0, 86_400_000);
     }
 }

@@ -56,6 +56,9 @@ public final class NodeStats implements AutoCloseable {
     private volatile double globalRemaining = Double.NaN;
     /** The order writer's dead letters as the publisher last read them; NaN until it has. */
     private volatile double deadLetters = Double.NaN;
+    /** The order writers' lag, and when a writer counted it (ms), as the publisher last read them; NaN until it has. */
+    private volatile double writerLag = Double.NaN;
+    private volatile double writerLagAt = Double.NaN;
     private volatile LongSupplier redisRoundTrips = () -> 0;
     private volatile IntSupplier buyCallsToVoid = () -> 0;
 
@@ -95,6 +98,14 @@ public final class NodeStats implements AutoCloseable {
         Gauge.builder("rush.orders.dead.letters", this, stats -> stats.deadLetters)
                 .description("order stream entries the order writer set aside unwritten (rush:order-dead-letters),"
                         + " as last read from Redis (every " + StatsPublisher.PERIOD_MILLIS + " ms, never on a scrape)")
+                .register(registry);
+        Gauge.builder("rush.orders.writer.lag", this, stats -> stats.writerLag)
+                .description("order events in the streams no order writer has written yet, as a writer last counted"
+                        + " them (every second while one runs; see rush_orders_writer_lag_age_seconds)")
+                .register(registry);
+        Gauge.builder("rush.orders.writer.lag.age.seconds", this,
+                stats -> (System.currentTimeMillis() - stats.writerLagAt) / 1000.0)
+                .description("how long ago an order writer last counted its lag: growing, no writer runs")
                 .register(registry);
         Gauge.builder("rush.node.weight", settings, NodeSettings::nodeWeight)
                 .description("this node's Nginx weight").register(registry);
@@ -217,6 +228,11 @@ public final class NodeStats implements AutoCloseable {
 
     void deadLetters(long count) {
         deadLetters = count;
+    }
+
+    void writerLag(long events, long countedAtMillis) {
+        writerLagAt = countedAtMillis;
+        writerLag = events;
     }
 
     /** What the last interval looked like: requests per second and latency percentiles in ms. */

@@ -56,6 +56,9 @@ public final class StatsPublisher implements AutoCloseable {
                 stats.globalRemaining(read.globalRemaining());
             }
             stats.deadLetters(read.deadLetters());
+            if (read.writerLag() != null && read.writerLagAt() != null) {
+                stats.writerLag(read.writerLag(), read.writerLagAt());
+            }
         });
     }
 

@@ -26,21 +26,31 @@ public final class OrderWriter implements Runnable {
     private static final Logger LOG = Logger.getLogger(OrderWriter.class.getName());
     private static final long FIRST_PAUSE_MILLIS = 100;
     private static final long LONGEST_PAUSE_MILLIS = 2000;
+    /** How often the streams are trimmed of what is written, and the lag recorded. */
+    private static final long TRIM_EVERY_MILLIS = 1000;
 
     private final OrderStream stream;
     private final OrderStore store;
     private final int batch;
     private final long claimIdleMillis;
+    private final long keepMillis;
     private final String name;
     private final Duty duty;
     private volatile boolean running = true;
     private long lastClaim;
+    private long lastTrim;
 
-    public OrderWriter(OrderStream stream, OrderStore store, String name, int batch, long claimIdleMillis) {
+    /**
+     * @param keepMillis how long a written event stays in its stream at least ({@code rush.stream.keep.ms}):
+     *     the nodes' order feeds read it meanwhile
+     */
+    public OrderWriter(OrderStream stream, OrderStore store, String name, int batch, long claimIdleMillis,
+            long keepMillis) {
         this.stream = stream;
         this.store = store;
         this.batch = batch;
         this.claimIdleMillis = claimIdleMillis;
+        this.keepMillis = keepMillis;
         this.name = "order writer " + name;
         this.duty = new Duty(this.name, LOG);
     }
@@ -64,7 +74,10 @@ public final class OrderWriter implements Runnable {
         }
     }
 
-    /** One round: our own pending entries, then entries other writers left idle, then new entries. */
+    /**
+     * One round: our own pending entries, then entries other writers left idle, then new entries;
+     * once a second, the streams trimmed of what is written.
+     */
     void step() throws SQLException {
         stream.join();
         while (running && write(stream.ownPending(batch)) > 0) {
@@ -79,6 +92,11 @@ public final class OrderWriter implements Runnable {
         }
         if (running) {
             write(stream.next(batch, 500));
+        }
+        now = System.currentTimeMillis();
+        if (running && now - lastTrim >= TRIM_EVERY_MILLIS) {
+            lastTrim = now;
+            stream.trim(keepMillis);
         }
     }
 

@@ -9,7 +9,8 @@ import io.ticketrush.settings.WriterSettings;
 /**
  * The order writer process: {@code java -cp ... io.ticketrush.writer.OrderWriterMain [reset [SALE]]}.
  * Settings ({@link WriterSettings}: system properties, then environment): rush.redis.*, rush.stock.key,
- * rush.db.url, rush.db.user, rush.db.password, rush.writer.name, rush.writer.batch, rush.writer.claim.ms.
+ * rush.db.url, rush.db.user, rush.db.password, rush.writer.name, rush.writer.batch, rush.writer.claim.ms,
+ * rush.stream.keep.ms.
  * {@code reset [SALE]} drops the orders of the sale (the default sale when none is named) and exits.
  */
 public final class OrderWriterMain {
@@ -30,7 +31,7 @@ public final class OrderWriterMain {
             }
             try (OrderStream stream = RedisOrderStream.open(settings, OrderEntries::toDelivery)) {
                 OrderWriter writer = new OrderWriter(stream, store, settings.name(), settings.batch(),
-                        settings.claimMillis());
+                        settings.claimMillis(), settings.streamKeepMillis());
                 Thread loop = new Thread(writer, "order-writer");
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     writer.stop();

@@ -90,6 +90,7 @@ class DefaultsTest {
         held.put("rush.db.password", writer.database().password());
         held.put("rush.writer.batch", writer.batch());
         held.put("rush.writer.claim.ms", writer.claimMillis());
+        held.put("rush.stream.keep.ms", writer.streamKeepMillis());
         Map<String, String> shown = new TreeMap<>();
         held.forEach((name, value) -> shown.put(name, String.valueOf(value)));
         assertEquals(Defaults.all(), shown);

@@ -79,6 +79,18 @@ class NodeStatsTest {
         assertTrue(stats.scrape().contains("\nrush_orders_dead_letters 4.0\n"), stats::scrape);
     }
 
+    @Test
+    void the_writer_lag_gauges_show_what_the_publisher_last_read_and_how_old_it_is() {
+        assertTrue(stats.scrape().contains("\nrush_orders_writer_lag NaN\n"), "not read yet: no number");
+        assertTrue(stats.scrape().contains("\nrush_orders_writer_lag_age_seconds NaN\n"), stats::scrape);
+        stats.writerLag(250, System.currentTimeMillis() - 90_000);
+        String text = stats.scrape();
+        assertTrue(text.contains("\nrush_orders_writer_lag 250.0\n"), text);
+        double age = Double.parseDouble(text.split("\nrush_orders_writer_lag_age_seconds ")[1].split("\n")[0]);
+        assertTrue(age >= 90 && age < 90 + io.ticketrush.support.TimeScale.of(java.time.Duration.ofSeconds(30)).toSeconds(),
+                "counted 90 s ago: " + age);
+    }
+
     private void record(int answers, long nanos) {
         for (int i = 0; i < answers; i++) {
             stats.answered(200, purchase(Outcome.SOLD_OUT));

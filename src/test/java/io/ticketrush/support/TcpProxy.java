@@ -58,6 +58,12 @@ public final class TcpProxy implements AutoCloseable {
         dropAnswers = drop;
     }
 
+    /** Closes every connection made so far (the clients see them broken); new ones are made as before. */
+    public void cutConnections() {
+        sockets.forEach(TcpProxy::closeQuietly);
+        sockets.clear();
+    }
+
     private void accept() {
         while (!listener.isClosed()) {
             try {

@@ -196,6 +196,18 @@ class DashboardTest {
     }
 
     @Test
+    void the_order_writers_lag_reaches_every_nodes_metrics() {
+        buy(light, "ann");
+        try (Jedis jedis = redis.client()) { // as an order writer records it once a second
+            jedis.hset(Keys.writerStats(), Map.of(Keys.LAG, "7", Keys.LAG_AT, String.valueOf(System.currentTimeMillis())));
+        }
+        for (EmbeddedNode node : List.of(light, heavy)) {
+            Deadline.await(REPORTED, "the writer lag gauge of node " + node.port() + " to show 7", () ->
+                    sample(HttpCall.get(node.uri("/metrics")).body(), "rush_orders_writer_lag") == 7.0);
+        }
+    }
+
+    @Test
     void the_pages_are_served_at_slash_and_dashboard_and_folders_are_not_listed() {
         HttpCall.Answer buyPage = HttpCall.get(light.uri("/"));
         assertEquals(200, buyPage.status());

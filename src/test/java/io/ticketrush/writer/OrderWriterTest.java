@@ -83,6 +83,8 @@ class OrderWriterTest {
     private String dbUrl;
     private String dbUser = "sa";
     private int buyers;
+    /** rush.stream.keep.ms of the writers a test starts. */
+    private long keepMillis = 60_000;
     private static PostgresServer postgres;
 
     @BeforeAll
@@ -220,7 +222,7 @@ class OrderWriterTest {
         try (OrderStore store = new OrderStore(dbUrl, dbUser, "");
                 OrderStream stream = RedisOrderStream.open(WriterSettings.from(
                         settings(redis.asWriter(Map.of("rush.writer.name", name)))::get), OrderEntries::toDelivery)) {
-            OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis);
+            OrderWriter writer = new OrderWriter(stream, store, name, batch, claimIdleMillis, keepMillis);
             Thread loop = new Thread(writer, "test-writer-" + name);
             loop.start();
             try {
@@ -563,6 +565,59 @@ class OrderWriterTest {
         assertEquals(1, writerLog.count("works again"), writerLog::toString);
         System.out.printf("PostgreSQL restarted under the writer: %d orders, each in the database once%n",
                 bought.size());
+    }
+
+    private long streamLength() {
+        try (Jedis jedis = redis.client()) {
+            return jedis.xlen(KEYS.orderStream());
+        }
+    }
+
+    /** The order ids the stream's created events name, in stream order. */
+    private Set<Long> createdInStream() {
+        try (Jedis jedis = redis.client()) {
+            Set<Long> ids = new HashSet<>();
+            jedis.xrange(KEYS.orderStream(), "-", "+").stream().map(StreamEntry::getFields)
+                    .filter(f -> Keys.CREATED_EVENT.equals(f.get(Keys.EVENT)))
+                    .forEach(f -> ids.add(Long.parseLong(f.get(Keys.ID))));
+            return ids;
+        }
+    }
+
+    @Test
+    void written_events_leave_the_stream_and_those_no_writer_has_written_stay_until_one_has() throws Exception {
+        keepMillis = 0; // trimmed as soon as written: only the acknowledgement holds an event back
+        List<String> first = buy(500, 600_000);
+        whileWriting("w1", 64, 1000, () -> {
+            awaitWritten(500);
+            Deadline.await(Duration.ofSeconds(30), "the 500 written events to leave the stream",
+                    () -> streamLength() == 0);
+        });
+        // the writer stopped: 300 more orders; a writer that crashed took 120 of them and wrote none
+        List<String> second = buy(300, 600_000);
+        try (Jedis jedis = redis.client()) {
+            var read = jedis.xreadGroup(RedisOrderStream.GROUP, "crashed", XReadGroupParams.xReadGroupParams()
+                    .count(120), Map.of(KEYS.orderStream(), StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
+            assertEquals(120, read.get(0).getValue().size());
+        }
+        // a trim now (any writer's) drops none of them: 120 delivered and unwritten, 180 undelivered
+        try (OrderStream trimmer = RedisOrderStream.open(WriterSettings.from(
+                settings(redis.asWriter(Map.of("rush.writer.name", "trimmer")))::get), OrderEntries::toDelivery)) {
+            trimmer.join();
+            assertEquals(new OrderStream.Backlog(300, 0, 300), trimmer.trim(0));
+        }
+        assertEquals(asLongs(second), createdInStream(), "every unwritten order's event is still there");
+        whileWriting("w2", 64, 300, () -> {
+            Deadline.await(Duration.ofSeconds(30), "w2 to write the crashed writer's and the new orders, and trim them",
+                    () -> ordersWritten() == 800 && pendingEntries() == 0 && streamLength() == 0);
+        });
+        Set<Long> all = asLongs(first);
+        all.addAll(asLongs(second));
+        assertEquals(all, table().keySet(), "rows == orders");
+        assertEquals(800, stock.snapshot().sold(), "sold == orders");
+        try (Jedis jedis = redis.client()) {
+            assertEquals("0", jedis.hget(Keys.writerStats(), Keys.LAG), "nothing left unwritten, as recorded");
+        }
     }
 
     @Test

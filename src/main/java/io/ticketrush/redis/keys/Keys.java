@@ -102,6 +102,19 @@ public final class Keys {
     public static final String LAST_WRITE = "lastWrite";
     public static final String LAST_READ = "lastRead";
     public static final String DEAD_LETTERS = "deadLetters";
+    /**
+     * The writers' lag: order events in the streams that no writer has written yet, as a writer last
+     * counted them (every second while one runs), and when it did (ms).
+     */
+    public static final String LAG = "lag";
+    public static final String LAG_AT = "lagAt";
+
+    /**
+     * In the stock hash: the order event id below which the sale's order stream was trimmed (the
+     * events every writer had written; lua/trim_events.lua). A node's order feed that read less
+     * than that may have missed events, and loads who holds what again.
+     */
+    public static final String EVENTS_TRIMMED = "order_events_trimmed_to";
 
     /** A dead letter: the entry's fields as written, plus why it was set aside and its id in the order stream. */
     public static final String REASON = "reason";

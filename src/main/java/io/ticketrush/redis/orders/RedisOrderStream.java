@@ -16,6 +16,7 @@ import io.ticketrush.redis.connect.RedisConnections;
 import io.ticketrush.redis.connect.RedisPools;
 import io.ticketrush.redis.connect.ReplicaWaits;
 import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.redis.script.LuaScripts;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.settings.WriterSettings;
 import redis.clients.jedis.Jedis;
@@ -88,7 +89,9 @@ public final class RedisOrderStream implements OrderStream {
             sales.add(Sale.DEFAULT);
             sales.addAll(new TreeSet<>(jedis.smembers(Keys.sales())));
         }
-        // every stream, not only new ones: a reset sale's stream was dropped with its group
+        // every stream, not only new ones: a reset sale's stream was dropped with its group; and
+        // only the sales there are
+        streams.clear();
         for (String sale : sales) {
             String stream = Keys.of(sale, stockKey).orderStream();
             try (Jedis jedis = connections.borrow(stream)) {
@@ -213,6 +216,32 @@ public final class RedisOrderStream implements OrderStream {
             throw new IllegalStateException(deliveries.size() + " order events were read but no replica had them"
                     + " within " + waits.timeoutMillis() + " ms: they wait to be written until one has");
         }
+    }
+
+    @Override
+    public Backlog trim(long keepMillis) {
+        return guarded(() -> trimNow(keepMillis));
+    }
+
+    private Backlog trimNow(long keepMillis) {
+        long unwritten = 0;
+        long trimmed = 0;
+        long left = 0;
+        List<String> args = List.of(GROUP, String.valueOf(keepMillis));
+        for (Map.Entry<String, String> stream : streams.entrySet()) {
+            Keys keys = Keys.of(stream.getValue(), stockKey);
+            try (Jedis jedis = connections.borrow(stream.getKey())) {
+                LuaScripts.Trimmed t = LuaScripts.TRIM_EVENTS.run(jedis, List.of(keys.stock(), keys.orderStream()), args);
+                unwritten += t.unwritten();
+                trimmed += t.trimmed();
+                left += t.left();
+            }
+        }
+        try (Jedis jedis = connections.borrow(Keys.writerStats())) {
+            jedis.hset(Keys.writerStats(), Map.of(Keys.LAG, String.valueOf(unwritten), Keys.LAG_AT,
+                    String.valueOf(System.currentTimeMillis())));
+        }
+        return new Backlog(unwritten, trimmed, left);
     }
 
     @Override

@@ -62,6 +62,28 @@ public final class LuaScripts {
     /** A transfer's tickets into a hot sale's bucket (give_stock.lua): whether given now. */
     public static final Script<Boolean> GIVE_STOCK = Script.load("give_stock", LuaScripts::one);
 
+    /**
+     * What trim_events.lua answered for one sale's stream: entries trimmed now, delivered to a writer
+     * and not acknowledged, not delivered yet (-1: Redis cannot tell), left.
+     */
+    public record Trimmed(long trimmed, long pending, long undelivered, long left) {
+        /** The events no writer has written yet: pending, and undelivered (all those left when Redis cannot tell). */
+        public long unwritten() {
+            return pending + (undelivered >= 0 ? undelivered : left);
+        }
+    }
+
+    /** Trims the events every writer has written from a sale's order stream (trim_events.lua). */
+    public static final Script<Trimmed> TRIM_EVENTS = Script.load("trim_events", LuaScripts::trimmed);
+
+    /** What order_holders.lua answered: the stream's last id, the last order made, the holders and requests. */
+    public record OrderHolders(String lastEventId, String lastOrderId, List<String> usersAndCounts,
+            List<String> requests) {
+    }
+
+    /** Who holds orders in a sale, and where its stream stands, at one moment (order_holders.lua). */
+    public static final Script<OrderHolders> ORDER_HOLDERS = Script.load("order_holders", LuaScripts::holders);
+
     private LuaScripts() {
     }
 
@@ -76,6 +98,19 @@ public final class LuaScripts {
             throw new IllegalArgumentException("not 0 or 1");
         }
         return n == 1;
+    }
+
+    private static Trimmed trimmed(Object raw) {
+        List<?> reply = (List<?>) raw;
+        return new Trimmed((Long) reply.get(0), (Long) reply.get(1), (Long) reply.get(2), (Long) reply.get(3));
+    }
+
+    /** (users come as text, their counts as numbers: both as text here) */
+    private static OrderHolders holders(Object raw) {
+        List<?> reply = (List<?>) raw;
+        List<String> held = ((List<?>) reply.get(2)).stream().map(String::valueOf).toList();
+        List<String> requests = ((List<?>) reply.get(3)).stream().map(one -> (String) one).toList();
+        return new OrderHolders((String) reply.get(0), (String) reply.get(1), held, requests);
     }
 
     private static PaymentStart paymentStart(Object raw) {

@@ -32,12 +32,14 @@ public final class RedisStatsStore implements StatsStore {
         List<String> read = redis.pipelined(pipeline -> {
             pipeline.hset(Keys.nodeStats(), String.valueOf(port), report);
             Response<List<String>> global = pipeline.hmget(main.stock(), Keys.TOTAL, Keys.SOLD);
-            Response<String> deadLetters = pipeline.hget(Keys.writerStats(), Keys.DEAD_LETTERS);
+            Response<List<String>> writer = pipeline.hmget(Keys.writerStats(), Keys.DEAD_LETTERS, Keys.LAG,
+                    Keys.LAG_AT);
             pipeline.sync();
-            return Arrays.asList(global.get().get(0), global.get().get(1), deadLetters.get());
+            return Arrays.asList(global.get().get(0), global.get().get(1), writer.get().get(0), writer.get().get(1),
+                    writer.get().get(2));
         });
         Long remaining = read.get(0) == null ? null : Math.max(0, Long.parseLong(read.get(0)) - number(read.get(1)));
-        return new Readings(remaining, number(read.get(2)));
+        return new Readings(remaining, number(read.get(2)), orNull(read.get(3)), orNull(read.get(4)));
     }
 
     @Override
@@ -86,6 +88,10 @@ public final class RedisStatsStore implements StatsStore {
             return new ClusterView.Raw(reports.get(), total, sold, paid, expired, inDatabase,
                     w.get(0) == null ? null : Long.parseLong(w.get(0)), number(w.get(1)));
         });
+    }
+
+    private static Long orNull(String value) {
+        return value == null ? null : Long.valueOf(value);
     }
 
     private static long number(String value) {

@@ -130,15 +130,18 @@ class RedisGuardTest {
     }
 
     @Test
-    void the_writers_acl_user_reads_its_streams_and_writes_its_counts_but_runs_no_script_and_deletes_nothing() {
+    void the_writers_acl_user_reads_its_streams_writes_its_counts_and_runs_scripts_by_sha_but_no_eval_del_or_set() {
         seed();
         try (Jedis writer = as(RedisUsers.WRITER, redis.users().writerPassword())) {
             // what the writer does: the stream's group, its counts
             writer.xgroupCreate("rush:{guard}:orders", "writers", new redis.clients.jedis.StreamEntryID(), true);
             assertEquals(1L, writer.hincrBy("rush:writer-stats", "orders", 1));
             assertEquals("10", writer.hget(KEY, "ticket_total_nums"));
+            // its script by SHA (trim_events.lua: XTRIM and HSET in it)
+            String sha = writer.scriptLoad("return redis.call('HGET', KEYS[1], 'ticket_total_nums')");
+            assertEquals("10", writer.evalsha(sha, List.of(KEY), List.of()));
             List<String> wrong = notRefused(writer);
-            // and, unlike a node, no script and no key deleted or set
+            // and, unlike a node, no script of its own making run as text, no key deleted or set
             for (String[] command : List.of(new String[] {"EVAL", "return 1", "0"}, new String[] {"DEL", KEY},
                     new String[] {"SET", KEY, "x"}, new String[] {"UNLINK", KEY})) {
                 String reply = RedisUsers.reply(writer, command);

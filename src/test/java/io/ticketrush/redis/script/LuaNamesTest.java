@@ -78,6 +78,7 @@ class LuaNamesTest {
         names.put("VOID_MARK", Keys.VOID_MARK);
         names.put("SETTLED", Keys.SETTLED);
         names.put("MAX_SEQ", String.valueOf(OrderIds.MAX_SEQ));
+        names.put("EVENTS_TRIMMED", Keys.EVENTS_TRIMMED);
         for (BuyReply.Code code : BuyReply.Code.values()) {
             names.put("CODE." + code.name(), String.valueOf(code.code));
         }
@@ -139,7 +140,7 @@ class LuaNamesTest {
         for (Script<?> script : List.of(LuaScripts.BUY, LuaScripts.VOID, LuaScripts.SETTLE, LuaScripts.EXISTING,
                 LuaScripts.START_PAYMENT, LuaScripts.CONFIRM_PAYMENT, LuaScripts.EXPIRE, LuaScripts.NEXT_ID_BASE, LuaScripts.SET_ID_BASE,
                 LuaScripts.CREATE_SALE, LuaScripts.SALES_CHANGED, LuaScripts.CLOSE_SALE, LuaScripts.RESET_SALE,
-                LuaScripts.TAKE_STOCK, LuaScripts.GIVE_STOCK)) {
+                LuaScripts.TAKE_STOCK, LuaScripts.GIVE_STOCK, LuaScripts.TRIM_EVENTS, LuaScripts.ORDER_HOLDERS)) {
             String file = read("lua/" + script.name() + ".lua");
             assertTrue(file.startsWith("-- " + script.name() + ": "), script + " starts by saying what it does");
             for (String part : List.of("-- KEYS: ", "-- ARGV: ", "-- Answers")) {
