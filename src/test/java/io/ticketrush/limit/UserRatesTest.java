@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
@@ -77,6 +78,37 @@ class UserRatesTest {
         }
         pool.shutdownNow();
         assertEquals(10, through);
+    }
+
+    /**
+     * Four threads asking for one user at once, 2,000,000 times each, on a clock that stands still,
+     * with a burst of 4,000,000: exactly 4,000,000 get through. Each request let through moves the
+     * user's moment on; only the table's lock keeps two threads from moving it once for both.
+     */
+    @Test
+    void threads_racing_for_one_user_let_exactly_its_burst_through() throws Exception {
+        UserRates rates = new UserRates(1, 4_000_000, 64, now::get);
+        AtomicInteger through = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            threads.add(pool.submit(() -> {
+                go.await();
+                int mine = 0;
+                for (int i = 0; i < 2_000_000; i++) {
+                    mine += rates.acquire("mallory") == 0 ? 1 : 0;
+                }
+                through.addAndGet(mine);
+                return null;
+            }));
+        }
+        go.countDown();
+        for (Future<?> thread : threads) {
+            thread.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdownNow();
+        assertEquals(4_000_000, through.get(), "the burst, not a request more, of 8,000,000 asked at once");
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import io.ticketrush.support.Deadline;
 import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -102,6 +104,44 @@ class StatLogTest {
         List<Path> files = StatLog.files(file);
         assertEquals(List.of(List.of("a"), List.of(longLine), List.of("b")),
                 files.stream().map(StatLogTest::lines).toList());
+        Path first = tmp.resolve("first.log");
+        try (StatLog log = new StatLog(first, 100, 10)) {
+            log.append(longLine);
+        }
+        assertEquals(List.of(first), StatLog.files(first), "a long first line: no empty file rotated before it");
+    }
+
+    /**
+     * Two writers of one stat.log, one after the other (as two nodes): the first line fills half
+     * the file, the second writer's line does not fit and rotates it, then the first writer's
+     * short line would still fit in the file it had open, now stat.log.1. It goes into the new
+     * stat.log, after the second writer's: the files hold the lines in the order they were
+     * written, so a count of lines taken before a write is where that write's line begins
+     * (lib/common.sh stat_since).
+     */
+    @Test
+    void a_writer_whose_file_another_rotated_writes_into_the_new_one() throws IOException {
+        Path file = tmp.resolve("stat.log");
+        String a1 = "a1," + "x".repeat(57);
+        String b1 = "b1," + "y".repeat(57);
+        String a2 = "a2,short";
+        try (StatLog a = new StatLog(file, 100, 5); StatLog b = new StatLog(file, 100, 5)) {
+            a.append(a1);
+            awaitLines(file, List.of(a1));
+            b.append(b1);
+            awaitLines(file, List.of(a1, b1));
+            assertEquals(List.of(tmp.resolve("stat.log.1"), file), StatLog.files(file), "b rotated");
+            a.append(a2);
+            awaitLines(file, List.of(a1, b1, a2));
+        }
+        assertEquals(List.of(List.of(a1), List.of(b1, a2)), StatLog.files(file).stream().map(StatLogTest::lines).toList());
+    }
+
+    /** Waits until the stat log's files hold as many lines as {@code expected}, then compares them. */
+    private static void awaitLines(Path file, List<String> expected) {
+        Deadline.await(TimeScale.of(Duration.ofSeconds(10)), expected.size() + " lines in " + file,
+                () -> read(StatLog.files(file)).size() >= expected.size());
+        assertEquals(expected, read(StatLog.files(file)), "in the order written");
     }
 
     /**
