@@ -39,7 +39,7 @@ measure() {
     printf '%s\t%s\t%s\t%s\n' "$slug" "$AB_RPS" "$AB_P50" "$AB_P99" >>"$plots/throughput.tsv"
     if [[ $url == */buy/ticket ]]; then
         wait_stat_lines $((before + requests)) 30 || failures+=("$label: stat.log is missing lines")
-        won=$(tail -n +$((before + 1)) "$STAT_LOG" | tickets_won)
+        won=$(stat_since "$before" | tickets_won)
     fi
     ((AB_NON2XX == 0 && AB_FAIL_CONNECT + AB_FAIL_RECEIVE + AB_FAIL_EXCEPTIONS == 0)) ||
         failures+=("$label: $AB_NON2XX non-2xx, $((AB_FAIL_CONNECT + AB_FAIL_RECEIVE + AB_FAIL_EXCEPTIONS)) connection errors")
@@ -64,7 +64,7 @@ fresh_sale
 measure "full sale: buy through Nginx ($tickets tickets)" -n "$sale_n" -c "$c" "$NGINX_URL/buy/ticket"
 sale_p99=$AB_P99 sale_rps=$AB_RPS
 read -r sale_sold sale_total <<<"$(global_stock)"
-sale_won=$(tickets_won <"$STAT_LOG")
+sale_won=$(stat_all | tickets_won)
 ((sale_sold == sale_total && sale_won == sale_sold)) ||
     failures+=("full sale: redis sold $sale_sold of $sale_total, $sale_won tickets answered")
 

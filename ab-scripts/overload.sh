@@ -61,16 +61,16 @@ fi
 # stock. The nodes append stat.log from a background thread: wait (20 s at most) until the
 # tickets won are there.
 answered_tickets() {
-    tail -n +$((before + 1)) "$STAT_LOG" | tickets_won
+    stat_since "$before" | tickets_won
 }
 deadline=$((SECONDS + 20))
 while (($(answered_tickets) < total && SECONDS < deadline)); do sleep 0.2; done
 tickets=$(answered_tickets)
-node_busy=$(tail -n +$((before + 1)) "$STAT_LOG" | grep -c ',status:503,' || true)
+node_busy=$(stat_since "$before" | grep -c ',status:503,' || true)
 read -r sold _ < <(global_stock)
 echo "  stock: $total, redis sold $sold, tickets won (stat.log) $tickets," \
     "503 from nodes $node_busy, from Nginx (no node free) $((AB_NON2XX - node_busy))"
-sold_out=$(tail -n +$((before + 1)) "$STAT_LOG" | grep -c ',result:-1,' || true)
+sold_out=$(stat_since "$before" | grep -c ',result:-1,' || true)
 if ((sold != tickets)); then
     echo "  FAIL: Redis sold $sold but $tickets tickets were won (stat.log)"
     ok=0

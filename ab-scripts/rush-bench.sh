@@ -345,11 +345,11 @@ rush() {
     # what the nodes logged: one stat.log line per answered buyer
     local deadline=$((SECONDS + 60)) logged
     while :; do
-        logged=$(tail -n +$((lines0 + 1)) "$STAT_LOG" | grep -c ",sale:$id," || true)
+        logged=$(stat_since "$lines0" | grep -c ",sale:$id," || true)
         ((logged >= answered || SECONDS >= deadline)) && break
         sleep 0.2
     done
-    tail -n +$((lines0 + 1)) "$STAT_LOG" | grep ",sale:$id," >"$work/stat-$id.log" || true
+    stat_since "$lines0" | grep ",sale:$id," >"$work/stat-$id.log" || true
     # winners: user, order, ts of each ticket answered; existing: user, order of each retry's answer
     awk '/,result:1,/ && !/,existing:1,/ {u = ""; o = ""; t = ""; n = split($0, f, ",")
             for (i = 1; i <= n; i++) { split(f[i], kv, ":"); if (kv[1] == "user") u = kv[2]; if (kv[1] == "order") o = kv[2]; if (kv[1] == "ts") t = kv[2] }

@@ -48,18 +48,21 @@ printf 'sale\t%s\t%s\t%s\n' "$AB_RPS" "$AB_P50" "$AB_P99" >"$plots/throughput.ts
 echo "  ab: $(ab_summary)"
 wait_stat_lines "$requests" 30 || true
 
-lines=$(stat_lines)
-won=$(tickets_won <"$STAT_LOG")
-existing=$(existing_answers <"$STAT_LOG")
-lost=$(grep -c ',result:-1,' "$STAT_LOG" || true)
-errors=$(grep -c ',result:0,' "$STAT_LOG" || true)
-not200=$(grep -vc ',status:200,' "$STAT_LOG" || true)
+# the run's lines (it began with an empty stat.log), across the nodes' rotations, in one file
+run_stat=$plots/stat.log
+stat_all >"$run_stat"
+lines=$(wc -l <"$run_stat")
+won=$(tickets_won <"$run_stat")
+existing=$(existing_answers <"$run_stat")
+lost=$(grep -c ',result:-1,' "$run_stat" || true)
+errors=$(grep -c ',result:0,' "$run_stat" || true)
+not200=$(grep -vc ',status:200,' "$run_stat" || true)
 read -r sold total <<<"$(global_stock)" || die "cannot read $RUSH_STOCK_KEY from redis"
 expected=$((requests < tickets ? requests : tickets))
 
 echo "  stat.log: $lines lines: $won tickets won, $existing retries answered with their order, $lost sold out, $errors errors, $not200 not status:200"
 if ((not200 > 0)); then
-    echo "  not status:200, per node and status: $(grep -v ',status:200,' "$STAT_LOG" | cut -d, -f1,2 | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+    echo "  not status:200, per node and status: $(grep -v ',status:200,' "$run_stat" | cut -d, -f1,2 | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
     echo "  (a 503 is a node that could not reach Redis or waited rush.lock.wait.ms for its stock lock; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 fi
 echo "  redis:    ticket_sold_nums=$sold ticket_total_nums=$total"
@@ -79,7 +82,7 @@ fail=()
 read -r orders in_db last_write <<<"$(sale_admin orders)" || die "cannot read the orders from redis"
 echo "  orders:   $orders created in redis"
 ((orders == won)) || fail+=("I1: $won tickets won but $orders orders created")
-last_sale=$(grep ',result:1,' "$STAT_LOG" | grep -v ',existing:1' | sed -n 's/.*,ts:\([0-9]*\).*/\1/p' | sort -n | tail -1)
+last_sale=$(grep ',result:1,' "$run_stat" | grep -v ',existing:1' | sed -n 's/.*,ts:\([0-9]*\).*/\1/p' | sort -n | tail -1)
 deadline=$((SECONDS + ${SALE_WRITER_WAIT:-120}))
 until ((in_db >= orders)) || ((SECONDS >= deadline)); do
     sleep 0.2
@@ -94,7 +97,7 @@ else
 fi
 
 echo "  throughput $AB_RPS req/s, p50 $AB_P50 ms, p99 $AB_P99 ms"
-"$RUSH_ROOT/ab-scripts/plot.sh" "$plots" "$STAT_LOG" || echo "  (no charts, see above)"
+"$RUSH_ROOT/ab-scripts/plot.sh" "$plots" "$run_stat" || echo "  (no charts, see above)"
 if ((${#fail[@]} == 0)); then
     echo "sale: PASS  tickets won $won == redis sold $sold == $expected, every answer a ticket or sold out"
 else

@@ -70,8 +70,8 @@ sell() {
     run_ab -n "$requests" -c "$concurrency" "$NGINX_URL/buy/ticket?sale=$id"
     echo "  ab: $(ab_summary)"
     wait_stat_lines $((before + requests)) 30 || fail+=("stat.log is missing lines of sale $id")
-    lines=$(tail -n +$((before + 1)) "$STAT_LOG" | grep -c ",sale:$id," || true)
-    won=$(tail -n +$((before + 1)) "$STAT_LOG" | grep ",sale:$id," | tickets_won)
+    lines=$(stat_since "$before" | grep -c ",sale:$id," || true)
+    won=$(stat_since "$before" | grep ",sale:$id," | tickets_won)
     read -r sold total <<<"$(sale_admin stock "$id")"
     echo "  $id: $lines stat.log lines, $won tickets won, Redis sold $sold of $total"
     ((lines == requests)) || fail+=("sale $id: $lines stat.log lines for $requests requests")

@@ -18,7 +18,7 @@ echo "single-node: ab -n $requests -c $concurrency $url"
 run_ab -n "$requests" -c "$concurrency" "$url"
 echo "  ab: $(ab_summary)"
 wait_stat_lines $((before + requests)) 20
-new=$(tail -n +$((before + 1)) "$STAT_LOG" | head -n "$requests")
+new=$(stat_since "$before" | head -n "$requests")
 tickets=$(tickets_won <<<"$new")
 soldout=$(grep -c ',result:-1,' <<<"$new" || true)
 errors=$(grep -c ',result:0,' <<<"$new" || true)

@@ -26,7 +26,7 @@ run_ab -g "$plots/weighted.g.tsv" -e "$plots/weighted.e.csv" -n "$requests" -c "
 printf 'weighted\t%s\t%s\t%s\n' "$AB_RPS" "$AB_P50" "$AB_P99" >"$plots/throughput.tsv"
 echo "  ab: $(ab_summary)"
 wait_stat_lines $((before + requests)) 20
-new=$(tail -n +$((before + 1)) "$STAT_LOG" | head -n "$requests")
+new=$(stat_since "$before" | head -n "$requests")
 
 ok=1
 if (($(ab_real_failures) != 0)); then

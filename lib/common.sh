@@ -44,6 +44,12 @@ RUSH_RUN_DIR=${RUSH_RUN_DIR:-run}
 RUSH_LOG_DIR=${RUSH_LOG_DIR:-logs}
 RUSH_START_TIMEOUT=${RUSH_START_TIMEOUT:-90}
 RUSH_STOP_TIMEOUT=${RUSH_STOP_TIMEOUT:-20}
+# The logs in RUSH_LOG_DIR other than stat.log (which the nodes rotate themselves, rush.statlog.*):
+# past RUSH_LOG_MAX_KB a log is rotated (.1 the newest), RUSH_LOG_KEEP rotated files are kept, and
+# ./rush up's log keeper looks every RUSH_LOG_CHECK_SECONDS (docs/settings.md)
+RUSH_LOG_MAX_KB=${RUSH_LOG_MAX_KB:-$(rush_default rush.statlog.max.kb)}
+RUSH_LOG_KEEP=${RUSH_LOG_KEEP:-$(rush_default rush.statlog.keep)}
+RUSH_LOG_CHECK_SECONDS=${RUSH_LOG_CHECK_SECONDS:-30}
 # Addresses (docs/hosts.md): all loopback unless the parts run on several machines.
 RUSH_REDIS_HOST=${RUSH_REDIS_HOST:-$(rush_default rush.redis.host)}
 RUSH_NODE_HOST=${RUSH_NODE_HOST:-127.0.0.1}
@@ -824,10 +830,82 @@ global_stock() {
     sale_admin stock 2>/dev/null
 }
 
+# ---------------------------------------------------------------- logs rotate
+
+# The N of each rotated file $1.N that exists, in no order.
+log_rotations() {
+    local file
+    for file in "$1".[1-9]*; do
+        [[ -e $file && ${file#"$1".} =~ ^[1-9][0-9]*$ ]] && echo "${file#"$1".}"
+    done
+    return 0
+}
+
+# Rotates the log $1 if it is over RUSH_LOG_MAX_KB: $1.N becomes $1.N+1 (from the oldest; those
+# that would pass RUSH_LOG_KEEP are deleted), then $1 becomes $1.1. $2 says how: "move" renames
+# it (for a log its writer opens for each line: admin-audit.log), "copy" (the default) copies it
+# and empties it in place, for a log a process holds open in append mode (a node's, the writer's,
+# Nginx's, Redis's) which goes on writing at its new end; a line written in the instant between
+# the copy and the emptying is lost (logrotate's copytruncate), which is why stat.log is not
+# rotated here but by the nodes, under its lock.
+rotate_log() {
+    local file=$1 how=${2:-copy} size n
+    size=$(stat -c %s -- "$file" 2>/dev/null) || return 0
+    ((size > RUSH_LOG_MAX_KB * 1024)) || return 0
+    for n in $(log_rotations "$file" | sort -rn); do
+        if ((n >= RUSH_LOG_KEEP)); then
+            rm -f -- "$file.$n"
+        else
+            mv -f -- "$file.$n" "$file.$((n + 1))"
+        fi
+    done
+    if [[ $how == move ]]; then
+        mv -f -- "$file" "$file.1"
+    else
+        cp -p -- "$file" "$file.1" && truncate -s 0 -- "$file"
+    fi
+}
+
+# Rotates every log of RUSH_LOG_DIR that is over RUSH_LOG_MAX_KB, but stat.log (the nodes do).
+rotate_logs() {
+    local file
+    for file in "$RUSH_LOG_DIR"/*.log; do
+        [[ -f $file ]] || continue
+        case ${file##*/} in
+        "${STAT_LOG##*/}") ;;
+        admin-audit.log) rotate_log "$file" move ;;
+        *) rotate_log "$file" copy ;;
+        esac
+    done
+}
+
 # ---------------------------------------------------------------- stat.log
 
+# stat.log's files, oldest first: its rotated ones (stat.log.K ... stat.log.1, as the nodes rotate
+# it) and itself. Read in this order they hold its lines in order, across rotations.
+stat_files() {
+    local n
+    for n in $(log_rotations "$STAT_LOG" | sort -rn); do echo "$STAT_LOG.$n"; done
+    [[ ! -f $STAT_LOG ]] || echo "$STAT_LOG"
+}
+
+# Every line of stat.log's files, in order (nothing when there is none).
+stat_all() {
+    local files
+    mapfile -t files < <(stat_files)
+    ((${#files[@]} == 0)) || cat -- "${files[@]}"
+}
+
+# How many lines stat.log's files hold. A count taken before a run and stat_since after it give
+# exactly the run's lines as long as no rotated file was deleted in between (rush.statlog.keep
+# files of rush.statlog.max.kb: by default 8 of 64 MiB, about five million lines).
 stat_lines() {
-    if [[ -f $STAT_LOG ]]; then wc -l <"$STAT_LOG"; else echo 0; fi
+    stat_all | wc -l
+}
+
+# The lines of stat.log's files after the first $1 (a stat_lines count), across rotations.
+stat_since() {
+    stat_all | tail -n +$(($1 + 1))
 }
 
 # Waits until stat.log holds at least $1 lines (the nodes flush it from a background thread).

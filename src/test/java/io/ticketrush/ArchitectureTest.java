@@ -35,6 +35,11 @@ class ArchitectureTest {
             .resideInAnyPackage(with(JDK, "io.ticketrush.statlog.."));
 
     @ArchTest
+    static final ArchRule the_limits_need_nothing_but_themselves = classes().that()
+            .resideInAPackage("io.ticketrush.limit..").should().onlyDependOnClassesThat()
+            .resideInAnyPackage(with(JDK, "io.ticketrush.limit.."));
+
+    @ArchTest
     static final ArchRule only_the_redis_rooms_speak_to_redis = noClasses().that()
             .resideOutsideOfPackage("io.ticketrush.redis..").should().dependOnClassesThat()
             .resideInAPackage("redis.clients..");

@@ -14,6 +14,7 @@ import io.ticketrush.auth.TokenIssuer;
 import io.ticketrush.auth.TokenKeys;
 import io.ticketrush.auth.TokenVerifier;
 import io.ticketrush.duty.Duty;
+import io.ticketrush.limit.UserRates;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.order.PaymentSignature;
 import io.ticketrush.redis.RedisStore;
@@ -59,6 +60,7 @@ public final class RushApp implements ServletContextListener {
     private TokenVerifier tokens;
     private TokenIssuer login;
     private PublicOrderIds orderIds;
+    private UserRates userRates;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -76,7 +78,9 @@ public final class RushApp implements ServletContextListener {
         ClockSkew skew = ClockSkew.load(context::getInitParameter);
         wireIdentity(settings.auth());
         redis = RedisStore.open(settings.store());
-        statLog = new StatLog(Path.of(settings.statLogPath()));
+        statLog = new StatLog(Path.of(settings.statLogPath()), settings.statLogMaxBytes(), settings.statLogKeep());
+        userRates = settings.userRate().on() ? new UserRates(settings.userRate().perSecond(), settings.userRate().burst(),
+                settings.userRate().users()) : null;
         // a sale seen sold out is followed on the order stream (who holds an order, tickets coming back)
         sales = new Sales(skew.applyTo(redis.catalog()), redis::stockOf, settings::localStockFor, redis::follow,
                 settings.lockWaitMillis(), redis.buckets(settings.nodePort()));
@@ -117,7 +121,10 @@ public final class RushApp implements ServletContextListener {
         LOG.info(() -> "ticket-rush node up: weight " + settings.nodeWeight() + "/" + settings.totalWeight()
                 + " (a sale's local stock: its share by weight + a buffer), redis " + settings.store().redis().address()
                 + (redis.waitsForReplicas() ? " (a buy is answered once a replica has it)" : "") + ", stat log "
-                + statLog.path() + "; admin " + (settings.admin().on() ? "on " + settings.admin().host() + ":"
+                + statLog.path() + " (rotated past " + settings.statLogMaxBytes() / 1024 + " KiB, " + settings.statLogKeep()
+                + " kept); a signed buyer's buys " + (userRates == null ? "not limited (rush.user.rate=0)"
+                : "at most " + settings.userRate().perSecond() + "/s, " + settings.userRate().burst() + " at once, for up to "
+                + userRates.capacity() + " buyers remembered") + "; admin " + (settings.admin().on() ? "on " + settings.admin().host() + ":"
                 + settings.admin().port() + " only" + (settings.admin().token() == null ? " (no token: refused)" : "")
                 : "off (rush.admin.port=0)") + "; payments " + (settings.pay().on() ? "on" : "off (no rush.pay.secret.file)")
                 + (settings.pay().demo() ? ", demo provider on (/demo-pay/)" : ""));
@@ -212,6 +219,11 @@ public final class RushApp implements ServletContextListener {
     /** The demo login's token issuer, when {@code rush.auth.login} turns it on. */
     public Optional<TokenIssuer> login() {
         return Optional.ofNullable(login);
+    }
+
+    /** The per-user rate of buys in sales with signed buyers; null when {@code rush.user.rate} is 0. */
+    public UserRates userRates() {
+        return userRates;
     }
 
     /** The public order ids (the same on every node given the same {@code rush.order.key.file}). */

@@ -26,11 +26,14 @@ import io.ticketrush.sale.Sale;
  * @param admin the admin connector, its token and its audit log
  * @param pay the payment provider's secret, the demo provider, a ticket's price
  * @param auth who is buying: the token keys, the demo login, the public order ids' key
+ * @param userRate the per-user rate of buys in sales with signed buyers
+ * @param statLogMaxBytes {@code rush.statlog.max.kb} in bytes: stat.log is rotated before it grows past this
+ * @param statLogKeep {@code rush.statlog.keep}: rotated stat.log files kept ({@code stat.log.1} the newest)
  */
 public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, int totalWeight,
         OptionalInt stockBuffer, OptionalInt stockLocal, int nodePort, String statLogPath, int lockWaitMillis,
         boolean anonymousAllowed, int syncMillis, int sweepMillis, AdminSettings admin, PaySettings pay,
-        AuthSettings auth) {
+        AuthSettings auth, UserRateSettings userRate, long statLogMaxBytes, int statLogKeep) {
 
     /**
      * Reads a node's settings: system properties, then the environment, then {@code contextParams}
@@ -71,7 +74,8 @@ public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, 
         int totalWeight = totalWeight(in);
         return new NodeSettings(store, totalStock(in), nodeWeight(in, totalWeight), totalWeight, stockBuffer(in),
                 stockLocal(in), nodePort(in), statLogPath(in), lockWaitMillis(in), anonymousAllowed(in),
-                syncMillis(in), sweepMillis(in), AdminSettings.read(in), PaySettings.read(in), AuthSettings.read(in));
+                syncMillis(in), sweepMillis(in), AdminSettings.read(in), PaySettings.read(in), AuthSettings.read(in),
+                UserRateSettings.read(in), statLogMaxBytes(in), statLogKeep(in));
     }
 
     private static int totalStock(SettingsReader in) {
@@ -104,6 +108,14 @@ public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, 
 
     private static String statLogPath(SettingsReader in) {
         return in.text("rush.statlog");
+    }
+
+    private static long statLogMaxBytes(SettingsReader in) {
+        return 1024L * in.number("rush.statlog.max.kb", 1, 64 * 1024 * 1024);
+    }
+
+    private static int statLogKeep(SettingsReader in) {
+        return in.number("rush.statlog.keep", 1, 1000);
     }
 
     private static int lockWaitMillis(SettingsReader in) {

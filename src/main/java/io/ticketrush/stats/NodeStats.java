@@ -40,7 +40,7 @@ import io.ticketrush.settings.NodeSettings;
 public final class NodeStats implements AutoCloseable {
 
     /** How a buy was answered when it was not answered with an {@link Outcome}. */
-    public enum Failure { BUSY, BAD_REQUEST, ERROR }
+    public enum Failure { BUSY, RATE_LIMITED, BAD_REQUEST, ERROR }
 
     private final NodeSettings settings;
     /** The default sale's local stock on this node (an empty one until someone buys from it). */
@@ -151,7 +151,7 @@ public final class NodeStats implements AutoCloseable {
         if (status == 200 && purchase != null) {
             outcomes.get(purchase.outcome()).increment();
         } else {
-            failures.get(status == 503 ? Failure.BUSY
+            failures.get(status == 503 ? Failure.BUSY : status == 429 ? Failure.RATE_LIMITED
                     : status >= 400 && status < 500 ? Failure.BAD_REQUEST : Failure.ERROR).increment();
         }
     }

@@ -2,9 +2,11 @@ package io.ticketrush.web;
 
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import io.ticketrush.limit.UserRates;
 import io.ticketrush.sale.Answer;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Outcome;
@@ -20,7 +22,9 @@ import jakarta.servlet.http.HttpServletResponse;
  * default sale when none is named) per request, local stock first, then the global stock. With a
  * user, at most the sale's limit of tickets, and a retry answers the order already made. In a sale
  * with signed buyers the request carries {@code Authorization: Bearer TOKEN} and the user is the
- * token's ({@link Identity}); the order id answered is then the public one ({@link OrderAccess}).
+ * token's ({@link Identity}); the order id answered is then the public one ({@link OrderAccess}),
+ * and a buyer past its rate on this node ({@code rush.user.rate}) is answered 429 before anything
+ * else is done.
  *
  * <p>An answer memory knows (sold out, not open yet) is written by the request's own thread. A
  * buyer who joins the line for the next Redis call is made asynchronous: its thread goes back to
@@ -32,6 +36,7 @@ public final class BuyTicketServlet extends JsonServlet {
     private static final String PURCHASE = BuyTicketServlet.class.getName() + ".purchase";
     private static final String BUYER = BuyTicketServlet.class.getName() + ".buyer";
     private static final String SALE = BuyTicketServlet.class.getName() + ".sale";
+    private static final int SC_TOO_MANY_REQUESTS = 429;
 
     private final transient BuyReplies replies = new BuyReplies();
 
@@ -43,8 +48,15 @@ public final class BuyTicketServlet extends JsonServlet {
     protected Reply handle(HttpServletRequest request, HttpServletResponse response) {
         String sale = sale(request);
         request.setAttribute(SALE, sale);
-        Buyer buyer = buyer(request, app().sales().sale(sale));
+        Sale selling = app().sales().sale(sale);
+        Buyer buyer = buyer(request, selling);
         request.setAttribute(BUYER, buyer);
+        if (selling.signed()) {
+            Reply tooMany = overRate(buyer.user(), response);
+            if (tooMany != null) {
+                return tooMany;
+            }
+        }
         int node = app().nodePort(request);
         BuyAnswer delivery = new BuyAnswer(request, response, sale, buyer, node);
         app().sales().buy(sale, buyer, node, delivery);
@@ -146,6 +158,23 @@ public final class BuyTicketServlet extends JsonServlet {
             throw new BadRequestException("user is required");
         }
         return new Buyer(user, requestId);
+    }
+
+    /**
+     * 429 {@code rate_limited} with {@code Retry-After} when {@code user} asked more than its rate on
+     * this node ({@link UserRates}, {@code rush.user.rate}); null when it may go on. Asked before the
+     * sale is, so a refused request costs no Redis call and sells nothing.
+     */
+    private Reply overRate(String user, HttpServletResponse response) {
+        UserRates rates = app().userRates();
+        long waitNanos = rates == null ? 0 : rates.acquire(user);
+        if (waitNanos == 0) {
+            return null;
+        }
+        long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + TimeUnit.SECONDS.toNanos(1) - 1));
+        response.setHeader("Retry-After", String.valueOf(seconds));
+        return new Reply(SC_TOO_MANY_REQUESTS, Json.error("rate_limited", "too many buy requests from " + user
+                + " on this node, slow down (at most " + app().settings().userRate().perSecond() + " a second)"));
     }
 
     /** One stat.log line per request, whatever its outcome, and its time into the node's stats. */

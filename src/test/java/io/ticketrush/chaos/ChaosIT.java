@@ -43,6 +43,7 @@ import io.ticketrush.support.PrintLogsOnFailure;
 import io.ticketrush.support.RedisClusterGroup;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisSentinelGroup;
+import io.ticketrush.support.StatLogFile;
 import io.ticketrush.support.TempFiles;
 import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterAll;
@@ -1591,13 +1592,10 @@ class ChaosIT {
         return readStatLog(file, lines, null);
     }
 
-    /** As above, the lines of sale {@code sale} only (null: every line). */
+    /** As above, the lines of sale {@code sale} only (null: every line); across a rotation (StatLogFile). */
     static int readStatLog(Path file, List<SaleResult.LogLine> lines, String sale) throws IOException {
-        if (!Files.exists(file)) {
-            return 0;
-        }
         int malformed = 0;
-        for (String raw : Files.readAllLines(file)) {
+        for (String raw : StatLogFile.rawLines(file)) {
             Map<String, String> fields = new HashMap<>();
             for (String pair : raw.split(",")) {
                 int colon = pair.indexOf(':');

@@ -72,6 +72,11 @@ class DefaultsTest {
         held.put("rush.anonymous", node.anonymousAllowed());
         held.put("rush.sync.ms", node.syncMillis());
         held.put("rush.sweep.ms", node.sweepMillis());
+        held.put("rush.statlog.max.kb", node.statLogMaxBytes() / 1024);
+        held.put("rush.statlog.keep", node.statLogKeep());
+        held.put("rush.user.rate", node.userRate().perSecond());
+        held.put("rush.user.burst", node.userRate().burst());
+        held.put("rush.user.rate.users", node.userRate().users());
         held.put("rush.admin.port", node.admin().port());
         held.put("rush.admin.host", node.admin().host());
         held.put("rush.admin.audit", node.admin().auditLog());

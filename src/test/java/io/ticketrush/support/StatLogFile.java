@@ -3,7 +3,9 @@ package io.ticketrush.support;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,9 +15,12 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
+import io.ticketrush.statlog.StatLog;
+
 /**
  * Reads a stat.log ({@code port:3001,status:200,result:1,localSales:145,ts:...}, one line per
- * request) the way the tests check it: whole lines only, parsed into their fields.
+ * request), and the files it was rotated into, the way the tests check it: whole lines only,
+ * parsed into their fields.
  */
 public final class StatLogFile {
     private final Path path;
@@ -28,26 +33,54 @@ public final class StatLogFile {
         return path;
     }
 
-    /** The complete lines written so far (a line still being appended is not counted). */
+    /**
+     * The complete lines written so far (a line still being appended is not counted), across a
+     * rotation: every file of {@link StatLog#files}, oldest first, read again if a node rotated
+     * them while they were read.
+     */
     public List<Line> lines() {
-        if (!Files.exists(path)) {
-            return List.of();
-        }
-        String text;
-        try {
-            text = Files.readString(path);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + path, e);
-        }
-        int end = text.lastIndexOf('\n');
-        if (end < 0) {
-            return List.of();
-        }
         List<Line> lines = new ArrayList<>();
-        for (String raw : text.substring(0, end).split("\n")) {
+        for (String raw : rawLines(path)) {
             lines.add(Line.parse(raw));
         }
         return lines;
+    }
+
+    /** The complete lines of the stat.log at {@code path} and its rotated files, oldest first. */
+    public static List<String> rawLines(Path path) {
+        for (int attempt = 0; ; attempt++) {
+            Map<Path, Object> before = identities(StatLog.files(path));
+            List<String> lines = new ArrayList<>();
+            try {
+                for (Path file : before.keySet()) {
+                    String text = Files.readString(file);
+                    int end = text.lastIndexOf('\n');
+                    if (end >= 0) {
+                        lines.addAll(List.of(text.substring(0, end).split("\n", -1)));
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                continue; // rotated away meanwhile
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + path, e);
+            }
+            if (before.equals(identities(StatLog.files(path))) || attempt >= 100) {
+                return lines;
+            }
+        }
+    }
+
+    /** Each file with its identity (device and inode): a rotation renames, so it changes the map. */
+    private static Map<Path, Object> identities(List<Path> files) {
+        Map<Path, Object> keys = new LinkedHashMap<>();
+        for (Path file : files) {
+            try {
+                keys.put(file, Files.readAttributes(file, BasicFileAttributes.class).fileKey());
+            } catch (IOException e) {
+                keys.put(file, null);
+            }
+        }
+        return keys;
     }
 
     public int count() {
