@@ -555,6 +555,49 @@ own_by_redis() {
     done
 }
 
+# The user the nodes and the order writer run as when ./rush runs as root (RUSH_OS_USER, default
+# ticketrush: a system user without a shell or a home, made by the first such ./rush), so that no
+# daemon but Nginx's master (which binds the port and runs no request) runs as root.
+RUSH_OS_USER=${RUSH_OS_USER:-ticketrush}
+
+# AS_RUSH: the command prefix that runs a node or the writer as $RUSH_OS_USER when this runs as
+# root (made if missing); nothing otherwise. setpriv execs: the PID spawn records is the JVM's.
+as_rush_user() {
+    AS_RUSH=()
+    ((EUID == 0)) || return 0
+    if ! id -u "$RUSH_OS_USER" >/dev/null 2>&1; then
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RUSH_OS_USER" ||
+            die "could not make the user '$RUSH_OS_USER' to run the nodes and the writer as (RUSH_OS_USER)"
+    fi
+    AS_RUSH=(setpriv --reuid="$RUSH_OS_USER" --regid="$RUSH_OS_USER" --init-groups --)
+}
+
+# Gives $RUSH_OS_USER, when this runs as root, what a node or the writer writes or reads alone:
+# the folders "$@" (its jetty base, the H2 database) with what is in them; the logs folder itself
+# (a node rotates stat.log by renaming in it) with the logs the nodes write (stat.log and its lock
+# and rotations, the admin audit log), not the other parts' logs; and the secrets they read, which
+# stay 0600. Stops with a message if the user cannot reach them (a folder above closed to others).
+own_by_rush() {
+    AS_RUSH=()
+    ((EUID == 0)) || return 0
+    as_rush_user
+    local path secrets=() logs=()
+    for path in "$(secret_file admin-token)" "$(secret_file pay-secret)" "$JWT_KEYS_FILE" "$ORDER_KEY_FILE" \
+        ${QUEUE_KEY_FILE:+"$QUEUE_KEY_FILE"} "$REDIS_NODE_PASSWORD_FILE" "$REDIS_WRITER_PASSWORD_FILE"; do
+        [[ -f $path ]] && secrets+=("$path")
+    done
+    for path in "$STAT_LOG" "$STAT_LOG".* "$RUSH_LOG_DIR/admin-audit.log" "$RUSH_LOG_DIR/admin-audit.log".*; do
+        [[ -e $path ]] && logs+=("$path")
+    done
+    (($#)) && chown -R "$RUSH_OS_USER:" "$@"
+    chown "$RUSH_OS_USER:" "$RUSH_LOG_DIR" "${logs[@]}" "${secrets[@]}"
+    ((${#secrets[@]} == 0)) || chmod 600 "${secrets[@]}"
+    for path in "$@" "$RUSH_LOG_DIR" "${secrets[@]}"; do
+        "${AS_RUSH[@]}" test -r "$path" -a \( -f "$path" -o -w "$path" \) || die "the nodes and the writer run as the user $RUSH_OS_USER, who cannot" \
+            "reach $path: a folder above it is closed to other users (chmod o+x it, or choose another RUSH_RUN_DIR / RUSH_LOG_DIR)"
+    done
+}
+
 # The user Nginx's workers run as when it is started as root (its master binds the port): Debian's
 # www-data, else nobody. Nginx gives them its temp folders itself.
 nginx_worker_user() {
