@@ -12,11 +12,15 @@
 #
 #   ab-scripts/compare.sh [--against REV|none] [--paths noop,sold-out,buy] [--via-nginx] [--rounds N]
 #                         [--requests N] [--concurrency C] [--warm N] [--min-ratio R]
-#                         [--java PATH] [--reference-java PATH] [--node-cost]
+#                         [--java PATH] [--reference-java PATH] [--jetty PROPS] [--reference-jetty PROPS]
+#                         [--node-cost]
 #   defaults: REV 22af0aa (the last build before orders), paths buy, 3 rounds, 10000 requests, -c 100,
 #   6 warm-up runs of each path, 0.85. --against none measures this tree alone. --via-nginx puts the
 #   project's Nginx config (one upstream node) in front. --java / --reference-java: the java the
-#   current / reference node runs (default: java on the PATH).
+#   current / reference node runs (default: java on the PATH); --jetty / --reference-jetty: Jetty
+#   start properties for it ("jetty.http.acceptors=0 jetty.threadPool.reservedThreads=0"), to A/B a
+#   setting with --against HEAD. A WAR that carries the ticket-rush Jetty module runs with it, as
+#   under ./rush.
 #   paths: buy (every request buys: the stock is exactly what the warm-up and the measured run take),
 #   sold-out (after the buys, or after a stock of one run sold out: answered from memory), noop.
 #   env: RUSH_COMPARE_JAVA_OPTS (the nodes' JVM options besides the heap, default none);
@@ -28,7 +32,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$RUSH_ROOT"
 
 against=22af0aa paths=buy rounds=3 requests=10000 concurrency=100 warm=6 via_nginx=0 min_ratio=0.85
-declare -A java_of=([reference]=java [current]=java)
+declare -A java_of=([reference]=java [current]=java) jetty_of=([reference]= [current]=)
 while (($#)); do
     case $1 in
     --against) against=$2; shift 2 ;;
@@ -36,6 +40,8 @@ while (($#)); do
     --node-cost) against=none paths=noop,sold-out,buy rounds=5; shift ;;
     --java) java_of[current]=$2; shift 2 ;;
     --reference-java) java_of[reference]=$2; shift 2 ;;
+    --jetty) jetty_of[current]=$2; shift 2 ;;
+    --reference-jetty) jetty_of[reference]=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --requests) requests=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
@@ -114,8 +120,15 @@ fi
 for build in "${builds[@]}"; do
     base=$dir/base-$build
     mkdir -p "$base/webapps" "$base/tmp"
+    modules=server,http,ee10-deploy
+    # the ticket-rush Jetty module of a WAR that carries it, as ./rush installs it (copy_jetty_module)
+    if unzip -q -o "$dir/$build.war" 'WEB-INF/jetty-base/*' -d "$dir/module-$build" 2>/dev/null; then
+        cp -R "$dir/module-$build/WEB-INF/jetty-base/." "$base/"
+        modules+=,ticket-rush
+    fi
+    rm -rf "$dir/module-$build"
     java -jar "$JETTY_HOME/start.jar" jetty.home="$JETTY_HOME" jetty.base="$base" \
-        --add-modules=server,http,ee10-deploy >"$base/add-modules.log" 2>&1 || die "could not create $base"
+        --add-modules="$modules" >"$base/add-modules.log" 2>&1 || die "could not create $base"
     cp "$dir/$build.war" "$base/webapps/ROOT.war"
 done
 # every request of the warm-up and of the measured buy run buys; without buys, one run's worth of
@@ -125,6 +138,14 @@ results=$dir/results
 # shellcheck disable=SC2206 # the options are words, as RUSH_NODE_JAVA_OPTS
 java_opts=(${RUSH_COMPARE_JAVA_OPTS:-})
 
+# $1 build, $2 pid, $3 async-profiler's command, loaded into the node as an agent by jcmd (which would
+# split the command at its '=' unless it is quoted)
+profile() {
+    local out
+    out=$("${java_of[$1]%java}jcmd" "$2" JVMTI.agent_load "$profiler" "\"$3\"" 2>&1)
+    grep -q 'return code: 0' <<<"$out" || die "async-profiler '$3' in the $1 node: $out"
+}
+
 # $1 build, $2 path, $3 round: one measured `ab` run, its figures appended to $results
 measure() {
     local build=$1 path=$2 round=$3 url pid cpu_before cpu_after cpu_us profile=
@@ -132,12 +153,12 @@ measure() {
     pid=$(cat "$dir/node.pid")
     if [[ -n $profiler ]]; then
         profile=$dir/profile-$build-$path-$round.txt
-        "${java_of[$build]%java}jcmd" "$pid" JVMTI.agent_load "$profiler" "start,event=cpu,interval=1ms" >/dev/null
+        profile "$build" "$pid" "start,event=cpu,interval=1ms"
     fi
     cpu_before=$(cpu_ticks "$pid")
     run_ab -n "$requests" -c "$concurrency" "$url"
     cpu_after=$(cpu_ticks "$pid")
-    [[ -z $profile ]] || "${java_of[$build]%java}jcmd" "$pid" JVMTI.agent_load "$profiler" "stop,file=$profile,collapsed" >/dev/null
+    [[ -z $profile ]] || profile "$build" "$pid" "stop,file=$profile,collapsed"
     # the node's own CPU per request (user + system, from /proc): what a request costs it, which
     # a loaded machine changes far less than it changes req/s
     cpu_us=$(((cpu_after - cpu_before) * 1000000 / $(getconf CLK_TCK) / requests))
@@ -156,18 +177,20 @@ warm_up() {
 
 echo "one node on $node_port$( ((via_nginx)) && echo " behind Nginx on $nginx_port"), ab -n $requests -c $concurrency" \
     "(one connection per request), paths: $paths; each path warmed up by $warm runs; stock $stock a round;" \
+    "$(for b in "${builds[@]}"; do printf '%s: %s %s; ' "$b" "$("${java_of[$b]}" -version 2>&1 | head -1)" "${jetty_of[$b]}"; done)" \
     "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((round = 1; round <= rounds; round++)); do
     for build in "${builds[@]}"; do
         base=$dir/base-$build
         sale_admin reset "$stock" >/dev/null
         rm -rf "${base:?}/tmp/"*
+        # shellcheck disable=SC2086 # --jetty's properties are words
         (cd "$base" && spawn "$dir/node.pid" "$dir/node-$build.log" "${java_of[$build]}" -Xms128m -Xmx512m "${java_opts[@]}" \
             -Djava.io.tmpdir="$base/tmp" -Drush.redis.host=127.0.0.1 -Drush.redis.port="$redis_port" -Drush.stock.key="$RUSH_STOCK_KEY" \
             -Drush.stock.total="$stock" -Drush.node.weight=1 -Drush.node.weights.total=1 \
             -Drush.node.port="$node_port" -Drush.statlog="$dir/stat-$build.log" \
             -jar "$JETTY_HOME/start.jar" jetty.home="$JETTY_HOME" jetty.base="$base" jetty.http.host=127.0.0.1 \
-            jetty.http.port="$node_port" jetty.http.acceptQueueSize=4096)
+            jetty.http.port="$node_port" jetty.http.acceptQueueSize=4096 ${jetty_of[$build]})
         deadline=$((SECONDS + RUSH_START_TIMEOUT))
         until curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$node_port/stock"; do
             ((SECONDS < deadline)) || { show_log "$dir/node-$build.log"; die "the $build node did not start"; }
