@@ -48,7 +48,7 @@ while (($#)); do
     --warm) warm=$2; shift 2 ;;
     --via-nginx) via_nginx=1; shift ;;
     --min-ratio) min_ratio=$2; shift 2 ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
     *) die "compare: unknown option $1 (see --help)" ;;
     esac
 done
