@@ -14,11 +14,3 @@ lib/ticket-rush/
 
 [xml]
 etc/ticket-rush.xml
-
-[ini]
-# One connection per request (the article's ab, a crowd of browsers): the selector accepts the
-# connections itself instead of an acceptor thread that wakes it for each one, and no reserved
-# threads wait on a semaphore to take its place (docs/node-cost.md: the A/B that chose this).
-# ?= keeps a value given on the command line or in start.d.
-jetty.http.acceptors?=0
-jetty.threadPool.reservedThreads?=0
