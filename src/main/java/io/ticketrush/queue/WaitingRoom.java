@@ -212,8 +212,10 @@ public final class WaitingRoom implements AutoCloseable {
             return new QueueAnswer(QueueAnswer.State.WAITING, position, position - 1, eta, retry, holds, null, null,
                     false, null, view.joined());
         }
-        // beyond what the tickets reach: a ticket only if one ahead comes back
-        QueueAnswer.State state = Frontier.byClock(sale, now) < sale.total() ? QueueAnswer.State.WAITING
+        // beyond what the tickets reach: a ticket only if one ahead comes back. Sold out once every
+        // ticket's place is admitted, as the figures the position comes from say (not the clock now:
+        // a buyer must not hear "sold out" at a position that the same figures still count as moving)
+        QueueAnswer.State state = view.admitted() < Frontier.reach(sale, view) ? QueueAnswer.State.WAITING
                 : waitlist ? QueueAnswer.State.WAITLISTED : QueueAnswer.State.SOLD_OUT;
         return new QueueAnswer(state, position, position - 1, null, WAITLIST_RETRY_MILLIS, holds, null, null, false,
                 null, view.joined());
