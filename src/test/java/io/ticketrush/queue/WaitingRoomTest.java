@@ -235,6 +235,12 @@ class WaitingRoomTest {
         QueueAnswer far = poll(sale, beyond, early.get(Integer.parseInt(beyond.substring(1))));
         assertEquals(State.WAITING, far.state(), "the clock has not given out every ticket yet");
         assertNull(far.etaMs(), "more places ahead than tickets: no ETA");
+        // the clock has given out every ticket, but this node's figures are not read since: still
+        // waiting, at the position those figures give (sold out only once they say so)
+        fixed.set(sale.opensAt() + 3_500);
+        QueueAnswer unread = poll(sale, beyond, early.get(Integer.parseInt(beyond.substring(1))));
+        assertEquals(State.WAITING, unread.state(), "sold out told before the figures say every ticket's place is admitted");
+        assertEquals(10, unread.position());
 
         fixed.set(sale.opensAt() + 2_999);
         room.admitAll(List.of(sale));
