@@ -2,7 +2,6 @@ package io.ticketrush.queue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,7 +18,6 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
@@ -402,8 +400,5 @@ class WaitingRoomTest {
                 .error(), "a ticket is no pass");
         assertEquals("not_admitted", assertThrows(QueueRefusal.class, () -> room.requirePass(sale, "tina",
                 tokens.pass(sale, "tina", now() - 1))).error(), "a pass past its time");
-        Set<String> fine = Set.of(tokens.readTicket(ticket).orElseThrow().user());
-        assertEquals(Set.of("tina"), fine.stream().collect(Collectors.toSet()));
-        assertNotEquals(ticket, forged);
     }
 }
