@@ -2,6 +2,7 @@ package io.ticketrush.node;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -16,6 +17,9 @@ import io.ticketrush.auth.TokenVerifier;
 import io.ticketrush.duty.Duty;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.order.PaymentSignature;
+import io.ticketrush.queue.ProofCheck;
+import io.ticketrush.queue.QueueTokens;
+import io.ticketrush.queue.WaitingRoom;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
@@ -24,6 +28,7 @@ import io.ticketrush.sale.TicketSeller;
 import io.ticketrush.settings.AuthSettings;
 import io.ticketrush.settings.ClockSkew;
 import io.ticketrush.settings.NodeSettings;
+import io.ticketrush.settings.QueueSettings;
 import io.ticketrush.statlog.StatLog;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.stats.NodeStats;
@@ -59,6 +64,7 @@ public final class RushApp implements ServletContextListener {
     private TokenVerifier tokens;
     private TokenIssuer login;
     private PublicOrderIds orderIds;
+    private WaitingRoom queue;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -81,6 +87,7 @@ public final class RushApp implements ServletContextListener {
         sales = new Sales(skew.applyTo(redis.catalog()), redis::stockOf, settings::localStockFor, redis::follow,
                 settings.lockWaitMillis(), redis.buckets(settings.nodePort()));
         orders = redis.orderBook(sales::all);
+        queue = waitingRoom(settings.queue());
         paymentSignature = settings.pay().on()
                 ? new PaymentSignature(settings.pay().secret().getBytes(StandardCharsets.UTF_8)) : null;
         stats = new NodeStats(settings, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
@@ -110,6 +117,8 @@ public final class RushApp implements ServletContextListener {
                 settings.syncMillis(), TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(new Duty("expiry sweep", LOG).asRunnable(orders::expireAllDue),
                 settings.sweepMillis(), settings.sweepMillis(), TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(new Duty("waiting rooms' admission", LOG).asRunnable(
+                () -> queue.admitAll(sales.all())), 0, settings.queue().admitMillis(), TimeUnit.MILLISECONDS);
         // buyers answered 503 hold no ticket, also when Redis ran their call after all
         background.scheduleWithFixedDelay(new Duty("voiding buys answered 503", LOG).asRunnable(
                 redis::settleUncertainBuys), UNCERTAIN_MILLIS, UNCERTAIN_MILLIS, TimeUnit.MILLISECONDS);
@@ -138,6 +147,24 @@ public final class RushApp implements ServletContextListener {
                 + (login != null ? "; the demo login POST /login is ON (it checks no password)" : ""));
     }
 
+    /**
+     * The queued sales' waiting rooms: tickets and passes signed with the room's key, the lottery
+     * drawn from a SecureRandom (a place must not be guessable), times on the sales' clock.
+     */
+    private WaitingRoom waitingRoom(QueueSettings queueSettings) {
+        QueueTokens tokens = queueSettings.keyFile().map(QueueTokens::fromFile).orElseGet(() -> {
+            LOG.warning("no rush.queue.key.file: this node signs queue tickets and passes with a key of its own,"
+                    + " which no other node knows (fine for a node alone; ./rush up gives every node run/queue-key)");
+            return QueueTokens.ofRandomKey();
+        });
+        SecureRandom lottery = new SecureRandom();
+        WaitingRoom room = new WaitingRoom(redis.queue(), tokens, sales::now, lottery::nextDouble,
+                queueSettings.passTtlMillis(), queueSettings.lingerMillis(), queueSettings.admitMillis());
+        // the join puzzle's verifier (docs/queue.md) goes here; without one a sale with a puzzle refuses joins
+        room.proofs(ProofCheck.UNAVAILABLE);
+        return room;
+    }
+
     @Override
     public void contextDestroyed(ServletContextEvent event) {
         event.getServletContext().removeAttribute(ATTRIBUTE);
@@ -149,6 +176,9 @@ public final class RushApp implements ServletContextListener {
         }
         if (sales != null) {
             sales.close();
+        }
+        if (queue != null) {
+            queue.close();
         }
         if (stats != null) {
             stats.close();
@@ -217,6 +247,11 @@ public final class RushApp implements ServletContextListener {
     /** The public order ids (the same on every node given the same {@code rush.order.key.file}). */
     public PublicOrderIds orderIds() {
         return orderIds;
+    }
+
+    /** The queued sales' waiting rooms (docs/queue.md). */
+    public WaitingRoom queue() {
+        return queue;
     }
 
     /** The whole cluster as the dashboard shows it. */

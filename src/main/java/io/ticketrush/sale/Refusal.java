@@ -7,7 +7,7 @@ package io.ticketrush.sale;
  */
 public abstract sealed class Refusal extends RuntimeException
         permits BusyException, StockUnavailableException, UnknownSaleException, InvalidInputException,
-        SaleExistsException {
+        SaleExistsException, QueueRefusal {
 
     protected Refusal(String message, Throwable cause, boolean withStackTrace) {
         super(message, cause, false, withStackTrace);

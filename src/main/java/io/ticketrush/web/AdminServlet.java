@@ -30,8 +30,10 @@ import jakarta.servlet.http.HttpServletResponse;
  *
  * <ul>
  * <li>{@code /admin/sales?id=G1234&stock=500[&opens=+30|ISO-8601|ms][&closes=...][&name=...][&limit=1][&pay-within=300]
- *     [&buyers=signed|open]}: a new sale, 201; 400 if a value breaks a rule, 409 if the sale exists. Its
- *     buyers are signed (each request carries a token naming them) unless {@code buyers=open};</li>
+ *     [&buyers=signed|open][&queue=RATE[&pow=BITS]]}: a new sale, 201; 400 if a value breaks a rule, 409
+ *     if the sale exists. Its buyers are signed (each request carries a token naming them) unless
+ *     {@code buyers=open}; with {@code queue} its buyers wait in a room and RATE places a second are
+ *     admitted from the opening, each joiner first solving a puzzle of BITS (docs/queue.md);</li>
  * <li>{@code /admin/sales/close?id=G1234}: closes the sale now;</li>
  * <li>{@code /admin/sales/reset?stock=N[&id=G1234]}: a fresh start of the sale (the default sale when
  *     none is named), its orders dropped;</li>
@@ -164,7 +166,9 @@ public final class AdminServlet extends JsonServlet {
                 (int) number(request, "limit", (long) app().settings().store().perUserLimit()),
                 number(request, "pay-within", app().settings().store().orderTtlMillis() / 1000) * 1000, 0,
                 (int) Math.min(Integer.MAX_VALUE, number(request, "buckets", 0L)),
-                Sale.signedBuyers(Objects.requireNonNullElse(param(request, "buyers"), Sale.SIGNED)));
+                Sale.signedBuyers(Objects.requireNonNullElse(param(request, "buyers"), Sale.SIGNED)))
+                .withQueue((int) Math.min(Integer.MAX_VALUE, number(request, "queue", 0L)),
+                        (int) Math.min(Integer.MAX_VALUE, number(request, "pow", 0L)));
         return answer(HttpServletResponse.SC_CREATED, "created", admin().create(sale));
     }
 

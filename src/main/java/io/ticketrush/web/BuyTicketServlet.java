@@ -9,6 +9,7 @@ import io.ticketrush.sale.Answer;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
+import io.ticketrush.sale.QueueRefusal;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.statlog.StatLine;
 import jakarta.servlet.AsyncContext;
@@ -21,6 +22,8 @@ import jakarta.servlet.http.HttpServletResponse;
  * user, at most the sale's limit of tickets, and a retry answers the order already made. In a sale
  * with signed buyers the request carries {@code Authorization: Bearer TOKEN} and the user is the
  * token's ({@link Identity}); the order id answered is then the public one ({@link OrderAccess}).
+ * A queued sale's buy also carries the buyer's pass from its waiting room ({@code X-Queue-Pass}):
+ * without a valid one of the buyer's own it is a 403 {@code not_admitted}, answered from memory.
  *
  * <p>An answer memory knows (sold out, not open yet) is written by the request's own thread. A
  * buyer who joins the line for the next Redis call is made asynchronous: its thread goes back to
@@ -43,8 +46,13 @@ public final class BuyTicketServlet extends JsonServlet {
     protected Reply handle(HttpServletRequest request, HttpServletResponse response) {
         String sale = sale(request);
         request.setAttribute(SALE, sale);
-        Buyer buyer = buyer(request, app().sales().sale(sale));
+        Sale bought = app().sales().sale(sale);
+        Buyer buyer = buyer(request, bought);
         request.setAttribute(BUYER, buyer);
+        if (bought.queued()) {
+            // the waiting room's pass, checked here without a Redis call; spent by the buy script
+            app().queue().requirePass(bought, buyer.user(), request.getHeader(QueueServlet.PASS_HEADER));
+        }
         int node = app().nodePort(request);
         BuyAnswer delivery = new BuyAnswer(request, response, sale, buyer, node);
         app().sales().buy(sale, buyer, node, delivery);
@@ -87,6 +95,9 @@ public final class BuyTicketServlet extends JsonServlet {
         public void bought(Purchase purchase) {
             Reply answer;
             try {
+                if (purchase.outcome() == Outcome.NOT_ADMITTED) {
+                    throw QueueRefusal.notAdmitted(BuyReplies.NOT_ADMITTED);
+                }
                 request.setAttribute(PURCHASE, purchase);
                 Sale bought = app().sales().sale(sale);
                 String orderId = purchase.orderId() == null ? null : orderAccess().shownId(bought, purchase.orderId());

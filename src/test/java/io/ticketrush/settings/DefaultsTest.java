@@ -86,6 +86,10 @@ class DefaultsTest {
         held.put("rush.auth.login", auth.login());
         held.put("rush.auth.login.ttl.s", auth.loginTtlSeconds());
         held.put("rush.order.key.file", auth.orderKeyFile().map(Object::toString).orElse(""));
+        held.put("rush.queue.key.file", node.queue().keyFile().map(Object::toString).orElse(""));
+        held.put("rush.queue.pass.ttl.ms", node.queue().passTtlMillis());
+        held.put("rush.queue.join.linger.ms", node.queue().lingerMillis());
+        held.put("rush.queue.admit.ms", node.queue().admitMillis());
         held.put("rush.db.url", writer.database().url());
         held.put("rush.db.password", writer.database().password());
         held.put("rush.writer.batch", writer.batch());
