@@ -87,6 +87,9 @@ class JoinPuzzleTest {
         assertEquals(Verdict.OTHER_USER, puzzle.verify(alices, "Q1", "alice1", 8));
         assertEquals(Verdict.OTHER_SALE, puzzle.verify(alices, "Q2", "alice", 8));
         assertEquals(Verdict.SOLVED, puzzle.verify(alices, "Q1", "alice", 8), "still alice's, for Q1");
+        String bobs = solve(puzzle.challenge("Q1", "bob", 8));
+        assertEquals(Verdict.OTHER_USER, puzzle.verify(bobs, "Q1", "alice", 8));
+        assertEquals(Verdict.SOLVED, puzzle.verify(bobs, "Q1", "bob", 8));
     }
 
     @Test
@@ -145,12 +148,12 @@ class JoinPuzzleTest {
         // salt + number is what is hashed: "...&" + "123" is also "...&1" + "23" (ALTCHA's salt splicing advisory)
         Challenge challenge = null;
         long number = -1;
-        for (int tries = 0; tries < 20 && number < 10; tries++) {
-            // a number of two digits or more, to move one (below 10: 10 in 4096 draws)
+        for (int tries = 0; tries < 20 && !(number >= 10 && Long.toString(number).charAt(1) != '0'); tries++) {
+            // a number of two digits or more whose second is not 0 (moving the first leaves a number of its own)
             challenge = puzzle.challenge("Q1", "alice", 12);
             number = number(challenge);
         }
-        assertTrue(number >= 10, "20 puzzles drew no number of two digits");
+        assertTrue(number >= 10 && Long.toString(number).charAt(1) != '0', "20 puzzles drew no number to splice");
         String digits = Long.toString(number);
         String spliced = challenge.salt() + digits.charAt(0);
         long rest = Long.parseLong(digits.substring(1));
@@ -181,7 +184,8 @@ class JoinPuzzleTest {
                         base64(good.replaceFirst(",\"signature\":\"[0-9a-f]+\"", "")), "Q1", "alice", 6)),
                 () -> assertEquals(Verdict.MALFORMED, puzzle.verify(
                         base64(good.replace(challenge.salt(), "Q1 alice")), "Q1", "alice", 6)),
-                () -> assertEquals(Verdict.MALFORMED, puzzle.verify("A".repeat(4000), "Q1", "alice", 6)),
+                // a payload that would solve, padded past 2048 characters: nobody's
+                () -> assertEquals(Verdict.MALFORMED, puzzle.verify(base64(good + " ".repeat(1600)), "Q1", "alice", 6)),
                 () -> assertEquals(Verdict.SOLVED, puzzle.verify(base64(good), "Q1", "alice", 6), "the untouched one"));
     }
 
