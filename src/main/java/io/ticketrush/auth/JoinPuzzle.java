@@ -95,7 +95,8 @@ public final class JoinPuzzle {
 
     /**
      * What {@code proof} (the {@code X-Queue-Proof} header: ALTCHA's payload, base64 of its JSON) is
-     * worth to {@code user} joining {@code sale}, whose puzzle is {@code bits} hard.
+     * worth to {@code user} joining {@code sale}, whose puzzle is {@code bits} hard (1 to {@link #MAX_BITS}:
+     * a sale of {@code pow_bits} 0 takes joins without a proof, and never asks).
      */
     public Verdict verify(String proof, String sale, String user, int bits) {
         checkBits(bits);
