@@ -10,6 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
+import io.ticketrush.auth.JoinPuzzle;
 import io.ticketrush.auth.PublicOrderIds;
 import io.ticketrush.auth.TokenIssuer;
 import io.ticketrush.auth.TokenKeys;
@@ -17,7 +18,6 @@ import io.ticketrush.auth.TokenVerifier;
 import io.ticketrush.duty.Duty;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.order.PaymentSignature;
-import io.ticketrush.queue.ProofCheck;
 import io.ticketrush.queue.QueueTokens;
 import io.ticketrush.queue.WaitingRoom;
 import io.ticketrush.redis.RedisStore;
@@ -65,6 +65,7 @@ public final class RushApp implements ServletContextListener {
     private TokenIssuer login;
     private PublicOrderIds orderIds;
     private WaitingRoom queue;
+    private JoinPuzzle puzzle;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -152,16 +153,27 @@ public final class RushApp implements ServletContextListener {
      * drawn from a SecureRandom (a place must not be guessable), times on the sales' clock.
      */
     private WaitingRoom waitingRoom(QueueSettings queueSettings) {
-        QueueTokens tokens = queueSettings.keyFile().map(QueueTokens::fromFile).orElseGet(() -> {
-            LOG.warning("no rush.queue.key.file: this node signs queue tickets and passes with a key of its own,"
-                    + " which no other node knows (fine for a node alone; ./rush up gives every node run/queue-key)");
-            return QueueTokens.ofRandomKey();
+        byte[] key = queueSettings.keyFile().map(QueueTokens::readKey).orElseGet(() -> {
+            LOG.warning("no rush.queue.key.file: this node signs queue tickets, passes and join puzzles with a key"
+                    + " of its own, which no other node knows (fine for a node alone; ./rush up gives every node"
+                    + " run/queue-key)");
+            byte[] own = new byte[32];
+            new SecureRandom().nextBytes(own);
+            return own;
         });
+        QueueTokens tokens;
+        try {
+            tokens = new QueueTokens(key);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("rush.queue.key.file: " + e.getMessage(), e);
+        }
         SecureRandom lottery = new SecureRandom();
         WaitingRoom room = new WaitingRoom(redis.queue(), tokens, sales::now, lottery::nextDouble,
                 queueSettings.passTtlMillis(), queueSettings.lingerMillis(), queueSettings.admitMillis());
-        // the join puzzle's verifier (docs/queue.md) goes here; without one a sale with a puzzle refuses joins
-        room.proofs(ProofCheck.UNAVAILABLE);
+        // the join puzzle (docs/queue-puzzle.md): its key derived from the room's, its expiry on the sales' clock,
+        // so any node checks any node's puzzle
+        puzzle = new JoinPuzzle(key, sales::now);
+        room.proofs(new JoinProofs(puzzle));
         return room;
     }
 
@@ -252,6 +264,11 @@ public final class RushApp implements ServletContextListener {
     /** The queued sales' waiting rooms (docs/queue.md). */
     public WaitingRoom queue() {
         return queue;
+    }
+
+    /** The join puzzle of queued sales with {@code pow} above 0 (docs/queue-puzzle.md). */
+    public JoinPuzzle puzzle() {
+        return puzzle;
     }
 
     /** The whole cluster as the dashboard shows it. */

@@ -58,9 +58,18 @@ public final class QueueTokens {
 
     /** Tokens under the key in {@code file} (base64, as {@code ./rush up} writes {@code run/queue-key}). */
     public static QueueTokens fromFile(Path file) {
+        byte[] key = readKey(file);
         try {
-            return new QueueTokens(Base64.getMimeDecoder().decode(Files.readString(file, StandardCharsets.US_ASCII)
-                    .strip()));
+            return new QueueTokens(key);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("rush.queue.key.file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The room's key in {@code file} (base64), for what else derives from it (the join puzzle's key). */
+    public static byte[] readKey(Path file) {
+        try {
+            return Base64.getMimeDecoder().decode(Files.readString(file, StandardCharsets.US_ASCII).strip());
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("rush.queue.key.file " + file + ": " + e.getMessage(), e);
         }

@@ -110,14 +110,13 @@ public final class WaitingRoom implements AutoCloseable {
      * Joins {@code user} to {@code sale}'s room (again: their place back), answered once their
      * batch's store call did, the answer made on {@code answering}.
      *
-     * @throws QueueRefusal the sale has no room, is closed, or its puzzle was not solved
+     * @throws QueueRefusal the sale has no room, is closed, or its puzzle was not solved (the {@link ProofCheck}'s refusal)
      */
     public CompletableFuture<QueueAnswer> join(Sale sale, String user, String proof, Executor answering) {
         long now = clock.getAsLong();
         requireRoom(sale, now);
-        if (sale.powBits() > 0 && !proofs.solved(sale, user, proof)) {
-            throw QueueRefusal.proofRequired("sale " + sale.id() + " asks a proof of work of " + sale.powBits()
-                    + " bits to join: solve GET /queue/challenge?sale=" + sale.id() + " and send it as X-Queue-Proof");
+        if (sale.powBits() > 0) {
+            proofs.check(sale, user, proof);
         }
         return line.place(sale, new QueueStore.Joiner(user, lottery.getAsDouble()))
                 .thenApplyAsync(place -> answer(sale, user, place, null, false), answering);
@@ -153,6 +152,15 @@ public final class WaitingRoom implements AutoCloseable {
                     .thenApplyAsync(place -> answer(sale, user, place, null, waitlist), answering);
         }
         return CompletableFuture.completedFuture(answer(sale, user, held.place(), ticket, waitlist));
+    }
+
+    /**
+     * Refuses anything of {@code sale}'s room (its puzzle too) unless the sale is queued and not closed.
+     *
+     * @throws QueueRefusal 409 not_queued or closed
+     */
+    public void requireRoom(Sale sale) {
+        requireRoom(sale, clock.getAsLong());
     }
 
     private static void requireRoom(Sale sale, long now) {

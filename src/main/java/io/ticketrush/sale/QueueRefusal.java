@@ -11,10 +11,17 @@ public final class QueueRefusal extends Refusal {
     private final int status;
     private final String error;
 
-    private QueueRefusal(int status, String error, String message) {
+    private final String reason;
+
+    private QueueRefusal(int status, String error, String reason, String message) {
         super(message, null, false);
         this.status = status;
         this.error = error;
+        this.reason = reason;
+    }
+
+    private QueueRefusal(int status, String error, String message) {
+        this(status, error, null, message);
     }
 
     /** 403 {@code not_admitted}: a buy of a queued sale without a valid pass of the buyer's own. */
@@ -25,6 +32,14 @@ public final class QueueRefusal extends Refusal {
     /** 403 {@code proof_required}: a join without a valid solution of the sale's puzzle. */
     public static QueueRefusal proofRequired(String message) {
         return new QueueRefusal(403, "proof_required", message);
+    }
+
+    /**
+     * 403 {@code proof_invalid} (400 when it is no proof at all: {@code malformed}): a join whose
+     * proof does not let its buyer in, {@code reason} saying why (other_sale, other_user, expired, ...).
+     */
+    public static QueueRefusal proofInvalid(String reason, String message) {
+        return new QueueRefusal("malformed".equals(reason) ? 400 : 403, "proof_invalid", reason, message);
     }
 
     /** 400 {@code bad_ticket}: a poll whose queue ticket is missing, forged, another's or of another sale. */
@@ -50,5 +65,10 @@ public final class QueueRefusal extends Refusal {
     @Override
     public String error() {
         return error;
+    }
+
+    @Override
+    public String reason() {
+        return reason;
     }
 }

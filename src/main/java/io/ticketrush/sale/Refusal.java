@@ -19,6 +19,11 @@ public abstract sealed class Refusal extends RuntimeException
     /** The JSON answer's {@code error}: what kind of refusal, for a program to act on. */
     public abstract String error();
 
+    /** The JSON answer's {@code reason}, when the error has several: which one (null: none). */
+    public String reason() {
+        return null;
+    }
+
     /** The JSON answer's {@code msg}: what a person reads. */
     public String shown() {
         return getMessage();

@@ -2,6 +2,7 @@ package io.ticketrush.web;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -128,7 +129,11 @@ public abstract class JsonServlet extends HttpServlet {
             if (refusal instanceof StockUnavailableException) {
                 LOG.log(Level.WARNING, refusal.getMessage());
             }
-            return new Reply(refusal.status(), Json.error(refusal.error(), refusal.shown()));
+            Map<String, Object> body = Json.error(refusal.error(), refusal.shown());
+            if (refusal.reason() != null) {
+                body.put("reason", refusal.reason());
+            }
+            return new Reply(refusal.status(), body);
         }
         if (e instanceof AccessDeniedException denied) {
             return new Reply(denied.status(), Json.error(denied.error(), denied.getMessage()));

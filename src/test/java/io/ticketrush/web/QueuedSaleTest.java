@@ -8,10 +8,13 @@ import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -28,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.nimbusds.jose.jwk.OctetSequenceKey;
+import io.ticketrush.auth.JoinPuzzle;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.script.LuaScripts;
 import io.ticketrush.support.Deadline;
@@ -60,6 +64,7 @@ class QueuedSaleTest {
     private EmbeddedNode node;
     private final HttpClient http = HttpClient.newHttpClient();
     private final Map<String, String> tickets = new ConcurrentHashMap<>();
+    private final byte[] queueKey = new byte[32];
 
     private record Answer(int status, JsonObject json) {
         String error() {
@@ -91,6 +96,11 @@ class QueuedSaleTest {
         settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
         settings.put("rush.admin.audit", dir.resolve("admin-audit.log").toString());
         settings.put("rush.auth.keys.file", keysFile.toString());
+        // the room's key in a file, as ./rush up gives every node run/queue-key: the puzzle's key derives from it
+        new SecureRandom().nextBytes(queueKey);
+        Path queueKeyFile = dir.resolve("queue-key");
+        Files.writeString(queueKeyFile, Base64.getEncoder().encodeToString(queueKey));
+        settings.put("rush.queue.key.file", queueKeyFile.toString());
         // the admission step ten times a second: the line moves without the test waiting seconds
         settings.put("rush.queue.admit.ms", "100");
         node = EmbeddedNode.start(settings);
@@ -107,9 +117,14 @@ class QueuedSaleTest {
 
     /** A queued sale of {@code stock} tickets admitting {@code rate} places a second, opening in {@code leadMillis}. */
     private void createQueued(int stock, int rate, long leadMillis) {
+        createQueued(SALE, stock, rate, 0, leadMillis);
+    }
+
+    /** Queued sale {@code id}, its join puzzle {@code pow} bits (0: none). */
+    private void createQueued(String id, int stock, int rate, int pow, long leadMillis) {
         long opens = redisNow() + leadMillis;
-        Answer created = send("POST", "/admin/sales?id=" + SALE + "&stock=" + stock + "&queue=" + rate
-                + "&pow=0&opens=" + opens, null, Map.of("X-Admin-Token", ADMIN));
+        Answer created = send("POST", "/admin/sales?id=" + id + "&stock=" + stock + "&queue=" + rate
+                + "&pow=" + pow + "&opens=" + opens, null, Map.of("X-Admin-Token", ADMIN));
         assertEquals(201, created.status(), created::toString);
     }
 
@@ -248,6 +263,88 @@ class QueuedSaleTest {
         public void close() {
             jedis.getConnection().close();
         }
+    }
+
+    /** {@code user}'s puzzle for {@code sale}, as GET /queue/challenge answers it. */
+    private JoinPuzzle.Challenge challenge(String sale, String user) {
+        Answer answer = send("GET", "/queue/challenge?sale=" + sale, user, Map.of());
+        assertEquals(200, answer.status(), answer::toString);
+        assertEquals("puzzle", answer.json().get("msg").getAsString(), answer::toString);
+        return new JoinPuzzle.Challenge(answer.text("algorithm"), answer.text("challenge"),
+                answer.data().get("maxnumber").getAsLong(), answer.text("salt"), answer.text("signature"));
+    }
+
+    /** The X-Queue-Proof of {@code challenge}, solved as a browser solves it. */
+    private static String solved(JoinPuzzle.Challenge challenge) {
+        return JoinPuzzle.proof(challenge, JoinPuzzle.solve(challenge).orElseThrow(
+                () -> new AssertionError("nothing solves " + challenge)));
+    }
+
+    private Answer joinWith(String sale, String user, String proof) {
+        return send("POST", "/queue/join?sale=" + sale, user,
+                proof == null ? Map.of() : Map.of(QueueServlet.PROOF_HEADER, proof));
+    }
+
+    private long places(String sale) {
+        try (Jedis jedis = redis.client()) {
+            return jedis.zcard(Keys.of(sale, KEY).queue());
+        }
+    }
+
+    private static void assertRefused(int status, String error, String reason, Answer answer, String why) {
+        assertEquals(status, answer.status(), why + ": " + answer);
+        assertEquals(error, answer.error(), why + ": " + answer);
+        assertEquals(reason, answer.json().has("reason") ? answer.json().get("reason").getAsString() : null,
+                why + ": " + answer);
+    }
+
+    @Test
+    void a_sale_with_a_puzzle_takes_a_join_only_with_a_proof_solved_by_that_buyer_for_that_sale() {
+        createQueued("Q1", 5, 1000, 8, 3_600_000);
+        createQueued("Q2", 5, 1000, 8, 3_600_000);
+        JoinPuzzle.Challenge annas = challenge("Q1", "anna");
+        assertEquals("SHA-256", annas.algorithm());
+        assertEquals(255, annas.maxnumber(), "8 bits: numbers 0 to 255");
+        String annaQ1 = solved(annas);
+        String bertQ1 = solved(challenge("Q1", "bert"));
+        String annaQ2 = solved(challenge("Q2", "anna"));
+
+        assertRefused(403, "proof_required", null, joinWith("Q1", "anna", null), "no proof");
+        assertRefused(403, "proof_invalid", "other_user", joinWith("Q1", "anna", bertQ1), "bert's proof");
+        assertRefused(403, "proof_invalid", "other_sale", joinWith("Q1", "anna", annaQ2), "anna's proof for Q2");
+        JoinPuzzle stranger = new JoinPuzzle("not the room's key, 32 bytes long".getBytes(StandardCharsets.US_ASCII),
+                System::currentTimeMillis);
+        assertRefused(403, "proof_invalid", "forged", joinWith("Q1", "anna", solved(stranger.challenge("Q1", "anna", 8))),
+                "a puzzle of another key");
+        assertRefused(400, "proof_invalid", "malformed", joinWith("Q1", "anna", "not a proof"), "no payload");
+        assertEquals(0, places("Q1"), "no refused join has a place");
+        assertEquals(0, places("Q2"), "nor in the sale its proof was for");
+
+        Answer anna = joinWith("Q1", "anna", annaQ1);
+        assertEquals(200, anna.status(), anna::toString);
+        assertEquals("waiting", anna.text("state"), anna::toString);
+        assertEquals(1, places("Q1"), "anna's own proof: her place");
+        Answer again = joinWith("Q1", "anna", annaQ1);
+        assertEquals(200, again.status(), again::toString);
+        assertEquals(anna.text("ticket"), again.text("ticket"), "the proof again: the same place");
+        assertEquals(1, places("Q1"), "one place per user, the proof sent twice");
+        // a puzzle made with the room's key (run/queue-key) by anyone who holds it: the node derives the same key
+        JoinPuzzle ofTheRoomsKey = new JoinPuzzle(queueKey, System::currentTimeMillis);
+        Answer bert = joinWith("Q1", "bert", solved(ofTheRoomsKey.challenge("Q1", "bert", 8)));
+        assertEquals(200, bert.status(), bert::toString);
+        assertEquals(2, places("Q1"), "anna and bert");
+        assertEquals(0, places("Q2"));
+
+        // a sale without a puzzle: the challenge says so, and a join needs no proof
+        createQueued("Q3", 5, 1000, 0, 3_600_000);
+        Answer none = send("GET", "/queue/challenge?sale=Q3", "anna", Map.of());
+        assertEquals(200, none.status(), none::toString);
+        assertEquals("no_puzzle", none.json().get("msg").getAsString(), none::toString);
+        assertEquals(false, none.data().get("required").getAsBoolean(), none::toString);
+        assertEquals(200, joinWith("Q3", "anna", null).status());
+        assertEquals(1, places("Q3"));
+        Answer anonymous = send("GET", "/queue/challenge?sale=Q1", null, Map.of());
+        assertEquals(401, anonymous.status(), "a puzzle is made for a signed buyer: " + anonymous);
     }
 
     @Test
