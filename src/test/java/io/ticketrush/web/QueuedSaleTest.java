@@ -318,7 +318,6 @@ class QueuedSaleTest {
                 "a puzzle of another key");
         assertRefused(400, "proof_invalid", "malformed", joinWith("Q1", "anna", "not a proof"), "no payload");
         assertEquals(0, places("Q1"), "no refused join has a place");
-        assertEquals(0, places("Q2"), "nor in the sale its proof was for");
 
         Answer anna = joinWith("Q1", "anna", annaQ1);
         assertEquals(200, anna.status(), anna::toString);
@@ -333,7 +332,6 @@ class QueuedSaleTest {
         Answer bert = joinWith("Q1", "bert", solved(ofTheRoomsKey.challenge("Q1", "bert", 8)));
         assertEquals(200, bert.status(), bert::toString);
         assertEquals(2, places("Q1"), "anna and bert");
-        assertEquals(0, places("Q2"));
 
         // a sale without a puzzle: the challenge says so, and a join needs no proof
         createQueued("Q3", 5, 1000, 0, 3_600_000);
