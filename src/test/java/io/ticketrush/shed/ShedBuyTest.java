@@ -209,6 +209,8 @@ class ShedBuyTest {
         assertEquals(1 + 2 * BOUND, redis.sold(KEY));
         assertEquals(ticketed, buyersWithOrders(), "Redis sold == orders == tickets answered");
         assertEquals(EXCESS, metric("rush_buy_shed_total"), "no buyer shed once the load dropped");
+        assertEquals(0, metric("rush_admission_in_flight"));
+        assertEquals(BOUND, metric("rush_admission_limit"));
         assertEquals(EXCESS, admission.shed());
     }
 }
