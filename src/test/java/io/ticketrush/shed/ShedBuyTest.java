@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,7 @@ import com.google.gson.JsonParser;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.RedisOrders;
 import io.ticketrush.support.RedisServer;
@@ -53,6 +55,7 @@ class ShedBuyTest {
     private static final int STOCK = 100;
     private static final int BOUND = 4;
     private static final int EXCESS = 6;
+    private static final String TOKEN = "shed-test-admin-token";
 
     private RedisServer redis;
     private EmbeddedNode node;
@@ -83,12 +86,15 @@ class ShedBuyTest {
         redis = RedisServer.start();
         redis.initStock(KEY, STOCK);
         dir = Files.createTempDirectory("rush-shed-");
-        node = EmbeddedNode.start(redis.asNode(Map.of("rush.stock.total", String.valueOf(STOCK),
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of("rush.stock.total", String.valueOf(STOCK),
                 "rush.node.weight", "10", "rush.node.weights.total", "10",
                 "rush.statlog", dir.resolve("stat.log").toString(),
                 "rush.shed.limit", String.valueOf(BOUND),
                 // the held buyers wait for Redis, not for these
-                "rush.lock.wait.ms", "60000", "rush.redis.timeout.ms", String.valueOf(TimeScale.ms(30_000)))));
+                "rush.lock.wait.ms", "60000", "rush.redis.timeout.ms", String.valueOf(TimeScale.ms(30_000)),
+                "rush.admin.token", TOKEN, "rush.admin.audit", dir.resolve("admin-audit.log").toString())));
+        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
+        node = EmbeddedNode.start(settings);
     }
 
     @AfterEach
@@ -212,5 +218,33 @@ class ShedBuyTest {
         assertEquals(0, metric("rush_admission_in_flight"));
         assertEquals(BOUND, metric("rush_admission_limit"));
         assertEquals(EXCESS, admission.shed());
+    }
+
+    private HttpCall.Answer admin(String pathAndQuery) throws Exception {
+        HttpResponse<String> r = HttpCall.newClient().send(HttpRequest.newBuilder(node.adminUri(pathAndQuery))
+                .header("X-Admin-Token", TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return new HttpCall.Answer(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""));
+    }
+
+    @Test
+    void an_operator_sees_and_changes_the_bound_while_the_node_runs() throws Exception {
+        HttpCall.Answer shown = admin("/admin/shed");
+        assertEquals(200, shown.status(), shown::toString);
+        assertEquals(BOUND, shown.json().getAsJsonObject("data").get("limit").getAsInt(), shown::toString);
+
+        HttpCall.Answer changed = admin("/admin/shed?limit=1");
+        assertEquals(200, changed.status(), changed::toString);
+        assertEquals(1, changed.json().getAsJsonObject("data").get("limit").getAsInt(), changed::toString);
+        assertEquals(1, metric("rush_admission_limit"), "in force at once");
+
+        HttpCall.Answer refused = admin("/admin/shed?limit=-1");
+        assertEquals(400, refused.status(), refused::toString);
+        assertTrue(refused.body().contains("rush.shed.limit"), refused::toString);
+        assertEquals(1, metric("rush_admission_limit"), "a refused change changes nothing");
+
+        assertEquals(0, admin("/admin/shed?limit=0").json().getAsJsonObject("data").get("limit").getAsInt());
+        assertEquals(0, metric("rush_admission_limit"), "0: no bound");
+        assertTrue(answer(buy("after-change")).ticket());
     }
 }
