@@ -29,6 +29,7 @@ import io.ticketrush.settings.AuthSettings;
 import io.ticketrush.settings.ClockSkew;
 import io.ticketrush.settings.NodeSettings;
 import io.ticketrush.settings.QueueSettings;
+import io.ticketrush.shed.NodeAdmission;
 import io.ticketrush.statlog.StatLog;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.stats.NodeStats;
@@ -66,6 +67,8 @@ public final class RushApp implements ServletContextListener {
     private PublicOrderIds orderIds;
     private WaitingRoom queue;
     private JoinPuzzle puzzle;
+    /** How many buyers may wait for Redis at once (rush.shed.limit, POST /admin/shed). */
+    private NodeAdmission admission;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -85,8 +88,9 @@ public final class RushApp implements ServletContextListener {
         redis = RedisStore.open(settings.store());
         statLog = new StatLog(Path.of(settings.statLogPath()));
         // a sale seen sold out is followed on the order stream (who holds an order, tickets coming back)
+        admission = new NodeAdmission(settings.shed());
         sales = new Sales(skew.applyTo(redis.catalog()), redis::stockOf, settings::localStockFor, redis::follow,
-                settings.lockWaitMillis(), redis.buckets(settings.nodePort()));
+                settings.lockWaitMillis(), redis.buckets(settings.nodePort()), admission);
         orders = redis.orderBook(sales::all);
         queue = waitingRoom(settings.queue());
         paymentSignature = settings.pay().on()
@@ -95,6 +99,7 @@ public final class RushApp implements ServletContextListener {
                 .orElse(NO_STOCK));
         stats.countRedisRoundTrips(redis::roundTrips);
         stats.meterBuyCallsToVoid(redis::buyCallsToVoid);
+        stats.meterAdmission(admission, NodeAdmission::limit, NodeAdmission::inFlight, NodeAdmission::shed);
         if (redis.waitsForReplicas()) {
             stats.meterReplicaWaits(redis, r -> r.replicaWaitCounts().count(), r -> r.replicaWaitCounts().nanos(),
                     r -> r.replicaWaitCounts().timeouts());
@@ -130,7 +135,8 @@ public final class RushApp implements ServletContextListener {
                 + statLog.path() + "; admin " + (settings.admin().on() ? "on " + settings.admin().host() + ":"
                 + settings.admin().port() + " only" + (settings.admin().token() == null ? " (no token: refused)" : "")
                 : "off (rush.admin.port=0)") + "; payments " + (settings.pay().on() ? "on" : "off (no rush.pay.secret.file)")
-                + (settings.pay().demo() ? ", demo provider on (/demo-pay/)" : ""));
+                + (settings.pay().demo() ? ", demo provider on (/demo-pay/)" : "") + "; buyers waiting for Redis: "
+                + admission);
     }
 
     /** Who is buying: the token keys and their verifier, the demo login if on, the public order ids. */
@@ -219,6 +225,11 @@ public final class RushApp implements ServletContextListener {
     /** The payment provider's signature on its callbacks; null when no secret is configured (payments off). */
     public PaymentSignature paymentSignature() {
         return paymentSignature;
+    }
+
+    /** How many buyers may wait for Redis at once; an operator may change it ({@code POST /admin/shed}). */
+    public NodeAdmission admission() {
+        return admission;
     }
 
     public NodeSettings settings() {

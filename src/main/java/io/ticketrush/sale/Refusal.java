@@ -24,6 +24,14 @@ public abstract sealed class Refusal extends RuntimeException
         return null;
     }
 
+    /**
+     * Seconds after which trying again may succeed, sent as {@code Retry-After}; 0: none (trying
+     * again the same way will not).
+     */
+    public int retryAfterSeconds() {
+        return 0;
+    }
+
     /** The JSON answer's {@code msg}: what a person reads. */
     public String shown() {
         return getMessage();

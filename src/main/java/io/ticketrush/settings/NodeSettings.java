@@ -27,11 +27,12 @@ import io.ticketrush.sale.Sale;
  * @param pay the payment provider's secret, the demo provider, a ticket's price
  * @param auth who is buying: the token keys, the demo login, the public order ids' key
  * @param queue the queued sales' waiting rooms: their key, a pass's time, the join line, the admission step
+ * @param shed how many buyers may wait for Redis at once before the next is shed (503 busy)
  */
 public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, int totalWeight,
         OptionalInt stockBuffer, OptionalInt stockLocal, int nodePort, String statLogPath, int lockWaitMillis,
         boolean anonymousAllowed, int syncMillis, int sweepMillis, AdminSettings admin, PaySettings pay,
-        AuthSettings auth, QueueSettings queue) {
+        AuthSettings auth, QueueSettings queue, ShedSettings shed) {
 
     /**
      * Reads a node's settings: system properties, then the environment, then {@code contextParams}
@@ -73,7 +74,7 @@ public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, 
         return new NodeSettings(store, totalStock(in), nodeWeight(in, totalWeight), totalWeight, stockBuffer(in),
                 stockLocal(in), nodePort(in), statLogPath(in), lockWaitMillis(in), anonymousAllowed(in),
                 syncMillis(in), sweepMillis(in), AdminSettings.read(in), PaySettings.read(in), AuthSettings.read(in),
-                QueueSettings.read(in));
+                QueueSettings.read(in), ShedSettings.read(in));
     }
 
     private static int totalStock(SettingsReader in) {

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,6 +18,9 @@ import io.ticketrush.redis.sales.SaleAdmin;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Standing;
 import io.ticketrush.settings.AdminSettings;
+import io.ticketrush.settings.InvalidSettingsException;
+import io.ticketrush.settings.ShedSettings;
+import io.ticketrush.shed.NodeAdmission;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -38,7 +42,9 @@ import jakarta.servlet.http.HttpServletResponse;
  * <li>{@code /admin/sales/reset?stock=N[&id=G1234]}: a fresh start of the sale (the default sale when
  *     none is named), its orders dropped;</li>
  * <li>{@code /admin/refresh}: reads the sales again now (after a change made through another node);</li>
- * <li>{@code /admin/reset-local[?sale=G1234]}: starts this node's local stock of the sale afresh.</li>
+ * <li>{@code /admin/reset-local[?sale=G1234]}: starts this node's local stock of the sale afresh;</li>
+ * <li>{@code /admin/shed[?limit=N]}: how many buyers this node lets wait for Redis at once (as
+ *     {@code rush.shed.limit}; 0: no bound), from now on; without it, the bound in force, unchanged.</li>
  * </ul>
  *
  * None needs a node restart. A change made here is seen by this node at once, by the others
@@ -143,6 +149,7 @@ public final class AdminServlet extends JsonServlet {
                 app().sales().seller(sale.id()).resetLocal(quota);
                 yield Reply.ok(Json.body(Json.OK, "local stock reset", Map.of("sale", sale.id(), "quota", quota)));
             }
+            case "/shed" -> shed(request);
             default -> new Reply(HttpServletResponse.SC_NOT_FOUND,
                     Json.error("not_found", "no such admin action: " + request.getRequestURI()));
         };
@@ -183,6 +190,24 @@ public final class AdminServlet extends JsonServlet {
         app().sales().refresh(true);
         long sold = app().redis().admin().stock(sale.id()).map(s -> s.sold()).orElse(0L);
         return new Reply(status, Json.body(Json.OK, msg, SaleViews.view(new Standing(sale, sold), app().sales().now())));
+    }
+
+    /** Changes this node's bound on buyers in flight when {@code limit} is given, then shows it. */
+    private Reply shed(HttpServletRequest request) {
+        NodeAdmission admission = app().admission();
+        String limit = param(request, "limit");
+        if (limit != null) {
+            try {
+                admission.change(ShedSettings.from(name -> "rush.shed.limit".equals(name) ? limit : null));
+            } catch (InvalidSettingsException e) {
+                throw new BadRequestException(e.getMessage());
+            }
+        }
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("limit", admission.settings().limit());
+        view.put("inFlight", admission.inFlight());
+        view.put("shed", admission.shed());
+        return Reply.ok(Json.body(Json.OK, "buyers waiting for Redis: " + admission, view));
     }
 
     /** A whole number parameter; required when {@code absent} is null. */

@@ -53,8 +53,15 @@ public abstract class JsonServlet extends HttpServlet {
         return handle(request);
     }
 
-    /** A status and the JSON body to send. */
-    public record Reply(int status, Object body) {
+    /**
+     * A status and the JSON body to send, and the seconds after which a retry may succeed
+     * ({@code Retry-After}; 0: none).
+     */
+    public record Reply(int status, Object body, int retryAfterSeconds) {
+        public Reply(int status, Object body) {
+            this(status, body, 0);
+        }
+
         public static Reply ok(Object body) {
             return new Reply(HttpServletResponse.SC_OK, body);
         }
@@ -87,6 +94,9 @@ public abstract class JsonServlet extends HttpServlet {
     /** Sends {@code reply}: the one place a reply is counted, logged and written. */
     protected void finish(HttpServletRequest request, HttpServletResponse response, Reply reply) throws IOException {
         answered(request, reply);
+        if (reply.retryAfterSeconds() > 0) {
+            response.setHeader("Retry-After", Integer.toString(reply.retryAfterSeconds()));
+        }
         Json.write(response, reply.status(), reply.body());
     }
 
@@ -133,7 +143,7 @@ public abstract class JsonServlet extends HttpServlet {
             if (refusal.reason() != null) {
                 body.put("reason", refusal.reason());
             }
-            return new Reply(refusal.status(), body);
+            return new Reply(refusal.status(), body, refusal.retryAfterSeconds());
         }
         if (e instanceof AccessDeniedException denied) {
             return new Reply(denied.status(), Json.error(denied.error(), denied.getMessage()));

@@ -72,6 +72,7 @@ class DefaultsTest {
         held.put("rush.anonymous", node.anonymousAllowed());
         held.put("rush.sync.ms", node.syncMillis());
         held.put("rush.sweep.ms", node.sweepMillis());
+        held.put("rush.shed.limit", node.shed().limit());
         held.put("rush.admin.port", node.admin().port());
         held.put("rush.admin.host", node.admin().host());
         held.put("rush.admin.audit", node.admin().auditLog());
