@@ -824,11 +824,17 @@ sale_admin() {
 # order ids: files under the run folder, readable by their owner only, never on a command line.
 JWT_KEYS_FILE=${RUSH_AUTH_KEYS_FILE:-$RUSH_RUN_DIR/jwt-keys.json}
 ORDER_KEY_FILE=${RUSH_ORDER_KEY_FILE:-$RUSH_RUN_DIR/order-key}
+# The key of the waiting room's queue tickets and passes (docs/queue.md), and a queued sale's
+# defaults for ./rush sale create --queue: places admitted a second, the join puzzle's bits.
+QUEUE_KEY_FILE=${RUSH_QUEUE_KEY_FILE:-$RUSH_RUN_DIR/queue-key}
+RUSH_QUEUE_ADMIT=${RUSH_QUEUE_ADMIT:-100}
+RUSH_QUEUE_POW=${RUSH_QUEUE_POW:-16}
 # The demo login (POST /login, no password) on the nodes ./rush starts: true or false.
 RUSH_AUTH_LOGIN=${RUSH_AUTH_LOGIN:-true}
 # the nodes run in their own folders: a file is named from the root
 case $JWT_KEYS_FILE in /*) ;; *) JWT_KEYS_FILE=$RUSH_ROOT/$JWT_KEYS_FILE ;; esac
 case $ORDER_KEY_FILE in /*) ;; *) ORDER_KEY_FILE=$RUSH_ROOT/$ORDER_KEY_FILE ;; esac
+case $QUEUE_KEY_FILE in /*) ;; *) QUEUE_KEY_FILE=$RUSH_ROOT/$QUEUE_KEY_FILE ;; esac
 
 # 32 random bytes, base64url without padding (a JWK's "k").
 random_base64url() {
@@ -858,6 +864,12 @@ ensure_jwt_keys() {
 # run/order-key: 32 random bytes, base64, unless there is one (./rush up); the same for every node.
 ensure_order_key() {
     write_secret_once "$ORDER_KEY_FILE" "$(head -c 32 /dev/urandom | base64 -w0)"
+}
+
+# run/queue-key: 32 random bytes, base64, unless there is one (./rush up); the same for every node:
+# a queue ticket or a pass one node signed, every node reads.
+ensure_queue_key() {
+    write_secret_once "$QUEUE_KEY_FILE" "$(head -c 32 /dev/urandom | base64 -w0)"
 }
 
 # The token tool (io.ticketrush.tools.TokenTool): issue [--ttl SECONDS] USER... | rotate.

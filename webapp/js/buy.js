@@ -1,6 +1,8 @@
 // ticket-rush buy page: pick a sale (a train), buy a ticket of it, see your orders in every sale
 // with the time left to pay, pay one (through the payment provider's checkout, and back). Talks to the
 // same JSON endpoints as curl does: GET /sales, POST /buy/ticket, GET /orders, POST /pay, GET /order.
+// A queued sale's Buy joins its waiting room first (GET /queue/challenge, the puzzle solved by
+// js/puzzle.js, POST /queue/join, GET /queue) and buys with the pass (X-Queue-Pass): docs/queue.md.
 // Needs js/sales.js first. (Not /stock: through Nginx it answers the operators' addresses only.)
 // Signing in (POST /login, the demo login, when the operator turned it on) gets a token that every
 // call then carries as Authorization: Bearer; a sale with signed buyers sells to signed-in buyers only.
@@ -49,8 +51,8 @@
   }
 
   /** One call; never throws: {status, json} with status 0 when nothing answered. */
-  async function call(method, url, form) {
-    const init = { method, cache: 'no-store', headers: {} };
+  async function call(method, url, form, headers) {
+    const init = { method, cache: 'no-store', headers: Object.assign({}, headers) };
     const sentToken = signedIn ? signedIn.token : null;
     if (sentToken) {
       init.headers.Authorization = 'Bearer ' + sentToken;
@@ -300,9 +302,21 @@
       picked = DEFAULT_SALE; // bought before the list came: the sale /buy/ticket sells by default
     }
     const sale = picked;
+    const queued = salesById.get(sale);
+    const room = queued && queued.queued ? rooms.get(sale) : null;
+    if (queued && queued.queued && !(room && room.pass && room.user === user)) {
+      await enterRoom(sale, user);
+      return;
+    }
     const button = $('#buy');
     button.disabled = true;
-    const result = await call('POST', '/buy/ticket', { sale, user });
+    const result = await call('POST', '/buy/ticket', { sale, user },
+      room ? { 'X-Queue-Pass': room.pass } : undefined);
+    if (room) {
+      // a pass buys once: what it bought is the answer below, and the room has nothing more to say
+      clearTimeout(room.timer);
+      rooms.delete(sale);
+    }
     button.disabled = false;
     const body = result.json;
     const data = body && body.data ? body.data : {};
@@ -353,6 +367,119 @@
     const left = data.deadline - Sales.now();
     const sale = salesById.get(data.sale);
     return sale ? Math.min(left, 1000 * sale.payWithinSeconds) : left;
+  }
+
+  // ------------------------------------------------------------------ the waiting room
+
+  /**
+   * A queued sale (docs/queue.md) sells to buyers its waiting room admitted: Buy joins the room
+   * (solving its puzzle first, in a worker: js/puzzle.js), the page polls where the buyer stands
+   * (place, people ahead, ETA) as often as the room says, and once admitted Buy sends the pass.
+   * By sale: {user, ticket, pass, timer}.
+   */
+  const rooms = new Map();
+
+  async function enterRoom(sale, user) {
+    if (!signedIn) {
+      show(answerBox, 'info', 'Sign in first', 'This train has a waiting room: a place in it belongs to a signed-in buyer.'
+        + ' Enter your name and press Sign in.');
+      return;
+    }
+    const known = rooms.get(sale);
+    if (known && known.user === user && known.ticket) {
+      pollRoom(sale); // in the room already: where do I stand now
+      return;
+    }
+    const button = $('#buy');
+    button.disabled = true;
+    try {
+      const headers = {};
+      const asked = await call('GET', '/queue/challenge?sale=' + encodeURIComponent(sale));
+      if (asked.status !== 200 || !asked.json || asked.json.code !== 1) {
+        failure(answerBox, asked, 'Joining the waiting room');
+        return;
+      }
+      if (asked.json.data.required) {
+        show(answerBox, 'info', 'Entering the waiting room...', 'Your browser solves a small puzzle first (it keeps'
+          + ' bots from filling the room): ' + asked.json.data.bits + ' bits.');
+        try {
+          headers['X-Queue-Proof'] = (await window.RushPuzzle.solve(asked.json.data)).proof;
+        } catch (failed) {
+          show(answerBox, 'bad', 'The puzzle failed', String(failed.message || failed));
+          return;
+        }
+      }
+      const joined = await call('POST', '/queue/join?sale=' + encodeURIComponent(sale), null, headers);
+      if (joined.status !== 200 || !joined.json || joined.json.code !== 1) {
+        failure(answerBox, joined, 'Joining the waiting room');
+        return;
+      }
+      rooms.set(sale, { user, ticket: joined.json.data.ticket, pass: null, timer: null });
+      showRoom(sale, joined.json.data);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function pollRoom(sale) {
+    const room = rooms.get(sale);
+    if (!room) {
+      return;
+    }
+    clearTimeout(room.timer);
+    const polled = await call('GET', '/queue?sale=' + encodeURIComponent(sale) + '&waitlist=1', null,
+      { 'X-Queue-Ticket': room.ticket });
+    if (rooms.get(sale) !== room) {
+      return; // left meanwhile
+    }
+    if (polled.status === 200 && polled.json && polled.json.code === 1) {
+      room.ticket = polled.json.data.ticket || room.ticket;
+      showRoom(sale, polled.json.data);
+    } else {
+      if (picked === sale) {
+        failure(answerBox, polled, 'Waiting');
+      }
+      if (polled.status === 400) {
+        rooms.delete(sale); // the ticket is no good any more (the sale was reset): join again with Buy
+        return;
+      }
+      room.timer = setTimeout(() => pollRoom(sale), 2000);
+    }
+  }
+
+  /** Where the buyer stands in `sale`'s room, in words; the next poll when the room says. */
+  function showRoom(sale, data) {
+    const room = rooms.get(sale);
+    const title = saleTitle(sale);
+    room.pass = data.pass || null;
+    if (picked === sale) {
+      answerBox.dataset.sale = sale;
+      answerBox.dataset.room = data.state;
+      if (data.state === 'admitted' && data.pass) {
+        const left = data.passUntil ? Sales.countdown(data.passUntil - Sales.now()) : 'a minute';
+        show(answerBox, 'ok', 'Your turn! Press Buy within ' + left, title + ': the waiting room let you in.');
+      } else if (data.state === 'admitted') {
+        show(answerBox, 'info', 'Your turn was used', title + ': your pass bought already. See your orders below.');
+      } else if (data.state === 'waiting' && data.position === null) {
+        show(answerBox, 'info', 'In the waiting room: the draw is at the opening',
+          title + (data.opensInMs ? ' opens in ' + Sales.countdown(data.opensInMs) : ' opens soon')
+          + '. Everyone here before then gets a random place: arriving earlier buys nothing. '
+          + (data.inRoom ? data.inRoom.toLocaleString('en') + ' in the room.' : ''));
+      } else if (data.state === 'waiting') {
+        show(answerBox, 'info', 'Place ' + data.position.toLocaleString('en') + ' in line',
+          data.ahead.toLocaleString('en') + ' ahead of you' + (data.etaMs !== null
+            ? ', your turn in about ' + Sales.countdown(data.etaMs) : '') + '. Keep this page open.');
+      } else if (data.state === 'waitlisted' || data.state === 'sold_out') {
+        show(answerBox, 'soldout', 'Sold out: you are on the waitlist' + (data.position ? ', place '
+          + data.position.toLocaleString('en') : ''), 'A ticket that comes back (an unpaid order, a cancel) goes to'
+          + ' the next place on the waitlist, in order.');
+      } else if (data.state === 'lapsed') {
+        show(answerBox, 'bad', 'Your turn lapsed', title + ': the pass was not used in time, and the turn went on.');
+      }
+    }
+    if (data.state !== 'lapsed' && !(data.state === 'admitted' && !data.pass)) {
+      room.timer = setTimeout(() => pollRoom(sale), Math.max(500, data.retryAfterMs || 1000));
+    }
   }
 
   // ------------------------------------------------------------------ orders

@@ -19,8 +19,12 @@
 -- ARGV: 1 time to pay (ms), 2 per-user limit, 3 deadline ('' = none), 4 give-up moment, 5 the sale's
 --   generation ('' = any), 6 batch token, then per buyer i (from 0): 7+3i user ('' = anonymous),
 --   8+3i request id ('' = none), 9+3i node.
+-- In a queued sale (docs/queue.md) a buyer without an order buys only with a pass that buys now (its
+-- place was admitted, its time is not over, it is not spent), and the pass is spent in the same step.
+--
 -- Answers, per buyer and flat, {code, order id, deadline}: CODE.TICKET a new order, CODE.EXISTING the
---   buyer's order, CODE.EXPIRED the request's order expired unpaid, CODE.TRY_AGAIN (the buyer's order
+--   buyer's order, CODE.EXPIRED the request's order expired unpaid (or was cancelled),
+--   CODE.NOT_ADMITTED a queued sale and no pass that buys, CODE.TRY_AGAIN (the buyer's order
 --   is being confirmed, or the stock is gone while calls being settled hold tickets that may come
 --   back: "sold out" must be final), CODE.SOLD_OUT, CODE.NO_SALE; or for the whole call {code, n}:
 --   CODE.NOT_OPEN (n: opens at), CODE.CLOSED (n: closed at), CODE.TOO_LATE, CODE.VOIDED,
@@ -35,9 +39,10 @@ if redis.call('HGET', BATCHES, token) == VOID_MARK then
   redis.call('HDEL', BATCHES, token)
   return {CODE.VOIDED, 0}
 end
-local s = redis.call('HMGET', STOCK, TOTAL, SOLD, ID_BASE, SEQ, OPENS_AT, CLOSES_AT)
+local s = redis.call('HMGET', STOCK, TOTAL, SOLD, ID_BASE, SEQ, OPENS_AT, CLOSES_AT, QUEUE_RATE)
 local total, sold, base, seq = tonumber(s[1]), tonumber(s[2]) or 0, s[3], tonumber(s[4]) or 0
 local opens, closes = tonumber(s[5]) or 0, tonumber(s[6]) or 0
+local queued = (tonumber(s[7]) or 0) > 0
 local buyers = (#ARGV - 6) / 3
 if total then
   if not base then return {CODE.NO_ID_BASE, 0} end
@@ -69,6 +74,13 @@ local function existing(user, rid)
   end
   return false
 end
+-- a queued sale: whether the user's pass buys now (issued by queue_admit.lua, not past its time,
+-- not spent)
+local function pass_buys(user)
+  if user == '' then return false end
+  local until_ = tonumber(redis.call('ZSCORE', PASSES, user))
+  return until_ ~= nil and until_ > now and redis.call('SISMEMBER', SPENT, user) == 0
+end
 for i = 0, buyers - 1 do
   local user, rid, node = ARGV[7 + 3 * i], ARGV[8 + 3 * i], ARGV[9 + 3 * i]
   local told = existing(user, rid)
@@ -79,6 +91,8 @@ for i = 0, buyers - 1 do
   end
   if told then
     -- told of the order it has
+  elseif queued and not pass_buys(user) then
+    push({CODE.NOT_ADMITTED, '', 0})
   elseif total == nil then
     push({CODE.NO_SALE, '', 0})
   elseif sold >= total then
@@ -97,6 +111,8 @@ for i = 0, buyers - 1 do
     end
     if rid ~= '' then redis.call('HSET', REQUESTS, user .. ':' .. rid, id) end
     event(STREAM, CREATED_EVENT, id, o)
+    -- the pass is spent in the step that sells: shared or replayed, it buys nothing more
+    if queued then redis.call('SADD', SPENT, user) end
     made[#made + 1] = id
     push({CODE.TICKET, id, deadline})
   end

@@ -6,7 +6,7 @@
 -- changes nothing. Each event is applied once: its answer is kept for ARGV[5] ms, and the same
 -- event again gets that answer and writes nothing.
 --
--- KEYS: the sale's (lib/sale_keys.lua), then 11 its payments, 12 the event's answer (a string that
+-- KEYS: the sale's (lib/sale_keys.lua), then 14 its payments, 15 the event's answer (a string that
 --   expires; its name carries the event id).
 -- ARGV: 1 the event id, 2 the payment id, 3 the order id, 4 the amount, 5 how long to keep the
 --   event's answer (ms).
@@ -15,7 +15,7 @@
 --   (the event names another order or amount than the payment's), 0}: nothing written, not kept.
 --#include names orders sale_keys give_back payments
 
-local PAYMENTS, EVENT_KEY = KEYS[11], KEYS[12]
+local PAYMENTS, EVENT_KEY = KEYS[SALE_KEYS + 1], KEYS[SALE_KEYS + 2]
 local first = redis.call('GET', EVENT_KEY)
 if first then return {tonumber(first), 1} end
 local pid = ARGV[2]

@@ -4,20 +4,21 @@
 -- buyer who asks again pays once. An order found past its deadline is expired right here, as the
 -- sweep would.
 --
--- KEYS: the sale's (lib/sale_keys.lua), then 11 its payments (payment id -> PAYMENT), 12 each order's
+-- KEYS: the sale's (lib/sale_keys.lua), then 14 its payments (payment id -> PAYMENT), 15 each order's
 --   payment (order id -> payment id).
 -- ARGV: 1 the order id, 2 the user who pays ('' = anyone), 3 the id a new payment gets, 4 its amount.
 -- Answers {START.STARTED or START.RESUMED, the payment's id, its amount}, or {START.ALREADY_PAID,
---   START.UNKNOWN, START.EXPIRED, START.NOT_YOURS or START.VOIDED, '', 0}.
+--   START.UNKNOWN, START.EXPIRED, START.NOT_YOURS, START.VOIDED or START.CANCELLED, '', 0}.
 --#include names orders sale_keys give_back payments
 
-local PAYMENTS, ORDER_PAYMENTS = KEYS[11], KEYS[12]
+local PAYMENTS, ORDER_PAYMENTS = KEYS[SALE_KEYS + 1], KEYS[SALE_KEYS + 2]
 local id = ARGV[1]
 local o = unpack_order(redis.call('HGET', ORDERS, id))
 if not o then return {START.UNKNOWN, '', 0} end
 if ARGV[2] ~= '' and ARGV[2] ~= o[USER] then return {START.NOT_YOURS, '', 0} end
 if o[STATE] == PAID_STATE then return {START.ALREADY_PAID, '', 0} end
 if o[STATE] == VOIDED_STATE then return {START.VOIDED, '', 0} end
+if o[STATE] == CANCELLED_STATE then return {START.CANCELLED, '', 0} end
 if o[STATE] ~= PENDING_STATE then return {START.EXPIRED, '', 0} end
 local now = now_ms()
 if now > tonumber(o[DEADLINE]) then

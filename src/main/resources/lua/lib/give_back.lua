@@ -1,8 +1,10 @@
 -- give_back.lua: taking a pending order's ticket back, voiding a buy call, reading a call's entry.
 -- Needs names.lua, orders.lua, sale_keys.lua.
 
--- state -> `state` (expired or voided), the ticket back to the stock, off its user's held orders
--- and the pending index, an event for the order writer
+-- state -> `state` (expired, cancelled or voided), the ticket back to the stock, off its user's held
+-- orders and the pending index, an event for the order writer. In a queued sale a ticket that comes
+-- back admits the next place of the room (QUEUE_RETURNED); a voided order's buyer heard 503, so
+-- their pass buys again (or, its time over, lapses and gives its place's slot on)
 local function give_back(id, o, state, counter, now)
   o[STATE], o[CLOSED] = state, string.format('%d', now)
   redis.call('HSET', ORDERS, id, pack_order(o))
@@ -11,6 +13,16 @@ local function give_back(id, o, state, counter, now)
   if o[USER] ~= '' then without_id(HOLDERS, o[USER], id) end
   redis.call('ZREM', PENDING, id)
   event(STREAM, state, id, o)
+  if o[USER] ~= '' and (tonumber(redis.call('HGET', STOCK, QUEUE_RATE)) or 0) > 0 then
+    if state == VOIDED_STATE then
+      redis.call('SREM', SPENT, o[USER])
+      if (tonumber(redis.call('ZSCORE', PASSES, o[USER])) or 0) < 0 then
+        redis.call('ZADD', PASSES, string.format('%d', now), o[USER])
+      end
+    else
+      redis.call('HINCRBY', STOCK, QUEUE_RETURNED, 1)
+    end
+  end
 end
 -- voiding a call: each of its orders still pending (and not told to its buyer since) goes back
 -- and frees its request id, and the call's entry goes; answers how many tickets came back

@@ -20,6 +20,16 @@ local BUYERS = 'buyers'
 local MOVES = 'ticket_moves'
 -- money the payment provider took for orders that had expired or were voided: owed back
 local REFUNDS_DUE = 'refunds_due'
+-- orders their buyers cancelled while pending
+local CANCELLED = 'ticket_cancelled_nums'
+-- a queued sale (docs/queue.md): its rate and puzzle, arrivals after the opening, places admitted,
+-- passes lapsed unused, tickets come back
+local QUEUE_RATE = 'queue_rate'
+local POW_BITS = 'pow_bits'
+local QUEUE_SEQ = 'queue_seq'
+local QUEUE_ADMITTED = 'queue_admitted'
+local QUEUE_LAPSED = 'queue_lapsed'
+local QUEUE_RETURNED = 'queue_returned'
 -- an order's fields, in its stream events and (in the order of ORDER, see orders.lua) in the orders hash
 local ID = 'id'
 local USER = 'user'
@@ -43,6 +53,7 @@ local PENDING_STATE = 'pending'
 local PAID_STATE = 'paid'
 local EXPIRED_STATE = 'expired'
 local VOIDED_STATE = 'voided'
+local CANCELLED_STATE = 'cancelled'
 local CREATED_EVENT = 'created'
 -- a payment's states: started, then succeeded (its order paid) or refund_due (money for an order that
 -- had expired or was voided); the event that records a refund due
@@ -65,6 +76,7 @@ CODE.SOLD_OUT = -1
 CODE.NOT_OPEN = -2
 CODE.CLOSED = -3
 CODE.EXPIRED = -4
+CODE.NOT_ADMITTED = -5
 CODE.TRY_AGAIN = 3
 CODE.NO_ORDER = 4
 CODE.NO_SALE = -10
@@ -83,6 +95,7 @@ START.UNKNOWN = -1
 START.EXPIRED = -2
 START.NOT_YOURS = -3
 START.VOIDED = -4
+START.CANCELLED = -5
 
 -- what the provider's word that a payment succeeded answers (io.ticketrush.order.Payment.Confirmation)
 local CONFIRM = {}
@@ -95,3 +108,17 @@ CONFIRM.MISMATCH = -2
 -- the long run (docs/orders.md, "What Redis keeps"): in the stock hash, the order event id below
 -- which the stream was trimmed (a node's order feed that read less than that loads the sale again)
 local EVENTS_TRIMMED = 'order_events_trimmed_to'
+
+-- what cancelling an order answers (io.ticketrush.order.OrderBook.Cancel)
+local CANCEL = {}
+CANCEL.CANCELLED = 1
+CANCEL.UNKNOWN = -1
+CANCEL.NOT_YOURS = -2
+CANCEL.ALREADY_PAID = -3
+CANCEL.NOT_PENDING = -4
+
+-- what the waiting room's scripts answer for the whole call (io.ticketrush.redis.queue.RedisQueue)
+local ROOM = {}
+ROOM.NO_SALE = -1
+ROOM.NOT_QUEUED = -2
+ROOM.CLOSED = -3

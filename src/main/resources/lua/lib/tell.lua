@@ -2,9 +2,10 @@
 -- Needs names.lua, orders.lua, sale_keys.lua, give_back.lua.
 --
 -- Answers {code, id, deadline} and the tickets a void gave back: CODE.EXISTING it is theirs,
--- CODE.EXPIRED it expired. An order whose call's answer has not reached its node yet is nobody's to
--- tell of: CODE.TRY_AGAIN while the node may still answer its buyer; once the node has given up on
--- the call, the call is voided here (its buyer heard 503) and the order answers nil: there is none.
+-- CODE.EXPIRED it expired (or its buyer cancelled it). An order whose call's answer has not reached
+-- its node yet is nobody's to tell of: CODE.TRY_AGAIN while the node may still answer its buyer;
+-- once the node has given up on the call, the call is voided here (its buyer heard 503) and the
+-- order answers nil: there is none.
 -- Telling writes every time (a set member added again writes nothing): WAIT covers only the writes
 -- of the teller's own connection, and the order must be on a replica before anyone is told of it.
 local function tell(id, now)
@@ -21,5 +22,6 @@ local function tell(id, now)
     redis.call('SREM', SEEN, id)
     redis.call('SADD', SEEN, id)
   end
-  return {o[STATE] == EXPIRED_STATE and CODE.EXPIRED or CODE.EXISTING, id, tonumber(o[DEADLINE]) or 0}, 0
+  local over = o[STATE] == EXPIRED_STATE or o[STATE] == CANCELLED_STATE
+  return {over and CODE.EXPIRED or CODE.EXISTING, id, tonumber(o[DEADLINE]) or 0}, 0
 end

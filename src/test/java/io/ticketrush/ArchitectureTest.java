@@ -30,6 +30,11 @@ class ArchitectureTest {
             .resideInAnyPackage(with(JDK, "io.ticketrush.order..", "io.ticketrush.sale.."));
 
     @ArchTest
+    static final ArchRule the_waiting_room_needs_nothing_but_itself_and_the_sale_domain = classes().that()
+            .resideInAPackage("io.ticketrush.queue..").should().onlyDependOnClassesThat()
+            .resideInAnyPackage(with(JDK, "io.ticketrush.queue..", "io.ticketrush.sale.."));
+
+    @ArchTest
     static final ArchRule the_stat_log_needs_nothing_but_itself = classes().that()
             .resideInAPackage("io.ticketrush.statlog..").should().onlyDependOnClassesThat()
             .resideInAnyPackage(with(JDK, "io.ticketrush.statlog.."));

@@ -2,6 +2,7 @@ package io.ticketrush.node;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -9,6 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
+import io.ticketrush.auth.JoinPuzzle;
 import io.ticketrush.auth.PublicOrderIds;
 import io.ticketrush.auth.TokenIssuer;
 import io.ticketrush.auth.TokenKeys;
@@ -17,6 +19,8 @@ import io.ticketrush.duty.Duty;
 import io.ticketrush.limit.UserRates;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.order.PaymentSignature;
+import io.ticketrush.queue.QueueTokens;
+import io.ticketrush.queue.WaitingRoom;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
@@ -25,6 +29,8 @@ import io.ticketrush.sale.TicketSeller;
 import io.ticketrush.settings.AuthSettings;
 import io.ticketrush.settings.ClockSkew;
 import io.ticketrush.settings.NodeSettings;
+import io.ticketrush.settings.QueueSettings;
+import io.ticketrush.shed.NodeAdmission;
 import io.ticketrush.statlog.StatLog;
 import io.ticketrush.stats.ClusterView;
 import io.ticketrush.stats.NodeStats;
@@ -61,6 +67,10 @@ public final class RushApp implements ServletContextListener {
     private TokenIssuer login;
     private PublicOrderIds orderIds;
     private UserRates userRates;
+    private WaitingRoom queue;
+    private JoinPuzzle puzzle;
+    /** How many buyers may wait for Redis at once (rush.shed.limit, POST /admin/shed). */
+    private NodeAdmission admission;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -82,15 +92,18 @@ public final class RushApp implements ServletContextListener {
         userRates = settings.userRate().on() ? new UserRates(settings.userRate().perSecond(), settings.userRate().burst(),
                 settings.userRate().users()) : null;
         // a sale seen sold out is followed on the order stream (who holds an order, tickets coming back)
+        admission = new NodeAdmission(settings.shed());
         sales = new Sales(skew.applyTo(redis.catalog()), redis::stockOf, settings::localStockFor, redis::follow,
-                settings.lockWaitMillis(), redis.buckets(settings.nodePort()));
+                settings.lockWaitMillis(), redis.buckets(settings.nodePort()), admission);
         orders = redis.orderBook(sales::all);
+        queue = waitingRoom(settings.queue());
         paymentSignature = settings.pay().on()
                 ? new PaymentSignature(settings.pay().secret().getBytes(StandardCharsets.UTF_8)) : null;
         stats = new NodeStats(settings, () -> sales.existingSeller(Sale.DEFAULT).map(TicketSeller::local)
                 .orElse(NO_STOCK));
         stats.countRedisRoundTrips(redis::roundTrips);
         stats.meterBuyCallsToVoid(redis::buyCallsToVoid);
+        stats.meterAdmission(admission, NodeAdmission::limit, NodeAdmission::inFlight, NodeAdmission::shed);
         if (redis.waitsForReplicas()) {
             stats.meterReplicaWaits(redis, r -> r.replicaWaitCounts().count(), r -> r.replicaWaitCounts().nanos(),
                     r -> r.replicaWaitCounts().timeouts());
@@ -114,6 +127,8 @@ public final class RushApp implements ServletContextListener {
                 settings.syncMillis(), TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(new Duty("expiry sweep", LOG).asRunnable(orders::expireAllDue),
                 settings.sweepMillis(), settings.sweepMillis(), TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(new Duty("waiting rooms' admission", LOG).asRunnable(
+                () -> queue.admitAll(sales.all())), 0, settings.queue().admitMillis(), TimeUnit.MILLISECONDS);
         // buyers answered 503 hold no ticket, also when Redis ran their call after all
         background.scheduleWithFixedDelay(new Duty("voiding buys answered 503", LOG).asRunnable(
                 redis::settleUncertainBuys), UNCERTAIN_MILLIS, UNCERTAIN_MILLIS, TimeUnit.MILLISECONDS);
@@ -127,7 +142,8 @@ public final class RushApp implements ServletContextListener {
                 + userRates.capacity() + " buyers remembered") + "; admin " + (settings.admin().on() ? "on " + settings.admin().host() + ":"
                 + settings.admin().port() + " only" + (settings.admin().token() == null ? " (no token: refused)" : "")
                 : "off (rush.admin.port=0)") + "; payments " + (settings.pay().on() ? "on" : "off (no rush.pay.secret.file)")
-                + (settings.pay().demo() ? ", demo provider on (/demo-pay/)" : ""));
+                + (settings.pay().demo() ? ", demo provider on (/demo-pay/)" : "") + "; buyers waiting for Redis: "
+                + admission);
     }
 
     /** Who is buying: the token keys and their verifier, the demo login if on, the public order ids. */
@@ -145,6 +161,35 @@ public final class RushApp implements ServletContextListener {
                 + (login != null ? "; the demo login POST /login is ON (it checks no password)" : ""));
     }
 
+    /**
+     * The queued sales' waiting rooms: tickets and passes signed with the room's key, the lottery
+     * drawn from a SecureRandom (a place must not be guessable), times on the sales' clock.
+     */
+    private WaitingRoom waitingRoom(QueueSettings queueSettings) {
+        byte[] key = queueSettings.keyFile().map(QueueTokens::readKey).orElseGet(() -> {
+            LOG.warning("no rush.queue.key.file: this node signs queue tickets, passes and join puzzles with a key"
+                    + " of its own, which no other node knows (fine for a node alone; ./rush up gives every node"
+                    + " run/queue-key)");
+            byte[] own = new byte[32];
+            new SecureRandom().nextBytes(own);
+            return own;
+        });
+        QueueTokens tokens;
+        try {
+            tokens = new QueueTokens(key);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("rush.queue.key.file: " + e.getMessage(), e);
+        }
+        SecureRandom lottery = new SecureRandom();
+        WaitingRoom room = new WaitingRoom(redis.queue(), tokens, sales::now, lottery::nextDouble,
+                queueSettings.passTtlMillis(), queueSettings.lingerMillis(), queueSettings.admitMillis());
+        // the join puzzle (docs/queue-puzzle.md): its key derived from the room's, its expiry on the sales' clock,
+        // so any node checks any node's puzzle
+        puzzle = new JoinPuzzle(key, sales::now);
+        room.proofs(new JoinProofs(puzzle));
+        return room;
+    }
+
     @Override
     public void contextDestroyed(ServletContextEvent event) {
         event.getServletContext().removeAttribute(ATTRIBUTE);
@@ -156,6 +201,9 @@ public final class RushApp implements ServletContextListener {
         }
         if (sales != null) {
             sales.close();
+        }
+        if (queue != null) {
+            queue.close();
         }
         if (stats != null) {
             stats.close();
@@ -184,6 +232,11 @@ public final class RushApp implements ServletContextListener {
     /** The payment provider's signature on its callbacks; null when no secret is configured (payments off). */
     public PaymentSignature paymentSignature() {
         return paymentSignature;
+    }
+
+    /** How many buyers may wait for Redis at once; an operator may change it ({@code POST /admin/shed}). */
+    public NodeAdmission admission() {
+        return admission;
     }
 
     public NodeSettings settings() {
@@ -229,6 +282,16 @@ public final class RushApp implements ServletContextListener {
     /** The public order ids (the same on every node given the same {@code rush.order.key.file}). */
     public PublicOrderIds orderIds() {
         return orderIds;
+    }
+
+    /** The queued sales' waiting rooms (docs/queue.md). */
+    public WaitingRoom queue() {
+        return queue;
+    }
+
+    /** The join puzzle of queued sales with {@code pow} above 0 (docs/queue-puzzle.md). */
+    public JoinPuzzle puzzle() {
+        return puzzle;
     }
 
     /** The whole cluster as the dashboard shows it. */

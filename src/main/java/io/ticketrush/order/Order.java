@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One order of sale {@code sale}. {@code closed} is when it was paid, expired or voided (0 while
+ * One order of sale {@code sale}. {@code closed} is when it was paid, expired, cancelled or voided (0 while
  * pending); {@code persisted}: the order writer has put it in the database.
  */
 public record Order(String id, String sale, String user, int node, long created, long deadline, String state,
@@ -14,6 +14,8 @@ public record Order(String id, String sale, String user, int node, long created,
     public static final String EXPIRED = "expired";
     /** Never confirmed to its buyer (the node answered 503) and cancelled: its ticket went back. */
     public static final String VOIDED = "voided";
+    /** Given up by its buyer while pending ({@code POST /order/cancel}): its ticket went back. */
+    public static final String CANCELLED = "cancelled";
 
     /** The JSON view: adds the time left to pay, as of {@code now}. */
     public Map<String, Object> view(long now) {

@@ -53,6 +53,25 @@ public interface OrderBook {
         }
     }
 
+    /** What cancelling an order came to. */
+    enum Cancel {
+        /** Its ticket went back. */
+        CANCELLED,
+        /** No such order (or one nobody holds yet): nothing changed. */
+        UNKNOWN,
+        /** Another user's order: nothing changed. */
+        NOT_YOURS,
+        ALREADY_PAID,
+        /** Expired (now, if it was past its deadline), voided or cancelled already. */
+        NOT_PENDING
+    }
+
+    /**
+     * Cancels {@code user}'s pending order before its deadline: its ticket goes back (in a queued
+     * sale, to the next place of the waiting room), and its state is cancelled.
+     */
+    Cancel cancel(String orderId, String user);
+
     /** Counters for one sale's books: paid and expired so far, orders the writer has put in the database. */
     record Counts(long paid, long expired, long inDatabase) {
     }

@@ -46,7 +46,9 @@ public record Payment(String id, String orderId, long amount, String state) {
         STARTED,
         /** The order's payment had started already: the same payment again. */
         RESUMED,
-        ALREADY_PAID, EXPIRED, VOIDED, UNKNOWN, NOT_YOURS
+        ALREADY_PAID, EXPIRED, VOIDED, UNKNOWN, NOT_YOURS,
+        /** Its buyer cancelled the order. */
+        CANCELLED
     }
 
     /** Starting a payment: what it came to, and the payment when STARTED or RESUMED (else null). */

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.function.Supplier;
 
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.queue.QueueStore;
 import io.ticketrush.redis.connect.CircuitBreaker;
 import io.ticketrush.redis.connect.RedisCalls;
 import io.ticketrush.redis.connect.RedisClock;
@@ -13,6 +14,7 @@ import io.ticketrush.redis.connect.ReplicaWaits;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.orders.RedisOrderBook;
 import io.ticketrush.redis.orders.RedisOrderFeed;
+import io.ticketrush.redis.queue.RedisQueue;
 import io.ticketrush.redis.sales.RedisSaleCatalog;
 import io.ticketrush.redis.sales.SaleAdmin;
 import io.ticketrush.redis.stats.RedisStatsStore;
@@ -102,6 +104,11 @@ public final class RedisStore implements AutoCloseable {
     public GlobalStock stockOf(Sale sale) {
         return new RedisGlobalStock(calls, keys(sale.id()), admin, clock, uncertain,
                 settings.redis().timeoutMillis());
+    }
+
+    /** The queued sales' waiting rooms (docs/queue.md). */
+    public QueueStore queue() {
+        return new RedisQueue(calls, this::keys);
     }
 
     /** The orders of every sale in {@code sales} (a node passes the sales it knows). */

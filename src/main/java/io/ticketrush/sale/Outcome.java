@@ -19,8 +19,13 @@ public enum Outcome {
     NOT_OPEN(-2),
     /** The sale is closed: nothing taken. */
     CLOSED(-3),
-    /** The request bought an order before, and that order expired unpaid: nothing taken. */
-    EXPIRED(-4);
+    /** The request bought an order before, and that order expired unpaid (or was cancelled): nothing taken. */
+    EXPIRED(-4),
+    /**
+     * A queued sale and the buyer's pass does not buy (none issued, lapsed, or spent already): nothing
+     * taken. Answered HTTP 403 {@code not_admitted}, as a buy without a valid pass is.
+     */
+    NOT_ADMITTED(-5);
 
     private final int code;
 

@@ -7,7 +7,7 @@ package io.ticketrush.sale;
  */
 public abstract sealed class Refusal extends RuntimeException
         permits BusyException, StockUnavailableException, UnknownSaleException, InvalidInputException,
-        SaleExistsException {
+        SaleExistsException, QueueRefusal {
 
     protected Refusal(String message, Throwable cause, boolean withStackTrace) {
         super(message, cause, false, withStackTrace);
@@ -18,6 +18,19 @@ public abstract sealed class Refusal extends RuntimeException
 
     /** The JSON answer's {@code error}: what kind of refusal, for a program to act on. */
     public abstract String error();
+
+    /** The JSON answer's {@code reason}, when the error has several: which one (null: none). */
+    public String reason() {
+        return null;
+    }
+
+    /**
+     * Seconds after which trying again may succeed, sent as {@code Retry-After}; 0: none (trying
+     * again the same way will not).
+     */
+    public int retryAfterSeconds() {
+        return 0;
+    }
 
     /** The JSON answer's {@code msg}: what a person reads. */
     public String shown() {

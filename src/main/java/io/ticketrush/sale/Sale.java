@@ -19,9 +19,12 @@ import java.util.regex.Pattern;
  * @param signed whether its buyers are signed: every buy, order, orders and pay request carries a
  *     token and the buyer is its subject ({@link #SIGNED}); else open, the article's way: the buyer
  *     is whoever the request names ({@link #OPEN})
+ * @param queueRate 0 for a sale every buyer races for; R for a queued sale: its buyers wait in a
+ *     room, and passes to buy go out to R places a second from the opening (docs/queue.md)
+ * @param powBits the proof of work a queued sale's joiner solves first (bits of difficulty; 0: none)
  */
 public record Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
-        long payWithinMillis, long generation, int buckets, boolean signed) {
+        long payWithinMillis, long generation, int buckets, boolean signed, int queueRate, int powBits) {
 
     /** The buyers of a sale whose buyers are signed (a request's token names them), as Redis and requests say it. */
     public static final String SIGNED = "signed";
@@ -38,6 +41,11 @@ public record Sale(String id, String name, long total, long opensAt, long closes
      */
     public static final long MAX_TOTAL = 4_999_999;
 
+    /** The most passes a queued sale may hand out a second. */
+    public static final int MAX_QUEUE_RATE = 100_000;
+    /** The hardest proof of work a queued sale may ask for (bits). */
+    public static final int MAX_POW_BITS = 32;
+
     /** A sale sold from one stock, its buyers open. */
     public Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
             long payWithinMillis, long generation) {
@@ -50,9 +58,27 @@ public record Sale(String id, String name, long total, long opensAt, long closes
         this(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, buckets, false);
     }
 
+    /** A sale without a waiting room. */
+    public Sale(String id, String name, long total, long opensAt, long closesAt, int perUserLimit,
+            long payWithinMillis, long generation, int buckets, boolean signed) {
+        this(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, buckets, signed, 0, 0);
+    }
+
     /** This sale with its buyers signed or open. */
     public Sale withSigned(boolean signed) {
-        return new Sale(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, buckets, signed);
+        return new Sale(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, buckets, signed,
+                queueRate, powBits);
+    }
+
+    /** This sale with a waiting room admitting {@code rate} places a second (0: none), a puzzle of {@code bits}. */
+    public Sale withQueue(int rate, int bits) {
+        return new Sale(id, name, total, opensAt, closesAt, perUserLimit, payWithinMillis, generation, buckets, signed,
+                rate, bits);
+    }
+
+    /** Whether its buyers wait in a room and buy only with a pass (docs/queue.md). */
+    public boolean queued() {
+        return queueRate > 0;
     }
 
     /** Its buyers in a word: {@link #SIGNED} or {@link #OPEN}. */

@@ -52,6 +52,27 @@ public final class SaleRules {
         if (sale.payWithinMillis() < 1000 || sale.payWithinMillis() > 86_400_000L) {
             problems.add("pay-within " + sale.payWithinMillis() / 1000 + " s must be between 1 s and a day");
         }
+        if (sale.queueRate() < 0 || sale.queueRate() > Sale.MAX_QUEUE_RATE) {
+            problems.add("queue " + sale.queueRate() + " must be between 0 (none) and " + Sale.MAX_QUEUE_RATE
+                    + " places a second");
+        }
+        if (sale.powBits() < 0 || sale.powBits() > Sale.MAX_POW_BITS) {
+            problems.add("pow " + sale.powBits() + " must be between 0 (none) and " + Sale.MAX_POW_BITS + " bits");
+        } else if (sale.powBits() > 0 && !sale.queued()) {
+            problems.add("pow " + sale.powBits() + " is the waiting room's puzzle: only for a queued sale");
+        }
+        if (sale.queued()) {
+            // a place belongs to a signed buyer, and a pass buys one ticket from one stock
+            if (!sale.signed()) {
+                problems.add("a queued sale's buyers must be signed (a place belongs to a signed buyer)");
+            }
+            if (sale.bucketed()) {
+                problems.add("a queued sale cannot be split into buckets");
+            }
+            if (sale.perUserLimit() != 1) {
+                problems.add("limit " + sale.perUserLimit() + " must be 1 in a queued sale (a pass buys one ticket)");
+            }
+        }
         if (!problems.isEmpty()) {
             throw new InvalidInputException("sale refused: " + String.join("; ", problems));
         }

@@ -47,6 +47,7 @@ public final class Sales implements AutoCloseable {
     private final Follower follower;
     private final long lockWaitMillis;
     private final Buckets buckets;
+    private final Admission admission;
     /** Hot sales seen sold out in every bucket, with nothing moving between them: answered from memory. */
     private final Set<String> hotSoldOut = ConcurrentHashMap.newKeySet();
     /** Where this node's next anonymous buyer of a hot sale starts, so that they spread over the buckets. */
@@ -74,6 +75,13 @@ public final class Sales implements AutoCloseable {
     /** @param buckets moves the stock of a hot sale between its buckets */
     public Sales(SaleCatalog catalog, Stocks stocks, ToIntFunction<Sale> shares, Follower follower,
             long lockWaitMillis, Buckets buckets) {
+        this(catalog, stocks, shares, follower, lockWaitMillis, buckets, Admission.UNLIMITED);
+    }
+
+    /** @param admission how many buyers this node lets wait for Redis at once, over all its sales */
+    public Sales(SaleCatalog catalog, Stocks stocks, ToIntFunction<Sale> shares, Follower follower,
+            long lockWaitMillis, Buckets buckets, Admission admission) {
+        this.admission = admission;
         this.buckets = buckets;
         this.catalog = catalog;
         this.stocks = stocks;
@@ -324,7 +332,7 @@ public final class Sales implements AutoCloseable {
     private TicketSeller newSeller(Sale sale) {
         TicketSeller[] made = new TicketSeller[1];
         made[0] = new TicketSeller(sale, new LocalStock(shares.applyAsInt(sale)), stocks.of(sale), lockWaitMillis,
-                catalog::now, timer, () -> follower.follow(sale, made[0]));
+                catalog::now, timer, () -> follower.follow(sale, made[0]), admission);
         return made[0];
     }
 

@@ -15,6 +15,12 @@ public sealed class StockUnavailableException extends Refusal permits StaleSaleE
         return 503;
     }
 
+    /** The circuit breaker tries Redis again within a second ({@code rush.breaker.open.ms}). */
+    @Override
+    public int retryAfterSeconds() {
+        return 1;
+    }
+
     @Override
     public String error() {
         return "unavailable";

@@ -25,6 +25,7 @@ public final class TicketSeller implements OrderListener {
     private static final long NOT_SOLD_OUT = -1;
 
     private final BuyQueue queue;
+    private final Admission admission;
     private final LocalStock local;
     private final GlobalStock global;
     private final LongSupplier clock;
@@ -53,6 +54,13 @@ public final class TicketSeller implements OrderListener {
      */
     public TicketSeller(Sale sale, LocalStock local, GlobalStock global, long lockWaitMillis, LongSupplier clock,
             BuyTimer timer, Runnable soldOutSeen) {
+        this(sale, local, global, lockWaitMillis, clock, timer, soldOutSeen, Admission.UNLIMITED);
+    }
+
+    /** @param admission how many buyers the node lets wait for Redis at once (shared by its sellers) */
+    public TicketSeller(Sale sale, LocalStock local, GlobalStock global, long lockWaitMillis, LongSupplier clock,
+            BuyTimer timer, Runnable soldOutSeen, Admission admission) {
+        this.admission = admission;
         this.sale = sale;
         this.local = local;
         this.global = global;
@@ -64,8 +72,10 @@ public final class TicketSeller implements OrderListener {
     /**
      * Sells one ticket to {@code buyer}, answering {@code answer}: at once when memory knows the
      * answer, else once the buyer's batch is sold (see {@link Answer}). Failures are
-     * {@link StockUnavailableException} (the global stock could not be used) and
-     * {@link BusyException} (no batch took the buyer in time): nothing was sold for either.
+     * {@link StockUnavailableException} (the global stock could not be used),
+     * {@link BusyException} (no batch took the buyer in time) and {@link ShedException} (the node
+     * admits no more buyers to its lines: told at once, before any Redis call): nothing was sold
+     * for any of them.
      *
      * @param node the port of this node, recorded in the order
      */
@@ -77,26 +87,39 @@ public final class TicketSeller implements OrderListener {
         } else if (current.closed(now)) {
             answer.bought(Purchase.none(Outcome.CLOSED, settledSales));
         } else if (local.hasStock() || !globalSoldOut()) {
-            queue.buy(new GlobalStock.Request(buyer, node), new Answer() {
-                @Override
-                public void waiting() {
-                    answer.waiting();
-                }
-
-                @Override
-                public void bought(Purchase purchase) {
-                    if (purchase.outcome() == Outcome.SOLD_OUT) {
-                        answerSoldOut(buyer, answer);
-                    } else {
-                        answer.bought(purchase);
+            Admission.Permit permit = admission.tryAcquire().orElse(null);
+            if (permit == null) {
+                answer.failed(new ShedException("node busy: it admits no more buyers waiting for the ticket store"
+                        + " (" + admission + "); try again"));
+                return;
+            }
+            try {
+                queue.buy(new GlobalStock.Request(buyer, node), new Answer() {
+                    @Override
+                    public void waiting() {
+                        answer.waiting();
                     }
-                }
 
-                @Override
-                public void failed(RuntimeException e) {
-                    answer.failed(e);
-                }
-            });
+                    @Override
+                    public void bought(Purchase purchase) {
+                        permit.release();
+                        if (purchase.outcome() == Outcome.SOLD_OUT) {
+                            answerSoldOut(buyer, answer);
+                        } else {
+                            answer.bought(purchase);
+                        }
+                    }
+
+                    @Override
+                    public void failed(RuntimeException e) {
+                        permit.release();
+                        answer.failed(e);
+                    }
+                });
+            } catch (RuntimeException e) {
+                permit.release(); // a failure on the way into the line: the place back (once at most)
+                throw e;
+            }
         } else {
             answerSoldOut(buyer, answer);
         }

@@ -29,11 +29,14 @@ import io.ticketrush.sale.Sale;
  * @param userRate the per-user rate of buys in sales with signed buyers
  * @param statLogMaxBytes {@code rush.statlog.max.kb} in bytes: stat.log is rotated before it grows past this
  * @param statLogKeep {@code rush.statlog.keep}: rotated stat.log files kept ({@code stat.log.1} the newest)
+ * @param queue the queued sales' waiting rooms: their key, a pass's time, the join line, the admission step
+ * @param shed how many buyers may wait for Redis at once before the next is shed (503 busy)
  */
 public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, int totalWeight,
         OptionalInt stockBuffer, OptionalInt stockLocal, int nodePort, String statLogPath, int lockWaitMillis,
         boolean anonymousAllowed, int syncMillis, int sweepMillis, AdminSettings admin, PaySettings pay,
-        AuthSettings auth, UserRateSettings userRate, long statLogMaxBytes, int statLogKeep) {
+        AuthSettings auth, UserRateSettings userRate, long statLogMaxBytes, int statLogKeep, QueueSettings queue,
+        ShedSettings shed) {
 
     /**
      * Reads a node's settings: system properties, then the environment, then {@code contextParams}
@@ -75,7 +78,8 @@ public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, 
         return new NodeSettings(store, totalStock(in), nodeWeight(in, totalWeight), totalWeight, stockBuffer(in),
                 stockLocal(in), nodePort(in), statLogPath(in), lockWaitMillis(in), anonymousAllowed(in),
                 syncMillis(in), sweepMillis(in), AdminSettings.read(in), PaySettings.read(in), AuthSettings.read(in),
-                UserRateSettings.read(in), statLogMaxBytes(in), statLogKeep(in));
+                UserRateSettings.read(in), statLogMaxBytes(in), statLogKeep(in), QueueSettings.read(in),
+                ShedSettings.read(in));
     }
 
     private static int totalStock(SettingsReader in) {

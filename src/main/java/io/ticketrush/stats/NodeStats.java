@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import java.util.function.ToLongFunction;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -154,6 +155,26 @@ public final class NodeStats implements AutoCloseable {
             failures.get(status == 503 ? Failure.BUSY : status == 429 ? Failure.RATE_LIMITED
                     : status >= 400 && status < 500 ? Failure.BAD_REQUEST : Failure.ERROR).increment();
         }
+    }
+
+    /**
+     * Meters the node's bound on buyers in flight (docs/failures.md, "Shedding"):
+     * {@code rush_admission_limit} (buyers it admits at once; 0: no bound),
+     * {@code rush_admission_in_flight} (admitted and not yet answered) and {@code rush_buy_shed_total}
+     * (buyers turned away at once), read from {@code admission} (held weakly, as Micrometer does: it
+     * must live as long as the node).
+     */
+    public <T> void meterAdmission(T admission, ToIntFunction<T> limit, ToIntFunction<T> inFlight,
+            ToLongFunction<T> shed) {
+        Gauge.builder("rush.admission.limit", admission, a -> limit.applyAsInt(a))
+                .description("buyers this node lets wait for Redis at once (rush.shed.limit; 0: no bound)")
+                .register(registry);
+        Gauge.builder("rush.admission.in.flight", admission, a -> inFlight.applyAsInt(a))
+                .description("buyers admitted to wait for Redis and not answered yet").register(registry);
+        FunctionCounter.builder("rush.buy.shed", admission, a -> shed.applyAsLong(a))
+                .description("buyers answered 503 busy at once, before any Redis call, because the admission"
+                        + " limit was reached (also counted in rush_buy_requests_total{result=\"busy\"})")
+                .register(registry);
     }
 
     /**

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,6 +18,9 @@ import io.ticketrush.redis.sales.SaleAdmin;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Standing;
 import io.ticketrush.settings.AdminSettings;
+import io.ticketrush.settings.InvalidSettingsException;
+import io.ticketrush.settings.ShedSettings;
+import io.ticketrush.shed.NodeAdmission;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -30,13 +34,17 @@ import jakarta.servlet.http.HttpServletResponse;
  *
  * <ul>
  * <li>{@code /admin/sales?id=G1234&stock=500[&opens=+30|ISO-8601|ms][&closes=...][&name=...][&limit=1][&pay-within=300]
- *     [&buyers=signed|open]}: a new sale, 201; 400 if a value breaks a rule, 409 if the sale exists. Its
- *     buyers are signed (each request carries a token naming them) unless {@code buyers=open};</li>
+ *     [&buyers=signed|open][&queue=RATE[&pow=BITS]]}: a new sale, 201; 400 if a value breaks a rule, 409
+ *     if the sale exists. Its buyers are signed (each request carries a token naming them) unless
+ *     {@code buyers=open}; with {@code queue} its buyers wait in a room and RATE places a second are
+ *     admitted from the opening, each joiner first solving a puzzle of BITS (docs/queue.md);</li>
  * <li>{@code /admin/sales/close?id=G1234}: closes the sale now;</li>
  * <li>{@code /admin/sales/reset?stock=N[&id=G1234]}: a fresh start of the sale (the default sale when
  *     none is named), its orders dropped;</li>
  * <li>{@code /admin/refresh}: reads the sales again now (after a change made through another node);</li>
- * <li>{@code /admin/reset-local[?sale=G1234]}: starts this node's local stock of the sale afresh.</li>
+ * <li>{@code /admin/reset-local[?sale=G1234]}: starts this node's local stock of the sale afresh;</li>
+ * <li>{@code /admin/shed[?limit=N]}: how many buyers this node lets wait for Redis at once (as
+ *     {@code rush.shed.limit}; 0: no bound), from now on; without it, the bound in force, unchanged.</li>
  * </ul>
  *
  * None needs a node restart. A change made here is seen by this node at once, by the others
@@ -141,6 +149,7 @@ public final class AdminServlet extends JsonServlet {
                 app().sales().seller(sale.id()).resetLocal(quota);
                 yield Reply.ok(Json.body(Json.OK, "local stock reset", Map.of("sale", sale.id(), "quota", quota)));
             }
+            case "/shed" -> shed(request);
             default -> new Reply(HttpServletResponse.SC_NOT_FOUND,
                     Json.error("not_found", "no such admin action: " + request.getRequestURI()));
         };
@@ -164,7 +173,9 @@ public final class AdminServlet extends JsonServlet {
                 (int) number(request, "limit", (long) app().settings().store().perUserLimit()),
                 number(request, "pay-within", app().settings().store().orderTtlMillis() / 1000) * 1000, 0,
                 (int) Math.min(Integer.MAX_VALUE, number(request, "buckets", 0L)),
-                Sale.signedBuyers(Objects.requireNonNullElse(param(request, "buyers"), Sale.SIGNED)));
+                Sale.signedBuyers(Objects.requireNonNullElse(param(request, "buyers"), Sale.SIGNED)))
+                .withQueue((int) Math.min(Integer.MAX_VALUE, number(request, "queue", 0L)),
+                        (int) Math.min(Integer.MAX_VALUE, number(request, "pow", 0L)));
         return answer(HttpServletResponse.SC_CREATED, "created", admin().create(sale));
     }
 
@@ -179,6 +190,24 @@ public final class AdminServlet extends JsonServlet {
         app().sales().refresh(true);
         long sold = app().redis().admin().stock(sale.id()).map(s -> s.sold()).orElse(0L);
         return new Reply(status, Json.body(Json.OK, msg, SaleViews.view(new Standing(sale, sold), app().sales().now())));
+    }
+
+    /** Changes this node's bound on buyers in flight when {@code limit} is given, then shows it. */
+    private Reply shed(HttpServletRequest request) {
+        NodeAdmission admission = app().admission();
+        String limit = param(request, "limit");
+        if (limit != null) {
+            try {
+                admission.change(ShedSettings.from(name -> "rush.shed.limit".equals(name) ? limit : null));
+            } catch (InvalidSettingsException e) {
+                throw new BadRequestException(e.getMessage());
+            }
+        }
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("limit", admission.settings().limit());
+        view.put("inFlight", admission.inFlight());
+        view.put("shed", admission.shed());
+        return Reply.ok(Json.body(Json.OK, "buyers waiting for Redis: " + admission, view));
     }
 
     /** A whole number parameter; required when {@code absent} is null. */

@@ -21,6 +21,9 @@ final class BuyReplies {
     private record SoldOut(int node, int localSales, Json.Raw answer) {
     }
 
+    /** Why a pass that the node found valid did not buy: Redis knows it lapsed or was spent. */
+    static final String NOT_ADMITTED = "your pass does not buy: it lapsed unused, or bought already";
+
     private final Map<String, SoldOut> soldOut = new ConcurrentHashMap<>();
 
     /**
@@ -39,6 +42,8 @@ final class BuyReplies {
                     "opensAt", sale.opensAt(), sale));
             case CLOSED -> Json.body(Json.CLOSED, "closed", when(data(node, sale, purchase.localSales()), "closesAt",
                     sale.closesAt(), sale));
+            // answered 403 by the servlet (BuyTicketServlet), as a buy without a valid pass is
+            case NOT_ADMITTED -> Json.error("not_admitted", NOT_ADMITTED);
         };
     }
 

@@ -11,6 +11,7 @@ import io.ticketrush.sale.Answer;
 import io.ticketrush.sale.Buyer;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.Purchase;
+import io.ticketrush.sale.QueueRefusal;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.statlog.StatLine;
 import jakarta.servlet.AsyncContext;
@@ -25,6 +26,8 @@ import jakarta.servlet.http.HttpServletResponse;
  * token's ({@link Identity}); the order id answered is then the public one ({@link OrderAccess}),
  * and a buyer past its rate on this node ({@code rush.user.rate}) is answered 429 before anything
  * else is done.
+ * A queued sale's buy also carries the buyer's pass from its waiting room ({@code X-Queue-Pass}):
+ * without a valid one of the buyer's own it is a 403 {@code not_admitted}, answered from memory.
  *
  * <p>An answer memory knows (sold out, not open yet) is written by the request's own thread. A
  * buyer who joins the line for the next Redis call is made asynchronous: its thread goes back to
@@ -56,6 +59,10 @@ public final class BuyTicketServlet extends JsonServlet {
             if (tooMany != null) {
                 return tooMany;
             }
+        }
+        if (selling.queued()) {
+            // the waiting room's pass, checked here without a Redis call; spent by the buy script
+            app().queue().requirePass(selling, buyer.user(), request.getHeader(QueueServlet.PASS_HEADER));
         }
         int node = app().nodePort(request);
         BuyAnswer delivery = new BuyAnswer(request, response, sale, buyer, node);
@@ -99,6 +106,9 @@ public final class BuyTicketServlet extends JsonServlet {
         public void bought(Purchase purchase) {
             Reply answer;
             try {
+                if (purchase.outcome() == Outcome.NOT_ADMITTED) {
+                    throw QueueRefusal.notAdmitted(BuyReplies.NOT_ADMITTED);
+                }
                 request.setAttribute(PURCHASE, purchase);
                 Sale bought = app().sales().sale(sale);
                 String orderId = purchase.orderId() == null ? null : orderAccess().shownId(bought, purchase.orderId());

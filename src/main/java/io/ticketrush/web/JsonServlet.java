@@ -2,6 +2,7 @@ package io.ticketrush.web;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -52,8 +53,15 @@ public abstract class JsonServlet extends HttpServlet {
         return handle(request);
     }
 
-    /** A status and the JSON body to send. */
-    public record Reply(int status, Object body) {
+    /**
+     * A status and the JSON body to send, and the seconds after which a retry may succeed
+     * ({@code Retry-After}; 0: none).
+     */
+    public record Reply(int status, Object body, int retryAfterSeconds) {
+        public Reply(int status, Object body) {
+            this(status, body, 0);
+        }
+
         public static Reply ok(Object body) {
             return new Reply(HttpServletResponse.SC_OK, body);
         }
@@ -86,6 +94,9 @@ public abstract class JsonServlet extends HttpServlet {
     /** Sends {@code reply}: the one place a reply is counted, logged and written. */
     protected void finish(HttpServletRequest request, HttpServletResponse response, Reply reply) throws IOException {
         answered(request, reply);
+        if (reply.retryAfterSeconds() > 0) {
+            response.setHeader("Retry-After", Integer.toString(reply.retryAfterSeconds()));
+        }
         Json.write(response, reply.status(), reply.body());
     }
 
@@ -128,7 +139,11 @@ public abstract class JsonServlet extends HttpServlet {
             if (refusal instanceof StockUnavailableException) {
                 LOG.log(Level.WARNING, refusal.getMessage());
             }
-            return new Reply(refusal.status(), Json.error(refusal.error(), refusal.shown()));
+            Map<String, Object> body = Json.error(refusal.error(), refusal.shown());
+            if (refusal.reason() != null) {
+                body.put("reason", refusal.reason());
+            }
+            return new Reply(refusal.status(), body, refusal.retryAfterSeconds());
         }
         if (e instanceof AccessDeniedException denied) {
             return new Reply(denied.status(), Json.error(denied.error(), denied.getMessage()));

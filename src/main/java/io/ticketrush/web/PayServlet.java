@@ -50,6 +50,8 @@ public final class PayServlet extends JsonServlet {
                     Json.error("order_expired", "order " + id + " expired unpaid; its ticket went back on sale"));
             case VOIDED -> new Reply(HttpServletResponse.SC_CONFLICT, Json.error("order_voided", "order " + id
                     + " was cancelled: its buyer was answered 503 (busy), so it was never sold"));
+            case CANCELLED -> new Reply(HttpServletResponse.SC_CONFLICT, Json.error("order_cancelled", "order " + id
+                    + " was cancelled by its buyer; its ticket went back"));
             case UNKNOWN -> new Reply(HttpServletResponse.SC_NOT_FOUND, Json.error("unknown_order", "no order " + id));
             case NOT_YOURS -> new Reply(HttpServletResponse.SC_FORBIDDEN,
                     Json.error("not_your_order", "order " + id + " belongs to another user"));

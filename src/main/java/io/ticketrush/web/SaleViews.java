@@ -25,6 +25,10 @@ final class SaleViews {
         view.put("perUserLimit", sale.perUserLimit());
         view.put("payWithinSeconds", sale.payWithinMillis() / 1000);
         view.put("buyers", sale.buyers());
+        // a queued sale's room (docs/queue.md): join it, wait, buy with the pass
+        view.put("queued", sale.queued());
+        view.put("admitPerSecond", sale.queueRate());
+        view.put("powBits", sale.powBits());
         return view;
     }
 }

@@ -68,8 +68,9 @@ public final class OrderEntries {
 
     /** Event names the scripts write (a closing event is named after its state), and order states. */
     private static final Set<String> EVENTS = Set.of(Keys.CREATED_EVENT, Order.PAID, Order.EXPIRED, Order.VOIDED,
-            OrderEvent.REFUND_DUE);
-    private static final Set<String> STATES = Set.of(Order.PENDING, Order.PAID, Order.EXPIRED, Order.VOIDED);
+            Order.CANCELLED, OrderEvent.REFUND_DUE);
+    private static final Set<String> STATES = Set.of(Order.PENDING, Order.PAID, Order.EXPIRED, Order.VOIDED,
+            Order.CANCELLED);
 
     private static String required(Map<String, String> fields, String name) throws MalformedEntry {
         String value = fields.get(name);

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -92,6 +93,8 @@ class BrowserTest {
      */
     private static final String LATER = "G1234";
     private static final int LATER_TOTAL = 5;
+    /** A queued sale: its waiting room, its puzzle, one ticket (docs/queue.md). */
+    private static final String QUEUED = "Q9";
     private static final int OPENS_IN_SECONDS = (int) ((TimeScale.ms(8_000) + 999) / 1000);
     /** A countdown to an opening as the page shows it (m:ss). */
     private static final Pattern COUNTDOWN = Pattern.compile("opens in (\\d+):([0-5]\\d)");
@@ -145,6 +148,9 @@ class BrowserTest {
         Path orderKey = Files.writeString(dir.resolve("order-key"), Base64.getEncoder().encodeToString(
                 new SecureRandom().generateSeed(32)));
         orderIds = PublicOrderIds.fromFile(orderKey);
+        // the waiting room's key, the same on every node: tickets, passes and puzzles of one node hold on another
+        Path queueKey = Files.writeString(dir.resolve("queue-key"), Base64.getEncoder().encodeToString(
+                new SecureRandom().generateSeed(32)));
         Map<Integer, Integer> upstream = new LinkedHashMap<>();
         for (int weight : WEIGHTS) {
             Map<String, String> settings = new HashMap<>(redis.asNode(Map.of(
@@ -160,7 +166,7 @@ class BrowserTest {
             settings.put("rush.admin.audit", dir.resolve("admin-audit-" + weight + ".log").toString());
             settings.putAll(Payments.SETTINGS);
             settings.putAll(Map.of("rush.auth.keys.file", keys.toString(), "rush.order.key.file", orderKey.toString(),
-                    "rush.auth.login", "true"));
+                    "rush.auth.login", "true", "rush.queue.key.file", queueKey.toString()));
             EmbeddedNode node = EmbeddedNode.start(settings);
             nodes.add(node);
             upstream.put(node.port(), weight);
@@ -418,11 +424,52 @@ class BrowserTest {
         screenshot("dashboard-all.png");
     }
 
+    @Test
+    void a_signed_buyer_waits_in_a_queued_sales_room_after_its_puzzle_and_buys_with_the_pass_when_admitted()
+            throws IOException, InterruptedException {
+        HttpCall.Answer created = createSale(QUEUED, 1, OPENS_IN_SECONDS, "Wuhan to Guangzhou", "&queue=1000&pow=10");
+        assertEquals(201, created.status(), created::toString);
+        Keys room = Keys.of(QUEUED, STOCK_KEY);
+        browser.get(nginx.uri("/?sale=" + QUEUED).toString());
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("picked"), "Wuhan to Guangzhou (" + QUEUED + ")"));
+        browser.findElement(By.id("user")).sendKeys("bob");
+        browser.findElement(By.id("signin")).click();
+        wait(ExpectedConditions.textToBe(By.id("signed-in-user"), "bob"));
+
+        // Buy before the opening: the page solves the room's puzzle (10 bits) and joins; the draw is at the opening
+        browser.findElement(By.id("buy")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "In the waiting room: the draw is at"
+                + " the opening"));
+        try (Jedis jedis = redis.client()) {
+            assertEquals(1, jedis.zcard(room.queue()), "bob's one place in the room");
+        }
+        screenshot("buy-page-waiting-room.png");
+
+        // the opening: bob's place comes up, the page shows his turn; Buy sends the pass
+        Deadline.await(Duration.ofSeconds(OPENS_IN_SECONDS).plus(WAIT), "the page to show bob's turn",
+                () -> browser.findElement(By.id("answer")).getText().contains("Your turn! Press Buy within"));
+        browser.findElement(By.id("buy")).click();
+        WebElement answer = waitFor(ExpectedConditions.attributeToBeNotEmpty(
+                browser.findElement(By.id("answer")), "data-order-id"), By.id("answer"));
+        String orderId = answer.getAttribute("data-order-id");
+        assertTrue(answer.getText().contains("Ticket! Order #" + orderId), answer::getText);
+        try (Jedis jedis = redis.client()) {
+            assertEquals(Set.of("bob"), jedis.smembers(room.queueSpent()), "the ticket sold with bob's pass, spent");
+        }
+        screenshot("buy-page-queued-bought.png");
+    }
+
     /** Creates a sale through a node's admin connector (Nginx never forwards {@code /admin/}). */
     private HttpCall.Answer createSale(String id, int stock, int opensInSeconds, String name)
             throws IOException, InterruptedException {
+        return createSale(id, stock, opensInSeconds, name, "");
+    }
+
+    /** {@link #createSale(String, int, int, String)} with more of the form ({@code &queue=...}). */
+    private HttpCall.Answer createSale(String id, int stock, int opensInSeconds, String name, String more)
+            throws IOException, InterruptedException {
         String form = "id=" + id + "&stock=" + stock + "&opens=" + URLEncoder.encode("+" + opensInSeconds,
-                StandardCharsets.UTF_8) + "&name=" + URLEncoder.encode(name, StandardCharsets.UTF_8);
+                StandardCharsets.UTF_8) + "&name=" + URLEncoder.encode(name, StandardCharsets.UTF_8) + more;
         HttpResponse<String> response = HttpCall.newClient().send(HttpRequest.newBuilder(nodes.get(0).adminUri("/admin/sales"))
                 .header("X-Admin-Token", ADMIN_TOKEN).header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)).timeout(WAIT).build(),

@@ -77,6 +77,7 @@ class DefaultsTest {
         held.put("rush.user.rate", node.userRate().perSecond());
         held.put("rush.user.burst", node.userRate().burst());
         held.put("rush.user.rate.users", node.userRate().users());
+        held.put("rush.shed.limit", node.shed().limit());
         held.put("rush.admin.port", node.admin().port());
         held.put("rush.admin.host", node.admin().host());
         held.put("rush.admin.audit", node.admin().auditLog());
@@ -91,6 +92,10 @@ class DefaultsTest {
         held.put("rush.auth.login", auth.login());
         held.put("rush.auth.login.ttl.s", auth.loginTtlSeconds());
         held.put("rush.order.key.file", auth.orderKeyFile().map(Object::toString).orElse(""));
+        held.put("rush.queue.key.file", node.queue().keyFile().map(Object::toString).orElse(""));
+        held.put("rush.queue.pass.ttl.ms", node.queue().passTtlMillis());
+        held.put("rush.queue.join.linger.ms", node.queue().lingerMillis());
+        held.put("rush.queue.admit.ms", node.queue().admitMillis());
         held.put("rush.db.url", writer.database().url());
         held.put("rush.db.password", writer.database().password());
         held.put("rush.writer.batch", writer.batch());

@@ -75,7 +75,7 @@ class OrderEntryParsingTest {
         assertEquals("deadline is missing", malformed(Keys.DEADLINE, null));
         assertEquals("created '12x' is not a number", malformed(Keys.CREATED, "12x"));
         assertEquals("node -1 is not a port", malformed(Keys.NODE, "-1"));
-        assertEquals("state 'lost' is none of [expired, paid, pending, voided]", malformed(Keys.STATE, "lost"));
+        assertEquals("state 'lost' is none of [cancelled, expired, paid, pending, voided]", malformed(Keys.STATE, "lost"));
         assertEquals("event is missing", malformed(Keys.EVENT, null));
         assertEquals("user 'a b' is not a user id", malformed(Keys.USER, "a b"));
         assertEquals("user '" + "u".repeat(40) + "...' is not a user id", malformed(Keys.USER, "u".repeat(65)));

@@ -81,6 +81,21 @@ public final class Keys {
     public static final String BUCKETS = "buckets";
     /** Payments the provider confirmed for orders that had expired or were voided: money owed back. */
     public static final String REFUNDS_DUE = "refunds_due";
+    /** Orders their buyers cancelled while pending: their tickets went back. */
+    public static final String CANCELLED = "ticket_cancelled_nums";
+
+    /**
+     * A queued sale (docs/queue.md): passes a second from the opening ({@link Sale#queueRate}; absent
+     * or 0: not queued), the join puzzle's bits ({@link Sale#powBits}), the arrivals after the opening
+     * so far (the next one's place is 1 + this), places admitted so far (each given a pass), passes
+     * that lapsed unused and tickets that came back (each of either admits one more place).
+     */
+    public static final String QUEUE_RATE = "queue_rate";
+    public static final String POW_BITS = "pow_bits";
+    public static final String QUEUE_SEQ = "queue_seq";
+    public static final String QUEUE_ADMITTED = "queue_admitted";
+    public static final String QUEUE_LAPSED = "queue_lapsed";
+    public static final String QUEUE_RETURNED = "queue_returned";
 
     /**
      * A payment's fields, in the order of {@link #PAYMENT}, in its entry of {@link #payments()}: its
@@ -255,10 +270,31 @@ public final class Keys {
         return prefix + "persisted";
     }
 
+    /**
+     * A queued sale's waiting room: user -> place score. Who joined before the opening has a random
+     * score in [0, 1) (the lottery), who joined after it 1 + their arrival number ({@link #QUEUE_SEQ}).
+     */
+    public String queue() {
+        return prefix + "queue";
+    }
+
+    /**
+     * A queued sale's passes: user -> until when (ms, Redis's clock) the pass buys; 0 once it lapsed
+     * unused, -1 once it was spent and its time is over.
+     */
+    public String queuePasses() {
+        return prefix + "queue-passes";
+    }
+
+    /** The users whose pass bought their ticket (a pass buys once). */
+    public String queueSpent() {
+        return prefix + "queue-spent";
+    }
+
     /** The KEYS every script that changes the sale's orders takes, in the order of lua/lib/sale_keys.lua. */
     public List<String> forScripts() {
         return List.of(stock, orderStream(), pending(), orders(), holders(), history(), requests(), batches(), seen(),
-                unsettled());
+                unsettled(), queue(), queuePasses(), queueSpent());
     }
 
     /** The ids of the sales created besides the default one (a set; its tag: {@link #salesVersion()}'s slot). */

@@ -148,6 +148,25 @@ public final class RedisOrderBook implements OrderBook {
     }
 
     @Override
+    public Cancel cancel(String orderId, String user) {
+        Optional<Keys> sale = saleOf(orderId);
+        if (sale.isEmpty()) {
+            return Cancel.UNKNOWN;
+        }
+        Keys k = sale.get();
+        List<String> args = List.of(orderId, user);
+        return redis.call(k.stock(), jedis -> {
+            Cancel cancelled = LuaScripts.CANCEL_ORDER.run(jedis, k.forScripts(), args);
+            if (cancelled == Cancel.CANCELLED && !redis.waits().reached(jedis)) {
+                // a failover now could make the order pending again: the buyer is told to try again
+                throw new StockUnavailableException("no replica of the ticket store had the cancellation within "
+                        + redis.waits().timeoutMillis() + " ms");
+            }
+            return cancelled;
+        });
+    }
+
+    @Override
     public Payment.Confirmed confirmPayment(Payment.Notice notice, long keepEventMillis) {
         Optional<Keys> sale = saleOfPayment(notice.paymentId());
         if (sale.isEmpty() || !Payment.EVENT_ID.matcher(notice.eventId()).matches()) {

@@ -311,7 +311,7 @@ public final class RedisOrderFeed implements AutoCloseable {
         String requestId = blankToNull(fields.get(Keys.RID));
         if (Keys.CREATED_EVENT.equals(event)) {
             events.created(id, user, requestId);
-        } else if (Order.EXPIRED.equals(event) || Order.VOIDED.equals(event)) {
+        } else if (Order.EXPIRED.equals(event) || Order.VOIDED.equals(event) || Order.CANCELLED.equals(event)) {
             events.returned(id, user, requestId, Order.VOIDED.equals(event));
         }
     }

@@ -26,7 +26,7 @@ import redis.clients.jedis.Response;
 public final class RedisSaleCatalog implements SaleCatalog {
     /** What a sale's stock hash holds of its definition, in this order. */
     private static final String[] FIELDS = {Keys.TOTAL, Keys.NAME, Keys.OPENS_AT, Keys.CLOSES_AT, Keys.USER_LIMIT,
-        Keys.PAY_MS, Keys.ID_BASE, Keys.SOLD, Keys.BUCKETS, Keys.BUYERS};
+        Keys.PAY_MS, Keys.ID_BASE, Keys.SOLD, Keys.BUCKETS, Keys.BUYERS, Keys.QUEUE_RATE, Keys.POW_BITS};
 
     private final RedisCalls redis;
     private final StoreSettings settings;
@@ -105,7 +105,8 @@ public final class RedisSaleCatalog implements SaleCatalog {
     /**
      * The sale a stock hash describes; empty without a total (no such sale). The default sale,
      * set up by a bare HMSET, has only its counters: it opens at once, never closes, and takes the
-     * node's own limit and time to pay, and its buyers are open.
+     * node's own limit and time to pay, and its buyers are open. A sale without a queue rate (made
+     * before the waiting room) is not queued.
      */
     private Optional<Sale> toSale(String id, List<String> fields) {
         if (fields.get(0) == null) {
@@ -116,7 +117,8 @@ public final class RedisSaleCatalog implements SaleCatalog {
                     Long.parseLong(fields.get(0)), number(fields.get(2), 0), number(fields.get(3), 0),
                     (int) number(fields.get(4), settings.perUserLimit()),
                     number(fields.get(5), settings.orderTtlMillis()), number(fields.get(6), 0),
-                    (int) number(fields.get(8), 0), fields.get(9) != null && Sale.signedBuyers(fields.get(9))));
+                    (int) number(fields.get(8), 0), fields.get(9) != null && Sale.signedBuyers(fields.get(9)),
+                    (int) number(fields.get(10), 0), (int) number(fields.get(11), 0)));
         } catch (NumberFormatException e) {
             throw new IllegalStateException("sale " + id + " has a field that is not a number: " + fields, e);
         } catch (InvalidInputException e) {

@@ -111,7 +111,8 @@ public final class SaleAdmin {
     private static List<String> createArgs(Sale sale, long total, String idBase, String name) {
         return List.of(String.valueOf(total), idBase, name, String.valueOf(sale.opensAt()),
                 String.valueOf(sale.closesAt()), String.valueOf(sale.perUserLimit()),
-                String.valueOf(sale.payWithinMillis()), sale.buyers());
+                String.valueOf(sale.payWithinMillis()), sale.buyers(), String.valueOf(sale.queueRate()),
+                String.valueOf(sale.powBits()));
     }
 
     /** Bucket {@code b}'s share of {@code total} tickets over {@code buckets}. */
@@ -123,7 +124,7 @@ public final class SaleAdmin {
     public boolean createDefaultIfAbsent(long total) {
         // the article's sale: its buyers are whoever the request names, so its ab demo runs as it did
         List<String> args = List.of(String.valueOf(total), nextIdBase(), Sale.DEFAULT, "0", "0",
-                String.valueOf(settings.perUserLimit()), String.valueOf(settings.orderTtlMillis()), Sale.OPEN);
+                String.valueOf(settings.perUserLimit()), String.valueOf(settings.orderTtlMillis()), Sale.OPEN, "0", "0");
         String stock = keys(Sale.DEFAULT).stock();
         boolean created = redis.call(stock, jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(stock), args));
         changed("");

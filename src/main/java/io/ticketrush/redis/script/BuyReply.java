@@ -44,6 +44,8 @@ public record BuyReply(Refusal refusal, long at, List<Told> told) {
         SOLD_OUT(Outcome.SOLD_OUT.code()),
         /** The request's order expired unpaid. */
         EXPIRED(Outcome.EXPIRED.code()),
+        /** A queued sale, and the buyer holds no pass that buys (none, lapsed, spent). */
+        NOT_ADMITTED(Outcome.NOT_ADMITTED.code()),
         /** The buyer's order is being settled, or tickets held by unsettled calls may come back. */
         TRY_AGAIN(3),
         /** The buyer has no order (existing.lua only). */

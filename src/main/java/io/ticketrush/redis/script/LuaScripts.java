@@ -3,6 +3,7 @@ package io.ticketrush.redis.script;
 import java.util.List;
 import java.util.Map;
 
+import io.ticketrush.order.OrderBook;
 import io.ticketrush.order.Payment;
 import io.ticketrush.redis.keys.Keys;
 
@@ -20,11 +21,16 @@ public final class LuaScripts {
     /** What start_payment's numbers mean ({@code START} in names.lua). */
     static final Map<Integer, Payment.Start> STARTS = Map.of(1, Payment.Start.STARTED, 2, Payment.Start.RESUMED,
             3, Payment.Start.ALREADY_PAID, -1, Payment.Start.UNKNOWN, -2, Payment.Start.EXPIRED,
-            -3, Payment.Start.NOT_YOURS, -4, Payment.Start.VOIDED);
+            -3, Payment.Start.NOT_YOURS, -4, Payment.Start.VOIDED, -5, Payment.Start.CANCELLED);
     /** What confirm_payment's numbers mean ({@code CONFIRM} in names.lua). */
     static final Map<Integer, Payment.Confirmation> CONFIRMATIONS = Map.of(1, Payment.Confirmation.PAID,
             2, Payment.Confirmation.ALREADY_PAID, 3, Payment.Confirmation.REFUND_DUE, -1, Payment.Confirmation.UNKNOWN,
             -2, Payment.Confirmation.MISMATCH);
+
+    /** What cancel_order's numbers mean ({@code CANCEL} in names.lua). */
+    static final Map<Integer, OrderBook.Cancel> CANCELS = Map.of(1, OrderBook.Cancel.CANCELLED,
+            -1, OrderBook.Cancel.UNKNOWN, -2, OrderBook.Cancel.NOT_YOURS, -3, OrderBook.Cancel.ALREADY_PAID,
+            -4, OrderBook.Cancel.NOT_PENDING);
 
     /** What start_payment answered: its outcome, and the payment's id and amount (null and 0 unless started). */
     public record PaymentStart(Payment.Start outcome, String paymentId, long amount) {
@@ -84,6 +90,13 @@ public final class LuaScripts {
     /** Who holds orders in a sale, and where its stream stands, at one moment (order_holders.lua). */
     public static final Script<OrderHolders> ORDER_HOLDERS = Script.load("order_holders", LuaScripts::holders);
 
+    /** Cancels a buyer's pending order (cancel_order.lua). */
+    public static final Script<OrderBook.Cancel> CANCEL_ORDER = Script.load("cancel_order", LuaScripts::cancel);
+    /** Places in a queued sale's waiting room (queue_join.lua). */
+    public static final Script<RoomReply> QUEUE_JOIN = Script.load("queue_join", RoomReply::decode);
+    /** A queued sale's admission step (queue_admit.lua). */
+    public static final Script<RoomReply> QUEUE_ADMIT = Script.load("queue_admit", RoomReply::decode);
+
     private LuaScripts() {
     }
 
@@ -111,6 +124,15 @@ public final class LuaScripts {
         List<String> held = ((List<?>) reply.get(2)).stream().map(String::valueOf).toList();
         List<String> requests = ((List<?>) reply.get(3)).stream().map(one -> (String) one).toList();
         return new OrderHolders((String) reply.get(0), (String) reply.get(1), held, requests);
+    }
+
+    private static OrderBook.Cancel cancel(Object raw) {
+        Long code = (Long) ((List<?>) raw).get(0);
+        OrderBook.Cancel outcome = CANCELS.get(code.intValue());
+        if (outcome == null) {
+            throw new IllegalArgumentException("no cancel outcome " + code);
+        }
+        return outcome;
     }
 
     private static PaymentStart paymentStart(Object raw) {

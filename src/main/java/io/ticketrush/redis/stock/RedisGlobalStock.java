@@ -216,6 +216,7 @@ public final class RedisGlobalStock implements GlobalStock {
             case EXISTING -> new Reservation(Outcome.EXISTING, told.orderId(), told.deadline());
             case EXPIRED -> new Reservation(Outcome.EXPIRED, told.orderId(), told.deadline());
             case SOLD_OUT -> Reservation.SOLD_OUT;
+            case NOT_ADMITTED -> Reservation.NOT_ADMITTED;
             case TRY_AGAIN -> Reservation.UNSETTLED;
             case NO_SALE -> throw new StockUnavailableException("global stock not initialised (run ./rush reset)");
             case NO_ORDER -> throw new IllegalStateException("buy script answered " + told);

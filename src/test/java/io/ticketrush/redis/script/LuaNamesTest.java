@@ -14,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.ticketrush.order.Order;
+import io.ticketrush.order.OrderBook;
 import io.ticketrush.order.OrderEvent;
 import io.ticketrush.order.Payment;
 import io.ticketrush.redis.keys.Keys;
@@ -51,6 +52,13 @@ class LuaNamesTest {
         names.put("BUYERS", Keys.BUYERS);
         names.put("MOVES", Keys.MOVES);
         names.put("REFUNDS_DUE", Keys.REFUNDS_DUE);
+        names.put("CANCELLED", Keys.CANCELLED);
+        names.put("QUEUE_RATE", Keys.QUEUE_RATE);
+        names.put("POW_BITS", Keys.POW_BITS);
+        names.put("QUEUE_SEQ", Keys.QUEUE_SEQ);
+        names.put("QUEUE_ADMITTED", Keys.QUEUE_ADMITTED);
+        names.put("QUEUE_LAPSED", Keys.QUEUE_LAPSED);
+        names.put("QUEUE_RETURNED", Keys.QUEUE_RETURNED);
         names.put("ID", Keys.ID);
         names.put("USER", Keys.USER);
         names.put("NODE", Keys.NODE);
@@ -70,6 +78,7 @@ class LuaNamesTest {
         names.put("PAID_STATE", Order.PAID);
         names.put("EXPIRED_STATE", Order.EXPIRED);
         names.put("VOIDED_STATE", Order.VOIDED);
+        names.put("CANCELLED_STATE", Order.CANCELLED);
         names.put("CREATED_EVENT", Keys.CREATED_EVENT);
         names.put("STARTED_PAYMENT", Payment.STARTED);
         names.put("SUCCEEDED_PAYMENT", Payment.SUCCEEDED);
@@ -88,6 +97,10 @@ class LuaNamesTest {
         LuaScripts.STARTS.forEach((code, start) -> names.put("START." + start.name(), String.valueOf(code)));
         LuaScripts.CONFIRMATIONS.forEach((code, confirmation) -> names.put("CONFIRM." + confirmation.name(),
                 String.valueOf(code)));
+        LuaScripts.CANCELS.forEach((code, cancel) -> names.put("CANCEL." + cancel.name(), String.valueOf(code)));
+        for (RoomReply.Refusal refusal : RoomReply.Refusal.values()) {
+            names.put("ROOM." + refusal.name(), String.valueOf(refusal.code));
+        }
         return names;
     }
 
@@ -133,6 +146,8 @@ class LuaNamesTest {
         assertEquals(Payment.Confirmation.values().length, LuaScripts.CONFIRMATIONS.size());
         assertEquals(Payment.Confirmation.values().length,
                 LuaScripts.CONFIRMATIONS.values().stream().distinct().count());
+        assertEquals(OrderBook.Cancel.values().length, LuaScripts.CANCELS.size());
+        assertEquals(OrderBook.Cancel.values().length, LuaScripts.CANCELS.values().stream().distinct().count());
     }
 
     @Test
@@ -140,7 +155,8 @@ class LuaNamesTest {
         for (Script<?> script : List.of(LuaScripts.BUY, LuaScripts.VOID, LuaScripts.SETTLE, LuaScripts.EXISTING,
                 LuaScripts.START_PAYMENT, LuaScripts.CONFIRM_PAYMENT, LuaScripts.EXPIRE, LuaScripts.NEXT_ID_BASE, LuaScripts.SET_ID_BASE,
                 LuaScripts.CREATE_SALE, LuaScripts.SALES_CHANGED, LuaScripts.CLOSE_SALE, LuaScripts.RESET_SALE,
-                LuaScripts.TAKE_STOCK, LuaScripts.GIVE_STOCK, LuaScripts.TRIM_EVENTS, LuaScripts.ORDER_HOLDERS)) {
+                LuaScripts.TAKE_STOCK, LuaScripts.GIVE_STOCK, LuaScripts.TRIM_EVENTS, LuaScripts.ORDER_HOLDERS,
+                LuaScripts.CANCEL_ORDER, LuaScripts.QUEUE_JOIN, LuaScripts.QUEUE_ADMIT)) {
             String file = read("lua/" + script.name() + ".lua");
             assertTrue(file.startsWith("-- " + script.name() + ": "), script + " starts by saying what it does");
             for (String part : List.of("-- KEYS: ", "-- ARGV: ", "-- Answers")) {

@@ -1,0 +1,335 @@
+package io.ticketrush.queue;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
+
+import io.ticketrush.sale.QueueRefusal;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.StockUnavailableException;
+
+/**
+ * A node's side of the queued sales' waiting rooms (docs/queue.md): joining, polling, the passes.
+ *
+ * <ul>
+ * <li>A join goes through the {@link JoinLine} (one store call per batch) and answers the buyer's
+ *     place with a signed queue ticket ({@link QueueTokens}).</li>
+ * <li>A poll is answered from the ticket and this node's copy of the room's figures
+ *     ({@link RoomView}), which the admission step refreshes once a {@code admitMillis}: no store
+ *     call, whatever the load. Only a poll whose answer changed asks the store: the first after the
+ *     opening (the lottery placed the buyer: their rank, through the line) and the first that finds
+ *     the buyer admitted (their pass's time, remembered here while it lasts).</li>
+ * <li>A buy of a queued sale needs a pass of the buyer's own ({@link #requirePass}), checked here
+ *     without a store call; the buy script spends it.</li>
+ * </ul>
+ *
+ * <p>Times are on the sales' clock ({@code clock}, Redis's as the node reads it); the lottery's
+ * scores come from {@code lottery}; both are injectable, so tests fix them.
+ */
+public final class WaitingRoom implements AutoCloseable {
+    /** The polls of the lottery's places come back spread over this much after the opening. */
+    static final long OPENING_SPREAD_MILLIS = 2_000;
+    /** The longest a poll is told to wait (before the opening, far back in line). */
+    static final long MOST_RETRY_MILLIS = 30_000;
+    /** Polls a second at most: the frontier moves once a second. */
+    static final long LEAST_RETRY_MILLIS = 1_000;
+    /** Sold out, waitlisted, beyond the tickets' reach: the line moves only when a ticket comes back. */
+    static final long WAITLIST_RETRY_MILLIS = 5_000;
+
+    private record Cached(long generation, RoomView view, long readNanos) {
+    }
+
+    private final QueueStore store;
+    private final QueueTokens tokens;
+    private final LongSupplier clock;
+    private final DoubleSupplier lottery;
+    private final long passMillis;
+    private final long admitMillis;
+    private final JoinLine line;
+    private volatile ProofCheck proofs = ProofCheck.UNAVAILABLE;
+    private final Map<String, Cached> views = new ConcurrentHashMap<>();
+    private final Map<String, Object> loading = new ConcurrentHashMap<>();
+    /** Live passes looked up, by sale, generation and user: asking again costs no store call. */
+    private final Map<String, QueueStore.PassRecord> passes = new ConcurrentHashMap<>();
+    private final LongAdder storeCalls = new LongAdder();
+
+    /**
+     * @param clock the sales' clock, ms
+     * @param lottery a new joiner's score before the opening, in [0, 1)
+     * @param passMillis how long a pass buys ({@code rush.queue.pass.ttl.ms})
+     * @param lingerMillis how long a join waits for company in the line ({@code rush.queue.join.linger.ms})
+     * @param admitMillis how often the admission step runs ({@code rush.queue.admit.ms})
+     */
+    public WaitingRoom(QueueStore store, QueueTokens tokens, LongSupplier clock, DoubleSupplier lottery,
+            long passMillis, long lingerMillis, long admitMillis) {
+        this.store = counted(store);
+        this.tokens = tokens;
+        this.clock = clock;
+        this.lottery = lottery;
+        this.passMillis = passMillis;
+        this.admitMillis = admitMillis;
+        this.line = new JoinLine(this.store, lingerMillis);
+    }
+
+    /** The store, each of its calls counted ({@link #storeCalls}). */
+    private QueueStore counted(QueueStore inner) {
+        return new QueueStore() {
+            @Override
+            public java.util.List<Place> join(Sale sale, java.util.List<Joiner> joiners) {
+                storeCalls.increment();
+                return inner.join(sale, joiners);
+            }
+
+            @Override
+            public RoomView admit(Sale sale, long byClock, long passTtl) {
+                storeCalls.increment();
+                return inner.admit(sale, byClock, passTtl);
+            }
+
+            @Override
+            public Optional<PassRecord> pass(Sale sale, String user) {
+                storeCalls.increment();
+                return inner.pass(sale, user);
+            }
+        };
+    }
+
+    /** The puzzle's check for sales with one ({@link Sale#powBits} above 0); until one is installed, such joins are refused. */
+    public void proofs(ProofCheck check) {
+        this.proofs = check;
+    }
+
+    /**
+     * Joins {@code user} to {@code sale}'s room (again: their place back), answered once their
+     * batch's store call did, the answer made on {@code answering}.
+     *
+     * @throws QueueRefusal the sale has no room, is closed, or its puzzle was not solved (the {@link ProofCheck}'s refusal)
+     */
+    public CompletableFuture<QueueAnswer> join(Sale sale, String user, String proof, Executor answering) {
+        long now = clock.getAsLong();
+        requireRoom(sale, now);
+        if (sale.powBits() > 0) {
+            proofs.check(sale, user, proof);
+        }
+        return line.place(sale, new QueueStore.Joiner(user, lottery.getAsDouble()))
+                .thenApplyAsync(place -> answer(sale, user, place, null, false), answering);
+    }
+
+    /**
+     * Where the holder of queue ticket {@code ticket} stands: from the ticket and this node's figures
+     * (no store call), but for the first poll after the opening of a lottery place (its rank,
+     * through the line) and the first that finds the buyer admitted (their pass).
+     *
+     * @param waitlist the buyer asks to stay on the waitlist once sold out
+     * @throws QueueRefusal no room, closed, or a ticket that is not {@code user}'s for this sale
+     */
+    public CompletableFuture<QueueAnswer> poll(Sale sale, String user, String ticket, boolean waitlist,
+            Executor answering) {
+        long now = clock.getAsLong();
+        requireRoom(sale, now);
+        if (ticket == null) {
+            throw QueueRefusal.badTicket("send the queue ticket the join answered as X-Queue-Ticket");
+        }
+        QueueTokens.Ticket held = tokens.readTicket(ticket).orElseThrow(() -> QueueRefusal.badTicket(
+                "the queue ticket is not one of this room's: join again (POST /queue/join?sale=" + sale.id() + ")"));
+        if (!held.user().equals(user)) {
+            throw QueueRefusal.badTicket("the queue ticket is another buyer's");
+        }
+        if (!held.sale().equals(sale.id()) || held.generation() != sale.generation()) {
+            throw QueueRefusal.badTicket("the queue ticket is of another sale, or of this sale before it was reset:"
+                    + " join again (POST /queue/join?sale=" + sale.id() + ")");
+        }
+        if (!held.place().ranked() && sale.opened(now)) {
+            // the lottery is drawn: the place's rank, once, through the line (its answer carries a new ticket)
+            return line.place(sale, new QueueStore.Joiner(user, lottery.getAsDouble()))
+                    .thenApplyAsync(place -> answer(sale, user, place, null, waitlist), answering);
+        }
+        return CompletableFuture.completedFuture(answer(sale, user, held.place(), ticket, waitlist));
+    }
+
+    /**
+     * Refuses anything of {@code sale}'s room (its puzzle too) unless the sale is queued and not closed.
+     *
+     * @throws QueueRefusal 409 not_queued or closed
+     */
+    public void requireRoom(Sale sale) {
+        requireRoom(sale, clock.getAsLong());
+    }
+
+    private static void requireRoom(Sale sale, long now) {
+        if (!sale.queued()) {
+            throw QueueRefusal.notQueued(sale.id());
+        }
+        if (sale.closed(now)) {
+            throw QueueRefusal.closed(sale.id());
+        }
+    }
+
+    /**
+     * Refuses a buy of queued sale {@code sale} unless {@code pass} (the {@code X-Queue-Pass} header)
+     * is a pass of this room's key for {@code user}, this sale and run of it, not past its time. No
+     * store call: the buy script checks the pass is still unspent, and spends it.
+     *
+     * @throws QueueRefusal 403 not_admitted
+     */
+    public void requirePass(Sale sale, String user, String pass) {
+        if (pass == null) {
+            throw QueueRefusal.notAdmitted("sale " + sale.id() + " sells to admitted buyers: join its waiting room"
+                    + " (POST /queue/join?sale=" + sale.id() + ") and buy with your pass as X-Queue-Pass");
+        }
+        QueueTokens.Pass held = tokens.readPass(pass).orElseThrow(() -> QueueRefusal.notAdmitted(
+                "the pass is not one of this room's"));
+        if (!held.user().equals(user)) {
+            throw QueueRefusal.notAdmitted("the pass is another buyer's");
+        }
+        if (!held.sale().equals(sale.id()) || held.generation() != sale.generation()) {
+            throw QueueRefusal.notAdmitted("the pass is of another sale, or of this sale before it was reset");
+        }
+        if (held.until() <= clock.getAsLong()) {
+            throw QueueRefusal.notAdmitted("the pass lapsed unused: the turn went to the next in line");
+        }
+    }
+
+    /** The answer for {@code user} at {@code place}; {@code ticket} their ticket if it holds that place, else null. */
+    private QueueAnswer answer(Sale sale, String user, Place place, String ticket, boolean waitlist) {
+        long now = clock.getAsLong();
+        String holds = ticket != null ? ticket : tokens.ticket(sale, user, place);
+        if (!place.ranked()) {
+            long toOpening = Math.max(0, sale.opensAt() - now);
+            long retry = toOpening > MOST_RETRY_MILLIS ? MOST_RETRY_MILLIS
+                    : toOpening + Math.floorMod(user.hashCode(), OPENING_SPREAD_MILLIS);
+            return new QueueAnswer(QueueAnswer.State.WAITING, null, null, null, retry, holds, null, null, false,
+                    toOpening, view(sale).joined());
+        }
+        RoomView view = view(sale);
+        long rank = place.rank();
+        if (rank <= view.admitted()) {
+            return admitted(sale, user, holds, view, now);
+        }
+        long position = rank - view.admitted();
+        if (rank <= Frontier.reach(sale, view)) {
+            long eta = Math.max(0, Frontier.admittedAt(sale, view, rank) - now);
+            long retry = Math.min(MOST_RETRY_MILLIS, Math.max(LEAST_RETRY_MILLIS, eta / 2));
+            return new QueueAnswer(QueueAnswer.State.WAITING, position, position - 1, eta, retry, holds, null, null,
+                    false, null, view.joined());
+        }
+        // beyond what the tickets reach: a ticket only if one ahead comes back. Sold out once every
+        // ticket's place is admitted, as the figures the position comes from say (not the clock now:
+        // a buyer must not hear "sold out" at a position that the same figures still count as moving)
+        QueueAnswer.State state = view.admitted() < Frontier.reach(sale, view) ? QueueAnswer.State.WAITING
+                : waitlist ? QueueAnswer.State.WAITLISTED : QueueAnswer.State.SOLD_OUT;
+        return new QueueAnswer(state, position, position - 1, null, WAITLIST_RETRY_MILLIS, holds, null, null, false,
+                null, view.joined());
+    }
+
+    /** An admitted buyer's answer: their pass (its time looked up once), used, or lapsed. */
+    private QueueAnswer admitted(Sale sale, String user, String ticket, RoomView view, long now) {
+        String key = sale.id() + "|" + sale.generation() + "|" + user;
+        QueueStore.PassRecord record = passes.get(key);
+        if (record == null || record.until() <= now) {
+            record = store.pass(sale, user).orElse(null);
+            if (record != null && !record.spent() && record.until() > now) {
+                passes.put(key, record);
+            }
+        }
+        if (record == null) {
+            // admitted as this node read it, its pass not (yet) there: a moment
+            return new QueueAnswer(QueueAnswer.State.WAITING, 1L, 0L, 0L, LEAST_RETRY_MILLIS, ticket, null, null, false,
+                    null, view.joined());
+        }
+        if (record.spent()) {
+            return new QueueAnswer(QueueAnswer.State.ADMITTED, null, null, null, LEAST_RETRY_MILLIS, ticket, null, null,
+                    true, null, view.joined());
+        }
+        if (record.until() <= now) {
+            return new QueueAnswer(QueueAnswer.State.LAPSED, null, null, null, MOST_RETRY_MILLIS, ticket, null, null,
+                    false, null, view.joined());
+        }
+        return new QueueAnswer(QueueAnswer.State.ADMITTED, null, null, null, LEAST_RETRY_MILLIS, ticket,
+                tokens.pass(sale, user, record.until()), record.until(), false, null, view.joined());
+    }
+
+    /**
+     * This node's figures of {@code sale}'s room: as the admission step last read them; read now
+     * (once, whoever else asks meanwhile) for a sale it has not read yet.
+     *
+     * @throws StockUnavailableException the figures are older than a few admission steps (the store is unreachable)
+     */
+    private RoomView view(Sale sale) {
+        Cached cached = views.get(sale.id());
+        if (cached == null || cached.generation() != sale.generation()) {
+            Object lock = loading.computeIfAbsent(sale.id(), id -> new Object());
+            synchronized (lock) {
+                cached = views.get(sale.id());
+                if (cached == null || cached.generation() != sale.generation()) {
+                    read(sale);
+                    cached = views.get(sale.id());
+                }
+            }
+        }
+        long age = System.nanoTime() - cached.readNanos();
+        if (age > TimeUnit.MILLISECONDS.toNanos(stale())) {
+            throw new StockUnavailableException("the waiting room of sale " + sale.id() + " was last read "
+                    + TimeUnit.NANOSECONDS.toSeconds(age) + " s ago: the ticket store is unreachable");
+        }
+        return cached.view();
+    }
+
+    /** Figures older than this are not answered from: three admission steps, at least 5 s. */
+    private long stale() {
+        return Math.max(5_000, 3 * admitMillis);
+    }
+
+    private void read(Sale sale) {
+        long nanos = System.nanoTime();
+        RoomView view = store.admit(sale, Frontier.byClock(sale, clock.getAsLong()), passMillis);
+        views.put(sale.id(), new Cached(sale.generation(), view, nanos));
+    }
+
+    /**
+     * The admission step of every queued sale of {@code sales} not closed (each node runs it once a
+     * {@code admitMillis}): passes lapse, places are admitted up to the frontier, and this node's
+     * figures are read in the same call. A sale that fails does not keep the others from theirs;
+     * the first failure is thrown after.
+     */
+    public void admitAll(Collection<Sale> sales) {
+        long now = clock.getAsLong();
+        RuntimeException failed = null;
+        for (Sale sale : sales) {
+            if (!sale.queued() || sale.closed(now)) {
+                continue;
+            }
+            try {
+                read(sale);
+            } catch (RuntimeException e) {
+                failed = failed == null ? e : failed;
+            }
+        }
+        passes.values().removeIf(record -> record.until() <= now);
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    /** This node's figures of {@code sale}'s room, if it has read them. */
+    public Optional<RoomView> figures(String sale) {
+        return Optional.ofNullable(views.get(sale)).map(Cached::view);
+    }
+
+    /** Calls this room made to its store so far (joins, admission steps, pass lookups). */
+    public long storeCalls() {
+        return storeCalls.sum();
+    }
+
+    @Override
+    public void close() {
+        line.close();
+    }
+}

@@ -1,0 +1,421 @@
+package io.ticketrush.queue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
+
+import io.ticketrush.order.OrderBook;
+import io.ticketrush.queue.QueueAnswer.State;
+import io.ticketrush.redis.RedisStore;
+import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.sale.Buyer;
+import io.ticketrush.sale.Outcome;
+import io.ticketrush.sale.QueueRefusal;
+import io.ticketrush.sale.Reservation;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
+import io.ticketrush.support.Deadline;
+import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.TimeScale;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The waiting room against a real Redis (docs/queue.md): the lottery before the opening and arrival
+ * order after it, admission at the sale's rate on an injectable clock, a lapsed pass giving its turn
+ * on, the waitlist served in order by tickets that come back, one place per user, and polls that
+ * cost the store nothing while nothing changed.
+ */
+class WaitingRoomTest {
+    private static final Executor DIRECT = Runnable::run;
+    private static RedisServer redis;
+
+    private RedisStore store;
+    private OrderBook orders;
+    private final QueueTokens tokens = QueueTokens.ofRandomKey();
+    /** The room's clock: Redis's, unless a test sets a moment of its own here. */
+    private final AtomicLong fixed = new AtomicLong();
+    private WaitingRoom room;
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServer.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    @BeforeEach
+    void connect() {
+        try (Jedis jedis = redis.client()) {
+            jedis.flushAll();
+        }
+        store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of("rush.redis.timeout.ms", "5000",
+                "rush.breaker.failures", "1000"))::get));
+        orders = store.orderBook();
+    }
+
+    @AfterEach
+    void disconnect() {
+        if (room != null) {
+            room.close();
+        }
+        store.close();
+    }
+
+    private long now() {
+        long at = fixed.get();
+        return at != 0 ? at : store.catalog().now();
+    }
+
+    private WaitingRoom room(DoubleSupplier lottery, long passMillis) {
+        room = new WaitingRoom(store.queue(), tokens, this::now, lottery, passMillis, 0, 1000);
+        return room;
+    }
+
+    /** A queued sale of {@code total} tickets, opening {@code leadMillis} from now on Redis's clock. */
+    private Sale queued(String id, long total, int rate, long leadMillis, long payMillis) {
+        long opens = store.catalog().now() + leadMillis;
+        return store.admin().create(new Sale(id, id, total, opens, 0, 1, payMillis, 0, 0, true).withQueue(rate, 0));
+    }
+
+    /**
+     * Opens {@code sale} now on Redis's clock: the joins made before came before the opening however
+     * slowly the machine ran them. The sale as the store holds it after.
+     */
+    private Sale openNow(Sale sale) {
+        try (Jedis jedis = redis.client()) {
+            jedis.hset(Keys.of(sale.id(), "ticket_hash_key").stock(), Keys.OPENS_AT,
+                    String.valueOf(store.catalog().now()));
+        }
+        return store.catalog().find(sale.id()).orElseThrow();
+    }
+
+    private void awaitOpen(Sale sale) {
+        Deadline.await(TimeScale.of(Duration.ofSeconds(30)), "sale " + sale.id() + " opens",
+                () -> store.catalog().now() > sale.opensAt() + 20);
+    }
+
+    private QueueAnswer join(Sale sale, String user) {
+        return room.join(sale, user, null, DIRECT).join();
+    }
+
+    private QueueAnswer poll(Sale sale, String user, String ticket) {
+        return room.poll(sale, user, ticket, false, DIRECT).join();
+    }
+
+    private long rank(QueueAnswer answer) {
+        return tokens.readTicket(answer.ticket()).orElseThrow().rank();
+    }
+
+    /** Joins {@code n} users named {@code prefix + i} before the opening: their tickets, in join order. */
+    private List<String> joinEarly(Sale sale, String prefix, int n) {
+        List<String> tickets = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            QueueAnswer answer = join(sale, prefix + i);
+            assertEquals(0, rank(answer), "a join before the opening has no rank yet");
+            assertEquals(State.WAITING, answer.state());
+            assertNull(answer.position(), "no position before the lottery is drawn");
+            tickets.add(answer.ticket());
+        }
+        return tickets;
+    }
+
+    /** Each early joiner's rank, polled after the opening (the first poll looks it up, once). */
+    private Map<String, Long> ranks(Sale sale, String prefix, List<String> tickets) {
+        Map<String, Long> ranks = new HashMap<>();
+        for (int i = 0; i < tickets.size(); i++) {
+            ranks.put(prefix + i, rank(poll(sale, prefix + i, tickets.get(i))));
+        }
+        return ranks;
+    }
+
+    private static String at(Map<String, Long> ranks, long rank) {
+        return ranks.entrySet().stream().filter(e -> e.getValue() == rank).findFirst().orElseThrow().getKey();
+    }
+
+    private Reservation buy(Sale sale, String user) {
+        return store.stockOf(sale).reserve(new Buyer(user, null), 3001, sale);
+    }
+
+    private String field(Sale sale, String name) {
+        try (Jedis jedis = redis.client()) {
+            return jedis.hget(Keys.of(sale.id(), "ticket_hash_key").stock(), name);
+        }
+    }
+
+    private Double passScore(Sale sale, String user) {
+        try (Jedis jedis = redis.client()) {
+            return jedis.zscore(Keys.of(sale.id(), "ticket_hash_key").queuePasses(), user);
+        }
+    }
+
+    /** Spearman's rank correlation of {@code ranks} with 1, 2, 3, ... (the join order). */
+    private static double spearman(long[] ranks) {
+        double n = ranks.length;
+        double squares = 0;
+        for (int i = 0; i < ranks.length; i++) {
+            double d = ranks[i] - (i + 1);
+            squares += d * d;
+        }
+        return 1 - 6 * squares / (n * (n * n - 1));
+    }
+
+    @Test
+    void places_drawn_before_the_opening_are_a_random_permutation_and_later_arrivals_queue_in_order() {
+        // a fixed seed: the draw, so the rank correlation below, is the same at every run
+        room(new Random(19)::nextDouble, 60_000);
+        Sale unopened = queued("L1", 1000, 10, 3_600_000, 60_000);
+        List<String> early = joinEarly(unopened, "early", 200);
+        Sale sale = openNow(unopened);
+        awaitOpen(sale);
+        room.admitAll(List.of(sale)); // as the node's admission step does once a second
+        for (int i = 0; i < 50; i++) {
+            QueueAnswer late = join(sale, "late" + i);
+            assertEquals(201 + i, rank(late), "after the opening, arrivals queue in their order behind the lottery");
+        }
+        Map<String, Long> ranks = ranks(sale, "early", early);
+        long[] inJoinOrder = IntStream.range(0, 200).mapToLong(i -> ranks.get("early" + i)).toArray();
+        assertEquals(LongStream.rangeClosed(1, 200).boxed().toList(), LongStream.of(inJoinOrder).sorted().boxed()
+                .toList(), "the early joiners hold places 1 to 200, one each");
+        assertFalse(LongStream.rangeClosed(1, 200).boxed().toList().equals(LongStream.of(inJoinOrder).boxed().toList()),
+                "arriving early bought a place: the lottery kept the join order");
+        double rho = spearman(inJoinOrder);
+        assertTrue(Math.abs(rho) < 0.5, "rank correlation of place with join order " + rho + ": no lottery");
+        // and the places follow the scores drawn, nothing else
+        List<String> byScore = IntStream.range(0, 200).mapToObj(i -> "early" + i).sorted(Comparator.comparingDouble(
+                user -> Double.parseDouble(tokens.readTicket(poll(sale, user, early.get(Integer.parseInt(
+                        user.substring(5)))).ticket()).orElseThrow().score()))).toList();
+        List<String> byRank = IntStream.range(0, 200).mapToObj(i -> "early" + i)
+                .sorted(Comparator.comparingLong(ranks::get)).toList();
+        assertEquals(byScore, byRank);
+    }
+
+    @Test
+    void the_clock_admits_the_rate_from_the_opening_at_most_the_stock_and_the_rest_are_told_sold_out() {
+        room(new Random(7)::nextDouble, 60_000);
+        Sale unopened = queued("R1", 30, 10, 3_600_000, 60_000);
+        List<String> early = joinEarly(unopened, "u", 40);
+        Sale sale = openNow(unopened);
+        awaitOpen(sale);
+        fixed.set(sale.opensAt() + 2_500);
+        room.admitAll(List.of(sale));
+        assertEquals(25, room.figures(sale.id()).orElseThrow().admitted(), "10 a second for 2.5 s");
+        Map<String, Long> ranks = ranks(sale, "u", early);
+        try (Jedis jedis = redis.client()) {
+            Keys k = Keys.of(sale.id(), "ticket_hash_key");
+            assertEquals(Set.copyOf(jedis.zrange(k.queue(), 0, 24)), Set.copyOf(jedis.zrange(k.queuePasses(), 0, -1)),
+                    "a pass for each of the first 25 places, and no other");
+        }
+        String third = at(ranks, 28);
+        QueueAnswer waiting = poll(sale, third, early.get(Integer.parseInt(third.substring(1))));
+        assertEquals(State.WAITING, waiting.state());
+        assertEquals(3, waiting.position());
+        assertEquals(2, waiting.ahead());
+        assertEquals(300, waiting.etaMs(), "place 28 is the clock's at 2.8 s");
+        String last = at(ranks, 25);
+        QueueAnswer admitted = poll(sale, last, early.get(Integer.parseInt(last.substring(1))));
+        assertEquals(State.ADMITTED, admitted.state());
+        assertNotNull(admitted.pass());
+        room.requirePass(sale, last, admitted.pass());
+        QueueRefusal shared = assertThrows(QueueRefusal.class, () -> room.requirePass(sale, third, admitted.pass()));
+        assertEquals("not_admitted", shared.error());
+        String beyond = at(ranks, 35);
+        QueueAnswer far = poll(sale, beyond, early.get(Integer.parseInt(beyond.substring(1))));
+        assertEquals(State.WAITING, far.state(), "the clock has not given out every ticket yet");
+        assertNull(far.etaMs(), "more places ahead than tickets: no ETA");
+        // the clock has given out every ticket, but this node's figures are not read since: still
+        // waiting, at the position those figures give (sold out only once they say so)
+        fixed.set(sale.opensAt() + 3_500);
+        QueueAnswer unread = poll(sale, beyond, early.get(Integer.parseInt(beyond.substring(1))));
+        assertEquals(State.WAITING, unread.state(), "sold out told before the figures say every ticket's place is admitted");
+        assertEquals(10, unread.position());
+
+        fixed.set(sale.opensAt() + 2_999);
+        room.admitAll(List.of(sale));
+        assertEquals(29, room.figures(sale.id()).orElseThrow().admitted());
+        fixed.set(sale.opensAt() + 3_000);
+        room.admitAll(List.of(sale));
+        assertEquals(30, room.figures(sale.id()).orElseThrow().admitted());
+        fixed.set(sale.opensAt() + 600_000);
+        room.admitAll(List.of(sale));
+        assertEquals(30, room.figures(sale.id()).orElseThrow().admitted(), "no more passes by time than tickets");
+        String next = at(ranks, 31);
+        QueueAnswer gone = poll(sale, next, early.get(Integer.parseInt(next.substring(1))));
+        assertEquals(State.SOLD_OUT, gone.state());
+        assertEquals(1, gone.position());
+        assertNull(gone.etaMs());
+        QueueAnswer stays = room.poll(sale, next, early.get(Integer.parseInt(next.substring(1))), true, DIRECT).join();
+        assertEquals(State.WAITLISTED, stays.state());
+    }
+
+    @Test
+    void a_pass_that_lapses_unused_gives_its_turn_to_the_next_place_and_buys_nothing_after() {
+        long passMillis = TimeScale.ms(800);
+        room(new Random(3)::nextDouble, passMillis);
+        Sale unopened = queued("P1", 2, 1000, 3_600_000, 60_000);
+        List<String> early = joinEarly(unopened, "p", 3);
+        Sale sale = openNow(unopened);
+        awaitOpen(sale);
+        room.admitAll(List.of(sale));
+        assertEquals(2, room.figures(sale.id()).orElseThrow().admitted());
+        Map<String, Long> ranks = ranks(sale, "p", early);
+        String first = at(ranks, 1);
+        String second = at(ranks, 2);
+        String third = at(ranks, 3);
+        assertEquals(Outcome.TICKET, buy(sale, first).outcome());
+        assertEquals(Outcome.NOT_ADMITTED, buy(sale, third).outcome(), "no pass, no ticket");
+        long until = passScore(sale, second).longValue();
+        Deadline.await(TimeScale.of(Duration.ofSeconds(30)), "the second pass's time to be over",
+                () -> store.catalog().now() > until + 20);
+        room.admitAll(List.of(sale));
+        RoomView view = room.figures(sale.id()).orElseThrow();
+        assertEquals(1, view.lapsed(), "one pass lapsed unused");
+        assertEquals(3, view.admitted(), "its turn went to the next place");
+        assertEquals(0.0, passScore(sale, second), "lapsed");
+        assertEquals(-1.0, passScore(sale, first), "spent, and its time over");
+        assertEquals(State.LAPSED, poll(sale, second, early.get(Integer.parseInt(second.substring(1)))).state());
+        assertEquals(Outcome.NOT_ADMITTED, buy(sale, second).outcome(), "a lapsed pass buys nothing");
+        QueueAnswer next = poll(sale, third, early.get(Integer.parseInt(third.substring(1))));
+        assertEquals(State.ADMITTED, next.state());
+        assertEquals(Outcome.TICKET, buy(sale, third).outcome());
+        assertEquals("2", field(sale, Keys.SOLD));
+    }
+
+    @Test
+    void tickets_that_come_back_go_to_the_waitlist_in_its_order_never_to_who_refreshes() {
+        room(new Random(5)::nextDouble, 60_000);
+        Sale unopened = queued("W1", 2, 1000, 3_600_000, 1000);
+        List<String> early = joinEarly(unopened, "w", 5);
+        Sale sale = openNow(unopened);
+        awaitOpen(sale);
+        room.admitAll(List.of(sale));
+        Map<String, Long> ranks = ranks(sale, "w", early);
+        Map<Long, String> tickets = new HashMap<>();
+        ranks.forEach((user, rank) -> tickets.put(rank, early.get(Integer.parseInt(user.substring(1)))));
+        Reservation one = buy(sale, at(ranks, 1));
+        Reservation two = buy(sale, at(ranks, 2));
+        assertEquals(Outcome.TICKET, one.outcome());
+        assertEquals(Outcome.TICKET, two.outcome());
+        for (long rank = 3; rank <= 5; rank++) {
+            QueueAnswer gone = poll(sale, at(ranks, rank), tickets.get(rank));
+            assertEquals(State.SOLD_OUT, gone.state(), "place " + rank);
+            assertEquals(rank - 2, gone.position());
+        }
+        for (int i = 0; i < 50; i++) {
+            assertEquals(State.SOLD_OUT, poll(sale, at(ranks, 5), tickets.get(5L)).state(), "refreshing buys nothing");
+        }
+        assertEquals(OrderBook.Cancel.CANCELLED, orders.cancel(one.orderId(), at(ranks, 1)));
+        assertEquals("1", field(sale, Keys.QUEUE_RETURNED));
+        room.admitAll(List.of(sale));
+        assertEquals(3, room.figures(sale.id()).orElseThrow().admitted());
+        assertEquals(State.ADMITTED, poll(sale, at(ranks, 3), tickets.get(3L)).state(), "the waitlist's first");
+        assertEquals(State.SOLD_OUT, poll(sale, at(ranks, 4), tickets.get(4L)).state());
+        assertEquals(State.SOLD_OUT, poll(sale, at(ranks, 5), tickets.get(5L)).state());
+        assertEquals(Outcome.NOT_ADMITTED, buy(sale, at(ranks, 1)).outcome(), "a pass buys once");
+        assertEquals(Outcome.NOT_ADMITTED, buy(sale, at(ranks, 5)).outcome());
+        // the second order expires unpaid: its ticket is the next waitlisted place's (the orders made
+        // below come after, so that only this one is due)
+        Deadline.await(TimeScale.of(Duration.ofSeconds(30)), "the second order's deadline",
+                () -> store.catalog().now() > two.deadline() + 20);
+        orders.expireAllDue();
+        assertEquals("2", field(sale, Keys.QUEUE_RETURNED));
+        room.admitAll(List.of(sale));
+        assertEquals(4, room.figures(sale.id()).orElseThrow().admitted());
+        assertEquals(State.ADMITTED, poll(sale, at(ranks, 4), tickets.get(4L)).state());
+        assertEquals(State.SOLD_OUT, poll(sale, at(ranks, 5), tickets.get(5L)).state());
+        assertEquals(Outcome.TICKET, buy(sale, at(ranks, 3)).outcome());
+        assertEquals(Outcome.TICKET, buy(sale, at(ranks, 4)).outcome());
+        assertEquals(Outcome.NOT_ADMITTED, buy(sale, at(ranks, 5)).outcome());
+        assertEquals("2", field(sale, Keys.SOLD));
+        try (Jedis jedis = redis.client()) {
+            assertEquals(Set.of(at(ranks, 1), at(ranks, 2), at(ranks, 3), at(ranks, 4)),
+                    jedis.smembers(Keys.of(sale.id(), "ticket_hash_key").queueSpent()), "the passes that bought");
+        }
+    }
+
+    @Test
+    void a_user_has_one_place_and_joining_again_returns_it() {
+        room(new Random(11)::nextDouble, 60_000);
+        Sale sale = queued("O1", 10, 10, 0, 60_000);
+        awaitOpen(sale);
+        QueueAnswer first = join(sale, "olga");
+        assertTrue(first.ticket() != null && rank(first) == 1);
+        join(sale, "oskar");
+        QueueAnswer again = join(sale, "olga");
+        assertEquals(1, rank(again));
+        assertEquals(tokens.readTicket(first.ticket()).orElseThrow().score(),
+                tokens.readTicket(again.ticket()).orElseThrow().score());
+        try (Jedis jedis = redis.client()) {
+            assertEquals(2, jedis.zcard(Keys.of(sale.id(), "ticket_hash_key").queue()));
+        }
+    }
+
+    @Test
+    void a_poll_where_nothing_changed_costs_the_store_nothing() {
+        room(new Random(13)::nextDouble, 60_000);
+        Sale unopened = queued("C1", 100, 1, 3_600_000, 60_000);
+        List<String> early = joinEarly(unopened, "c", 3);
+        Sale sale = openNow(unopened);
+        awaitOpen(sale);
+        fixed.set(sale.opensAt() + 1_000);
+        room.admitAll(List.of(sale));
+        Map<String, Long> ranks = ranks(sale, "c", early); // the lottery's ranks: one look-up each, the change
+        String admitted = at(ranks, 1);
+        String waiting = at(ranks, 3);
+        String admittedTicket = poll(sale, admitted, early.get(Integer.parseInt(admitted.substring(1)))).ticket();
+        String waitingTicket = poll(sale, waiting, early.get(Integer.parseInt(waiting.substring(1)))).ticket();
+        long before = room.storeCalls();
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(State.WAITING, poll(sale, waiting, waitingTicket).state());
+        }
+        assertEquals(before, room.storeCalls(), "1000 unchanged polls of a waiting buyer");
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(State.ADMITTED, poll(sale, admitted, admittedTicket).state());
+        }
+        assertEquals(before, room.storeCalls(), "1000 polls of an admitted buyer whose pass this node knows");
+    }
+
+    @Test
+    void a_ticket_is_its_buyer_s_for_its_sale_and_a_forged_one_is_refused() {
+        room(new Random(17)::nextDouble, 60_000);
+        Sale sale = queued("T1", 10, 10, 0, 60_000);
+        awaitOpen(sale);
+        String ticket = join(sale, "tina").ticket();
+        assertEquals("bad_ticket", assertThrows(QueueRefusal.class, () -> poll(sale, "tom", ticket)).error());
+        String forged = ticket.substring(0, ticket.length() - 2) + (ticket.endsWith("A") ? "BB" : "AA");
+        assertEquals("bad_ticket", assertThrows(QueueRefusal.class, () -> poll(sale, "tina", forged)).error());
+        String otherKey = QueueTokens.ofRandomKey().ticket(sale, "tina", new Place("2", 1, false));
+        assertEquals("bad_ticket", assertThrows(QueueRefusal.class, () -> poll(sale, "tina", otherKey)).error());
+        String pass = tokens.pass(sale, "tina", now() + 60_000);
+        assertEquals("bad_ticket", assertThrows(QueueRefusal.class, () -> poll(sale, "tina", pass)).error(),
+                "a pass is no ticket");
+        assertEquals("not_admitted", assertThrows(QueueRefusal.class, () -> room.requirePass(sale, "tina", ticket))
+                .error(), "a ticket is no pass");
+        assertEquals("not_admitted", assertThrows(QueueRefusal.class, () -> room.requirePass(sale, "tina",
+                tokens.pass(sale, "tina", now() - 1))).error(), "a pass past its time");
+    }
+}

@@ -1,0 +1,250 @@
+package io.ticketrush.shed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.support.Deadline;
+import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.FreePort;
+import io.ticketrush.support.HttpCall;
+import io.ticketrush.support.RedisOrders;
+import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.TempFiles;
+import io.ticketrush.support.TimeScale;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.args.ClientPauseMode;
+
+/**
+ * A node's bound on buyers in flight ({@code rush.shed.limit}), over real HTTP and a real Redis:
+ * Redis holds every write back ({@code CLIENT PAUSE WRITE}), so the buyers the node admitted stay
+ * in flight, and exactly those over the bound are answered at once with a JSON 503 {@code busy} and
+ * {@code Retry-After}, while Redis still holds the others (an answer that needed Redis could not
+ * come yet), and sell nothing; once the held buyers are answered, buys succeed again.
+ */
+class ShedBuyTest {
+    private static final String KEY = "ticket_hash_key";
+    private static final int STOCK = 100;
+    private static final int BOUND = 4;
+    private static final int EXCESS = 6;
+    private static final String TOKEN = "shed-test-admin-token";
+
+    private RedisServer redis;
+    private EmbeddedNode node;
+    private Path dir;
+    private final ExecutorService buyers = Executors.newCachedThreadPool();
+
+    private record Answer(int status, String body, String retryAfter, String contentType) {
+        JsonObject json() {
+            return JsonParser.parseString(body).getAsJsonObject();
+        }
+
+        boolean ticket() {
+            return status == 200 && json().get("code").getAsInt() == 1;
+        }
+
+        boolean shed() {
+            return status == 503 && "busy".equals(json().get("error").getAsString());
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + body + " (Retry-After " + retryAfter + ")";
+        }
+    }
+
+    @BeforeEach
+    void start() throws IOException {
+        redis = RedisServer.start();
+        redis.initStock(KEY, STOCK);
+        dir = Files.createTempDirectory("rush-shed-");
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of("rush.stock.total", String.valueOf(STOCK),
+                "rush.node.weight", "10", "rush.node.weights.total", "10",
+                "rush.statlog", dir.resolve("stat.log").toString(),
+                "rush.shed.limit", String.valueOf(BOUND),
+                // the held buyers wait for Redis, not for these
+                "rush.lock.wait.ms", "60000", "rush.redis.timeout.ms", String.valueOf(TimeScale.ms(30_000)),
+                "rush.admin.token", TOKEN, "rush.admin.audit", dir.resolve("admin-audit.log").toString())));
+        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
+        node = EmbeddedNode.start(settings);
+    }
+
+    @AfterEach
+    void stop() {
+        buyers.shutdownNow();
+        node.stop();
+        redis.close();
+        TempFiles.deleteRecursively(dir);
+    }
+
+    private CompletableFuture<Answer> buy(String user) {
+        HttpRequest request = HttpRequest.newBuilder(node.uri("/buy/ticket?user=" + user))
+                .timeout(TimeScale.of(Duration.ofSeconds(60))).POST(HttpRequest.BodyPublishers.noBody()).build();
+        // a thread and a client of its own each: every buyer on a connection of its own, at once
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                HttpResponse<String> r = HttpCall.newClient().send(request, HttpResponse.BodyHandlers.ofString());
+                return new Answer(r.statusCode(), r.body(), r.headers().firstValue("Retry-After").orElse(null),
+                        r.headers().firstValue("Content-Type").orElse(""));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }, buyers);
+    }
+
+    private static Answer answer(CompletableFuture<Answer> future) throws Exception {
+        return future.get(TimeScale.ms(60_000), TimeUnit.MILLISECONDS);
+    }
+
+    private long metric(String name) {
+        for (String line : HttpCall.get(node.uri("/metrics")).body().split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return (long) Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no " + name + " in /metrics");
+    }
+
+    /** The users holding an order that was not voided, from Redis. */
+    private Set<String> buyersWithOrders() {
+        try (Jedis jedis = redis.client()) {
+            return RedisOrders.all(jedis, Keys.ofDefault(KEY)).stream().filter(o -> !"voided".equals(o.get(Keys.STATE)))
+                    .map(o -> o.get(Keys.USER)).collect(Collectors.toSet());
+        }
+    }
+
+    @Test
+    void over_the_bound_exactly_the_excess_is_shed_at_once_sells_nothing_and_buys_succeed_once_load_drops()
+            throws Exception {
+        NodeAdmission admission = node.app().admission();
+        // a port-0 node's first buy publishes the node's stats (a Redis write) on its way in, and the
+        // sale's first buy sets its seller up: have both done before Redis holds the writes back
+        assertTrue(answer(buy("first")).ticket());
+        Map<String, CompletableFuture<Answer>> sent = new LinkedHashMap<>();
+        try (Jedis admin = redis.client()) {
+            admin.clientPause(TimeScale.ms(30_000), ClientPauseMode.WRITE);
+            try {
+                for (int i = 0; i < BOUND + EXCESS; i++) {
+                    sent.put("buyer" + i, buy("buyer" + i));
+                }
+                // which requests the node admits first is the network's choice: count by answer
+                Deadline.await(TimeScale.of(Duration.ofSeconds(20)), EXCESS + " buyers answered while Redis holds "
+                        + BOUND + " in flight", () -> sent.values().stream().filter(CompletableFuture::isDone).count()
+                                == EXCESS && admission.inFlight() == BOUND);
+                List<Answer> shed = new ArrayList<>();
+                for (CompletableFuture<Answer> f : sent.values()) {
+                    if (f.isDone()) {
+                        shed.add(answer(f));
+                    }
+                }
+                assertEquals(EXCESS, shed.size());
+                for (Answer a : shed) {
+                    assertTrue(a.shed(), () -> "a buyer over the bound is told busy: " + a);
+                    assertEquals("1", a.retryAfter(), () -> "and when to come back: " + a);
+                    assertTrue(a.contentType().startsWith("application/json"), a::toString);
+                    assertFalse(a.body().contains("Exception") || a.body().contains("\tat "), a::toString);
+                }
+                assertEquals(BOUND, admission.inFlight(), "the bound's buyers are still held by Redis");
+                assertEquals(EXCESS, metric("rush_buy_shed_total"), "/metrics counts each shed buyer");
+                assertEquals(BOUND, metric("rush_admission_in_flight"));
+                assertEquals(BOUND, metric("rush_admission_limit"));
+                assertEquals(1, redis.sold(KEY), "nothing more sold while Redis holds the writes");
+            } finally {
+                admin.clientUnpause();
+            }
+        }
+        Set<String> ticketed = new HashSet<>(Set.of("first"));
+        Set<String> shed = new HashSet<>();
+        for (Map.Entry<String, CompletableFuture<Answer>> e : sent.entrySet()) {
+            Answer a = answer(e.getValue());
+            if (a.ticket()) {
+                ticketed.add(e.getKey());
+            } else {
+                assertTrue(a.shed(), a::toString);
+                shed.add(e.getKey());
+            }
+        }
+        assertEquals(1 + BOUND, ticketed.size(), "every admitted buyer got a ticket once Redis let the writes through");
+        assertEquals(EXCESS, shed.size());
+        assertEquals(1 + BOUND, redis.sold(KEY), "Redis sold == the tickets answered: the shed ones sold nothing");
+        assertEquals(ticketed, buyersWithOrders(), "an order for each ticket answered, none for a shed buyer");
+
+        // the load dropped: every place is back, and a bound's worth of buyers at once all buy
+        Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "every place given back", () -> admission.inFlight() == 0);
+        Map<String, CompletableFuture<Answer>> later = new LinkedHashMap<>();
+        for (int i = 0; i < BOUND; i++) {
+            later.put("later" + i, buy("later" + i));
+        }
+        for (Map.Entry<String, CompletableFuture<Answer>> e : later.entrySet()) {
+            Answer a = answer(e.getValue());
+            assertTrue(a.ticket(), () -> "after the load, a buy succeeds again: " + a);
+            assertNull(a.retryAfter(), a::toString);
+            ticketed.add(e.getKey());
+        }
+        assertEquals(1 + 2 * BOUND, redis.sold(KEY));
+        assertEquals(ticketed, buyersWithOrders(), "Redis sold == orders == tickets answered");
+        assertEquals(EXCESS, metric("rush_buy_shed_total"), "no buyer shed once the load dropped");
+        assertEquals(0, metric("rush_admission_in_flight"));
+        assertEquals(BOUND, metric("rush_admission_limit"));
+        assertEquals(EXCESS, admission.shed());
+    }
+
+    private HttpCall.Answer admin(String pathAndQuery) throws Exception {
+        HttpResponse<String> r = HttpCall.newClient().send(HttpRequest.newBuilder(node.adminUri(pathAndQuery))
+                .header("X-Admin-Token", TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return new HttpCall.Answer(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""));
+    }
+
+    @Test
+    void an_operator_sees_and_changes_the_bound_while_the_node_runs() throws Exception {
+        HttpCall.Answer shown = admin("/admin/shed");
+        assertEquals(200, shown.status(), shown::toString);
+        assertEquals(BOUND, shown.json().getAsJsonObject("data").get("limit").getAsInt(), shown::toString);
+
+        HttpCall.Answer changed = admin("/admin/shed?limit=1");
+        assertEquals(200, changed.status(), changed::toString);
+        assertEquals(1, changed.json().getAsJsonObject("data").get("limit").getAsInt(), changed::toString);
+        assertEquals(1, metric("rush_admission_limit"), "in force at once");
+
+        HttpCall.Answer refused = admin("/admin/shed?limit=-1");
+        assertEquals(400, refused.status(), refused::toString);
+        assertTrue(refused.body().contains("rush.shed.limit"), refused::toString);
+        assertEquals(1, metric("rush_admission_limit"), "a refused change changes nothing");
+
+        assertEquals(0, admin("/admin/shed?limit=0").json().getAsJsonObject("data").get("limit").getAsInt());
+        assertEquals(0, metric("rush_admission_limit"), "0: no bound");
+        assertTrue(answer(buy("after-change")).ticket());
+    }
+}
