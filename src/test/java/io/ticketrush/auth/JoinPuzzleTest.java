@@ -18,7 +18,6 @@ import io.ticketrush.auth.JoinPuzzle.Challenge;
 import io.ticketrush.auth.JoinPuzzle.Verdict;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The join puzzle's rules, proof by proof: a solution joins its own user to its own sale before it
@@ -236,29 +235,6 @@ class JoinPuzzleTest {
         System.out.printf("JoinPuzzle.verify: median %.1f us, p99 %.1f us (%d rounds, the last half after warm-up)%n",
                 median(Arrays.copyOfRange(took, rounds / 2, rounds)) / 1000.0, took[rounds * 99 / 100] / 1000.0,
                 rounds);
-    }
-
-    /**
-     * A buyer's cost: the median time the Java solver takes at 16, 18 and 20 bits (docs/queue-puzzle.md).
-     * Run with {@code -Dpuzzle.bench=true}.
-     */
-    @Test
-    @EnabledIfSystemProperty(named = "puzzle.bench", matches = "true")
-    void solving_time_is_printed() {
-        for (int bits : new int[] {16, 18, 20}) {
-            int solves = 21;
-            long[] took = new long[solves];
-            for (int i = 0; i < solves; i++) {
-                Challenge challenge = puzzle.challenge("Q1", "alice", bits);
-                long started = System.nanoTime();
-                String proof = solve(challenge);
-                took[i] = System.nanoTime() - started;
-                assertEquals(Verdict.SOLVED, puzzle.verify(proof, "Q1", "alice", bits));
-            }
-            Arrays.sort(took);
-            System.out.printf("JoinPuzzle.solve at %d bits: median %.0f ms, max %.0f ms (%d puzzles)%n", bits,
-                    median(took) / 1e6, took[solves - 1] / 1e6, solves);
-        }
     }
 
     private static double median(long[] sorted) {
