@@ -136,6 +136,26 @@ public final class RedisStore implements AutoCloseable {
         return new RedisStatsStore(operatorCalls, this::keys, sales);
     }
 
+    /**
+     * The bytes Redis has allocated ({@code MEMORY STATS}' {@code total.allocated}, the one command
+     * beyond the data the nodes' ACL user has: never INFO or CONFIG), read on the operators'
+     * connections, never a buyer's: with one Redis its own, with Sentinel the primary's, in a
+     * cluster the fullest master's (each server has the same maxmemory, so the fullest is the one
+     * to refuse writes first).
+     */
+    public long memoryUsed() {
+        return operatorCalls.onEachMaster(jedis -> allocated(jedis.memoryStats())).stream()
+                .mapToLong(Long::longValue).max().orElseThrow();
+    }
+
+    private static long allocated(java.util.Map<String, Object> stats) {
+        Object allocated = stats.get("total.allocated");
+        if (!(allocated instanceof Number number)) {
+            throw new IllegalStateException("MEMORY STATS without total.allocated: " + stats.keySet());
+        }
+        return number.longValue();
+    }
+
     /** Round trips of the operators' reads so far (also counted in {@link #roundTrips()}). */
     public long operatorRoundTrips() {
         return operatorCalls.tried();
