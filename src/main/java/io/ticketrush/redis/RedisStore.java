@@ -51,6 +51,7 @@ public final class RedisStore implements AutoCloseable {
     private final UncertainBuys uncertain;
     private final RedisSaleCatalog catalog;
     private final SaleAdmin admin;
+    private final java.util.concurrent.atomic.LongAdder memoryRoundTrips = new java.util.concurrent.atomic.LongAdder();
     private RedisOrderFeed feed; // guarded by this
 
     private RedisStore(StoreSettings settings, RedisCalls calls, RedisCalls operatorCalls) {
@@ -144,8 +145,14 @@ public final class RedisStore implements AutoCloseable {
      * to refuse writes first).
      */
     public long memoryUsed() {
-        return operatorCalls.onEachMaster(jedis -> allocated(jedis.memoryStats())).stream()
-                .mapToLong(Long::longValue).max().orElseThrow();
+        List<Long> used = operatorCalls.onEachMaster(jedis -> allocated(jedis.memoryStats()));
+        memoryRoundTrips.add(used.size());
+        return used.stream().mapToLong(Long::longValue).max().orElseThrow();
+    }
+
+    /** Round trips of {@link #memoryUsed} so far (one per master read; also in {@link #operatorRoundTrips()}). */
+    public long memoryRoundTrips() {
+        return memoryRoundTrips.sum();
     }
 
     private static long allocated(java.util.Map<String, Object> stats) {
