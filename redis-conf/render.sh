@@ -150,13 +150,16 @@ is_loopback() {
 # cluster client asks them. Jedis also sends CLIENT SETINFO, which Redis 7.0 does not have (Jedis
 # ignores its error).
 #   rush-node: the nodes and the sale tool: the Lua scripts by SHA (EVALSHA, SCRIPT LOAD when Redis
-#              has not got them), reads, the order feed (XREAD), MULTI, WAIT, TIME.
+#              has not got them), reads, the order feed (XREAD), MULTI, WAIT, TIME; MEMORY STATS alone
+#              of MEMORY (a node's /metrics and dashboard: Redis's memory against its maxmemory,
+#              which ./rush passes them as rush.redis.maxmemory.bytes: never INFO or CONFIG).
 #   rush-writer: the order writer: the order streams (XREADGROUP, XAUTOCLAIM, XACK, XGROUP CREATE,
 #              XADD to the dead letters), the hashes and sets it counts in, MULTI, WAIT; its own
 #              script by SHA (EVALSHA, SCRIPT LOAD: trim_events.lua, trimming the streams of what
 #              it wrote), never EVAL, DEL or SET.
 node_rules='-@all +@read +@write -@dangerous -@scripting +evalsha +eval +evalsha_ro +eval_ro +script|load
-    +script|exists +@transaction +wait +time +ping +client|setname +client|getname +role +cluster|slots'
+    +script|exists +@transaction +wait +time +ping +client|setname +client|getname +role +cluster|slots
+    +memory|stats'
 writer_rules='-@all +@read +@stream +@hash +@set -@dangerous +@transaction +wait +time +ping +client|setname
     +client|getname +role +cluster|slots +evalsha +script|load +script|exists'
 # On a Sentinel: the primary's address, and the failovers announced on +switch-master (Jedis's

@@ -10,6 +10,31 @@
   const ALL = 'all';
   const $ = (selector) => document.querySelector(selector);
   const fmt = (n) => Number(n).toLocaleString('en');
+  const mib = (bytes) => (bytes / (1024 * 1024)).toFixed(1) + ' MiB';
+
+  // Redis's memory against its limit (maxmemory, noeviction): past it Redis refuses writes and a buy
+  // answers 503; the node warns from 80% (RedisMemory.WARNING_PERCENT)
+  function renderRedisMemory(memory) {
+    if (!memory || memory.usedBytes == null) {
+      text('redis-memory', '-');
+      $('#redis-memory-bar').style.width = '0';
+      text('redis-memory-note', 'not read yet');
+      $('#redis-memory-note').classList.remove('warn');
+      return;
+    }
+    if (memory.limitBytes == null) {
+      text('redis-memory', mib(memory.usedBytes));
+      $('#redis-memory-bar').style.width = '0';
+      text('redis-memory-note', 'limit not known (rush.redis.maxmemory.bytes)');
+    } else {
+      const pct = 100 * memory.share;
+      text('redis-memory', pct.toFixed(1) + '%');
+      $('#redis-memory-bar').style.width = Math.min(100, pct).toFixed(1) + '%';
+      text('redis-memory-note', mib(memory.usedBytes) + ' of ' + mib(memory.limitBytes)
+          + (memory.warning ? ': past ' + Math.round(100 * memory.warningShare) + '%, buys get 503 at the limit' : ''));
+    }
+    $('#redis-memory-note').classList.toggle('warn', memory.warning);
+  }
   const Sales = window.RushSales;
   const history = [];
 
@@ -54,6 +79,7 @@
     $('#dead-letters-note').classList.toggle('warn', data.orders.deadLetters > 0);
     const wrote = data.orders.writerLastWrite;
     text('writer-note', wrote ? 'last write ' + ago(data.now - wrote) : 'no order writer has written yet');
+    renderRedisMemory(data.redisMemory);
     text('nodes-up', data.totals.nodesUp + ' / ' + data.totals.nodes);
     text('rps-now', fmt(Math.round(data.totals.rps)) + ' req/s now, ' + fmt(data.totals.requests) + ' buys so far');
     renderNodes(data.nodes);

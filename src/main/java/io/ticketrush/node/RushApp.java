@@ -50,6 +50,8 @@ public final class RushApp implements ServletContextListener {
     private static final String ATTRIBUTE = RushApp.class.getName();
     /** How often buy calls whose answers were lost are voided, once Redis answers again. */
     private static final long UNCERTAIN_MILLIS = 100;
+    /** How often a node reads Redis's memory (MEMORY STATS) for /metrics and the dashboard. */
+    static final long REDIS_MEMORY_MILLIS = 1000;
     /** What the gauges of the default sale show until someone buys from it on this node. */
     private static final LocalStock NO_STOCK = new LocalStock(0);
 
@@ -109,7 +111,7 @@ public final class RushApp implements ServletContextListener {
                     r -> r.replicaWaitCounts().timeouts());
         }
         // the dashboard reads on the operators' connections, never the buyers'
-        cluster = new ClusterView(redis.operatorStats(sales::all));
+        cluster = new ClusterView(redis.operatorStats(sales::all), stats::redisMemory);
         statsPublisher = new StatsPublisher(redis.stats(sales::all), stats);
         statsPublisher.start();
         background = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -132,6 +134,16 @@ public final class RushApp implements ServletContextListener {
         // buyers answered 503 hold no ticket, also when Redis ran their call after all
         background.scheduleWithFixedDelay(new Duty("voiding buys answered 503", LOG).asRunnable(
                 redis::settleUncertainBuys), UNCERTAIN_MILLIS, UNCERTAIN_MILLIS, TimeUnit.MILLISECONDS);
+        // Redis's memory for /metrics and the dashboard: once a second on the operators' connections, never a
+        // buyer's; a failed read shows as not known (NaN), not as the last figure
+        background.scheduleWithFixedDelay(new Duty("reading Redis's memory", LOG).asRunnable(() -> {
+            try {
+                stats.redisMemoryUsed(redis.memoryUsed());
+            } catch (RuntimeException e) {
+                stats.redisMemoryUsed(-1);
+                throw e;
+            }
+        }), 0, REDIS_MEMORY_MILLIS, TimeUnit.MILLISECONDS);
         context.setAttribute(ATTRIBUTE, this);
         LOG.info(() -> "ticket-rush node up: weight " + settings.nodeWeight() + "/" + settings.totalWeight()
                 + " (a sale's local stock: its share by weight + a buffer), redis " + settings.store().redis().address()

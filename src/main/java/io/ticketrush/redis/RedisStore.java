@@ -51,6 +51,7 @@ public final class RedisStore implements AutoCloseable {
     private final UncertainBuys uncertain;
     private final RedisSaleCatalog catalog;
     private final SaleAdmin admin;
+    private final java.util.concurrent.atomic.LongAdder memoryRoundTrips = new java.util.concurrent.atomic.LongAdder();
     private RedisOrderFeed feed; // guarded by this
 
     private RedisStore(StoreSettings settings, RedisCalls calls, RedisCalls operatorCalls) {
@@ -134,6 +135,32 @@ public final class RedisStore implements AutoCloseable {
     /** The stats as {@code /dashboard/data} reads them, on the operators' connections. */
     public StatsStore operatorStats(Supplier<List<Sale>> sales) {
         return new RedisStatsStore(operatorCalls, this::keys, sales);
+    }
+
+    /**
+     * The bytes Redis has allocated ({@code MEMORY STATS}' {@code total.allocated}, the one command
+     * beyond the data the nodes' ACL user has: never INFO or CONFIG), read on the operators'
+     * connections, never a buyer's: with one Redis its own, with Sentinel the primary's, in a
+     * cluster the fullest master's (each server has the same maxmemory, so the fullest is the one
+     * to refuse writes first).
+     */
+    public long memoryUsed() {
+        List<Long> used = operatorCalls.onEachMaster(jedis -> allocated(jedis.memoryStats()));
+        memoryRoundTrips.add(used.size());
+        return used.stream().mapToLong(Long::longValue).max().orElseThrow();
+    }
+
+    /** Round trips of {@link #memoryUsed} so far (one per master read; also in {@link #operatorRoundTrips()}). */
+    public long memoryRoundTrips() {
+        return memoryRoundTrips.sum();
+    }
+
+    private static long allocated(java.util.Map<String, Object> stats) {
+        Object allocated = stats.get("total.allocated");
+        if (!(allocated instanceof Number number)) {
+            throw new IllegalStateException("MEMORY STATS without total.allocated: " + stats.keySet());
+        }
+        return number.longValue();
     }
 
     /** Round trips of the operators' reads so far (also counted in {@link #roundTrips()}). */

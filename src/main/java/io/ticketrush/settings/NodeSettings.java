@@ -31,12 +31,14 @@ import io.ticketrush.sale.Sale;
  * @param statLogKeep {@code rush.statlog.keep}: rotated stat.log files kept ({@code stat.log.1} the newest)
  * @param queue the queued sales' waiting rooms: their key, a pass's time, the join line, the admission step
  * @param shed how many buyers may wait for Redis at once before the next is shed (503 busy)
+ * @param redisMaxMemory {@code rush.redis.maxmemory.bytes}: the memory limit ./rush gave Redis (each server's), in
+ *     bytes; 0: not known (the dashboard and /metrics then show the use without a limit)
  */
 public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, int totalWeight,
         OptionalInt stockBuffer, OptionalInt stockLocal, int nodePort, String statLogPath, int lockWaitMillis,
         boolean anonymousAllowed, int syncMillis, int sweepMillis, AdminSettings admin, PaySettings pay,
         AuthSettings auth, UserRateSettings userRate, long statLogMaxBytes, int statLogKeep, QueueSettings queue,
-        ShedSettings shed) {
+        ShedSettings shed, long redisMaxMemory) {
 
     /**
      * Reads a node's settings: system properties, then the environment, then {@code contextParams}
@@ -79,7 +81,7 @@ public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, 
                 stockLocal(in), nodePort(in), statLogPath(in), lockWaitMillis(in), anonymousAllowed(in),
                 syncMillis(in), sweepMillis(in), AdminSettings.read(in), PaySettings.read(in), AuthSettings.read(in),
                 UserRateSettings.read(in), statLogMaxBytes(in), statLogKeep(in), QueueSettings.read(in),
-                ShedSettings.read(in));
+                ShedSettings.read(in), in.bytes("rush.redis.maxmemory.bytes"));
     }
 
     private static int totalStock(SettingsReader in) {

@@ -104,6 +104,26 @@ final class SettingsReader {
         return value == null ? OptionalInt.empty() : OptionalInt.of(parse(name, value, 0, min, max));
     }
 
+    /** A count of bytes, 0 or more (a long: a machine's memory passes 2^31), else the default. */
+    long bytes(String name) {
+        String value = given(name);
+        String text = value == null ? Defaults.of(name) : value;
+        try {
+            long n = Long.parseLong(text);
+            if (n < 0) {
+                problem(name + "=" + text + " must be 0 or more");
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            if (value == null) {
+                throw new IllegalStateException(Defaults.FILE + ": the default " + name + "=" + text
+                        + " is not a whole number", e);
+            }
+            problem(name + "=" + value + " is not a whole number");
+            return 0;
+        }
+    }
+
     /** {@code true|yes|on|1} or {@code false|no|off|0}, else the default. */
     boolean flag(String name) {
         String value = given(name);

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The whole sale as the dashboard shows it: the global stock, the orders, and every node's last
@@ -19,9 +20,12 @@ public final class ClusterView {
     public static final long FORGET_AFTER_MILLIS = TimeUnit.MINUTES.toMillis(10);
 
     private final StatsStore store;
+    private final Supplier<RedisMemory> memory;
 
-    public ClusterView(StatsStore store) {
+    /** {@code memory}: Redis's memory against its limit as this node last read it (no Redis call of its own). */
+    public ClusterView(StatsStore store, Supplier<RedisMemory> memory) {
         this.store = store;
+        this.memory = memory;
     }
 
     /**
@@ -40,6 +44,7 @@ public final class ClusterView {
     public Map<String, Object> read(String sale, long now) {
         Map<String, Object> data = view(store.read(sale), now);
         data.put("sale", sale);
+        data.put("redisMemory", memory.get().toMap());
         return data;
     }
 

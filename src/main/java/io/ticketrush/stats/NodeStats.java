@@ -60,6 +60,8 @@ public final class NodeStats implements AutoCloseable {
     /** The order writers' lag, and when a writer counted it (ms), as the publisher last read them; NaN until it has. */
     private volatile double writerLag = Double.NaN;
     private volatile double writerLagAt = Double.NaN;
+    /** The bytes Redis has allocated as last read (the fullest master's in a cluster); -1 until read. */
+    private volatile long redisMemoryUsed = -1;
     private volatile LongSupplier redisRoundTrips = () -> 0;
     private volatile IntSupplier buyCallsToVoid = () -> 0;
 
@@ -107,6 +109,15 @@ public final class NodeStats implements AutoCloseable {
         Gauge.builder("rush.orders.writer.lag.age.seconds", this,
                 stats -> (System.currentTimeMillis() - stats.writerLagAt) / 1000.0)
                 .description("how long ago an order writer last counted its lag: growing, no writer runs")
+                .register(registry);
+        Gauge.builder("rush.redis.memory.used.bytes", this,
+                stats -> stats.redisMemoryUsed < 0 ? Double.NaN : stats.redisMemoryUsed)
+                .description("bytes Redis has allocated (MEMORY STATS total.allocated; in a cluster the fullest"
+                        + " master's), as last read on the operators' connections (every second, never on a scrape)")
+                .register(registry);
+        Gauge.builder("rush.redis.memory.limit.bytes", settings, NodeSettings::redisMaxMemory)
+                .description("Redis's maxmemory as ./rush gave it (rush.redis.maxmemory.bytes; each server's): past it"
+                        + " Redis refuses writes and a buy answers 503; 0: not known")
                 .register(registry);
         Gauge.builder("rush.node.weight", settings, NodeSettings::nodeWeight)
                 .description("this node's Nginx weight").register(registry);
@@ -241,6 +252,16 @@ public final class NodeStats implements AutoCloseable {
             sum += count.sum();
         }
         return sum;
+    }
+
+    /** The bytes Redis has allocated, as just read; -1: the read failed (the gauge shows NaN, not an old figure). */
+    public void redisMemoryUsed(long bytes) {
+        redisMemoryUsed = bytes;
+    }
+
+    /** Redis's memory against its limit, as last read. */
+    public RedisMemory redisMemory() {
+        return new RedisMemory(redisMemoryUsed, settings.redisMaxMemory());
     }
 
     void globalRemaining(long remaining) {

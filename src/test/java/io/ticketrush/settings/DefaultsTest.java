@@ -78,6 +78,7 @@ class DefaultsTest {
         held.put("rush.user.burst", node.userRate().burst());
         held.put("rush.user.rate.users", node.userRate().users());
         held.put("rush.shed.limit", node.shed().limit());
+        held.put("rush.redis.maxmemory.bytes", node.redisMaxMemory());
         held.put("rush.admin.port", node.admin().port());
         held.put("rush.admin.host", node.admin().host());
         held.put("rush.admin.audit", node.admin().auditLog());

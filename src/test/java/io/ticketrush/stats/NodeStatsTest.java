@@ -119,4 +119,31 @@ class NodeStatsTest {
             throw new UnsupportedOperationException();
         }
     }
+    @Test
+    void redis_memory_is_not_a_number_until_read_and_warns_from_exactly_80_percent_of_the_limit() {
+        // the default: no limit known
+        assertTrue(stats.scrape().contains("\nrush_redis_memory_used_bytes NaN\n"), "not read yet: no number");
+        assertTrue(stats.scrape().contains("\nrush_redis_memory_limit_bytes 0.0\n"), stats::scrape);
+        stats.redisMemoryUsed(999);
+        assertTrue(stats.scrape().contains("\nrush_redis_memory_used_bytes 999.0\n"), stats::scrape);
+        assertEquals(false, stats.redisMemory().warning(), "no limit known: no warning");
+        stats.redisMemoryUsed(-1);
+        assertTrue(stats.scrape().contains("\nrush_redis_memory_used_bytes NaN\n"), "a failed read: no number");
+
+        long limit = 1_000_000;
+        try (NodeStats limited = new NodeStats(NodeSettings.from(name -> "rush.redis.maxmemory.bytes".equals(name)
+                ? String.valueOf(limit) : null), () -> new LocalStock(10))) {
+            assertTrue(limited.scrape().contains("\nrush_redis_memory_limit_bytes 1000000.0\n"), limited::scrape);
+            limited.redisMemoryUsed(799_999);
+            assertEquals(false, limited.redisMemory().warning(), "79.9999%");
+            assertEquals(false, limited.redisMemory().toMap().get("warning"));
+            limited.redisMemoryUsed(800_000);
+            assertEquals(true, limited.redisMemory().warning(), "80%");
+            assertEquals(0.8, limited.redisMemory().toMap().get("share"));
+            assertEquals(800_000L, limited.redisMemory().toMap().get("usedBytes"));
+            assertEquals(limit, limited.redisMemory().toMap().get("limitBytes"));
+            limited.redisMemoryUsed(-1);
+            assertEquals(false, limited.redisMemory().warning(), "not known: no warning");
+        }
+    }
 }

@@ -50,6 +50,11 @@ class RedisGuardTest {
             new String[] {"FUNCTION", "FLUSH"},
             new String[] {"CLUSTER", "RESET"},
             new String[] {"INFO"},
+            new String[] {"INFO", "memory"},
+            // of MEMORY, the nodes have STATS alone (their gauge of Redis's memory)
+            new String[] {"MEMORY", "PURGE"},
+            new String[] {"MEMORY", "DOCTOR"},
+            new String[] {"MEMORY", "MALLOC-STATS"},
             new String[] {"MONITOR"}, // every command of every client, passwords of AUTH included
             new String[] {"CLIENT", "KILL", "ID", "1"},
             new String[] {"BGSAVE"},
@@ -124,6 +129,8 @@ class RedisGuardTest {
             assertEquals("10", node.evalsha(sha, List.of(KEY), List.of()));
             assertEquals(0L, node.waitReplicas(0, 10));
             assertEquals(2, node.time().size());
+            // Redis's memory for /metrics and the dashboard (RedisStore.memoryUsed)
+            assertTrue(node.memoryStats().get("total.allocated") instanceof Long, "MEMORY STATS total.allocated");
             assertEquals(List.of(), notRefused(node), "commands the nodes' ACL user was not refused");
         }
         assertUntouched();
