@@ -63,6 +63,7 @@ idle=$(awk -v c="$(($(commands) - c0 - 1))" -v t="$(($(now_ms) - t0))" 'BEGIN {p
 
 coproc QB { java -Xmx2g -cp "target/test-classes:target/classes:$(<"$work/cp")" io.ticketrush.bench.QueueBench \
     "$NGINX_URL" "$JWT_KEYS_FILE" "$sale" "$buyers" "$threads" "$pay" "qb-$sale-" "$work" "$pow" 2>&1; }
+qb_pid=$QB_PID # bash unsets QB_PID once the coprocess has ended
 declare -A at_c at_t
 while IFS= read -r line <&"${QB[0]}"; do
     echo "$line"
@@ -72,7 +73,7 @@ while IFS= read -r line <&"${QB[0]}"; do
         echo go >&"${QB[1]}"
     fi
 done
-wait "$QB_PID" || die "queue bench: the client failed"
+wait "$qb_pid" || die "queue bench: the client failed"
 
 declare -A s
 while read -r k v; do s[$k]=$v; done <"$work/summary"
