@@ -233,6 +233,12 @@ public final class QueueBench {
             proof = solve(c.body);
         }
         Answer a = call("join", "POST", "/queue/join?sale=" + sale, tokens[i], proof == null ? null : Map.of("X-Queue-Proof", proof));
+        // 503: busy, nothing known; the page tries again (joining again answers the same place)
+        for (int tries = 1; a.status == 503 && tries < 20; tries++) {
+            count("retry_join_503");
+            Thread.sleep(200);
+            a = call("join", "POST", "/queue/join?sale=" + sale, tokens[i], proof == null ? null : Map.of("X-Queue-Proof", proof));
+        }
         if (a.status != 200 || a.str("ticket") == null) {
             throw new IllegalStateException(user(i) + ": join answered " + a.status + " " + a.body);
         }
@@ -312,7 +318,7 @@ public final class QueueBench {
         Answer a = poll(i, "poll");
         String state = a.str("state");
         if (a.status != 200 || state == null) {
-            count("poll_" + a.status);
+            count((a.status == 503 ? "retry_poll_" : "poll_") + a.status);
             return 1000L;
         }
         switch (state) {
@@ -333,7 +339,8 @@ public final class QueueBench {
                     }
                     return null;
                 }
-                count("buy_" + b.status + "_" + b.code());
+                // 503: nothing sold, the pass is given back (docs/queue.md): poll and buy again
+                count((b.status == 503 ? "retry_buy_" : "buy_") + b.status + "_" + b.code());
                 return 1000L;
             }
             case "sold_out", "waitlisted" -> {
@@ -353,12 +360,22 @@ public final class QueueBench {
 
     private void pay(int i) throws IOException {
         Answer p = call("pay", "POST", "/pay?order=" + orders[i], tokens[i], null);
+        for (int tries = 1; p.status == 503 && tries < 20; tries++) { // busy: the buyer presses Pay again
+            count("retry_pay_503");
+            sleep(200);
+            p = call("pay", "POST", "/pay?order=" + orders[i], tokens[i], null);
+        }
         String payment = p.str("paymentId");
         if (p.status != 202 && p.status != 200 || payment == null) {
             count("pay_" + p.status);
             return;
         }
         Answer d = call("demo-pay", "POST", "/demo-pay/pay?payment=" + payment, null, null);
+        for (int tries = 1; d.status == 503 && tries < 20; tries++) {
+            count("retry_demo_pay_503");
+            sleep(200);
+            d = call("demo-pay", "POST", "/demo-pay/pay?payment=" + payment, null, null);
+        }
         if (d.body.contains("\"state\":\"paid\"")) {
             count("paid");
         } else {
@@ -397,6 +414,15 @@ public final class QueueBench {
         summary.put("sample_no_pass_refused", String.valueOf(noPass));
         summary.put("sample_other_pass_refused", String.valueOf(otherPass));
         summary.put("sample_again_same_order", String.valueOf(again));
+    }
+
+    private static void sleep(long ms) throws IOException {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        }
     }
 
     private void count(String what) {
