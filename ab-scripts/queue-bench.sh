@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The waiting room's benchmark (issue 19), against the running ./rush up cluster, through Nginx:
+# creates a queued sale of --tickets tickets opening in --opens seconds, then QueueBench
+# (src/test/java/io/ticketrush/bench/QueueBench.java) signs a token for each of --buyers buyers and,
+# from --threads keep-alive connections: a round of /noop (warm-up), every buyer joins (solving the
+# puzzle first if --pow > 0), one poll each while the sale is closed, a round of /noop (the reference,
+# min(buyers, 20,000) requests, before the opening), then from the opening each
+# buyer polls when retryAfterMs says, buys with its pass when admitted, pays (--pay percent of the
+# buyers who bought, through the demo provider), until each knows its final state (bought or sold out).
+# Prints req/s of join and poll against /noop, p50/p99 per endpoint, Redis commands per join and per
+# poll (INFO stats' total_commands_processed around each phase, less the cluster's idle rate), the
+# time from the opening to sold out and to every buyer's final state, the rank correlation of place
+# with joining order (early: joined before the opening, ~0: the lottery; late: ~1), and the checks.
+# The puzzle is off by default (--pow 0): solving is the client's cost, paid before a join is sent,
+# and a million solved puzzles would measure this machine's SHA-256, not the room.
+#   ab-scripts/queue-bench.sh [--buyers N] [--tickets N] [--pow BITS] [--admit PER_SECOND]
+#                             [--opens SECONDS] [--threads N] [--pay PERCENT] [--sale ID]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_settings
+
+buyers=1000000 tickets=10000 pow=0 admit='' opens='' threads=64 pay=50 sale=QB$(date +%s)
+while (($#)); do
+    case $1 in
+    --buyers | --tickets | --pow | --admit | --opens | --threads | --pay)
+        (($# >= 2)) && is_uint "$2" || die "queue-bench.sh: $1 takes a whole number, not '${2:-}'"
+        declare "${1#--}=$2"
+        shift 2
+        ;;
+    --sale) sale=$2; shift 2 ;;
+    *) die "queue-bench.sh: unknown option $1" ;;
+    esac
+done
+((buyers > 0 && tickets > 0 && tickets <= buyers && threads > 0 && pay <= 100)) ||
+    die "queue-bench.sh: need buyers >= tickets > 0, threads > 0, pay <= 100"
+# every ticket admitted within about 10 s of the opening, at least the room's default 100 a second
+admit=${admit:-$((tickets / 10 > 100 ? tickets / 10 : 100))}
+# time to join, poll and run /noop before the opening: on this 2-core machine through Nginx (64
+# connections) about 600 joins, 1,500 polls and 900 /noop a second, about 3.5 ms a buyer: 4 ms given
+opens=${opens:-$((30 + buyers / 250))}
+curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
+ensure_commands java mvn python3
+cd "$RUSH_ROOT"
+work=$(mktemp -d "${TMPDIR:-/tmp}/rush-queue-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mvn -q -B -o -Dstyle.color=never test-compile || mvn -q -B -Dstyle.color=never test-compile ||
+    die "the bench did not build"
+mvn -q -B -o -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/cp" ||
+    mvn -q -B -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/cp" ||
+    die "no test classpath"
+
+"$RUSH_ROOT/rush" sale create "$sale" --stock "$tickets" --queue --admit "$admit" --pow "$pow" --opens "+$opens" \
+    --name "queue bench $sale" >/dev/null || die "could not create sale $sale"
+echo "queue bench: sale $sale, $buyers buyers, $tickets tickets, admitted $admit a second, puzzle $pow bits," \
+    "opens in $opens s, $threads connections, $pay% of buyers who bought pay"
+
+commands() { rcli INFO stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
+now_ms() { date +%s%3N; }
+# the cluster's own rate while nobody buys (admission steps, sales reads, the writer)
+c0=$(commands) t0=$(now_ms)
+sleep 2
+idle=$(awk -v c="$(($(commands) - c0 - 1))" -v t="$(($(now_ms) - t0))" 'BEGIN {printf "%.1f", c * 1000 / t}')
+
+coproc QB { java -Xmx2g -cp "target/test-classes:target/classes:$(<"$work/cp")" io.ticketrush.bench.QueueBench \
+    "$NGINX_URL" "$JWT_KEYS_FILE" "$sale" "$buyers" "$threads" "$pay" "qb-$sale-" "$work" "$pow" 2>&1; }
+qb_pid=$QB_PID # bash unsets QB_PID once the coprocess has ended
+declare -A at_c at_t
+while IFS= read -r line <&"${QB[0]}"; do
+    echo "$line"
+    if [[ $line == "queue bench: MARK "* ]]; then
+        mark=${line#queue bench: MARK }
+        at_c[$mark]=$(commands) at_t[$mark]=$(now_ms)
+        echo go >&"${QB[1]}"
+    fi
+done
+wait "$qb_pid" || die "queue bench: the client failed"
+
+declare -A s
+while read -r k v; do s[$k]=$v; done <"$work/summary"
+per() { # commands between marks $1 and $2 (less the idle rate) per $3 requests
+    awk -v c="$((at_c[$2] - at_c[$1] - 1))" -v t="$((at_t[$2] - at_t[$1]))" -v i="$idle" -v n="$3" \
+        'BEGIN {net = c - i * t / 1000; if (net < 0) net = 0; printf "%.3f (%d commands in %.1f s, %.0f of them the idle rate)", n ? net / n : 0, c, t / 1000, i * t / 1000}'
+}
+echo "queue bench: Redis commands per join $(per joins-start joins-done "${s[joined]}")"
+echo "queue bench: Redis commands per poll before the opening $(per joins-done polls-done "${s[closed_polls]}")"
+
+rcli ZRANGE "rush:{$sale}:queue" 0 -1 | tr -d '\r' >"$work/places"
+python3 - "$work/joins" "$work/places" <<'PY'
+import sys
+joins = {}
+for line in open(sys.argv[1]):
+    user, order, early = line.split()
+    joins[user] = (int(order), early == "1")
+places = [u for u in (l.strip() for l in open(sys.argv[2])) if u in joins]
+def spearman(pairs):
+    n = len(pairs)
+    if n < 3:
+        return float("nan")
+    by_join = sorted(range(n), key=lambda k: pairs[k][0])
+    r = [0] * n
+    for rank, k in enumerate(by_join):
+        r[k] = rank
+    d2 = sum((r[k] - k) ** 2 for k in range(n))  # k: the place order (pairs are in place order)
+    return 1 - 6 * d2 / (n * (n * n - 1))
+for name, early in (("joined before the opening", True), ("joined after it", False)):
+    group = [(joins[u][0],) for u in places if joins[u][1] == early]
+    print("queue bench: rank correlation of place with joining order, %s: %s (%d buyers)" %
+          (name, "n/a" if len(group) < 3 else "%.3f" % spearman(group), len(group)))
+PY
+
+read -r sold total <<<"$(sale_admin stock "$sale")"
+spent=$(rcli SCARD "rush:{$sale}:queue-spent" | tr -d '\r')
+room=$(rcli ZCARD "rush:{$sale}:queue" | tr -d '\r')
+deadline=$(($(date +%s) + $(timescaled 30)))
+while :; do
+    read -r created in_db _ <<<"$(sale_admin orders "$sale")"
+    [[ $in_db == "$created" || $(date +%s) -ge $deadline ]] && break
+    sleep 0.5
+done
+fail=()
+check() { # $1 what, then a test
+    local what=$1
+    shift
+    if "$@"; then echo "queue bench: ok    $what"; else echo "queue bench: FAIL  $what"; fail+=("$what"); fi
+}
+# a 503 (busy, nothing done) is tried again, as the page does: counted, not a failure
+retries=$(grep -E '^count_retry_' "$work/summary" | tr '\n' ' ' || true)
+echo "queue bench: 503 answers tried again: ${retries:-none}"
+others=$(grep -E '^count_' "$work/summary" | grep -v -e '^count_paid ' -e '^count_retry_' | tr '\n' ' ' || true)
+check "every buyer joined once: $room places, ${s[joined]} joins answered, $buyers buyers" \
+    test "$room" -eq "$buyers" -a "${s[joined]}" -eq "$buyers"
+check "every buyer a final state: ${s[bought]} bought + ${s[sold_out]} sold out == $buyers (${s[no_final]} without)${others:+; other answers: $others}" \
+    test "$((s[bought] + s[sold_out]))" -eq "$buyers" -a "${s[no_final]}" -eq 0 -a -z "$others"
+check "sold == tickets == orders == admitted buyers who bought: Redis sold $sold of $total, orders $created ($in_db in the database), bought ${s[bought]} (${s[distinct_orders]} distinct orders)" \
+    test "$sold" -eq "$tickets" -a "$created" -eq "$sold" -a "$in_db" -eq "$sold" -a "${s[bought]}" -eq "$sold" -a "${s[distinct_orders]}" -eq "$sold"
+check "no ticket without a pass: passes spent $spent == sold $sold; ${s[sample_no_pass_refused]} of ${s[samples]} buys without a pass refused" \
+    test "$spent" -eq "$sold" -a "${s[sample_no_pass_refused]}" -eq "${s[samples]}" -a "${s[samples]}" -gt 0
+check "no pass used twice: ${s[sample_other_pass_refused]} of ${s[samples]} buys with another buyer's pass refused, ${s[sample_again_same_order]} of ${s[samples]} sent again got their first order" \
+    test "${s[sample_other_pass_refused]}" -eq "${s[samples]}" -a "${s[sample_again_same_order]}" -eq "${s[samples]}"
+check "every payment asked for was paid: ${s[count_paid]:-0} of ${s[requests_pay]:-0}" \
+    test "${s[count_paid]:-0}" -eq "${s[requests_pay]:-0}"
+((${#fail[@]} == 0)) || die "queue bench: ${#fail[@]} check(s) failed"
+echo "queue bench: all checks passed"

@@ -1,0 +1,528 @@
+package io.ticketrush.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.DelayQueue;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.ticketrush.auth.TokenIssuer;
+import io.ticketrush.auth.TokenKeys;
+
+/**
+ * The waiting room's benchmark, {@code ./rush bench queue} (ab-scripts/queue-bench.sh runs it; issue 19):
+ * BUYERS signed buyers of a queued sale, through Nginx, from THREADS keep-alive connections. In order:
+ * a round of {@code /noop} (warm-up), every buyer joins before the opening (solving the puzzle
+ * first when the sale has one), one poll each while the sale is still closed (the poll's req/s), a round of
+ * {@code /noop} (the reference: min(BUYERS, 20,000) requests), then
+ * from the opening each buyer polls when {@code retryAfterMs} says, buys with its pass when admitted,
+ * and pays (PAY_PERCENT of the buyers who bought, through the demo provider) until every buyer has a
+ * final state ({@code bought} or {@code sold_out}). Then samples of what must be refused: a buy
+ * without a pass, a buy with another buyer's pass (403 {@code not_admitted}), and a winner's buy sent
+ * again (its first order). Prints the figures; writes {@code OUT/summary} (name value lines, for the
+ * script's checks against Redis) and {@code OUT/joins} (user, join order, joined before the opening).
+ *
+ * <pre>java ... QueueBench BASE_URL KEYS_FILE SALE BUYERS THREADS PAY_PERCENT PREFIX OUT POW</pre>
+ */
+public final class QueueBench {
+    private static final Pattern CODE = Pattern.compile("\"code\":(-?\\d+)");
+
+    private final String base;
+    private final String sale;
+    private final int buyers;
+    private final int threads;
+    private final int payPercent;
+    private final String prefix;
+    private final Path out;
+    private final int pow;
+    private final java.io.BufferedReader control = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+    private final String[] tokens;
+    private final String[] tickets;
+    private final String[] passes;
+    private final String[] orders;
+    private final byte[] finals; // 0 none yet, 1 bought, 2 sold out
+    private final long[] joinedBeforeOpening;
+    private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+    private final AtomicInteger joinOrder = new AtomicInteger();
+    private final int[] joinIndex;
+    private volatile long opensAtNanos = Long.MAX_VALUE;
+    private final AtomicLong lastTicketNanos = new AtomicLong();
+    private final AtomicLong lastFinalNanos = new AtomicLong();
+
+    private QueueBench(String[] a) throws IOException {
+        base = a[0];
+        sale = a[2];
+        buyers = Integer.parseInt(a[3]);
+        threads = Integer.parseInt(a[4]);
+        payPercent = Integer.parseInt(a[5]);
+        prefix = a[6];
+        out = Path.of(a[7]);
+        pow = Integer.parseInt(a[8]);
+        tokens = new String[buyers];
+        tickets = new String[buyers];
+        passes = new String[buyers];
+        orders = new String[buyers];
+        finals = new byte[buyers];
+        joinedBeforeOpening = new long[buyers];
+        joinIndex = new int[buyers];
+        long t0 = System.nanoTime();
+        TokenIssuer issuer = new TokenIssuer(TokenKeys.of(Path.of(a[1]), null));
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < buyers; i++) {
+            tokens[i] = issuer.issue(user(i), 7200, now).value();
+        }
+        System.out.printf("queue bench: %,d tokens signed in %.1f s (the client's cost, not timed)%n", buyers,
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 9) {
+            throw new IllegalArgumentException("QueueBench BASE_URL KEYS_FILE SALE BUYERS THREADS PAY_PERCENT PREFIX OUT POW");
+        }
+        new QueueBench(args).run();
+    }
+
+    private String user(int i) {
+        return prefix + i;
+    }
+
+    private void run() throws Exception {
+        Map<String, String> summary = new HashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            int noops = Math.min(buyers, 20_000);
+            round(pool, noops, i -> call("noop-warm-up", "GET", "/noop", null, null)); // warms the client and the path
+            mark("joins-start");
+            // joins, each buyer once (a puzzle solved first when the sale asks for one)
+            double joinRate = round(pool, buyers, this::join);
+            summary.put("joined", String.valueOf(joinOrder.get()));
+            mark("joins-done");
+            // one poll each while the sale is closed: answered from the ticket, no Redis call
+            AtomicInteger closedPolls = new AtomicInteger();
+            double pollRate = round(pool, buyers, i -> {
+                if (System.nanoTime() < opensAtNanos - 1_000_000_000L) {
+                    poll(i, "poll-closed");
+                    closedPolls.incrementAndGet();
+                }
+            });
+            summary.put("closed_polls", String.valueOf(closedPolls.get()));
+            pollRate = pollRate * closedPolls.get() / buyers; // the polls skipped near the opening took no time
+            // the reference, measured after the joins and polls (as warm as they are), before the opening
+            double noopRate = round(pool, noops, i -> call("noop", "GET", "/noop", null, null));
+            System.out.printf("queue bench: /noop %,.0f req/s, join %,.0f req/s (%.2f of /noop), poll before the opening"
+                    + " %,.0f req/s (%.2f of /noop; %,d polls), %d connections%n", noopRate, joinRate,
+                    joinRate / noopRate, pollRate, pollRate / noopRate, closedPolls.get(), threads);
+            summary.put("noop_rps", String.format("%.0f", noopRate));
+            summary.put("join_rps", String.format("%.0f", joinRate));
+            summary.put("poll_rps", String.format("%.0f", pollRate));
+            mark("polls-done");
+            long wait = opensAtNanos - System.nanoTime();
+            if (wait > 0) {
+                System.out.printf("queue bench: %.1f s to the opening%n", wait / 1e9);
+                Thread.sleep(wait / 1_000_000 + 1);
+            }
+            flow(pool);
+            samples(summary);
+        } finally {
+            pool.shutdownNow();
+        }
+        int bought = 0;
+        int soldOut = 0;
+        int none = 0;
+        for (byte f : finals) {
+            if (f == 1) {
+                bought++;
+            } else if (f == 2) {
+                soldOut++;
+            } else {
+                none++;
+            }
+        }
+        summary.put("bought", String.valueOf(bought));
+        summary.put("sold_out", String.valueOf(soldOut));
+        summary.put("no_final", String.valueOf(none));
+        summary.put("distinct_orders", String.valueOf(java.util.Arrays.stream(orders).filter(o -> o != null)
+                .distinct().count()));
+        counts.forEach((k, v) -> summary.put("count_" + k, String.valueOf(v.get())));
+        double soldOutMs = (lastTicketNanos.get() - opensAtNanos) / 1e6;
+        double finalMs = (lastFinalNanos.get() - opensAtNanos) / 1e6;
+        summary.put("ms_to_sold_out", String.format("%.0f", soldOutMs));
+        summary.put("ms_to_final", String.format("%.0f", finalMs));
+        System.out.printf("queue bench: opening -> last ticket bought %,.0f ms; -> every buyer knows their final state"
+                + " %,.0f ms; bought %,d, sold out %,d, no final state %,d%n", soldOutMs, finalMs, bought, soldOut,
+                none);
+        System.out.println("queue bench: per endpoint (requests, p50, p99, max ms; answers not 200 by status):");
+        latency.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            Histogram h = e.getValue();
+            System.out.printf("  %-14s %,9d  p50 %7.2f  p99 %7.2f  max %8.2f  %s%n", e.getKey(), h.count(),
+                    h.percentile(50), h.percentile(99), h.max(), h.others());
+            summary.put("requests_" + e.getKey(), String.valueOf(h.count()));
+        });
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("summary")))) {
+            summary.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> w.println(e.getKey() + " " + e.getValue()));
+        }
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("joins")))) {
+            for (int i = 0; i < buyers; i++) {
+                w.println(user(i) + " " + joinIndex[i] + " " + joinedBeforeOpening[i]);
+            }
+        }
+    }
+
+    /** Says where the run is and waits for the script (it reads Redis's counters) to answer a line. */
+    private void mark(String where) throws IOException {
+        System.out.println("queue bench: MARK " + where);
+        System.out.flush();
+        if (control.readLine() == null) {
+            throw new IllegalStateException("the script went away at " + where);
+        }
+    }
+
+    /** Runs {@code work} for 0..n-1 on the pool; requests a second of the whole round. */
+    private double round(ExecutorService pool, int n, Work work) throws Exception {
+        AtomicInteger next = new AtomicInteger();
+        long start = System.nanoTime();
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            done.add(pool.submit(() -> {
+                for (int i; (i = next.getAndIncrement()) < n;) {
+                    work.run(i);
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get();
+        }
+        return n * 1e9 / (System.nanoTime() - start);
+    }
+
+    private interface Work {
+        void run(int i) throws Exception;
+    }
+
+    private void join(int i) throws Exception {
+        String proof = null;
+        if (pow > 0) {
+            Answer c = call("challenge", "GET", "/queue/challenge?sale=" + sale, tokens[i], null);
+            if (!c.body.contains("\"required\":true")) {
+                throw new IllegalStateException("no puzzle for a sale of pow " + pow + ": " + c.body);
+            }
+            proof = solve(c.body);
+        }
+        Answer a = call("join", "POST", "/queue/join?sale=" + sale, tokens[i], proof == null ? null : Map.of("X-Queue-Proof", proof));
+        // 503: busy, nothing known; the page tries again (joining again answers the same place)
+        for (int tries = 1; a.status == 503 && tries < 20; tries++) {
+            count("retry_join_503");
+            Thread.sleep(200);
+            a = call("join", "POST", "/queue/join?sale=" + sale, tokens[i], proof == null ? null : Map.of("X-Queue-Proof", proof));
+        }
+        if (a.status != 200 || a.str("ticket") == null) {
+            throw new IllegalStateException(user(i) + ": join answered " + a.status + " " + a.body);
+        }
+        joinIndex[i] = joinOrder.incrementAndGet();
+        tickets[i] = a.str("ticket");
+        Long opensIn = a.num("opensInMs");
+        if (opensIn != null) {
+            joinedBeforeOpening[i] = 1;
+            if (opensAtNanos == Long.MAX_VALUE) {
+                opensAtNanos = System.nanoTime() + opensIn * 1_000_000L;
+            }
+        }
+    }
+
+    /** The proof for the challenge in {@code body}: the number whose SHA-256(salt + number) is the challenge. */
+    private static String solve(String body) throws Exception {
+        Answer c = new Answer(200, body);
+        String salt = c.str("salt");
+        String challenge = c.str("challenge");
+        long max = c.num("maxnumber");
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        for (long n = 0; n <= max; n++) {
+            byte[] h = sha.digest((salt + n).getBytes(StandardCharsets.UTF_8));
+            if (java.util.HexFormat.of().formatHex(h).equals(challenge)) {
+                String json = "{\"algorithm\":\"SHA-256\",\"challenge\":\"" + challenge + "\",\"number\":" + n
+                        + ",\"salt\":\"" + salt + "\",\"signature\":\"" + c.str("signature") + "\"}";
+                return Base64.getEncoder().encodeToString(json.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        throw new IllegalStateException("unsolvable challenge " + body);
+    }
+
+    private Answer poll(int i, String endpoint) throws IOException {
+        Answer a = call(endpoint, "GET", "/queue?sale=" + sale, tokens[i], Map.of("X-Queue-Ticket", tickets[i]));
+        String t = a.str("ticket");
+        if (t != null) {
+            tickets[i] = t;
+        }
+        return a;
+    }
+
+    /** From the opening, every buyer polls when told, buys when admitted, until each has a final state. */
+    private void flow(ExecutorService pool) throws Exception {
+        DelayQueue<Due> due = new DelayQueue<>();
+        long now = System.nanoTime();
+        // the page's polls after the opening spread over its first 2 s (as retryAfterMs tells before it)
+        for (int i = 0; i < buyers; i++) {
+            due.add(new Due(i, now + (long) (Math.random() * 2e9)));
+        }
+        AtomicInteger left = new AtomicInteger(buyers);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            done.add(pool.submit(() -> {
+                while (left.get() > 0) {
+                    Due d = due.poll(100, TimeUnit.MILLISECONDS);
+                    if (d == null) {
+                        continue;
+                    }
+                    Long retry = step(d.buyer);
+                    if (retry == null) {
+                        lastFinalNanos.accumulateAndGet(System.nanoTime(), Math::max);
+                        left.decrementAndGet();
+                    } else {
+                        due.add(new Due(d.buyer, System.nanoTime() + retry * 1_000_000L));
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get();
+        }
+    }
+
+    /** One poll (and buy, pay); null once the buyer has a final state, else when to poll again (ms). */
+    private Long step(int i) throws IOException {
+        Answer a = poll(i, "poll");
+        String state = a.str("state");
+        if (a.status != 200 || state == null) {
+            count((a.status == 503 ? "retry_poll_" : "poll_") + a.status);
+            return 1000L;
+        }
+        switch (state) {
+            case "admitted" -> {
+                String pass = a.str("pass");
+                if (pass == null) {
+                    count("admitted_without_pass");
+                    return a.num("retryAfterMs");
+                }
+                passes[i] = pass;
+                Answer b = call("buy", "POST", "/buy/ticket?sale=" + sale, tokens[i], Map.of("X-Queue-Pass", pass));
+                if (b.status == 200 && "1".equals(b.code())) {
+                    orders[i] = b.str("orderId");
+                    finals[i] = 1;
+                    lastTicketNanos.accumulateAndGet(System.nanoTime(), Math::max);
+                    if (i % 100 < payPercent) {
+                        pay(i);
+                    }
+                    return null;
+                }
+                // 503: nothing sold, the pass is given back (docs/queue.md): poll and buy again
+                count((b.status == 503 ? "retry_buy_" : "buy_") + b.status + "_" + b.code());
+                return 1000L;
+            }
+            case "sold_out", "waitlisted" -> {
+                finals[i] = 2;
+                return null;
+            }
+            case "lapsed" -> {
+                count("lapsed");
+                finals[i] = 2;
+                return null;
+            }
+            default -> {
+                return Math.max(50L, a.num("retryAfterMs"));
+            }
+        }
+    }
+
+    private void pay(int i) throws IOException {
+        Answer p = call("pay", "POST", "/pay?order=" + orders[i], tokens[i], null);
+        for (int tries = 1; p.status == 503 && tries < 20; tries++) { // busy: the buyer presses Pay again
+            count("retry_pay_503");
+            sleep(200);
+            p = call("pay", "POST", "/pay?order=" + orders[i], tokens[i], null);
+        }
+        String payment = p.str("paymentId");
+        if (p.status != 202 && p.status != 200 || payment == null) {
+            count("pay_" + p.status);
+            return;
+        }
+        Answer d = call("demo-pay", "POST", "/demo-pay/pay?payment=" + payment, null, null);
+        for (int tries = 1; d.status == 503 && tries < 20; tries++) {
+            count("retry_demo_pay_503");
+            sleep(200);
+            d = call("demo-pay", "POST", "/demo-pay/pay?payment=" + payment, null, null);
+        }
+        if (d.body.contains("\"state\":\"paid\"")) {
+            count("paid");
+        } else {
+            count("demo_pay_" + d.status);
+        }
+    }
+
+    /** What must be refused, on a sample: no ticket without a pass, no pass twice, a buy again its first answer. */
+    private void samples(Map<String, String> summary) throws IOException {
+        List<Integer> winners = new ArrayList<>();
+        List<Integer> losers = new ArrayList<>();
+        for (int i = 0; i < buyers; i++) {
+            (finals[i] == 1 ? winners : losers).add(i);
+        }
+        int n = Math.min(20, Math.min(winners.size(), losers.size()));
+        int noPass = 0;
+        int otherPass = 0;
+        int again = 0;
+        for (int k = 0; k < n; k++) {
+            int loser = losers.get(k * losers.size() / n);
+            int winner = winners.get(k * winners.size() / n);
+            Answer a = call("sample", "POST", "/buy/ticket?sale=" + sale, tokens[loser], null);
+            if (a.status == 403 && a.body.contains("not_admitted")) {
+                noPass++;
+            }
+            Answer b = call("sample", "POST", "/buy/ticket?sale=" + sale, tokens[loser], Map.of("X-Queue-Pass", passes[winner]));
+            if (b.status == 403 && b.body.contains("not_admitted")) {
+                otherPass++;
+            }
+            Answer c = call("sample", "POST", "/buy/ticket?sale=" + sale, tokens[winner], Map.of("X-Queue-Pass", passes[winner]));
+            if (c.status == 200 && orders[winner].equals(c.str("orderId"))) {
+                again++;
+            }
+        }
+        summary.put("samples", String.valueOf(n));
+        summary.put("sample_no_pass_refused", String.valueOf(noPass));
+        summary.put("sample_other_pass_refused", String.valueOf(otherPass));
+        summary.put("sample_again_same_order", String.valueOf(again));
+    }
+
+    private static void sleep(long ms) throws IOException {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        }
+    }
+
+    private void count(String what) {
+        counts.computeIfAbsent(what, k -> new AtomicInteger()).incrementAndGet();
+    }
+
+    private Answer call(String endpoint, String method, String path, String token, Map<String, String> headers)
+            throws IOException {
+        long t0 = System.nanoTime();
+        HttpURLConnection http = (HttpURLConnection) URI.create(base + path).toURL().openConnection();
+        http.setRequestMethod(method);
+        if (token != null) {
+            http.setRequestProperty("Authorization", "Bearer " + token);
+        }
+        if (headers != null) {
+            headers.forEach(http::setRequestProperty);
+        }
+        if (method.equals("POST")) {
+            http.setDoOutput(true);
+            http.setFixedLengthStreamingMode(0);
+            try (OutputStream body = http.getOutputStream()) {
+                body.flush();
+            }
+        }
+        int status = http.getResponseCode();
+        String body;
+        try (InputStream in = status < 400 ? http.getInputStream() : http.getErrorStream()) {
+            body = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        latency.computeIfAbsent(endpoint, k -> new Histogram()).add(System.nanoTime() - t0, status);
+        return new Answer(status, body);
+    }
+
+    private record Answer(int status, String body) {
+        String str(String name) {
+            Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(body);
+            return m.find() ? m.group(1) : null;
+        }
+
+        Long num(String name) {
+            Matcher m = Pattern.compile("\"" + name + "\":(-?\\d+)").matcher(body);
+            return m.find() ? Long.valueOf(m.group(1)) : null;
+        }
+
+        String code() {
+            Matcher m = CODE.matcher(body);
+            return m.find() ? m.group(1) : null;
+        }
+    }
+
+    private record Due(int buyer, long at) implements Delayed {
+        @Override
+        public long getDelay(TimeUnit unit) {
+            return unit.convert(at - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public int compareTo(Delayed o) {
+            return Long.compare(at, ((Due) o).at);
+        }
+    }
+
+    /** Latencies in 10 µs buckets up to 10 s (the last bucket holds the slower). */
+    private static final class Histogram {
+        private final AtomicLongArray buckets = new AtomicLongArray(1_000_001);
+        private final AtomicLong count = new AtomicLong();
+        private final AtomicLong maxNanos = new AtomicLong();
+        private final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+
+        void add(long nanos, int status) {
+            buckets.incrementAndGet((int) Math.min(1_000_000, nanos / 10_000));
+            count.incrementAndGet();
+            maxNanos.accumulateAndGet(nanos, Math::max);
+            if (status != 200) {
+                statuses.computeIfAbsent(status, k -> new AtomicInteger()).incrementAndGet();
+            }
+        }
+
+        long count() {
+            return count.get();
+        }
+
+        double max() {
+            return maxNanos.get() / 1e6;
+        }
+
+        String others() {
+            return statuses.isEmpty() ? "" : statuses.toString();
+        }
+
+        double percentile(double p) {
+            long rank = (long) Math.ceil(count.get() * p / 100);
+            long seen = 0;
+            for (int b = 0; b < buckets.length(); b++) {
+                seen += buckets.get(b);
+                if (seen >= rank && seen > 0) {
+                    return (b + 1) * 0.01;
+                }
+            }
+            return 0;
+        }
+    }
+}
