@@ -26,8 +26,9 @@ import io.ticketrush.sale.StockUnavailableException;
  *     call, whatever the load. Only a poll whose answer changed asks the store: the first after the
  *     opening (the lottery placed the buyer: their rank, through the line) and the first that finds
  *     the buyer admitted (their pass's time, remembered here while it lasts).</li>
- * <li>A buy of a queued sale needs a pass of the buyer's own ({@link #requirePass}), checked here
- *     without a store call; the buy script spends it.</li>
+ * <li>A buy of a queued sale needs a pass of the buyer's own ({@link #requirePass}): none, another
+ *     buyer's or another sale's is refused here without a store call; the buy script spends it, and
+ *     judges one past its time (the order it bought, or not admitted).</li>
  * </ul>
  *
  * <p>Times are on the sales' clock ({@code clock}, Redis's as the node reads it); the lottery's
@@ -192,9 +193,9 @@ public final class WaitingRoom implements AutoCloseable {
         if (!held.sale().equals(sale.id()) || held.generation() != sale.generation()) {
             throw QueueRefusal.notAdmitted("the pass is of another sale, or of this sale before it was reset");
         }
-        if (held.until() <= clock.getAsLong()) {
-            throw QueueRefusal.notAdmitted("the pass lapsed unused: the turn went to the next in line");
-        }
+        // A pass of the buyer's own past its time goes on to the buy script, which answers the order
+        // it bought (a buy sent again gets its first answer) or not_admitted (it lapsed unused): only
+        // Redis knows which, and it judges the time on its own clock, as the sweep that returns the slot.
     }
 
     /** The answer for {@code user} at {@code place}; {@code ticket} their ticket if it holds that place, else null. */

@@ -1,5 +1,6 @@
 package io.ticketrush.queue;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -415,7 +416,9 @@ class WaitingRoomTest {
                 "a pass is no ticket");
         assertEquals("not_admitted", assertThrows(QueueRefusal.class, () -> room.requirePass(sale, "tina", ticket))
                 .error(), "a ticket is no pass");
-        assertEquals("not_admitted", assertThrows(QueueRefusal.class, () -> room.requirePass(sale, "tina",
-                tokens.pass(sale, "tina", now() - 1))).error(), "a pass past its time");
+        // one's own pass past its time goes on to the buy script, which answers the order it bought or
+        // not_admitted (QueuedSaleTest): a buy sent again gets its first answer
+        assertDoesNotThrow(() -> room.requirePass(sale, "tina", tokens.pass(sale, "tina", now() - 1)),
+                "a pass of one's own past its time is the buy script's to judge");
     }
 }

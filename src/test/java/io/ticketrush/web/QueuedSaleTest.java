@@ -82,6 +82,8 @@ class QueuedSaleTest {
         }
     }
 
+    private Map<String, String> nodeSettings;
+
     @BeforeEach
     void start() throws Exception {
         redis = RedisServer.start();
@@ -103,6 +105,7 @@ class QueuedSaleTest {
         settings.put("rush.queue.key.file", queueKeyFile.toString());
         // the admission step ten times a second: the line moves without the test waiting seconds
         settings.put("rush.queue.admit.ms", "100");
+        nodeSettings = settings;
         node = EmbeddedNode.start(settings);
     }
 
@@ -523,5 +526,34 @@ class QueuedSaleTest {
         assertEquals(1, bought.json().get("code").getAsInt(), bought::toString);
         assertEquals("2", stockField(Keys.SOLD));
         assertEquals(3, orders(), "two orders sold, one cancelled");
+    }
+
+    @Test
+    void a_winner_buying_again_after_its_pass_s_time_gets_its_first_order_and_a_pass_that_lapsed_unused_buys_nothing() {
+        // passes of one second: the node again, with the shortest pass time there is
+        node.stop();
+        Map<String, String> shortPasses = new HashMap<>(nodeSettings);
+        shortPasses.put("rush.queue.pass.ttl.ms", "1000");
+        node = EmbeddedNode.start(shortPasses);
+        createQueued(2, 1000, 3_600_000);
+        join("winner");
+        join("idler");
+        openNow();
+        Answer winnerTurn = pollUntil("winner", Set.of("admitted"));
+        Answer idlerTurn = pollUntil("idler", Set.of("admitted"));
+        Answer first = buy("winner", winnerTurn.text("pass"));
+        assertEquals(200, first.status(), first::toString);
+        assertEquals(1, first.json().get("code").getAsInt(), first::toString);
+        long over = Math.max(Long.parseLong(winnerTurn.text("passUntil")), Long.parseLong(idlerTurn.text("passUntil")));
+        Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "both passes past their time on Redis's clock",
+                () -> redisNow() > over);
+        Answer again = buy("winner", winnerTurn.text("pass"));
+        assertEquals(200, again.status(), () -> "the winner's buy sent again: its first answer: " + again);
+        assertEquals(first.text("orderId"), again.text("orderId"), () -> "the same order: " + again);
+        Answer lapsed = buy("idler", idlerTurn.text("pass"));
+        assertEquals(403, lapsed.status(), () -> "a pass that lapsed unused buys nothing: " + lapsed);
+        assertEquals("not_admitted", lapsed.error(), lapsed::toString);
+        assertEquals("1", stockField(Keys.SOLD), "one ticket sold, to the winner");
+        assertEquals(1, orders());
     }
 }
