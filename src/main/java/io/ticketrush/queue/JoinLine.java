@@ -5,8 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -14,11 +16,17 @@ import io.ticketrush.sale.Sale;
 
 /**
  * The line in front of the waiting room's store, as {@code sale/BuyQueue} is in front of the buy:
- * joiners (and polls that need their place looked up) queue here, and one thread, the line's only
- * consumer, takes everyone queued as one batch and makes one store call per sale for all of them
- * (the single-writer pattern of the LMAX Disruptor's {@code BatchEventProcessor}). Its first joiner
- * waits up to the linger for company, so that under load a call carries hundreds of joins: a join
- * costs the store a small fraction of a call. A failed call fails each of its joiners.
+ * joiners (and polls that need their place looked up) queue here, and whoever finds the line's lock
+ * free takes everyone queued so far as one batch and makes one store call per sale for all of them
+ * (flat combining: the thread of a request serves, so an idle line costs no hand-over to another
+ * thread). A batch is whoever queued while the previous call ran: idle, a join goes at once (no
+ * added latency); under load each call carries more joins, so a join costs the store a fraction of
+ * a call. The thread that made a call lets go of the lock before it completes the batch's places
+ * (their answers may be made on it), while the next batch may already go.
+ *
+ * <p>A linger ({@code rush.queue.join.linger.ms}, 0 by default) makes the serving thread wait that
+ * long for company before a batch: bigger batches, but every join that much slower, which a client
+ * with a fixed number of connections pays in throughput. A failed call fails each of its joiners.
  */
 final class JoinLine implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(JoinLine.class.getName());
@@ -29,21 +37,26 @@ final class JoinLine implements AutoCloseable {
     private record Waiting(Sale sale, QueueStore.Joiner joiner, CompletableFuture<Place> place) {
     }
 
+    /** A batch served: its joiners and, by index, their places or the failure of their call. */
+    private record Served(List<Waiting> joiners, List<Place> places, RuntimeException failed) {
+    }
+
     private final QueueStore store;
     private final long lingerNanos;
-    private final LinkedBlockingQueue<Waiting> line = new LinkedBlockingQueue<>();
-    private final Thread consumer;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ConcurrentLinkedQueue<Waiting> line = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
     JoinLine(QueueStore store, long lingerMillis) {
         this.store = store;
         this.lingerNanos = TimeUnit.MILLISECONDS.toNanos(lingerMillis);
-        this.consumer = new Thread(this::consume, "rush-queue-line");
-        consumer.setDaemon(true);
-        consumer.start();
     }
 
-    /** {@code joiner}'s place in {@code sale}'s room, once its batch's store call answered. */
+    /**
+     * {@code joiner}'s place in {@code sale}'s room, once its batch's store call answered. This
+     * thread serves batches while the lock is free and joiners are in line (its own call among
+     * them, or someone else's, who then finds its place done).
+     */
     CompletableFuture<Place> place(Sale sale, QueueStore.Joiner joiner) {
         CompletableFuture<Place> place = new CompletableFuture<>();
         if (closed) {
@@ -51,62 +64,64 @@ final class JoinLine implements AutoCloseable {
             return place;
         }
         line.add(new Waiting(sale, joiner, place));
+        serve();
         return place;
     }
 
-    private void consume() {
-        List<Waiting> batch = new ArrayList<>(MAX_BATCH);
-        while (!closed) {
+    /**
+     * Serves batch after batch while joiners are in line and the lock is free. Whoever lets go of the
+     * lock comes back here, so a joiner who found it taken is never left in line.
+     */
+    private void serve() {
+        while (!line.isEmpty() && lock.tryLock()) {
+            List<Served> served;
             try {
-                batch.add(line.take());
-                long until = System.nanoTime() + lingerNanos;
-                while (batch.size() < MAX_BATCH) {
-                    long left = until - System.nanoTime();
-                    Waiting next = left > 0 ? line.poll(left, TimeUnit.NANOSECONDS) : line.poll();
-                    if (next == null) {
-                        break;
-                    }
-                    batch.add(next);
+                if (lingerNanos > 0 && line.size() < MAX_BATCH) {
+                    LockSupport.parkNanos(lingerNanos);
                 }
-            } catch (InterruptedException e) {
-                break;
+                served = serveBatch();
+            } finally {
+                lock.unlock();
             }
-            serve(batch);
-            batch.clear();
-        }
-        for (Waiting left : line) {
-            left.place().completeExceptionally(new IllegalStateException("the waiting room's line is closed"));
+            for (Served s : served) {
+                for (int i = 0; i < s.joiners().size(); i++) {
+                    CompletableFuture<Place> place = s.joiners().get(i).place();
+                    if (s.failed() != null) {
+                        place.completeExceptionally(s.failed());
+                    } else {
+                        place.complete(s.places().get(i));
+                    }
+                }
+            }
         }
     }
 
-    /** One store call per sale of the batch, its joiners in the order they came. */
-    private void serve(List<Waiting> batch) {
+    /** Under the lock: one store call per sale of the next batch, its joiners in the order they came. */
+    private List<Served> serveBatch() {
         Map<String, List<Waiting>> bySale = new LinkedHashMap<>();
-        for (Waiting w : batch) {
+        int taken = 0;
+        for (Waiting w = line.poll(); w != null; w = ++taken < MAX_BATCH ? line.poll() : null) {
             bySale.computeIfAbsent(w.sale().id() + "@" + w.sale().generation(), k -> new ArrayList<>()).add(w);
         }
+        List<Served> served = new ArrayList<>(bySale.size());
         for (List<Waiting> joiners : bySale.values()) {
             try {
                 List<QueueStore.Joiner> asked = new ArrayList<>(joiners.size());
                 for (Waiting w : joiners) {
                     asked.add(w.joiner());
                 }
-                List<Place> places = store.join(joiners.get(0).sale(), asked);
-                for (int i = 0; i < joiners.size(); i++) {
-                    joiners.get(i).place().complete(places.get(i));
-                }
+                served.add(new Served(joiners, store.join(joiners.get(0).sale(), asked), null));
             } catch (RuntimeException e) {
                 if (!(e instanceof io.ticketrush.sale.Refusal)) {
                     LOG.log(Level.FINE, "a join call failed", e);
                 }
-                for (Waiting w : joiners) {
-                    w.place().completeExceptionally(e);
-                }
+                served.add(new Served(joiners, null, e));
             }
         }
+        return served;
     }
 
-    /** Joiners in line (for tests and the curious). */
+    /** Joiners in line whose batch has not started (for tests and the curious). */
     int queued() {
         return line.size();
     }
@@ -114,6 +129,5 @@ final class JoinLine implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        consumer.interrupt();
     }
 }

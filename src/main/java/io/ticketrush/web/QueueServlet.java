@@ -1,15 +1,15 @@
 package io.ticketrush.web;
 
 import java.io.IOException;
-import java.util.LinkedHashMap;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -33,7 +33,8 @@ import jakarta.servlet.http.HttpServletResponse;
  *
  * Both answer {@code {"code":1,"msg":STATE,"data":{"state":..,"position":..,"ahead":..,"etaMs":..,
  * "retryAfterMs":..,"ticket":..,"pass":..,...}}}. A join waits for its batch's Redis call without
- * holding a thread; a poll is answered by its own thread.
+ * holding a thread (unless its thread makes the call: the line was free); a poll is answered by its
+ * own thread.
  */
 public final class QueueServlet extends JsonServlet {
     private static final Logger LOG = Logger.getLogger(QueueServlet.class.getName());
@@ -62,11 +63,24 @@ public final class QueueServlet extends JsonServlet {
         Identity who = identity(request);
         who.requireToken("a place in a waiting room belongs to a signed buyer: send Authorization: Bearer TOKEN");
         String user = who.buyer(sale);
+        // The answer is made on whichever thread completes the place: this one, while it is still in
+        // here (the line idle: it served its own join), or the thread that served the batch once this
+        // request went asynchronous (as a buy's answer is delivered by the thread that sold it). No
+        // hand-over to another thread: on a loaded machine each costs a wake-up.
+        Thread own = Thread.currentThread();
+        AtomicBoolean handling = new AtomicBoolean(true);
         CompletableFuture<AsyncContext> started = new CompletableFuture<>();
-        Executor answering = task -> started.thenAccept(async -> async.start(task));
+        Executor answering = task -> {
+            if (handling.get() && Thread.currentThread() == own) {
+                task.run();
+            } else {
+                started.thenAccept(async -> task.run());
+            }
+        };
         CompletableFuture<QueueAnswer> answer = join
                 ? app().queue().join(sale, user, request.getHeader(PROOF_HEADER), answering)
                 : app().queue().poll(sale, user, request.getHeader(TICKET_HEADER), waitlist(request), answering);
+        handling.set(false);
         if (answer.isDone()) {
             return reply(request, answer);
         }
@@ -94,7 +108,7 @@ public final class QueueServlet extends JsonServlet {
     private static Reply reply(HttpServletRequest request, CompletableFuture<QueueAnswer> answer) {
         try {
             QueueAnswer done = answer.join();
-            return Reply.ok(Json.body(Json.OK, done.state().name().toLowerCase(Locale.ROOT), view(done)));
+            return Reply.ok(body(done));
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof TimeoutException) {
@@ -105,19 +119,45 @@ public final class QueueServlet extends JsonServlet {
         }
     }
 
-    private static Map<String, Object> view(QueueAnswer answer) {
-        Map<String, Object> view = new LinkedHashMap<>();
-        view.put("state", answer.state().name().toLowerCase(Locale.ROOT));
-        view.put("position", answer.position());
-        view.put("ahead", answer.ahead());
-        view.put("etaMs", answer.etaMs());
-        view.put("retryAfterMs", answer.retryAfterMs());
-        view.put("ticket", answer.ticket());
-        view.put("pass", answer.pass());
-        view.put("passUntil", answer.passUntil());
-        view.put("passUsed", answer.passUsed());
-        view.put("opensInMs", answer.opensInMs());
-        view.put("inRoom", answer.inRoom());
-        return view;
+    /**
+     * The answer's JSON, written here rather than by Gson's reflection: a poll is the room's most
+     * frequent request and this was most of its CPU on the node (docs/queue.md, "Cheap to serve").
+     * The same fields, in the same order, as {@code Json.body(OK, state, {state, position, ...})}.
+     */
+    static Json.Raw body(QueueAnswer answer) {
+        String state = answer.state().name().toLowerCase(Locale.ROOT);
+        StringBuilder json = new StringBuilder(448);
+        json.append("{\"code\":").append(Json.OK).append(",\"msg\":");
+        text(json, state).append(",\"data\":{\"state\":");
+        text(json, state).append(",\"position\":").append(answer.position())
+                .append(",\"ahead\":").append(answer.ahead())
+                .append(",\"etaMs\":").append(answer.etaMs())
+                .append(",\"retryAfterMs\":").append(answer.retryAfterMs())
+                .append(",\"ticket\":");
+        text(json, answer.ticket()).append(",\"pass\":");
+        text(json, answer.pass()).append(",\"passUntil\":").append(answer.passUntil())
+                .append(",\"passUsed\":").append(answer.passUsed())
+                .append(",\"opensInMs\":").append(answer.opensInMs())
+                .append(",\"inRoom\":").append(answer.inRoom()).append("}}");
+        return new Json.Raw(Json.OK, json.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@code value} as a JSON string (null as null): escapes quotes, backslashes and control characters. */
+    private static StringBuilder text(StringBuilder json, String value) {
+        if (value == null) {
+            return json.append("null");
+        }
+        json.append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '"' || c == '\\') {
+                json.append('\\').append(c);
+            } else if (c < 0x20) {
+                json.append(String.format("\\u%04x", (int) c));
+            } else {
+                json.append(c);
+            }
+        }
+        return json.append('"');
     }
 }
