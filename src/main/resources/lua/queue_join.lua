@@ -21,19 +21,15 @@ local opened = now >= (tonumber(s[2]) or 0)
 local arrived = tonumber(s[5]) or 0
 local seq = arrived
 local answer = {}
+-- ZADD NX first: a newcomer (the many) costs one command before the opening, two after it
 for i = 1, #ARGV, 2 do
   local user = ARGV[i]
-  local score = redis.call('ZSCORE', ROOM_KEY, user)
-  local new = 0
-  if not score then
-    if opened then
-      seq = seq + 1
-      redis.call('ZADD', ROOM_KEY, string.format('%d', 1 + seq), user)
-    else
-      redis.call('ZADD', ROOM_KEY, ARGV[i + 1], user)
-    end
+  local score = opened and string.format('%d', 2 + seq) or ARGV[i + 1]
+  local new = redis.call('ZADD', ROOM_KEY, 'NX', score, user)
+  if new == 1 then
+    if opened then seq = seq + 1 end
+  else
     score = redis.call('ZSCORE', ROOM_KEY, user)
-    new = 1
   end
   local rank = 0
   if opened then rank = redis.call('ZRANK', ROOM_KEY, user) + 1 end
