@@ -33,7 +33,10 @@ public final class QueueTokens {
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
-    /** A queue ticket's fields: whose place in which sale (and run of it: its generation), where. */
+    /**
+     * A queue ticket's fields: whose place in which sale (and run of it: its generation), where
+     * ({@code score} empty and {@code rank} 0 before the opening: the draw is not told).
+     */
     public record Ticket(String sale, long generation, String user, String score, long rank) {
         public Place place() {
             return new Place(score, rank, false);
@@ -92,10 +95,15 @@ public final class QueueTokens {
         }
     }
 
-    /** {@code user}'s queue ticket for {@code place} in {@code sale}'s room. */
+    /**
+     * {@code user}'s queue ticket for {@code place} in {@code sale}'s room. A place not ranked yet
+     * (before the opening) goes without its score: a ticket is signed, not encrypted, and the
+     * lottery's draw is hidden until the opening (docs/queue.md); nothing before it needs the score
+     * (the first poll after the opening asks the store for the place, score and rank).
+     */
     public String ticket(Sale sale, String user, Place place) {
-        return sign(String.join("|", TICKET, sale.id(), String.valueOf(sale.generation()), user, place.score(),
-                String.valueOf(place.rank())));
+        return sign(String.join("|", TICKET, sale.id(), String.valueOf(sale.generation()), user,
+                place.ranked() ? place.score() : "", String.valueOf(place.rank())));
     }
 
     /** {@code user}'s pass to buy from {@code sale} until {@code until}. */
