@@ -7,8 +7,10 @@
 # min(buyers, 20,000) requests, before the opening), then from the opening each
 # buyer polls when retryAfterMs says, buys with its pass when admitted, pays (--pay percent of the
 # buyers who bought, through the demo provider), until each knows its final state (bought or sold out).
-# Prints req/s of join and poll against /noop, p50/p99 per endpoint, Redis commands per join and per
-# poll (INFO stats' total_commands_processed around each phase, less the cluster's idle rate), the
+# Prints req/s of join and poll against /noop, p50/p99 per endpoint, per join and per poll both the
+# Redis round trips from the nodes (rush_redis_round_trips_total) and the commands Redis executed
+# (total_commands_processed, script internals included), each around its phase less the cluster's
+# idle rate, the
 # time from the opening to sold out and to every buyer's final state, the rank correlation of place
 # with joining order (early: joined before the opening, ~0: the lottery; late: ~1), and the checks.
 # The puzzle is off by default (--pow 0): solving is the client's cost, paid before a join is sent,
@@ -54,22 +56,37 @@ mvn -q -B -o -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=
 echo "queue bench: sale $sale, $buyers buyers, $tickets tickets, admitted $admit a second, puzzle $pow bits," \
     "opens in $opens s, $threads connections, $pay% of buyers who bought pay"
 
+# Two figures per join and per poll: the round trips the nodes make to Redis (a script call or a
+# pipeline counts once: rush_redis_round_trips_total of every node's /metrics), and the commands
+# Redis executed (INFO stats' total_commands_processed: every command inside a script too, and the
+# writer's)
 commands() { rcli INFO stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
+trips() {
+    local port total=0 n
+    for port in "${NODE_PORTS[@]}"; do
+        n=$(curl -sf --max-time 5 "$(node_url "$port")/metrics" | awk '/^rush_redis_round_trips_total/ {printf "%d", $2}')
+        [[ -n $n ]] || die "node $port has no rush_redis_round_trips_total in /metrics"
+        total=$((total + n))
+    done
+    echo "$total"
+}
 now_ms() { date +%s%3N; }
-# the cluster's own rate while nobody buys (admission steps, sales reads, the writer)
-c0=$(commands) t0=$(now_ms)
+# the cluster's own rates while nobody buys (admission steps, sales reads, the writer)
+c0=$(commands) r0=$(trips) t0=$(now_ms)
 sleep 2
-idle=$(awk -v c="$(($(commands) - c0 - 1))" -v t="$(($(now_ms) - t0))" 'BEGIN {printf "%.1f", c * 1000 / t}')
+r1=$(trips) c1=$(commands) t1=$(now_ms)
+idle=$(awk -v c="$((c1 - c0 - 1))" -v t="$((t1 - t0))" 'BEGIN {printf "%.1f", c * 1000 / t}')
+idle_trips=$(awk -v c="$((r1 - r0))" -v t="$((t1 - t0))" 'BEGIN {printf "%.1f", c * 1000 / t}')
 
 coproc QB { java -Xmx2g -cp "target/test-classes:target/classes:$(<"$work/cp")" io.ticketrush.bench.QueueBench \
     "$NGINX_URL" "$JWT_KEYS_FILE" "$sale" "$buyers" "$threads" "$pay" "qb-$sale-" "$work" "$pow" 2>&1; }
 qb_pid=$QB_PID # bash unsets QB_PID once the coprocess has ended
-declare -A at_c at_t
+declare -A at_c at_r at_t
 while IFS= read -r line <&"${QB[0]}"; do
     echo "$line"
     if [[ $line == "queue bench: MARK "* ]]; then
         mark=${line#queue bench: MARK }
-        at_c[$mark]=$(commands) at_t[$mark]=$(now_ms)
+        at_c[$mark]=$(commands) at_r[$mark]=$(trips) at_t[$mark]=$(now_ms)
         echo go >&"${QB[1]}"
     fi
 done
@@ -77,12 +94,15 @@ wait "$qb_pid" || die "queue bench: the client failed"
 
 declare -A s
 while read -r k v; do s[$k]=$v; done <"$work/summary"
-per() { # commands between marks $1 and $2 (less the idle rate) per $3 requests
-    awk -v c="$((at_c[$2] - at_c[$1] - 1))" -v t="$((at_t[$2] - at_t[$1]))" -v i="$idle" -v n="$3" \
-        'BEGIN {net = c - i * t / 1000; if (net < 0) net = 0; printf "%.3f (%d commands in %.1f s, %.0f of them the idle rate)", n ? net / n : 0, c, t / 1000, i * t / 1000}'
+per() { # $1 what, counted at the marks in array $2 ($3 the idle rate a second), between marks $4 and $5, per $6 requests (less the idle rate)
+    local -n at=$2
+    awk -v c="$((at[$5] - at[$4]))" -v t="$((at_t[$5] - at_t[$4]))" -v i="$3" -v n="$6" -v what="$1" \
+        'BEGIN {net = c - i * t / 1000; if (net < 0) net = 0; printf "%.4f (%d %s in %.1f s, %.0f of them the idle rate)", n ? net / n : 0, c, what, t / 1000, i * t / 1000}'
 }
-echo "queue bench: Redis commands per join $(per joins-start joins-done "${s[joined]}")"
-echo "queue bench: Redis commands per poll before the opening $(per joins-done polls-done "${s[closed_polls]}")"
+echo "queue bench: Redis round trips from the nodes per join $(per "round trips" at_r "$idle_trips" joins-start joins-done "${s[joined]}");" \
+    "commands Redis executed per join (script internals included) $(per commands at_c "$idle" joins-start joins-done "${s[joined]}")"
+echo "queue bench: Redis round trips from the nodes per poll before the opening $(per "round trips" at_r "$idle_trips" joins-done polls-done "${s[closed_polls]}");" \
+    "commands Redis executed per poll $(per commands at_c "$idle" joins-done polls-done "${s[closed_polls]}")"
 
 rcli ZRANGE "rush:{$sale}:queue" 0 -1 | tr -d '\r' >"$work/places"
 python3 - "$work/joins" "$work/places" <<'PY'
