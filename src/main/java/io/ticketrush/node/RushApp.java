@@ -73,6 +73,7 @@ public final class RushApp implements ServletContextListener {
     private JoinPuzzle puzzle;
     /** How many buyers may wait for Redis at once (rush.shed.limit, POST /admin/shed). */
     private NodeAdmission admission;
+    private NodeAdmission roomAdmission;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -95,6 +96,9 @@ public final class RushApp implements ServletContextListener {
                 settings.userRate().users()) : null;
         // a sale seen sold out is followed on the order stream (who holds an order, tickets coming back)
         admission = new NodeAdmission(settings.shed());
+        // the waiting rooms' joins and polls under a bound of their own, as large: a crowd polling
+        // cannot shed the admitted buyers' buys, nor buys shed the room
+        roomAdmission = new NodeAdmission(settings.shed());
         sales = new Sales(skew.applyTo(redis.catalog()), redis::stockOf, settings::localStockFor, redis::follow,
                 settings.lockWaitMillis(), redis.buckets(settings.nodePort()), admission);
         orders = redis.orderBook(sales::all);
@@ -249,6 +253,14 @@ public final class RushApp implements ServletContextListener {
     /** How many buyers may wait for Redis at once; an operator may change it ({@code POST /admin/shed}). */
     public NodeAdmission admission() {
         return admission;
+    }
+
+    /**
+     * How many joins and polls of the waiting rooms this node answers at once (rush.shed.limit, as
+     * many as {@link #admission()}; {@code POST /admin/shed} changes both); the excess is shed.
+     */
+    public NodeAdmission roomAdmission() {
+        return roomAdmission;
     }
 
     public NodeSettings settings() {

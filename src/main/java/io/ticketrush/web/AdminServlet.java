@@ -198,7 +198,9 @@ public final class AdminServlet extends JsonServlet {
         String limit = param(request, "limit");
         if (limit != null) {
             try {
-                admission.change(ShedSettings.from(name -> "rush.shed.limit".equals(name) ? limit : null));
+                ShedSettings changed = ShedSettings.from(name -> "rush.shed.limit".equals(name) ? limit : null);
+                admission.change(changed);
+                app().roomAdmission().change(changed);
             } catch (InvalidSettingsException e) {
                 throw new BadRequestException(e.getMessage());
             }

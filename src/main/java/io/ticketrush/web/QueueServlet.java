@@ -14,8 +14,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.ticketrush.queue.QueueAnswer;
+import io.ticketrush.sale.Admission;
 import io.ticketrush.sale.BusyException;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.ShedException;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -77,9 +79,19 @@ public final class QueueServlet extends JsonServlet {
                 started.thenAccept(async -> task.run());
             }
         };
-        CompletableFuture<QueueAnswer> answer = join
-                ? app().queue().join(sale, user, request.getHeader(PROOF_HEADER), answering)
-                : app().queue().poll(sale, user, request.getHeader(TICKET_HEADER), waitlist(request), answering);
+        // a bound on joins and polls in flight (rush.shed.limit): the excess is told busy at once, nothing done
+        Admission.Permit permit = app().roomAdmission().tryAcquire().orElseThrow(() -> new ShedException(
+                "node busy: " + app().roomAdmission() + " joins and polls of waiting rooms in flight"));
+        CompletableFuture<QueueAnswer> answer;
+        try {
+            answer = join
+                    ? app().queue().join(sale, user, request.getHeader(PROOF_HEADER), answering)
+                    : app().queue().poll(sale, user, request.getHeader(TICKET_HEADER), waitlist(request), answering);
+        } catch (RuntimeException e) {
+            permit.release();
+            throw e;
+        }
+        answer.whenComplete((done, failed) -> permit.release());
         handling.set(false);
         if (answer.isDone()) {
             return reply(request, answer);
