@@ -2,6 +2,7 @@ package io.ticketrush.web;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -85,8 +86,8 @@ public final class QueueServlet extends JsonServlet {
         CompletableFuture<QueueAnswer> answer;
         try {
             answer = join
-                    ? app().queue().join(sale, user, request.getHeader(PROOF_HEADER), answering)
-                    : app().queue().poll(sale, user, request.getHeader(TICKET_HEADER), waitlist(request), answering);
+                    ? app().queue().join(sale, user, header(request, PROOF_HEADER), answering)
+                    : app().queue().poll(sale, user, header(request, TICKET_HEADER), waitlist(request), answering);
         } catch (RuntimeException e) {
             permit.release();
             throw e;
@@ -109,6 +110,19 @@ public final class QueueServlet extends JsonServlet {
         });
         started.complete(async);
         return LATER;
+    }
+
+    /** The one value of header {@code name}, or null; a header given twice is a bad request (which would count?). */
+    private static String header(HttpServletRequest request, String name) {
+        Enumeration<String> values = request.getHeaders(name);
+        if (values == null || !values.hasMoreElements()) {
+            return null;
+        }
+        String value = values.nextElement();
+        if (values.hasMoreElements()) {
+            throw new BadRequestException(name + " is given more than once; give it once");
+        }
+        return value;
     }
 
     private static boolean waitlist(HttpServletRequest request) {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,12 +28,19 @@ import java.util.stream.Stream;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
+import io.ticketrush.queue.Place;
+import io.ticketrush.queue.QueueTokens;
+import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.sale.Sale;
+import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.NginxServer;
 import io.ticketrush.support.Payments;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.TempFiles;
+import io.ticketrush.support.TestTokens;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -61,7 +69,7 @@ class BadInputTest {
             "(?i)exception|\\bat [\\w$.]+\\(|<html|<!doctype|<body|stack ?trace|caused by|\\bjava\\.|jakarta\\."
                     + "|org\\.eclipse|io\\.ticketrush|jetty|nginx|\\bnull pointer");
     private static final String[] ENDPOINTS = {"/buy/ticket", "/order", "/orders", "/pay", "/pay/callback",
-        "/demo-pay/pay", "/stock", "/noop",
+        "/demo-pay/pay", "/stock", "/noop", "/queue", "/queue/join", "/queue/challenge", "/order/cancel",
         "/metrics", "/dashboard", "/dashboard/data", "/admin/reset-local", "/error", "/no/such/path", "/buy",
         "/buy/ticket/more", "/", "/index.html", "/WEB-INF/web.xml"};
     private static final Set<String> READ_ONLY = Set.of("/noop", "/", "/index.html", "/dashboard", "/metrics");
@@ -71,6 +79,14 @@ class BadInputTest {
         "PROPFIND", "FOO"};
     private static final String LONG_VALID_USER = "u".repeat(64);
     private static final String READS_ONLY = "an endpoint that only reads may answer it";
+    /** Queued sales, opening in an hour: one with a join puzzle, one without. */
+    private static final String PUZZLED = "QP";
+    private static final String QUEUED = "QQ";
+    /** The buyers' token key (every node's rush.auth.keys.file) and the waiting rooms' key (rush.queue.key.file). */
+    private static final OctetSequenceKey TOKEN_KEY = TestTokens.secret("bad-input");
+    private static final byte[] ROOM_KEY = new byte[32];
+    private static String alice;
+    private static Sale queued;
 
     private static RedisServer redis;
     private static final List<EmbeddedNode> NODES = new ArrayList<>();
@@ -94,6 +110,17 @@ class BadInputTest {
         redis = RedisServer.start();
         redis.initStock(STOCK_KEY, 100);
         statDir = Files.createTempDirectory("rush-badinput-");
+        Path tokenKeys = TestTokens.write(statDir.resolve("jwt-keys.json"), List.of(TOKEN_KEY));
+        new Random().nextBytes(ROOM_KEY);
+        Path roomKey = statDir.resolve("queue-key");
+        Files.writeString(roomKey, Base64.getEncoder().encodeToString(ROOM_KEY));
+        alice = TestTokens.hs256(TOKEN_KEY, "alice");
+        try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get))) {
+            long opens = store.catalog().now() + 3_600_000;
+            store.admin().create(new Sale(PUZZLED, PUZZLED, 10, opens, 0, 1, 60_000, 0, 0, true).withQueue(5, 8));
+            queued = store.admin().create(new Sale(QUEUED, QUEUED, 10, opens, 0, 1, 60_000, 0, 0, true)
+                    .withQueue(5, 0));
+        }
         Map<Integer, Integer> upstream = new LinkedHashMap<>();
         for (int weight = 1; weight <= 4; weight++) {
             EmbeddedNode node = EmbeddedNode.start(redis.asNode(Map.of(
@@ -104,7 +131,9 @@ class BadInputTest {
                     "rush.anonymous", "false",
                     "rush.admin.token", "0123456789abcdef-bad-input",
                     "rush.pay.secret", Payments.SECRET,
-                    "rush.statlog", statDir.resolve("stat.log").toString())));
+                    "rush.statlog", statDir.resolve("stat.log").toString(),
+                    "rush.auth.keys.file", tokenKeys.toString(),
+                    "rush.queue.key.file", roomKey.toString())));
             NODES.add(node);
             upstream.put(node.port(), weight);
         }
@@ -220,10 +249,17 @@ class BadInputTest {
         try (Jedis jedis = redis.client()) {
             Set<String> keys = new TreeSet<>(jedis.keys("*"));
             keys.remove(NODE_STATS);
+            StringBuilder rooms = new StringBuilder();
+            for (String sale : new String[] {PUZZLED, QUEUED}) {
+                Keys k = Keys.of(sale, STOCK_KEY);
+                rooms.append(' ').append(sale).append('=').append(new TreeMap<>(jedis.hgetAll(k.stock())))
+                        .append(" places=").append(jedis.zcard(k.queue())).append(" passes=")
+                        .append(jedis.zcard(k.queuePasses()));
+            }
             return "dbsize=" + keys.size() + " keys=" + keys + " stock="
                     + new TreeMap<>(jedis.hgetAll(STOCK_KEY)) + " events="
                     + (jedis.exists(Keys.ofDefault(STOCK_KEY).orderStream())
-                            ? jedis.xlen(Keys.ofDefault(STOCK_KEY).orderStream()) : 0);
+                            ? jedis.xlen(Keys.ofDefault(STOCK_KEY).orderStream()) : 0) + rooms;
         }
     }
 
@@ -241,6 +277,7 @@ class BadInputTest {
         bodies(cases);
         protocol(cases);
         slowClients(cases);
+        queuePaths(cases);
         return cases;
     }
 
@@ -281,6 +318,8 @@ class BadInputTest {
             case "/order" -> "?id=1";
             case "/orders" -> "?user=alice";
             case "/pay" -> "?order=1";
+            case "/queue", "/queue/join", "/queue/challenge" -> "?sale=" + QUEUED;
+            case "/order/cancel" -> "?id=1";
             default -> "";
         };
     }
@@ -536,6 +575,100 @@ class BadInputTest {
                 }
             }
         }));
+    }
+
+    /** The waiting room's paths and the cancel, each with a valid buyer's token unless the token is the fault. */
+    private static void queuePaths(List<Case> cases) {
+        String bearer = "Authorization: Bearer " + alice;
+        String[] sales = {"", "&sale=", "a%20b", "a/b", "%FF", "x".repeat(100), "NOSUCH", "QQ&sale=QP", "QQ&sale=QQ",
+            "rush:{QQ}", "*"};
+        for (String sale : sales) {
+            String query = sale.startsWith("&") ? "?" + sale.substring(1) : sale.isEmpty() ? "" : "?sale=" + sale;
+            cases.add(plain("POST /queue/join" + abbreviate(query), request("POST", "/queue/join" + query, bearer,
+                    "Content-Length: 0")));
+            cases.add(plain("GET /queue" + abbreviate(query), request("GET", "/queue" + query, bearer,
+                    "X-Queue-Ticket: x")));
+            cases.add(plain("GET /queue/challenge" + abbreviate(query), request("GET", "/queue/challenge" + query,
+                    bearer)));
+        }
+        // not a queued sale: the default one is open to all
+        cases.add(plain("POST /queue/join of a sale without a room", request("POST", "/queue/join?sale=" + Sale.DEFAULT,
+                bearer, "Content-Length: 0")));
+        cases.add(plain("GET /queue/challenge of a sale without a room", request("GET", "/queue/challenge?sale="
+                + Sale.DEFAULT, bearer)));
+        // who asks: no token, a bad one, another scheme
+        for (String who : new String[] {null, "Authorization: Bearer", "Authorization: Bearer x.y.z",
+            "Authorization: Basic YWxpY2U6eA==", "Authorization: Bearer " + alice.substring(0, alice.length() - 4) + "AAAA",
+            "Authorization: Bearer " + TestTokens.hs256(TestTokens.secret("bad-input"), "alice")}) {
+            String[] auth = who == null ? new String[0] : new String[] {who};
+            String shown = who == null ? "no token" : abbreviate(who);
+            cases.add(plain("POST /queue/join with " + shown, request("POST", "/queue/join?sale=" + QUEUED,
+                    Stream.concat(Stream.of(auth), Stream.of("Content-Length: 0")).toArray(String[]::new))));
+            cases.add(plain("GET /queue with " + shown, request("GET", "/queue?sale=" + QUEUED,
+                    Stream.concat(Stream.of(auth), Stream.of("X-Queue-Ticket: " + ticket(queued, "alice", 0)))
+                            .toArray(String[]::new))));
+            cases.add(plain("GET /queue/challenge with " + shown, request("GET", "/queue/challenge?sale=" + QUEUED,
+                    auth)));
+            cases.add(plain("POST /order/cancel with " + shown, request("POST", "/order/cancel?id=1",
+                    Stream.concat(Stream.of(auth), Stream.of("Content-Length: 0")).toArray(String[]::new))));
+        }
+        // the puzzle's proof: none, not base64, not JSON, not ALTCHA's, forged
+        String join = "/queue/join?sale=" + PUZZLED;
+        cases.add(plain("POST /queue/join of a puzzled sale without a proof", request("POST", join, bearer,
+                "Content-Length: 0")));
+        for (String proof : new String[] {"", "!!!", "e30=", base64("[]"), base64("null"), base64("{\"number\":1}"),
+            base64("{\"algorithm\":\"SHA-256\",\"challenge\":\"00\",\"number\":-1,\"salt\":\"s\","
+                    + "\"signature\":\"00\"}"),
+            base64("{\"algorithm\":\"MD5\",\"challenge\":\"00\",\"number\":1,\"salt\":\"s\",\"signature\":\"00\"}"),
+            base64("{\"algorithm\":\"SHA-256\",\"challenge\":\"" + "a".repeat(64) + "\",\"number\":1,"
+                    + "\"salt\":\"" + PUZZLED + "?expires=99999999999\",\"signature\":\"" + "b".repeat(64) + "\"}"),
+            "a".repeat(6000)}) {
+            cases.add(plain("POST /queue/join with X-Queue-Proof " + abbreviate(proof), request("POST", join, bearer,
+                    "X-Queue-Proof: " + proof, "Content-Length: 0")));
+        }
+        // the queue ticket: none, malformed, forged, another buyer's, another sale's, of a reset sale, a pass
+        String poll = "/queue?sale=" + QUEUED;
+        cases.add(plain("GET /queue without a ticket", request("GET", poll, bearer)));
+        QueueTokens other = QueueTokens.ofRandomKey();
+        Sale puzzled = new Sale(PUZZLED, PUZZLED, 10, queued.opensAt(), 0, 1, 60_000, 0, 0, true).withQueue(5, 8);
+        Map<String, String> tickets = new LinkedHashMap<>();
+        tickets.put("empty", "");
+        tickets.put("no dot", "abc");
+        tickets.put("not base64", "!!.!!");
+        tickets.put("of 1000 bytes", "a".repeat(500) + "." + "b".repeat(500));
+        tickets.put("of another key", other.ticket(queued, "alice", new Place("", 0, false)));
+        tickets.put("of another buyer", ticket(queued, "bob", 0));
+        tickets.put("of another sale", ticket(puzzled, "alice", 0));
+        tickets.put("of the sale before a reset", new QueueTokens(ROOM_KEY).ticket(new Sale(QUEUED, QUEUED, 10,
+                queued.opensAt(), 0, 1, 60_000, queued.generation() + 1, 0, true).withQueue(5, 0), "alice",
+                new Place("", 0, false)));
+        tickets.put("that is a pass", new QueueTokens(ROOM_KEY).pass(queued, "alice", Long.MAX_VALUE));
+        String good = ticket(queued, "alice", 0);
+        tickets.put("with its signature cut", good.substring(0, good.length() - 2));
+        for (Map.Entry<String, String> t : tickets.entrySet()) {
+            cases.add(plain("GET /queue with a ticket " + t.getKey(), request("GET", poll, bearer,
+                    "X-Queue-Ticket: " + t.getValue())));
+        }
+        cases.add(plain("GET /queue with a waitlist given twice", request("GET", poll + "&waitlist=1&waitlist=0",
+                bearer, "X-Queue-Ticket: " + good)));
+        cases.add(plain("GET /queue with two tickets", request("GET", poll, bearer, "X-Queue-Ticket: " + good,
+                "X-Queue-Ticket: " + ticket(queued, "bob", 0))));
+        // the cancel: missing, empty, repeated, odd order ids
+        for (String id : new String[] {"", "?id", "?id=", "?id=1&id=2", "?order=1", "?id=-1", "?id=0", "?id=abc",
+            "?id=99999999999999999999", "?id=1e3", "?id=%FF", "?id=" + "9".repeat(1000), "?id=rush:order:1",
+            "?id=*"}) {
+            cases.add(plain("POST /order/cancel" + abbreviate(id), request("POST", "/order/cancel" + id, bearer,
+                    "Content-Length: 0")));
+        }
+    }
+
+    /** {@code user}'s ticket for {@code sale} under the rooms' key, at {@code rank} (0: before the opening). */
+    private static String ticket(Sale sale, String user, long rank) {
+        return new QueueTokens(ROOM_KEY).ticket(sale, user, new Place(rank == 0 ? "" : "0.5", rank, false));
+    }
+
+    private static String base64(String text) {
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }
 
     // ------------------------------------------------------------------ building requests
