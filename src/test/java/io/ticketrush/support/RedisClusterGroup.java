@@ -314,6 +314,11 @@ public final class RedisClusterGroup implements AutoCloseable {
         awaitPing(port);
     }
 
+    /** Whether the node on {@code port} runs. */
+    public boolean running(int port) {
+        return process(port).isAlive();
+    }
+
     private ChildProcess process(int port) {
         ChildProcess process = nodes.get(port);
         if (process == null) {
