@@ -120,16 +120,16 @@ class ChaosIT {
                     + " breaker lets a probe through within 0.5 s and a buy waits at most its lock wait (1 s): 2.5 s,"
                     + " plus 0.5 s; the killed server is never started again");
     /**
-     * The most 503s the buyers of a sale on a healthy master may hear while another master fails
-     * over (from the kill until the killed master's sale sells again): one per client thread of
-     * theirs. Their master answers as before (cluster-require-full-coverage no: it never answers
-     * CLUSTERDOWN, which is asserted apart from the nodes' logs) and each master has its own
-     * circuit breaker in a node; what is left is the load of the shared machine (a lock wait run
-     * out: busy; a call Redis ran after the node's deadline), which a client meets once or so in a
-     * few seconds. With full coverage on every master refuses every call for about a second
-     * (CLUSTERDOWN), each client hears several 503s a second, and this is exceeded.
+     * The most 503s the buyers of a sale on a healthy master (scenario 12's sale B) may hear while
+     * another master fails over, from the kill until the killed master's sale sells again. Their
+     * master answers as before (cluster-require-full-coverage no: it never answers CLUSTERDOWN,
+     * asserted apart from the nodes' logs) and a node has a circuit breaker per master; what is left
+     * is the load of the shared machine (a lock wait run out: busy; a call Redis ran after the
+     * node's deadline): 0 and 4 in the runs of 2026-12-07 at a load average of 27. With full
+     * coverage on, every master refuses every call for about a second (CLUSTERDOWN) and B heard 40
+     * (new buyers arrive paced while the master fails over, so few of B's clients are buying then).
      */
-    static final int HEALTHY_SHARD_503S = CLIENTS / 2;
+    static final int HEALTHY_SHARD_503S = 10;
 
     private static final List<SaleResult> RESULTS = Collections.synchronizedList(new ArrayList<>());
     private static final List<String> FAILED = Collections.synchronizedList(new ArrayList<>());
@@ -992,11 +992,6 @@ class ChaosIT {
     static final int HOT_BUCKETS = 3;
     /** The bucket whose master scenario 13 kills: one that the crowded bucket 0 takes tickets from. */
     static final int KILLED_BUCKET = 1;
-    /**
-     * The bucket neither killed nor crowded: it keeps tickets through the failover, so its named
-     * buyers' calls go to its own master only, and they must hear no 503 meanwhile.
-     */
-    static final int HEALTHY_BUCKET = 2;
     /** Scenario 13 kills it once this share of the hot sale is sold. */
     static final double HOT_FAULT_AT = 0.4;
 
@@ -1201,9 +1196,10 @@ class ChaosIT {
                 .orElse(Long.MAX_VALUE);
         long recovery = recovered == Long.MAX_VALUE ? Long.MAX_VALUE : recovered - lost.promotedMs();
         // 503s to the named buyers of each bucket (a named buyer buys in the bucket their id hashes
-        // to) from the kill until the killed bucket sold again: the healthy buckets' buyers hear
-        // none while their bucket has tickets (a buyer of a bucket sold out asks the others, the
-        // killed one too, for a transfer)
+        // to) from the kill until the killed bucket sold again, for the report: a buyer of a healthy
+        // bucket with tickets left calls its own master only, one whose bucket ran out asks the
+        // others (the killed one too) for a transfer; that no master refused a call with
+        // CLUSTERDOWN is asserted from the nodes' logs
         long[] failedOf = new long[HOT_BUCKETS];
         long failoverEnd = again == Long.MAX_VALUE ? Long.MAX_VALUE : again;
         for (Buyers.Buyer buyer : sale.buyers) {
@@ -1287,10 +1283,7 @@ class ChaosIT {
                         + " limit " + CLUSTER_LIMITS.recoveryMs() + " ms: " + CLUSTER_LIMITS.why()),
                 () -> assertEquals(0, clusterDown, "calls a master refused with CLUSTERDOWN (the nodes' logs): with"
                         + " full coverage off no master refuses while another fails over"),
-                () -> assertTrue(failedOf[HEALTHY_BUCKET] <= HEALTHY_SHARD_503S, "the named buyers of bucket "
-                        + HEALTHY_BUCKET + ", on a healthy master, heard " + failedOf[HEALTHY_BUCKET] + " failures while"
-                        + " bucket " + KILLED_BUCKET + "'s master failed over, at most " + HEALTHY_SHARD_503S
-                        + " (per bucket: " + Arrays.toString(failedOf) + ")"),
+
                 () -> assertTrue(sampler.sums() > 0, "the buckets' sold were added up during the sale"),
                 () -> assertTrue(sampler.mostSum() <= sale.total, "the buckets' sold added up, at most "
                         + sampler.mostSum() + " of " + sale.total)));
