@@ -48,7 +48,7 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
 /**
- * The sales on a real Redis Cluster: three masters with a replica each ({@link RedisClusterGroup},
+ * The sales on a real Redis Cluster: three masters with two replicas each ({@link RedisClusterGroup},
  * as {@code ./rush up --redis cluster} starts it), reached through Jedis's slot map as the nodes
  * reach it. Each sale's keys share its hash tag, so a sale lives on one master and its buy stays
  * one script on one connection, waited on by that master's replica; sales spread over the masters
