@@ -4,8 +4,8 @@
 #   1. one Redis (no replica: nothing to wait for), on BENCH_REDIS_PORT (default 6391);
 #   2. one Redis with two replicas and three Sentinels (WAIT 1 per call, as the nodes do): the
 #      primary on BENCH_REDIS_PORT, replicas and Sentinels on the ports after it and 26391-26393;
-#   3. a Redis Cluster of three masters with a replica each (WAIT 1 per call), on
-#      BENCH_CLUSTER_PORTS (default 7101-7106), the sales spread over the masters by their tags;
+#   3. a Redis Cluster of three masters with two replicas each (WAIT 1 per call), on
+#      BENCH_CLUSTER_PORTS (default 7101-7109), the sales spread over the masters by their tags;
 #   4. the same cluster asked for one sale only: every call on one master;
 #   5. the same cluster with that one sale split into three buckets (--buckets 3): a hot sale over
 #      the masters.
@@ -27,7 +27,7 @@ while (($#)); do
 done
 for v in "$sales" "$threads" "$batch" "$seconds"; do is_uint "$v" && ((v > 0)) || die "buy-bench.sh: '$v' is not a whole number above 0"; done
 single_port=${BENCH_REDIS_PORT:-6391}
-cluster_ports=${BENCH_CLUSTER_PORTS:-"7101 7102 7103 7104 7105 7106"}
+cluster_ports=${BENCH_CLUSTER_PORTS:-"7101 7102 7103 7104 7105 7106 7107 7108 7109"}
 replica_ports="$((single_port + 1)) $((single_port + 2))"
 sentinel_ports="26391 26392 26393"
 [[ -f $WAR ]] || build_war

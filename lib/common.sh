@@ -64,8 +64,8 @@ RUSH_REDIS_REPLICA_PORTS=${RUSH_REDIS_REPLICA_PORTS:-"6380 6381"}
 RUSH_SENTINEL_PORTS=${RUSH_SENTINEL_PORTS:-"26379 26380 26381"}
 RUSH_REDIS_MASTER=${RUSH_REDIS_MASTER:-$(rush_default rush.redis.master)}
 # Redis Cluster (./rush up --redis cluster, docs/cluster.md): a node per port on RUSH_REDIS_HOST,
-# half of them masters, each with one replica (cluster bus on port + 10000).
-RUSH_CLUSTER_PORTS=${RUSH_CLUSTER_PORTS:-"7001 7002 7003 7004 7005 7006"}
+# a third of them masters, each with two replicas (cluster bus on port + 10000).
+RUSH_CLUSTER_PORTS=${RUSH_CLUSTER_PORTS:-"7001 7002 7003 7004 7005 7006 7007 7008 7009"}
 
 # Relative folders are relative to the repo root, whatever the caller's directory.
 case $RUSH_RUN_DIR in /*) ;; *) RUSH_RUN_DIR=$RUSH_ROOT/$RUSH_RUN_DIR ;; esac
@@ -215,9 +215,9 @@ check_cluster_settings() {
         is_uint "$v" && ((v > 0 && v + 10000 <= 65535)) ||
             die "RUSH_CLUSTER_PORTS: '$v' is not a port below 55536 (its cluster bus is port + 10000)"
     done
-    ((${#CLUSTER_PORTS[@]} >= 6 && ${#CLUSTER_PORTS[@]} % 2 == 0)) ||
-        die "RUSH_CLUSTER_PORTS='$RUSH_CLUSTER_PORTS' has ${#CLUSTER_PORTS[@]} ports: Redis Cluster here needs an" \
-            "even number, at least 6 (3 masters and one replica each)"
+    ((${#CLUSTER_PORTS[@]} >= 9 && ${#CLUSTER_PORTS[@]} % 3 == 0)) ||
+        die "RUSH_CLUSTER_PORTS='$RUSH_CLUSTER_PORTS' has ${#CLUSTER_PORTS[@]} ports: Redis Cluster here needs a" \
+            "multiple of 3, at least 9 (3 masters and two replicas each: a promoted replica still has one)"
     [[ $(printf '%s\n' "${CLUSTER_PORTS[@]}" | sort | uniq -d) == "" ]] ||
         die "RUSH_CLUSTER_PORTS='$RUSH_CLUSTER_PORTS' names a port twice"
 }

@@ -10,7 +10,8 @@
 #   replicated  a server of the Sentinel group (./rush up --redis sentinel, docs/replication.md):
 #               as single, and a write taken only while a replica is within 2 s of it
 #   cluster     a node of Redis Cluster (./rush up --redis cluster, docs/cluster.md): as
-#               replicated, cluster-enabled, cluster-node-timeout 1500
+#               replicated, cluster-enabled, cluster-node-timeout 1500, and the masters whose slots
+#               have a master go on while one fails over (cluster-require-full-coverage no)
 #   sentinel    a Sentinel of the group; also --master NAME --monitor HOST:PORT --myid ID, and
 #               each other server and Sentinel it knows from the start (so a failover can happen at
 #               once): --replica HOST:PORT and --sentinel HOST:PORT=ID, each as often as needed
@@ -34,7 +35,8 @@
 #                           nothing is ever evicted); SIZE in Redis's units (512mb, 2gb) or a share
 #                           of this machine's memory (N%, 1-90). Default: RUSH_REDIS_MAXMEMORY if
 #                           set, else 50% for single, and for each of the servers ./rush runs on
-#                           one machine 15% (replicated: 3 servers) and 10% (cluster: 6). A replica
+#                           one machine 15% (replicated: 3 servers) and 5% (cluster: 9, three
+#                           copies of each master's data: 45% in all, as replicated). A replica
 #                           takes its primary's writes past its own limit (Redis's default).
 # A --bind that is not loopback needs a password (else this refuses), and gets protected-mode no
 # (Redis refuses other machines otherwise unless a password is set, and the nodes are other
@@ -83,7 +85,7 @@ fi
 if [[ $kind == sentinel || $kind == auth ]]; then
     [[ -z $maxmemory ]] || die "--maxmemory is for single, replicated and cluster"
 else
-    case $kind in single) share=50% ;; replicated) share=15% ;; cluster) share=10% ;; esac
+    case $kind in single) share=50% ;; replicated) share=15% ;; cluster) share=5% ;; esac
     maxmemory=${maxmemory:-${RUSH_REDIS_MAXMEMORY:-$share}}
     if [[ $maxmemory =~ ^([0-9]{1,2})%$ ]]; then
         percent=$((10#${BASH_REMATCH[1]}))
@@ -226,10 +228,20 @@ dir $dir
 logfile $logfile
 daemonize no
 EOF
+    # A master whose slots are served answers for them while another one fails over (Redis's
+    # default, full coverage yes, has every node answer CLUSTERDOWN until the failed master's slots
+    # have a master again). A node of a cluster that is down (the majority of masters lost, or a
+    # slot unserved with full coverage) answers no read either: a cut-off master's reads could be
+    # older than what the others sold. Replica migration stays on (Redis's default, barrier 1): a
+    # master left with no replica takes a spare one from a master that has two.
     [[ $kind != cluster ]] || cat <<EOF
 cluster-enabled yes
 cluster-config-file nodes.conf
 cluster-node-timeout 1500
+cluster-require-full-coverage no
+cluster-allow-reads-when-down no
+cluster-allow-replica-migration yes
+cluster-migration-barrier 1
 EOF
     # The append-only file is the durable copy; no RDB snapshots, whose fork would land in the
     # middle of a sale. One Redis alone fsyncs every write before it answers (always): with

@@ -44,7 +44,7 @@ import redis.clients.jedis.Jedis;
  * The deployment as {@code ./rush up} runs it, every part a child process of the test JVM:
  * Redis with its append-only file (or, replicated, {@code ./rush up --redis sentinel}'s primary,
  * two replicas and three Sentinels: {@link RedisSentinelGroup}; or {@code ./rush up --redis
- * cluster}'s Redis Cluster of three masters, a replica each: {@link RedisClusterGroup}), the
+ * cluster}'s Redis Cluster of three masters, two replicas each: {@link RedisClusterGroup}), the
  * packaged WAR on four Jetty distribution processes
  * (weights 1..4, one shared stat.log), Nginx from the project's template, and the order writer
  * running from the WAR's own classes against an H2 file. Each part can be killed and started
@@ -240,7 +240,7 @@ final class ChaosCluster implements AutoCloseable {
 
     /**
      * As {@link #start(Path, int, Path, Path, PrintLogsOnFailure)}, on a Redis Cluster of three
-     * masters with a replica each ({@link RedisClusterGroup}); sales other than the article's are
+     * masters with two replicas each ({@link RedisClusterGroup}); sales other than the article's are
      * made with {@link #createSale}.
      */
     static ChaosCluster startOnRedisCluster(Path dir, int total, Path baseTemplate, Path writerApp,

@@ -375,7 +375,9 @@ final class SaleResult {
                 problems.add("sold behind a failure: " + buyer.user() + (buyer.anonymous() ? " (anonymous)" : "")
                         + " was first told of order " + first.orderId() + (order == null ? "" : " (node " + order.node()
                         + ", call " + order.batch() + ")") + " by an 'existing' answer to try " + first.n()
-                        + ", which Nginx did not retry; the tries before it got " + before);
+                        + ", which Nginx did not retry; the tries before it got " + before + " (at "
+                        + buyer.attempts().subList(0, first.n()).stream().map(a -> a.startMs() + "-" + a.endMs())
+                                .toList() + " ms; the fault " + fault.startMs() + "-" + fault.endMs() + " ms)");
             }
         }
     }

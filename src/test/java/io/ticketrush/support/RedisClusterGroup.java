@@ -16,21 +16,24 @@ import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
  * A Redis Cluster as {@code ./rush up --redis cluster} runs it, for tests: {@code masters} masters
- * and one replica each, every node a real {@code redis-server} on a free loopback port with its
+ * and two replicas each, every node a real {@code redis-server} on a free loopback port with its
  * folder in a temp dir of its own. The configs are the project's, written by the same
  * {@code redis-conf/render.sh} ./rush runs (append-only file, {@code cluster-node-timeout 1500},
- * {@code min-replicas-to-write 1}, {@code min-replicas-max-lag 2}: docs/cluster.md), guarded as
+ * {@code min-replicas-to-write 1}, {@code min-replicas-max-lag 2},
+ * {@code cluster-require-full-coverage no}: docs/cluster.md), guarded as
  * ./rush guards them: a password on every node ({@code requirepass}, {@code masterauth}) and the
  * nodes' and the writer's ACL users ({@link RedisUsers}; {@link #settings()},
  * {@link #writerSettings()}). Every process is started and stopped by its own PID.
  *
- * <p>Because a master takes a write only while a replica is within 2 s of it, the replica a
- * failover promotes refuses writes ({@code NOREPLICAS}) until the failed node is started again
- * ({@link #restart}) and has rejoined as its replica.
+ * <p>A master takes a write only while a replica is within 2 s of it. The replica a failover
+ * promotes has the failed master's other replica (which follows it by itself), so it takes writes
+ * without the failed node; started again ({@link #restart}), that node rejoins as a replica too.
  */
 public final class RedisClusterGroup implements AutoCloseable {
     /** Seconds a replica may go without acknowledging before its master stops taking writes. */
     public static final int MAX_LAG_SECONDS = 2;
+    /** Each master's replicas at the start: one may die, or be promoted, and the master still has one. */
+    public static final int REPLICAS_PER_MASTER = 2;
     /** The cluster bus of a node listens on its port plus this. */
     private static final int BUS_OFFSET = 10_000;
     private static final int SLOTS = 16_384;
@@ -52,8 +55,8 @@ public final class RedisClusterGroup implements AutoCloseable {
     }
 
     /**
-     * Starts {@code 2 * masters} nodes on free ports, makes them one cluster ({@code redis-cli
-     * --cluster create ... --cluster-replicas 1}: the first {@code masters} ports are the masters)
+     * Starts {@code 3 * masters} nodes on free ports, makes them one cluster ({@code redis-cli
+     * --cluster create ... --cluster-replicas 2}: the first {@code masters} ports are the masters)
      * and waits until it is healthy ({@link #awaitHealthy}, at most 30 s).
      *
      * @param masters at least 3, as Redis Cluster requires
@@ -78,7 +81,7 @@ public final class RedisClusterGroup implements AutoCloseable {
     }
 
     private void startAll() {
-        for (int i = 0; i < 2 * masters; i++) {
+        for (int i = 0; i < (1 + REPLICAS_PER_MASTER) * masters; i++) {
             int port = freeNodePort();
             nodes.put(port, null);
             writeConf(port);
@@ -91,7 +94,7 @@ public final class RedisClusterGroup implements AutoCloseable {
         }
         List<String> command = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         nodes.keySet().forEach(port -> command.add(HOST + ":" + port));
-        command.addAll(List.of("--cluster-replicas", "1", "--cluster-yes"));
+        command.addAll(List.of("--cluster-replicas", String.valueOf(REPLICAS_PER_MASTER), "--cluster-yes"));
         long t0 = System.nanoTime();
         ChildProcess.Result created = ChildProcess.run(command, users.cliEnvironment(), Duration.ofSeconds(30));
         createMillis = (System.nanoTime() - t0) / 1_000_000;
@@ -159,7 +162,7 @@ public final class RedisClusterGroup implements AutoCloseable {
      * Waits until the cluster is whole: every node that runs answers {@code cluster_state:ok}
      * with all 16384 slots served and marks none of the running nodes failed; there are as many masters as at the start, each with at least
      * one replica whose link to it is up and which it counts as good; every other running node is
-     * such a replica; and a write on each master, followed by {@code WAIT 1 1000} on the same
+     * a replica of one of them, in that node's view too; and a write on each master, followed by {@code WAIT 1 1000} on the same
      * connection, is acknowledged by a replica (a replica still loading its resync looks good
      * before it acknowledges anything).
      */
@@ -212,7 +215,10 @@ public final class RedisClusterGroup implements AutoCloseable {
                         return false;
                     }
                 } else if (!"slave".equals(role)
-                        || !"up".equals(RedisSentinelGroup.infoField(replication, "master_link_status"))) {
+                        || !"up".equals(RedisSentinelGroup.infoField(replication, "master_link_status"))
+                        // and the view agrees (gossip may not have told every node of every replica yet)
+                        || node.master() || node.failed()
+                        || serving.stream().noneMatch(master -> master.id().equals(node.masterId()))) {
                     return false;
                 }
             }
@@ -278,12 +284,17 @@ public final class RedisClusterGroup implements AutoCloseable {
 
     /** The port of a replica of the master on {@code masterPort} that is not marked failed. */
     public int replicaOf(int masterPort) {
+        return replicasOf(masterPort).stream().findFirst()
+                .orElseThrow(() -> new IllegalStateException("master " + masterPort + " has no replica now"));
+    }
+
+    /** The ports of the replicas of the master on {@code masterPort} not marked failed, as a running node sees them. */
+    public List<Integer> replicasOf(int masterPort) {
         List<Node> view = view();
         Node master = view.stream().filter(n -> n.port() == masterPort && n.master()).findFirst()
                 .orElseThrow(() -> new IllegalStateException(masterPort + " is not a master now"));
         return view.stream().filter(n -> !n.master() && !n.failed() && master.id().equals(n.masterId()))
-                .map(Node::port).findFirst()
-                .orElseThrow(() -> new IllegalStateException("master " + masterPort + " has no replica now"));
+                .map(Node::port).sorted().toList();
     }
 
     /** SIGKILL of the node on {@code port}, as a crash would; returns once it is gone. */
@@ -301,6 +312,11 @@ public final class RedisClusterGroup implements AutoCloseable {
         }
         launch(port);
         awaitPing(port);
+    }
+
+    /** Whether the node on {@code port} runs. */
+    public boolean running(int port) {
+        return process(port).isAlive();
     }
 
     private ChildProcess process(int port) {

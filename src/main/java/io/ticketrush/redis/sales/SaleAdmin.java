@@ -5,6 +5,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import io.ticketrush.redis.connect.RedisCalls;
 import io.ticketrush.redis.keys.Keys;
@@ -16,14 +17,18 @@ import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.SaleExistsException;
 import io.ticketrush.sale.SaleRules;
+import io.ticketrush.sale.StockUnavailableException;
 import io.ticketrush.sale.UnknownSaleException;
 import io.ticketrush.settings.StoreSettings;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Response;
 
 /**
  * Creating, closing and resetting sales: the one place it is done, for the nodes' admin
  * endpoints, {@code ./rush}, the load scripts and the tests alike. Each change moves the sales'
- * version on, so every node reloads them. Also a command line for the scripts, run with the
+ * version on, so every node reloads them. With replicas (Sentinel, Cluster) each change is
+ * answered only once a replica has it, as a buy is: a failover must not undo a close, hand an
+ * order id base out twice, or bring back what a reset dropped (docs/replication.md). Also a command line for the scripts, run with the
  * WAR's classes ({@code ./rush} uses it before any node runs):
  *
  * <pre>
@@ -69,7 +74,7 @@ public final class SaleAdmin {
         Keys k = keys(sale.id());
         String base = nextIdBase();
         List<String> args = createArgs(sale, sale.total(), base, sale.name());
-        boolean created = redis.call(k.stock(), jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(k.stock()),
+        boolean created = durably(k.stock(), jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(k.stock()),
                 args));
         changed(sale.id()); // listed even when it existed: a creation that failed half way is completed
         if (!created) {
@@ -90,12 +95,12 @@ public final class SaleAdmin {
             // a bucket's buyers are its hot sale's: its orders are looked up, and guarded, by the bucket
             List<String> args = createArgs(sale, bucketShare(sale.total(), sale.buckets(), b), nextIdBase(),
                     sale.name() + " (bucket " + (b + 1) + " of " + sale.buckets() + ")");
-            redis.call(bucket.stock(), jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(bucket.stock()), args));
+            durably(bucket.stock(), jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(bucket.stock()), args));
             changed(sale.bucketId(b));
         }
         Keys k = keys(sale.id());
         List<String> args = createArgs(sale, sale.total(), nextIdBase(), sale.name());
-        boolean created = redis.call(k.stock(), jedis -> {
+        boolean created = durably(k.stock(), jedis -> {
             boolean made = LuaScripts.CREATE_SALE.run(jedis, List.of(k.stock()), args);
             jedis.hsetnx(k.stock(), Keys.BUCKETS, String.valueOf(sale.buckets()));
             return made;
@@ -126,7 +131,7 @@ public final class SaleAdmin {
         List<String> args = List.of(String.valueOf(total), nextIdBase(), Sale.DEFAULT, "0", "0",
                 String.valueOf(settings.perUserLimit()), String.valueOf(settings.orderTtlMillis()), Sale.OPEN, "0", "0");
         String stock = keys(Sale.DEFAULT).stock();
-        boolean created = redis.call(stock, jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(stock), args));
+        boolean created = durably(stock, jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(stock), args));
         changed("");
         return created;
     }
@@ -140,11 +145,11 @@ public final class SaleAdmin {
         catalog.find(id).filter(Sale::bucketed).ifPresent(hot -> {
             for (int b = 0; b < hot.buckets(); b++) {
                 String bucket = keys(hot.bucketId(b)).stock();
-                redis.call(bucket, jedis -> LuaScripts.CLOSE_SALE.run(jedis, List.of(bucket), List.of()));
+                durably(bucket, jedis -> LuaScripts.CLOSE_SALE.run(jedis, List.of(bucket), List.of()));
             }
         });
         String stock = keys(id).stock();
-        long closes = redis.call(stock, jedis -> LuaScripts.CLOSE_SALE.run(jedis, List.of(stock), List.of()));
+        long closes = durably(stock, jedis -> LuaScripts.CLOSE_SALE.run(jedis, List.of(stock), List.of()));
         if (closes < 0) {
             throw new UnknownSaleException(id);
         }
@@ -190,7 +195,7 @@ public final class SaleAdmin {
         scriptKeys.add(k.payments());
         scriptKeys.add(k.orderPayments());
         List<String> args = List.of(String.valueOf(total), nextIdBase());
-        long dropped = redis.call(k.stock(), jedis -> LuaScripts.RESET_SALE.run(jedis, scriptKeys, args));
+        long dropped = durably(k.stock(), jedis -> LuaScripts.RESET_SALE.run(jedis, scriptKeys, args));
         changed("");
         return dropped;
     }
@@ -198,13 +203,13 @@ public final class SaleAdmin {
     /** Gives the sale an order id base if it has none (a sale made by a bare HMSET, as the article does). */
     public void ensureIdBase(Keys keys) {
         List<String> args = List.of(nextIdBase());
-        redis.call(keys.stock(), jedis -> LuaScripts.SET_ID_BASE.run(jedis, List.of(keys.stock()), args));
+        durably(keys.stock(), jedis -> LuaScripts.SET_ID_BASE.run(jedis, List.of(keys.stock()), args));
         changed("");
     }
 
     /** A new order id base, never handed out before ({@link OrderIds}). */
     private String nextIdBase() {
-        long base = redis.call(Keys.idBases(), jedis -> LuaScripts.NEXT_ID_BASE.run(jedis, List.of(Keys.idBases()),
+        long base = durably(Keys.idBases(), jedis -> LuaScripts.NEXT_ID_BASE.run(jedis, List.of(Keys.idBases()),
                 List.of()));
         return String.valueOf(base);
     }
@@ -212,7 +217,24 @@ public final class SaleAdmin {
     /** Lists sale {@code id} ('' = none) and moves the sales' version on: every node reloads them. */
     private void changed(String id) {
         List<String> keys = List.of(Keys.sales(), Keys.salesVersion());
-        redis.call(Keys.sales(), jedis -> LuaScripts.SALES_CHANGED.run(jedis, keys, List.of(id)));
+        durably(Keys.sales(), jedis -> LuaScripts.SALES_CHANGED.run(jedis, keys, List.of(id)));
+    }
+
+    /**
+     * Runs {@code change} on the Redis that holds {@code key}, then, with replicas, waits until one
+     * has it (on the same connection: {@code WAIT} counts its own writes). A change no replica had
+     * in time is a 503 (the operator asks again: each change here may be made twice), never
+     * answered as made: a failover could undo it.
+     */
+    private <T> T durably(String key, Function<Jedis, T> change) {
+        return redis.call(key, jedis -> {
+            T result = change.apply(jedis);
+            if (!redis.waits().reached(jedis)) {
+                throw new StockUnavailableException("no replica of the ticket store had the change of " + key
+                        + " within " + redis.waits().timeoutMillis() + " ms; ask again");
+            }
+            return result;
+        });
     }
 
     /** The sale's stock as Redis holds it, or empty when there is no such sale. */

@@ -48,7 +48,7 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
 /**
- * The sales on a real Redis Cluster: three masters with a replica each ({@link RedisClusterGroup},
+ * The sales on a real Redis Cluster: three masters with two replicas each ({@link RedisClusterGroup},
  * as {@code ./rush up --redis cluster} starts it), reached through Jedis's slot map as the nodes
  * reach it. Each sale's keys share its hash tag, so a sale lives on one master and its buy stays
  * one script on one connection, waited on by that master's replica; sales spread over the masters
@@ -259,8 +259,8 @@ class ClusteredStockTest {
      * kill -9 the master of one sale: its replica takes over its slots with every ticket answered
      * before the kill (each was waited on), the nodes' slot map follows, the scripts are loaded
      * again there; a sale on another master sells on through the failover. The new master sells
-     * once it has a replica again (min-replicas-to-write 1: with one replica a master, that is once
-     * the killed server is back, as its successor's replica).
+     * without the killed server (min-replicas-to-write 1: the killed master's other replica follows
+     * the new master), which is started again only after the test.
      */
     @Test
     void after_kill_9_of_a_master_its_replica_has_every_ticket_answered_and_the_other_masters_sell_on() {
@@ -281,17 +281,15 @@ class ClusteredStockTest {
         OrderStream events = RedisOrderStream.open(writer, OrderEntries::toDelivery); // the order writer's reads, from before the kill
         events.join();
         assertNotEquals(old, group.masterOf(Keys.of(other.id(), "x").stock()));
-        int replica = group.replicaOf(old);
+        List<Integer> replicas = group.replicasOf(old);
         long start = System.nanoTime();
         group.kill9(old);
         killed.add(old);
         assertEquals(Outcome.TICKET, store.stockOf(other).reserve(new Buyer("meanwhile", null), 3003, other)
                 .outcome(), "a sale on another master sells while this one fails over");
-        Deadline.await(Duration.ofSeconds(30), "the replica to take over the sale's slot",
-                () -> group.masterOf(stockKey) == replica);
+        Deadline.await(Duration.ofSeconds(30), "a replica of " + old + " " + replicas + " to take over the sale's slot",
+                () -> replicas.contains(group.masterOf(stockKey)));
         long failover = (System.nanoTime() - start) / 1_000_000;
-        group.restart(old);
-        killed.remove(Integer.valueOf(old));
         Reservation next = null;
         int refused = 0;
         while (next == null) {
@@ -337,8 +335,8 @@ class ClusteredStockTest {
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + ": read " + created + "; failures " + failures, e);
         }
-        System.out.printf("clustered stock: kill -9 of master %d; its replica %d took the slots %d ms later, the killed"
-                + " server was restarted then and the sale sold again %d ms after the kill (%d calls refused meanwhile,"
+        System.out.printf("clustered stock: kill -9 of master %d; its replica %d took the slots %d ms later and, the"
+                + " killed server still down, the sale sold again %d ms after the kill (%d calls refused meanwhile,"
                 + " each a 503)%n", old, master, failover, outage, refused);
     }
 
