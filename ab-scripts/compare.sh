@@ -20,11 +20,11 @@
 #   current / reference node runs (default: java on the PATH); --jetty / --reference-jetty: Jetty
 #   start properties for it ("jetty.http.acceptors=0 jetty.threadPool.reservedThreads=0"), to A/B a
 #   setting with --against HEAD; --java-opts / --reference-java-opts: JVM options of the current /
-#   reference node only, after RUSH_COMPARE_JAVA_OPTS ("-XX:TieredStopAtLevel=1"). --reference-go:
-#   the reference is the article's Go program (built outside this repo, docs/load-tests.md#the-go-original),
-#   on the same Redis (its hash ticket_hash_key), its address in GO_LISTEN, GO_REDIS, its stock in
-#   GO_LOCAL_STOCK; paths sold-out and buy only. A WAR that carries the ticket-rush Jetty module runs with it, as
-#   under ./rush.
+#   reference node only, after RUSH_COMPARE_JAVA_OPTS ("-XX:TieredStopAtLevel=1").
+#   --reference-go: the reference is the article's Go program (built outside this repo,
+#   docs/load-tests.md#the-go-original), on the same Redis (its hash ticket_hash_key), its address
+#   in GO_LISTEN, GO_REDIS, its stock in GO_LOCAL_STOCK; paths sold-out and buy only.
+#   A WAR that carries the ticket-rush Jetty module runs with it, as under ./rush.
 #   paths: buy (every request buys: the stock is exactly what the warm-up and the measured run take),
 #   sold-out (after the buys, or after a stock of one run sold out: answered from memory), noop.
 #   env: RUSH_COMPARE_JAVA_OPTS (the nodes' JVM options besides the heap, default none);
