@@ -13,14 +13,18 @@
 #   ab-scripts/compare.sh [--against REV|none] [--paths noop,sold-out,buy] [--via-nginx] [--rounds N]
 #                         [--requests N] [--concurrency C] [--warm N] [--min-ratio R]
 #                         [--java PATH] [--reference-java PATH] [--jetty PROPS] [--reference-jetty PROPS]
-#                         [--node-cost]
+#                         [--java-opts OPTS] [--reference-java-opts OPTS] [--reference-go BINARY] [--node-cost]
 #   defaults: REV 22af0aa (the last build before orders), paths buy, 3 rounds, 10000 requests, -c 100,
 #   6 warm-up runs of each path, 0.85. --against none measures this tree alone. --via-nginx puts the
 #   project's Nginx config (one upstream node) in front. --java / --reference-java: the java the
 #   current / reference node runs (default: java on the PATH); --jetty / --reference-jetty: Jetty
 #   start properties for it ("jetty.http.acceptors=0 jetty.threadPool.reservedThreads=0"), to A/B a
-#   setting with --against HEAD. A WAR that carries the ticket-rush Jetty module runs with it, as
-#   under ./rush.
+#   setting with --against HEAD; --java-opts / --reference-java-opts: JVM options of the current /
+#   reference node only, after RUSH_COMPARE_JAVA_OPTS ("-XX:TieredStopAtLevel=1").
+#   --reference-go: the reference is the article's Go program (built outside this repo,
+#   docs/load-tests.md#the-go-original), on the same Redis (its hash ticket_hash_key), its address
+#   in GO_LISTEN, GO_REDIS, its stock in GO_LOCAL_STOCK; paths sold-out and buy only.
+#   A WAR that carries the ticket-rush Jetty module runs with it, as under ./rush.
 #   paths: buy (every request buys: the stock is exactly what the warm-up and the measured run take),
 #   sold-out (after the buys, or after a stock of one run sold out: answered from memory), noop.
 #   env: RUSH_COMPARE_JAVA_OPTS (the nodes' JVM options besides the heap, default none);
@@ -31,8 +35,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$RUSH_ROOT"
 
-against=22af0aa paths=buy rounds=3 requests=10000 concurrency=100 warm=6 via_nginx=0 min_ratio=0.85
-declare -A java_of=([reference]=java [current]=java) jetty_of=([reference]= [current]=)
+go_ref= against=22af0aa paths=buy rounds=3 requests=10000 concurrency=100 warm=6 via_nginx=0 min_ratio=0.85
+declare -A java_of=([reference]=java [current]=java) jetty_of=([reference]= [current]=) opts_of=([reference]= [current]=)
 while (($#)); do
     case $1 in
     --against) against=$2; shift 2 ;;
@@ -42,6 +46,9 @@ while (($#)); do
     --reference-java) java_of[reference]=$2; shift 2 ;;
     --jetty) jetty_of[current]=$2; shift 2 ;;
     --reference-jetty) jetty_of[reference]=$2; shift 2 ;;
+    --java-opts) opts_of[current]=$2; shift 2 ;;
+    --reference-java-opts) opts_of[reference]=$2; shift 2 ;;
+    --reference-go) go_ref=$(realpath "$2"); against="the Go original"; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --requests) requests=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
@@ -58,6 +65,8 @@ declare -A wanted=()
 for p in "${path_list[@]}"; do
     case $p in noop | sold-out | buy) wanted[$p]=1 ;; *) die "--paths: unknown path '$p' (noop, sold-out, buy)" ;; esac
 done
+[[ -z $go_ref ]] || { [[ -x $go_ref ]] || die "--reference-go: $go_ref is not an executable"; }
+[[ -z $go_ref || -z ${wanted[noop]:-} ]] || die "--reference-go: the Go original has no /noop (paths sold-out, buy)"
 for b in reference current; do
     command -v "${java_of[$b]}" >/dev/null || die "no java at ${java_of[$b]}"
 done
@@ -74,7 +83,7 @@ require_free_port "$redis_port" RUSH_COMPARE_REDIS_PORT "compare redis"
 require_free_port "$node_port" RUSH_COMPARE_NODE_PORT "compare node"
 ((via_nginx == 0)) || require_free_port "$nginx_port" RUSH_COMPARE_NGINX_PORT "compare nginx"
 rm -rf "$dir" && mkdir -p "$dir"
-if [[ $against != none ]]; then
+if [[ $against != none && -z $go_ref ]]; then
     git worktree prune
     git worktree add -q --detach "$dir/reference-src" "$against" || die "compare: no such revision $against"
     echo "building the reference ($against) and this tree ..."
@@ -118,6 +127,7 @@ if ((via_nginx)); then
     target=http://127.0.0.1:$nginx_port
 fi
 for build in "${builds[@]}"; do
+    [[ $build == reference && -n $go_ref ]] && continue
     base=$dir/base-$build
     mkdir -p "$base/webapps" "$base/tmp"
     modules=server,http,ee10-deploy
@@ -151,7 +161,7 @@ measure() {
     local build=$1 path=$2 round=$3 url pid cpu_before cpu_after cpu_us profile=
     case $path in noop) url=$target/noop ;; *) url=$target/buy/ticket ;; esac
     pid=$(cat "$dir/node.pid")
-    if [[ -n $profiler ]]; then
+    if [[ -n $profiler && ! ($build == reference && -n $go_ref) ]]; then
         profile=$dir/profile-$build-$path-$round.txt
         profile "$build" "$pid" "start,event=cpu,interval=1ms"
     fi
@@ -175,17 +185,56 @@ warm_up() {
     for ((v = 0; v < warm; v++)); do run_ab -q -n "$requests" -c "$concurrency" "$url"; done
 }
 
+# The Go original's Redis hash: tickets sold
+go_sold() { redis-cli -p "$redis_port" HGET ticket_hash_key ticket_sold_nums; }
+
+# One round of the reference when it is the article's Go program: its stock in its Redis hash and
+# in its memory (GO_LOCAL_STOCK), the same paths, its sales checked in the hash
+go_round() {
+    local sold
+    redis-cli -p "$redis_port" DEL ticket_hash_key >/dev/null
+    redis-cli -p "$redis_port" HSET ticket_hash_key ticket_total_nums "$stock" ticket_sold_nums 0 >/dev/null
+    mkdir -p "$dir/go" && rm -f "$dir/go/stat.log"
+    (cd "$dir/go" && GO_LISTEN=127.0.0.1:$node_port GO_REDIS=127.0.0.1:$redis_port GO_LOCAL_STOCK=$stock \
+        spawn "$dir/node.pid" "$dir/node-go.log" "$go_ref")
+    deadline=$((SECONDS + RUSH_START_TIMEOUT))
+    # any answer (its only path buys): / is a 404
+    until curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$node_port/"; do
+        ((SECONDS < deadline)) || { show_log "$dir/node-go.log"; die "the Go original did not start"; }
+        sleep 0.2
+    done
+    if ((${wanted[buy]:-0})); then
+        warm_up buy
+        measure reference buy "$round"
+    fi
+    if ((${wanted[sold-out]:-0})); then
+        warm_up sold-out
+        sold=$(go_sold)
+        ((sold == stock)) || die "the Go original: not sold out before the sold-out run: sold $sold of $stock"
+        measure reference sold-out "$round"
+    fi
+    sold=$(go_sold)
+    echo "the Go original round $round: sold $sold of $stock"
+    ((sold == stock)) || die "the Go original: sold $sold of $stock after the round"
+    stop_pid "$dir/node.pid" TERM "$go_ref" "the Go original"
+}
+
 echo "one node on $node_port$( ((via_nginx)) && echo " behind Nginx on $nginx_port"), ab -n $requests -c $concurrency" \
     "(one connection per request), paths: $paths; each path warmed up by $warm runs; stock $stock a round;" \
-    "$(for b in "${builds[@]}"; do printf '%s: %s %s; ' "$b" "$("${java_of[$b]}" -version 2>&1 | head -1)" "${jetty_of[$b]}"; done)" \
+    "$([[ -z $go_ref ]] || printf 'reference: the Go original %s; ' "$go_ref"
+    for b in "${builds[@]}"; do [[ $b == reference && -n $go_ref ]] && continue; printf '%s: %s %s %s; ' "$b" "$("${java_of[$b]}" -version 2>&1 | head -1)" "${java_opts[*]} ${opts_of[$b]}" "${jetty_of[$b]}"; done)" \
     "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((round = 1; round <= rounds; round++)); do
     for build in "${builds[@]}"; do
+        if [[ $build == reference && -n $go_ref ]]; then
+            go_round
+            continue
+        fi
         base=$dir/base-$build
         sale_admin reset "$stock" >/dev/null
         rm -rf "${base:?}/tmp/"*
-        # shellcheck disable=SC2086 # --jetty's properties are words
-        (cd "$base" && spawn "$dir/node.pid" "$dir/node-$build.log" "${java_of[$build]}" -Xms128m -Xmx512m "${java_opts[@]}" \
+        # shellcheck disable=SC2086 # --jetty's properties and --java-opts are words
+        (cd "$base" && spawn "$dir/node.pid" "$dir/node-$build.log" "${java_of[$build]}" -Xms128m -Xmx512m "${java_opts[@]}" ${opts_of[$build]} \
             -Djava.io.tmpdir="$base/tmp" -Drush.redis.host=127.0.0.1 -Drush.redis.port="$redis_port" -Drush.stock.key="$RUSH_STOCK_KEY" \
             -Drush.stock.total="$stock" -Drush.node.weight=1 -Drush.node.weights.total=1 \
             -Drush.node.port="$node_port" -Drush.statlog="$dir/stat-$build.log" \
