@@ -83,8 +83,10 @@ REDIS_WRITER_PASSWORD_FILE=$RUSH_RUN_DIR/redis-writer-password
 # ./rush runs Redis as this user when it runs as root (Debian's redis-server package makes it).
 REDIS_OS_USER=redis
 
-# The order database: H2 in a file under the run folder unless a JDBC URL is given.
-RUSH_DB_URL=${RUSH_DB_URL:-jdbc:h2:file:$RUSH_RUN_DIR/orders/orders}
+# The order database: H2 in a file under the run folder unless a JDBC URL is given. AUTO_SERVER: the
+# writer writes it and the nodes read it (archived sales, docs/archive.md); the first to open the
+# file serves it to the others.
+RUSH_DB_URL=${RUSH_DB_URL:-jdbc:h2:file:$RUSH_RUN_DIR/orders/orders;AUTO_SERVER=TRUE}
 
 # single, sentinel or cluster: RUSH_REDIS_MODE, else the mode `./rush up` recorded for what it started
 # (so that status, down, reset and the scripts find it), else single.

@@ -18,6 +18,8 @@ local USER_LIMIT = 'user_limit'
 local PAY_MS = 'pay_ms'
 local BUYERS = 'buyers'
 local MOVES = 'ticket_moves'
+-- a hot sale's bucket count (its stock lies in its buckets)
+local BUCKETS = 'buckets'
 -- money the payment provider took for orders that had expired or were voided: owed back
 local REFUNDS_DUE = 'refunds_due'
 -- orders their buyers cancelled while pending

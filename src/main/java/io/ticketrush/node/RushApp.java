@@ -10,6 +10,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
+import io.ticketrush.archive.ArchivedOrders;
+import io.ticketrush.archive.Archiver;
+import io.ticketrush.archive.OrdersWithArchive;
 import io.ticketrush.auth.JoinPuzzle;
 import io.ticketrush.auth.PublicOrderIds;
 import io.ticketrush.auth.TokenIssuer;
@@ -26,6 +29,7 @@ import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Sales;
 import io.ticketrush.sale.TicketSeller;
+import io.ticketrush.settings.ArchiveSettings;
 import io.ticketrush.settings.AuthSettings;
 import io.ticketrush.settings.ClockSkew;
 import io.ticketrush.settings.NodeSettings;
@@ -74,6 +78,8 @@ public final class RushApp implements ServletContextListener {
     /** How many buyers may wait for Redis at once (rush.shed.limit, POST /admin/shed). */
     private NodeAdmission admission;
     private NodeAdmission roomAdmission;
+    /** The order database as this node reads it (archiving, archived orders); null without rush.archive.db.url. */
+    private ArchivedOrders archivedOrders;
 
     /** The app of the WAR that {@code context} belongs to. */
     public static RushApp of(ServletContext context) {
@@ -102,6 +108,16 @@ public final class RushApp implements ServletContextListener {
         sales = new Sales(skew.applyTo(redis.catalog()), redis::stockOf, settings::localStockFor, redis::follow,
                 settings.lockWaitMillis(), redis.buckets(settings.nodePort()), admission);
         orders = redis.orderBook(sales::all);
+        // an archived sale's node state goes with it: its order feed, its waiting room's figures (docs/archive.md)
+        sales.onForget(id -> {
+            redis.unfollow(id);
+            queue.forget(id);
+        });
+        archivedOrders = settings.archive().database()
+                .map(db -> new ArchivedOrders(db.url(), db.user(), db.password())).orElse(null);
+        if (archivedOrders != null) {
+            orders = new OrdersWithArchive(orders, archivedOrders, sales::archived);
+        }
         queue = waitingRoom(settings.queue());
         paymentSignature = settings.pay().on()
                 ? new PaymentSignature(settings.pay().secret().getBytes(StandardCharsets.UTF_8)) : null;
@@ -135,6 +151,15 @@ public final class RushApp implements ServletContextListener {
                 settings.sweepMillis(), settings.sweepMillis(), TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(new Duty("waiting rooms' admission", LOG).asRunnable(
                 () -> queue.admitAll(sales.all())), 0, settings.queue().admitMillis(), TimeUnit.MILLISECONDS);
+        if (archivedOrders != null) {
+            // one node at a time archives (a lease in Redis); the sale goes only once the database has its orders
+            ArchiveSettings archive = settings.archive();
+            Archiver archiver = new Archiver(redis.archive(), archivedOrders, archive.retentionSeconds() * 1000L,
+                    "node-" + settings.nodePort() + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime(),
+                    3L * archive.periodMillis() + 1000, sales::forget);
+            background.scheduleWithFixedDelay(new Duty("archiving finished sales", LOG).asRunnable(archiver::archiveDue),
+                    archive.periodMillis(), archive.periodMillis(), TimeUnit.MILLISECONDS);
+        }
         // buyers answered 503 hold no ticket, also when Redis ran their call after all
         background.scheduleWithFixedDelay(new Duty("voiding buys answered 503", LOG).asRunnable(
                 redis::settleUncertainBuys), UNCERTAIN_MILLIS, UNCERTAIN_MILLIS, TimeUnit.MILLISECONDS);
@@ -159,7 +184,9 @@ public final class RushApp implements ServletContextListener {
                 + settings.admin().port() + " only" + (settings.admin().token() == null ? " (no token: refused)" : "")
                 : "off (rush.admin.port=0)") + "; payments " + (settings.pay().on() ? "on" : "off (no rush.pay.secret.file)")
                 + (settings.pay().demo() ? ", demo provider on (/demo-pay/)" : "") + "; buyers waiting for Redis: "
-                + admission);
+                + admission + "; finished sales " + (archivedOrders == null ? "not archived by this node (no rush.archive.db.url)"
+                : "archived " + settings.archive().retentionSeconds() + " s after they close, checked against "
+                + archivedOrders));
     }
 
     /** Who is buying: the token keys and their verifier, the demo login if on, the public order ids. */
@@ -229,6 +256,9 @@ public final class RushApp implements ServletContextListener {
         }
         if (redis != null) {
             redis.close();
+        }
+        if (archivedOrders != null) {
+            archivedOrders.close();
         }
     }
 

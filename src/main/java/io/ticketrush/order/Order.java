@@ -5,10 +5,11 @@ import java.util.Map;
 
 /**
  * One order of sale {@code sale}. {@code closed} is when it was paid, expired, cancelled or voided (0 while
- * pending); {@code persisted}: the order writer has put it in the database.
+ * pending); {@code persisted}: the order writer has put it in the database; {@code archived}: its sale was
+ * archived, and this is the database's row (docs/archive.md).
  */
 public record Order(String id, String sale, String user, int node, long created, long deadline, String state,
-        long closed, boolean persisted) {
+        long closed, boolean persisted, boolean archived) {
     public static final String PENDING = "pending";
     public static final String PAID = "paid";
     public static final String EXPIRED = "expired";
@@ -29,6 +30,9 @@ public record Order(String id, String sale, String user, int node, long created,
         view.put("deadline", deadline);
         view.put("msLeftToPay", PENDING.equals(state) ? Math.max(0, deadline - now) : 0);
         view.put("inDatabase", persisted);
+        if (archived) {
+            view.put("archived", true);
+        }
         return view;
     }
 }

@@ -333,4 +333,11 @@ public final class WaitingRoom implements AutoCloseable {
     public void close() {
         line.close();
     }
+
+    /** Lets go of what this node keeps of sale {@code sale}'s room (the sale was archived). */
+    public void forget(String sale) {
+        views.remove(sale);
+        loading.remove(sale);
+        passes.keySet().removeIf(key -> key.startsWith(sale + "|"));
+    }
 }

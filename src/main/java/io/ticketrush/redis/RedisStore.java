@@ -16,7 +16,9 @@ import io.ticketrush.redis.orders.RedisOrderBook;
 import io.ticketrush.redis.orders.RedisOrderFeed;
 import io.ticketrush.redis.queue.RedisQueue;
 import io.ticketrush.redis.sales.RedisSaleCatalog;
+import io.ticketrush.redis.sales.RedisSaleArchive;
 import io.ticketrush.redis.sales.SaleAdmin;
+import io.ticketrush.archive.SaleArchive;
 import io.ticketrush.redis.stats.RedisStatsStore;
 import io.ticketrush.redis.stock.RedisBuckets;
 import io.ticketrush.redis.stock.RedisGlobalStock;
@@ -177,6 +179,11 @@ public final class RedisStore implements AutoCloseable {
         return admin;
     }
 
+    /** The archiving's side in Redis (docs/archive.md). */
+    public SaleArchive archive() {
+        return new RedisSaleArchive(calls, settings, catalog);
+    }
+
     /**
      * Voids the buy calls whose answers were lost (their buyers were told 503); how many tickets
      * came back. The node runs it as a background duty.
@@ -191,6 +198,18 @@ public final class RedisStore implements AutoCloseable {
             feed = new RedisOrderFeed(settings.redis()).start();
         }
         feed.follow(keys(sale.id()), events);
+    }
+
+    /** Stops following sale {@code id}'s orders (it was archived: its stream is gone). */
+    public synchronized void unfollow(String id) {
+        if (feed != null) {
+            feed.unfollow(keys(id));
+        }
+    }
+
+    /** The sales' order streams this node follows now. */
+    public synchronized int following() {
+        return feed == null ? 0 : feed.following();
     }
 
     /**

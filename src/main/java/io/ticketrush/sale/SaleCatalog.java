@@ -2,6 +2,7 @@ package io.ticketrush.sale;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
 
 /**
  * The sales as the store holds them (Redis in production), and the one clock they open and close
@@ -20,6 +21,9 @@ public interface SaleCatalog {
 
     /** One sale, read afresh; empty if there is no such sale. */
     Optional<Sale> find(String id);
+
+    /** The sales archived (docs/archive.md): gone from the store, never to come back; by id. */
+    Map<String, ArchivedSale> archived();
 
     /** The sales' clock (Redis's) now, as this node reads it, in ms since the epoch. */
     long now();

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.ToIntFunction;
 
 /**
@@ -62,6 +63,8 @@ public final class Sales implements AutoCloseable {
         }
     };
     private volatile Map<String, Sale> known = Map.of();
+    private volatile Consumer<String> forgotten = id -> { };
+    private volatile Map<String, ArchivedSale> archived = Map.of();
     private long version = Long.MIN_VALUE; // guarded by this
 
     /**
@@ -362,7 +365,7 @@ public final class Sales implements AutoCloseable {
             Sale fresh = all.get(entry.getKey());
             TicketSeller seller = entry.getValue();
             if (fresh == null) {
-                continue; // gone from the store: its seller answers as it did
+                continue; // gone from the store: its seller answers as it did, unless it was archived (below)
             }
             if (fresh.generation() != seller.sale().generation()) {
                 sellers.put(entry.getKey(), newSeller(fresh));
@@ -375,6 +378,60 @@ public final class Sales implements AutoCloseable {
             unknown.clear();
         }
         version = now;
+        archived = catalog.archived();
+        for (String id : List.copyOf(sellers.keySet())) {
+            if (archived.containsKey(id)) {
+                forget(id);
+            }
+        }
+    }
+
+    /**
+     * The sale {@code id} if it was archived: as the node last read the sales, or, for a sale it
+     * knows neither live nor archived (archived since by another node), as the store says now.
+     */
+    public Optional<ArchivedSale> archived(String id) {
+        ArchivedSale gone = archived.get(id);
+        if (gone == null && !known.containsKey(id)) {
+            gone = catalog.archived().get(id);
+        }
+        return Optional.ofNullable(gone);
+    }
+
+    /** The archived sales, as the node last read the sales. */
+    public Collection<ArchivedSale> archived() {
+        return archived.values();
+    }
+
+    /**
+     * Sale {@code id}, live or archived (an archived sale's orders are still shown by it).
+     *
+     * @throws UnknownSaleException it is neither
+     */
+    public Sale liveOrArchived(String id) {
+        return archived(id).map(ArchivedSale::sale).orElseGet(() -> sale(id));
+    }
+
+    /**
+     * Lets go of all this node keeps of sale {@code id}, which was archived (docs/archive.md): its
+     * seller (local stock, buy line, the orders it remembers) and its definition; {@link #onForget}'s
+     * listener lets go of the rest (the order feed, the waiting room's figures). A buy of it then
+     * finds no such sale.
+     */
+    public synchronized void forget(String id) {
+        sellers.remove(id);
+        hotSoldOut.remove(id);
+        if (known.containsKey(id)) {
+            Map<String, Sale> fewer = new HashMap<>(known);
+            fewer.remove(id);
+            known = Map.copyOf(fewer);
+        }
+        forgotten.accept(id);
+    }
+
+    /** Who else lets go of a sale's state when this node forgets it ({@link #forget}). */
+    public void onForget(Consumer<String> listener) {
+        forgotten = listener;
     }
 
     /** The periodic stock sync of every sale bought from on this node. */

@@ -2,8 +2,10 @@ package io.ticketrush.settings;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
+import io.ticketrush.sale.ArchivedSale;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.Standing;
@@ -62,6 +64,11 @@ public record ClockSkew(long millis) {
             @Override
             public Optional<Sale> find(String id) {
                 return catalog.find(id);
+            }
+
+            @Override
+            public Map<String, ArchivedSale> archived() {
+                return catalog.archived();
             }
 
             @Override

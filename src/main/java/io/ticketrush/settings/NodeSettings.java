@@ -33,12 +33,13 @@ import io.ticketrush.sale.Sale;
  * @param shed how many buyers may wait for Redis at once before the next is shed (503 busy)
  * @param redisMaxMemory {@code rush.redis.maxmemory.bytes}: the memory limit ./rush gave Redis (each server's), in
  *     bytes; 0: not known (the dashboard and /metrics then show the use without a limit)
+ * @param archive the archiving of finished sales: the retention, and the order database it reads
  */
 public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, int totalWeight,
         OptionalInt stockBuffer, OptionalInt stockLocal, int nodePort, String statLogPath, int lockWaitMillis,
         boolean anonymousAllowed, int syncMillis, int sweepMillis, AdminSettings admin, PaySettings pay,
         AuthSettings auth, UserRateSettings userRate, long statLogMaxBytes, int statLogKeep, QueueSettings queue,
-        ShedSettings shed, long redisMaxMemory) {
+        ShedSettings shed, long redisMaxMemory, ArchiveSettings archive) {
 
     /**
      * Reads a node's settings: system properties, then the environment, then {@code contextParams}
@@ -81,7 +82,7 @@ public record NodeSettings(StoreSettings store, int totalStock, int nodeWeight, 
                 stockLocal(in), nodePort(in), statLogPath(in), lockWaitMillis(in), anonymousAllowed(in),
                 syncMillis(in), sweepMillis(in), AdminSettings.read(in), PaySettings.read(in), AuthSettings.read(in),
                 UserRateSettings.read(in), statLogMaxBytes(in), statLogKeep(in), QueueSettings.read(in),
-                ShedSettings.read(in), in.bytes("rush.redis.maxmemory.bytes"));
+                ShedSettings.read(in), in.bytes("rush.redis.maxmemory.bytes"), ArchiveSettings.read(in));
     }
 
     private static int totalStock(SettingsReader in) {

@@ -2,6 +2,7 @@ package io.ticketrush.tools;
 
 import java.io.PrintStream;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -87,6 +88,13 @@ public final class SaleTool {
                     sale.buyers(), standing.sold() + "/" + sale.total(), Instant.ofEpochMilli(sale.opensAt()),
                     sale.closesAt() == 0 ? "-" : Instant.ofEpochMilli(sale.closesAt()), sale.name());
         }
+        // the archived ones (docs/archive.md): their last figures; their orders are in the database
+        catalog.archived().values().stream().sorted(Comparator.comparing(a -> a.sale().id())).forEach(archived -> {
+            Sale sale = archived.sale();
+            out.printf("%-32s %-9s %-7s %17s  %-24s %-24s %s%n", sale.id(), "archived", sale.buyers(),
+                    archived.sold() + "/" + sale.total(), Instant.ofEpochMilli(sale.opensAt()),
+                    sale.closesAt() == 0 ? "-" : Instant.ofEpochMilli(sale.closesAt()), sale.name());
+        });
     }
 
     private static long total(String[] args, int at) {

@@ -125,7 +125,7 @@ public abstract class JsonServlet extends HttpServlet {
 
     /** Which orders a request may see and by which ids. */
     protected OrderAccess orderAccess() {
-        return new OrderAccess(app.orders(), app.sales()::sale, app.orderIds());
+        return new OrderAccess(app.orders(), app.sales()::liveOrArchived, app.orderIds());
     }
 
     /**

@@ -27,7 +27,7 @@ public final class OrdersServlet extends JsonServlet {
         if (saleId == null) {
             found = app().orders().ofUser(user);
         } else {
-            Sale sale = app().sales().sale(Sale.requireId("sale", saleId));
+            Sale sale = app().sales().liveOrArchived(Sale.requireId("sale", saleId));
             if (sale.signed()) {
                 who.requireToken("sale " + sale.id() + " shows its orders to their buyer's token only");
             }

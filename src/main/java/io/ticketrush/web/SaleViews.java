@@ -3,6 +3,7 @@ package io.ticketrush.web;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.ticketrush.sale.ArchivedSale;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.Standing;
 
@@ -29,6 +30,15 @@ final class SaleViews {
         view.put("queued", sale.queued());
         view.put("admitPerSecond", sale.queueRate());
         view.put("powBits", sale.powBits());
+        return view;
+    }
+
+    /** An archived sale (docs/archive.md): its last figures, state {@code archived}, and when it went. */
+    static Map<String, Object> view(ArchivedSale archived) {
+        Map<String, Object> view = view(new Standing(archived.sale(), archived.sold()), archived.sale().closesAt());
+        view.put("state", "archived");
+        view.put("paid", archived.paid());
+        view.put("archivedAt", archived.archivedAt());
         return view;
     }
 }

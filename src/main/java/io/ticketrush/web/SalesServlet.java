@@ -1,5 +1,7 @@
 package io.ticketrush.web;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -7,7 +9,7 @@ import io.ticketrush.sale.Standing;
 import jakarta.servlet.http.HttpServletRequest;
 
 /**
- * {@code GET /sales}: every sale with its state ({@code upcoming|open|sold_out|closed}), tickets
+ * {@code GET /sales}: every sale with its state ({@code upcoming|open|sold_out|closed|archived}), tickets
  * sold and left, and when it opens and closes, judged on the sales' clock, which it also answers
  * ({@code now}, read at each answer) so that a page can count down to an opening on that clock.
  * The sales are read in one pipelined Redis round trip, at most every half second per node
@@ -33,7 +35,11 @@ public final class SalesServlet extends JsonServlet {
             last = answer;
         }
         long now = app().sales().now();
-        List<Map<String, Object>> sales = answer.standings().stream().map(s -> SaleViews.view(s, now)).toList();
+        List<Map<String, Object>> sales = new ArrayList<>();
+        answer.standings().forEach(s -> sales.add(SaleViews.view(s, now)));
+        // the archived ones as this node last read the sales (docs/archive.md)
+        app().sales().archived().stream().sorted(Comparator.comparing(a -> a.sale().id()))
+                .forEach(a -> sales.add(SaleViews.view(a)));
         return Reply.ok(Json.body(Json.OK, "sales", Map.of("now", now, "sales", sales)));
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import io.ticketrush.sale.ArchivedSale;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.sale.Standing;
@@ -40,6 +41,11 @@ class ClockSkewTest {
         }
 
         @Override
+        public Map<String, ArchivedSale> archived() {
+            return Map.of("A1", new ArchivedSale(new Sale("A1", "A1", 5, 0, 1, 1, 300_000, 0), 5, 4, 2));
+        }
+
+        @Override
         public long now() {
             return 1_000_000;
         }
@@ -59,6 +65,7 @@ class ClockSkewTest {
         assertEquals(List.of(SALE), ahead.all());
         assertEquals(List.of(new Standing(SALE, 3)), ahead.standings());
         assertEquals(Optional.of(SALE), ahead.find("G1"));
+        assertEquals(CATALOG.archived(), ahead.archived());
         assertEquals(940_000, ClockSkew.from(Map.of("rush.clock.skew.ms", "-60000")::get).applyTo(CATALOG).now());
     }
 

@@ -97,6 +97,9 @@ class DefaultsTest {
         held.put("rush.queue.pass.ttl.ms", node.queue().passTtlMillis());
         held.put("rush.queue.join.linger.ms", node.queue().lingerMillis());
         held.put("rush.queue.admit.ms", node.queue().admitMillis());
+        held.put("rush.sale.retention.seconds", node.archive().retentionSeconds());
+        held.put("rush.archive.ms", node.archive().periodMillis());
+        held.put("rush.archive.db.url", node.archive().database().map(DatabaseSettings::url).orElse(""));
         held.put("rush.db.url", writer.database().url());
         held.put("rush.db.password", writer.database().password());
         held.put("rush.writer.batch", writer.batch());

@@ -308,6 +308,19 @@ public final class Keys {
     }
 
     /**
+     * The archived sales' tombstones: id -> {@code archivedAt|total|sold|paid|closesAt|name}. An id here is
+     * never created again (docs/archive.md); its tag is {@link #sales()}'s slot.
+     */
+    public static String archivedSales() {
+        return PREFIX + "{sales}:archived";
+    }
+
+    /** Which node archives the finished sales for now (a string that expires: the lease). */
+    public static String archiver() {
+        return PREFIX + "{sales}:archiver";
+    }
+
+    /**
      * The last order id base handed out ({@link OrderIds}); kept by a reset, so that a sale never
      * numbers its orders where an earlier one did.
      */

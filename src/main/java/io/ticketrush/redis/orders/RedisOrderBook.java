@@ -120,7 +120,7 @@ public final class RedisOrderBook implements OrderBook {
         String user = f[Keys.ORDER.indexOf(Keys.USER)];
         return new Order(id, sale, user.isEmpty() ? null : user, (int) number(f[Keys.ORDER.indexOf(Keys.NODE)]),
                 number(f[Keys.ORDER.indexOf(Keys.CREATED)]), number(f[Keys.ORDER.indexOf(Keys.DEADLINE)]),
-                f[Keys.ORDER.indexOf(Keys.STATE)], number(f[Keys.ORDER.indexOf(Keys.CLOSED)]), persisted);
+                f[Keys.ORDER.indexOf(Keys.STATE)], number(f[Keys.ORDER.indexOf(Keys.CLOSED)]), persisted, false);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.Set;
 import io.ticketrush.redis.connect.RedisCalls;
 import io.ticketrush.redis.connect.RedisClock;
 import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.sale.ArchivedSale;
 import io.ticketrush.sale.InvalidInputException;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
@@ -27,6 +28,8 @@ public final class RedisSaleCatalog implements SaleCatalog {
     /** What a sale's stock hash holds of its definition, in this order. */
     private static final String[] FIELDS = {Keys.TOTAL, Keys.NAME, Keys.OPENS_AT, Keys.CLOSES_AT, Keys.USER_LIMIT,
         Keys.PAY_MS, Keys.ID_BASE, Keys.SOLD, Keys.BUCKETS, Keys.BUYERS, Keys.QUEUE_RATE, Keys.POW_BITS};
+
+    private static final String TOMBSTONE_SEPARATOR = "|";
 
     private final RedisCalls redis;
     private final StoreSettings settings;
@@ -128,6 +131,42 @@ public final class RedisSaleCatalog implements SaleCatalog {
 
     private static long number(String value, long absent) {
         return value == null || value.isEmpty() ? absent : Long.parseLong(value);
+    }
+
+    @Override
+    public Map<String, ArchivedSale> archived() {
+        Map<String, String> lines = redis.call(Keys.archivedSales(), jedis -> jedis.hgetAll(Keys.archivedSales()));
+        Map<String, ArchivedSale> archived = new HashMap<>(lines.size() * 2);
+        lines.forEach((id, line) -> archived.put(id, fromTombstone(id, line)));
+        return archived;
+    }
+
+    /** The archived sale {@code id}, if it is one. */
+    public Optional<ArchivedSale> archived(String id) {
+        String line = redis.call(Keys.archivedSales(), jedis -> jedis.hget(Keys.archivedSales(), id));
+        return Optional.ofNullable(line).map(value -> fromTombstone(id, value));
+    }
+
+    /**
+     * What {@link Keys#archivedSales()} keeps of an archived sale:
+     * {@code archivedAt|total|sold|paid|opensAt|closesAt|userLimit|payMs|generation|buyers|name}.
+     */
+    static String tombstone(Sale sale, long sold, long paid, long archivedAt) {
+        return String.join(TOMBSTONE_SEPARATOR, String.valueOf(archivedAt), String.valueOf(sale.total()),
+                String.valueOf(sold), String.valueOf(paid), String.valueOf(sale.opensAt()), String.valueOf(sale.closesAt()),
+                String.valueOf(sale.perUserLimit()), String.valueOf(sale.payWithinMillis()),
+                String.valueOf(sale.generation()), sale.buyers(), sale.name());
+    }
+
+    private static ArchivedSale fromTombstone(String id, String line) {
+        String[] f = line.split("\\" + TOMBSTONE_SEPARATOR, 11);
+        try {
+            Sale sale = new Sale(id, f[10], Long.parseLong(f[1]), Long.parseLong(f[4]), Long.parseLong(f[5]),
+                    Integer.parseInt(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]), 0, Sale.signedBuyers(f[9]));
+            return new ArchivedSale(sale, Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[0]));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("archived sale " + id + ": a tombstone that is not one: " + line, e);
+        }
     }
 
     @Override

@@ -68,6 +68,7 @@ public final class SaleAdmin {
      */
     public Sale create(Sale sale) {
         SaleRules.check(sale, settings.stockKey());
+        refuseArchived(sale.id());
         if (sale.bucketed()) {
             return createBucketed(sale);
         }
@@ -76,6 +77,12 @@ public final class SaleAdmin {
         List<String> args = createArgs(sale, sale.total(), base, sale.name());
         boolean created = durably(k.stock(), jedis -> LuaScripts.CREATE_SALE.run(jedis, List.of(k.stock()),
                 args));
+        if (created && archived(sale.id())) {
+            // archived between the check above and the creation (the archive's tombstone comes before its
+            // keys go): what was just made is no sale, and no node has listed it
+            redis.call(k.stock(), jedis -> jedis.unlink(k.stock()));
+            throw SaleExistsException.archived(sale.id());
+        }
         changed(sale.id()); // listed even when it existed: a creation that failed half way is completed
         if (!created) {
             throw new SaleExistsException(sale.id());
@@ -123,6 +130,17 @@ public final class SaleAdmin {
     /** Bucket {@code b}'s share of {@code total} tickets over {@code buckets}. */
     static long bucketShare(long total, int buckets, int b) {
         return total / buckets + (b < total % buckets ? 1 : 0);
+    }
+
+    /** @throws SaleExistsException {@code id} is an archived sale's */
+    private void refuseArchived(String id) {
+        if (archived(id)) {
+            throw SaleExistsException.archived(id);
+        }
+    }
+
+    private boolean archived(String id) {
+        return redis.call(Keys.archivedSales(), jedis -> jedis.hexists(Keys.archivedSales(), id));
     }
 
     /** The default sale of {@code total} tickets unless there is one already; true if it made it. */

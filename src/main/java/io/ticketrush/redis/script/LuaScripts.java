@@ -90,6 +90,17 @@ public final class LuaScripts {
     /** Who holds orders in a sale, and where its stream stands, at one moment (order_holders.lua). */
     public static final Script<OrderHolders> ORDER_HOLDERS = Script.load("order_holders", LuaScripts::holders);
 
+    /** What archive_sale.lua answered: its code (1 ready or archived, 0 changed, below 0 why not) and the fingerprint. */
+    public record Archiving(long code, String fingerprint) {
+    }
+
+    /** Checks whether a finished sale may leave Redis, or makes it leave (archive_sale.lua). */
+    public static final Script<Archiving> ARCHIVE_SALE = Script.load("archive_sale",
+            raw -> new Archiving((Long) ((List<?>) raw).get(0), (String) ((List<?>) raw).get(1)));
+
+    /** The writers' group on a sale's order stream, unless the sale is gone (join_group.lua): 1 made, 0 there, -1 gone. */
+    public static final Script<Long> JOIN_GROUP = Script.load("join_group", LuaScripts::number);
+
     /** Cancels a buyer's pending order (cancel_order.lua). */
     public static final Script<OrderBook.Cancel> CANCEL_ORDER = Script.load("cancel_order", LuaScripts::cancel);
     /** Places in a queued sale's waiting room (queue_join.lua). */

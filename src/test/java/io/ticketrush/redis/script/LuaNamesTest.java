@@ -51,6 +51,7 @@ class LuaNamesTest {
         names.put("PAY_MS", Keys.PAY_MS);
         names.put("BUYERS", Keys.BUYERS);
         names.put("MOVES", Keys.MOVES);
+        names.put("BUCKETS", Keys.BUCKETS);
         names.put("REFUNDS_DUE", Keys.REFUNDS_DUE);
         names.put("CANCELLED", Keys.CANCELLED);
         names.put("QUEUE_RATE", Keys.QUEUE_RATE);

@@ -1,0 +1,56 @@
+package io.ticketrush.archive;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where the live sales are kept (Redis in production), as the archiving sees it: which sales may go,
+ * whether one is ready, and its going, which happens only if nothing of it changed since it was
+ * found ready. Domain code sees only this seam (docs/archive.md).
+ */
+public interface SaleArchive {
+
+    /** Whether a sale may be archived now, and if not, why not. */
+    enum Readiness {
+        /** Closed past the retention, every order final and written: it may go if the database agrees. */
+        READY,
+        /** Gone: no such sale (or archived meanwhile). */
+        NO_SALE,
+        /** Not closed, or closed less than the retention ago. */
+        NOT_DUE,
+        /** An order still pending, or a buy call not settled. */
+        UNFINISHED,
+        /** An order or an event not in the database yet (the writer is behind or stopped). */
+        UNWRITTEN,
+        /** A hot sale or one of its buckets: not archived (docs/archive.md says why). */
+        HOT,
+        /** Something of its orders changed since the check: nothing was deleted. */
+        CHANGED
+    }
+
+    /**
+     * What a check found: whether the sale is ready, the fingerprint its archiving must find
+     * unchanged, and (when ready) its orders' states by order id, as the store holds them.
+     */
+    record Check(Readiness readiness, String fingerprint, Map<Long, String> states) {
+    }
+
+    /** The sales that might be archived one day: those created (not the article's, not a hot sale's buckets). */
+    List<String> candidates();
+
+    /** Whether {@code sale} is ready to go, {@code retentionMillis} after its closing. */
+    Check check(String sale, long retentionMillis);
+
+    /**
+     * Archives {@code sale}: a tombstone first (its id is never used again), then its keys, only if
+     * it is still ready and its fingerprint is still {@code fingerprint}; its tombstone goes again
+     * if not. Answers {@link Readiness#READY} when archived now, else why not.
+     */
+    Readiness archive(String sale, long retentionMillis, String fingerprint);
+
+    /**
+     * Whether {@code who} archives for the next {@code millis}: one node at a time does (the others'
+     * tries would be refused safely, but need not be made).
+     */
+    boolean lead(String who, long millis);
+}
