@@ -221,13 +221,39 @@ public final class WaitingRoom implements AutoCloseable {
             return new QueueAnswer(QueueAnswer.State.WAITING, position, position - 1, eta, retry, holds, null, null,
                     false, null, view.joined());
         }
-        // beyond what the tickets reach: a ticket only if one ahead comes back. Sold out once every
-        // ticket's place is admitted, as the figures the position comes from say (not the clock now:
-        // a buyer must not hear "sold out" at a position that the same figures still count as moving)
-        QueueAnswer.State state = view.admitted() < Frontier.reach(sale, view) ? QueueAnswer.State.WAITING
-                : waitlist ? QueueAnswer.State.WAITLISTED : QueueAnswer.State.SOLD_OUT;
-        return new QueueAnswer(state, position, position - 1, null, WAITLIST_RETRY_MILLIS, holds, null, null, false,
-                null, view.joined());
+        return beyondReach(sale, view, rank, position, holds, waitlist);
+    }
+
+    /**
+     * A place beyond what the clock gives out (the tickets plus lapsed and returned): it is admitted
+     * only as turns ahead lapse or tickets come back (docs/queue.md, "Sold out, honestly"); the
+     * {@code k}-th such place needs {@code k} of them. A ticket not sold yet is a turn that may lapse,
+     * and the turn it passes to may lapse again: while any ticket is not sold, any place may still
+     * get one, so the buyer is waiting. Sold out only once every ticket is sold: then only a ticket
+     * that comes back (an unpaid order expiring or cancelled) moves the line. The polls come slower
+     * the less likely the turn: 1 s for the next place to 5 s for the last that the tickets not sold
+     * reach with one lapse each, then 5 s per lapse each must see first, at most 30 s; sold out, 5 s
+     * for the next place to 30 s for the last that the unpaid orders reach, 30 s beyond.
+     */
+    private QueueAnswer beyondReach(Sale sale, RoomView view, long rank, long position, String ticket,
+            boolean waitlist) {
+        long needed = rank - Frontier.reach(sale, view);
+        long unsold = Math.max(0, view.total() - view.sold());
+        long passesOut = view.passesOut();
+        long unpaid = view.pending();
+        if (unsold > 0) {
+            long retry = needed <= unsold
+                    ? LEAST_RETRY_MILLIS + (WAITLIST_RETRY_MILLIS - LEAST_RETRY_MILLIS) * (needed - 1) / unsold
+                    : Math.min(MOST_RETRY_MILLIS, WAITLIST_RETRY_MILLIS * ((needed + unsold - 1) / unsold));
+            return new QueueAnswer(QueueAnswer.State.WAITING, position, position - 1, null, retry, ticket, null, null,
+                    false, null, view.joined(), passesOut, unpaid, false);
+        }
+        long retry = needed <= unpaid
+                ? WAITLIST_RETRY_MILLIS + (MOST_RETRY_MILLIS - WAITLIST_RETRY_MILLIS) * (needed - 1) / unpaid
+                : MOST_RETRY_MILLIS;
+        return new QueueAnswer(waitlist ? QueueAnswer.State.WAITLISTED : QueueAnswer.State.SOLD_OUT, position,
+                position - 1, null, retry, ticket, null, null, false, null, view.joined(), passesOut, unpaid,
+                unpaid == 0);
     }
 
     /** An admitted buyer's answer: their pass (its time looked up once), used, or lapsed. */

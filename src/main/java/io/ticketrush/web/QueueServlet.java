@@ -118,6 +118,9 @@ public final class QueueServlet extends JsonServlet {
         view.put("passUsed", answer.passUsed());
         view.put("opensInMs", answer.opensInMs());
         view.put("inRoom", answer.inRoom());
+        view.put("passesOut", answer.passesOut());
+        view.put("unpaid", answer.unpaid());
+        view.put("last", answer.last());
         return view;
     }
 }
