@@ -194,17 +194,17 @@ class QueuedSaleTest {
     }
 
     /**
-     * Polls until {@code user} is admitted, sold out, or waiting beyond the clock's reach (the
-     * answer's {@code passesOut}: the line moves on only if a turn ahead lapses): where the buyer
-     * stays while nobody buys.
+     * Polls until {@code user} is admitted, sold out, or waiting beyond the clock's reach with
+     * {@code passesOut} passes out ahead (every ticket's place admitted: the line moves on only if a
+     * turn ahead lapses): where the buyer stays while nobody buys.
      */
-    private Answer pollUntilStill(String user) {
+    private Answer pollUntilStill(String user, long passesOut) {
         Answer[] last = new Answer[1];
         Deadline.await(TimeScale.of(Duration.ofSeconds(30)), user + " to stand still", () -> {
             last[0] = poll(user);
             String state = last[0].text("state");
             return "admitted".equals(state) || "sold_out".equals(state)
-                    || "waiting".equals(state) && last[0].text("passesOut") != null;
+                    || "waiting".equals(state) && String.valueOf(passesOut).equals(last[0].text("passesOut"));
         });
         return last[0];
     }
@@ -375,7 +375,7 @@ class QueuedSaleTest {
         }
         String pass = pollUntil("anna", Set.of("admitted")).text("pass");
         assertNotNull(pass);
-        Answer behind = pollUntilStill("bert");
+        Answer behind = pollUntilStill("bert", 1);
         assertEquals("waiting", behind.text("state"), "the one ticket is anna's to buy, but her pass may lapse to bert: "
                 + behind);
         assertEquals("1", behind.text("passesOut"), behind::toString);
@@ -436,14 +436,13 @@ class QueuedSaleTest {
             for (int i = 0; i < joiners; i++) {
                 String user = "u" + i;
                 polled.add(pool.submit(() -> {
-                    Answer last = pollUntilStill(user);
+                    Answer last = pollUntilStill(user, stock);
                     if ("admitted".equals(last.text("state"))) {
                         passes.put(user, last.text("pass"));
                     } else {
                         assertEquals("waiting", last.text("state"), user + " told sold out while 20 passes may lapse: "
                                 + last);
-                        long out = Long.parseLong(last.text("passesOut"));
-                        assertTrue(out > 0 && out <= stock, "passes out " + out + " (none bought yet): " + last);
+                        assertEquals(String.valueOf(stock), last.text("passesOut"), last::toString);
                         soldOut.add(user);
                     }
                 }));
@@ -515,7 +514,7 @@ class QueuedSaleTest {
         Map<String, String> passes = new HashMap<>();
         Map<Long, String> waiting = new HashMap<>();
         for (String user : List.of("p1", "p2", "p3", "p4", "p5")) {
-            Answer last = pollUntilStill(user);
+            Answer last = pollUntilStill(user, 2);
             if ("admitted".equals(last.text("state"))) {
                 passes.put(user, last.text("pass"));
             } else {
