@@ -43,6 +43,13 @@ public final class WaitingRoom implements AutoCloseable {
     static final long LEAST_RETRY_MILLIS = 1_000;
     /** Sold out, waitlisted, beyond the tickets' reach: the line moves only when a ticket comes back. */
     static final long WAITLIST_RETRY_MILLIS = 5_000;
+    /**
+     * The polls a second a room's places beyond every ticket's are spread to, at most (the whole
+     * cluster's, all nodes'), where that asks for polls between {@link #WAITLIST_RETRY_MILLIS} and
+     * {@link #MOST_RETRY_MILLIS} apart: a small room hears sold out within 5 s, a room of 100,000
+     * within 30 s, and its far places poll about 3,000 times a second, not 20,000.
+     */
+    static final long FAR_POLLS_PER_SECOND = 2_000;
 
     private record Cached(long generation, RoomView view, long readNanos) {
     }
@@ -232,8 +239,9 @@ public final class WaitingRoom implements AutoCloseable {
      * get one, so the buyer is waiting. Sold out only once every ticket is sold: then only a ticket
      * that comes back (an unpaid order expiring or cancelled) moves the line. The polls come slower
      * the less likely the turn: 1 s for the next place to 5 s for the last that the tickets not sold
-     * reach with one lapse each, then 5 s per lapse each must see first, at most 30 s; sold out, 5 s
-     * for the next place to 30 s for the last that the unpaid orders reach, 30 s beyond.
+     * reach with one lapse each, then 5 s per lapse each must see first, at most the room's far
+     * places' interval ({@link #FAR_POLLS_PER_SECOND}: 5 s to 30 s); sold out, 5 s for the next
+     * place to that interval for the last that the unpaid orders reach, that interval beyond.
      */
     private QueueAnswer beyondReach(Sale sale, RoomView view, long rank, long position, String ticket,
             boolean waitlist) {
@@ -241,16 +249,16 @@ public final class WaitingRoom implements AutoCloseable {
         long unsold = Math.max(0, view.total() - view.sold());
         long passesOut = view.passesOut();
         long unpaid = view.pending();
+        long far = Math.min(MOST_RETRY_MILLIS, Math.max(WAITLIST_RETRY_MILLIS, view.joined() * 1000 / FAR_POLLS_PER_SECOND));
         if (unsold > 0) {
             long retry = needed <= unsold
                     ? LEAST_RETRY_MILLIS + (WAITLIST_RETRY_MILLIS - LEAST_RETRY_MILLIS) * (needed - 1) / unsold
-                    : Math.min(MOST_RETRY_MILLIS, WAITLIST_RETRY_MILLIS * ((needed + unsold - 1) / unsold));
+                    : Math.min(far, WAITLIST_RETRY_MILLIS * ((needed + unsold - 1) / unsold));
             return new QueueAnswer(QueueAnswer.State.WAITING, position, position - 1, null, retry, ticket, null, null,
                     false, null, view.joined(), passesOut, unpaid, false);
         }
-        long retry = needed <= unpaid
-                ? WAITLIST_RETRY_MILLIS + (MOST_RETRY_MILLIS - WAITLIST_RETRY_MILLIS) * (needed - 1) / unpaid
-                : MOST_RETRY_MILLIS;
+        long retry = needed <= unpaid ? WAITLIST_RETRY_MILLIS + (far - WAITLIST_RETRY_MILLIS) * (needed - 1) / unpaid
+                : far;
         return new QueueAnswer(waitlist ? QueueAnswer.State.WAITLISTED : QueueAnswer.State.SOLD_OUT, position,
                 position - 1, null, retry, ticket, null, null, false, null, view.joined(), passesOut, unpaid,
                 unpaid == 0);

@@ -417,7 +417,8 @@ class WaitingRoomTest {
                             < 5 + room.figures(sale.id()).orElseThrow().lapsed(), "waiting beyond reach, nothing out");
                     assertTrue(answer.retryAfterMs() >= previousRetry, "place " + rank + " polls sooner ("
                             + answer.retryAfterMs() + " ms) than a place ahead (" + previousRetry + " ms)");
-                    assertTrue(answer.retryAfterMs() <= WaitingRoom.MOST_RETRY_MILLIS);
+                    assertTrue(answer.retryAfterMs() <= WaitingRoom.WAITLIST_RETRY_MILLIS, "place " + rank + " told to"
+                            + " poll in " + answer.retryAfterMs() + " ms: a room of 12 hears sold out within 5 s");
                     if (previousRetry == 0) {
                         assertEquals(WaitingRoom.LEAST_RETRY_MILLIS, answer.retryAfterMs(),
                                 "the next place beyond reach polls once an admission step");
@@ -443,6 +444,7 @@ class WaitingRoomTest {
             assertEquals(0, gone.passesOut());
             assertEquals(5, gone.unpaid());
             assertFalse(gone.last(), "5 orders unpaid may come back");
+            assertEquals(WaitingRoom.WAITLIST_RETRY_MILLIS, gone.retryAfterMs(), "a small room's waitlist polls every 5 s");
         }
     }
 
