@@ -46,10 +46,12 @@ public final class WaitingRoom implements AutoCloseable {
     /**
      * The polls a second a room's places beyond every ticket's are spread to, at most (the whole
      * cluster's, all nodes'), where that asks for polls between {@link #WAITLIST_RETRY_MILLIS} and
-     * {@link #MOST_RETRY_MILLIS} apart: a small room hears sold out within 5 s, a room of 100,000
-     * within 30 s, and its far places poll about 3,000 times a second, not 20,000.
+     * {@link #FAR_MOST_RETRY_MILLIS} apart: a small room hears sold out within 5 s, a room of 100,000
+     * within 50 s, and its 90,000 far places poll about 1,800 times a second, not 18,000.
      */
     static final long FAR_POLLS_PER_SECOND = 2_000;
+    /** The longest a far place is told to wait (a room of 120,000 and more). */
+    static final long FAR_MOST_RETRY_MILLIS = 60_000;
 
     private record Cached(long generation, RoomView view, long readNanos) {
     }
@@ -240,7 +242,7 @@ public final class WaitingRoom implements AutoCloseable {
      * that comes back (an unpaid order expiring or cancelled) moves the line. The polls come slower
      * the less likely the turn: 1 s for the next place to 5 s for the last that the tickets not sold
      * reach with one lapse each, then 5 s per lapse each must see first, at most the room's far
-     * places' interval ({@link #FAR_POLLS_PER_SECOND}: 5 s to 30 s); sold out, 5 s for the next
+     * places' interval ({@link #FAR_POLLS_PER_SECOND}: 5 s to 60 s); sold out, 5 s for the next
      * place to that interval for the last that the unpaid orders reach, that interval beyond.
      */
     private QueueAnswer beyondReach(Sale sale, RoomView view, long rank, long position, String ticket,
@@ -249,7 +251,8 @@ public final class WaitingRoom implements AutoCloseable {
         long unsold = Math.max(0, view.total() - view.sold());
         long passesOut = view.passesOut();
         long unpaid = view.pending();
-        long far = Math.min(MOST_RETRY_MILLIS, Math.max(WAITLIST_RETRY_MILLIS, view.joined() * 1000 / FAR_POLLS_PER_SECOND));
+        long far = Math.min(FAR_MOST_RETRY_MILLIS, Math.max(WAITLIST_RETRY_MILLIS,
+                view.joined() * 1000 / FAR_POLLS_PER_SECOND));
         if (unsold > 0) {
             long retry = needed <= unsold
                     ? LEAST_RETRY_MILLIS + (WAITLIST_RETRY_MILLIS - LEAST_RETRY_MILLIS) * (needed - 1) / unsold
