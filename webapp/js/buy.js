@@ -465,14 +465,26 @@
           title + (data.opensInMs ? ' opens in ' + Sales.countdown(data.opensInMs) : ' opens soon')
           + '. Everyone here before then gets a random place: arriving earlier buys nothing. '
           + (data.inRoom ? data.inRoom.toLocaleString('en') + ' in the room.' : ''));
+      } else if (data.state === 'waiting' && data.etaMs === null && data.passesOut !== undefined
+        && data.passesOut !== null) {
+        // beyond every ticket's place: the line moves only if a buyer ahead gives up their turn
+        show(answerBox, 'info', 'Place ' + data.position.toLocaleString('en') + ' in line',
+          data.ahead.toLocaleString('en') + ' ahead of you. Every ticket goes to a place ahead of yours, but '
+          + (data.passesOut > 0 ? data.passesOut.toLocaleString('en') + ' of them have not bought yet'
+            : 'not every ticket is bought yet') + ': a turn not used in time goes to the next place, in order.'
+          + ' Keep this page open.');
       } else if (data.state === 'waiting') {
         show(answerBox, 'info', 'Place ' + data.position.toLocaleString('en') + ' in line',
           data.ahead.toLocaleString('en') + ' ahead of you' + (data.etaMs !== null
             ? ', your turn in about ' + Sales.countdown(data.etaMs) : '') + '. Keep this page open.');
+      } else if ((data.state === 'waitlisted' || data.state === 'sold_out') && data.last) {
+        show(answerBox, 'soldout', 'Sold out', 'Every ticket is sold and paid for: none can come back.');
       } else if (data.state === 'waitlisted' || data.state === 'sold_out') {
         show(answerBox, 'soldout', 'Sold out: you are on the waitlist' + (data.position ? ', place '
           + data.position.toLocaleString('en') : ''), 'A ticket that comes back (an unpaid order, a cancel) goes to'
-          + ' the next place on the waitlist, in order.');
+          + ' the next place on the waitlist, in order.' + (data.unpaid ? ' Orders not paid yet: '
+          + data.unpaid.toLocaleString('en') + '.' : ''));
+
       } else if (data.state === 'lapsed') {
         show(answerBox, 'bad', 'Your turn lapsed', title + ': the pass was not used in time, and the turn went on.');
       }

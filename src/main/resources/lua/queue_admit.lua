@@ -10,7 +10,10 @@
 -- ARGV: 1 the places the clock has admitted by now, 2 a pass's time to buy (ms), 3 the most passes
 --   to lapse and places to admit in this call.
 -- Answers {admitted, lapsed, returned, in the room, total, sold, Redis's time (ms), 1 if there is
---   more to do (call again) else 0}; or {ROOM.NO_SALE} or {ROOM.NOT_QUEUED}.
+--   more to do (call again) else 0, passes spent (bought; a voided buy's pass is not), orders
+--   pending (unpaid: each may come back)}; or {ROOM.NO_SALE} or {ROOM.NOT_QUEUED}. The last two
+--   tell the room how far its frontier may still move: each pass neither spent nor lapsed may lapse,
+--   each pending order may come back (docs/queue.md, "Sold out, honestly").
 --#include names orders sale_keys
 
 local now = now_ms()
@@ -47,4 +50,5 @@ if now >= (tonumber(s[3]) or 0) then
     redis.call('HSET', STOCK, QUEUE_ADMITTED, admitted)
   end
 end
-return {admitted, lapsed, returned, joined, tonumber(s[1]), tonumber(s[2]) or 0, now, more and 1 or 0}
+return {admitted, lapsed, returned, joined, tonumber(s[1]), tonumber(s[2]) or 0, now, more and 1 or 0,
+  redis.call('SCARD', SPENT), redis.call('ZCARD', PENDING)}

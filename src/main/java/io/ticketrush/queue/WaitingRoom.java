@@ -43,6 +43,15 @@ public final class WaitingRoom implements AutoCloseable {
     static final long LEAST_RETRY_MILLIS = 1_000;
     /** Sold out, waitlisted, beyond the tickets' reach: the line moves only when a ticket comes back. */
     static final long WAITLIST_RETRY_MILLIS = 5_000;
+    /**
+     * The polls a second a room's places beyond every ticket's are spread to, at most (the whole
+     * cluster's, all nodes'), where that asks for polls between {@link #WAITLIST_RETRY_MILLIS} and
+     * {@link #FAR_MOST_RETRY_MILLIS} apart: a small room hears sold out within 5 s, a room of 100,000
+     * within 50 s, and its 90,000 far places poll about 1,800 times a second, not 18,000.
+     */
+    static final long FAR_POLLS_PER_SECOND = 2_000;
+    /** The longest a far place is told to wait (a room of 120,000 and more). */
+    static final long FAR_MOST_RETRY_MILLIS = 60_000;
 
     private record Cached(long generation, RoomView view, long readNanos) {
     }
@@ -221,13 +230,41 @@ public final class WaitingRoom implements AutoCloseable {
             return new QueueAnswer(QueueAnswer.State.WAITING, position, position - 1, eta, retry, holds, null, null,
                     false, null, view.joined());
         }
-        // beyond what the tickets reach: a ticket only if one ahead comes back. Sold out once every
-        // ticket's place is admitted, as the figures the position comes from say (not the clock now:
-        // a buyer must not hear "sold out" at a position that the same figures still count as moving)
-        QueueAnswer.State state = view.admitted() < Frontier.reach(sale, view) ? QueueAnswer.State.WAITING
-                : waitlist ? QueueAnswer.State.WAITLISTED : QueueAnswer.State.SOLD_OUT;
-        return new QueueAnswer(state, position, position - 1, null, WAITLIST_RETRY_MILLIS, holds, null, null, false,
-                null, view.joined());
+        return beyondReach(sale, view, rank, position, holds, waitlist);
+    }
+
+    /**
+     * A place beyond what the clock gives out (the tickets plus lapsed and returned): it is admitted
+     * only as turns ahead lapse or tickets come back (docs/queue.md, "Sold out, honestly"); the
+     * {@code k}-th such place needs {@code k} of them. A ticket not sold yet is a turn that may lapse,
+     * and the turn it passes to may lapse again: while any ticket is not sold, any place may still
+     * get one, so the buyer is waiting. Sold out only once every ticket is sold: then only a ticket
+     * that comes back (an unpaid order expiring or cancelled) moves the line. The polls come slower
+     * the less likely the turn: 1 s for the next place to 5 s for the last that the tickets not sold
+     * reach with one lapse each, then 5 s per lapse each must see first, at most the room's far
+     * places' interval ({@link #FAR_POLLS_PER_SECOND}: 5 s to 60 s); sold out, 5 s for the next
+     * place to that interval for the last that the unpaid orders reach, that interval beyond.
+     */
+    private QueueAnswer beyondReach(Sale sale, RoomView view, long rank, long position, String ticket,
+            boolean waitlist) {
+        long needed = rank - Frontier.reach(sale, view);
+        long unsold = Math.max(0, view.total() - view.sold());
+        long passesOut = view.passesOut();
+        long unpaid = view.pending();
+        long far = Math.min(FAR_MOST_RETRY_MILLIS, Math.max(WAITLIST_RETRY_MILLIS,
+                view.joined() * 1000 / FAR_POLLS_PER_SECOND));
+        if (unsold > 0) {
+            long retry = needed <= unsold
+                    ? LEAST_RETRY_MILLIS + (WAITLIST_RETRY_MILLIS - LEAST_RETRY_MILLIS) * (needed - 1) / unsold
+                    : Math.min(far, WAITLIST_RETRY_MILLIS * ((needed + unsold - 1) / unsold));
+            return new QueueAnswer(QueueAnswer.State.WAITING, position, position - 1, null, retry, ticket, null, null,
+                    false, null, view.joined(), passesOut, unpaid, false);
+        }
+        long retry = needed <= unpaid ? WAITLIST_RETRY_MILLIS + (far - WAITLIST_RETRY_MILLIS) * (needed - 1) / unpaid
+                : far;
+        return new QueueAnswer(waitlist ? QueueAnswer.State.WAITLISTED : QueueAnswer.State.SOLD_OUT, position,
+                position - 1, null, retry, ticket, null, null, false, null, view.joined(), passesOut, unpaid,
+                unpaid == 0);
     }
 
     /** An admitted buyer's answer: their pass (its time looked up once), used, or lapsed. */

@@ -164,7 +164,10 @@ public final class QueueServlet extends JsonServlet {
         text(json, answer.pass()).append(",\"passUntil\":").append(answer.passUntil())
                 .append(",\"passUsed\":").append(answer.passUsed())
                 .append(",\"opensInMs\":").append(answer.opensInMs())
-                .append(",\"inRoom\":").append(answer.inRoom()).append("}}");
+                .append(",\"inRoom\":").append(answer.inRoom())
+                .append(",\"passesOut\":").append(answer.passesOut())
+                .append(",\"unpaid\":").append(answer.unpaid())
+                .append(",\"last\":").append(answer.last()).append("}}");
         return new Json.Raw(Json.OK, json.toString().getBytes(StandardCharsets.UTF_8));
     }
 

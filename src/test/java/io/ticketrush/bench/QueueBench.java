@@ -38,13 +38,19 @@ import io.ticketrush.auth.TokenKeys;
  * first when the sale has one), one poll each while the sale is still closed (the poll's req/s), a round of
  * {@code /noop} (the reference: min(BUYERS, 20,000) requests), then
  * from the opening each buyer polls when {@code retryAfterMs} says, buys with its pass when admitted,
- * and pays (PAY_PERCENT of the buyers who bought, through the demo provider) until every buyer has a
- * final state ({@code bought} or {@code sold_out}). Then samples of what must be refused: a buy
+ * and pays (PAY_PERCENT of the buyers who bought, through the demo provider), until every buyer has a
+ * final state: bought, sold out, or (SKIP_PERCENT of the buyers, on purpose) admitted and never
+ * buying, so that their passes lapse to the places behind. CANCEL_PERCENT of the buyers who bought
+ * and do not pay cancel their order ({@code POST /order/cancel}), so that its ticket goes to the
+ * waitlist. A buyer told {@code waiting} polls on as the page does; one told sold out stays on the
+ * waitlist as the page does (polling with {@code waitlist=1} when told), and buys if a ticket comes
+ * back to its place; the run ends once nobody is left but buyers sold out who heard it again after the
+ * last change (a buy, a cancel, a pass given up). Then samples of what must be refused: a buy
  * without a pass, a buy with another buyer's pass (403 {@code not_admitted}), and a winner's buy sent
  * again (its first order). Prints the figures; writes {@code OUT/summary} (name value lines, for the
  * script's checks against Redis) and {@code OUT/joins} (user, join order, joined before the opening).
  *
- * <pre>java ... QueueBench BASE_URL KEYS_FILE SALE BUYERS THREADS PAY_PERCENT PREFIX OUT POW</pre>
+ * <pre>java ... QueueBench BASE_URL KEYS_FILE SALE BUYERS THREADS PAY_PERCENT PREFIX OUT POW SKIP_PERCENT CANCEL_PERCENT</pre>
  */
 public final class QueueBench {
     private static final Pattern CODE = Pattern.compile("\"code\":(-?\\d+)");
@@ -57,12 +63,20 @@ public final class QueueBench {
     private final String prefix;
     private final Path out;
     private final int pow;
+    private final int skipPercent;
+    private final int cancelPercent;
     private final java.io.BufferedReader control = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
     private final String[] tokens;
     private final String[] tickets;
     private final String[] passes;
     private final String[] orders;
-    private final byte[] finals; // 0 none yet, 1 bought, 2 sold out
+    private final byte[] finals; // 0 none yet, 1 bought, 2 sold out (on the waitlist), 3 skipped its turn, 4 bought and cancelled
+    /** When each buyer last came to its state (ns): for a buyer on the waitlist, the first sold out since its last change. */
+    private final long[] finalAt;
+    /** Buyers not at rest and not on the waitlist: waiting, or admitted and buying. */
+    private final AtomicInteger active = new AtomicInteger();
+    /** The last change that may move the line (a buy, a cancel, a turn given up, a buyer admitted from the waitlist). */
+    private final AtomicLong lastChangeNanos = new AtomicLong();
     private final long[] joinedBeforeOpening;
     private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
@@ -81,6 +95,9 @@ public final class QueueBench {
         prefix = a[6];
         out = Path.of(a[7]);
         pow = Integer.parseInt(a[8]);
+        skipPercent = Integer.parseInt(a[9]);
+        cancelPercent = Integer.parseInt(a[10]);
+        finalAt = new long[Integer.parseInt(a[3])];
         tokens = new String[buyers];
         tickets = new String[buyers];
         passes = new String[buyers];
@@ -99,8 +116,9 @@ public final class QueueBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 9) {
-            throw new IllegalArgumentException("QueueBench BASE_URL KEYS_FILE SALE BUYERS THREADS PAY_PERCENT PREFIX OUT POW");
+        if (args.length != 11) {
+            throw new IllegalArgumentException("QueueBench BASE_URL KEYS_FILE SALE BUYERS THREADS PAY_PERCENT PREFIX OUT POW"
+                    + " SKIP_PERCENT CANCEL_PERCENT");
         }
         new QueueBench(args).run();
     }
@@ -151,17 +169,25 @@ public final class QueueBench {
         }
         int bought = 0;
         int soldOut = 0;
+        int skipped = 0;
+        int cancelled = 0;
         int none = 0;
-        for (byte f : finals) {
-            if (f == 1) {
-                bought++;
-            } else if (f == 2) {
-                soldOut++;
-            } else {
-                none++;
+        long lastFinal = 0;
+        for (int i = 0; i < buyers; i++) {
+            switch (finals[i]) {
+                case 1 -> bought++;
+                case 2 -> soldOut++;
+                case 3 -> skipped++;
+                case 4 -> cancelled++;
+                default -> none++;
             }
+            lastFinal = Math.max(lastFinal, finalAt[i]);
         }
-        summary.put("bought", String.valueOf(bought));
+        lastFinalNanos.set(lastFinal);
+        summary.put("bought", String.valueOf(bought + cancelled)); // every buyer whose buy made an order
+        summary.put("kept", String.valueOf(bought));
+        summary.put("cancelled", String.valueOf(cancelled));
+        summary.put("skipped", String.valueOf(skipped));
         summary.put("sold_out", String.valueOf(soldOut));
         summary.put("no_final", String.valueOf(none));
         summary.put("distinct_orders", String.valueOf(java.util.Arrays.stream(orders).filter(o -> o != null)
@@ -172,8 +198,9 @@ public final class QueueBench {
         summary.put("ms_to_sold_out", String.format("%.0f", soldOutMs));
         summary.put("ms_to_final", String.format("%.0f", finalMs));
         System.out.printf("queue bench: opening -> last ticket bought %,.0f ms; -> every buyer knows their final state"
-                + " %,.0f ms; bought %,d, sold out %,d, no final state %,d%n", soldOutMs, finalMs, bought, soldOut,
-                none);
+                + " %,.0f ms; bought %,d (%,d of them cancelled), sold out %,d, admitted and never bought %,d (on"
+                + " purpose), no final state %,d%n", soldOutMs, finalMs, bought + cancelled, cancelled, soldOut,
+                skipped, none);
         System.out.println("queue bench: per endpoint (requests, p50, p99, max ms; answers not 200 by status):");
         latency.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
             Histogram h = e.getValue();
@@ -272,7 +299,9 @@ public final class QueueBench {
     }
 
     private Answer poll(int i, String endpoint) throws IOException {
-        Answer a = call(endpoint, "GET", "/queue?sale=" + sale, tokens[i], Map.of("X-Queue-Ticket", tickets[i]));
+        // after the opening as the page: on the waitlist once sold out (waitlist=1)
+        String waitlist = endpoint.equals("poll") ? "&waitlist=1" : "";
+        Answer a = call(endpoint, "GET", "/queue?sale=" + sale + waitlist, tokens[i], Map.of("X-Queue-Ticket", tickets[i]));
         String t = a.str("ticket");
         if (t != null) {
             tickets[i] = t;
@@ -280,14 +309,21 @@ public final class QueueBench {
         return a;
     }
 
-    /** From the opening, every buyer polls when told, buys when admitted, until each has a final state. */
+    /**
+     * From the opening, every buyer polls when told, buys when admitted (or, a share, never does),
+     * until each is at rest: bought, cancelled, its turn given up, or sold out and told so again
+     * after the last change that could move the line (a ticket come back admits the next place, whose
+     * buyer must still be listening: the page polls on, on the waitlist).
+     */
     private void flow(ExecutorService pool) throws Exception {
         DelayQueue<Due> due = new DelayQueue<>();
         long now = System.nanoTime();
+        lastChangeNanos.set(now);
         // the page's polls after the opening spread over its first 2 s (as retryAfterMs tells before it)
         for (int i = 0; i < buyers; i++) {
             due.add(new Due(i, now + (long) (Math.random() * 2e9)));
         }
+        active.set(buyers);
         AtomicInteger left = new AtomicInteger(buyers);
         List<Future<?>> done = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -299,7 +335,6 @@ public final class QueueBench {
                     }
                     Long retry = step(d.buyer);
                     if (retry == null) {
-                        lastFinalNanos.accumulateAndGet(System.nanoTime(), Math::max);
                         left.decrementAndGet();
                     } else {
                         due.add(new Due(d.buyer, System.nanoTime() + retry * 1_000_000L));
@@ -313,7 +348,38 @@ public final class QueueBench {
         }
     }
 
-    /** One poll (and buy, pay); null once the buyer has a final state, else when to poll again (ms). */
+    /** Whether buyer {@code i} is one who, admitted, never buys (its pass lapses to the places behind). */
+    private boolean skips(int i) {
+        return Math.floorMod(i * 31 + 17, 100) < skipPercent;
+    }
+
+    /** Whether buyer {@code i}, having bought and not paying, cancels its order (its ticket goes to the waitlist). */
+    private boolean cancels(int i) {
+        return i % 100 >= payPercent && Math.floorMod(i * 13 + 5, 100) < cancelPercent;
+    }
+
+    /** Buyer {@code i} comes to rest in {@code state} (see {@link #finals}): a change that may move the line. */
+    private void rest(int i, byte state) {
+        finals[i] = state;
+        finalAt[i] = System.nanoTime();
+        lastChangeNanos.accumulateAndGet(finalAt[i], Math::max);
+        active.decrementAndGet();
+    }
+
+    /** Buyer {@code i}, on the waitlist, is moved on by a ticket come back: active again, a change. */
+    private void fromWaitlist(int i, String what) {
+        count(what);
+        finals[i] = 0;
+        active.incrementAndGet();
+        lastChangeNanos.accumulateAndGet(System.nanoTime(), Math::max);
+    }
+
+    /**
+     * One poll (and buy, pay, cancel); null once the buyer is at rest for good, else when to poll
+     * again (ms). A buyer on the waitlist (told sold out) keeps polling when told; it is at rest for
+     * good once nobody else is active and it heard sold out again at least an admission step (1 s)
+     * after the last change, or once the room says nothing can change its answer ({@code last}).
+     */
     private Long step(int i) throws IOException {
         Answer a = poll(i, "poll");
         String state = a.str("state");
@@ -321,22 +387,34 @@ public final class QueueBench {
             count((a.status == 503 ? "retry_poll_" : "poll_") + a.status);
             return 1000L;
         }
+        boolean waitlisted = finals[i] == 2;
         switch (state) {
             case "admitted" -> {
+                if (waitlisted) {
+                    fromWaitlist(i, "admitted_from_waitlist"); // a ticket came back to this place
+                }
                 String pass = a.str("pass");
                 if (pass == null) {
                     count("admitted_without_pass");
                     return a.num("retryAfterMs");
                 }
                 passes[i] = pass;
+                if (skips(i)) {
+                    rest(i, (byte) 3); // never buys: the pass lapses, its turn goes on
+                    return null;
+                }
                 Answer b = call("buy", "POST", "/buy/ticket?sale=" + sale, tokens[i], Map.of("X-Queue-Pass", pass));
                 if (b.status == 200 && "1".equals(b.code())) {
                     orders[i] = b.str("orderId");
-                    finals[i] = 1;
                     lastTicketNanos.accumulateAndGet(System.nanoTime(), Math::max);
                     if (i % 100 < payPercent) {
                         pay(i);
+                    } else if (cancels(i)) {
+                        cancel(i);
+                        rest(i, (byte) 4);
+                        return null;
                     }
+                    rest(i, (byte) 1);
                     return null;
                 }
                 // 503: nothing sold, the pass is given back (docs/queue.md): poll and buy again
@@ -344,18 +422,44 @@ public final class QueueBench {
                 return 1000L;
             }
             case "sold_out", "waitlisted" -> {
-                finals[i] = 2;
-                return null;
+                long now = System.nanoTime();
+                if (!waitlisted) { // knows: sold out (only a ticket that comes back may move it on)
+                    finals[i] = 2;
+                    finalAt[i] = now;
+                    active.decrementAndGet();
+                }
+                if (a.body.contains("\"last\":true")) {
+                    return null; // no order unpaid: nothing can come back
+                }
+                if (active.get() == 0 && now - lastChangeNanos.get() > 1_500_000_000L) {
+                    // nobody else moves, and this answer is an admission step (1 s) newer than the
+                    // last change: sold out it stays (but for unpaid orders expiring after the run)
+                    return null;
+                }
+                return Math.max(50L, a.num("retryAfterMs"));
             }
             case "lapsed" -> {
                 count("lapsed");
-                finals[i] = 2;
+                rest(i, (byte) 3);
                 return null;
             }
             default -> {
+                if (waitlisted) { // a ticket came back: not sold out any more, its turn may lapse to this place
+                    fromWaitlist(i, "waiting_again_from_waitlist");
+                }
                 return Math.max(50L, a.num("retryAfterMs"));
             }
         }
+    }
+
+    private void cancel(int i) throws IOException {
+        Answer c = call("cancel", "POST", "/order/cancel?id=" + orders[i], tokens[i], null);
+        for (int tries = 1; c.status == 503 && tries < 20; tries++) {
+            count("retry_cancel_503");
+            sleep(200);
+            c = call("cancel", "POST", "/order/cancel?id=" + orders[i], tokens[i], null);
+        }
+        count(c.status == 200 ? "cancelled" : "cancel_" + c.status);
     }
 
     private void pay(int i) throws IOException {
@@ -388,7 +492,11 @@ public final class QueueBench {
         List<Integer> winners = new ArrayList<>();
         List<Integer> losers = new ArrayList<>();
         for (int i = 0; i < buyers; i++) {
-            (finals[i] == 1 ? winners : losers).add(i);
+            if (finals[i] == 1) {
+                winners.add(i);
+            } else if (finals[i] != 4) {
+                losers.add(i);
+            }
         }
         int n = Math.min(20, Math.min(winners.size(), losers.size()));
         int noPass = 0;

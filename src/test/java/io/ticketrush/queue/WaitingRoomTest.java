@@ -265,10 +265,22 @@ class WaitingRoomTest {
         room.admitAll(List.of(sale));
         assertEquals(30, room.figures(sale.id()).orElseThrow().admitted(), "no more passes by time than tickets");
         String next = at(ranks, 31);
+        // every ticket's place is admitted, but no pass is spent: each may lapse to the places behind
+        QueueAnswer out = poll(sale, next, early.get(Integer.parseInt(next.substring(1))));
+        assertEquals(State.WAITING, out.state(), "sold out told while 30 passes it could inherit are out");
+        assertEquals(1, out.position());
+        assertNull(out.etaMs());
+        assertEquals(30, out.passesOut());
+        for (long rank = 1; rank <= 30; rank++) {
+            assertEquals(Outcome.TICKET, buy(sale, at(ranks, rank)).outcome(), "place " + rank);
+        }
+        room.admitAll(List.of(sale));
         QueueAnswer gone = poll(sale, next, early.get(Integer.parseInt(next.substring(1))));
-        assertEquals(State.SOLD_OUT, gone.state());
+        assertEquals(State.SOLD_OUT, gone.state(), "every ticket sold");
         assertEquals(1, gone.position());
         assertNull(gone.etaMs());
+        assertEquals(0, gone.passesOut());
+        assertEquals(30, gone.unpaid(), "30 orders unpaid: each may come back");
         QueueAnswer stays = room.poll(sale, next, early.get(Integer.parseInt(next.substring(1))), true, DIRECT).join();
         assertEquals(State.WAITLISTED, stays.state());
     }
@@ -321,6 +333,7 @@ class WaitingRoomTest {
         Reservation two = buy(sale, at(ranks, 2));
         assertEquals(Outcome.TICKET, one.outcome());
         assertEquals(Outcome.TICKET, two.outcome());
+        room.admitAll(List.of(sale)); // the node's next admission step reads the last sale
         for (long rank = 3; rank <= 5; rank++) {
             QueueAnswer gone = poll(sale, at(ranks, rank), tickets.get(rank));
             assertEquals(State.SOLD_OUT, gone.state(), "place " + rank);
@@ -334,8 +347,11 @@ class WaitingRoomTest {
         room.admitAll(List.of(sale));
         assertEquals(3, room.figures(sale.id()).orElseThrow().admitted());
         assertEquals(State.ADMITTED, poll(sale, at(ranks, 3), tickets.get(3L)).state(), "the waitlist's first");
-        assertEquals(State.SOLD_OUT, poll(sale, at(ranks, 4), tickets.get(4L)).state());
-        assertEquals(State.SOLD_OUT, poll(sale, at(ranks, 5), tickets.get(5L)).state());
+        // the ticket come back is unsold again: its turn may lapse to the places behind
+        QueueAnswer behind = poll(sale, at(ranks, 4), tickets.get(4L));
+        assertEquals(State.WAITING, behind.state(), "sold out told while a ticket is unsold");
+        assertEquals(1, behind.passesOut());
+        assertEquals(State.WAITING, poll(sale, at(ranks, 5), tickets.get(5L)).state());
         assertEquals(Outcome.NOT_ADMITTED, buy(sale, at(ranks, 1)).outcome(), "a pass buys once");
         assertEquals(Outcome.NOT_ADMITTED, buy(sale, at(ranks, 5)).outcome());
         // the second order expires unpaid: its ticket is the next waitlisted place's (the orders made
@@ -347,14 +363,88 @@ class WaitingRoomTest {
         room.admitAll(List.of(sale));
         assertEquals(4, room.figures(sale.id()).orElseThrow().admitted());
         assertEquals(State.ADMITTED, poll(sale, at(ranks, 4), tickets.get(4L)).state());
-        assertEquals(State.SOLD_OUT, poll(sale, at(ranks, 5), tickets.get(5L)).state());
+        assertEquals(State.WAITING, poll(sale, at(ranks, 5), tickets.get(5L)).state());
         assertEquals(Outcome.TICKET, buy(sale, at(ranks, 3)).outcome());
         assertEquals(Outcome.TICKET, buy(sale, at(ranks, 4)).outcome());
         assertEquals(Outcome.NOT_ADMITTED, buy(sale, at(ranks, 5)).outcome());
         assertEquals("2", field(sale, Keys.SOLD));
+        room.admitAll(List.of(sale));
+        assertEquals(State.SOLD_OUT, poll(sale, at(ranks, 5), tickets.get(5L)).state(), "every ticket sold again");
         try (Jedis jedis = redis.client()) {
             assertEquals(Set.of(at(ranks, 1), at(ranks, 2), at(ranks, 3), at(ranks, 4)),
                     jedis.smembers(Keys.of(sale.id(), "ticket_hash_key").queueSpent()), "the passes that bought");
+        }
+    }
+
+    /**
+     * The 100,000-buyer bench's loss (docs/queue.md, Figures): places behind every ticket's were told
+     * sold out while admitted buyers ahead still held passes; their buyers stopped polling, the
+     * passes lapsed to them, and tickets went unsold. Here 5 tickets, 12 in the room, and the buyers
+     * at places 2, 4 and 6 never buy: their turns go on in room order, place 6's to place 8 (a lapsed
+     * turn that lapses again), and every ticket is sold to places 1, 3, 5, 7, 8. Nobody hears sold
+     * out while a ticket is unsold, and after the last sale everyone behind hears it at the next poll.
+     */
+    @Test
+    void turns_that_lapse_go_on_in_order_until_every_ticket_is_sold_and_nobody_hears_sold_out_before() {
+        long passMillis = TimeScale.ms(800);
+        room(new Random(23)::nextDouble, passMillis);
+        Sale unopened = queued("S1", 5, 1000, 3_600_000, 60_000);
+        List<String> early = joinEarly(unopened, "s", 12);
+        Sale sale = openNow(unopened);
+        awaitOpen(sale);
+        room.admitAll(List.of(sale));
+        Map<String, Long> ranks = ranks(sale, "s", early);
+        Map<Long, String> tickets = new HashMap<>();
+        ranks.forEach((user, rank) -> tickets.put(rank, early.get(Integer.parseInt(user.substring(1)))));
+        Set<Long> skippers = Set.of(2L, 4L, 6L);
+        List<Long> boughtBy = new ArrayList<>();
+        Keys k = Keys.of(sale.id(), "ticket_hash_key");
+        Deadline.await(TimeScale.of(Duration.ofSeconds(60)), "every ticket sold", () -> {
+            room.admitAll(List.of(sale)); // the node's admission step
+            boolean soldBefore = Long.parseLong(field(sale, Keys.SOLD)) == 5;
+            long previousRetry = 0;
+            for (long rank = 1; rank <= 12; rank++) {
+                QueueAnswer answer = poll(sale, at(ranks, rank), tickets.get(rank));
+                if (answer.state() == State.ADMITTED && answer.pass() != null && !skippers.contains(rank)
+                        && !boughtBy.contains(rank)) {
+                    assertEquals(Outcome.TICKET, buy(sale, at(ranks, rank)).outcome(), "place " + rank);
+                    boughtBy.add(rank);
+                } else if (answer.state() == State.SOLD_OUT) {
+                    assertTrue(soldBefore, "place " + rank + " told sold out while " + (5 - Long.parseLong(
+                            field(sale, Keys.SOLD))) + " tickets are unsold, " + answer.passesOut() + " passes out");
+                } else if (answer.state() == State.WAITING && answer.passesOut() != null) {
+                    assertTrue(answer.passesOut() > 0 || room.figures(sale.id()).orElseThrow().admitted()
+                            < 5 + room.figures(sale.id()).orElseThrow().lapsed(), "waiting beyond reach, nothing out");
+                    assertTrue(answer.retryAfterMs() >= previousRetry, "place " + rank + " polls sooner ("
+                            + answer.retryAfterMs() + " ms) than a place ahead (" + previousRetry + " ms)");
+                    assertTrue(answer.retryAfterMs() <= WaitingRoom.WAITLIST_RETRY_MILLIS, "place " + rank + " told to"
+                            + " poll in " + answer.retryAfterMs() + " ms: a room of 12 hears sold out within 5 s");
+                    if (previousRetry == 0) {
+                        assertEquals(WaitingRoom.LEAST_RETRY_MILLIS, answer.retryAfterMs(),
+                                "the next place beyond reach polls once an admission step");
+                    }
+                    previousRetry = answer.retryAfterMs();
+                }
+            }
+            return Long.parseLong(field(sale, Keys.SOLD)) == 5;
+        });
+        assertEquals(List.of(1L, 3L, 5L, 7L, 8L), boughtBy, "the tickets went to the next places, in order");
+        assertEquals("3", field(sale, Keys.QUEUE_LAPSED), "places 2, 4 and 6 lapsed");
+        try (Jedis jedis = redis.client()) {
+            assertEquals(Set.copyOf(jedis.zrange(k.queue(), 0, 7)), Set.copyOf(jedis.zrange(k.queuePasses(), 0, -1)),
+                    "a pass for each of the first 8 places, and no other");
+            assertEquals(Set.of(at(ranks, 1), at(ranks, 3), at(ranks, 5), at(ranks, 7), at(ranks, 8)),
+                    jedis.smembers(k.queueSpent()));
+        }
+        room.admitAll(List.of(sale)); // the next admission step after the last sale
+        for (long rank = 9; rank <= 12; rank++) {
+            QueueAnswer gone = poll(sale, at(ranks, rank), tickets.get(rank));
+            assertEquals(State.SOLD_OUT, gone.state(), "place " + rank + " after the last sale");
+            assertEquals(rank - 8, gone.position());
+            assertEquals(0, gone.passesOut());
+            assertEquals(5, gone.unpaid());
+            assertFalse(gone.last(), "5 orders unpaid may come back");
+            assertEquals(WaitingRoom.WAITLIST_RETRY_MILLIS, gone.retryAfterMs(), "a small room's waitlist polls every 5 s");
         }
     }
 

@@ -25,7 +25,11 @@ class QueueAnswerJsonTest {
                 new QueueAnswer(QueueAnswer.State.ADMITTED, null, null, null, 1_000, "t.k", "p.s", 1_796_656_461_760L,
                         false, null, 5),
                 new QueueAnswer(QueueAnswer.State.WAITLISTED, 9L, 8L, null, 5_000, "a\"b\\c\u0001", null, null, true,
-                        null, Long.MAX_VALUE));
+                        null, Long.MAX_VALUE),
+                new QueueAnswer(QueueAnswer.State.WAITING, 40L, 39L, null, 5_000, "t.k", null, null, false, null,
+                        2_000, 3L, 17L, false),
+                new QueueAnswer(QueueAnswer.State.SOLD_OUT, 41L, 40L, null, 50_000, "t.k", null, null, false, null,
+                        100_000, 0L, 0L, true));
         for (QueueAnswer answer : answers) {
             assertEquals(Json.toJson(gsonShape(answer)),
                     new String(QueueServlet.body(answer).bytes(), StandardCharsets.UTF_8), answer.toString());
@@ -47,6 +51,9 @@ class QueueAnswerJsonTest {
         view.put("passUsed", answer.passUsed());
         view.put("opensInMs", answer.opensInMs());
         view.put("inRoom", answer.inRoom());
+        view.put("passesOut", answer.passesOut());
+        view.put("unpaid", answer.unpaid());
+        view.put("last", answer.last());
         return Json.body(Json.OK, state, view);
     }
 }

@@ -193,6 +193,22 @@ class QueuedSaleTest {
         return last[0];
     }
 
+    /**
+     * Polls until {@code user} is admitted, sold out, or waiting beyond the clock's reach with
+     * {@code passesOut} passes out ahead (every ticket's place admitted: the line moves on only if a
+     * turn ahead lapses): where the buyer stays while nobody buys.
+     */
+    private Answer pollUntilStill(String user, long passesOut) {
+        Answer[] last = new Answer[1];
+        Deadline.await(TimeScale.of(Duration.ofSeconds(30)), user + " to stand still", () -> {
+            last[0] = poll(user);
+            String state = last[0].text("state");
+            return "admitted".equals(state) || "sold_out".equals(state)
+                    || "waiting".equals(state) && String.valueOf(passesOut).equals(last[0].text("passesOut"));
+        });
+        return last[0];
+    }
+
     private Answer buy(String user, String pass) {
         return send("POST", "/buy/ticket?sale=" + SALE, user,
                 pass == null ? Map.of() : Map.of(QueueServlet.PASS_HEADER, pass));
@@ -359,8 +375,10 @@ class QueuedSaleTest {
         }
         String pass = pollUntil("anna", Set.of("admitted")).text("pass");
         assertNotNull(pass);
-        assertEquals("sold_out", pollUntil("bert", Set.of("sold_out")).text("state"),
-                "the one ticket is anna's to buy: bert is told at his next poll");
+        Answer behind = pollUntilStill("bert", 1);
+        assertEquals("waiting", behind.text("state"), "the one ticket is anna's to buy, but her pass may lapse to bert: "
+                + behind);
+        assertEquals("1", behind.text("passesOut"), behind::toString);
         String ticket = tickets.get("anna");
         // a buy of the open default sale first: Redis knows the buy script, so a buy is one EVALSHA (no NOSCRIPT retry)
         Answer warm = send("POST", "/buy/ticket", null, Map.of());
@@ -384,6 +402,9 @@ class QueuedSaleTest {
         }
         assertEquals("1", stockField(Keys.SOLD));
         assertEquals(1, orders());
+        Answer gone = pollUntil("bert", Set.of("sold_out"));
+        assertEquals("0", gone.text("passesOut"), "anna's ticket is sold: bert is told at his next poll " + gone);
+        assertEquals("1", gone.text("unpaid"), "anna's order may still come back: " + gone);
     }
 
     @Test
@@ -415,10 +436,13 @@ class QueuedSaleTest {
             for (int i = 0; i < joiners; i++) {
                 String user = "u" + i;
                 polled.add(pool.submit(() -> {
-                    Answer last = pollUntil(user, Set.of("admitted", "sold_out"));
+                    Answer last = pollUntilStill(user, stock);
                     if ("admitted".equals(last.text("state"))) {
                         passes.put(user, last.text("pass"));
                     } else {
+                        assertEquals("waiting", last.text("state"), user + " told sold out while 20 passes may lapse: "
+                                + last);
+                        assertEquals(String.valueOf(stock), last.text("passesOut"), last::toString);
                         soldOut.add(user);
                     }
                 }));
@@ -427,7 +451,7 @@ class QueuedSaleTest {
                 f.get();
             }
             assertEquals(stock, passes.size(), "admitted: one place per ticket");
-            assertEquals(joiners - stock, soldOut.size(), "the rest told sold out");
+            assertEquals(joiners - stock, soldOut.size(), "the rest wait on the passes out");
             // every joiner buys at once: the admitted with their pass, the rest with none or a neighbour's
             List<String> others = new ArrayList<>(passes.values());
             CountDownLatch go = new CountDownLatch(1);
@@ -460,6 +484,10 @@ class QueuedSaleTest {
                 }
             }
             assertEquals(stock, orderIds.size(), "one order each for the admitted");
+            // every ticket sold: the rest hear it at their next poll (after the node's next admission step)
+            for (String user : soldOut) {
+                assertEquals("sold_out", pollUntil(user, Set.of("sold_out")).text("state"));
+            }
             // replayed: the pass buys nothing more
             for (Map.Entry<String, String> e : passes.entrySet()) {
                 Answer again = buy(e.getKey(), e.getValue());
@@ -486,7 +514,7 @@ class QueuedSaleTest {
         Map<String, String> passes = new HashMap<>();
         Map<Long, String> waiting = new HashMap<>();
         for (String user : List.of("p1", "p2", "p3", "p4", "p5")) {
-            Answer last = pollUntil(user, Set.of("admitted", "sold_out"));
+            Answer last = pollUntilStill(user, 2);
             if ("admitted".equals(last.text("state"))) {
                 passes.put(user, last.text("pass"));
             } else {
@@ -506,6 +534,9 @@ class QueuedSaleTest {
             }
         }
         assertEquals("2", stockField(Keys.SOLD));
+        for (String user : waiting.values()) {
+            assertEquals("sold_out", pollUntil(user, Set.of("sold_out")).text("state"), "every ticket sold");
+        }
         Answer notYours = send("POST", "/order/cancel?id=" + orderId, admitted.get(1), Map.of());
         assertEquals(404, notYours.status(), notYours::toString);
         assertEquals("2", stockField(Keys.SOLD), "another's cancel changed nothing");
@@ -518,7 +549,8 @@ class QueuedSaleTest {
         String next = pollUntil(first, Set.of("admitted")).text("pass");
         for (long position = 2; position <= 3; position++) {
             Answer still = poll(waiting.get(position));
-            assertEquals("sold_out", still.text("state"), "place " + position + " stays behind");
+            assertEquals("waiting", still.text("state"), "place " + position + " stays behind, but the ticket come"
+                    + " back is not sold yet: its turn may lapse on");
             assertEquals(position - 1, still.data().get("position").getAsLong());
         }
         assertEquals(403, buy(waiting.get(2L), null).status(), "refreshing buys nothing");
@@ -526,6 +558,10 @@ class QueuedSaleTest {
         assertEquals(1, bought.json().get("code").getAsInt(), bought::toString);
         assertEquals("2", stockField(Keys.SOLD));
         assertEquals(3, orders(), "two orders sold, one cancelled");
+        for (long position = 2; position <= 3; position++) {
+            Answer gone = pollUntil(waiting.get(position), Set.of("sold_out"));
+            assertEquals(position - 1, gone.data().get("position").getAsLong(), "place " + position + " stays behind");
+        }
     }
 
     @Test

@@ -67,7 +67,7 @@ public final class RedisQueue implements QueueStore {
             refused(sale, reply);
             if (reply.number(7) == 0) {
                 return new RoomView(reply.number(0), reply.number(1), reply.number(2), reply.number(3),
-                        reply.number(4), reply.number(5), reply.number(6));
+                        reply.number(4), reply.number(5), reply.number(6), reply.number(8), reply.number(9));
             }
             // a full batch lapsed or admitted: more to do
         }
