@@ -444,8 +444,15 @@ class EdgeLimitsTest {
             ByteArrayOutputStream raw = new ByteArrayOutputStream();
             byte[] buffer = new byte[4096];
             try {
-                for (int n = socket.getInputStream().read(buffer); n >= 0; n = socket.getInputStream().read(buffer)) {
+                // to the answer's end (its head and Content-Length bytes), not to the connection's:
+                // Nginx may linger on a connection whose announced body never came before closing it
+                // (lingering_timeout, 5 s), as long as this read's own timeout
+                for (int n = socket.getInputStream().read(buffer); n >= 0;
+                        n = socket.getInputStream().read(buffer)) {
                     raw.write(buffer, 0, n);
+                    if (whole(raw.toByteArray())) {
+                        break;
+                    }
                 }
             } catch (SocketException reset) {
                 // after the answer: what came is all there is
@@ -455,6 +462,18 @@ class EdgeLimitsTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Whether {@code raw} holds a whole answer: its head, and as many body bytes as its Content-Length says. */
+    private static boolean whole(byte[] raw) {
+        String text = new String(raw, StandardCharsets.ISO_8859_1);
+        int end = text.indexOf("\r\n\r\n");
+        if (end < 0) {
+            return false;
+        }
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)\\s*$")
+                .matcher(text.substring(0, end));
+        return length.find() && raw.length - (end + 4) >= Integer.parseInt(length.group(1));
     }
 
     private static void closeQuietly(Closeable closeable) {
