@@ -9,7 +9,10 @@
 # buyers who bought, through the demo provider), until each knows its final state (bought or sold out).
 # --skip percent of the buyers, admitted, never buy (their passes lapse to the places behind);
 # --cancel percent of the buyers who bought cancel their order (its ticket goes to the waitlist); a
-# buyer told sold out stays on the waitlist, as the page does, until the line is at rest.
+# buyer told sold out stays on the waitlist, as the page does, until the line is at rest; the orders
+# left unpaid expire after --pay-within seconds (the sale's pay time, 30 s) and go to the waitlist too,
+# whose buyers pay for what they waited for. --max-seconds bounds the run from the opening (default
+# 300 + buyers / 200): buyers not at rest then fail the checks.
 # Prints req/s of join and poll against /noop, p50/p99 per endpoint, per join and per poll both the
 # Redis round trips from the nodes (rush_redis_round_trips_total) and the commands Redis executed
 # (total_commands_processed, script internals included), each around its phase less the cluster's
@@ -20,17 +23,23 @@
 # and a million solved puzzles would measure this machine's SHA-256, not the room.
 #   ab-scripts/queue-bench.sh [--buyers N] [--tickets N] [--pow BITS] [--admit PER_SECOND]
 #                             [--opens SECONDS] [--threads N] [--pay PERCENT] [--skip PERCENT]
-#                             [--cancel PERCENT] [--sale ID]
+#                             [--cancel PERCENT] [--pay-within SECONDS] [--max-seconds N] [--sale ID]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_settings
 
-buyers=1000000 tickets=10000 pow=0 admit='' opens='' threads=64 pay=50 skip='' cancel=2 sale=QB$(date +%s)
+buyers=1000000 tickets=10000 pow=0 admit='' opens='' threads=64 pay=50 skip='' cancel=2 pay_within=30 max_seconds=''
+sale=QB$(date +%s)
 while (($#)); do
     case $1 in
     --buyers | --tickets | --pow | --admit | --opens | --threads | --pay | --skip | --cancel)
         (($# >= 2)) && is_uint "$2" || die "queue-bench.sh: $1 takes a whole number, not '${2:-}'"
         declare "${1#--}=$2"
+        shift 2
+        ;;
+    --pay-within | --max-seconds)
+        (($# >= 2)) && is_uint "$2" || die "queue-bench.sh: $1 takes a whole number, not '${2:-}'"
+        declare "$(tr - _ <<<"${1#--}")=$2"
         shift 2
         ;;
     --sale) sale=$2; shift 2 ;;
@@ -47,6 +56,7 @@ admit=${admit:-$((tickets / 10 > 100 ? tickets / 10 : 100))}
 # time to join, poll and run /noop before the opening: on this 2-core machine through Nginx (64
 # connections) about 600 joins, 1,500 polls and 900 /noop a second, about 3.5 ms a buyer: 4 ms given
 opens=${opens:-$((30 + buyers / 250))}
+max_seconds=${max_seconds:-$((300 + buyers / 200))}
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
 ensure_commands java mvn python3
 cd "$RUSH_ROOT"
@@ -59,10 +69,11 @@ mvn -q -B -o -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=
     die "no test classpath"
 
 "$RUSH_ROOT/rush" sale create "$sale" --stock "$tickets" --queue --admit "$admit" --pow "$pow" --opens "+$opens" \
+    --pay-within "$pay_within" \
     --name "queue bench $sale" >/dev/null || die "could not create sale $sale"
 echo "queue bench: sale $sale, $buyers buyers, $tickets tickets, admitted $admit a second, puzzle $pow bits," \
     "opens in $opens s, $threads connections, $pay% of buyers who bought pay, $skip% of buyers admitted never" \
-    "buy, $cancel% of buyers who bought and do not pay cancel"
+    "buy, $cancel% of buyers who bought and do not pay cancel, the rest expire after $pay_within s"
 
 # Two figures per join and per poll: the round trips the nodes make to Redis (a script call or a
 # pipeline counts once: rush_redis_round_trips_total of every node's /metrics), and the commands
@@ -87,7 +98,7 @@ idle=$(awk -v c="$((c1 - c0 - 1))" -v t="$((t1 - t0))" 'BEGIN {printf "%.1f", c 
 idle_trips=$(awk -v c="$((r1 - r0))" -v t="$((t1 - t0))" 'BEGIN {printf "%.1f", c * 1000 / t}')
 
 coproc QB { java -Xmx2g -cp "target/test-classes:target/classes:$(<"$work/cp")" io.ticketrush.bench.QueueBench \
-    "$NGINX_URL" "$JWT_KEYS_FILE" "$sale" "$buyers" "$threads" "$pay" "qb-$sale-" "$work" "$pow" "$skip" "$cancel" 2>&1; }
+    "$NGINX_URL" "$JWT_KEYS_FILE" "$sale" "$buyers" "$threads" "$pay" "qb-$sale-" "$work" "$pow" "$skip" "$cancel" "$max_seconds" 2>&1; }
 qb_pid=$QB_PID # bash unsets QB_PID once the coprocess has ended
 declare -A at_c at_r at_t
 while IFS= read -r line <&"${QB[0]}"; do
@@ -141,7 +152,7 @@ spent=$(rcli SCARD "rush:{$sale}:queue-spent" | tr -d '\r')
 # the waitlist served in order: the passes issued (lapsed, spent or out) are the room's first places,
 # one each, as many as the tickets plus the turns given up plus the tickets come back
 rcli ZRANGE "rush:{$sale}:queue-passes" 0 -1 | tr -d '\r' >"$work/passes"
-read -r admitted lapsed returned < <(rcli HMGET "rush:{$sale}:stock" queue_admitted queue_lapsed queue_returned |
+read -r admitted lapsed returned expired < <(rcli HMGET "rush:{$sale}:stock" queue_admitted queue_lapsed queue_returned ticket_expired_nums |
     tr -d '\r' | sed 's/^$/0/' | paste -sd' ')
 in_order=$(python3 - "$work/places" "$work/passes" <<'PY'
 import sys
@@ -170,21 +181,21 @@ retries=$(grep -E '^count_retry_' "$work/summary" | tr '\n' ' ' || true)
 echo "queue bench: 503 answers tried again: ${retries:-none}"
 others=$(grep -E '^count_' "$work/summary" | grep -v -e '^count_paid ' -e '^count_retry_' -e '^count_cancelled ' \
     -e '^count_admitted_from_waitlist ' -e '^count_waiting_again_from_waitlist ' | tr '\n' ' ' || true)
-echo "queue bench: the waitlist: ${s[skipped]} turns given up, ${s[cancelled]} orders cancelled;" \
+echo "queue bench: the waitlist: ${s[skipped]} turns given up, ${s[cancelled]} orders cancelled, $expired expired unpaid;" \
     "${s[count_waiting_again_from_waitlist]:-0} times a buyer told sold out was waiting again (a ticket came back)," \
     "${s[count_admitted_from_waitlist]:-0} admitted from the waitlist"
 check "every buyer joined once: $room places, ${s[joined]} joins answered, $buyers buyers" \
     test "$room" -eq "$buyers" -a "${s[joined]}" -eq "$buyers"
-check "every buyer a final state: ${s[bought]} bought + ${s[sold_out]} sold out + ${s[skipped]} admitted and never bought == $buyers (${s[no_final]} without)${others:+; other answers: $others}" \
-    test "$((s[bought] + s[sold_out] + s[skipped]))" -eq "$buyers" -a "${s[no_final]}" -eq 0 -a -z "$others"
-check "sold == tickets == orders kept: Redis sold $sold of $total; orders $created ($in_db in the database) == sold + ${s[cancelled]} cancelled == buyers who bought ${s[bought]} (${s[distinct_orders]} distinct orders), ${s[kept]} kept" \
-    test "$sold" -eq "$tickets" -a "$created" -eq "$((sold + s[cancelled]))" -a "$in_db" -eq "$created" -a "${s[bought]}" -eq "$created" -a "${s[distinct_orders]}" -eq "$created" -a "${s[kept]}" -eq "$sold"
+check "every buyer a final state: ${s[bought]} bought + ${s[sold_out]} sold out + ${s[skipped]} admitted and never bought == $buyers (${s[no_final]} without, ${s[unsettled]} not at rest when the run's time was over)${others:+; other answers: $others}" \
+    test "$((s[bought] + s[sold_out] + s[skipped]))" -eq "$buyers" -a "${s[no_final]}" -eq 0 -a "${s[unsettled]}" -eq 0 -a -z "$others"
+check "sold == tickets, every order accounted for: Redis sold $sold of $total; orders $created ($in_db in the database) == sold + ${s[cancelled]} cancelled + $expired expired == buyers who bought ${s[bought]} (${s[distinct_orders]} distinct orders), ${s[kept]} not cancelled" \
+    test "$sold" -eq "$tickets" -a "$created" -eq "$((sold + s[cancelled] + expired))" -a "$in_db" -eq "$created" -a "${s[bought]}" -eq "$created" -a "${s[distinct_orders]}" -eq "$created" -a "${s[kept]}" -eq "$((sold + expired))"
 check "no ticket without a pass: passes spent $spent == orders $created; ${s[sample_no_pass_refused]} of ${s[samples]} buys without a pass refused" \
     test "$spent" -eq "$created" -a "${s[sample_no_pass_refused]}" -eq "${s[samples]}" -a "${s[samples]}" -gt 0
-check "waitlist served in order: the $passes_n passes issued went to the room's first $passes_n places ($in_order); admitted $admitted == $tickets tickets + $lapsed lapsed + $returned come back; lapsed == ${s[skipped]} turns given up, come back == ${s[cancelled]} cancelled" \
-    test "$in_order" = yes -a "$passes_n" -eq "$admitted" -a "$admitted" -eq "$((tickets + lapsed + returned))" -a "$lapsed" -eq "${s[skipped]}" -a "$returned" -eq "${s[cancelled]}"
-check "sold out only when no ticket could come but by a return: ${s[count_admitted_from_waitlist]:-0} admitted from the waitlist <= ${s[cancelled]} tickets come back" \
-    test "${s[count_admitted_from_waitlist]:-0}" -le "${s[cancelled]}"
+check "waitlist served in order: the $passes_n passes issued went to the room's first $passes_n places ($in_order); admitted $admitted == $tickets tickets + $lapsed lapsed + $returned come back; lapsed == ${s[skipped]} turns given up, come back == ${s[cancelled]} cancelled + $expired expired" \
+    test "$in_order" = yes -a "$passes_n" -eq "$admitted" -a "$admitted" -eq "$((tickets + lapsed + returned))" -a "$lapsed" -eq "${s[skipped]}" -a "$returned" -eq "$((s[cancelled] + expired))"
+check "sold out only when no ticket could come but by a return: ${s[count_admitted_from_waitlist]:-0} admitted from the waitlist <= $returned tickets come back" \
+    test "${s[count_admitted_from_waitlist]:-0}" -le "$returned"
 
 check "no pass used twice: ${s[sample_other_pass_refused]} of ${s[samples]} buys with another buyer's pass refused, ${s[sample_again_same_order]} of ${s[samples]} sent again got their first order" \
     test "${s[sample_other_pass_refused]}" -eq "${s[samples]}" -a "${s[sample_again_same_order]}" -eq "${s[samples]}"

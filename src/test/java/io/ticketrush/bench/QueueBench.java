@@ -44,13 +44,17 @@ import io.ticketrush.auth.TokenKeys;
  * and do not pay cancel their order ({@code POST /order/cancel}), so that its ticket goes to the
  * waitlist. A buyer told {@code waiting} polls on as the page does; one told sold out stays on the
  * waitlist as the page does (polling with {@code waitlist=1} when told), and buys if a ticket comes
- * back to its place; the run ends once nobody is left but buyers sold out who heard it again after the
- * last change (a buy, a cancel, a pass given up). Then samples of what must be refused: a buy
+ * back to its place (and, having waited for it, pays). The orders left unpaid expire after the sale's
+ * pay time and their tickets go to the waitlist in its order too. The run ends once every buyer is at
+ * rest: bought, its turn given up, or sold out with nothing left to come back (the room's {@code last}:
+ * every ticket sold and paid), or when FLOW_SECONDS are over (the buyers not at rest then are
+ * counted, and fail the script's checks). Then samples of what must be refused: a buy
  * without a pass, a buy with another buyer's pass (403 {@code not_admitted}), and a winner's buy sent
  * again (its first order). Prints the figures; writes {@code OUT/summary} (name value lines, for the
  * script's checks against Redis) and {@code OUT/joins} (user, join order, joined before the opening).
  *
- * <pre>java ... QueueBench BASE_URL KEYS_FILE SALE BUYERS THREADS PAY_PERCENT PREFIX OUT POW SKIP_PERCENT CANCEL_PERCENT</pre>
+ * <pre>java ... QueueBench BASE_URL KEYS_FILE SALE BUYERS THREADS PAY_PERCENT PREFIX OUT POW SKIP_PERCENT CANCEL_PERCENT
+ *     FLOW_SECONDS</pre>
  */
 public final class QueueBench {
     private static final Pattern CODE = Pattern.compile("\"code\":(-?\\d+)");
@@ -65,11 +69,19 @@ public final class QueueBench {
     private final int pow;
     private final int skipPercent;
     private final int cancelPercent;
+    /** How long the flow from the opening may run before the bench gives up on the buyers not at rest. */
+    private final long flowMillis;
+    /** Buyers not at rest when the flow ended (its time bound ran out): 0 in a run that settled. */
+    private final AtomicInteger unsettled = new AtomicInteger();
     private final java.io.BufferedReader control = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
     private final String[] tokens;
     private final String[] tickets;
     private final String[] passes;
     private final String[] orders;
+    /** Buyers who were on the waitlist when a ticket came back to them: they pay for the ticket they waited for. */
+    private final boolean[] cameBack;
+    /** Buyers whose order the demo provider answered paid: their order stands for good. */
+    private final boolean[] paid;
     private final byte[] finals; // 0 none yet, 1 bought, 2 sold out (on the waitlist), 3 skipped its turn, 4 bought and cancelled
     /** When each buyer last came to its state (ns): for a buyer on the waitlist, the first sold out since its last change. */
     private final long[] finalAt;
@@ -97,12 +109,15 @@ public final class QueueBench {
         pow = Integer.parseInt(a[8]);
         skipPercent = Integer.parseInt(a[9]);
         cancelPercent = Integer.parseInt(a[10]);
+        flowMillis = Long.parseLong(a[11]) * 1000;
         finalAt = new long[Integer.parseInt(a[3])];
         tokens = new String[buyers];
         tickets = new String[buyers];
         passes = new String[buyers];
         orders = new String[buyers];
         finals = new byte[buyers];
+        cameBack = new boolean[buyers];
+        paid = new boolean[buyers];
         joinedBeforeOpening = new long[buyers];
         joinIndex = new int[buyers];
         long t0 = System.nanoTime();
@@ -116,9 +131,9 @@ public final class QueueBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 11) {
+        if (args.length != 12) {
             throw new IllegalArgumentException("QueueBench BASE_URL KEYS_FILE SALE BUYERS THREADS PAY_PERCENT PREFIX OUT POW"
-                    + " SKIP_PERCENT CANCEL_PERCENT");
+                    + " SKIP_PERCENT CANCEL_PERCENT FLOW_SECONDS");
         }
         new QueueBench(args).run();
     }
@@ -190,6 +205,7 @@ public final class QueueBench {
         summary.put("skipped", String.valueOf(skipped));
         summary.put("sold_out", String.valueOf(soldOut));
         summary.put("no_final", String.valueOf(none));
+        summary.put("unsettled", String.valueOf(unsettled.get()));
         summary.put("distinct_orders", String.valueOf(java.util.Arrays.stream(orders).filter(o -> o != null)
                 .distinct().count()));
         counts.forEach((k, v) -> summary.put("count_" + k, String.valueOf(v.get())));
@@ -325,10 +341,11 @@ public final class QueueBench {
         }
         active.set(buyers);
         AtomicInteger left = new AtomicInteger(buyers);
+        long until = now + flowMillis * 1_000_000L;
         List<Future<?>> done = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             done.add(pool.submit(() -> {
-                while (left.get() > 0) {
+                while (left.get() > 0 && System.nanoTime() < until) {
                     Due d = due.poll(100, TimeUnit.MILLISECONDS);
                     if (d == null) {
                         continue;
@@ -345,6 +362,11 @@ public final class QueueBench {
         }
         for (Future<?> f : done) {
             f.get();
+        }
+        unsettled.set(left.get());
+        if (left.get() > 0) {
+            System.out.printf("queue bench: the flow's bound of %d s ran out with %,d buyers not at rest%n",
+                    flowMillis / 1000, left.get());
         }
     }
 
@@ -369,6 +391,7 @@ public final class QueueBench {
     /** Buyer {@code i}, on the waitlist, is moved on by a ticket come back: active again, a change. */
     private void fromWaitlist(int i, String what) {
         count(what);
+        cameBack[i] = true;
         finals[i] = 0;
         active.incrementAndGet();
         lastChangeNanos.accumulateAndGet(System.nanoTime(), Math::max);
@@ -407,7 +430,9 @@ public final class QueueBench {
                 if (b.status == 200 && "1".equals(b.code())) {
                     orders[i] = b.str("orderId");
                     lastTicketNanos.accumulateAndGet(System.nanoTime(), Math::max);
-                    if (i % 100 < payPercent) {
+                    // a buyer a ticket came back to, from the waitlist, pays for it: it waited for it
+                    // (and so the line comes to rest once every order is paid or expired and sold again)
+                    if (i % 100 < payPercent || cameBack[i]) {
                         pay(i);
                     } else if (cancels(i)) {
                         cancel(i);
@@ -429,13 +454,10 @@ public final class QueueBench {
                     active.decrementAndGet();
                 }
                 if (a.body.contains("\"last\":true")) {
-                    return null; // no order unpaid: nothing can come back
+                    return null; // every ticket sold and no order unpaid: nothing can come back
                 }
-                if (active.get() == 0 && now - lastChangeNanos.get() > 1_500_000_000L) {
-                    // nobody else moves, and this answer is an admission step (1 s) newer than the
-                    // last change: sold out it stays (but for unpaid orders expiring after the run)
-                    return null;
-                }
+                // unpaid orders may still expire (within the sale's pay time) or be cancelled, and
+                // their tickets come to the waitlist in its order: the page polls on, as told
                 return Math.max(50L, a.num("retryAfterMs"));
             }
             case "lapsed" -> {
@@ -481,6 +503,7 @@ public final class QueueBench {
             d = call("demo-pay", "POST", "/demo-pay/pay?payment=" + payment, null, null);
         }
         if (d.body.contains("\"state\":\"paid\"")) {
+            paid[i] = true;
             count("paid");
         } else {
             count("demo_pay_" + d.status);
@@ -492,7 +515,7 @@ public final class QueueBench {
         List<Integer> winners = new ArrayList<>();
         List<Integer> losers = new ArrayList<>();
         for (int i = 0; i < buyers; i++) {
-            if (finals[i] == 1) {
+            if (finals[i] == 1 && paid[i]) { // an order that stands (one left unpaid may have expired)
                 winners.add(i);
             } else if (finals[i] != 4) {
                 losers.add(i);
