@@ -98,7 +98,10 @@ class RedisClusterGroupSmokeTest {
             long writable = System.nanoTime();
             List<Integer> others = new ArrayList<>(replicas);
             others.remove(Integer.valueOf(successor));
-            assertEquals(others, group.replicasOf(successor), "the killed master's other replica follows its successor");
+            // the write's acknowledgement says a replica follows; the nodes' views of who follows whom
+            // come by gossip, a moment later
+            Deadline.await(Duration.ofSeconds(15), "the killed master's other replica " + others + " to follow its"
+                    + " successor " + successor, () -> group.replicasOf(successor).equals(others));
             assertEquals("before the failover", cluster.get(TAG + "a"));
             assertEquals("after the failover", cluster.get(TAG + "b"));
 
