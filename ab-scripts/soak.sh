@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The soak (issue 20, docs/archive.md): N sales of M tickets each created, sold out through Nginx to
 # named buyers, a share paid and the rest expired (each sale's time to pay: --pay-within), closed,
-# and archived, while the cluster keeps running. Then it checks:
+# and archived, while the cluster keeps running: --at-once sales at a time, each one's buys and
+# payments --parallel requests at once (curl --parallel), so the sales closed first are archived
+# while the later ones sell. Then it checks:
 #   - the database holds every order of the soak's sales exactly once (N x M rows, N x M distinct ids),
 #     and the paid ones paid;
 #   - no Redis key of an archived sale is left (SCAN rush:{ID}:*);
@@ -12,13 +14,16 @@
 # and prints the time an archive takes (the archiving node's log).
 # Needs a cluster whose nodes archive soon: RUSH_SALE_RETENTION_SECONDS=2 RUSH_ARCHIVE_MS=500 ./rush up
 #   ab-scripts/soak.sh [--sales N] [--tickets M] [--paid PERCENT] [--pay-within S] [--parallel P]
-#   defaults: 200 sales x 1000 tickets, 20% paid, 10 s to pay, 32 requests at once (a payment that comes
-#   after its order expired is a refund due, and not counted paid)
+#                      [--at-once K]
+#   defaults: 200 sales x 1000 tickets, 20% paid, 10 s to pay, 4 sales at once, 16 requests at once
+#   each (a payment that comes after its order expired is a refund due, and not counted paid);
+#   about 450 tickets a second on the 2-core machine, so the defaults take about 10 minutes.
+# Prints where Redis's memory went (MEMORY STATS before and after, the keys that came or grew).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_settings
 
-sales=200 tickets=1000 paid_pct=20 pay_within=10 parallel=32 redis_margin=$((2 * 1024 * 1024)) tombstone=200
+sales=200 tickets=1000 paid_pct=20 pay_within=10 parallel=16 at_once=4 redis_margin=$((2 * 1024 * 1024)) tombstone=200
 heap_margin_mb=32
 while (($#)); do
     case $1 in
@@ -27,11 +32,13 @@ while (($#)); do
     --paid) paid_pct=$2; shift 2 ;;
     --pay-within) pay_within=$2; shift 2 ;;
     --parallel) parallel=$2; shift 2 ;;
+    --at-once) at_once=$2; shift 2 ;;
     *) die "soak.sh: unknown option $1" ;;
     esac
 done
-for n in "$sales" "$tickets" "$paid_pct" "$pay_within" "$parallel"; do is_uint "$n" || die "soak.sh: $n is not a whole number"; done
+for n in "$sales" "$tickets" "$paid_pct" "$pay_within" "$parallel" "$at_once"; do is_uint "$n" || die "soak.sh: $n is not a whole number"; done
 ((paid_pct <= 100)) || die "--paid is a percentage"
+((parallel > 0 && at_once > 0)) || die "--parallel and --at-once take at least 1"
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
 
 run=$(date +%s)
@@ -42,6 +49,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 used_memory() { rcli INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
+# Where Redis's memory is, to explain a difference: MEMORY STATS as "name value" lines, and every key
+# with its MEMORY USAGE (a key name has no blank)
+memory_stats() { rcli MEMORY STATS | tr -d '\r' | awk 'prev != "" && $0 ~ /^-?[0-9.]+$/ { print prev, $0 } { prev = ($0 ~ /^-?[0-9.]+$/) ? "" : $0 }' | LC_ALL=C sort; }
+key_sizes() {
+    rcli --scan | LC_ALL=C sort >"$1.keys"
+    sed 's/^/MEMORY USAGE /' "$1.keys" | rcli | tr -d '\r' | paste -d' ' "$1.keys" - >"$1"
+}
 node_pid_of() { cat "$RUSH_RUN_DIR/pids/jetty-$1.pid"; }
 # a node's heap in use after a full GC, in KB
 as_rush_user
@@ -58,48 +72,125 @@ db_query() {
 
 rcli MEMORY PURGE >/dev/null || true
 mem_before=$(used_memory)
+memory_stats >"$work/stats-before"
+key_sizes "$work/keys-before"
 declare -A heap_before
 for port in "${NODE_PORTS[@]}"; do heap_before[$port]=$(heap_after_gc "$port"); done
 echo "soak: $sales sales x $tickets tickets, $paid_pct% paid, $pay_within s to pay; Redis used_memory $mem_before bytes before"
 t0=$(date +%s%N)
 
-for id in "${ids[@]}"; do
-    "$RUSH_ROOT/rush" sale create "$id" --stock "$tickets" --buyers open --pay-within "$pay_within" \
-        --name "soak $id" >/dev/null || die "could not create sale $id"
-    # every ticket to a named buyer of its own, through Nginx, P at once (one curl)
-    : >"$work/urls"
-    for ((u = 0; u < tickets; u++)); do
-        printf 'url = "%s/buy/ticket?sale=%s&user=%s-u%d"\nrequest = "POST"\n' "$NGINX_URL" "$id" "$id" "$u" >>"$work/urls"
+# ./rush sale "$@", tried again while it answers 503 (Redis busy, as a machine shared with a test run
+# makes it: nothing done, or done with its answer lost) or the nodes could not all be told: a create
+# whose first answer was lost finds its id taken, by itself (the ids are this run's own).
+sale_admin_again() {
+    local try out
+    for try in 1 2 3 4 5 6; do
+        out=$("$RUSH_ROOT/rush" sale "$@" 2>&1) && return 0
+        ((try > 1)) && [[ $1 == create && $out == *'exists already'* ]] && return 0
+        [[ $out == *'"error":"unavailable"'* || $out == *'did not read the sales again'* ]] || break
+        echo "soak: ./rush sale $1 $2 answered busy, again in $try s" >&2
+        sleep "$try"
     done
-    curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/urls" -w '\n' >"$work/$id.buys" 2>/dev/null
-    # (parallel answers may share a line: each is counted where it is, not by lines)
-    grep -oE '"code":1,"msg":"got a ticket","data":\{[^}]*"orderId":"[0-9]+","user":"[^"]+"' "$work/$id.buys" |
-        sed -E 's/.*"orderId":"([0-9]+)","user":"([^"]+)"/\1 \2/' >"$work/$id.orders" || true
+    echo "$out" >&2
+    return 1
+}
+
+# One sale: created, every ticket to a named buyer of its own through Nginx (one curl, P at once), a
+# share paid (P at once: POST /pay, then the demo provider), then closed at once: its unpaid orders
+# expire on their own deadline (--pay-within), and the archiver waits for that. What it finds goes to
+# files of its own ($work/ID.*): several sales run at once (--at-once).
+sell_sale() {
+    local id=$1 got to_pay started
+    sale_admin_again create "$id" --stock "$tickets" --buyers open --pay-within "$pay_within" \
+        --name "soak $id" || { echo "could not create sale $id" >>"$work/$id.fail"; return; }
+    # every buyer without a ticket asks again (a 503 under load sold nothing), up to 5 rounds, until
+    # the sale is sold out to --tickets buyers told "got a ticket"
+    local u round
+    for ((u = 0; u < tickets; u++)); do echo "$id-u$u"; done >"$work/$id.users"
+    : >"$work/$id.orders"
+    for ((round = 1; round <= 5; round++)); do
+        cut -d' ' -f2 "$work/$id.orders" | LC_ALL=C sort >"$work/$id.served"
+        LC_ALL=C sort "$work/$id.users" | LC_ALL=C comm -23 - "$work/$id.served" | while read -r user; do
+            printf 'url = "%s/buy/ticket?sale=%s&user=%s"\nrequest = "POST"\n' "$NGINX_URL" "$id" "$user"
+        done >"$work/$id.urls"
+        [[ -s $work/$id.urls && $(wc -l <"$work/$id.orders") -lt $tickets ]] || break
+        # (a transfer that failed is a buyer without a ticket: asked again)
+        curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/$id.urls" -w '\n' \
+            >"$work/$id.buys" 2>/dev/null || true
+        # (parallel answers may share a line: each is counted where it is, not by lines)
+        { grep -oE '"code":1,"msg":"(got a ticket|you already have a ticket)","data":\{[^}]*"orderId":"[0-9]+","user":"[^"]+"' \
+            "$work/$id.buys" || true; } | sed -E 's/.*"orderId":"([0-9]+)","user":"([^"]+)"/\1 \2/' >>"$work/$id.orders"
+    done
+    LC_ALL=C sort -u -o "$work/$id.orders" "$work/$id.orders"
     got=$(wc -l <"$work/$id.orders")
-    ((got == tickets)) || fail+=("sale $id: $got of $tickets buyers got a ticket")
-    # a share pays: POST /pay, then the demo provider pays
+    ((got == tickets)) || echo "sale $id: $got of $tickets buyers got a ticket in 5 rounds" >>"$work/$id.fail"
+    # a share pays: POST /pay (asked again while it answers no payment), then the demo provider's
+    # callback (sent again, as a provider does, until it is answered)
     to_pay=$((tickets * paid_pct / 100))
-    head -n "$to_pay" "$work/$id.orders" |
-        while read -r order user; do
-            payment=$(curl -s -X POST "$NGINX_URL/pay?order=$order&user=$user" | sed -nE 's/.*"paymentId":"([^"]+)".*/\1/p')
-            # paid only if the money came before the deadline (else the provider's answer is "refund due")
-            if [[ $(curl -s -X POST "$NGINX_URL/demo-pay/pay?payment=$payment") == *'"msg":"paid"'* ]]; then
-                echo "$order" >>"$work/paid"
-            fi
-        done
+    head -n "$to_pay" "$work/$id.orders" >"$work/$id.to-pay"
+    : >"$work/$id.payments"
+    for ((round = 1; round <= 5; round++)); do
+        cut -d' ' -f2 "$work/$id.payments" | LC_ALL=C sort >"$work/$id.started"
+        LC_ALL=C join -v 1 "$work/$id.to-pay" "$work/$id.started" | while read -r order user; do
+            printf 'url = "%s/pay?order=%s&user=%s"\nrequest = "POST"\n' "$NGINX_URL" "$order" "$user"
+        done >"$work/$id.pay-urls"
+        [[ -s $work/$id.pay-urls ]] || break
+        curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/$id.pay-urls" -w '\n' \
+            >"$work/$id.pays" 2>/dev/null || true
+        { grep -oE '"paymentId":"[^"]+","orderId":"[0-9]+"' "$work/$id.pays" || true; } |
+            sed -E 's/"paymentId":"([^"]+)","orderId":"([0-9]+)"/\1 \2/' >>"$work/$id.payments"
+        LC_ALL=C sort -u -k2,2 -o "$work/$id.payments" "$work/$id.payments"
+    done
+    started=$(wc -l <"$work/$id.payments")
+    ((started == to_pay)) || echo "sale $id: $started of $to_pay payments started in 5 rounds" >>"$work/$id.fail"
+    cut -d' ' -f1 "$work/$id.payments" | LC_ALL=C sort -u >"$work/$id.payment-ids"
+    : >"$work/$id.answered"
+    : >"$work/$id.paid-ids"
+    for ((round = 1; round <= 5; round++)); do
+        LC_ALL=C sort -u "$work/$id.answered" | LC_ALL=C comm -23 "$work/$id.payment-ids" - | while read -r payment; do
+            printf 'url = "%s/demo-pay/pay?payment=%s"\nrequest = "POST"\n' "$NGINX_URL" "$payment"
+        done >"$work/$id.paid-urls"
+        [[ -s $work/$id.paid-urls ]] || break
+        curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/$id.paid-urls" -w '\n' \
+            >"$work/$id.callbacks" 2>/dev/null || true
+        # paid only if the money came before the deadline (else the provider's answer is "refund due");
+        # a callback sent again after its answer was lost finds it "already paid"
+        { grep -oE '"msg":"paid","data":\{[^}]*"paymentId":"[^"]+"' "$work/$id.callbacks" || true; } |
+            sed -E 's/.*"paymentId":"([^"]+)"/\1/' >>"$work/$id.paid-ids"
+        { grep -oE '"msg":"already paid: payment [^ ",]+' "$work/$id.callbacks" || true; } |
+            sed -E 's/.*payment ([^ ",]+)/\1/' >>"$work/$id.paid-ids"
+        { grep -oE '"paymentId":"[^"]+"' "$work/$id.callbacks" || true; } | sed -E 's/.*:"([^"]+)"/\1/' >>"$work/$id.answered"
+        cat "$work/$id.paid-ids" >>"$work/$id.answered" 2>/dev/null || true
+    done
+    LC_ALL=C sort -u "$work/$id.paid-ids" 2>/dev/null | wc -l >"$work/$id.paid"
+    sale_admin_again close "$id" || echo "could not close sale $id" >>"$work/$id.fail"
+    rm -f "$work/$id".{urls,buys,users,served,to-pay,payments,started,pay-urls,pays,payment-ids,answered,paid-urls,callbacks,paid-ids}
+}
+
+running=0 launched=0
+for id in "${ids[@]}"; do
+    sell_sale "$id" &
+    launched=$((launched + 1))
+    if ((++running >= at_once)); then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    ((launched % 20 != 0)) || echo "soak: $launched of $sales sales started, $((($(date +%s%N) - t0) / 1000000000)) s"
 done
+wait
 sold_s=$((($(date +%s%N) - t0) / 1000000))
-echo "soak: sold out and paid in $sold_s ms; waiting for the unpaid to expire, then closing"
-sleep "$((pay_within + 2))"
-for id in "${ids[@]}"; do "$RUSH_ROOT/rush" sale close "$id" >/dev/null || die "could not close sale $id"; done
+for id in "${ids[@]}"; do
+    [[ ! -s $work/$id.fail ]] || mapfile -t -O "${#fail[@]}" fail <"$work/$id.fail"
+done
+paid_expected=$(cat "$work"/*.paid 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+echo "soak: sold out, paid ($paid_expected in time) and closed in $sold_s ms" \
+    "($((sales * tickets * 1000 / (sold_s > 0 ? sold_s : 1))) tickets/s); waiting for every sale archived"
 
 # every sale archived (its tombstone there, its stock hash gone), within a deadline
 deadline=$(($(date +%s) + 120 + sales))
 while :; do
-    left=0
-    for id in "${ids[@]}"; do
-        [[ $(rcli HEXISTS 'rush:{sales}:archived' "$id" | tr -d '\r') == 1 ]] || left=$((left + 1))
-    done
+    # one HMGET: an archived sale's tombstone, an empty line for one not archived yet
+    left=$(rcli HMGET 'rush:{sales}:archived' "${ids[@]}" | tr -d '\r' | { grep -c '^$' || true; })
     ((left == 0)) && break
     (($(date +%s) < deadline)) || { fail+=("$left of $sales sales not archived in time"); break; }
     sleep 1
@@ -118,9 +209,14 @@ done
 rows=$(db_query "SELECT COUNT(*) FROM orders WHERE sale_id LIKE 'SOAK${run}x%'")
 distinct=$(db_query "SELECT COUNT(DISTINCT id) FROM orders WHERE sale_id LIKE 'SOAK${run}x%'")
 paid_rows=$(db_query "SELECT COUNT(*) FROM orders WHERE sale_id LIKE 'SOAK${run}x%' AND state = 'paid'")
+voided_rows=$(db_query "SELECT COUNT(*) FROM orders WHERE sale_id LIKE 'SOAK${run}x%' AND state = 'voided'")
 expected=$((sales * tickets))
-paid_expected=$(wc -l <"$work/paid" 2>/dev/null || echo 0)
-((rows == expected && distinct == expected)) || fail+=("database: $rows rows, $distinct distinct, expected $expected")
+told=$(cat "$work"/*.orders 2>/dev/null | wc -l)
+# every ticket a buyer was told is an order of the database, once; besides them only voided orders (a
+# buy answered 503 whose Redis call ran after all: nothing sold, its order voided and written too)
+((rows == distinct)) || fail+=("database: $rows rows but $distinct distinct ids")
+((rows - voided_rows == told && told == expected)) ||
+    fail+=("database: $((rows - voided_rows)) orders not voided, $told tickets told to buyers, expected $expected")
 ((paid_rows == paid_expected)) || fail+=("database: $paid_rows paid, expected $paid_expected")
 
 # archived orders answer from the database
@@ -136,8 +232,17 @@ for _ in $(seq 1 50); do
 done
 rcli MEMORY PURGE >/dev/null || true
 mem_after=$(used_memory)
+memory_stats >"$work/stats-after"
+key_sizes "$work/keys-after"
 allowed=$((redis_margin + sales * tombstone))
 echo "soak: Redis used_memory $mem_before -> $mem_after bytes ($((mem_after - mem_before)) more; allowed $allowed: $redis_margin + $tombstone a tombstone)"
+# where the difference is: Redis's own parts (MEMORY STATS), then the keys that came or grew
+echo "soak: MEMORY STATS before -> after (bytes): $(LC_ALL=C join "$work/stats-before" "$work/stats-after" |
+    awk '$1 ~ /^(overhead.total|startup.allocated|clients.normal|clients.slaves|replication.backlog|aof.buffer|lua.caches|functions.caches|overhead.hashtable.main|overhead.hashtable.expires|keys.count|dataset.bytes)$/ { printf "%s%s %s -> %s", sep, $1, $2, $3; sep = ", " }')"
+LC_ALL=C join -a 2 -e 0 -o 0,1.2,2.2 "$work/keys-before" "$work/keys-after" | awk '$3 != $2 { print $3 - $2, $1, $2 " -> " $3 }' |
+    sort -rn | head -n 8 | sed 's/^/soak:   key grew /'
+echo "soak: keys $(wc -l <"$work/keys-before") -> $(wc -l <"$work/keys-after"), their MEMORY USAGE" \
+    "$(awk '{ s += $2 } END { print s + 0 }' "$work/keys-before") -> $(awk '{ s += $2 } END { print s + 0 }' "$work/keys-after") bytes"
 ((mem_after - mem_before <= allowed)) || fail+=("Redis used_memory grew by $((mem_after - mem_before)) bytes")
 for port in "${NODE_PORTS[@]}"; do
     after=$(heap_after_gc "$port")
@@ -148,7 +253,7 @@ times=$(cat "$RUSH_LOG_DIR"/jetty-*.log | grep -E "sale SOAK${run}x[0-9]+ archiv
 if [[ -n $times ]]; then
     echo "soak: an archive takes $(echo "$times" | awk '{ a[NR] = $1 } END { print "p50 " a[int((NR + 1) / 2)] " ms, max " a[NR] " ms over " NR " sales" }')"
 fi
-echo "soak: database $rows rows ($distinct distinct) for $expected orders, $paid_rows paid; Redis keys of archived sales left: $keys_left"
+echo "soak: database $rows rows ($distinct distinct, $voided_rows voided: buys answered 503) for $told tickets told of $expected, $paid_rows paid; Redis keys of archived sales left: $keys_left"
 if ((${#fail[@]})); then
     printf 'FAIL: %s\n' "${fail[@]}"
     exit 1

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -63,7 +64,8 @@ public final class Sales implements AutoCloseable {
         }
     };
     private volatile Map<String, Sale> known = Map.of();
-    private volatile Consumer<String> forgotten = id -> { };
+    /** Who else lets go of a sale's state when this node forgets it ({@link #onForget}). */
+    private final List<Consumer<String>> forgotten = new CopyOnWriteArrayList<>();
     private volatile Map<String, ArchivedSale> archived = Map.of();
     private long version = Long.MIN_VALUE; // guarded by this
 
@@ -378,9 +380,12 @@ public final class Sales implements AutoCloseable {
             unknown.clear();
         }
         version = now;
+        Map<String, ArchivedSale> before = archived;
         archived = catalog.archived();
-        for (String id : List.copyOf(sellers.keySet())) {
-            if (archived.containsKey(id)) {
+        // newly archived (by this node or another), or still sold here: forgotten, also when this node only
+        // answered reads of it (a /stock, a dashboard), which left state of it without a seller
+        for (String id : archived.keySet()) {
+            if (!before.containsKey(id) || sellers.containsKey(id)) {
                 forget(id);
             }
         }
@@ -415,7 +420,7 @@ public final class Sales implements AutoCloseable {
     /**
      * Lets go of all this node keeps of sale {@code id}, which was archived (docs/archive.md): its
      * seller (local stock, buy line, the orders it remembers) and its definition; {@link #onForget}'s
-     * listener lets go of the rest (the order feed, the waiting room's figures). A buy of it then
+     * listeners let go of the rest (the order feed, the waiting room's figures, the servlets' answers). A buy of it then
      * finds no such sale.
      */
     public synchronized void forget(String id) {
@@ -426,12 +431,17 @@ public final class Sales implements AutoCloseable {
             fewer.remove(id);
             known = Map.copyOf(fewer);
         }
-        forgotten.accept(id);
+        for (Consumer<String> listener : forgotten) {
+            listener.accept(id);
+        }
     }
 
-    /** Who else lets go of a sale's state when this node forgets it ({@link #forget}). */
+    /**
+     * One more who lets go of a sale's state when this node forgets it ({@link #forget}): the node's
+     * order feed and waiting rooms, the servlets' per-sale answers and reads.
+     */
     public void onForget(Consumer<String> listener) {
-        forgotten = listener;
+        forgotten.add(listener);
     }
 
     /** The periodic stock sync of every sale bought from on this node. */

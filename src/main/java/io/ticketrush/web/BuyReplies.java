@@ -47,6 +47,16 @@ final class BuyReplies {
         };
     }
 
+    /** Lets go of sale {@code sale}'s sold-out answer (the sale was archived). */
+    void forget(String sale) {
+        soldOut.remove(sale);
+    }
+
+    /** Whether a sold-out answer of sale {@code sale} is kept. */
+    boolean holds(String sale) {
+        return soldOut.containsKey(sale);
+    }
+
     private Json.Raw soldOut(int node, Sale sale, int localSales) {
         SoldOut last = soldOut.get(sale.id());
         if (last == null || last.node() != node || last.localSales() != localSales) {

@@ -48,6 +48,18 @@ public final class BuyTicketServlet extends JsonServlet {
     }
 
     @Override
+    public void init() {
+        super.init();
+        // an archived sale's sold-out answer goes with it (docs/archive.md)
+        app().sales().onForget(replies::forget);
+    }
+
+    /** Whether this servlet keeps a sold-out answer of sale {@code sale}. */
+    boolean holds(String sale) {
+        return replies.holds(sale);
+    }
+
+    @Override
     protected Reply handle(HttpServletRequest request, HttpServletResponse response) {
         String sale = sale(request);
         request.setAttribute(SALE, sale);

@@ -29,6 +29,13 @@ public final class DashboardServlet extends JsonServlet {
         super.init();
         cluster = new RecentReads<>(TimeUnit.SECONDS.toNanos(1), System::nanoTime,
                 of -> app().cluster().read(ALL.equals(of) ? null : of, System.currentTimeMillis()));
+        // an archived sale's last view goes with it (docs/archive.md)
+        app().sales().onForget(cluster::forget);
+    }
+
+    /** Whether this servlet keeps a view of sale {@code sale}. */
+    boolean holds(String sale) {
+        return cluster.holds(sale);
     }
 
     @Override

@@ -65,6 +65,20 @@ final class RecentReads<K, V> {
         }
     }
 
+    /** Lets go of {@code key}'s last read (its sale was archived): the next get reads again. */
+    void forget(K key) {
+        synchronized (entries) {
+            entries.remove(key);
+        }
+    }
+
+    /** Whether a read of {@code key} is kept. */
+    boolean holds(K key) {
+        synchronized (entries) {
+            return entries.containsKey(key);
+        }
+    }
+
     /** One key's last read; guarded by itself. */
     private static final class Entry<V> {
         private boolean read;

@@ -29,6 +29,13 @@ public final class StockServlet extends JsonServlet {
         super.init();
         global = new RecentReads<>(TimeUnit.SECONDS.toNanos(1), System::nanoTime,
                 id -> app().redis().operatorStock(app().sales().sale(id)));
+        // an archived sale's last reading goes with it (docs/archive.md)
+        app().sales().onForget(global::forget);
+    }
+
+    /** Whether this servlet keeps a reading of sale {@code sale}'s global stock. */
+    boolean holds(String sale) {
+        return global.holds(sale);
     }
 
     @Override

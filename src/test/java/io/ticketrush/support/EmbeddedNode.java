@@ -10,6 +10,9 @@ import java.util.Locale;
 import java.util.Map;
 
 import io.ticketrush.node.RushApp;
+import jakarta.servlet.Servlet;
+import jakarta.servlet.ServletException;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -159,6 +162,26 @@ public final class EmbeddedNode implements AutoCloseable {
     /** The node's wiring, for what a test counts inside it (the WAR's classes are the test's own). */
     public RushApp app() {
         return RushApp.of(context.getServletContext());
+    }
+
+    /**
+     * The WAR's servlet of class {@code type} (started if it was not yet), for what a test counts
+     * inside it.
+     */
+    public <T extends Servlet> T servlet(Class<T> type) {
+        for (ServletHolder holder : context.getServletHandler().getServlets(type)) {
+            try {
+                Servlet servlet = holder.getServlet();
+                // a servlet that is not async-supported is served through Jetty's wrapper
+                while (servlet instanceof ServletHolder.Wrapper wrapper) {
+                    servlet = wrapper.getWrapped();
+                }
+                return type.cast(servlet);
+            } catch (ServletException e) {
+                throw new IllegalStateException("servlet " + type.getName() + " did not start", e);
+            }
+        }
+        throw new IllegalStateException("the WAR has no servlet " + type.getName());
     }
 
     /** The admin connector's port (the node's {@code rush.admin.port}); fails if it has none. */
