@@ -77,6 +77,30 @@ timescaled() {
     awk -v s="$1" -v f="$factor" 'BEGIN {v = s * f; printf "%d\n", v == int(v) ? v : int(v) + 1}'
 }
 
+# The PIDs of a process group: nodes, nginx (master and workers), redis, writer.
+group_pids() {
+    local port master
+    case $1 in
+    nodes) for port in "${NODE_PORTS[@]}"; do cat "$PIDS/jetty-$port.pid"; done ;;
+    nginx) master=$(cat "$PIDS/nginx.pid") && echo "$master" && children_of_pid "$master" ;;
+    redis) # one Redis, or every Redis and Sentinel of the replicated group, or every cluster node
+        case $RUSH_REDIS_MODE in
+        sentinel) cat "$PIDS"/redis-[0-9]*.pid "$PIDS"/sentinel-*.pid 2>/dev/null ;;
+        cluster) cat "$PIDS"/redis-cluster-*.pid 2>/dev/null ;;
+        *) cat "$PIDS/redis.pid" ;;
+        esac ;;
+    writer) cat "$PIDS/order-writer.pid" ;;
+    esac
+}
+GROUPS_MEASURED=(nodes nginx redis writer)
+
+# "GROUP=TICKS ..." for every group now.
+cpu_snapshot() {
+    local g out=
+    for g in "${GROUPS_MEASURED[@]}"; do out+="$g=$(cpu_ticks $(group_pids "$g")) "; done
+    echo "$out"
+}
+
 # Redis's clock in ms: the one a sale's opening and closing are judged by.
 redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s * 1000 + us / 1000)); }; }
 

@@ -163,15 +163,17 @@ public final class QueueBench {
             });
             summary.put("closed_polls", String.valueOf(closedPolls.get()));
             pollRate = pollRate * closedPolls.get() / buyers; // the polls skipped near the opening took no time
+            mark("polls-done");
             // the reference, measured after the joins and polls (as warm as they are), before the opening
             double noopRate = round(pool, noops, i -> call("noop", "GET", "/noop", null, null));
+            mark("noop-done");
+            summary.put("noops", String.valueOf(noops));
             System.out.printf("queue bench: /noop %,.0f req/s, join %,.0f req/s (%.2f of /noop), poll before the opening"
                     + " %,.0f req/s (%.2f of /noop; %,d polls), %d connections%n", noopRate, joinRate,
                     joinRate / noopRate, pollRate, pollRate / noopRate, closedPolls.get(), threads);
             summary.put("noop_rps", String.format("%.0f", noopRate));
             summary.put("join_rps", String.format("%.0f", joinRate));
             summary.put("poll_rps", String.format("%.0f", pollRate));
-            mark("polls-done");
             long wait = opensAtNanos - System.nanoTime();
             if (wait > 0) {
                 System.out.printf("queue bench: %.1f s to the opening%n", wait / 1e9);
