@@ -50,6 +50,8 @@ public final class PayCallbackServlet extends JsonServlet {
     public static final String SUCCEEDED = "payment.succeeded";
     /** A provider's event is a few hundred bytes. */
     static final int MAX_BODY = 16 * 1024;
+    /** How much of a body too long is read and dropped before the 413, so that its sender reads the answer. */
+    private static final int DRAINED = 256 * 1024;
     /** An order as an event may name it: its number, or its public id. */
     private static final String ORDER = "[0-9]{1,19}|[A-Za-z0-9_-]{" + PublicOrderIds.LENGTH + "}";
 
@@ -136,14 +138,39 @@ public final class PayCallbackServlet extends JsonServlet {
         return view;
     }
 
-    /** The body, or null if it is longer than {@link #MAX_BODY}. */
+    /**
+     * The body, or null if it is longer than {@link #MAX_BODY}. A body too long but not huge is read
+     * to its end and dropped (up to {@link #DRAINED}): a node that answered 413 and closed with the
+     * body unread would reset the connection, and the sender would read the reset, not the 413.
+     */
     private static byte[] body(HttpServletRequest request) throws IOException {
-        if (request.getContentLengthLong() > MAX_BODY) {
-            return null;
-        }
         try (InputStream in = request.getInputStream()) {
+            if (request.getContentLengthLong() > MAX_BODY) {
+                if (request.getContentLengthLong() <= DRAINED) {
+                    drain(in, request.getContentLengthLong());
+                }
+                return null;
+            }
             byte[] body = in.readNBytes(MAX_BODY + 1);
-            return body.length > MAX_BODY ? null : body;
+            if (body.length > MAX_BODY) {
+                drain(in, DRAINED); // a chunked body: what is left of it, within reason
+                return null;
+            }
+            return body;
+        }
+    }
+
+    /** Reads and drops up to {@code bytes} of {@code in}, or to its end. */
+    private static void drain(InputStream in, long bytes) throws IOException {
+        for (long left = bytes; left > 0;) {
+            long skipped = in.skip(left);
+            if (skipped <= 0) {
+                if (in.read() < 0) {
+                    return;
+                }
+                skipped = 1;
+            }
+            left -= skipped;
         }
     }
 
