@@ -101,6 +101,22 @@ cpu_snapshot() {
     echo "$out"
 }
 
+# The round trips every cluster node has made to Redis so far (rush_redis_round_trips_total of
+# every node's /metrics: a script call or a pipeline counts once).
+round_trips() {
+    local port total=0 n
+    for port in "${NODE_PORTS[@]}"; do
+        n=$(curl -sf --max-time 5 "$(node_url "$port")/metrics" | awk '/^rush_redis_round_trips_total/ {printf "%d", $2}')
+        [[ -n $n ]] || die "node $port has no rush_redis_round_trips_total in /metrics"
+        total=$((total + n))
+    done
+    echo "$total"
+}
+
+# Commands the servers holding the data processed so far (INFO stats' total_commands_processed:
+# every command inside a script too, and the writer's; in a cluster, summed over its masters).
+redis_commands() { redis_info_sum stats total_commands_processed; }
+
 # Redis's clock in ms: the one a sale's opening and closing are judged by.
 redis_now_ms() { rcli TIME | tr -d '\r' | { read -r s && read -r us && echo $((s * 1000 + us / 1000)); }; }
 

@@ -75,25 +75,14 @@ echo "queue bench: sale $sale, $buyers buyers, $tickets tickets, admitted $admit
     "opens in $opens s, $threads connections, $pay% of buyers who bought pay, $skip% of buyers admitted never" \
     "buy, $cancel% of buyers who bought and do not pay cancel, the rest expire after $pay_within s"
 
-# Two figures per join and per poll: the round trips the nodes make to Redis (a script call or a
-# pipeline counts once: rush_redis_round_trips_total of every node's /metrics), and the commands
-# Redis executed (INFO stats' total_commands_processed: every command inside a script too, and the
-# writer's)
-commands() { rcli INFO stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
-trips() {
-    local port total=0 n
-    for port in "${NODE_PORTS[@]}"; do
-        n=$(curl -sf --max-time 5 "$(node_url "$port")/metrics" | awk '/^rush_redis_round_trips_total/ {printf "%d", $2}')
-        [[ -n $n ]] || die "node $port has no rush_redis_round_trips_total in /metrics"
-        total=$((total + n))
-    done
-    echo "$total"
-}
+# Two figures per join and per poll: the round trips the nodes make to Redis (round_trips, lib.sh:
+# a script call or a pipeline counts once), and the commands Redis executed (redis_commands,
+# lib.sh: every command inside a script too, and the writer's)
 now_ms() { date +%s%3N; }
 # the cluster's own rates while nobody buys (admission steps, sales reads, the writer)
-c0=$(commands) r0=$(trips) t0=$(now_ms)
+c0=$(redis_commands) r0=$(round_trips) t0=$(now_ms)
 sleep 2
-r1=$(trips) c1=$(commands) t1=$(now_ms)
+r1=$(round_trips) c1=$(redis_commands) t1=$(now_ms)
 idle=$(awk -v c="$((c1 - c0 - 1))" -v t="$((t1 - t0))" 'BEGIN {printf "%.1f", c * 1000 / t}')
 idle_trips=$(awk -v c="$((r1 - r0))" -v t="$((t1 - t0))" 'BEGIN {printf "%.1f", c * 1000 / t}')
 
@@ -107,7 +96,7 @@ while IFS= read -r line <&"${QB[0]}"; do
     echo "$line"
     if [[ $line == "queue bench: MARK "* ]]; then
         mark=${line#queue bench: MARK }
-        at_c[$mark]=$(commands) at_r[$mark]=$(trips) at_t[$mark]=$(now_ms) at_cpu[$mark]=$(cpu_now)
+        at_c[$mark]=$(redis_commands) at_r[$mark]=$(round_trips) at_t[$mark]=$(now_ms) at_cpu[$mark]=$(cpu_now)
         echo go >&"${QB[1]}"
     fi
 done

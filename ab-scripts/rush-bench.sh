@@ -95,20 +95,6 @@ trap cleanup EXIT
 
 # ---------------------------------------------------------------- measuring
 
-# The round trips every cluster node has made to Redis so far (rush_redis_round_trips_total).
-round_trips() {
-    local port total=0 n
-    for port in "${NODE_PORTS[@]}"; do
-        n=$(curl -sf --max-time 5 "$(node_url "$port")/metrics" | awk '/^rush_redis_round_trips_total/ {printf "%d", $2}')
-        [[ -n $n ]] || die "node $port has no rush_redis_round_trips_total in /metrics"
-        total=$((total + n))
-    done
-    echo "$total"
-}
-
-# Commands the servers holding the data processed (in a cluster, summed over its masters).
-redis_commands() { redis_info_sum stats total_commands_processed; }
-
 # CPU seconds (user + system) of the children this shell has waited for so far, in CHILDREN_CPU
 # (`times` in this shell itself: a subshell would report only its own children).
 children_cpu() {
