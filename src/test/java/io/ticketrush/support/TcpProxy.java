@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * A TCP proxy on a free loopback port in front of a real server, for a network that misbehaves
  * in one direction: {@link #dropAnswers(boolean)} keeps forwarding what clients send but throws
- * away what the server answers, as a link that fails after a request went out. It counts what
+ * away what the server answers, as a link that fails after a request went out
+ * ({@link #breakOnAnswers(boolean)}: and breaks the connection, once answered). It counts what
  * reached the server ({@link #requestBytes()}). Every connection and thread it makes is closed by
  * {@link #close()}.
  */
@@ -24,6 +25,7 @@ public final class TcpProxy implements AutoCloseable {
     private final int target;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile boolean dropAnswers;
+    private volatile boolean breakOnAnswers;
     private final LongAdder requestBytes = new LongAdder();
     private final Thread acceptor;
 
@@ -58,6 +60,15 @@ public final class TcpProxy implements AutoCloseable {
         dropAnswers = drop;
     }
 
+    /**
+     * While true, a connection on which the server answers is closed instead, the answer thrown
+     * away: a link that failed after the request went out, which its client sees at once (a broken
+     * connection), not after its read timeout; and only once the server has run the request.
+     */
+    public void breakOnAnswers(boolean breakOn) {
+        breakOnAnswers = breakOn;
+    }
+
     /** Closes every connection made so far (the clients see them broken); new ones are made as before. */
     public void cutConnections() {
         sockets.forEach(TcpProxy::closeQuietly);
@@ -88,6 +99,9 @@ public final class TcpProxy implements AutoCloseable {
                     if (!answers) {
                         // counted before the server can see them, so before any answer to them
                         requestBytes.add(n);
+                    }
+                    if (answers && breakOnAnswers) {
+                        break; // both sides closed below
                     }
                     if (!(answers && dropAnswers)) {
                         out.write(buffer, 0, n);
