@@ -38,6 +38,7 @@ import io.ticketrush.support.RedisConf;
 import io.ticketrush.support.RedisSentinelGroup;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.Steps;
+import io.ticketrush.support.TimeScale;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -60,7 +61,8 @@ final class ChaosCluster implements AutoCloseable {
      * it as {@code -D}): {@link #createSale(String, int, int)} goes through {@code /admin/sales}.
      */
     static final String ADMIN_TOKEN = "chaos-admin-token-0123456789";
-    private static final Duration START_LIMIT = Duration.ofSeconds(120);
+    /** How long a node may take to deploy the WAR and answer (stretched by TimeScale on a loaded machine). */
+    private static final Duration START_LIMIT = TimeScale.of(Duration.ofSeconds(120));
 
     /** Which Redis the parts run on. */
     private enum RedisSetup {
