@@ -169,19 +169,37 @@ public final class NodeStats implements AutoCloseable {
     }
 
     /**
-     * Meters the node's bound on buyers in flight (docs/failures.md, "Shedding"):
-     * {@code rush_admission_limit} (buyers it admits at once; 0: no bound),
-     * {@code rush_admission_in_flight} (admitted and not yet answered) and {@code rush_buy_shed_total}
-     * (buyers turned away at once), read from {@code admission} (held weakly, as Micrometer does: it
-     * must live as long as the node).
+     * Meters one of the node's bounds on requests in flight (docs/failures.md, "Shedding"), tagged
+     * {@code paths} with the group of paths it bounds ({@code buy}: buys that wait for Redis;
+     * {@code room}: the waiting rooms' joins and polls; {@code orders}: {@code /pay},
+     * {@code /order/cancel}, {@code /order}, {@code /orders}): {@code rush_admission_limit} (how
+     * many it admits at once; 0: no bound), {@code rush_admission_in_flight} (admitted and not yet
+     * answered) and {@code rush_shed_total} (turned away at once, 503 busy), read from
+     * {@code admission} (held weakly, as Micrometer does: it must live as long as the node). A fixed
+     * set of groups: three series a meter, whatever the sales.
      */
-    public <T> void meterAdmission(T admission, ToIntFunction<T> limit, ToIntFunction<T> inFlight,
+    public <T> void meterAdmission(String paths, T admission, ToIntFunction<T> limit, ToIntFunction<T> inFlight,
             ToLongFunction<T> shed) {
         Gauge.builder("rush.admission.limit", admission, a -> limit.applyAsInt(a))
-                .description("buyers this node lets wait for Redis at once (rush.shed.limit; 0: no bound)")
+                .description("requests this node lets wait at once, per group of paths (rush.shed.limit; 0: no bound)")
+                .tag("paths", paths)
                 .register(registry);
         Gauge.builder("rush.admission.in.flight", admission, a -> inFlight.applyAsInt(a))
-                .description("buyers admitted to wait for Redis and not answered yet").register(registry);
+                .description("requests admitted under the bound and not answered yet, per group of paths")
+                .tag("paths", paths)
+                .register(registry);
+        FunctionCounter.builder("rush.shed", admission, a -> shed.applyAsLong(a))
+                .description("requests answered 503 busy at once, nothing done, because the group's bound was"
+                        + " reached")
+                .tag("paths", paths)
+                .register(registry);
+    }
+
+    /**
+     * {@code rush_buy_shed_total}: buyers shed by the buy bound (as {@code rush_shed_total{paths="buy"}};
+     * kept under its first name, also counted in {@code rush_buy_requests_total{result="busy"}}).
+     */
+    public <T> void meterBuyShed(T admission, ToLongFunction<T> shed) {
         FunctionCounter.builder("rush.buy.shed", admission, a -> shed.applyAsLong(a))
                 .description("buyers answered 503 busy at once, before any Redis call, because the admission"
                         + " limit was reached (also counted in rush_buy_requests_total{result=\"busy\"})")

@@ -201,6 +201,7 @@ public final class AdminServlet extends JsonServlet {
                 ShedSettings changed = ShedSettings.from(name -> "rush.shed.limit".equals(name) ? limit : null);
                 admission.change(changed);
                 app().roomAdmission().change(changed);
+                app().orderAdmission().change(changed);
             } catch (InvalidSettingsException e) {
                 throw new BadRequestException(e.getMessage());
             }
