@@ -67,6 +67,9 @@ public final class NodeStats implements AutoCloseable {
 
     // read and written by the one thread that samples (the publisher)
     private long lastRequests;
+    private long lastTickets;
+    /** The most tickets a second this node sold in a window whose p99 was within {@link #CAPACITY_P99_MILLIS}. */
+    private volatile double sellCapacity;
     private long lastSampleNanos = System.nanoTime();
     private CountAtBucket[] lastBuckets;
 
@@ -295,6 +298,9 @@ public final class NodeStats implements AutoCloseable {
         writerLag = events;
     }
 
+    /** The buy p99 (ms) within which a window's sales count as capacity: the target for a rush. */
+    public static final double CAPACITY_P99_MILLIS = 500;
+
     /** What the last interval looked like: requests per second and latency percentiles in ms. */
     public record Window(double requestsPerSecond, double p50Millis, double p99Millis) {
     }
@@ -313,7 +319,25 @@ public final class NodeStats implements AutoCloseable {
         CountAtBucket[] buckets = buyTimer.takeSnapshot().histogramCounts();
         CountAtBucket[] before = lastBuckets != null && lastBuckets.length == buckets.length ? lastBuckets : null;
         lastBuckets = buckets;
-        return new Window(rate, percentileMillis(buckets, before, 0.50), percentileMillis(buckets, before, 0.99));
+        Window window = new Window(rate, percentileMillis(buckets, before, 0.50), percentileMillis(buckets, before, 0.99));
+        long tickets = count(Outcome.TICKET);
+        double sold = (tickets - lastTickets) / seconds;
+        lastTickets = tickets;
+        // what it has shown it can sell while answering in time: a window slower than that shows a crowd, not a capacity
+        if (window.p99Millis() <= CAPACITY_P99_MILLIS && sold > sellCapacity) {
+            sellCapacity = sold;
+        }
+        return window;
+    }
+
+    /**
+     * This node's measured capacity to sell: the most tickets a second ({@code rush_tickets_sold_total}'s
+     * rate over one {@link #sample} window) it sold in any window since it started whose buy p99 was
+     * at most {@link #CAPACITY_P99_MILLIS}; 0 until it sold one so. A queued sale's {@code queue=auto}
+     * admits from the cluster's (docs/queue.md, "The rate").
+     */
+    public double sellCapacity() {
+        return sellCapacity;
     }
 
     /**
