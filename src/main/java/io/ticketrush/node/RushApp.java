@@ -78,6 +78,8 @@ public final class RushApp implements ServletContextListener {
     /** How many buyers may wait for Redis at once (rush.shed.limit, POST /admin/shed). */
     private NodeAdmission admission;
     private NodeAdmission roomAdmission;
+    /** The buyers' order requests that wait for Redis (/pay, /order/cancel, /order, /orders): a bound of their own. */
+    private NodeAdmission orderAdmission;
     /** The order database as this node reads it (archiving, archived orders); null without rush.archive.db.url. */
     private ArchivedOrders archivedOrders;
 
@@ -105,6 +107,9 @@ public final class RushApp implements ServletContextListener {
         // the waiting rooms' joins and polls under a bound of their own, as large: a crowd polling
         // cannot shed the admitted buyers' buys, nor buys shed the room
         roomAdmission = new NodeAdmission(settings.shed());
+        // paying, cancelling and reading orders under a third, as large: a buyer holding a ticket can
+        // pay it while the crowd buys (or the order expires), and order reads cannot shed buys
+        orderAdmission = new NodeAdmission(settings.shed());
         sales = new Sales(skew.applyTo(redis.catalog()), redis::stockOf, settings::localStockFor, redis::follow,
                 settings.lockWaitMillis(), redis.buckets(settings.nodePort()), admission);
         orders = redis.orderBook(sales::all);
@@ -125,7 +130,12 @@ public final class RushApp implements ServletContextListener {
                 .orElse(NO_STOCK));
         stats.countRedisRoundTrips(redis::roundTrips);
         stats.meterBuyCallsToVoid(redis::buyCallsToVoid);
-        stats.meterAdmission(admission, NodeAdmission::limit, NodeAdmission::inFlight, NodeAdmission::shed);
+        // each bound on /metrics by the paths it bounds: its limit, how many in flight, how many shed
+        stats.meterAdmission("buy", admission, NodeAdmission::limit, NodeAdmission::inFlight, NodeAdmission::shed);
+        stats.meterAdmission("room", roomAdmission, NodeAdmission::limit, NodeAdmission::inFlight, NodeAdmission::shed);
+        stats.meterAdmission("orders", orderAdmission, NodeAdmission::limit, NodeAdmission::inFlight,
+                NodeAdmission::shed);
+        stats.meterBuyShed(admission, NodeAdmission::shed);
         if (redis.waitsForReplicas()) {
             stats.meterReplicaWaits(redis, r -> r.replicaWaitCounts().count(), r -> r.replicaWaitCounts().nanos(),
                     r -> r.replicaWaitCounts().timeouts());
@@ -291,6 +301,15 @@ public final class RushApp implements ServletContextListener {
      */
     public NodeAdmission roomAdmission() {
         return roomAdmission;
+    }
+
+    /**
+     * How many order requests that wait for Redis ({@code /pay}, {@code /order/cancel}, {@code /order},
+     * {@code /orders}) this node answers at once (rush.shed.limit, as many as {@link #admission()};
+     * {@code POST /admin/shed} changes all three bounds); the excess is shed, nothing done.
+     */
+    public NodeAdmission orderAdmission() {
+        return orderAdmission;
     }
 
     public NodeSettings settings() {

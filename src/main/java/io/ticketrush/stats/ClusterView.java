@@ -48,6 +48,18 @@ public final class ClusterView {
         return data;
     }
 
+    /** Every node's last report as the store holds it (one read of the store), reports that cannot be read left out. */
+    public List<NodeReport> reports() {
+        List<NodeReport> reports = new ArrayList<>();
+        store.read(null).reports().values().forEach(json -> {
+            NodeReport report = NodeReport.parse(json);
+            if (report != null) {
+                reports.add(report);
+            }
+        });
+        return reports;
+    }
+
     public static Map<String, Object> view(Raw raw, long now) {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("now", now);
@@ -117,6 +129,7 @@ public final class ClusterView {
             node.put("rps", isUp ? report.rps() : 0);
             node.put("p50Ms", isUp ? report.p50Ms() : 0);
             node.put("p99Ms", isUp ? report.p99Ms() : 0);
+            node.put("sellCapacity", report.sellCapacity());
             node.put("started", report.started());
             nodes.add(node);
             tickets += report.tickets();

@@ -12,6 +12,8 @@ import io.ticketrush.sale.Outcome;
  *
  * @param ts when the node wrote it (its clock, ms since the epoch)
  * @param stopped true in the last report of a node that shut down cleanly
+ * @param sellCapacity the most tickets a second it sold in a window with p99 within 500 ms
+ *     ({@link NodeStats#sellCapacity()}); 0: not measured (or a node of an earlier version)
  */
 public record NodeReport(
         int port,
@@ -31,7 +33,8 @@ public record NodeReport(
         double p99Ms,
         long started,
         long ts,
-        boolean stopped) {
+        boolean stopped,
+        double sellCapacity) {
 
     /** The node's report as of now: its counters, its local stock, the window just ended. */
     static NodeReport of(NodeStats stats, NodeStats.Window window, long started, long now, boolean stopped) {
@@ -45,7 +48,7 @@ public record NodeReport(
         return new NodeReport(stats.port(), stats.settings().nodeWeight(), local.quota(), local.sold(),
                 local.remaining(), stats.requests(), tickets, existing,
                 soldOut, busy, badRequests, errors, round(window.requestsPerSecond()),
-                round(window.p50Millis()), round(window.p99Millis()), started, now, stopped);
+                round(window.p50Millis()), round(window.p99Millis()), started, now, stopped, round(stats.sellCapacity()));
     }
 
     private static final Gson GSON = new Gson();

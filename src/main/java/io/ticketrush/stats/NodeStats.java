@@ -67,6 +67,9 @@ public final class NodeStats implements AutoCloseable {
 
     // read and written by the one thread that samples (the publisher)
     private long lastRequests;
+    private long lastTickets;
+    /** The most tickets a second this node sold in a window whose p99 was within {@link #CAPACITY_P99_MILLIS}. */
+    private volatile double sellCapacity;
     private long lastSampleNanos = System.nanoTime();
     private CountAtBucket[] lastBuckets;
 
@@ -169,19 +172,37 @@ public final class NodeStats implements AutoCloseable {
     }
 
     /**
-     * Meters the node's bound on buyers in flight (docs/failures.md, "Shedding"):
-     * {@code rush_admission_limit} (buyers it admits at once; 0: no bound),
-     * {@code rush_admission_in_flight} (admitted and not yet answered) and {@code rush_buy_shed_total}
-     * (buyers turned away at once), read from {@code admission} (held weakly, as Micrometer does: it
-     * must live as long as the node).
+     * Meters one of the node's bounds on requests in flight (docs/failures.md, "Shedding"), tagged
+     * {@code paths} with the group of paths it bounds ({@code buy}: buys that wait for Redis;
+     * {@code room}: the waiting rooms' joins and polls; {@code orders}: {@code /pay},
+     * {@code /order/cancel}, {@code /order}, {@code /orders}): {@code rush_admission_limit} (how
+     * many it admits at once; 0: no bound), {@code rush_admission_in_flight} (admitted and not yet
+     * answered) and {@code rush_shed_total} (turned away at once, 503 busy), read from
+     * {@code admission} (held weakly, as Micrometer does: it must live as long as the node). A fixed
+     * set of groups: three series a meter, whatever the sales.
      */
-    public <T> void meterAdmission(T admission, ToIntFunction<T> limit, ToIntFunction<T> inFlight,
+    public <T> void meterAdmission(String paths, T admission, ToIntFunction<T> limit, ToIntFunction<T> inFlight,
             ToLongFunction<T> shed) {
         Gauge.builder("rush.admission.limit", admission, a -> limit.applyAsInt(a))
-                .description("buyers this node lets wait for Redis at once (rush.shed.limit; 0: no bound)")
+                .description("requests this node lets wait at once, per group of paths (rush.shed.limit; 0: no bound)")
+                .tag("paths", paths)
                 .register(registry);
         Gauge.builder("rush.admission.in.flight", admission, a -> inFlight.applyAsInt(a))
-                .description("buyers admitted to wait for Redis and not answered yet").register(registry);
+                .description("requests admitted under the bound and not answered yet, per group of paths")
+                .tag("paths", paths)
+                .register(registry);
+        FunctionCounter.builder("rush.shed", admission, a -> shed.applyAsLong(a))
+                .description("requests answered 503 busy at once, nothing done, because the group's bound was"
+                        + " reached")
+                .tag("paths", paths)
+                .register(registry);
+    }
+
+    /**
+     * {@code rush_buy_shed_total}: buyers shed by the buy bound (as {@code rush_shed_total{paths="buy"}};
+     * kept under its first name, also counted in {@code rush_buy_requests_total{result="busy"}}).
+     */
+    public <T> void meterBuyShed(T admission, ToLongFunction<T> shed) {
         FunctionCounter.builder("rush.buy.shed", admission, a -> shed.applyAsLong(a))
                 .description("buyers answered 503 busy at once, before any Redis call, because the admission"
                         + " limit was reached (also counted in rush_buy_requests_total{result=\"busy\"})")
@@ -277,6 +298,9 @@ public final class NodeStats implements AutoCloseable {
         writerLag = events;
     }
 
+    /** The buy p99 (ms) within which a window's sales count as capacity: the target for a rush. */
+    public static final double CAPACITY_P99_MILLIS = 500;
+
     /** What the last interval looked like: requests per second and latency percentiles in ms. */
     public record Window(double requestsPerSecond, double p50Millis, double p99Millis) {
     }
@@ -295,7 +319,25 @@ public final class NodeStats implements AutoCloseable {
         CountAtBucket[] buckets = buyTimer.takeSnapshot().histogramCounts();
         CountAtBucket[] before = lastBuckets != null && lastBuckets.length == buckets.length ? lastBuckets : null;
         lastBuckets = buckets;
-        return new Window(rate, percentileMillis(buckets, before, 0.50), percentileMillis(buckets, before, 0.99));
+        Window window = new Window(rate, percentileMillis(buckets, before, 0.50), percentileMillis(buckets, before, 0.99));
+        long tickets = count(Outcome.TICKET);
+        double sold = (tickets - lastTickets) / seconds;
+        lastTickets = tickets;
+        // what it has shown it can sell while answering in time: a window slower than that shows a crowd, not a capacity
+        if (window.p99Millis() <= CAPACITY_P99_MILLIS && sold > sellCapacity) {
+            sellCapacity = sold;
+        }
+        return window;
+    }
+
+    /**
+     * This node's measured capacity to sell: the most tickets a second ({@code rush_tickets_sold_total}'s
+     * rate over one {@link #sample} window) it sold in any window since it started whose buy p99 was
+     * at most {@link #CAPACITY_P99_MILLIS}; 0 until it sold one so. A queued sale's {@code queue=auto}
+     * admits from the cluster's (docs/queue.md, "The rate").
+     */
+    public double sellCapacity() {
+        return sellCapacity;
     }
 
     /**

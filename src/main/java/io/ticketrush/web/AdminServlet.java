@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -21,6 +22,9 @@ import io.ticketrush.settings.AdminSettings;
 import io.ticketrush.settings.InvalidSettingsException;
 import io.ticketrush.settings.ShedSettings;
 import io.ticketrush.shed.NodeAdmission;
+import io.ticketrush.stats.AdmissionRate;
+import io.ticketrush.stats.NodeReport;
+import io.ticketrush.stats.NodeStats;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -34,17 +38,19 @@ import jakarta.servlet.http.HttpServletResponse;
  *
  * <ul>
  * <li>{@code /admin/sales?id=G1234&stock=500[&opens=+30|ISO-8601|ms][&closes=...][&name=...][&limit=1][&pay-within=300]
- *     [&buyers=signed|open][&queue=RATE[&pow=BITS]]}: a new sale, 201; 400 if a value breaks a rule, 409
+ *     [&buyers=signed|open][&queue=RATE|auto[&pow=BITS]]}: a new sale, 201; 400 if a value breaks a rule, 409
  *     if the sale exists. Its buyers are signed (each request carries a token naming them) unless
  *     {@code buyers=open}; with {@code queue} its buyers wait in a room and RATE places a second are
- *     admitted from the opening, each joiner first solving a puzzle of BITS (docs/queue.md);</li>
+ *     admitted from the opening, each joiner first solving a puzzle of BITS (docs/queue.md);
+ *     {@code queue=auto}: the rate derived from the cluster's measured capacity to sell
+ *     ({@link AdmissionRate}), 409 {@code not_measured} while no node up has measured one;</li>
  * <li>{@code /admin/sales/close?id=G1234}: closes the sale now;</li>
  * <li>{@code /admin/sales/reset?stock=N[&id=G1234]}: a fresh start of the sale (the default sale when
  *     none is named), its orders dropped;</li>
  * <li>{@code /admin/refresh}: reads the sales again now (after a change made through another node);</li>
  * <li>{@code /admin/reset-local[?sale=G1234]}: starts this node's local stock of the sale afresh;</li>
  * <li>{@code /admin/shed[?limit=N]}: how many buyers this node lets wait for Redis at once (as
- *     {@code rush.shed.limit}; 0: no bound), from now on; without it, the bound in force, unchanged.</li>
+ *     {@code rush.shed.limit}; 0: no bound; also the bounds of the rooms' and the order paths), from now on; without it, the bound in force, unchanged.</li>
  * </ul>
  *
  * None needs a node restart. A change made here is seen by this node at once, by the others
@@ -52,6 +58,8 @@ import jakarta.servlet.http.HttpServletResponse;
  */
 public final class AdminServlet extends JsonServlet {
     private static final Logger LOG = Logger.getLogger(AdminServlet.class.getName());
+    /** {@code queue=auto}: the rate derived from the cluster's measured capacity ({@link AdmissionRate}). */
+    static final String AUTO = "auto";
 
     private transient AdminAudit audit;
     /** The addresses the admin connector listens on; null: every address of the machine. */
@@ -165,6 +173,13 @@ public final class AdminServlet extends JsonServlet {
 
     private Reply create(HttpServletRequest request) {
         String id = id(request);
+        OptionalInt rate = queueRate(request);
+        if (rate.isEmpty()) {
+            return new Reply(HttpServletResponse.SC_CONFLICT, Json.error("not_measured", "queue=auto: no node up has"
+                    + " measured its capacity to sell yet (the most tickets a second it sold in a half second with a buy"
+                    + " p99 within " + (long) NodeStats.CAPACITY_P99_MILLIS + " ms: a rush such as ./rush bench measures"
+                    + " it); give queue=RATE"));
+        }
         String opens = param(request, "opens");
         String closes = param(request, "closes");
         String name = param(request, "name");
@@ -174,9 +189,21 @@ public final class AdminServlet extends JsonServlet {
                 number(request, "pay-within", app().settings().store().orderTtlMillis() / 1000) * 1000, 0,
                 (int) Math.min(Integer.MAX_VALUE, number(request, "buckets", 0L)),
                 Sale.signedBuyers(Objects.requireNonNullElse(param(request, "buyers"), Sale.SIGNED)))
-                .withQueue((int) Math.min(Integer.MAX_VALUE, number(request, "queue", 0L)),
-                        (int) Math.min(Integer.MAX_VALUE, number(request, "pow", 0L)));
+                .withQueue(rate.getAsInt(), (int) Math.min(Integer.MAX_VALUE, number(request, "pow", 0L)));
         return answer(HttpServletResponse.SC_CREATED, "created", admin().create(sale));
+    }
+
+    /**
+     * A queued sale's admission rate: {@code queue=RATE} as given, or {@code queue=auto} derived from
+     * the cluster's measured capacity ({@link AdmissionRate}: half the tickets a second the nodes up
+     * have sold in time, as their last reports say); empty when no node up has measured it yet.
+     */
+    private OptionalInt queueRate(HttpServletRequest request) {
+        if (!AUTO.equals(param(request, "queue"))) {
+            return OptionalInt.of((int) Math.min(Integer.MAX_VALUE, number(request, "queue", 0L)));
+        }
+        List<NodeReport> reports = app().cluster().reports();
+        return AdmissionRate.derive(reports, System.currentTimeMillis());
     }
 
     private Reply reset(HttpServletRequest request) {
@@ -201,6 +228,7 @@ public final class AdminServlet extends JsonServlet {
                 ShedSettings changed = ShedSettings.from(name -> "rush.shed.limit".equals(name) ? limit : null);
                 admission.change(changed);
                 app().roomAdmission().change(changed);
+                app().orderAdmission().change(changed);
             } catch (InvalidSettingsException e) {
                 throw new BadRequestException(e.getMessage());
             }

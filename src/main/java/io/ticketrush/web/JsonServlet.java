@@ -7,8 +7,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.ticketrush.node.RushApp;
+import io.ticketrush.sale.Admission;
 import io.ticketrush.sale.Refusal;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.ShedException;
 import io.ticketrush.sale.StockUnavailableException;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
@@ -121,6 +123,17 @@ public abstract class JsonServlet extends HttpServlet {
     /** Who the request is from ({@link Identity}: its bearer token, verified, and its user=). */
     protected Identity identity(HttpServletRequest request) {
         return Identity.of(request, app.tokens());
+    }
+
+    /**
+     * A place under the node's bound on order requests that wait for Redis ({@code rush.shed.limit}:
+     * {@link RushApp#orderAdmission()}), released once the request is answered.
+     * None left: a {@link ShedException}, answered at once as a JSON 503 {@code busy} with
+     * {@code Retry-After}, before anything is read or written.
+     */
+    protected Admission.Permit orderPlace() {
+        return app.orderAdmission().tryAcquire().orElseThrow(() -> new ShedException(
+                "node busy: " + app.orderAdmission() + " order requests (pay, cancel, order, orders) in flight"));
     }
 
     /** Which orders a request may see and by which ids. */

@@ -4,6 +4,7 @@ import java.util.Optional;
 
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
+import io.ticketrush.sale.Admission;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -25,6 +26,16 @@ public final class OrderCancelServlet extends JsonServlet {
         String id = param(request, "id");
         Identity who = identity(request);
         who.requireToken("an order is cancelled by its buyer: send Authorization: Bearer TOKEN");
+        // from here on it waits for Redis: under the node's bound, the excess told busy, nothing changed
+        Admission.Permit place = orderPlace();
+        try {
+            return cancel(id, who);
+        } finally {
+            place.release();
+        }
+    }
+
+    private Reply cancel(String id, Identity who) {
         OrderAccess access = orderAccess();
         // an open sale's order is found by anyone with its id, but cancelled by its own buyer only
         Optional<Order> order = access.find(who, id, "id").filter(o -> who.signedInAs(o.user()));

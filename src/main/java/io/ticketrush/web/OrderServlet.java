@@ -1,5 +1,6 @@
 package io.ticketrush.web;
 
+import io.ticketrush.sale.Admission;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -15,10 +16,17 @@ public final class OrderServlet extends JsonServlet {
     @Override
     protected Reply handle(HttpServletRequest request) {
         String id = param(request, "id");
+        Identity who = identity(request);
         OrderAccess access = orderAccess();
-        return access.find(identity(request), id, "id")
-                .map(order -> Reply.ok(Json.body(Json.OK, order.state(), access.view(order, app().sales().now()))))
-                .orElseGet(() -> new Reply(HttpServletResponse.SC_NOT_FOUND,
-                        Json.error("unknown_order", "no order " + id)));
+        // the read waits for Redis (or the archive): under the node's bound, the excess told busy
+        Admission.Permit place = orderPlace();
+        try {
+            return access.find(who, id, "id")
+                    .map(order -> Reply.ok(Json.body(Json.OK, order.state(), access.view(order, app().sales().now()))))
+                    .orElseGet(() -> new Reply(HttpServletResponse.SC_NOT_FOUND,
+                            Json.error("unknown_order", "no order " + id)));
+        } finally {
+            place.release();
+        }
     }
 }

@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import io.ticketrush.order.Order;
 import io.ticketrush.order.Payment;
+import io.ticketrush.sale.Admission;
 import io.ticketrush.settings.PaySettings;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -29,6 +30,16 @@ public final class PayServlet extends JsonServlet {
     protected Reply handle(HttpServletRequest request) {
         String id = param(request, "order"); // as the buyer knows it: the answers name it so
         Identity who = identity(request);
+        // from here on it waits for Redis: under the node's bound, the excess told busy, nothing started
+        Admission.Permit place = orderPlace();
+        try {
+            return pay(id, who);
+        } finally {
+            place.release();
+        }
+    }
+
+    private Reply pay(String id, Identity who) {
         OrderAccess access = orderAccess();
         Optional<Order> order = access.find(who, id, "order"); // another's order of a signed sale: none
         if (order.isEmpty()) {

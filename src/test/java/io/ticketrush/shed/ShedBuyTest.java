@@ -177,8 +177,11 @@ class ShedBuyTest {
                 }
                 assertEquals(BOUND, admission.inFlight(), "the bound's buyers are still held by Redis");
                 assertEquals(EXCESS, metric("rush_buy_shed_total"), "/metrics counts each shed buyer");
-                assertEquals(BOUND, metric("rush_admission_in_flight"));
-                assertEquals(BOUND, metric("rush_admission_limit"));
+                assertEquals(EXCESS, metric("rush_shed_total{paths=\"buy\"}"), "under the buy bound's paths");
+                assertEquals(0, metric("rush_shed_total{paths=\"orders\"}"), "a bound of their own, untouched");
+                assertEquals(0, metric("rush_shed_total{paths=\"room\"}"), "a bound of their own, untouched");
+                assertEquals(BOUND, metric("rush_admission_in_flight{paths=\"buy\"}"));
+                assertEquals(BOUND, metric("rush_admission_limit{paths=\"buy\"}"));
                 assertEquals(1, redis.sold(KEY), "nothing more sold while Redis holds the writes");
             } finally {
                 admin.clientUnpause();
@@ -215,8 +218,8 @@ class ShedBuyTest {
         assertEquals(1 + 2 * BOUND, redis.sold(KEY));
         assertEquals(ticketed, buyersWithOrders(), "Redis sold == orders == tickets answered");
         assertEquals(EXCESS, metric("rush_buy_shed_total"), "no buyer shed once the load dropped");
-        assertEquals(0, metric("rush_admission_in_flight"));
-        assertEquals(BOUND, metric("rush_admission_limit"));
+        assertEquals(0, metric("rush_admission_in_flight{paths=\"buy\"}"));
+        assertEquals(BOUND, metric("rush_admission_limit{paths=\"buy\"}"));
         assertEquals(EXCESS, admission.shed());
     }
 
@@ -236,15 +239,17 @@ class ShedBuyTest {
         HttpCall.Answer changed = admin("/admin/shed?limit=1");
         assertEquals(200, changed.status(), changed::toString);
         assertEquals(1, changed.json().getAsJsonObject("data").get("limit").getAsInt(), changed::toString);
-        assertEquals(1, metric("rush_admission_limit"), "in force at once");
+        assertEquals(1, metric("rush_admission_limit{paths=\"buy\"}"), "in force at once");
+        assertEquals(1, metric("rush_admission_limit{paths=\"room\"}"), "for every group of paths");
+        assertEquals(1, metric("rush_admission_limit{paths=\"orders\"}"), "for every group of paths");
 
         HttpCall.Answer refused = admin("/admin/shed?limit=-1");
         assertEquals(400, refused.status(), refused::toString);
         assertTrue(refused.body().contains("rush.shed.limit"), refused::toString);
-        assertEquals(1, metric("rush_admission_limit"), "a refused change changes nothing");
+        assertEquals(1, metric("rush_admission_limit{paths=\"buy\"}"), "a refused change changes nothing");
 
         assertEquals(0, admin("/admin/shed?limit=0").json().getAsJsonObject("data").get("limit").getAsInt());
-        assertEquals(0, metric("rush_admission_limit"), "0: no bound");
+        assertEquals(0, metric("rush_admission_limit{paths=\"buy\"}"), "0: no bound");
         assertTrue(answer(buy("after-change")).ticket());
     }
 }

@@ -73,6 +73,29 @@ class NodeStatsTest {
     }
 
     @Test
+    void the_capacity_to_sell_is_the_most_tickets_a_second_of_a_window_answered_within_the_p99_bound() {
+        long start = System.nanoTime();
+        stats.sample(start);
+        assertEquals(0.0, stats.sellCapacity(), "nothing sold: not measured");
+        sell(300, 2_000_000);
+        record(100, 2_000_000); // sold-out answers are fast, but sell nothing
+        stats.sample(start + 2 * SECOND);
+        assertEquals(150.0, stats.sellCapacity(), "300 tickets in 2 s, p99 about 2 ms");
+
+        sell(400, 2_000_000);
+        stats.sample(start + 3 * SECOND);
+        assertEquals(400.0, stats.sellCapacity(), "a faster window within the bound raises it");
+
+        sell(1000, 900_000_000); // a crowd queued: 1,000 a second, but p99 about 900 ms
+        stats.sample(start + 4 * SECOND);
+        assertEquals(400.0, stats.sellCapacity(), "a window past the p99 bound shows a crowd, not a capacity");
+
+        sell(100, 2_000_000);
+        stats.sample(start + 5 * SECOND);
+        assertEquals(400.0, stats.sellCapacity(), "a slower window within the bound does not lower it");
+    }
+
+    @Test
     void the_dead_letters_gauge_shows_what_the_publisher_last_read_and_nothing_before() {
         assertTrue(stats.scrape().contains("\nrush_orders_dead_letters NaN\n"), "not read yet: no number");
         stats.deadLetters(4);
@@ -94,6 +117,13 @@ class NodeStatsTest {
     private void record(int answers, long nanos) {
         for (int i = 0; i < answers; i++) {
             stats.answered(200, purchase(Outcome.SOLD_OUT));
+            stats.took(nanos);
+        }
+    }
+
+    private void sell(int tickets, long nanos) {
+        for (int i = 0; i < tickets; i++) {
+            stats.answered(200, purchase(Outcome.TICKET));
             stats.took(nanos);
         }
     }

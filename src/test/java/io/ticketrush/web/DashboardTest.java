@@ -277,7 +277,7 @@ class DashboardTest {
     }
 
     private static String report(int port, long ts) {
-        return Json.toJson(new NodeReport(port, 1, 10, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ts - 5000, ts, false));
+        return Json.toJson(new NodeReport(port, 1, 10, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ts - 5000, ts, false, 0));
     }
 
     private static void buy(EmbeddedNode node, String... users) {
