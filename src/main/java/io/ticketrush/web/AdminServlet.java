@@ -165,6 +165,7 @@ public final class AdminServlet extends JsonServlet {
 
     private Reply create(HttpServletRequest request) {
         String id = id(request);
+        app().refuseArchived(id); // an archived sale whose tombstone left Redis: only the database knows it
         String opens = param(request, "opens");
         String closes = param(request, "closes");
         String name = param(request, "name");
