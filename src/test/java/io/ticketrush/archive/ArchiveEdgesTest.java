@@ -417,4 +417,71 @@ class ArchiveEdgesTest {
         assertEquals("unavailable", created.json().get("error").getAsString(), created::toString);
         assertEquals(before, snapshot(), "nothing created in Redis");
     }
+
+    /** The provider's signed word that {@code payment} of {@code amount} for {@code order} succeeded, in event {@code event}. */
+    private HttpCall.Answer callback(String event, String payment, String order, long amount) {
+        String body = Payments.event(event, payment, order, amount);
+        return Payments.callback(node.uri("/pay/callback"), body, Payments.sign(System.currentTimeMillis() / 1000, body));
+    }
+
+    @Test
+    void a_provider_callback_after_the_archive_is_recorded_once_as_owed_back_and_answered() throws Exception {
+        writer = new Writer();
+        create("LATE", 2, 1);
+        String order = buy("LATE", "late-buyer");
+        HttpCall.Answer started = send("POST", "/pay?order=" + order, token("late-buyer"), false);
+        assertEquals(202, started.status(), started::toString);
+        String payment = started.json().getAsJsonObject("data").get("paymentId").getAsString();
+        long amount = started.json().getAsJsonObject("data").get("amount").getAsLong();
+        // the buyer never finishes paying: the order expires, the sale closes and is archived (and pruned)
+        Deadline.await(TimeScale.of(Duration.ofSeconds(15)), "the order of LATE to expire", () -> {
+            try (Jedis jedis = redis.client()) {
+                return "1".equals(jedis.hget(keys("LATE").stock(), Keys.EXPIRED));
+            }
+        });
+        close("LATE");
+        Deadline.await(TimeScale.of(Duration.ofSeconds(30)), "sale LATE archived and its tombstone pruned", () -> {
+            try (Jedis jedis = redis.client()) {
+                return !jedis.exists(keys("LATE").stock()) && !jedis.hexists(Keys.archivedSales(), "LATE")
+                        && count("SELECT COUNT(*) FROM archived_sales WHERE id = ?", "LATE") == 1;
+            }
+        });
+
+        // then the provider's word that the money came
+        String event = Payments.eventId();
+        HttpCall.Answer first = callback(event, payment, order, amount);
+        assertEquals(200, first.status(), first::toString);
+        JsonObject data = first.json().getAsJsonObject("data");
+        assertEquals("refund_due", data.get("outcome").getAsString(), first::toString);
+        assertFalse(data.get("repeated").getAsBoolean(), first::toString);
+        assertEquals(1, count("SELECT COUNT(*) FROM late_payments WHERE payment_id = ?", payment), "recorded");
+        try (Connection c = DriverManager.getConnection(dbUrl, "sa", "");
+                PreparedStatement select = c.prepareStatement("SELECT order_id, sale_id, amount, event_id FROM"
+                        + " late_payments WHERE payment_id = ?")) {
+            select.setString(1, payment);
+            try (ResultSet row = select.executeQuery()) {
+                assertTrue(row.next());
+                assertEquals(Long.parseLong(node.app().orderIds().toInternal(order).orElseThrow()), row.getLong(1));
+                assertEquals("LATE", row.getString(2));
+                assertEquals(amount, row.getLong(3));
+                assertEquals(event, row.getString(4));
+            }
+        }
+
+        // the provider retries: the same event, and the same payment in an event of its own
+        for (String again : List.of(event, Payments.eventId())) {
+            HttpCall.Answer retried = callback(again, payment, order, amount);
+            assertEquals(200, retried.status(), retried::toString);
+            JsonObject seen = retried.json().getAsJsonObject("data");
+            assertEquals("refund_due", seen.get("outcome").getAsString(), retried::toString);
+            assertTrue(seen.get("repeated").getAsBoolean(), retried::toString);
+        }
+        assertEquals(1, count("SELECT COUNT(*) FROM late_payments WHERE payment_id = ?", payment), "recorded once");
+        assertEquals(1, count("SELECT COUNT(*) FROM late_payments WHERE sale_id = ?", "LATE"));
+        // another amount for the same payment is not that payment
+        HttpCall.Answer other = callback(Payments.eventId(), payment, order, amount + 1);
+        assertEquals(400, other.status(), other::toString);
+        assertEquals("payment_mismatch", other.json().get("error").getAsString(), other::toString);
+        assertEquals(Set.of(), keysOf("LATE"), "nothing of the archived sale came back to Redis");
+    }
 }
