@@ -23,6 +23,8 @@ public final class Archiver {
     private final String who;
     private final long leaseMillis;
     private final Consumer<String> archived;
+    /** The tombstones' pruning, run by the node that archives after each round; null: none (tests). */
+    private final TombstonePruner tombstones;
 
     /**
      * @param who this node's name for the lease ({@link SaleArchive#lead})
@@ -31,6 +33,13 @@ public final class Archiver {
      */
     public Archiver(SaleArchive store, ArchivedOrders database, long retentionMillis, String who, long leaseMillis,
             Consumer<String> archived) {
+        this(store, database, retentionMillis, who, leaseMillis, archived, null);
+    }
+
+    /** @param tombstones records each sale archived in the database, and prunes the tombstones due after each round */
+    public Archiver(SaleArchive store, ArchivedOrders database, long retentionMillis, String who, long leaseMillis,
+            Consumer<String> archived, TombstonePruner tombstones) {
+        this.tombstones = tombstones;
         this.store = store;
         this.database = database;
         this.retentionMillis = retentionMillis;
@@ -49,6 +58,9 @@ public final class Archiver {
             if (archive(sale) == SaleArchive.Readiness.READY) {
                 done++;
             }
+        }
+        if (tombstones != null) {
+            tombstones.pruneDue();
         }
         return done;
     }
@@ -69,6 +81,9 @@ public final class Archiver {
         }
         SaleArchive.Readiness done = store.archive(sale, retentionMillis, check.fingerprint());
         if (done == SaleArchive.Readiness.READY) {
+            if (tombstones != null) {
+                tombstones.record(sale); // in the database too: its tombstone may leave Redis one day
+            }
             archived.accept(sale);
             LOG.info(() -> "sale " + sale + " archived: " + written.size() + " orders, all in the database, in "
                     + (System.nanoTime() - started) / 1_000_000 + " ms");

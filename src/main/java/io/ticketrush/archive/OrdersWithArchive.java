@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
@@ -21,6 +22,7 @@ import io.ticketrush.sale.StockUnavailableException;
  * ({@link StockUnavailableException}), never "no such order".
  */
 public final class OrdersWithArchive implements OrderBook {
+    private static final Logger LOG = Logger.getLogger(OrdersWithArchive.class.getName());
     private final OrderBook live;
     private final ArchivedOrders database;
     private final Function<String, Optional<ArchivedSale>> archived;
@@ -93,9 +95,50 @@ public final class OrdersWithArchive implements OrderBook {
         return live.startPayment(orderId, user, amount);
     }
 
+    /**
+     * The provider's word, as the live book takes it; for a payment of an archived sale (its payments
+     * left the store: the live book knows no such payment) the money is not lost: if the order is the
+     * sale's, in the database, the payment is recorded in {@code late_payments}, owed back, and
+     * answered {@code REFUND_DUE} (the provider stops retrying); the same payment again is answered so
+     * and recorded once. A payment that paid its order before the archive is {@code ALREADY_PAID}, one
+     * recorded as owed back before it {@code REFUND_DUE}, nothing recorded again (docs/archive.md).
+     */
     @Override
     public Payment.Confirmed confirmPayment(Payment.Notice notice, long keepEventMillis) {
-        return live.confirmPayment(notice, keepEventMillis);
+        Payment.Confirmed confirmed = live.confirmPayment(notice, keepEventMillis);
+        if (confirmed.outcome() != Payment.Confirmation.UNKNOWN) {
+            return confirmed;
+        }
+        Optional<String> sale = Payment.saleOf(notice.paymentId());
+        if (sale.isEmpty() || archived.apply(sale.get()).isEmpty()) {
+            return confirmed;
+        }
+        long orderId;
+        try {
+            orderId = Long.parseLong(notice.orderId());
+        } catch (NumberFormatException e) {
+            return confirmed;
+        }
+        Optional<ArchivedOrder> order = read(() -> database.find(orderId));
+        if (order.isEmpty() || !sale.get().equals(order.get().sale())) {
+            return confirmed; // no order of that sale: no payment of ours
+        }
+        if (notice.paymentId().equals(order.get().paymentId())) {
+            // settled before the archive: paid its order, or recorded as owed back by the writer
+            return new Payment.Confirmed(Order.PAID.equals(order.get().state()) ? Payment.Confirmation.ALREADY_PAID
+                    : Payment.Confirmation.REFUND_DUE, true);
+        }
+        ArchivedOrders.Recorded recorded = read(() -> database.recordLatePayment(new ArchivedOrders.LatePayment(
+                notice.paymentId(), notice.eventId(), orderId, sale.get(), notice.amount(), System.currentTimeMillis())));
+        if (recorded.payment().orderId() != orderId || recorded.payment().amount() != notice.amount()) {
+            return new Payment.Confirmed(Payment.Confirmation.MISMATCH, false);
+        }
+        if (recorded.now()) {
+            LOG.warning(() -> "late payment: payment " + notice.paymentId() + " of " + notice.amount() + " for order "
+                    + orderId + " of sale " + sale.get() + ", archived already: recorded in late_payments, owed back"
+                    + " (event " + notice.eventId() + ")");
+        }
+        return new Payment.Confirmed(Payment.Confirmation.REFUND_DUE, !recorded.now());
     }
 
     @Override

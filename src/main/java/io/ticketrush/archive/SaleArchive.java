@@ -3,6 +3,8 @@ package io.ticketrush.archive;
 import java.util.List;
 import java.util.Map;
 
+import io.ticketrush.sale.ArchivedSale;
+
 /**
  * Where the live sales are kept (Redis in production), as the archiving sees it: which sales may go,
  * whether one is ready, and its going, which happens only if nothing of it changed since it was
@@ -47,6 +49,15 @@ public interface SaleArchive {
      * if not. Answers {@link Readiness#READY} when archived now, else why not.
      */
     Readiness archive(String sale, long retentionMillis, String fingerprint);
+
+    /** The tombstones: every archived sale the store still keeps, by id. */
+    Map<String, ArchivedSale> tombstones();
+
+    /** Removes {@code sale}'s tombstone (the database has it: {@link TombstonePruner}); the nodes read the sales again. */
+    void dropTombstone(String sale);
+
+    /** The store's clock (the sales'), ms since the epoch. */
+    long now();
 
     /**
      * Whether {@code who} archives for the next {@code millis}: one node at a time does (the others'

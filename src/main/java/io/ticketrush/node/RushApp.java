@@ -3,6 +3,7 @@ package io.ticketrush.node;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.sql.SQLException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -13,6 +14,7 @@ import java.util.logging.Logger;
 import io.ticketrush.archive.ArchivedOrders;
 import io.ticketrush.archive.Archiver;
 import io.ticketrush.archive.OrdersWithArchive;
+import io.ticketrush.archive.TombstonePruner;
 import io.ticketrush.auth.JoinPuzzle;
 import io.ticketrush.auth.PublicOrderIds;
 import io.ticketrush.auth.TokenIssuer;
@@ -27,7 +29,9 @@ import io.ticketrush.queue.WaitingRoom;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.sale.LocalStock;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.SaleExistsException;
 import io.ticketrush.sale.Sales;
+import io.ticketrush.sale.StockUnavailableException;
 import io.ticketrush.sale.TicketSeller;
 import io.ticketrush.settings.ArchiveSettings;
 import io.ticketrush.settings.AuthSettings;
@@ -122,6 +126,8 @@ public final class RushApp implements ServletContextListener {
                 .map(db -> new ArchivedOrders(db.url(), db.user(), db.password())).orElse(null);
         if (archivedOrders != null) {
             orders = new OrdersWithArchive(orders, archivedOrders, sales::archived);
+            // a sale whose tombstone left Redis is still archived: the database says so (docs/archive.md)
+            sales.archivedLongAgo(id -> inDatabase(() -> archivedOrders.archivedSale(id)));
         }
         queue = waitingRoom(settings.queue());
         paymentSignature = settings.pay().on()
@@ -164,9 +170,11 @@ public final class RushApp implements ServletContextListener {
         if (archivedOrders != null) {
             // one node at a time archives (a lease in Redis); the sale goes only once the database has its orders
             ArchiveSettings archive = settings.archive();
+            TombstonePruner tombstones = new TombstonePruner(redis.archive(), archivedOrders,
+                    archive.tombstoneDays() * 86_400_000L);
             Archiver archiver = new Archiver(redis.archive(), archivedOrders, archive.retentionSeconds() * 1000L,
                     "node-" + settings.nodePort() + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime(),
-                    3L * archive.periodMillis() + 1000, sales::forget);
+                    3L * archive.periodMillis() + 1000, sales::forget, tombstones);
             background.scheduleWithFixedDelay(new Duty("archiving finished sales", LOG).asRunnable(archiver::archiveDue),
                     archive.periodMillis(), archive.periodMillis(), TimeUnit.MILLISECONDS);
         }
@@ -318,6 +326,31 @@ public final class RushApp implements ServletContextListener {
 
     public Sales sales() {
         return sales;
+    }
+
+    /**
+     * Refuses sale {@code id} if the order database records it archived (its tombstone may have left
+     * Redis; {@code SaleAdmin.create} checks Redis's): 409 {@code archived}. With a database configured
+     * and unreachable, a 503: nothing is created that might reuse an archived sale's id.
+     */
+    public void refuseArchived(String id) {
+        if (archivedOrders != null && inDatabase(() -> archivedOrders.archivedSale(id)).isPresent()) {
+            throw SaleExistsException.archived(id);
+        }
+    }
+
+    /** A read of the order database that may fail. */
+    @FunctionalInterface
+    private interface DatabaseRead<T> {
+        T run() throws SQLException;
+    }
+
+    private static <T> T inDatabase(DatabaseRead<T> read) {
+        try {
+            return read.run();
+        } catch (SQLException e) {
+            throw new StockUnavailableException("the order database is unreachable: " + e.getMessage(), e);
+        }
     }
 
     public RedisStore redis() {

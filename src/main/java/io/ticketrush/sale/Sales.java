@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
 /**
@@ -67,6 +68,7 @@ public final class Sales implements AutoCloseable {
     /** Who else lets go of a sale's state when this node forgets it ({@link #onForget}). */
     private final List<Consumer<String>> forgotten = new CopyOnWriteArrayList<>();
     private volatile Map<String, ArchivedSale> archived = Map.of();
+    private volatile Function<String, Optional<ArchivedSale>> archivedLongAgo = id -> Optional.empty();
     private long version = Long.MIN_VALUE; // guarded by this
 
     /**
@@ -399,8 +401,19 @@ public final class Sales implements AutoCloseable {
         ArchivedSale gone = archived.get(id);
         if (gone == null && !known.containsKey(id)) {
             gone = catalog.archived().get(id);
+            if (gone == null) {
+                return archivedLongAgo.apply(id);
+            }
         }
         return Optional.ofNullable(gone);
+    }
+
+    /**
+     * Where a sale archived long ago is found once its tombstone left the store (the order database's
+     * {@code archived_sales}, docs/archive.md); by default nowhere.
+     */
+    public void archivedLongAgo(Function<String, Optional<ArchivedSale>> lookup) {
+        archivedLongAgo = lookup;
     }
 
     /** The archived sales, as the node last read the sales. */

@@ -1,7 +1,7 @@
 package io.ticketrush.sale;
 
 /** The global stock could not be reached or used: nothing was sold; the buyer is told to retry, never "sold out". */
-public sealed class StockUnavailableException extends Refusal permits StaleSaleException {
+public sealed class StockUnavailableException extends Refusal permits StaleSaleException, StoreFullException {
     public StockUnavailableException(String message, Throwable cause) {
         super(message, cause, false);
     }

@@ -173,6 +173,7 @@ public final class AdminServlet extends JsonServlet {
 
     private Reply create(HttpServletRequest request) {
         String id = id(request);
+        app().refuseArchived(id); // an archived sale whose tombstone left Redis: only the database knows it
         OptionalInt rate = queueRate(request);
         if (rate.isEmpty()) {
             return new Reply(HttpServletResponse.SC_CONFLICT, Json.error("not_measured", "queue=auto: no node up has"

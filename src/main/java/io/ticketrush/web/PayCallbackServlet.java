@@ -34,7 +34,8 @@ import jakarta.servlet.http.HttpServletResponse;
  *     {@code unknown_payment} or {@code payment_mismatch}; nothing changes.</li>
  * <li>otherwise 200: {@code paid}, {@code already paid} (the payment was confirmed before), or
  *     {@code refund due} (its order had expired or was voided: the money is recorded as owed back,
- *     the order stays as it was). The same event again gets the same answer
+ *     the order stays as it was; also for an order whose sale was archived since: recorded once in
+ *     the database's {@code late_payments}, docs/archive.md). The same event again gets the same answer
  *     ({@code "repeated":true}) and changes nothing.</li>
  * <li>an event of another type: 200 {@code ignored}, nothing changes.</li>
  * </ul>

@@ -99,6 +99,7 @@ class DefaultsTest {
         held.put("rush.queue.admit.ms", node.queue().admitMillis());
         held.put("rush.sale.retention.seconds", node.archive().retentionSeconds());
         held.put("rush.archive.ms", node.archive().periodMillis());
+        held.put("rush.archive.tombstone.days", node.archive().tombstoneDays());
         held.put("rush.archive.db.url", node.archive().database().map(DatabaseSettings::url).orElse(""));
         held.put("rush.db.url", writer.database().url());
         held.put("rush.db.password", writer.database().password());

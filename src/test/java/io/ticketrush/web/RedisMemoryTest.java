@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 import com.google.gson.JsonObject;
 
 import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.support.CapturedLog;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.EmbeddedNode;
 import io.ticketrush.support.HttpCall;
@@ -112,6 +113,40 @@ class RedisMemoryTest {
                 || !retried.json().getAsJsonObject("data").get("existing").getAsBoolean(), retried.toString());
         assertEquals(26, redis.sold(KEY));
     }
+    @Test
+    void a_write_refused_for_memory_is_logged_as_memory_not_as_unreachable_and_does_not_open_the_breaker() {
+        // a breaker that one failure opens for a minute: had the refusals counted, no buy would sell after them
+        node.stop();
+        node = EmbeddedNode.start(redis.asNode(Map.of("rush.stock.total", "100", "rush.node.weight", "1",
+                "rush.statlog", dir.resolve("stat.log").toString(), "rush.sync.ms", "100",
+                "rush.breaker.failures", "1", "rush.breaker.open.ms", "60000")));
+        assertEquals(1, HttpCall.get(node.uri("/buy/ticket?user=before")).code());
+        maxmemory("1"); // full: every write refused (OOM)
+        try (CapturedLog log = CapturedLog.of(JsonServlet.class)) {
+            for (int i = 0; i < 10; i++) {
+                HttpCall.Answer answer = HttpCall.get(node.uri("/buy/ticket?user=full" + i));
+                assertEquals(503, answer.status(), answer.toString());
+                assertEquals("unavailable", answer.json().get("error").getAsString(), answer.toString());
+                assertEquals("busy, try again: the ticket store is full for now", answer.json().get("msg").getAsString(),
+                        answer.toString());
+            }
+            assertEquals(10, log.count("ticket store out of memory (Redis refuses writes past its maxmemory"),
+                    "each refusal logged as memory:\n" + log);
+            assertEquals(10, log.count("OOM command not allowed"), "with Redis's own words:\n" + log);
+            assertEquals(0, log.count("unreachable"), "none as unreachable:\n" + log);
+        }
+        assertEquals(1, redis.sold(KEY), "nothing sold while Redis was full");
+        assertEquals(1, orders(), "no order made while Redis was full");
+
+        maxmemory("0"); // room again: the very next buy sells (an open breaker would refuse it for a minute)
+        for (int i = 0; i < 10; i++) {
+            HttpCall.Answer answer = HttpCall.get(node.uri("/buy/ticket?user=after" + i));
+            assertEquals(1, answer.code(), answer.toString());
+        }
+        assertEquals(11, redis.sold(KEY), "sold == the tickets answered");
+        assertEquals(11, orders(), "orders == sold");
+    }
+
     /** The bytes Redis has allocated, as the test's admin reads them (MEMORY STATS, as the node does). */
     private long allocated() {
         try (Jedis jedis = redis.client()) {

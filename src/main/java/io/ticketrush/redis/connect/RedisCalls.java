@@ -10,9 +10,11 @@ import java.util.function.Function;
 
 import io.ticketrush.sale.BusyException;
 import io.ticketrush.sale.StockUnavailableException;
+import io.ticketrush.sale.StoreFullException;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisMovedDataException;
 import redis.clients.jedis.util.Pool;
@@ -21,7 +23,8 @@ import redis.clients.jedis.util.Pool;
  * Borrows a pooled connection for one call (in a Redis Cluster, from the master of the call's
  * key) and turns any Redis failure into "unavailable".
  * Behind a circuit breaker: while Redis is known to be down, calls fail at once instead of
- * each waiting for the timeout. Knows whether a write must wait for a replica before anyone is
+ * each waiting for the timeout. A write Redis refuses for memory is no sign of that: it is said as
+ * what it is ({@link StoreFullException}) and does not count against the breaker. Knows whether a write must wait for a replica before anyone is
  * told of it ({@link #waits()}).
  */
 public final class RedisCalls {
@@ -162,10 +165,25 @@ public final class RedisCalls {
     }
 
     private StockUnavailableException failed(JedisException e, CircuitBreaker breaker) {
+        if (outOfMemory(e)) {
+            // Redis answered at once: it is up, so the breaker hears of a server that answers (it would
+            // otherwise open and refuse reads too, which Redis still serves); nothing was written
+            breaker.onSuccess();
+            return new StoreFullException("ticket store out of memory (Redis refuses writes past its maxmemory,"
+                    + " noeviction; nothing written): " + e.getMessage(), e);
+        }
         // dead idle connections dropped, or each later probe of the breaker would get one of them
         connections.afterFailure(e);
         breaker.onFailure();
         return new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
+    }
+
+    /**
+     * Whether Redis refused the call for memory ({@code OOM command not allowed when used memory >
+     * 'maxmemory'}, also as a script's error): a full server, not an unreachable one.
+     */
+    static boolean outOfMemory(JedisException e) {
+        return e instanceof JedisDataException && e.getMessage() != null && e.getMessage().startsWith("OOM ");
     }
 
     /**

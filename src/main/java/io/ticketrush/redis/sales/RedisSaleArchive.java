@@ -12,6 +12,7 @@ import io.ticketrush.redis.connect.RedisCalls;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.orders.RedisOrderStream;
 import io.ticketrush.redis.script.LuaScripts;
+import io.ticketrush.sale.ArchivedSale;
 import io.ticketrush.sale.Sale;
 import io.ticketrush.sale.SaleCatalog;
 import io.ticketrush.settings.StoreSettings;
@@ -23,9 +24,8 @@ import redis.clients.jedis.params.SetParams;
  * orders' states, and its going. The tombstone is a field of the hash {@link Keys#archivedSales()}
  * ({@link RedisSaleCatalog#tombstone}), written before the sale's keys go: its id
  * is then refused by {@link SaleAdmin#create} while the keys go and ever after, and {@code /sales}
- * still lists it. It stays in Redis (tens of bytes a sale) rather than in the database because the
- * refusal must hold for whoever creates sales, the nodes and the sale tool alike, none of which needs
- * the database for it.
+ * still lists it. It stays in Redis for {@code rush.archive.tombstone.days}, then leaves it for the
+ * database's {@code archived_sales} ({@link #dropTombstone}, by {@code archive.TombstonePruner}).
  */
 public final class RedisSaleArchive implements SaleArchive {
     /** archive_sale.lua's codes. */
@@ -121,6 +121,28 @@ public final class RedisSaleArchive implements SaleArchive {
             throw new IllegalStateException("archive_sale answered " + reply);
         }
         return readiness;
+    }
+
+    @Override
+    public Map<String, ArchivedSale> tombstones() {
+        return catalog.archived();
+    }
+
+    @Override
+    public void dropTombstone(String sale) {
+        redis.call(Keys.archivedSales(), jedis -> {
+            try (Transaction multi = jedis.multi()) {
+                multi.hdel(Keys.archivedSales(), sale);
+                multi.incr(Keys.salesVersion());
+                multi.exec();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public long now() {
+        return catalog.now();
     }
 
     @Override

@@ -1,0 +1,487 @@
+package io.ticketrush.archive;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
+import io.ticketrush.order.OrderStream;
+import io.ticketrush.redis.RedisStore;
+import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.redis.orders.RedisOrderStream;
+import io.ticketrush.settings.StoreSettings;
+import io.ticketrush.settings.WriterSettings;
+import io.ticketrush.support.Deadline;
+import io.ticketrush.support.EmbeddedNode;
+import io.ticketrush.support.FreePort;
+import io.ticketrush.support.HttpCall;
+import io.ticketrush.support.Payments;
+import io.ticketrush.support.PrintLogsOnFailure;
+import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.RedisSnapshot;
+import io.ticketrush.support.TempFiles;
+import io.ticketrush.support.TestTokens;
+import io.ticketrush.support.TimeScale;
+import io.ticketrush.writer.OrderEntries;
+import io.ticketrush.writer.OrderStore;
+import io.ticketrush.writer.OrderWriter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+
+/**
+ * The edges of the archive (docs/archive.md) with a real redis-server, a real H2 file written by a real
+ * order writer, and a node that archives (retention 1 s, a round every 100 ms, tombstones pruned once the
+ * database holds them: rush.archive.tombstone.days=0): an archived sale whose tombstone left Redis keeps
+ * its id refused and its orders answering; a tombstone the database lacks stays; a database out of
+ * reach refuses creations; a provider's callback after the archive is recorded, not lost.
+ */
+class ArchiveEdgesTest {
+    private static final String ADMIN = "archive-edges-test-admin";
+    private static final long RETENTION_S = 1;
+
+    @RegisterExtension
+    final PrintLogsOnFailure logs = new PrintLogsOnFailure();
+
+    private RedisServer redis;
+    private Path dir;
+    private String dbUrl;
+    private EmbeddedNode node;
+    private Map<String, String> nodeSettings;
+    private OctetSequenceKey key;
+    private Writer writer;
+
+    /** An order writer on its own thread, started and stopped by the test. */
+    private final class Writer implements AutoCloseable {
+        private final OrderStore store;
+        private final OrderStream stream;
+        private final OrderWriter loop;
+        private final Thread thread;
+
+        Writer() throws SQLException {
+            store = new OrderStore(dbUrl, "sa", "");
+            stream = RedisOrderStream.open(WriterSettings.from(redis.asWriter(Map.of("rush.writer.name", "w1",
+                    "rush.stream.keep.ms", "0"))::get), OrderEntries::toDelivery);
+            loop = new OrderWriter(stream, store, "w1", 500, 5000, 0);
+            thread = new Thread(loop, "test-writer");
+            thread.start();
+        }
+
+        @Override
+        public void close() throws Exception {
+            loop.stop();
+            thread.join(10_000);
+            assertFalse(thread.isAlive(), "the writer stops within 10 s");
+            stream.close();
+            store.close();
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = RedisServer.start();
+        redis.initStock("ticket_hash_key", 10);
+        dir = Files.createTempDirectory("rush-archive-");
+        dbUrl = "jdbc:h2:file:" + dir.resolve("orders");
+        // the schema, as the writer makes it, before the node reads
+        new OrderStore(dbUrl, "sa", "").close();
+        key = TestTokens.secret("k1");
+        Path keys = TestTokens.write(dir.resolve("jwt-keys.json"), List.of(key));
+        byte[] orderKey = new byte[32];
+        new SecureRandom().nextBytes(orderKey);
+        Path orderKeyFile = Files.writeString(dir.resolve("order-key"), Base64.getEncoder().encodeToString(orderKey));
+        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of("rush.node.weight", "1",
+                "rush.node.weights.total", "1", "rush.statlog", dir.resolve("stat.log").toString(),
+                "rush.admin.token", ADMIN, "rush.sweep.ms", "100", "rush.sync.ms", "100",
+                "rush.admin.audit", dir.resolve("admin-audit.log").toString(), "rush.auth.keys.file", keys.toString(),
+                "rush.order.key.file", orderKeyFile.toString())));
+        settings.put("rush.sale.retention.seconds", String.valueOf(RETENTION_S));
+        settings.put("rush.archive.ms", "100");
+        settings.put("rush.archive.db.url", dbUrl);
+        settings.put("rush.archive.tombstone.days", "0");
+        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
+        settings.putAll(Payments.SETTINGS);
+        nodeSettings = Map.copyOf(settings);
+        node = EmbeddedNode.start(settings);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (writer != null) {
+            writer.close();
+        }
+        node.stop();
+        redis.close();
+        TempFiles.deleteRecursively(dir);
+    }
+
+    private HttpCall.Answer send(String method, String path, String token, boolean admin) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(admin ? node.adminUri(path) : node.uri(path))
+                .timeout(Duration.ofSeconds(15)).method(method, HttpRequest.BodyPublishers.noBody());
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (admin) {
+            request.header("X-Admin-Token", ADMIN);
+        }
+        try {
+            HttpResponse<String> response = HttpCall.newClient().send(request.build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new HttpCall.Answer(response.statusCode(), response.body(), "");
+        } catch (Exception e) {
+            throw new AssertionError(method + " " + path + ": " + e, e);
+        }
+    }
+
+    private String token(String user) {
+        return TestTokens.hs256(key, user);
+    }
+
+    private void create(String sale, int stock, int payWithinSeconds) {
+        HttpCall.Answer created = send("POST", "/admin/sales?id=" + sale + "&stock=" + stock + "&pay-within="
+                + payWithinSeconds, null, true);
+        assertEquals(201, created.status(), created::toString);
+    }
+
+    private void close(String sale) {
+        HttpCall.Answer closed = send("POST", "/admin/sales/close?id=" + sale, null, true);
+        assertEquals(200, closed.status(), closed::toString);
+    }
+
+    /** A ticket for {@code user}: its public order id. */
+    private String buy(String sale, String user) {
+        HttpCall.Answer answer = send("POST", "/buy/ticket?sale=" + sale, token(user), false);
+        assertEquals(1, answer.json().get("code").getAsInt(), answer::toString);
+        return answer.json().getAsJsonObject("data").get("orderId").getAsString();
+    }
+
+    private void pay(String orderId, String user) {
+        HttpCall.Answer started = send("POST", "/pay?order=" + orderId, token(user), false);
+        assertEquals(202, started.status(), started::toString);
+        HttpCall.Answer paid = send("POST", "/demo-pay/pay?payment=" + started.json().getAsJsonObject("data")
+                .get("paymentId").getAsString(), null, false);
+        assertEquals(200, paid.status(), paid::toString);
+    }
+
+    /**
+     * A finished sale: {@code n} buyers, the first {@code paid} of them pay, the others' orders expire;
+     * then it is closed. Answers each buyer's order id.
+     */
+    private Map<String, String> finishedSale(String sale, int n, int paid) {
+        Map<String, String> orders = soldSale(sale, n, paid);
+        close(sale);
+        return orders;
+    }
+
+    /** {@link #finishedSale} still open. */
+    private Map<String, String> soldSale(String sale, int n, int paid) {
+        create(sale, n, 1);
+        Map<String, String> orders = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            String user = sale.toLowerCase() + "-buyer" + i;
+            String id = buy(sale, user);
+            orders.put(user, id);
+            if (i < paid) {
+                pay(id, user);
+            }
+        }
+        Keys k = keys(sale);
+        Deadline.await(TimeScale.of(Duration.ofSeconds(15)), "the unpaid orders of " + sale + " to expire", () -> {
+            try (Jedis jedis = redis.client()) {
+                return String.valueOf(n - paid).equals(jedis.hget(k.stock(), Keys.EXPIRED));
+            }
+        });
+        return orders;
+    }
+
+    private static Keys keys(String sale) {
+        return Keys.of(sale, "ticket_hash_key");
+    }
+
+    /** Every key whose name carries the sale's tag (SCAN, as the soak does). */
+    private Set<String> keysOf(String sale) {
+        Set<String> found = new TreeSet<>();
+        try (Jedis jedis = redis.client()) {
+            String cursor = ScanParams.SCAN_POINTER_START;
+            do {
+                ScanResult<String> page = jedis.scan(cursor, new ScanParams().match("rush:{" + sale + "}:*").count(1000));
+                found.addAll(page.getResult());
+                cursor = page.getCursor();
+            } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+        }
+        return found;
+    }
+
+    private boolean archived(String sale) {
+        try (Jedis jedis = redis.client()) {
+            return jedis.hexists(Keys.archivedSales(), sale) && !jedis.exists(keys(sale).stock());
+        }
+    }
+
+    /**
+     * Waits until the node's archiver has run two more rounds (its lease, renewed each round, got
+     * longer twice): whatever it was going to do with what it saw before, it has done.
+     */
+    private void awaitArchiverRounds() {
+        for (int round = 0; round < 2; round++) {
+            long before;
+            try (Jedis jedis = redis.client()) {
+                before = jedis.pttl(Keys.archiver());
+            }
+            Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "a round of the node's archiver", () -> {
+                try (Jedis jedis = redis.client()) {
+                    return jedis.pttl(Keys.archiver()) > before;
+                }
+            });
+        }
+    }
+
+    /** Waits until the sale is closed for longer than the retention, on Redis's clock. */
+    private void awaitDue(String sale) {
+        long closes;
+        try (Jedis jedis = redis.client()) {
+            closes = Long.parseLong(jedis.hget(keys(sale).stock(), Keys.CLOSES_AT));
+        }
+        Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "sale " + sale + " due for archiving", () -> {
+            try (Jedis jedis = redis.client()) {
+                List<String> time = jedis.time();
+                long now = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+                return now - closes > RETENTION_S * 1000 + 100;
+            }
+        });
+    }
+
+    /** What Redis holds, but the archiver's lease and the writer's counters, which move on their own. */
+    private Map<String, String> snapshot() {
+        try (Jedis jedis = redis.client()) {
+            Map<String, String> all = RedisSnapshot.of(jedis);
+            all.remove(Keys.archiver());
+            all.remove(Keys.writerStats());
+            return all;
+        }
+    }
+
+    private ArchivedOrders database() {
+        return new ArchivedOrders(dbUrl, "sa", "");
+    }
+
+    private long rows(String sale) throws SQLException {
+        try (Connection c = DriverManager.getConnection(dbUrl, "sa", "");
+                PreparedStatement count = c.prepareStatement("SELECT COUNT(*) FROM orders WHERE sale_id = ?")) {
+            count.setString(1, sale);
+            try (ResultSet rs = count.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+
+    private long count(String sql, String arg) {
+        try (Connection c = DriverManager.getConnection(dbUrl, "sa", "");
+                PreparedStatement count = c.prepareStatement(sql)) {
+            count.setString(1, arg);
+            try (ResultSet rs = count.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new AssertionError(sql + ": " + e, e);
+        }
+    }
+
+    private boolean tombstone(String sale) {
+        try (Jedis jedis = redis.client()) {
+            return jedis.hexists(Keys.archivedSales(), sale);
+        }
+    }
+
+    /** The node's archiver stands aside: the test alone archives, step by step. */
+    private void standAside() {
+        try (Jedis jedis = redis.client()) {
+            jedis.psetex(Keys.archiver(), 120_000, "the-test");
+        }
+    }
+
+    private void awaitWritten(String sale, int orders) {
+        Keys k = keys(sale);
+        Deadline.await(TimeScale.of(Duration.ofSeconds(15)), "every order and event of " + sale + " written", () -> {
+            try (Jedis jedis = redis.client()) {
+                return jedis.scard(k.persisted()) == orders && jedis.xlen(k.orderStream()) == 0;
+            }
+        });
+    }
+
+    @Test
+    void a_sale_whose_tombstone_left_redis_keeps_its_id_refused_and_its_orders_answering() throws Exception {
+        writer = new Writer();
+        Map<String, String> orders = finishedSale("OLD", 3, 1);
+        // archived, recorded in archived_sales, and (tombstones kept 0 days) its tombstone gone from Redis
+        Deadline.await(TimeScale.of(Duration.ofSeconds(30)), "sale OLD archived and its tombstone pruned", () -> {
+            try (Jedis jedis = redis.client()) {
+                return !jedis.exists(keys("OLD").stock()) && !jedis.hexists(Keys.archivedSales(), "OLD")
+                        && count("SELECT COUNT(*) FROM archived_sales WHERE id = ?", "OLD") == 1;
+            }
+        });
+        assertEquals(1, count("SELECT COUNT(*) FROM archived_sales WHERE id = ? AND sold = 1 AND paid = 1"
+                + " AND total = 3", "OLD"), "the database holds the sale's last figures");
+        assertEquals(Set.of(), keysOf("OLD"));
+
+        Map<String, String> before = snapshot();
+        HttpCall.Answer again = send("POST", "/admin/sales?id=OLD&stock=5", null, true);
+        assertEquals(409, again.status(), again::toString);
+        assertEquals("conflict", again.json().get("error").getAsString(), again::toString);
+        assertEquals("archived", again.json().get("reason").getAsString(), again::toString);
+        assertEquals(before, snapshot(), "a refused creation changes nothing in Redis");
+
+        int paidSeen = 0;
+        for (Map.Entry<String, String> order : orders.entrySet()) {
+            HttpCall.Answer own = send("GET", "/order?id=" + order.getValue(), token(order.getKey()), false);
+            assertEquals(200, own.status(), own::toString);
+            JsonObject data = own.json().getAsJsonObject("data");
+            assertTrue(data.get("archived").getAsBoolean(), own::toString);
+            paidSeen += "paid".equals(data.get("state").getAsString()) ? 1 : 0;
+            HttpCall.Answer stranger = send("GET", "/order?id=" + order.getValue(), token("stranger"), false);
+            assertEquals(404, stranger.status(), stranger::toString);
+        }
+        assertEquals(1, paidSeen, "the paid order answers paid from the database");
+    }
+
+    @Test
+    void a_tombstone_the_database_lacks_stays_in_redis() throws Exception {
+        standAside();
+        writer = new Writer();
+        finishedSale("KEEP", 2, 1);
+        awaitWritten("KEEP", 2);
+        awaitDue("KEEP");
+        try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get));
+                ArchivedOrders db = database()) {
+            TombstonePruner pruner = new TombstonePruner(store.archive(), db, 0);
+            Archiver direct = new Archiver(store.archive(), db, RETENTION_S * 1000, "the-test", 120_000, id -> { },
+                    pruner);
+            assertEquals(SaleArchive.Readiness.READY, direct.archive("KEEP"));
+            assertTrue(tombstone("KEEP"));
+            assertEquals(1, count("SELECT COUNT(*) FROM archived_sales WHERE id = ?", "KEEP"),
+                    "recorded in the database as it was archived");
+            // the row goes missing (a database restored from an older backup, a row deleted by hand)
+            try (Connection c = DriverManager.getConnection(dbUrl, "sa", ""); Statement s = c.createStatement()) {
+                assertEquals(1, s.executeUpdate("DELETE FROM archived_sales WHERE id = 'KEEP'"));
+            }
+            assertEquals(0, pruner.pruneDue(), "nothing pruned");
+            assertTrue(tombstone("KEEP"), "a tombstone the database lacks stays");
+            assertEquals(1, count("SELECT COUNT(*) FROM archived_sales WHERE id = ?", "KEEP"),
+                    "recorded again from its tombstone");
+            // the next round reads it in the database: now it may go
+            assertEquals(1, pruner.pruneDue());
+            assertFalse(tombstone("KEEP"));
+        }
+    }
+
+    @Test
+    void with_the_database_out_of_reach_a_creation_answers_503_and_makes_nothing() throws Exception {
+        node.stop();
+        Map<String, String> settings = new HashMap<>(nodeSettings);
+        // an H2 server that is not there: the database is configured but out of reach
+        settings.put("rush.archive.db.url", "jdbc:h2:tcp://127.0.0.1:" + FreePort.find() + "/nowhere");
+        node = EmbeddedNode.start(settings);
+        Map<String, String> before = snapshot();
+        HttpCall.Answer created = send("POST", "/admin/sales?id=FRESH&stock=5", null, true);
+        assertEquals(503, created.status(), created::toString);
+        assertEquals("unavailable", created.json().get("error").getAsString(), created::toString);
+        assertEquals(before, snapshot(), "nothing created in Redis");
+    }
+
+    /** The provider's signed word that {@code payment} of {@code amount} for {@code order} succeeded, in event {@code event}. */
+    private HttpCall.Answer callback(String event, String payment, String order, long amount) {
+        String body = Payments.event(event, payment, order, amount);
+        return Payments.callback(node.uri("/pay/callback"), body, Payments.sign(System.currentTimeMillis() / 1000, body));
+    }
+
+    @Test
+    void a_provider_callback_after_the_archive_is_recorded_once_as_owed_back_and_answered() throws Exception {
+        writer = new Writer();
+        create("LATE", 2, 1);
+        String order = buy("LATE", "late-buyer");
+        HttpCall.Answer started = send("POST", "/pay?order=" + order, token("late-buyer"), false);
+        assertEquals(202, started.status(), started::toString);
+        String payment = started.json().getAsJsonObject("data").get("paymentId").getAsString();
+        long amount = started.json().getAsJsonObject("data").get("amount").getAsLong();
+        // the buyer never finishes paying: the order expires, the sale closes and is archived (and pruned)
+        Deadline.await(TimeScale.of(Duration.ofSeconds(15)), "the order of LATE to expire", () -> {
+            try (Jedis jedis = redis.client()) {
+                return "1".equals(jedis.hget(keys("LATE").stock(), Keys.EXPIRED));
+            }
+        });
+        close("LATE");
+        Deadline.await(TimeScale.of(Duration.ofSeconds(30)), "sale LATE archived and its tombstone pruned", () -> {
+            try (Jedis jedis = redis.client()) {
+                return !jedis.exists(keys("LATE").stock()) && !jedis.hexists(Keys.archivedSales(), "LATE")
+                        && count("SELECT COUNT(*) FROM archived_sales WHERE id = ?", "LATE") == 1;
+            }
+        });
+
+        // then the provider's word that the money came
+        String event = Payments.eventId();
+        HttpCall.Answer first = callback(event, payment, order, amount);
+        assertEquals(200, first.status(), first::toString);
+        JsonObject data = first.json().getAsJsonObject("data");
+        assertEquals("refund_due", data.get("outcome").getAsString(), first::toString);
+        assertFalse(data.get("repeated").getAsBoolean(), first::toString);
+        assertEquals(1, count("SELECT COUNT(*) FROM late_payments WHERE payment_id = ?", payment), "recorded");
+        try (Connection c = DriverManager.getConnection(dbUrl, "sa", "");
+                PreparedStatement select = c.prepareStatement("SELECT order_id, sale_id, amount, event_id FROM"
+                        + " late_payments WHERE payment_id = ?")) {
+            select.setString(1, payment);
+            try (ResultSet row = select.executeQuery()) {
+                assertTrue(row.next());
+                assertEquals(Long.parseLong(node.app().orderIds().toInternal(order).orElseThrow()), row.getLong(1));
+                assertEquals("LATE", row.getString(2));
+                assertEquals(amount, row.getLong(3));
+                assertEquals(event, row.getString(4));
+            }
+        }
+
+        // the provider retries: the same event, and the same payment in an event of its own
+        for (String again : List.of(event, Payments.eventId())) {
+            HttpCall.Answer retried = callback(again, payment, order, amount);
+            assertEquals(200, retried.status(), retried::toString);
+            JsonObject seen = retried.json().getAsJsonObject("data");
+            assertEquals("refund_due", seen.get("outcome").getAsString(), retried::toString);
+            assertTrue(seen.get("repeated").getAsBoolean(), retried::toString);
+        }
+        assertEquals(1, count("SELECT COUNT(*) FROM late_payments WHERE payment_id = ?", payment), "recorded once");
+        assertEquals(1, count("SELECT COUNT(*) FROM late_payments WHERE sale_id = ?", "LATE"));
+        // another amount for the same payment is not that payment
+        HttpCall.Answer other = callback(Payments.eventId(), payment, order, amount + 1);
+        assertEquals(400, other.status(), other::toString);
+        assertEquals("payment_mismatch", other.json().get("error").getAsString(), other::toString);
+        assertEquals(Set.of(), keysOf("LATE"), "nothing of the archived sale came back to Redis");
+    }
+}
