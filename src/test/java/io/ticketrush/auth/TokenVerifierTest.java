@@ -255,6 +255,43 @@ class TokenVerifierTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keysFile)));
     }
 
+    @Test
+    void a_plain_hs256_token_is_checked_quickly_its_header_judged_once() {
+        assertEquals("alice", verifier.subject(TestTokens.hs256(key, "alice")));
+        assertEquals("bob", verifier.subject(TestTokens.hs256(key, "bob")));
+        assertEquals(1, verifier.headersRemembered(), "two tokens of one header: one verdict, kept for the next");
+    }
+
+    @Test
+    void a_header_with_more_than_alg_kid_and_typ_is_never_checked_quickly() {
+        // nimbus refuses a critical parameter it does not know; a quick check that took this header
+        // as plain would accept the token
+        String critical = TestTokens.sign(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("k1")
+                .criticalParams(Set.of("exotic")).customParam("exotic", "yes").build(),
+                TestTokens.claims("alice", Instant.now().plusSeconds(60)), signer(key));
+        assertTrue(refusal(critical).contains("Invalid signature"), refusal(critical));
+        assertEquals(0, verifier.headersRemembered(), "no verdict kept for a header that is not plain");
+    }
+
+    @Test
+    void the_headers_judged_are_bounded_however_many_kinds_come() throws Exception {
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(key.toSecretKey());
+        Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
+        String claims = base64.encodeToString(("{\"sub\":\"alice\",\"exp\":" + (Instant.now().getEpochSecond() + 60)
+                + "}").getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i <= 2 * TokenVerifier.HEADERS_REMEMBERED; i++) {
+            // the same header, written with i spaces: another text each time
+            String header = base64.encodeToString(("{\"alg\":\"HS256\"," + " ".repeat(i) + "\"kid\":\"k1\"}")
+                    .getBytes(StandardCharsets.UTF_8));
+            String signed = header + "." + claims;
+            String token = signed + "." + base64.encodeToString(mac.doFinal(signed.getBytes(StandardCharsets.UTF_8)));
+            assertEquals("alice", verifier.subject(token));
+            assertTrue(verifier.headersRemembered() <= TokenVerifier.HEADERS_REMEMBERED,
+                    () -> verifier.headersRemembered() + " headers remembered");
+        }
+    }
+
     private static MACSigner signer(OctetSequenceKey key) {
         try {
             return new MACSigner(key);
