@@ -6,9 +6,12 @@
 # while the later ones sell. Then it checks:
 #   - the database holds every order of the soak's sales exactly once (N x M rows, N x M distinct ids),
 #     and the paid ones paid;
-#   - no Redis key of an archived sale is left (SCAN rush:{ID}:*);
-#   - Redis used_memory after the soak within --redis-margin bytes of before, plus the tombstones
-#     (--tombstone bytes a sale);
+#   - no Redis key of an archived sale is left on any master (SCAN rush:{SOAK...x*} on each), nor
+#     its id in the list of sales;
+#   - each master's used_memory after the soak within --redis-margin bytes of before, plus the
+#     tombstones on the master that holds them (--tombstone bytes a sale), plus its replication
+#     backlog's growth up to repl-backlog-size (a master with replicas fills it once, then reuses it);
+#     one Redis, Sentinel's primary, or every master of a cluster (redis_masters), each on its own;
 #   - every node's heap after a full GC (jcmd GC.run, GC.heap_info) within --heap-margin MB of before;
 #   - archived orders answer from the database (GET /order: "archived": true);
 # and prints the time an archive takes (the archiving node's log).
@@ -48,13 +51,40 @@ fail=()
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-used_memory() { rcli INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
-# Where Redis's memory is, to explain a difference: MEMORY STATS as "name value" lines, and every key
-# with its MEMORY USAGE (a key name has no blank)
-memory_stats() { rcli MEMORY STATS | tr -d '\r' | awk 'prev != "" && $0 ~ /^-?[0-9.]+$/ { print prev, $0 } { prev = ($0 ~ /^-?[0-9.]+$/) ? "" : $0 }' | LC_ALL=C sort; }
+# The servers that hold the data, each asked on its own: one Redis, Sentinel's primary, or every
+# master of a cluster (a keyless command through rcli reaches one node only). A failover during the
+# soak changes them: the figures before and after are then of different servers, and it fails.
+read -r -a masters <<<"$(redis_masters | tr '\n' ' ')"
+((${#masters[@]})) || die "soak.sh: no Redis master answers"
+info_field() { server_cli "$1" INFO "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f { print $2 }'; }
+# Where a master's memory is, to explain a difference: MEMORY STATS as "name value" lines (summed
+# over the masters), and every key with its MEMORY USAGE (a key name has no blank)
+memory_stats() {
+    local port
+    for port in "${masters[@]}"; do
+        server_cli "$port" MEMORY STATS | tr -d '\r' |
+            awk 'prev != "" && $0 ~ /^-?[0-9.]+$/ { print prev, $0 } { prev = ($0 ~ /^-?[0-9.]+$/) ? "" : $0 }'
+    done | awk '{ s[$1] += $2 } END { for (k in s) printf "%s %.0f\n", k, s[k] }' | LC_ALL=C sort
+}
+# $1: every key of every master with its MEMORY USAGE; $1.PORT: the keys of master PORT
 key_sizes() {
-    rcli --scan | LC_ALL=C sort >"$1.keys"
-    sed 's/^/MEMORY USAGE /' "$1.keys" | rcli | tr -d '\r' | paste -d' ' "$1.keys" - >"$1"
+    local port
+    for port in "${masters[@]}"; do
+        server_cli "$port" --scan | LC_ALL=C sort >"$1.$port.keys"
+        sed 's/^/MEMORY USAGE /' "$1.$port.keys" | server_cli "$port" | tr -d '\r' | paste -d' ' "$1.$port.keys" - >"$1.$port"
+    done
+    cat "${masters[@]/#/$1.}" | LC_ALL=C sort >"$1"
+}
+# Once UNLINK's background frees are done on every master (lazyfree_pending_objects 0), MEMORY PURGE
+settle_memory() {
+    local port
+    for port in "${masters[@]}"; do
+        for _ in $(seq 1 50); do
+            [[ $(info_field "$port" memory lazyfree_pending_objects) == 0 ]] && break
+            sleep 0.2
+        done
+        server_cli "$port" MEMORY PURGE >/dev/null || true
+    done
 }
 node_pid_of() { cat "$RUSH_RUN_DIR/pids/jetty-$1.pid"; }
 # a node's heap in use after a full GC, in KB
@@ -70,13 +100,20 @@ db_query() {
         -password "${RUSH_DB_PASSWORD:-}" -sql "$1" | awk 'NR == 2 { print $1 }'
 }
 
-rcli MEMORY PURGE >/dev/null || true
-mem_before=$(used_memory)
+settle_memory
+declare -A mem_before backlog_before
+for port in "${masters[@]}"; do
+    mem_before[$port]=$(info_field "$port" memory used_memory)
+    backlog_before[$port]=$(info_field "$port" memory mem_replication_backlog)
+done
 memory_stats >"$work/stats-before"
 key_sizes "$work/keys-before"
+mem_before_sum=0
+for port in "${masters[@]}"; do mem_before_sum=$((mem_before_sum + mem_before[$port])); done
 declare -A heap_before
 for port in "${NODE_PORTS[@]}"; do heap_before[$port]=$(heap_after_gc "$port"); done
-echo "soak: $sales sales x $tickets tickets, $paid_pct% paid, $pay_within s to pay; Redis used_memory $mem_before bytes before"
+echo "soak: $sales sales x $tickets tickets, $paid_pct% paid, $pay_within s to pay; Redis ($RUSH_REDIS_MODE," \
+    "master(s) ${masters[*]}) used_memory $mem_before_sum bytes before"
 t0=$(date +%s%N)
 
 # ./rush sale "$@", tried again while it answers 503 (Redis busy, as a machine shared with a test run
@@ -197,13 +234,14 @@ while :; do
 done
 echo "soak: archived after $((($(date +%s%N) - t0) / 1000000)) ms in all"
 
-# no key of an archived sale left
-keys_left=0
-for id in "${ids[@]}"; do
-    n=$(rcli --scan --pattern "rush:{$id}:*" | grep -c . || true)
-    keys_left=$((keys_left + n))
-done
-((keys_left == 0)) || fail+=("$keys_left Redis keys of archived sales left")
+# no key of an archived sale left on any master (one SCAN each for every sale of this run: their ids
+# all start SOAK<run>x; a sale's keys are rush:{ID}:...), nor its id in the list of sales
+read -r -a masters_now <<<"$(redis_masters | tr '\n' ' ')"
+for port in "${masters_now[@]}"; do server_cli "$port" --scan --pattern "rush:{SOAK${run}x*"; done >"$work/keys-left"
+keys_left=$(grep -c . "$work/keys-left" || true)
+((keys_left == 0)) || fail+=("$keys_left Redis keys of archived sales left: $(head -n 5 "$work/keys-left" | tr '\n' ' ')")
+listed=$(rcli SMISMEMBER 'rush:{sales}:ids' "${ids[@]}" | tr -d '\r' | { grep -c '^1$' || true; })
+((listed == 0)) || fail+=("$listed archived sales still in rush:{sales}:ids")
 
 # the database: every order exactly once
 rows=$(db_query "SELECT COUNT(*) FROM orders WHERE sale_id LIKE 'SOAK${run}x%'")
@@ -224,18 +262,32 @@ sample=$(head -n 1 "$work/${ids[0]}.orders" | cut -d' ' -f1)
 answer=$(curl -s "$NGINX_URL/order?id=$sample")
 [[ $answer == *'"archived":true'* ]] || fail+=("order $sample of an archived sale: $answer")
 
-# memory: Redis back where it was (plus the tombstones), the nodes' heap after a full GC
-# UNLINK frees in the background: wait until it has (lazyfree_pending_objects 0)
-for _ in $(seq 1 50); do
-    [[ $(rcli INFO memory | tr -d '\r' | awk -F: '$1 == "lazyfree_pending_objects" { print $2 }') == 0 ]] && break
-    sleep 0.2
-done
-rcli MEMORY PURGE >/dev/null || true
-mem_after=$(used_memory)
+# memory: each master back where it was (plus the tombstones on the one that holds them, plus its
+# replication backlog's fill up to its size), the nodes' heap after a full GC
+settle_memory
+[[ ${masters_now[*]} == "${masters[*]}" ]] ||
+    fail+=("the masters changed during the soak (${masters[*]} -> ${masters_now[*]}: a failover): memory not comparable")
 memory_stats >"$work/stats-after"
 key_sizes "$work/keys-after"
-allowed=$((redis_margin + sales * tombstone))
-echo "soak: Redis used_memory $mem_before -> $mem_after bytes ($((mem_after - mem_before)) more; allowed $allowed: $redis_margin + $tombstone a tombstone)"
+mem_after_sum=0 allowed_sum=0
+for port in "${masters[@]}"; do
+    mem_after=$(info_field "$port" memory used_memory)
+    backlog_after=$(info_field "$port" memory mem_replication_backlog)
+    backlog_size=$(server_cli "$port" CONFIG GET repl-backlog-size | tr -d '\r' | sed -n 2p)
+    # the backlog's growth, counted only up to its configured size
+    backlog_grew=$(((backlog_after < backlog_size ? backlog_after : backlog_size) - backlog_before[$port]))
+    ((backlog_grew > 0)) || backlog_grew=0
+    tombstones=0
+    ! grep -q '^rush:{sales}:archived ' "$work/keys-after.$port" || tombstones=$((sales * tombstone))
+    allowed=$((redis_margin + tombstones + backlog_grew))
+    grew=$((mem_after - mem_before[$port]))
+    echo "soak: Redis master $port used_memory ${mem_before[$port]} -> $mem_after bytes ($grew more; allowed $allowed:" \
+        "$redis_margin + $tombstones of tombstones + $backlog_grew of replication backlog ${backlog_before[$port]} -> $backlog_after, size $backlog_size)"
+    ((grew <= allowed)) || fail+=("Redis master $port used_memory grew by $grew bytes (allowed $allowed)")
+    mem_after_sum=$((mem_after_sum + mem_after)) allowed_sum=$((allowed_sum + allowed))
+done
+((${#masters[@]} == 1)) ||
+    echo "soak: Redis used_memory over the ${#masters[@]} masters $mem_before_sum -> $mem_after_sum bytes ($((mem_after_sum - mem_before_sum)) more; each checked on its own, allowed $allowed_sum in all)"
 # where the difference is: Redis's own parts (MEMORY STATS), then the keys that came or grew
 echo "soak: MEMORY STATS before -> after (bytes): $(LC_ALL=C join "$work/stats-before" "$work/stats-after" |
     awk '$1 ~ /^(overhead.total|startup.allocated|clients.normal|clients.slaves|replication.backlog|aof.buffer|lua.caches|functions.caches|overhead.hashtable.main|overhead.hashtable.expires|keys.count|dataset.bytes)$/ { printf "%s%s %s -> %s", sep, $1, $2, $3; sep = ", " }')"
@@ -243,7 +295,6 @@ LC_ALL=C join -a 2 -e 0 -o 0,1.2,2.2 "$work/keys-before" "$work/keys-after" | aw
     sort -rn | head -n 8 | sed 's/^/soak:   key grew /'
 echo "soak: keys $(wc -l <"$work/keys-before") -> $(wc -l <"$work/keys-after"), their MEMORY USAGE" \
     "$(awk '{ s += $2 } END { print s + 0 }' "$work/keys-before") -> $(awk '{ s += $2 } END { print s + 0 }' "$work/keys-after") bytes"
-((mem_after - mem_before <= allowed)) || fail+=("Redis used_memory grew by $((mem_after - mem_before)) bytes")
 for port in "${NODE_PORTS[@]}"; do
     after=$(heap_after_gc "$port")
     echo "soak: node $port heap after a full GC ${heap_before[$port]} -> $after KB (allowed +$((heap_margin_mb * 1024)))"
