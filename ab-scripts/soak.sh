@@ -132,6 +132,12 @@ sale_admin_again() {
     return 1
 }
 
+# What the answers of a round of curl (-w '@http CODE') were: "HTTP 503 x12, 202 x3; "error":"unavailable" x12"
+answers_of() {
+    echo "HTTP $({ grep -oE '^@http [0-9]+' "$1" || true; } | cut -d' ' -f2 | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }');" \
+        "$({ grep -oE '"(error|reason)":"[^"]*"' "$1" || true; } | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')"
+}
+
 # One sale: created, every ticket to a named buyer of its own through Nginx (one curl, P at once), a
 # share paid (P at once: POST /pay, then the demo provider), then closed at once: its unpaid orders
 # expire on their own deadline (--pay-within), and the archiver waits for that. What it finds goes to
@@ -152,7 +158,7 @@ sell_sale() {
         done >"$work/$id.urls"
         [[ -s $work/$id.urls && $(wc -l <"$work/$id.orders") -lt $tickets ]] || break
         # (a transfer that failed is a buyer without a ticket: asked again)
-        curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/$id.urls" -w '\n' \
+        curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/$id.urls" -w '\n@http %{http_code}\n' \
             >"$work/$id.buys" 2>/dev/null || true
         # (parallel answers may share a line: each is counted where it is, not by lines)
         { grep -oE '"code":1,"msg":"(got a ticket|you already have a ticket)","data":\{[^}]*"orderId":"[0-9]+","user":"[^"]+"' \
@@ -160,7 +166,7 @@ sell_sale() {
     done
     LC_ALL=C sort -u -o "$work/$id.orders" "$work/$id.orders"
     got=$(wc -l <"$work/$id.orders")
-    ((got == tickets)) || echo "sale $id: $got of $tickets buyers got a ticket in 5 rounds" >>"$work/$id.fail"
+    ((got == tickets)) || echo "sale $id: $got of $tickets buyers got a ticket in 5 rounds (the last round: $(answers_of "$work/$id.buys"))" >>"$work/$id.fail"
     # a share pays: POST /pay (asked again while it answers no payment), then the demo provider's
     # callback (sent again, as a provider does, until it is answered)
     to_pay=$((tickets * paid_pct / 100))
@@ -172,14 +178,14 @@ sell_sale() {
             printf 'url = "%s/pay?order=%s&user=%s"\nrequest = "POST"\n' "$NGINX_URL" "$order" "$user"
         done >"$work/$id.pay-urls"
         [[ -s $work/$id.pay-urls ]] || break
-        curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/$id.pay-urls" -w '\n' \
+        curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/$id.pay-urls" -w '\n@http %{http_code}\n' \
             >"$work/$id.pays" 2>/dev/null || true
         { grep -oE '"paymentId":"[^"]+","orderId":"[0-9]+"' "$work/$id.pays" || true; } |
             sed -E 's/"paymentId":"([^"]+)","orderId":"([0-9]+)"/\1 \2/' >>"$work/$id.payments"
         LC_ALL=C sort -u -k2,2 -o "$work/$id.payments" "$work/$id.payments"
     done
     started=$(wc -l <"$work/$id.payments")
-    ((started == to_pay)) || echo "sale $id: $started of $to_pay payments started in 5 rounds" >>"$work/$id.fail"
+    ((started == to_pay)) || echo "sale $id: $started of $to_pay payments started in 5 rounds (the last round: $(answers_of "$work/$id.pays"))" >>"$work/$id.fail"
     cut -d' ' -f1 "$work/$id.payments" | LC_ALL=C sort -u >"$work/$id.payment-ids"
     : >"$work/$id.answered"
     : >"$work/$id.paid-ids"
@@ -188,7 +194,7 @@ sell_sale() {
             printf 'url = "%s/demo-pay/pay?payment=%s"\nrequest = "POST"\n' "$NGINX_URL" "$payment"
         done >"$work/$id.paid-urls"
         [[ -s $work/$id.paid-urls ]] || break
-        curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/$id.paid-urls" -w '\n' \
+        curl -s --no-progress-meter --parallel --parallel-max "$parallel" -K "$work/$id.paid-urls" -w '\n@http %{http_code}\n' \
             >"$work/$id.callbacks" 2>/dev/null || true
         # paid only if the money came before the deadline (else the provider's answer is "refund due");
         # a callback sent again after its answer was lost finds it "already paid"
