@@ -20,7 +20,8 @@
 #                      [--at-once K]
 #   defaults: 200 sales x 1000 tickets, 20% paid, 10 s to pay, 4 sales at once, 16 requests at once
 #   each (a payment that comes after its order expired is a refund due, and not counted paid);
-#   about 450 tickets a second on the 2-core machine, so the defaults take about 10 minutes.
+#   about 450 tickets a second on the 2-core machine, so the defaults take about 10 minutes (on
+#   Sentinel or a Redis Cluster under a load of 20-70, 224-233 a second: over 15 minutes).
 # Prints where Redis's memory went (MEMORY STATS before and after, the keys that came or grew).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
