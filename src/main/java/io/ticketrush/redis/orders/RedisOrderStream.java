@@ -137,11 +137,12 @@ public final class RedisOrderStream implements OrderStream {
             try {
                 read = jedis.xreadGroup(GROUP, consumer, params, each);
             } catch (JedisDataException e) {
-                if (e.getMessage() == null || !e.getMessage().startsWith("UNBLOCKED")) {
+                if (!streamGone(e)) {
                     throw e;
                 }
-                // a stream read was deleted while the read waited (its sale was archived: docs/archive.md);
-                // the next round reads the sales again
+                // a stream read was deleted (its sale was archived: docs/archive.md) while the read
+                // waited, or before it (the command then read no stream): the next round reads the
+                // sales again
                 version = -1;
                 return List.of();
             }
@@ -183,7 +184,18 @@ public final class RedisOrderStream implements OrderStream {
                 List<Delivery> fromServer = new ArrayList<>();
                 String written = null;
                 for (int i = 0; i < some.size(); i++) {
-                    var read = reads.get(i).get();
+                    List<Map.Entry<String, List<StreamEntry>>> read;
+                    try {
+                        read = reads.get(i).get();
+                    } catch (JedisDataException e) {
+                        if (!streamGone(e)) {
+                            throw e;
+                        }
+                        // its sale was archived since the sales were read: the other streams of
+                        // this server are read all the same, and the next round reads the sales again
+                        version = -1;
+                        continue;
+                    }
                     if (read != null) {
                         for (Map.Entry<String, List<StreamEntry>> stream : read) {
                             fromServer.addAll(deliveries(streams.get(stream.getKey()), stream.getValue()));
@@ -207,6 +219,12 @@ public final class RedisOrderStream implements OrderStream {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(blockMillis, POLL_MILLIS)));
         }
         return deliveries;
+    }
+
+    /** A read's stream (or its group) deleted: its sale archived since the writer read the sales. */
+    private static boolean streamGone(JedisDataException e) {
+        String message = e.getMessage();
+        return message != null && (message.startsWith("UNBLOCKED") || message.startsWith("NOGROUP"));
     }
 
     /** Where a read writes its mark before it waits: the writer's counters, or in a cluster the sale's stock hash (its server's). */
