@@ -457,10 +457,37 @@ public final class Sales implements AutoCloseable {
         forgotten.add(listener);
     }
 
-    /** The periodic stock sync of every sale bought from on this node. */
+    /**
+     * The periodic stock sync of every sale bought from on this node. A sale archived by another node
+     * since this one last read the sales has no stock left in the store: it is forgotten here, not
+     * reported as a failure. Any other failure is reported once every other sale has been synced.
+     */
     public void sync() {
+        StockUnavailableException failed = null;
         for (TicketSeller seller : sellers.values()) {
-            seller.sync();
+            try {
+                seller.sync();
+            } catch (StockUnavailableException e) {
+                String id = seller.sale().id();
+                if (archivedSince(id)) {
+                    forget(id);
+                } else if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    private boolean archivedSince(String id) {
+        try {
+            return catalog.archived().containsKey(id);
+        } catch (StockUnavailableException e) {
+            return false; // the store cannot say: the sync's own failure is reported
         }
     }
 

@@ -79,10 +79,14 @@ class ForgottenSaleTest {
     }
 
     private Map<String, String> settings(String name) {
+        return settings(name, 100);
+    }
+
+    private Map<String, String> settings(String name, long syncMillis) {
         return redis.asNode(Map.of("rush.node.weight", "1", "rush.node.weights.total", "2", "rush.statlog",
                 dir.resolve(name + "-stat.log").toString(), "rush.admin.token", TOKEN, EmbeddedNode.ADMIN_PORT,
                 String.valueOf(FreePort.find()), "rush.admin.audit", dir.resolve(name + "-admin-audit.log").toString(),
-                "rush.sync.ms", "100", "rush.sweep.ms", "100"));
+                "rush.sync.ms", String.valueOf(syncMillis), "rush.sweep.ms", "100"));
     }
 
     @AfterEach
@@ -169,5 +173,35 @@ class ForgottenSaleTest {
         });
         Deadline.await(TimeScale.of(Duration.ofSeconds(5)), "the other node to let go of its reads of READ",
                 () -> !stock.holds("READ") && !dashboard.holds("READ"));
+    }
+
+    @Test
+    void a_node_whose_stock_sync_finds_a_sale_archived_since_it_read_the_sales_forgets_it_and_reports_no_failure()
+            throws Exception {
+        // a third node that reads the sales only when asked for one it does not know: it sold SYNC and
+        // still holds its seller when another node archives it
+        EmbeddedNode late = EmbeddedNode.start(settings("c", 3_600_000));
+        try {
+            admin("sales?id=SYNC&stock=1&buyers=open&pay-within=1", 201);
+            admin("sales?id=LIVE&stock=5&buyers=open", 201);
+            for (String sale : new String[] {"SYNC", "LIVE"}) {
+                HttpCall.Answer bought = HttpCall.send("POST", late.uri("/buy/ticket?sale=" + sale + "&user=u0"));
+                assertEquals(1, bought.json().get("code").getAsInt(), bought::toString);
+            }
+            admin("sales/close?id=SYNC", 200);
+            Deadline.await(TimeScale.of(Duration.ofSeconds(20)), "sale SYNC archived (its order expired, written)", () -> {
+                try (Jedis jedis = redis.client()) {
+                    return jedis.hexists(Keys.archivedSales(), "SYNC");
+                }
+            });
+            assertTrue(late.app().sales().existingSeller("SYNC").isPresent(), "the late node still sells SYNC");
+
+            late.app().sales().sync(); // a failure here would be logged as "stock sync failed" every round
+
+            assertTrue(late.app().sales().existingSeller("SYNC").isEmpty(), "the sync let go of the archived sale");
+            assertTrue(late.app().sales().existingSeller("LIVE").isPresent(), "and of no other");
+        } finally {
+            late.stop();
+        }
     }
 }
