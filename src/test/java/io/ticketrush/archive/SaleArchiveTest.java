@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import com.google.gson.JsonArray;
@@ -299,6 +300,93 @@ class SaleArchiveTest {
         }
     }
 
+    private static final int BUCKETS = 3;
+
+    /**
+     * A finished hot sale in {@link #BUCKETS} buckets: {@code n} tickets to {@code n} buyers (a bucket
+     * sold out gets tickets moved in from the others), the first {@code paid} pay, the other orders
+     * expire; then it is closed. Answers each buyer's order id.
+     */
+    private Map<String, String> finishedHotSale(String sale, int n, int paid) {
+        HttpCall.Answer created = send("POST", "/admin/sales?id=" + sale + "&stock=" + n + "&pay-within=1&buckets="
+                + BUCKETS, null, true);
+        assertEquals(201, created.status(), created::toString);
+        Map<String, String> orders = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            String user = sale.toLowerCase() + "-buyer" + i;
+            String id = buy(sale, user);
+            orders.put(user, id);
+            if (i < paid) {
+                pay(id, user);
+            }
+        }
+        Deadline.await(TimeScale.of(Duration.ofSeconds(15)), "the unpaid orders of " + sale + " to expire", () -> {
+            long expired = 0;
+            try (Jedis jedis = redis.client()) {
+                for (String bucket : buckets(sale)) {
+                    String e = jedis.hget(keys(bucket).stock(), Keys.EXPIRED);
+                    expired += e == null ? 0 : Long.parseLong(e);
+                }
+            }
+            return expired == n - paid;
+        });
+        close(sale);
+        return orders;
+    }
+
+    private static List<String> buckets(String sale) {
+        List<String> buckets = new ArrayList<>();
+        for (int b = 0; b < BUCKETS; b++) {
+            buckets.add(sale + "--" + b);
+        }
+        return buckets;
+    }
+
+    /** Every key of a hot sale and of its buckets (SCAN). */
+    private Set<String> keysOfHot(String sale) {
+        Set<String> found = new TreeSet<>(keysOf(sale));
+        for (String bucket : buckets(sale)) {
+            found.addAll(keysOf(bucket));
+        }
+        return found;
+    }
+
+    /** The database's rows of a hot sale (its buckets'). */
+    private long hotRows(String sale) throws SQLException {
+        long n = 0;
+        for (String bucket : buckets(sale)) {
+            n += rows(bucket);
+        }
+        return n + rows(sale);
+    }
+
+    /** Waits until every bucket's orders and events are written (Redis says so). */
+    private void awaitHotWritten(String sale, int n) {
+        Deadline.await(TimeScale.of(Duration.ofSeconds(20)), "every order and event of " + sale + " written", () -> {
+            long persisted = 0;
+            try (Jedis jedis = redis.client()) {
+                for (String bucket : buckets(sale)) {
+                    if (jedis.xlen(keys(bucket).orderStream()) != 0) {
+                        return false;
+                    }
+                    persisted += jedis.scard(keys(bucket).persisted());
+                }
+            }
+            return persisted == n;
+        });
+    }
+
+    /** What {@link #snapshot} holds of these keys' names. */
+    private static Map<String, String> only(Map<String, String> all, Set<String> names) {
+        Map<String, String> some = new TreeMap<>();
+        all.forEach((name, value) -> {
+            if (names.contains(name)) {
+                some.put(name, value);
+            }
+        });
+        return some;
+    }
+
     @Test
     void a_sale_whose_writer_is_behind_keeps_every_key_until_the_database_has_its_orders() throws Exception {
         Map<String, String> orders = finishedSale("BEHIND", 6, 3);
@@ -478,5 +566,122 @@ class SaleArchiveTest {
         }
         assertTrue(archived("RACE"));
         assertEquals(Set.of(), keysOf("RACE"));
+    }
+    @Test
+    void a_hot_sale_whose_writer_is_behind_keeps_every_key_of_every_bucket_then_leaves_whole() throws Exception {
+        Map<String, String> orders = finishedHotSale("HOTB", 9, 4);
+        awaitDue("HOTB");
+        assertEquals(0, hotRows("HOTB"), "no writer ran");
+        Set<String> names = keysOfHot("HOTB");
+        for (String bucket : buckets("HOTB")) {
+            assertTrue(names.contains(keys(bucket).orders()), "bucket " + bucket + " sold: " + names);
+        }
+        Map<String, String> before = snapshot();
+        try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get));
+                ArchivedOrders db = database()) {
+            Archiver direct = new Archiver(store.archive(), db, RETENTION_S * 1000, "test", 1000, id -> { });
+            assertEquals(SaleArchive.Readiness.UNWRITTEN, direct.archive("HOTB"));
+            assertEquals(SaleArchive.Readiness.HOT, direct.archive("HOTB--1"), "a bucket goes only with its sale");
+        }
+        awaitArchiverRounds();
+        assertEquals(before, snapshot(), "nothing changed while the writer was behind, in any bucket");
+
+        writer = new Writer();
+        Deadline.await(TimeScale.of(Duration.ofSeconds(20)), "sale HOTB archived", () -> archived("HOTB"));
+        assertEquals(9, hotRows("HOTB"), "every order in the database");
+        assertEquals(Set.of(), keysOfHot("HOTB"), "no key of the hot sale or of any bucket left");
+        try (Jedis jedis = redis.client()) {
+            assertEquals(Set.of(), jedis.smembers(Keys.sales()), "neither the sale nor a bucket listed");
+            assertEquals(Set.of("HOTB"), jedis.hkeys(Keys.archivedSales()), "one tombstone, the sale's");
+        }
+        assertArchivedOrdersAnswer("HOTB", orders, 4);
+        for (String bucket : buckets("HOTB")) {
+            assertTrue(node.app().sales().existingSeller(bucket).isEmpty(), "the node let go of " + bucket);
+        }
+    }
+
+    @Test
+    void a_change_in_one_bucket_between_the_check_and_the_delete_deletes_nothing_it_did_not_check() throws Exception {
+        try (Jedis jedis = redis.client()) {
+            jedis.psetex(Keys.archiver(), 120_000, "the-test");
+        }
+        writer = new Writer();
+        finishedHotSale("HOTR", 9, 3);
+        awaitHotWritten("HOTR", 9);
+        awaitDue("HOTR");
+        try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get))) {
+            SaleArchive archive = store.archive();
+            SaleArchive.Check check = archive.check("HOTR", RETENTION_S * 1000);
+            assertEquals(SaleArchive.Readiness.READY, check.readiness());
+            assertEquals(9, check.states().size(), "every bucket's orders");
+            assertEquals(buckets("HOTR"), check.parts());
+
+            // the first bucket changed after the check: nothing deleted, no mark, no tombstone
+            try (Jedis jedis = redis.client()) {
+                jedis.hincrBy(keys("HOTR--0").stock(), Keys.REFUNDS_DUE, 1);
+            }
+            Map<String, String> before = snapshot();
+            assertEquals(SaleArchive.Readiness.CHANGED, archive.archive("HOTR", RETENTION_S * 1000, check.fingerprint()));
+            assertEquals(before, snapshot(), "nothing deleted, the sale whole and live");
+
+            // the last bucket changed after the check: the buckets before it went (each checked
+            // unchanged), it keeps every key, the home stays, marked, and so does the tombstone
+            check = archive.check("HOTR", RETENTION_S * 1000);
+            assertEquals(SaleArchive.Readiness.READY, check.readiness());
+            try (Jedis jedis = redis.client()) {
+                jedis.hincrBy(keys("HOTR--2").stock(), Keys.REFUNDS_DUE, 1);
+            }
+            before = snapshot();
+            Set<String> lastBucket = keysOf("HOTR--2");
+            Set<String> home = keysOf("HOTR");
+            assertEquals(SaleArchive.Readiness.CHANGED, archive.archive("HOTR", RETENTION_S * 1000, check.fingerprint()));
+            assertEquals(Set.of(), keysOf("HOTR--0"));
+            assertEquals(Set.of(), keysOf("HOTR--1"));
+            Map<String, String> after = snapshot();
+            assertEquals(only(before, lastBucket), only(after, lastBucket), "the changed bucket keeps every key");
+            assertEquals(home, keysOf("HOTR"));
+            try (Jedis jedis = redis.client()) {
+                assertEquals("1", jedis.hget(keys("HOTR").stock(), Keys.ARCHIVING), "its archive has begun");
+                assertTrue(jedis.hexists(Keys.archivedSales(), "HOTR"), "its id stays refused");
+            }
+            HttpCall.Answer reset = send("POST", "/admin/sales/reset?id=HOTR&stock=9", null, true);
+            assertEquals(409, reset.status(), "a sale half archived is not reset: " + reset);
+            assertEquals(only(after, lastBucket), only(snapshot(), lastBucket), "the refused reset changed nothing");
+
+            // a later round finds the home marked and two buckets gone: the last one is checked again and goes
+            SaleArchive.Check rest = archive.check("HOTR", RETENTION_S * 1000);
+            assertEquals(SaleArchive.Readiness.READY, rest.readiness());
+            assertEquals(List.of("HOTR--2"), rest.parts(), "only the bucket still there is compared");
+            assertEquals(SaleArchive.Readiness.READY, archive.archive("HOTR", RETENTION_S * 1000, rest.fingerprint()));
+        }
+        assertTrue(archived("HOTR"));
+        assertEquals(Set.of(), keysOfHot("HOTR"));
+        assertEquals(9, hotRows("HOTR"));
+    }
+
+    @Test
+    void the_default_sale_closed_and_written_is_kept() throws Exception {
+        writer = new Writer();
+        HttpCall.Answer bought = send("POST", "/buy/ticket?sale=default&user=d1", null, false);
+        assertEquals(1, bought.json().get("code").getAsInt(), bought::toString);
+        close("default");
+        Keys k = Keys.ofDefault("ticket_hash_key");
+        Deadline.await(TimeScale.of(Duration.ofSeconds(15)), "the default sale's order written", () -> {
+            try (Jedis jedis = redis.client()) {
+                return jedis.scard(k.persisted()) == 1;
+            }
+        });
+        awaitDue("default");
+        try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get));
+                ArchivedOrders db = database()) {
+            Archiver direct = new Archiver(store.archive(), db, RETENTION_S * 1000, "test", 1000, id -> { });
+            assertEquals(SaleArchive.Readiness.KEPT, direct.archive("default"));
+        }
+        awaitArchiverRounds();
+        try (Jedis jedis = redis.client()) {
+            assertTrue(jedis.exists(k.stock()), "its stock hash stays");
+            assertEquals(1, jedis.hlen(k.orders()), "and its orders");
+            assertEquals(Map.of(), jedis.hgetAll(Keys.archivedSales()), "no tombstone");
+        }
     }
 }
