@@ -621,7 +621,7 @@ class SaleArchiveTest {
             jedis.psetex(Keys.archiver(), 120_000, "the-test");
         }
         writer = new Writer();
-        finishedHotSale("HOTR", 9, 3);
+        Map<String, String> orders = finishedHotSale("HOTR", 9, 3);
         awaitHotWritten("HOTR", 9);
         awaitDue("HOTR");
         try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get))) {
@@ -659,6 +659,25 @@ class SaleArchiveTest {
                 assertEquals("1", jedis.hget(keys("HOTR").stock(), Keys.ARCHIVING), "its archive has begun");
                 assertTrue(jedis.hexists(Keys.archivedSales(), "HOTR"), "its id stays refused");
             }
+            try (Jedis jedis = redis.client()) {
+                assertEquals(Set.of("HOTR", "HOTR--2"), jedis.smembers(Keys.sales()), "the buckets gone unlisted");
+            }
+            // the node, reading the sales again, answers the orders of the buckets gone from the database
+            Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "the orders of HOTR's buckets gone answered archived",
+                    () -> {
+                        for (Map.Entry<String, String> order : orders.entrySet()) {
+                            HttpCall.Answer own = send("GET", "/order?id=" + order.getValue(), token(order.getKey()),
+                                    false);
+                            if (own.status() != 200) {
+                                return false;
+                            }
+                            JsonObject data = own.json().getAsJsonObject("data");
+                            if (!data.get("sale").getAsString().equals("HOTR--2") && !data.has("archived")) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    });
             HttpCall.Answer reset = send("POST", "/admin/sales/reset?id=HOTR&stock=9", null, true);
             assertEquals(409, reset.status(), "a sale half archived is not reset: " + reset);
             assertEquals(only(after, lastBucket), only(snapshot(), lastBucket), "the refused reset changed nothing");

@@ -172,8 +172,8 @@ public final class RedisSaleArchive implements SaleArchive {
      * its part of the fingerprint holds): the archive has begun, no reset; then each bucket goes in
      * its own script, only if its own part holds; the home last. A bucket that changed since the check
      * stops it there: if none went yet the mark and the tombstone go again (the sale is whole and
-     * live); else both stay, and a later round, finding the home marked and a bucket gone, checks
-     * the rest again and goes on.
+     * live); else both stay, the buckets gone leave the list of sales, and a later round, finding the
+     * home marked and a bucket gone, checks the rest again and goes on.
      */
     private Readiness archiveHot(Sale sale, Hot hot, long retentionMillis, String fingerprint) {
         String[] parts = fingerprint.split(Pattern.quote(PART_SEPARATOR), -1);
@@ -199,6 +199,7 @@ public final class RedisSaleArchive implements SaleArchive {
         Readiness marked = readiness(run(home, "mark", retentionMillis, parts[0]));
         // whether every bucket is still there (none went, in this round or an earlier one)
         boolean whole = !Arrays.asList(parts).contains(GONE);
+        List<String> went = new ArrayList<>();
         if (marked == Readiness.READY) {
             for (int b = 0; b < hot.buckets().size(); b++) {
                 if (parts[b + 1].equals(GONE)) {
@@ -209,6 +210,7 @@ public final class RedisSaleArchive implements SaleArchive {
                     marked = done;
                     break;
                 }
+                went.add(hot.buckets().get(b));
                 whole = false;
             }
         }
@@ -225,6 +227,10 @@ public final class RedisSaleArchive implements SaleArchive {
             // nothing went: the sale is whole and live again
             redis.call(home.stock(), jedis -> jedis.hdel(home.stock(), Keys.ARCHIVING));
             redis.call(Keys.archivedSales(), jedis -> jedis.hdel(Keys.archivedSales(), sale.id()));
+        } else if (!went.isEmpty()) {
+            // half archived: the buckets gone leave the list, and every node, reading the sales again,
+            // forgets the sale (its tombstone is there) and answers its orders from the database
+            unlist(went);
         }
         return marked == Readiness.READY ? Readiness.CHANGED : marked;
     }
