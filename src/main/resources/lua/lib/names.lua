@@ -20,6 +20,8 @@ local BUYERS = 'buyers'
 local MOVES = 'ticket_moves'
 -- a hot sale's bucket count (its stock lies in its buckets)
 local BUCKETS = 'buckets'
+-- a hot sale's home, once its archiving began (archive_sale.lua 'mark'): its buckets go one by one
+local ARCHIVING = 'archiving'
 -- money the payment provider took for orders that had expired or were voided: owed back
 local REFUNDS_DUE = 'refunds_due'
 -- orders their buyers cancelled while pending

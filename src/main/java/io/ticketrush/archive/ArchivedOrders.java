@@ -109,12 +109,15 @@ public final class ArchivedOrders implements AutoCloseable {
         }
     }
 
-    /** The orders of {@code user} in {@code sale}, oldest first. */
+    /** The orders of {@code user} in {@code sale} (a hot sale: in its buckets), oldest first. */
     public synchronized List<ArchivedOrder> ofUser(String sale, String user) throws SQLException {
         try (PreparedStatement select = connection().prepareStatement(COLUMNS
-                + "WHERE sale_id = ? AND user_id = ? ORDER BY created_at, id")) {
+                + "WHERE (sale_id = ? OR sale_id LIKE ? ESCAPE '!') AND user_id = ? ORDER BY created_at, id")) {
             select.setString(1, sale);
-            select.setString(2, user);
+            // its buckets' ids: the sale's, then "--" and the bucket (an id's '_' is no wildcard here)
+            select.setString(2, sale.replace("!", "!!").replace("_", "!_").replace("%", "!%")
+                    + Sale.BUCKET_SEPARATOR + "%");
+            select.setString(3, user);
             return read(select);
         } catch (SQLException e) {
             drop();

@@ -1,6 +1,7 @@
 package io.ticketrush.archive;
 
 import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
@@ -72,7 +73,10 @@ public final class Archiver {
         if (check.readiness() != SaleArchive.Readiness.READY) {
             return check.readiness();
         }
-        Map<Long, String> written = database.states(sale);
+        Map<Long, String> written = new HashMap<>();
+        for (String part : check.parts()) {
+            written.putAll(database.states(part));
+        }
         if (!written.equals(check.states())) {
             long missing = check.states().keySet().stream().filter(id -> !written.containsKey(id)).count();
             LOG.info(() -> "sale " + sale + " not archived: the database has " + written.size() + " of its "

@@ -27,7 +27,7 @@ public final class OrdersWithArchive implements OrderBook {
     private final ArchivedOrders database;
     private final Function<String, Optional<ArchivedSale>> archived;
 
-    /** @param archived the archived sale of an id, as the node last read the sales */
+    /** @param archived the archived sale of an id (of a hot sale's bucket: its hot sale's), as the node last read the sales */
     public OrdersWithArchive(OrderBook live, ArchivedOrders database,
             Function<String, Optional<ArchivedSale>> archived) {
         this.live = live;

@@ -24,17 +24,25 @@ public interface SaleArchive {
         UNFINISHED,
         /** An order or an event not in the database yet (the writer is behind or stopped). */
         UNWRITTEN,
-        /** A hot sale or one of its buckets: not archived (docs/archive.md says why). */
+        /** A bucket of a hot sale: it is archived with its hot sale, never alone. */
         HOT,
+        /** The article's default sale: never archived ({@code ./rush reset} starts it again under its id; docs/archive.md). */
+        KEPT,
         /** Something of its orders changed since the check: nothing was deleted. */
         CHANGED
     }
 
     /**
      * What a check found: whether the sale is ready, the fingerprint its archiving must find
-     * unchanged, and (when ready) its orders' states by order id, as the store holds them.
+     * unchanged, and (when ready) its orders' states by order id, as the store holds them, and the
+     * sales whose orders these are, as the database names them: the sale, or a hot sale's buckets
+     * still in the store.
      */
-    record Check(Readiness readiness, String fingerprint, Map<Long, String> states) {
+    record Check(Readiness readiness, String fingerprint, Map<Long, String> states, List<String> parts) {
+        /** A sale that is not ready, and why. */
+        public static Check not(Readiness why) {
+            return new Check(why, "", Map.of(), List.of());
+        }
     }
 
     /** The sales that might be archived one day: those created (not the article's, not a hot sale's buckets). */
@@ -46,7 +54,9 @@ public interface SaleArchive {
     /**
      * Archives {@code sale}: a tombstone first (its id is never used again), then its keys, only if
      * it is still ready and its fingerprint is still {@code fingerprint}; its tombstone goes again
-     * if not. Answers {@link Readiness#READY} when archived now, else why not.
+     * if not. A hot sale goes a bucket at a time, each only if its own part of the fingerprint holds,
+     * its home last: once a bucket went, one that changed keeps the rest (and the tombstone) until a
+     * later round finds them ready again. Answers {@link Readiness#READY} when archived now, else why not.
      */
     Readiness archive(String sale, long retentionMillis, String fingerprint);
 

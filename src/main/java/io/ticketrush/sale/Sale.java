@@ -121,6 +121,12 @@ public record Sale(String id, String name, long total, long opensAt, long closes
         return id.contains(BUCKET_SEPARATOR);
     }
 
+    /** The sale {@code id} is of: itself, or for a hot sale's bucket ({@code G1--0}) its hot sale ({@code G1}). */
+    public static String saleOf(String id) {
+        int bucket = id.indexOf(BUCKET_SEPARATOR);
+        return bucket < 0 ? id : id.substring(0, bucket);
+    }
+
     /** The default sale: bought from when a request names none. */
     public static final String DEFAULT = "default";
     /** 1 to 32 letters, digits, {@code _} or {@code -}. */

@@ -2,6 +2,7 @@ package io.ticketrush.sale;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -395,14 +396,17 @@ public final class Sales implements AutoCloseable {
 
     /**
      * The sale {@code id} if it was archived: as the node last read the sales, or, for a sale it
-     * knows neither live nor archived (archived since by another node), as the store says now.
+     * knows neither live nor archived (archived since by another node), as the store says now. For
+     * a bucket of a hot sale, the hot sale if it was archived.
      */
     public Optional<ArchivedSale> archived(String id) {
-        ArchivedSale gone = archived.get(id);
-        if (gone == null && !known.containsKey(id)) {
-            gone = catalog.archived().get(id);
+        // a bucket no longer live: its orders are its hot sale's, archived or not (docs/archive.md)
+        String sale = Sale.isBucket(id) && !known.containsKey(id) ? Sale.saleOf(id) : id;
+        ArchivedSale gone = archived.get(sale);
+        if (gone == null && !known.containsKey(sale)) {
+            gone = catalog.archived().get(sale);
             if (gone == null) {
-                return archivedLongAgo.apply(id);
+                return archivedLongAgo.apply(sale);
             }
         }
         return Optional.ofNullable(gone);
@@ -437,6 +441,14 @@ public final class Sales implements AutoCloseable {
      * finds no such sale.
      */
     public synchronized void forget(String id) {
+        // a hot sale's buckets (sales of their own here: sellers, order feeds) go with it
+        String bucketOf = id + Sale.BUCKET_SEPARATOR;
+        Set<String> buckets = new HashSet<>();
+        sellers.keySet().stream().filter(s -> s.startsWith(bucketOf)).forEach(buckets::add);
+        known.keySet().stream().filter(s -> s.startsWith(bucketOf)).forEach(buckets::add);
+        for (String bucket : buckets) {
+            forget(bucket);
+        }
         sellers.remove(id);
         hotSoldOut.remove(id);
         if (known.containsKey(id)) {

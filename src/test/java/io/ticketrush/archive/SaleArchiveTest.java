@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import com.google.gson.JsonArray;
@@ -32,6 +33,7 @@ import io.ticketrush.order.OrderStream;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.redis.orders.RedisOrderStream;
+import io.ticketrush.redis.script.LuaScripts;
 import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.settings.WriterSettings;
 import io.ticketrush.support.Deadline;
@@ -178,17 +180,25 @@ class SaleArchiveTest {
         return answer.json().getAsJsonObject("data").get("orderId").getAsString();
     }
 
-    private void pay(String orderId, String user) {
+    /**
+     * Pays the order; whether the provider was answered "paid" (its callback may come after the
+     * order's second to pay on a loaded machine: then the order expired and the money is a refund due).
+     */
+    private boolean pay(String orderId, String user) {
         HttpCall.Answer started = send("POST", "/pay?order=" + orderId, token(user), false);
         assertEquals(202, started.status(), started::toString);
         HttpCall.Answer paid = send("POST", "/demo-pay/pay?payment=" + started.json().getAsJsonObject("data")
                 .get("paymentId").getAsString(), null, false);
         assertEquals(200, paid.status(), paid::toString);
+        return "paid".equals(paid.json().get("msg").getAsString());
     }
 
+    /** Per sale, how many of its orders the provider was answered paid for (the others expired). */
+    private final Map<String, Integer> paidOf = new HashMap<>();
+
     /**
-     * A finished sale: {@code n} buyers, the first {@code paid} of them pay, the others' orders expire;
-     * then it is closed. Answers each buyer's order id.
+     * A finished sale: {@code n} buyers, the first {@code paid} of them pay ({@link #paidOf}: how many
+     * were answered paid), the others' orders expire; then it is closed. Answers each buyer's order id.
      */
     private Map<String, String> finishedSale(String sale, int n, int paid) {
         Map<String, String> orders = soldSale(sale, n, paid);
@@ -200,18 +210,21 @@ class SaleArchiveTest {
     private Map<String, String> soldSale(String sale, int n, int paid) {
         create(sale, n, 1);
         Map<String, String> orders = new HashMap<>();
+        int answeredPaid = 0;
         for (int i = 0; i < n; i++) {
             String user = sale.toLowerCase() + "-buyer" + i;
             String id = buy(sale, user);
             orders.put(user, id);
-            if (i < paid) {
-                pay(id, user);
+            if (i < paid && pay(id, user)) {
+                answeredPaid++;
             }
         }
+        paidOf.put(sale, answeredPaid);
+        int unpaid = n - answeredPaid;
         Keys k = keys(sale);
         Deadline.await(TimeScale.of(Duration.ofSeconds(15)), "the unpaid orders of " + sale + " to expire", () -> {
             try (Jedis jedis = redis.client()) {
-                return String.valueOf(n - paid).equals(jedis.hget(k.stock(), Keys.EXPIRED));
+                return String.valueOf(unpaid).equals(jedis.hget(k.stock(), Keys.EXPIRED));
             }
         });
         return orders;
@@ -299,6 +312,96 @@ class SaleArchiveTest {
         }
     }
 
+    private static final int BUCKETS = 3;
+
+    /**
+     * A finished hot sale in {@link #BUCKETS} buckets: {@code n} tickets to {@code n} buyers (a bucket
+     * sold out gets tickets moved in from the others), the first {@code paid} pay, the other orders
+     * expire; then it is closed. Answers each buyer's order id.
+     */
+    private Map<String, String> finishedHotSale(String sale, int n, int paid) {
+        HttpCall.Answer created = send("POST", "/admin/sales?id=" + sale + "&stock=" + n + "&pay-within=1&buckets="
+                + BUCKETS, null, true);
+        assertEquals(201, created.status(), created::toString);
+        Map<String, String> orders = new HashMap<>();
+        int answeredPaid = 0;
+        for (int i = 0; i < n; i++) {
+            String user = sale.toLowerCase() + "-buyer" + i;
+            String id = buy(sale, user);
+            orders.put(user, id);
+            if (i < paid && pay(id, user)) {
+                answeredPaid++;
+            }
+        }
+        paidOf.put(sale, answeredPaid);
+        int unpaid = n - answeredPaid;
+        Deadline.await(TimeScale.of(Duration.ofSeconds(15)), "the unpaid orders of " + sale + " to expire", () -> {
+            long expired = 0;
+            try (Jedis jedis = redis.client()) {
+                for (String bucket : buckets(sale)) {
+                    String e = jedis.hget(keys(bucket).stock(), Keys.EXPIRED);
+                    expired += e == null ? 0 : Long.parseLong(e);
+                }
+            }
+            return expired == unpaid;
+        });
+        close(sale);
+        return orders;
+    }
+
+    private static List<String> buckets(String sale) {
+        List<String> buckets = new ArrayList<>();
+        for (int b = 0; b < BUCKETS; b++) {
+            buckets.add(sale + "--" + b);
+        }
+        return buckets;
+    }
+
+    /** Every key of a hot sale and of its buckets (SCAN). */
+    private Set<String> keysOfHot(String sale) {
+        Set<String> found = new TreeSet<>(keysOf(sale));
+        for (String bucket : buckets(sale)) {
+            found.addAll(keysOf(bucket));
+        }
+        return found;
+    }
+
+    /** The database's rows of a hot sale (its buckets'). */
+    private long hotRows(String sale) throws SQLException {
+        long n = 0;
+        for (String bucket : buckets(sale)) {
+            n += rows(bucket);
+        }
+        return n + rows(sale);
+    }
+
+    /** Waits until every bucket's orders and events are written (Redis says so). */
+    private void awaitHotWritten(String sale, int n) {
+        Deadline.await(TimeScale.of(Duration.ofSeconds(20)), "every order and event of " + sale + " written", () -> {
+            long persisted = 0;
+            try (Jedis jedis = redis.client()) {
+                for (String bucket : buckets(sale)) {
+                    if (jedis.xlen(keys(bucket).orderStream()) != 0) {
+                        return false;
+                    }
+                    persisted += jedis.scard(keys(bucket).persisted());
+                }
+            }
+            return persisted == n;
+        });
+    }
+
+    /** What {@link #snapshot} holds of these keys' names. */
+    private static Map<String, String> only(Map<String, String> all, Set<String> names) {
+        Map<String, String> some = new TreeMap<>();
+        all.forEach((name, value) -> {
+            if (names.contains(name)) {
+                some.put(name, value);
+            }
+        });
+        return some;
+    }
+
     @Test
     void a_sale_whose_writer_is_behind_keeps_every_key_until_the_database_has_its_orders() throws Exception {
         Map<String, String> orders = finishedSale("BEHIND", 6, 3);
@@ -320,7 +423,7 @@ class SaleArchiveTest {
         Deadline.await(TimeScale.of(Duration.ofSeconds(20)), "sale BEHIND archived", () -> archived("BEHIND"));
         assertEquals(6, rows("BEHIND"), "every order in the database");
         assertEquals(Set.of(), keysOf("BEHIND"), "no key of the archived sale left");
-        assertArchivedOrdersAnswer("BEHIND", orders, 3);
+        assertArchivedOrdersAnswer("BEHIND", orders, paidOf.get("BEHIND"));
     }
 
     /** Its orders from the database, to their buyer alone; /sales shows it; its id is refused; the node let go of it. */
@@ -411,7 +514,7 @@ class SaleArchiveTest {
         }
         Deadline.await(TimeScale.of(Duration.ofSeconds(20)), "sale LACKS archived", () -> archived("LACKS"));
         assertEquals(Set.of(), keysOf("LACKS"));
-        assertArchivedOrdersAnswer("LACKS", orders, 2);
+        assertArchivedOrdersAnswer("LACKS", orders, paidOf.get("LACKS"));
     }
 
     @Test
@@ -478,5 +581,140 @@ class SaleArchiveTest {
         }
         assertTrue(archived("RACE"));
         assertEquals(Set.of(), keysOf("RACE"));
+    }
+    @Test
+    void a_hot_sale_whose_writer_is_behind_keeps_every_key_of_every_bucket_then_leaves_whole() throws Exception {
+        Map<String, String> orders = finishedHotSale("HOTB", 9, 4);
+        awaitDue("HOTB");
+        assertEquals(0, hotRows("HOTB"), "no writer ran");
+        Set<String> names = keysOfHot("HOTB");
+        for (String bucket : buckets("HOTB")) {
+            assertTrue(names.contains(keys(bucket).orders()), "bucket " + bucket + " sold: " + names);
+        }
+        Map<String, String> before = snapshot();
+        try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get));
+                ArchivedOrders db = database()) {
+            Archiver direct = new Archiver(store.archive(), db, RETENTION_S * 1000, "test", 1000, id -> { });
+            assertEquals(SaleArchive.Readiness.UNWRITTEN, direct.archive("HOTB"));
+            assertEquals(SaleArchive.Readiness.HOT, direct.archive("HOTB--1"), "a bucket goes only with its sale");
+        }
+        awaitArchiverRounds();
+        assertEquals(before, snapshot(), "nothing changed while the writer was behind, in any bucket");
+
+        writer = new Writer();
+        Deadline.await(TimeScale.of(Duration.ofSeconds(20)), "sale HOTB archived", () -> archived("HOTB"));
+        assertEquals(9, hotRows("HOTB"), "every order in the database");
+        assertEquals(Set.of(), keysOfHot("HOTB"), "no key of the hot sale or of any bucket left");
+        try (Jedis jedis = redis.client()) {
+            assertEquals(Set.of(), jedis.smembers(Keys.sales()), "neither the sale nor a bucket listed");
+            assertEquals(Set.of("HOTB"), jedis.hkeys(Keys.archivedSales()), "one tombstone, the sale's");
+        }
+        assertArchivedOrdersAnswer("HOTB", orders, paidOf.get("HOTB"));
+        for (String bucket : buckets("HOTB")) {
+            assertTrue(node.app().sales().existingSeller(bucket).isEmpty(), "the node let go of " + bucket);
+        }
+    }
+
+    @Test
+    void a_change_in_one_bucket_between_the_check_and_the_delete_deletes_nothing_it_did_not_check() throws Exception {
+        try (Jedis jedis = redis.client()) {
+            jedis.psetex(Keys.archiver(), 120_000, "the-test");
+        }
+        writer = new Writer();
+        Map<String, String> orders = finishedHotSale("HOTR", 9, 3);
+        awaitHotWritten("HOTR", 9);
+        awaitDue("HOTR");
+        try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get))) {
+            SaleArchive archive = store.archive();
+            SaleArchive.Check check = archive.check("HOTR", RETENTION_S * 1000);
+            assertEquals(SaleArchive.Readiness.READY, check.readiness());
+            assertEquals(9, check.states().size(), "every bucket's orders");
+            assertEquals(buckets("HOTR"), check.parts());
+
+            // the first bucket changed after the check: nothing deleted, no mark, no tombstone
+            try (Jedis jedis = redis.client()) {
+                jedis.hincrBy(keys("HOTR--0").stock(), Keys.REFUNDS_DUE, 1);
+            }
+            Map<String, String> before = snapshot();
+            assertEquals(SaleArchive.Readiness.CHANGED, archive.archive("HOTR", RETENTION_S * 1000, check.fingerprint()));
+            assertEquals(before, snapshot(), "nothing deleted, the sale whole and live");
+
+            // the last bucket changed after the check: the buckets before it went (each checked
+            // unchanged), it keeps every key, the home stays, marked, and so does the tombstone
+            check = archive.check("HOTR", RETENTION_S * 1000);
+            assertEquals(SaleArchive.Readiness.READY, check.readiness());
+            try (Jedis jedis = redis.client()) {
+                jedis.hincrBy(keys("HOTR--2").stock(), Keys.REFUNDS_DUE, 1);
+            }
+            before = snapshot();
+            Set<String> lastBucket = keysOf("HOTR--2");
+            Set<String> home = keysOf("HOTR");
+            assertEquals(SaleArchive.Readiness.CHANGED, archive.archive("HOTR", RETENTION_S * 1000, check.fingerprint()));
+            assertEquals(Set.of(), keysOf("HOTR--0"));
+            assertEquals(Set.of(), keysOf("HOTR--1"));
+            Map<String, String> after = snapshot();
+            assertEquals(only(before, lastBucket), only(after, lastBucket), "the changed bucket keeps every key");
+            assertEquals(home, keysOf("HOTR"));
+            try (Jedis jedis = redis.client()) {
+                assertEquals("1", jedis.hget(keys("HOTR").stock(), Keys.ARCHIVING), "its archive has begun");
+                assertTrue(jedis.hexists(Keys.archivedSales(), "HOTR"), "its id stays refused");
+            }
+            try (Jedis jedis = redis.client()) {
+                assertEquals(Set.of("HOTR", "HOTR--2"), jedis.smembers(Keys.sales()), "the buckets gone unlisted");
+            }
+            // the node, reading the sales again, answers the orders of the buckets gone from the database
+            Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "the orders of HOTR's buckets gone answered archived",
+                    () -> {
+                        for (Map.Entry<String, String> order : orders.entrySet()) {
+                            HttpCall.Answer own = send("GET", "/order?id=" + order.getValue(), token(order.getKey()),
+                                    false);
+                            if (own.status() != 200) {
+                                return false;
+                            }
+                            JsonObject data = own.json().getAsJsonObject("data");
+                            if (!data.get("sale").getAsString().equals("HOTR--2") && !data.has("archived")) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    });
+            HttpCall.Answer reset = send("POST", "/admin/sales/reset?id=HOTR&stock=9", null, true);
+            assertEquals(409, reset.status(), "a sale half archived is not reset: " + reset);
+            assertEquals(only(after, lastBucket), only(snapshot(), lastBucket), "the refused reset changed nothing");
+
+            // a later round finds the home marked and two buckets gone: the last one is checked again and goes
+            SaleArchive.Check rest = archive.check("HOTR", RETENTION_S * 1000);
+            assertEquals(SaleArchive.Readiness.READY, rest.readiness());
+            assertEquals(List.of("HOTR--2"), rest.parts(), "only the bucket still there is compared");
+            assertEquals(SaleArchive.Readiness.READY, archive.archive("HOTR", RETENTION_S * 1000, rest.fingerprint()));
+        }
+        assertTrue(archived("HOTR"));
+        assertEquals(Set.of(), keysOfHot("HOTR"));
+        assertEquals(9, hotRows("HOTR"));
+        // a transfer a node finishes late, to a bucket gone: nothing of the bucket is made again
+        Keys gone = keys("HOTR--1");
+        try (Jedis jedis = redis.client()) {
+            assertFalse(LuaScripts.GIVE_STOCK.run(jedis, List.of(gone.stock(), gone.received()),
+                    List.of("late-transfer", "2")), "not given");
+        }
+        assertEquals(Set.of(), keysOfHot("HOTR"), "a late give makes no key of an archived bucket");
+    }
+
+    @Test
+    void the_default_sale_closed_and_finished_is_kept() throws Exception {
+        // closed, nothing pending, nothing to write: any other sale would be archived now
+        close("default");
+        Keys k = Keys.ofDefault("ticket_hash_key");
+        awaitDue("default");
+        try (RedisStore store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of())::get));
+                ArchivedOrders db = database()) {
+            Archiver direct = new Archiver(store.archive(), db, RETENTION_S * 1000, "test", 1000, id -> { });
+            assertEquals(SaleArchive.Readiness.KEPT, direct.archive("default"));
+        }
+        awaitArchiverRounds();
+        try (Jedis jedis = redis.client()) {
+            assertTrue(jedis.exists(k.stock()), "its stock hash stays");
+            assertEquals(Map.of(), jedis.hgetAll(Keys.archivedSales()), "no tombstone");
+        }
     }
 }

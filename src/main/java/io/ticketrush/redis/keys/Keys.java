@@ -79,6 +79,11 @@ public final class Keys {
     public static final String BUYERS = "buyers";
     /** A hot sale's bucket count (its stock lies in its buckets' stock hashes); absent for others. */
     public static final String BUCKETS = "buckets";
+    /**
+     * In a hot sale's stock hash (its home) once its archiving began (docs/archive.md): its buckets,
+     * in other slots, go one by one, the home last; a sale marked so is not reset again.
+     */
+    public static final String ARCHIVING = "archiving";
     /** Payments the provider confirmed for orders that had expired or were voided: money owed back. */
     public static final String REFUNDS_DUE = "refunds_due";
     /** Orders their buyers cancelled while pending: their tickets went back. */

@@ -191,6 +191,12 @@ public final class SaleAdmin {
             throw new UnknownSaleException(id);
         }
         long dropped = 0;
+        String home = keys(id).stock();
+        if (sale.isPresent() && sale.get().bucketed()
+                && redis.call(home, jedis -> jedis.hexists(home, Keys.ARCHIVING))) {
+            // its archive began: buckets of it may be gone, and a reset would make them again (docs/archive.md)
+            throw SaleExistsException.archived(id);
+        }
         if (sale.isPresent() && sale.get().bucketed()) {
             Sale hot = sale.get();
             if (total < hot.buckets()) {

@@ -52,6 +52,7 @@ class LuaNamesTest {
         names.put("BUYERS", Keys.BUYERS);
         names.put("MOVES", Keys.MOVES);
         names.put("BUCKETS", Keys.BUCKETS);
+        names.put("ARCHIVING", Keys.ARCHIVING);
         names.put("REFUNDS_DUE", Keys.REFUNDS_DUE);
         names.put("CANCELLED", Keys.CANCELLED);
         names.put("QUEUE_RATE", Keys.QUEUE_RATE);
