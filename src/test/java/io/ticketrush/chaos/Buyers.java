@@ -93,11 +93,6 @@ final class Buyers {
     private volatile long arrivalGapNanos;
     /** While true no new buyer arrives (the ones buying go on): see {@link #hold()}. */
     private volatile boolean held;
-    /** How many more new buyers may arrive ({@link #admit(int)}), or -1: no limit. */
-    private final AtomicInteger admissions = new AtomicInteger(-1);
-    /** The buyers of the crowd who began buying so far, and those buying now. */
-    private final AtomicInteger started = new AtomicInteger();
-    private final AtomicInteger buying = new AtomicInteger();
     private final AtomicLong nextArrival = new AtomicLong();
     /** node port -> when (ms) it last answered a buy. */
     private final Map<Integer, Long> lastAnswer = new ConcurrentHashMap<>();
@@ -187,30 +182,8 @@ final class Buyers {
 
     /** New buyers arrive again, paced as before from now on. */
     void release() {
-        admissions.set(-1);
         nextArrival.set(System.nanoTime());
         held = false;
-    }
-
-    /**
-     * Lets exactly {@code n} more new buyers arrive, paced as before from now on, then none until
-     * {@link #release()} or the next admit: each buys one ticket at most, so a test can bound what
-     * a stretch of the sale costs the stock.
-     */
-    void admit(int n) {
-        admissions.set(n);
-        nextArrival.set(System.nanoTime());
-        held = false;
-    }
-
-    /** How many buyers of the crowd have begun buying (sent their first request, or are about to). */
-    int started() {
-        return started.get();
-    }
-
-    /** How many buyers of the crowd are buying now (have begun and not yet been answered or given up). */
-    int buying() {
-        return buying.get();
     }
 
     /** Runs every buyer to the end; fails if that takes longer than {@code limit}. */
@@ -226,13 +199,7 @@ final class Buyers {
                         start.await();
                         for (int i = next.getAndIncrement(); i < users; i = next.getAndIncrement()) {
                             arrive();
-                            buying.incrementAndGet();
-                            started.incrementAndGet();
-                            try {
-                                done[i] = buyAs(buy, names.apply(i), anonymous(i));
-                            } finally {
-                                buying.decrementAndGet();
-                            }
+                            done[i] = buyAs(buy, names.apply(i), anonymous(i));
                         }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
@@ -257,7 +224,7 @@ final class Buyers {
     }
 
     private void arrive() throws InterruptedException {
-        while (held || !admitted()) {
+        while (held) {
             TimeUnit.MILLISECONDS.sleep(5);
         }
         long gap = arrivalGapNanos;
@@ -269,16 +236,6 @@ final class Buyers {
         if (wait > 0) {
             TimeUnit.NANOSECONDS.sleep(wait);
         }
-    }
-
-    /** Takes one admission if {@link #admit(int)} set a number: whether this buyer may arrive. */
-    private boolean admitted() {
-        for (int left = admissions.get(); left != 0; left = admissions.get()) {
-            if (left < 0 || admissions.compareAndSet(left, left - 1)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

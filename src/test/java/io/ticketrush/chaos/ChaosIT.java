@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,10 +28,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -86,26 +83,10 @@ class ChaosIT {
     /** A buyer retries for about 100 x 75 ms: longer than the 5 s Redis outage. */
     static final int MAX_TRIES = 100;
     static final double FAULT_AT = 0.3;
-    /**
-     * Scenario 7 lets this many new buyers arrive before each freeze of its node (none while the
-     * node is frozen or its buyers are still buying): each freeze that does not catch the node
-     * holding an unanswered order costs the stock this many tickets at most, so the stock left
-     * affords a known number of freezes, however slow the machine (before, every buyer in flight
-     * sold on while the node was frozen, about 40 tickets a freeze under load, and a sale ran out
-     * of stock after 4 freezes).
-     */
-    static final int FREEZE_BUYERS = 10;
-    /**
-     * Scenario 7 freezes its node at least this many times, if it must, before the stock runs out:
-     * one run at a load average of 46 caught it at the 11th, most at the 1st or 2nd. Not more: the
-     * stock left at the catch is sold before the kill, which must come within 3 s.
-     */
-    static final int FREEZE_TRIES = 15;
-    /**
-     * Scenario 7 starts freezing its node once at most this many tickets are left: enough for the
-     * buyers in flight then ({@link #CLIENTS} at most) and {@link #FREEZE_TRIES} freezes.
-     */
-    static final int NEAR_END = Math.max(1, Math.min(STOCK / 2, CLIENTS + FREEZE_TRIES * FREEZE_BUYERS));
+    /** Scenario 7 hangs its node once at most this many tickets are left. */
+    static final int NEAR_END = Math.max(1, Math.min(STOCK / 4, 200));
+    /** Scenario 7 freezes its node at most this many times looking for a moment it holds unanswered orders. */
+    static final int MAX_FREEZES = 40;
     static final Duration SALE_LIMIT = TimeScale.of(FULL ? Duration.ofMinutes(12) : Duration.ofMinutes(3));
     static final Duration WRITER_LIMIT = TimeScale.of(FULL ? Duration.ofMinutes(3) : Duration.ofSeconds(60));
     static final String REPORT = System.getProperty("rush.chaos.report", "target/chaos-report.txt");
@@ -411,22 +392,16 @@ class ChaosIT {
         SaleResult sale = sale("7 hang+kill w4 at sold-out", Kind.NODES, (cluster, buyers) -> {
             ChaosCluster.Node node = cluster.nodeOfWeight(4);
             Deadline.await(SALE_LIMIT, (STOCK - NEAR_END) + " tickets sold", () -> sold(cluster) >= STOCK - NEAR_END);
-            // arrivals paced while the node is frozen and thawed again, and only FREEZE_BUYERS new
-            // buyers before each freeze, so that the stock lasts for enough tries at catching it
-            // holding an answer: the node is frozen again and again until it does, while the stock
-            // left can pay for another try
+            // arrivals paced while the node is frozen and thawed again, so that the stock lasts for
+            // enough tries at catching it holding an answer
             buyers.pace(Math.max(20, STOCK / 4));
-            buyers.hold();
-            Deadline.await(SALE_LIMIT, "the buyers in flight to be answered", () -> buyers.buying() == 0);
             int freezes = 0;
-            while (STOCK - sold(cluster) >= FREEZE_BUYERS) {
-                int before = buyers.started();
-                buyers.admit(FREEZE_BUYERS);
-                // frozen as the last of them arrives: the ones before it are on their way through
-                Deadline.await(TimeScale.of(Duration.ofSeconds(10)), FREEZE_BUYERS + " more buyers to arrive",
-                        () -> buyers.started() >= before + FREEZE_BUYERS);
+            while (true) {
                 node.freeze();
                 freezes++;
+                // no new buyer while the node is frozen: the other nodes would sell on meanwhile, and
+                // on a slow machine the stock would run out before a freeze catches the node
+                buyers.hold();
                 // answers the node wrote before it froze reach their buyers in a moment
                 Deadline.await(TimeScale.of(Duration.ofSeconds(5)), "no answer from the frozen node for 100 ms",
                         () -> buyers.now() - buyers.lastAnswerFrom(node.port) >= 100);
@@ -434,24 +409,26 @@ class ChaosIT {
                 caught[0] = unanswered[0];
                 caught[1] = unanswered[1];
                 caught[3] = unanswered[2];
-                if (unanswered[0] > 0) {
+                if (unanswered[0] > 0 || freezes == MAX_FREEZES || sold(cluster) >= STOCK) {
                     break;
                 }
+                long thawed = buyers.now();
                 node.thaw();
-                // every buyer of this try answered (the thawed node answers its own) before the next
-                Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "this try's buyers to be answered",
-                        () -> buyers.buying() == 0);
+                buyers.release();
+                Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "the thawed node to answer again",
+                        () -> buyers.lastAnswerFrom(node.port) > thawed);
             }
             caught[2] = freezes;
-            long caughtAt = buyers.now();
-            // buyers straight at the others sell the rest, the crowd held until the kill (new buyers
-            // would only queue on the live nodes' locks): Nginx passes a request on to another node
-            // within 3 s of its start only (proxy_next_upstream_timeout), so the kill must come soon
-            // after the caught requests were sent; then one more buyer at each live node finds the
-            // stock gone and puts it on its sold-out path
+            buyers.release();
+            buyers.pace(0);
+            // the buyers not waiting on the hung node, and buyers straight at the others, sell the rest;
+            // then one more buyer at each live node finds the stock gone and puts it on its sold-out path
             List<ChaosCluster.Node> live = cluster.nodes().stream().filter(other -> other != node).toList();
-            int bought = sellTheRestDirectly(cluster, buyers, live);
-            int direct = bought;
+            int direct = 0;
+            while (sold(cluster) < STOCK) {
+                buyers.buyDirectly(live.get(direct % live.size()).uri("/buy/ticket"), "direct-" + direct);
+                direct++;
+            }
             // the unsettled calls' tickets come back once the hung node's give-up moment passes: sold here
             int reclaimed = 0;
             for (ChaosCluster.Node other : live) {
@@ -470,20 +447,17 @@ class ChaosIT {
             soldOutAtKill[0] = sold(cluster) >= STOCK;
             long killAt = buyers.now();
             node.kill();
-            buyers.release();
-            buyers.pace(0);
             return new Injected("node " + node.port + " frozen " + freezes + " time(s) until it held unanswered"
                     + " settled orders (" + caught[0] + " anonymous, " + caught[1] + " named) and " + caught[3]
-                    + " unsettled; " + bought + " buyers straight at the others bought the rest ("
+                    + " unsettled; " + (direct - live.size()) + " buyers straight at the others bought the rest ("
                     + reclaimed + " of them tickets the unsettled calls gave back), one more at each was told sold"
-                    + " out; kill -9 " + (killAt - caughtAt) + " ms after the catch",
+                    + " out; kill -9",
                     buyers.now(), killAt, node.port);
         });
         long retriedOrders = sale.killedNodeOrdersTold + sale.killedNodeOrdersHidden;
         verify(sale,
                 () -> assertTrue(caught[0] > 0, "the node was caught holding an anonymous buyer's unanswered settled order ("
-                        + caught[2] + " freezes of " + FREEZE_BUYERS + " new buyers each, until the stock left could"
-                        + " not pay for another)"),
+                        + caught[2] + " freezes)"),
                 () -> assertTrue(soldOutAtKill[0], "the other nodes had sold out when the node was killed"),
                 () -> assertTrue(sale.retriedFromKilled > 0, () -> "Nginx's error log shows requests it retried"
                         + " after the killed node " + sale.fault.killedPort() + " failed to answer them; "
@@ -495,35 +469,6 @@ class ChaosIT {
                         + sale.retriedFromKilled + " requests Nginx retried from it, " + sale.retriedSoldOut
                         + " were answered sold out, " + sale.retriedNewTicket + " a new ticket, and "
                         + sale.killedNodeOrdersTold + " got their order"));
-    }
-
-    /**
-     * Buyers straight at the {@code live} nodes, two at a time at each, until the stock is sold
-     * (soon: the kill must come within 3 s of the caught requests, and one buyer after another
-     * took several seconds for 150 tickets under load); answers how many there were.
-     */
-    private static int sellTheRestDirectly(ChaosCluster cluster, Buyers buyers, List<ChaosCluster.Node> live)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        AtomicInteger next = new AtomicInteger();
-        ExecutorService sellers = Executors.newFixedThreadPool(2 * live.size());
-        try {
-            List<Future<?>> each = new ArrayList<>();
-            for (int s = 0; s < 2 * live.size(); s++) {
-                URI buy = live.get(s % live.size()).uri("/buy/ticket");
-                each.add(sellers.submit(() -> {
-                    while (sold(cluster) < STOCK) {
-                        buyers.buyDirectly(buy, "direct-" + next.getAndIncrement());
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> seller : each) {
-                seller.get(SALE_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } finally {
-            sellers.shutdownNow();
-        }
-        return next.get();
     }
 
     // ------------------------------------------------------------------ the replicated Redis
