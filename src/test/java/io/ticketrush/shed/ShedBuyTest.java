@@ -1,44 +1,26 @@
 package io.ticketrush.shed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.Deadline;
-import io.ticketrush.support.EmbeddedNode;
-import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.RedisOrders;
-import io.ticketrush.support.RedisServer;
-import io.ticketrush.support.TempFiles;
 import io.ticketrush.support.TimeScale;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.args.ClientPauseMode;
@@ -50,90 +32,20 @@ import redis.clients.jedis.args.ClientPauseMode;
  * {@code Retry-After}, while Redis still holds the others (an answer that needed Redis could not
  * come yet), and sell nothing; once the held buyers are answered, buys succeed again.
  */
-class ShedBuyTest {
+class ShedBuyTest extends ShedTestBase {
     private static final String KEY = "ticket_hash_key";
     private static final int STOCK = 100;
-    private static final int BOUND = 4;
-    private static final int EXCESS = 6;
-    private static final String TOKEN = "shed-test-admin-token";
 
-    private RedisServer redis;
-    private EmbeddedNode node;
-    private Path dir;
-    private final ExecutorService buyers = Executors.newCachedThreadPool();
-
-    private record Answer(int status, String body, String retryAfter, String contentType) {
-        JsonObject json() {
-            return JsonParser.parseString(body).getAsJsonObject();
-        }
-
-        boolean ticket() {
-            return status == 200 && json().get("code").getAsInt() == 1;
-        }
-
-        boolean shed() {
-            return status == 503 && "busy".equals(json().get("error").getAsString());
-        }
-
-        @Override
-        public String toString() {
-            return status + " " + body + " (Retry-After " + retryAfter + ")";
-        }
-    }
-
-    @BeforeEach
-    void start() throws IOException {
-        redis = RedisServer.start();
+    @Override
+    Map<String, String> nodeSettings() {
         redis.initStock(KEY, STOCK);
-        dir = Files.createTempDirectory("rush-shed-");
-        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of("rush.stock.total", String.valueOf(STOCK),
-                "rush.node.weight", "10", "rush.node.weights.total", "10",
-                "rush.statlog", dir.resolve("stat.log").toString(),
-                "rush.shed.limit", String.valueOf(BOUND),
-                // the held buyers wait for Redis, not for these
-                "rush.lock.wait.ms", "60000", "rush.redis.timeout.ms", String.valueOf(TimeScale.ms(30_000)),
-                "rush.admin.token", TOKEN, "rush.admin.audit", dir.resolve("admin-audit.log").toString())));
-        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
-        node = EmbeddedNode.start(settings);
-    }
-
-    @AfterEach
-    void stop() {
-        buyers.shutdownNow();
-        node.stop();
-        redis.close();
-        TempFiles.deleteRecursively(dir);
+        return Map.of("rush.stock.total", String.valueOf(STOCK), "rush.node.weight", "10",
+                "rush.node.weights.total", "10", "rush.lock.wait.ms", "60000");
     }
 
     private CompletableFuture<Answer> buy(String user) {
-        HttpRequest request = HttpRequest.newBuilder(node.uri("/buy/ticket?user=" + user))
-                .timeout(TimeScale.of(Duration.ofSeconds(60))).POST(HttpRequest.BodyPublishers.noBody()).build();
-        // a thread and a client of its own each: every buyer on a connection of its own, at once
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                HttpResponse<String> r = HttpCall.newClient().send(request, HttpResponse.BodyHandlers.ofString());
-                return new Answer(r.statusCode(), r.body(), r.headers().firstValue("Retry-After").orElse(null),
-                        r.headers().firstValue("Content-Type").orElse(""));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }, buyers);
-    }
-
-    private static Answer answer(CompletableFuture<Answer> future) throws Exception {
-        return future.get(TimeScale.ms(60_000), TimeUnit.MILLISECONDS);
-    }
-
-    private long metric(String name) {
-        for (String line : HttpCall.get(node.uri("/metrics")).body().split("\n")) {
-            if (line.startsWith(name + " ")) {
-                return (long) Double.parseDouble(line.substring(name.length() + 1).trim());
-            }
-        }
-        throw new AssertionError("no " + name + " in /metrics");
+        return send(HttpRequest.newBuilder(node.uri("/buy/ticket?user=" + user))
+                .POST(HttpRequest.BodyPublishers.noBody()));
     }
 
     /** The users holding an order that was not voided, from Redis. */
@@ -169,12 +81,7 @@ class ShedBuyTest {
                     }
                 }
                 assertEquals(EXCESS, shed.size());
-                for (Answer a : shed) {
-                    assertTrue(a.shed(), () -> "a buyer over the bound is told busy: " + a);
-                    assertEquals("1", a.retryAfter(), () -> "and when to come back: " + a);
-                    assertTrue(a.contentType().startsWith("application/json"), a::toString);
-                    assertFalse(a.body().contains("Exception") || a.body().contains("\tat "), a::toString);
-                }
+                assertShed(shed, "a buyer");
                 assertEquals(BOUND, admission.inFlight(), "the bound's buyers are still held by Redis");
                 assertEquals(EXCESS, metric("rush_buy_shed_total"), "/metrics counts each shed buyer");
                 assertEquals(EXCESS, metric("rush_shed_total{paths=\"buy\"}"), "under the buy bound's paths");
@@ -225,7 +132,7 @@ class ShedBuyTest {
 
     private HttpCall.Answer admin(String pathAndQuery) throws Exception {
         HttpResponse<String> r = HttpCall.newClient().send(HttpRequest.newBuilder(node.adminUri(pathAndQuery))
-                .header("X-Admin-Token", TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                .header("X-Admin-Token", ADMIN).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
         return new HttpCall.Answer(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""));
     }

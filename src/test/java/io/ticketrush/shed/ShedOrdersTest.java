@@ -1,14 +1,10 @@
 package io.ticketrush.shed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,26 +15,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.nimbusds.jose.jwk.OctetSequenceKey;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.Deadline;
-import io.ticketrush.support.EmbeddedNode;
-import io.ticketrush.support.FreePort;
-import io.ticketrush.support.HttpCall;
 import io.ticketrush.support.Payments;
 import io.ticketrush.support.RedisOrders;
-import io.ticketrush.support.RedisServer;
-import io.ticketrush.support.TempFiles;
 import io.ticketrush.support.TestTokens;
 import io.ticketrush.support.TimeScale;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.args.ClientPauseMode;
@@ -52,81 +36,26 @@ import redis.clients.jedis.args.ClientPauseMode;
  * {@code Retry-After}: no payment started for a shed payer, no order changed; {@code /metrics}
  * shows the bound, the requests in flight and the shed ones by group of paths.
  */
-class ShedOrdersTest {
+class ShedOrdersTest extends ShedTestBase {
     private static final String KEY = "ticket_hash_key";
     private static final int STOCK = 100;
-    private static final int BOUND = 4;
-    private static final int EXCESS = 6;
-    private static final String ADMIN = "shed-orders-admin-token";
 
-    private RedisServer redis;
-    private EmbeddedNode node;
-    private Path dir;
     private OctetSequenceKey key;
-    private final ExecutorService clients = Executors.newCachedThreadPool();
 
-    private record Answer(int status, String body, String retryAfter, String contentType) {
-        JsonObject json() {
-            return JsonParser.parseString(body).getAsJsonObject();
-        }
-
-        boolean shed() {
-            return status == 503 && "busy".equals(json().get("error").getAsString());
-        }
-
-        @Override
-        public String toString() {
-            return status + " " + body + " (Retry-After " + retryAfter + ")";
-        }
-    }
-
-    @BeforeEach
-    void start() throws IOException {
-        redis = RedisServer.start();
+    @Override
+    Map<String, String> nodeSettings() throws IOException {
         redis.initStock(KEY, STOCK);
-        dir = Files.createTempDirectory("rush-shed-orders-");
         key = TestTokens.secret("k1");
         Path keys = TestTokens.write(dir.resolve("jwt-keys.json"), List.of(key));
-        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of("rush.stock.total", String.valueOf(STOCK),
-                "rush.node.weight", "10", "rush.node.weights.total", "10",
-                "rush.statlog", dir.resolve("stat.log").toString(), "rush.shed.limit", String.valueOf(BOUND),
-                // the held payments wait for Redis, not for this
-                "rush.redis.timeout.ms", String.valueOf(TimeScale.ms(30_000)), "rush.admin.token", ADMIN,
-                "rush.admin.audit", dir.resolve("admin-audit.log").toString(), "rush.auth.keys.file", keys.toString())));
+        Map<String, String> settings = new HashMap<>(Map.of("rush.stock.total", String.valueOf(STOCK),
+                "rush.node.weight", "10", "rush.node.weights.total", "10", "rush.auth.keys.file", keys.toString()));
         settings.putAll(Payments.SETTINGS);
-        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
-        node = EmbeddedNode.start(settings);
-    }
-
-    @AfterEach
-    void stop() {
-        clients.shutdownNow();
-        node.stop();
-        redis.close();
-        TempFiles.deleteRecursively(dir);
+        return settings;
     }
 
     private CompletableFuture<Answer> send(String method, String path, String user) {
-        HttpRequest request = HttpRequest.newBuilder(node.uri(path)).timeout(TimeScale.of(Duration.ofSeconds(60)))
-                .method(method, HttpRequest.BodyPublishers.noBody())
-                .header("Authorization", "Bearer " + TestTokens.hs256(key, user)).build();
-        // a thread and a client of its own each: every request on a connection of its own, at once
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                HttpResponse<String> r = HttpCall.newClient().send(request, HttpResponse.BodyHandlers.ofString());
-                return new Answer(r.statusCode(), r.body(), r.headers().firstValue("Retry-After").orElse(null),
-                        r.headers().firstValue("Content-Type").orElse(""));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }, clients);
-    }
-
-    private static Answer answer(CompletableFuture<Answer> future) throws Exception {
-        return future.get(TimeScale.ms(60_000), TimeUnit.MILLISECONDS);
+        return send(HttpRequest.newBuilder(node.uri(path)).method(method, HttpRequest.BodyPublishers.noBody())
+                .header("Authorization", "Bearer " + TestTokens.hs256(key, user)));
     }
 
     /** Buys a ticket as {@code user}; its order's id. */
@@ -135,15 +64,6 @@ class ShedOrdersTest {
         assertEquals(200, bought.status(), bought::toString);
         assertEquals(1, bought.json().get("code").getAsInt(), bought::toString);
         return bought.json().getAsJsonObject("data").get("orderId").getAsString();
-    }
-
-    private long metric(String name) {
-        for (String line : HttpCall.get(node.uri("/metrics")).body().split("\n")) {
-            if (line.startsWith(name + " ")) {
-                return (long) Double.parseDouble(line.substring(name.length() + 1).trim());
-            }
-        }
-        throw new AssertionError("no " + name + " in /metrics");
     }
 
     /** The orders a payment was started for, from Redis. */
@@ -194,12 +114,7 @@ class ShedOrdersTest {
                 shed.add(answer(send("GET", "/order?id=" + kept, "keeper")));
                 shed.add(answer(send("GET", "/orders", "keeper")));
                 shed.add(answer(send("POST", "/order/cancel?id=" + kept, "keeper")));
-                for (Answer a : shed) {
-                    assertTrue(a.shed(), () -> "an order request over the bound is told busy: " + a);
-                    assertEquals("1", a.retryAfter(), () -> "and when to come back: " + a);
-                    assertTrue(a.contentType().startsWith("application/json"), a::toString);
-                    assertFalse(a.body().contains("Exception") || a.body().contains("\tat "), a::toString);
-                }
+                assertShed(shed, "an order request");
                 assertEquals(BOUND, orders.inFlight(), "the bound's payments are still held by Redis");
                 assertEquals(EXCESS + 3, orders.shed());
                 assertEquals(EXCESS + 3, metric("rush_shed_total{paths=\"orders\"}"), "/metrics counts each one shed");

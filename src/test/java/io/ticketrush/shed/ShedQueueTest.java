@@ -1,43 +1,28 @@
 package io.ticketrush.shed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.nimbusds.jose.jwk.OctetSequenceKey;
 import io.ticketrush.redis.keys.Keys;
 import io.ticketrush.support.Deadline;
-import io.ticketrush.support.EmbeddedNode;
-import io.ticketrush.support.FreePort;
 import io.ticketrush.support.HttpCall;
-import io.ticketrush.support.RedisServer;
-import io.ticketrush.support.TempFiles;
 import io.ticketrush.support.TestTokens;
 import io.ticketrush.support.TimeScale;
 import io.ticketrush.web.QueueServlet;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.args.ClientPauseMode;
@@ -50,82 +35,28 @@ import redis.clients.jedis.args.ClientPauseMode;
  * {@code Retry-After}; the shed joiners get no place in the room, the others theirs once Redis lets
  * the writes through.
  */
-class ShedQueueTest {
+class ShedQueueTest extends ShedTestBase {
     private static final String SALE = "QS";
-    private static final int BOUND = 4;
-    private static final int EXCESS = 6;
-    private static final String ADMIN = "shed-queue-admin-token";
 
-    private RedisServer redis;
-    private EmbeddedNode node;
-    private Path dir;
     private OctetSequenceKey key;
-    private final ExecutorService clients = Executors.newCachedThreadPool();
 
-    private record Answer(int status, String body, String retryAfter, String contentType) {
-        JsonObject json() {
-            return JsonParser.parseString(body).getAsJsonObject();
-        }
-
-        boolean shed() {
-            return status == 503 && "busy".equals(json().get("error").getAsString());
-        }
-
-        @Override
-        public String toString() {
-            return status + " " + body + " (Retry-After " + retryAfter + ")";
-        }
-    }
-
-    @BeforeEach
-    void start() throws IOException {
-        redis = RedisServer.start();
-        dir = Files.createTempDirectory("rush-shed-queue-");
+    @Override
+    Map<String, String> nodeSettings() throws IOException {
         key = TestTokens.secret("k1");
         Path keys = TestTokens.write(dir.resolve("jwt-keys.json"), List.of(key));
-        Map<String, String> settings = new HashMap<>(redis.asNode(Map.of("rush.statlog",
-                dir.resolve("stat.log").toString(), "rush.shed.limit", String.valueOf(BOUND),
-                "rush.redis.timeout.ms", String.valueOf(TimeScale.ms(30_000)), "rush.admin.token", ADMIN,
-                "rush.admin.audit", dir.resolve("admin-audit.log").toString(), "rush.auth.keys.file", keys.toString(),
-                "rush.queue.admit.ms", "100")));
-        settings.put(EmbeddedNode.ADMIN_PORT, String.valueOf(FreePort.find()));
-        node = EmbeddedNode.start(settings);
-    }
-
-    @AfterEach
-    void stop() {
-        clients.shutdownNow();
-        node.stop();
-        redis.close();
-        TempFiles.deleteRecursively(dir);
+        return Map.of("rush.auth.keys.file", keys.toString(), "rush.queue.admit.ms", "100");
     }
 
     private CompletableFuture<Answer> send(String method, String path, String user, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(node.uri(path)).timeout(TimeScale.of(Duration.ofSeconds(60)))
+        HttpRequest.Builder request = HttpRequest.newBuilder(node.uri(path))
                 .method(method, HttpRequest.BodyPublishers.noBody())
                 .header("Authorization", "Bearer " + TestTokens.hs256(key, user));
         headers.forEach(request::header);
-        // a thread and a client of its own each: every request on a connection of its own, at once
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                HttpResponse<String> r = HttpCall.newClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
-                return new Answer(r.statusCode(), r.body(), r.headers().firstValue("Retry-After").orElse(null),
-                        r.headers().firstValue("Content-Type").orElse(""));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }, clients);
+        return send(request);
     }
 
     private CompletableFuture<Answer> join(String user) {
         return send("POST", "/queue/join?sale=" + SALE, user, Map.of());
-    }
-
-    private static Answer answer(CompletableFuture<Answer> future) throws Exception {
-        return future.get(TimeScale.ms(60_000), TimeUnit.MILLISECONDS);
     }
 
     private Double place(String user) {
@@ -176,12 +107,7 @@ class ShedQueueTest {
                 // a poll needs no Redis, but it is one more request in flight than the bound
                 shed.add(answer(send("GET", "/queue?sale=" + SALE, "first", Map.of(QueueServlet.TICKET_HEADER,
                         ticket))));
-                for (Answer a : shed) {
-                    assertTrue(a.shed(), () -> "a join or poll over the bound is told busy: " + a);
-                    assertEquals("1", a.retryAfter(), () -> "and when to come back: " + a);
-                    assertTrue(a.contentType().startsWith("application/json"), a::toString);
-                    assertFalse(a.body().contains("Exception") || a.body().contains("\tat "), a::toString);
-                }
+                assertShed(shed, "a join or poll");
                 assertEquals(BOUND, room.inFlight(), "the bound's joins are still held by Redis");
                 assertEquals(EXCESS + 1, room.shed());
                 assertEquals(1, places(), "no place made while Redis holds the writes");
