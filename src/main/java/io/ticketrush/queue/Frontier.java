@@ -43,4 +43,26 @@ public final class Frontier {
         // the first moment at which rate * elapsed / 1000 >= byTime
         return sale.opensAt() + (byTime * 1000 + sale.queueRate() - 1) / sale.queueRate();
     }
+
+    /**
+     * When a lottery place should first ask for its rank (ms after the opening): soon enough never to
+     * miss its turn, spread so that a room of a million does not ask all at once. Its score is uniform
+     * in [0, 1), so its rank among {@code joined} is about {@code score × joined} (off by at most
+     * ~sqrt(joined) / 2 places). Within the tickets, the clock admits that rank at {@code rank / rate};
+     * tickets that come back could admit it sooner, at most twice as fast in the pass's first time
+     * (a ticket comes back only after it sold), so it asks at {@code rank / (2 × rate)}: the first
+     * polls come at twice the admission rate, and a place admitted sooner than asked still has its
+     * pass's time. Beyond the tickets, a turn comes only from a ticket back or a pass lapsed, so the
+     * far places ask after the tickets' places, spread at {@code farPollsPerSecond} (the room's far
+     * polls' rate), never later than the first rule. Later in rank is never sooner.
+     */
+    public static long firstPoll(Sale sale, double score, long joined, long farPollsPerSecond) {
+        long rank = (long) (score * joined);
+        long byRate = rank * 1000 / (2L * sale.queueRate());
+        if (rank < sale.total()) {
+            return byRate;
+        }
+        long tickets = sale.total() * 1000 / (2L * sale.queueRate());
+        return Math.min(byRate, tickets + (rank - sale.total()) * 1000 / farPollsPerSecond);
+    }
 }

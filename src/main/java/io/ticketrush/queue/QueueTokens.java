@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
 
+import javax.crypto.Cipher;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -23,10 +24,18 @@ import io.ticketrush.sale.Sale;
  * {@code |} (no sale or user id holds one), base64url, a dot, and the first 16 bytes of its
  * HMAC-SHA256 under the room's key ({@code rush.queue.key.file}, the same on every node), base64url.
  * A ticket and a pass start with different marks, so one is never read as the other.
+ *
+ * <p>Before the opening a ticket holds its place's lottery score <b>sealed</b>: one AES block
+ * (the score's 8 bytes and 8 of zeros; one block under a key that seals nothing else is a random
+ * permutation of it, and the ticket's HMAC keeps it whole) under a key derived from the room's, so
+ * the node knows when the place will come up (its first poll after the opening,
+ * {@link Frontier#firstPoll}) while its holder learns nothing of the draw.
  */
 public final class QueueTokens {
     private static final String TICKET = "q1";
     private static final String PASS = "p1";
+    /** Marks a sealed score in a ticket's score field. */
+    private static final String SEALED = "~";
     private static final int MAC_BYTES = 16;
     /** Longer than any token this class makes (ids of 32 and 64 characters, numbers): refused unread. */
     private static final int MAX_LENGTH = 400;
@@ -35,7 +44,8 @@ public final class QueueTokens {
 
     /**
      * A queue ticket's fields: whose place in which sale (and run of it: its generation), where
-     * ({@code score} empty and {@code rank} 0 before the opening: the draw is not told).
+     * ({@code rank} 0 before the opening, and {@code score} the draw the ticket holds sealed, or
+     * empty: the draw is not told).
      */
     public record Ticket(String sale, long generation, String user, String score, long rank) {
         public Place place() {
@@ -49,6 +59,9 @@ public final class QueueTokens {
 
     private final SecretKeySpec key;
     private final ThreadLocal<Mac> macs;
+    private final SecretKeySpec sealKey;
+    private final ThreadLocal<Cipher> sealers;
+    private final ThreadLocal<Cipher> openers;
 
     /** Tokens under {@code key} (at least 32 bytes). */
     public QueueTokens(byte[] key) {
@@ -57,6 +70,11 @@ public final class QueueTokens {
         }
         this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
         this.macs = ThreadLocal.withInitial(this::newMac);
+        // the sealing key: the room's key's HMAC of a label, so it seals nothing the MAC signs
+        this.sealKey = new SecretKeySpec(Arrays.copyOf(newMac().doFinal(
+                "rush queue ticket: the lottery score, sealed".getBytes(StandardCharsets.US_ASCII)), 16), "AES");
+        this.sealers = ThreadLocal.withInitial(() -> newCipher(Cipher.ENCRYPT_MODE));
+        this.openers = ThreadLocal.withInitial(() -> newCipher(Cipher.DECRYPT_MODE));
     }
 
     /** Tokens under the key in {@code file} (base64, as {@code ./rush up} writes {@code run/queue-key}). */
@@ -95,15 +113,78 @@ public final class QueueTokens {
         }
     }
 
+    private Cipher newCipher(int mode) {
+        try {
+            Cipher cipher = Cipher.getInstance("AES/ECB/NoPadding");
+            cipher.init(mode, sealKey);
+            return cipher;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES is required of every JVM", e);
+        }
+    }
+
     /**
      * {@code user}'s queue ticket for {@code place} in {@code sale}'s room. A place not ranked yet
-     * (before the opening) goes without its score: a ticket is signed, not encrypted, and the
-     * lottery's draw is hidden until the opening (docs/queue.md); nothing before it needs the score
-     * (the first poll after the opening asks the store for the place, score and rank).
+     * (before the opening) holds its score sealed: a ticket is signed, not encrypted, and the
+     * lottery's draw is hidden until the opening (docs/queue.md); the node reads it back to tell
+     * the holder when to ask after the opening (the first poll after it asks the store for the
+     * place's rank).
      */
     public String ticket(Sale sale, String user, Place place) {
         return sign(String.join("|", TICKET, sale.id(), String.valueOf(sale.generation()), user,
-                place.ranked() ? place.score() : "", String.valueOf(place.rank())));
+                place.ranked() ? place.score() : seal(place.score()), String.valueOf(place.rank())));
+    }
+
+    /** A lottery score in [0, 1) sealed ({@link #SEALED} and one AES block, base64url); empty for none. */
+    private String seal(String score) {
+        double draw;
+        try {
+            draw = Double.parseDouble(score);
+        } catch (NumberFormatException e) {
+            return "";
+        }
+        if (!(draw >= 0 && draw < 1)) {
+            return "";
+        }
+        byte[] block = new byte[16];
+        long bits = Double.doubleToLongBits(draw);
+        for (int i = 0; i < 8; i++) {
+            block[i] = (byte) (bits >>> (56 - 8 * i));
+        }
+        try {
+            return SEALED + ENCODER.encodeToString(sealers.get().doFinal(block));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES sealing failed", e);
+        }
+    }
+
+    /** The score sealed in {@code field}, as its decimal; null when it is not one this key sealed. */
+    private String open(String field) {
+        byte[] block;
+        try {
+            block = DECODER.decode(field.substring(SEALED.length()));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        if (block.length != 16) {
+            return null;
+        }
+        try {
+            block = openers.get().doFinal(block);
+        } catch (GeneralSecurityException e) {
+            return null;
+        }
+        long bits = 0;
+        for (int i = 0; i < 8; i++) {
+            bits = (bits << 8) | (block[i] & 0xff);
+        }
+        for (int i = 8; i < 16; i++) {
+            if (block[i] != 0) {
+                return null;
+            }
+        }
+        double draw = Double.longBitsToDouble(bits);
+        return draw >= 0 && draw < 1 ? Double.toString(draw) : null;
     }
 
     /** {@code user}'s pass to buy from {@code sale} until {@code until}. */
@@ -113,8 +194,11 @@ public final class QueueTokens {
 
     /** The ticket {@code token} holds; empty when it is none of this key's (malformed, forged, a pass). */
     public Optional<Ticket> readTicket(String token) {
-        return fields(token, TICKET, 6).map(f -> new Ticket(f[1], Long.parseLong(f[2]), f[3], f[4],
-                Long.parseLong(f[5])));
+        return fields(token, TICKET, 6).flatMap(f -> {
+            String score = f[4].startsWith(SEALED) ? open(f[4]) : f[4];
+            return score == null ? Optional.empty()
+                    : Optional.of(new Ticket(f[1], Long.parseLong(f[2]), f[3], score, Long.parseLong(f[5])));
+        });
     }
 
     /** The pass {@code token} holds; empty when it is none of this key's (malformed, forged, a ticket). */

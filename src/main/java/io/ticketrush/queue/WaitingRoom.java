@@ -213,10 +213,9 @@ public final class WaitingRoom implements AutoCloseable {
         String holds = ticket != null ? ticket : tokens.ticket(sale, user, place);
         if (!place.ranked()) {
             long toOpening = Math.max(0, sale.opensAt() - now);
-            long retry = toOpening > MOST_RETRY_MILLIS ? MOST_RETRY_MILLIS
-                    : toOpening + Math.floorMod(user.hashCode(), OPENING_SPREAD_MILLIS);
-            return new QueueAnswer(QueueAnswer.State.WAITING, null, null, null, retry, holds, null, null, false,
-                    toOpening, view(sale).joined());
+            long joined = view(sale).joined();
+            return new QueueAnswer(QueueAnswer.State.WAITING, null, null, null,
+                    beforeOpening(sale, user, place, toOpening, joined), holds, null, null, false, toOpening, joined);
         }
         RoomView view = view(sale);
         long rank = place.rank();
@@ -231,6 +230,22 @@ public final class WaitingRoom implements AutoCloseable {
                     false, null, view.joined());
         }
         return beyondReach(sale, view, rank, position, holds, waitlist);
+    }
+
+    /**
+     * When a place not ranked yet polls again: at its first poll after the opening (when its draw
+     * comes up, {@link Frontier#firstPoll}: the room's first polls spread at about twice the
+     * admission rate plus the far places' rate, not a million at once), or sooner, each poll at
+     * most a while apart that spreads the room over {@link #FAR_POLLS_PER_SECOND} (at least
+     * {@link #MOST_RETRY_MILLIS}). A ticket without its draw (one made before it was sealed) is
+     * spread over {@link #OPENING_SPREAD_MILLIS} after the opening, as before.
+     */
+    private static long beforeOpening(Sale sale, String user, Place place, long toOpening, long joined) {
+        double draw = place.score().isEmpty() ? Double.NaN : Double.parseDouble(place.score());
+        long first = toOpening + (Double.isNaN(draw) ? Math.floorMod(user.hashCode(), OPENING_SPREAD_MILLIS)
+                : Frontier.firstPoll(sale, draw, joined, FAR_POLLS_PER_SECOND));
+        long most = Math.max(MOST_RETRY_MILLIS, joined * 1000 / FAR_POLLS_PER_SECOND);
+        return Math.min(first, most);
     }
 
     /**

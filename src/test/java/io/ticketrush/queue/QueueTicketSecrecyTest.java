@@ -91,4 +91,15 @@ class QueueTicketSecrecyTest {
         }
         assertEquals(calls, room.storeCalls(), "polls before the opening asked the store");
     }
+
+    @Test
+    void the_node_reads_the_sealed_draw_back_exactly_and_another_rooms_key_reads_nothing() {
+        long opens = store.catalog().now() + 3_600_000;
+        Sale sale = store.admin().create(new Sale("H2", "H2", 10, opens, 0, 1, 60_000, 0, 0, true).withQueue(5, 0));
+        String ticket = room.join(sale, "hana", null, DIRECT).join().ticket();
+        QueueTokens.Ticket read = tokens.readTicket(ticket).orElseThrow();
+        assertEquals("0.7182818284590452", read.score(), "the draw, sealed in the ticket, for the node alone");
+        assertEquals(0, read.rank(), "no rank before the opening");
+        assertTrue(QueueTokens.ofRandomKey().readTicket(ticket).isEmpty(), "another room's key reads the ticket");
+    }
 }

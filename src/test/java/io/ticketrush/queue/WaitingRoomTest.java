@@ -186,6 +186,46 @@ class WaitingRoomTest {
     }
 
     @Test
+    void before_the_opening_each_place_is_told_to_come_back_when_its_draw_comes_up_in_order_not_all_at_once() {
+        room(new Random(23)::nextDouble, 60_000);
+        int total = 40;
+        int rate = 20;
+        int joiners = 400;
+        Sale unopened = queued("F1", total, rate, 3_600_000, 60_000);
+        List<String> early = joinEarly(unopened, "f", joiners);
+        room.admitAll(List.of(unopened)); // the node's step: its figures count every joiner now
+        fixed.set(unopened.opensAt() - 10_000); // the last polls before the opening, 10 s before it
+        Map<String, Long> offsets = new HashMap<>();
+        for (int i = 0; i < joiners; i++) {
+            QueueAnswer told = poll(unopened, "f" + i, early.get(i));
+            assertEquals(State.WAITING, told.state());
+            assertNull(told.position(), "no rank before the opening");
+            offsets.put("f" + i, told.retryAfterMs() - 10_000);
+        }
+        fixed.set(0);
+        Sale sale = openNow(unopened);
+        awaitOpen(sale);
+        room.admitAll(List.of(sale));
+        Map<String, Long> ranks = ranks(sale, "f", early);
+        List<String> byRank = offsets.keySet().stream().sorted(Comparator.comparingLong(ranks::get)).toList();
+        long previous = 0;
+        for (String user : byRank) {
+            long rank = ranks.get(user);
+            long offset = offsets.get(user);
+            assertTrue(offset >= previous, "place " + rank + " was told to come " + offset + " ms after the opening,"
+                    + " sooner than a place ahead of it (" + previous + " ms): the first polls follow the draw");
+            if (rank <= total) {
+                long admitted = (rank - 1) * 1000 / rate;
+                assertTrue(offset <= admitted + 1000, "place " + rank + ", admitted " + admitted + " ms after the"
+                        + " opening, was told to come " + offset + " ms after it: its pass's time runs meanwhile");
+            }
+            previous = offset;
+        }
+        assertTrue(offsets.get(byRank.get(total - 1)) >= 500, "the tickets' places come over their admission's"
+                + " time, not at once: the last was told " + offsets.get(byRank.get(total - 1)) + " ms");
+    }
+
+    @Test
     void places_drawn_before_the_opening_are_a_random_permutation_and_later_arrivals_queue_in_order() {
         // a fixed seed: the draw, so the rank correlation below, is the same at every run
         room(new Random(19)::nextDouble, 60_000);
