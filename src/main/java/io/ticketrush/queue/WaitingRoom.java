@@ -50,8 +50,10 @@ public final class WaitingRoom implements AutoCloseable {
      * within 50 s, and its 90,000 far places poll about 1,800 times a second, not 18,000.
      */
     static final long FAR_POLLS_PER_SECOND = 2_000;
-    /** The longest a far place is told to wait (a room of 120,000 and more). */
+    /** The longest a far place that two rounds of returns may reach is told to wait (a room of 120,000 and more). */
     static final long FAR_MOST_RETRY_MILLIS = 60_000;
+    /** The longest any place is told to wait ({@link #beyondReachRetry}: a room of 1,200,000 and more). */
+    static final long FAR_LONGEST_RETRY_MILLIS = 600_000;
 
     private record Cached(long generation, RoomView view, long readNanos) {
     }
@@ -262,24 +264,50 @@ public final class WaitingRoom implements AutoCloseable {
      */
     private QueueAnswer beyondReach(Sale sale, RoomView view, long rank, long position, String ticket,
             boolean waitlist) {
-        long needed = rank - Frontier.reach(sale, view);
         long unsold = Math.max(0, view.total() - view.sold());
         long passesOut = view.passesOut();
         long unpaid = view.pending();
-        long far = Math.min(FAR_MOST_RETRY_MILLIS, Math.max(WAITLIST_RETRY_MILLIS,
-                view.joined() * 1000 / FAR_POLLS_PER_SECOND));
+        long retry = beyondReachRetry(sale, view, rank, passMillis);
         if (unsold > 0) {
-            long retry = needed <= unsold
-                    ? LEAST_RETRY_MILLIS + (WAITLIST_RETRY_MILLIS - LEAST_RETRY_MILLIS) * (needed - 1) / unsold
-                    : Math.min(far, WAITLIST_RETRY_MILLIS * ((needed + unsold - 1) / unsold));
             return new QueueAnswer(QueueAnswer.State.WAITING, position, position - 1, null, retry, ticket, null, null,
                     false, null, view.joined(), passesOut, unpaid, false);
         }
-        long retry = needed <= unpaid ? WAITLIST_RETRY_MILLIS + (far - WAITLIST_RETRY_MILLIS) * (needed - 1) / unpaid
-                : far;
         return new QueueAnswer(waitlist ? QueueAnswer.State.WAITLISTED : QueueAnswer.State.SOLD_OUT, position,
                 position - 1, null, retry, ticket, null, null, false, null, view.joined(), passesOut, unpaid,
                 unpaid == 0);
+    }
+
+    /**
+     * When a place beyond the tickets' reach polls again ({@link #beyondReach}). A place further back
+     * than two rounds of the line's movers (every unsold ticket's pass lapsing and every unpaid order
+     * coming back, twice over) is at least a round from its turn per round beyond two, a round being
+     * the shorter of a pass's time and the sale's time to pay: it may poll that far apart, up to the
+     * room spread over {@link #FAR_POLLS_PER_SECOND} (at most {@link #FAR_LONGEST_RETRY_MILLIS}). So a
+     * room of a million far places asks about 2,000 times a second, not the 16,700 that the 60 s
+     * bound alone allowed, while every place that two rounds may reach keeps that bound.
+     */
+    static long beyondReachRetry(Sale sale, RoomView view, long rank, long passMillis) {
+        long needed = rank - Frontier.reach(sale, view);
+        long unsold = Math.max(0, view.total() - view.sold());
+        long unpaid = view.pending();
+        long spread = view.joined() * 1000 / FAR_POLLS_PER_SECOND;
+        long far = Math.min(FAR_MOST_RETRY_MILLIS, Math.max(WAITLIST_RETRY_MILLIS, spread));
+        long retry;
+        if (unsold > 0) {
+            retry = needed <= unsold
+                    ? LEAST_RETRY_MILLIS + (WAITLIST_RETRY_MILLIS - LEAST_RETRY_MILLIS) * (needed - 1) / unsold
+                    : Math.min(far, WAITLIST_RETRY_MILLIS * ((needed + unsold - 1) / unsold));
+        } else {
+            retry = needed <= unpaid ? WAITLIST_RETRY_MILLIS + (far - WAITLIST_RETRY_MILLIS) * (needed - 1) / unpaid
+                    : far;
+        }
+        long movers = Math.max(1, unsold + unpaid);
+        long rounds = (needed + movers - 1) / movers;
+        if (rounds <= 2) {
+            return retry;
+        }
+        long round = sale.payWithinMillis() > 0 ? Math.min(passMillis, sale.payWithinMillis()) : passMillis;
+        return Math.max(retry, Math.min(Math.min(FAR_LONGEST_RETRY_MILLIS, spread), (rounds - 2) * round));
     }
 
     /** An admitted buyer's answer: their pass (its time looked up once), used, or lapsed. */
