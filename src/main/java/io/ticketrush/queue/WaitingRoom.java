@@ -76,7 +76,8 @@ public final class WaitingRoom implements AutoCloseable {
      * @param clock the sales' clock, ms
      * @param lottery a new joiner's score before the opening, in [0, 1)
      * @param passMillis how long a pass buys ({@code rush.queue.pass.ttl.ms})
-     * @param lingerMillis how long a join waits for company in the line ({@code rush.queue.join.linger.ms})
+     * @param lingerMillis how long a batch of joins before the opening waits for company in the line
+     *     ({@code rush.queue.join.linger.ms}; {@link JoinLine})
      * @param admitMillis how often the admission step runs ({@code rush.queue.admit.ms})
      */
     public WaitingRoom(QueueStore store, QueueTokens tokens, LongSupplier clock, DoubleSupplier lottery,
@@ -87,7 +88,7 @@ public final class WaitingRoom implements AutoCloseable {
         this.lottery = lottery;
         this.passMillis = passMillis;
         this.admitMillis = admitMillis;
-        this.line = new JoinLine(this.store, lingerMillis);
+        this.line = new JoinLine(this.store, clock, lingerMillis);
     }
 
     /** The store, each of its calls counted ({@link #storeCalls}). */

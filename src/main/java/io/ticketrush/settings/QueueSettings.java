@@ -12,8 +12,8 @@ import java.util.Optional;
  *     own, made at its start (a node alone: another cannot read its tickets)
  * @param passTtlMillis {@code rush.queue.pass.ttl.ms}: how long a pass buys from its admission; unused
  *     by then, it lapses and its place's turn goes to the next in line
- * @param lingerMillis {@code rush.queue.join.linger.ms}: how long the first join of a batch waits for
- *     company before its one Redis call
+ * @param lingerMillis {@code rush.queue.join.linger.ms}: before a sale's opening only, how long a batch
+ *     of joins waits for company (or until 64 are in line) before its one Redis call
  * @param admitMillis {@code rush.queue.admit.ms}: how often each node runs the admission step (and
  *     reads the rooms' figures that polls are answered from)
  */

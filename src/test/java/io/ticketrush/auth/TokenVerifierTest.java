@@ -292,6 +292,75 @@ class TokenVerifierTest {
         }
     }
 
+    /** A token of the plain header our issuer writes, its claims exactly {@code claimsJson}, signed with {@code with}. */
+    private static String plain(OctetSequenceKey with, String claimsJson) throws Exception {
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(with.toSecretKey());
+        Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
+        String signed = base64.encodeToString(("{\"kid\":\"" + with.getKeyID() + "\",\"typ\":\"JWT\",\"alg\":\"HS256\"}")
+                .getBytes(StandardCharsets.UTF_8)) + "." + base64.encodeToString(claimsJson.getBytes(StandardCharsets.UTF_8));
+        return signed + "." + base64.encodeToString(mac.doFinal(signed.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void our_issuers_claims_are_read_by_hand_exactly_as_nimbus_reads_them() throws Exception {
+        long now = Instant.now().getEpochSecond();
+        List<String> ours = List.of(
+                "{\"sub\":\"u1\",\"iss\":\"ticket-rush\",\"exp\":" + (now + 60) + ",\"iat\":" + now + "}",
+                "{\"sub\":\"a.b@c-d_e\",\"aud\":\"https://rush.example/x:1\",\"nbf\":" + now + ",\"exp\":" + (now + 60) + "}",
+                "{\"exp\":0,\"sub\":\"z\"}");
+        for (String json : ours) {
+            JWTClaimsSet byHand = TokenVerifier.plainClaims(json);
+            assertTrue(byHand != null, json + " read by hand");
+            assertEquals(JWTClaimsSet.parse(json).toJSONObject(), byHand.toJSONObject(), json);
+        }
+        String issued = new TokenIssuer(TokenKeys.of(keysFile, null)).issue("alice", 600, System.currentTimeMillis()).value();
+        String claims = new String(Base64.getUrlDecoder().decode(issued.split("\\.")[1]), StandardCharsets.UTF_8);
+        assertEquals(JWTClaimsSet.parse(claims).toJSONObject(), TokenVerifier.plainClaims(claims).toJSONObject(),
+                "what our issuer writes: " + claims);
+        // anything else is nimbus's to read (and judge)
+        List<String> others = List.of("{}", "{\"sub\":\"alice\",\"exp\":" + now + ",\"sub\":\"mallory\"}",
+                "{\"sub\":\"alice\",\"exp\":\"" + now + "\"}", "{\"sub\":5,\"exp\":" + now + "}",
+                "{\"sub\":\"alice\",\"exp\":" + now + ".5}", "{\"sub\":\"alice\",\"exp\":0" + now + "}",
+                "{\"sub\":\"alice\",\"exp\":-1}", "{\"sub\":\"alice\",\"exp\":1234567890123}",
+                "{\"sub\":\"alice\", \"exp\":" + now + "}", "{\"s\\u0075b\":\"alice\",\"exp\":" + now + "}",
+                "{\"sub\":\"al\\\"ice\",\"exp\":" + now + "}", "{\"sub\":\"al\\u0069ce\",\"exp\":" + now + "}", "{\"sub\":\"alice\",\"exp\":" + now + ",\"role\":\"admin\"}",
+                "{\"sub\":\"alice\",\"aud\":[\"a\"],\"exp\":" + now + "}", "{\"sub\":\"alice\",\"exp\":" + now + "}x",
+                "{\"sub\":\"alice\",\"exp\":" + now + ",}", "{\"sub\":\"alice\",\"exp\":" + now + "}}");
+        for (String json : others) {
+            assertEquals(null, TokenVerifier.plainClaims(json), json);
+        }
+    }
+
+    @Test
+    void a_plain_tokens_claims_read_by_hand_are_refused_as_nimbus_refuses_them() throws Exception {
+        long now = Instant.now().getEpochSecond();
+        String good = "{\"sub\":\"alice\",\"iss\":\"ticket-rush\",\"exp\":" + (now + 600) + ",\"iat\":" + now + "}";
+        assertEquals("alice", verifier.subject(plain(key, good)));
+        String[] parts = plain(key, good).split("\\.");
+        String tampered = parts[0] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(
+                good.replace("alice", "mallo").getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+        assertTrue(refusal(tampered).contains("Invalid signature"), refusal(tampered));
+        assertTrue(refusal(plain(key, "{\"sub\":\"alice\",\"exp\":" + (now - 31) + "}")).contains("xpired"));
+        assertTrue(refusal(plain(key, "{\"sub\":\"alice\",\"nbf\":" + (now + 120) + ",\"exp\":" + (now + 600) + "}"))
+                .contains("before"));
+        assertTrue(refusal(plain(key, "{\"sub\":\"alice\",\"iat\":" + (now + 120) + ",\"exp\":" + (now + 600) + "}"))
+                .contains("future"));
+        String twice = refusal(plain(key, "{\"sub\":\"alice\",\"exp\":" + (now + 600) + ",\"sub\":\"mallory\"}"));
+        assertTrue(twice.contains("not a valid JSON object"), "a claim twice: " + twice);
+        assertTrue(refusal(plain(key, "{\"sub\":\"alice\",\"exp\":\"" + (now + 600) + "\"}")).contains("exp"),
+                "exp of another type");
+        assertTrue(refusal(plain(key, "{\"exp\":" + (now + 600) + "}")).contains("sub"));
+        assertTrue(refusal(plain(key, "{\"sub\":\"alice\"}")).contains("exp"));
+        assertTrue(refusal(plain(key, "{\"sub\":\"auth0:alice\",\"exp\":" + (now + 600) + "}")).startsWith("sub is not a user id"));
+        assertTrue(refusal(plain(TestTokens.secret("k1"), good)).contains("Invalid signature"), "another secret, the right kid");
+        verifier = new TokenVerifier(TokenKeys.of(keysFile, null), 30, Set.of("ticket-rush"));
+        assertEquals("alice", verifier.subject(plain(key, "{\"sub\":\"alice\",\"aud\":\"ticket-rush\",\"exp\":" + (now + 600) + "}")));
+        assertTrue(refusal(plain(key, "{\"sub\":\"alice\",\"aud\":\"elsewhere\",\"exp\":" + (now + 600) + "}"))
+                .contains("aud"), "another audience");
+        assertTrue(refusal(plain(key, good)).contains("aud"), "no audience");
+    }
+
     private static MACSigner signer(OctetSequenceKey key) {
         try {
             return new MACSigner(key);
