@@ -390,6 +390,13 @@ public final class QueueBench {
         active.decrementAndGet();
     }
 
+    /** Buyer {@code i} stops without a final state (counted as none: the checks fail). */
+    private Long lost(int i) {
+        finalAt[i] = System.nanoTime();
+        active.decrementAndGet();
+        return null;
+    }
+
     /** Buyer {@code i}, on the waitlist, is moved on by a ticket come back: active again, a change. */
     private void fromWaitlist(int i, String what) {
         count(what);
@@ -419,11 +426,27 @@ public final class QueueBench {
                     fromWaitlist(i, "admitted_from_waitlist"); // a ticket came back to this place
                 }
                 String pass = a.str("pass");
-                if (pass == null) {
-                    count("admitted_without_pass");
-                    return a.num("retryAfterMs");
+                boolean again = false;
+                if (pass == null && !a.body.contains("\"passUsed\":true")) {
+                    // spent by a buy not settled yet: bought, or answered 503 and its pass given back
+                    // once voided (docs/queue.md, "A buy answered 503"): the page polls on
+                    count("retry_confirming");
+                    return Math.max(50L, a.num("retryAfterMs"));
                 }
-                passes[i] = pass;
+                if (pass == null) {
+                    // told used, its buy never seen to succeed (answered 503, its call settled after
+                    // all): sent again with its pass, the buy answers the order it bought. None: the
+                    // pass was lost for good, and the buyer has no final state (a failed check)
+                    if (passes[i] == null || orders[i] != null) {
+                        count("used_without_its_pass");
+                        return lost(i);
+                    }
+                    count("retry_used_buy_again");
+                    pass = passes[i];
+                    again = true;
+                } else {
+                    passes[i] = pass;
+                }
                 if (skips(i)) {
                     rest(i, (byte) 3); // never buys: the pass lapses, its turn goes on
                     return null;
@@ -443,6 +466,10 @@ public final class QueueBench {
                     }
                     rest(i, (byte) 1);
                     return null;
+                }
+                if (again && b.status != 503) {
+                    count("pass_lost_buy_" + b.status + "_" + b.code()); // used, and no order of its own
+                    return lost(i);
                 }
                 // 503: nothing sold, the pass is given back (docs/queue.md): poll and buy again
                 count((b.status == 503 ? "retry_buy_" : "buy_") + b.status + "_" + b.code());
