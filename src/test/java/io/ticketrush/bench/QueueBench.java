@@ -448,7 +448,16 @@ public final class QueueBench {
                     passes[i] = pass;
                 }
                 if (skips(i)) {
-                    rest(i, (byte) 3); // never buys: the pass lapses, its turn goes on
+                    // never buys: gives the turn back (POST /queue/leave), so it lapses at the next
+                    // admission step (counted lapsed) and goes on, rather than after the pass's time
+                    Answer l = call("leave", "POST", "/queue/leave?sale=" + sale, tokens[i], null);
+                    for (int tries = 1; l.status == 503 && tries < 20; tries++) {
+                        count("retry_leave_503");
+                        sleep(200);
+                        l = call("leave", "POST", "/queue/leave?sale=" + sale, tokens[i], null);
+                    }
+                    count(l.status == 200 ? "left" : "leave_" + l.status);
+                    rest(i, (byte) 3);
                     return null;
                 }
                 Answer b = call("buy", "POST", "/buy/ticket?sale=" + sale, tokens[i], Map.of("X-Queue-Pass", pass));
@@ -557,15 +566,15 @@ public final class QueueBench {
         for (int k = 0; k < n; k++) {
             int loser = losers.get(k * losers.size() / n);
             int winner = winners.get(k * winners.size() / n);
-            Answer a = call("sample", "POST", "/buy/ticket?sale=" + sale, tokens[loser], null);
+            Answer a = sample(tokens[loser], null);
             if (a.status == 403 && a.body.contains("not_admitted")) {
                 noPass++;
             }
-            Answer b = call("sample", "POST", "/buy/ticket?sale=" + sale, tokens[loser], Map.of("X-Queue-Pass", passes[winner]));
+            Answer b = sample(tokens[loser], Map.of("X-Queue-Pass", passes[winner]));
             if (b.status == 403 && b.body.contains("not_admitted")) {
                 otherPass++;
             }
-            Answer c = call("sample", "POST", "/buy/ticket?sale=" + sale, tokens[winner], Map.of("X-Queue-Pass", passes[winner]));
+            Answer c = sample(tokens[winner], Map.of("X-Queue-Pass", passes[winner]));
             if (c.status == 200 && orders[winner].equals(c.str("orderId"))) {
                 again++;
             }
@@ -574,6 +583,17 @@ public final class QueueBench {
         summary.put("sample_no_pass_refused", String.valueOf(noPass));
         summary.put("sample_other_pass_refused", String.valueOf(otherPass));
         summary.put("sample_again_same_order", String.valueOf(again));
+    }
+
+    /** A sampled buy; a 503 (nothing done: busy, or Redis did not answer in time) sent again, as the page does. */
+    private Answer sample(String token, Map<String, String> headers) throws IOException {
+        Answer answer = call("sample", "POST", "/buy/ticket?sale=" + sale, token, headers);
+        for (int tries = 1; answer.status == 503 && tries < 20; tries++) {
+            count("retry_sample_503");
+            sleep(200);
+            answer = call("sample", "POST", "/buy/ticket?sale=" + sale, token, headers);
+        }
+        return answer;
     }
 
     private static void sleep(long ms) throws IOException {
