@@ -7,7 +7,8 @@
 # min(buyers, 20,000) requests, before the opening), then from the opening each
 # buyer polls when retryAfterMs says, buys with its pass when admitted, pays (--pay percent of the
 # buyers who bought, through the demo provider), until each knows its final state (bought or sold out).
-# --skip percent of the buyers, admitted, never buy (their passes lapse to the places behind);
+# --skip percent of the buyers, admitted, never buy: they give their turn back (POST /queue/leave),
+# and their passes lapse to the places behind at the next admission step;
 # --cancel percent of the buyers who bought cancel their order (its ticket goes to the waitlist); a
 # buyer told sold out stays on the waitlist, as the page does, until the line is at rest; the orders
 # left unpaid expire after --pay-within seconds (the sale's pay time, 30 s) and go to the waitlist too,
@@ -48,8 +49,8 @@ while (($#)); do
 done
 ((buyers > 0 && tickets > 0 && tickets <= buyers && threads > 0 && pay <= 100 && skip < 100 && cancel <= 100)) ||
     die "queue-bench.sh: need buyers >= tickets > 0, threads > 0, pay <= 100, skip < 100, cancel <= 100"
-# a turn given up moves on only once its pass's time (rush.queue.pass.ttl.ms, 60 s) is over: 3% of
-# 10,000 buyers or more skip theirs, none in a smaller run (the smoke's stays a minute shorter)
+# a turn given up (POST /queue/leave) moves on at the next admission step: 3% of 10,000 buyers or
+# more give theirs up, none in a smaller run unless told (--skip)
 skip=${skip:-$((buyers >= 10000 ? 3 : 0))}
 # every ticket admitted within about 10 s of the opening, at least the room's default 100 a second
 admit=${admit:-$((tickets / 10 > 100 ? tickets / 10 : 100))}
@@ -186,7 +187,7 @@ check() { # $1 what, then a test
 retries=$(grep -E '^count_retry_' "$work/summary" | tr '\n' ' ' || true)
 echo "queue bench: 503 answers tried again: ${retries:-none}"
 others=$(grep -E '^count_' "$work/summary" | grep -v -e '^count_paid ' -e '^count_retry_' -e '^count_cancelled ' \
-    -e '^count_admitted_from_waitlist ' -e '^count_waiting_again_from_waitlist ' | tr '\n' ' ' || true)
+    -e '^count_left ' -e '^count_admitted_from_waitlist ' -e '^count_waiting_again_from_waitlist ' | tr '\n' ' ' || true)
 echo "queue bench: the waitlist: ${s[skipped]} turns given up, ${s[cancelled]} orders cancelled, $expired expired unpaid;" \
     "${s[count_waiting_again_from_waitlist]:-0} times a buyer told sold out was waiting again (a ticket came back)," \
     "${s[count_admitted_from_waitlist]:-0} admitted from the waitlist"
@@ -200,8 +201,8 @@ check "sold == tickets, every order accounted for: Redis sold $sold of $total; o
     test "$sold" -eq "$tickets" -a "$created" -eq "$((sold + s[cancelled] + expired + voided))" -a "$in_db" -eq "$created" -a "${s[bought]}" -eq "$((created - voided))" -a "${s[distinct_orders]}" -eq "$((created - voided))" -a "${s[kept]}" -eq "$((sold + expired))"
 check "no ticket without a pass: passes spent $spent == orders $created - $voided voided; ${s[sample_no_pass_refused]} of ${s[samples]} buys without a pass refused" \
     test "$spent" -eq "$((created - voided))" -a "${s[sample_no_pass_refused]}" -eq "${s[samples]}" -a "${s[samples]}" -gt 0
-check "waitlist served in order: the $passes_n passes issued went to the room's first $passes_n places ($in_order); admitted $admitted == $tickets tickets + $lapsed lapsed + $returned come back; lapsed == ${s[skipped]} turns given up, come back == ${s[cancelled]} cancelled + $expired expired" \
-    test "$in_order" = yes -a "$passes_n" -eq "$admitted" -a "$admitted" -eq "$((tickets + lapsed + returned))" -a "$lapsed" -eq "${s[skipped]}" -a "$returned" -eq "$((s[cancelled] + expired))"
+check "waitlist served in order: the $passes_n passes issued went to the room's first $passes_n places ($in_order); admitted $admitted == $tickets tickets + $lapsed lapsed + $returned come back; lapsed == ${s[skipped]} turns given up (${s[count_left]:-0} handed back), come back == ${s[cancelled]} cancelled + $expired expired" \
+    test "$in_order" = yes -a "$passes_n" -eq "$admitted" -a "$admitted" -eq "$((tickets + lapsed + returned))" -a "$lapsed" -eq "${s[skipped]}" -a "${s[count_left]:-0}" -eq "${s[skipped]}" -a "$returned" -eq "$((s[cancelled] + expired))"
 check "sold out only when no ticket could come but by a return: ${s[count_admitted_from_waitlist]:-0} admitted from the waitlist <= $returned tickets come back" \
     test "${s[count_admitted_from_waitlist]:-0}" -le "$returned"
 

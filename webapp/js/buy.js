@@ -313,9 +313,15 @@
     const result = await call('POST', '/buy/ticket', { sale, user },
       room ? { 'X-Queue-Pass': room.pass } : undefined);
     if (room) {
-      // a pass buys once: what it bought is the answer below, and the room has nothing more to say
       clearTimeout(room.timer);
-      rooms.delete(sale);
+      if (result.status === 503 || result.status === 0) {
+        // nothing sold: if the buy ran anyway its pass comes back once it is voided; the room says when
+        room.pass = null;
+        room.timer = setTimeout(() => pollRoom(sale), 1000);
+      } else {
+        // a pass buys once: what it bought is the answer below, and the room has nothing more to say
+        rooms.delete(sale);
+      }
     }
     button.disabled = false;
     const body = result.json;
@@ -447,6 +453,23 @@
     }
   }
 
+  /** Gives the buyer's turn in `sale`'s room back (POST /queue/leave): it goes to the next place in line. */
+  async function leaveRoom(sale, button) {
+    button.disabled = true;
+    const left = await call('POST', '/queue/leave?sale=' + encodeURIComponent(sale));
+    if (left.status === 200 && left.json && left.json.code === 1) {
+      const room = rooms.get(sale);
+      if (room) {
+        clearTimeout(room.timer);
+        rooms.delete(sale);
+      }
+      show(answerBox, 'info', 'You gave up your turn', saleTitle(sale) + ': it goes to the next buyer in line.');
+    } else {
+      button.disabled = false;
+      failure(answerBox, left, 'Giving up the turn');
+    }
+  }
+
   /** Where the buyer stands in `sale`'s room, in words; the next poll when the room says. */
   function showRoom(sale, data) {
     const room = rooms.get(sale);
@@ -458,8 +481,18 @@
       if (data.state === 'admitted' && data.pass) {
         const left = data.passUntil ? Sales.countdown(data.passUntil - Sales.now()) : 'a minute';
         show(answerBox, 'ok', 'Your turn! Press Buy within ' + left, title + ': the waiting room let you in.');
-      } else if (data.state === 'admitted') {
+        const leave = document.createElement('button');
+        leave.className = 'small leave';
+        leave.type = 'button';
+        leave.textContent = 'Give up my turn';
+        leave.addEventListener('click', () => leaveRoom(sale, leave));
+        answerBox.appendChild(leave);
+      } else if (data.state === 'admitted' && data.passUsed) {
         show(answerBox, 'info', 'Your turn was used', title + ': your pass bought already. See your orders below.');
+      } else if (data.state === 'admitted') {
+        // spent by a buy not confirmed yet: if it answered 503, the pass comes back
+        show(answerBox, 'info', 'Your buy is being confirmed', title + ': if it did not go through, your turn'
+          + ' comes back here in a moment. Keep this page open.');
       } else if (data.state === 'waiting' && data.position === null) {
         show(answerBox, 'info', 'In the waiting room: the draw is at the opening',
           title + (data.opensInMs ? ' opens in ' + Sales.countdown(data.opensInMs) : ' opens soon')
@@ -489,7 +522,7 @@
         show(answerBox, 'bad', 'Your turn lapsed', title + ': the pass was not used in time, and the turn went on.');
       }
     }
-    if (data.state !== 'lapsed' && !(data.state === 'admitted' && !data.pass)) {
+    if (data.state !== 'lapsed' && !(data.state === 'admitted' && data.passUsed)) {
       room.timer = setTimeout(() => pollRoom(sale), Math.max(500, data.retryAfterMs || 1000));
     }
   }

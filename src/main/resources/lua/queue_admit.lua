@@ -4,7 +4,9 @@
 -- the places up to the frontier get their passes, in the room's order: the frontier is what the
 -- clock has admitted (ARGV[1]: the sale's rate times the time since the opening, at most its total)
 -- plus the passes lapsed plus the tickets come back (QUEUE_RETURNED), at most everyone in the room.
--- A pass buys until ARGV[2] ms from its admission (buy.lua spends it).
+-- A pass buys until ARGV[2] ms from its admission (buy.lua spends it). A pass handed back
+-- (queue_leave.lua: HANDED_BACK) is due, and lapses as one past its time; a place whose buyer left
+-- before its turn (LEFT_MARK) gets a pass due at once, which lapses at the next step.
 --
 -- KEYS: the sale's (lib/sale_keys.lua).
 -- ARGV: 1 the places the clock has admitted by now, 2 a pass's time to buy (ms), 3 the most passes
@@ -44,7 +46,11 @@ if now >= (tonumber(s[3]) or 0) then
   if upto > admitted then
     local until_ = string.format('%d', now + tonumber(ARGV[2]))
     for _, user in ipairs(redis.call('ZRANGE', ROOM_KEY, admitted, upto - 1)) do
-      redis.call('ZADD', PASSES, 'NX', until_, user)
+      if redis.call('ZADD', PASSES, 'NX', until_, user) == 0
+          and tonumber(redis.call('ZSCORE', PASSES, user)) == LEFT_MARK then
+        -- its buyer left before its turn (queue_leave.lua): the pass is due at once, lapses at the next step
+        redis.call('ZADD', PASSES, HANDED_BACK, user)
+      end
     end
     admitted = upto
     redis.call('HSET', STOCK, QUEUE_ADMITTED, admitted)

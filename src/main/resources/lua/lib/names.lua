@@ -126,3 +126,21 @@ local ROOM = {}
 ROOM.NO_SALE = -1
 ROOM.NOT_QUEUED = -2
 ROOM.CLOSED = -3
+
+-- what queue_pass.lua says of a pass issued (io.ticketrush.redis.script.RoomReply.PassUse)
+local PASS_USE = {}
+PASS_USE.UNSPENT = 0
+PASS_USE.SPENT = 1
+PASS_USE.CONFIRMING = 2
+
+-- what queue_leave.lua answers (io.ticketrush.redis.script.RoomReply.Leave)
+local LEAVE = {}
+LEAVE.ADMITTED = 1
+LEAVE.WAITING = 2
+LEAVE.SPENT = -1
+LEAVE.NOT_IN_ROOM = -2
+
+-- a waiting buyer who left the room: its pass, when its place is admitted, lapses at the next step
+local LEFT_MARK = -2
+-- a pass handed back (queue_leave.lua): due, it lapses at the next admission step
+local HANDED_BACK = 1

@@ -33,10 +33,36 @@ public interface QueueStore {
      */
     RoomView admit(Sale sale, long byClock, long passMillis);
 
-    /** The user's pass as the store holds it; empty if none was issued. */
+    /**
+     * The user's pass as the store holds it; empty if none was issued. A spent pass whose buy's call
+     * its node has given up on (its buyer heard 503) is given back here (the call voided): unspent.
+     */
     Optional<PassRecord> pass(Sale sale, String user);
 
-    /** A pass as the store holds it: until when it buys (ms; 0 lapsed unused, -1 spent and over), and whether it was spent. */
-    record PassRecord(long until, boolean spent) {
+    /**
+     * A pass as the store holds it: until when it buys (ms; 0 lapsed unused, -1 spent and over, 1
+     * handed back), whether it was spent, and whether that spending is still being confirmed (its
+     * buy's call not settled yet: the pass may yet come back, if the buyer hears 503).
+     */
+    record PassRecord(long until, boolean spent, boolean confirming) {
     }
+
+    /** What a buyer leaving the room did ({@link #leave}). */
+    enum Left {
+        /** Admitted: its pass was handed back (or had lapsed): its slot goes to the next place at the next step. */
+        ADMITTED,
+        /** Not admitted yet: marked, its pass lapses as soon as its place is admitted. */
+        WAITING,
+        /** Its pass was spent: nothing given back (cancel the order instead). */
+        SPENT,
+        /** No place in the room. */
+        NOT_IN_ROOM
+    }
+
+    /**
+     * {@code user} gives their turn in {@code sale}'s room back (docs/queue.md, "Leaving"): their
+     * place stays (places are ranks), their pass lapses at the next admission step, or as soon as
+     * their place is admitted. Safe to repeat.
+     */
+    Left leave(Sale sale, String user);
 }

@@ -111,6 +111,12 @@ public final class WaitingRoom implements AutoCloseable {
                 storeCalls.increment();
                 return inner.pass(sale, user);
             }
+
+            @Override
+            public Left leave(Sale sale, String user) {
+                storeCalls.increment();
+                return inner.leave(sale, user);
+            }
         };
     }
 
@@ -284,8 +290,8 @@ public final class WaitingRoom implements AutoCloseable {
      * coming back, twice over) is at least a round from its turn per round beyond two, a round being
      * the shorter of a pass's time and the sale's time to pay: it may poll that far apart, up to the
      * room spread over {@link #FAR_POLLS_PER_SECOND} (at most {@link #FAR_LONGEST_RETRY_MILLIS}). So a
-     * room of a million far places asks about 2,000 times a second, not the 16,700 that the 60 s
-     * bound alone allowed, while every place that two rounds may reach keeps that bound.
+     * room of a million asks ~4,400 times a second while selling (the far places ~2,000 of it), not
+     * the 18,400 that the 60 s bound alone allowed, while every place two rounds may reach keeps it.
      */
     static long beyondReachRetry(Sale sale, RoomView view, long rank, long passMillis) {
         long needed = rank - Frontier.reach(sale, view);
@@ -311,7 +317,12 @@ public final class WaitingRoom implements AutoCloseable {
         return Math.max(retry, Math.min(Math.min(FAR_LONGEST_RETRY_MILLIS, spread), (rounds - 2) * round));
     }
 
-    /** An admitted buyer's answer: their pass (its time looked up once), used, or lapsed. */
+    /**
+     * An admitted buyer's answer: their pass (its time looked up once), used, being confirmed (a buy
+     * not settled yet: no pass, not used, poll again: if its buyer heard 503 the pass comes back), or
+     * lapsed. A spent pass is looked up at each poll (one store call): the store tells a buy that
+     * stands from one its node gave up on, and gives the latter's pass back.
+     */
     private QueueAnswer admitted(Sale sale, String user, String ticket, RoomView view, long now) {
         String key = sale.id() + "|" + sale.generation() + "|" + user;
         QueueStore.PassRecord record = passes.get(key);
@@ -325,6 +336,11 @@ public final class WaitingRoom implements AutoCloseable {
             // admitted as this node read it, its pass not (yet) there: a moment
             return new QueueAnswer(QueueAnswer.State.WAITING, 1L, 0L, 0L, LEAST_RETRY_MILLIS, ticket, null, null, false,
                     null, view.joined());
+        }
+        if (record.confirming()) {
+            // its buy is not settled yet: bought, or (its buyer told 503) voided and the pass given back
+            return new QueueAnswer(QueueAnswer.State.ADMITTED, null, null, null, LEAST_RETRY_MILLIS, ticket, null, null,
+                    false, null, view.joined());
         }
         if (record.spent()) {
             return new QueueAnswer(QueueAnswer.State.ADMITTED, null, null, null, LEAST_RETRY_MILLIS, ticket, null, null,
@@ -398,6 +414,28 @@ public final class WaitingRoom implements AutoCloseable {
         if (failed != null) {
             throw failed;
         }
+    }
+
+    /**
+     * {@code user} gives their turn in {@code sale}'s room back (docs/queue.md, "Leaving"): admitted,
+     * their pass lapses at the next admission step and its slot goes to the next place; not admitted
+     * yet, their pass lapses as soon as their place is admitted. Their place stays (places are ranks).
+     * Safe to repeat.
+     *
+     * @return whether the buyer was admitted when it left
+     * @throws QueueRefusal no room, closed, no place in it (404 {@code not_in_room}), or the pass was
+     *     spent (409 {@code pass_spent})
+     */
+    public boolean leave(Sale sale, String user) {
+        requireRoom(sale, clock.getAsLong());
+        QueueStore.Left left = store.leave(sale, user);
+        passes.remove(sale.id() + "|" + sale.generation() + "|" + user);
+        return switch (left) {
+            case ADMITTED -> true;
+            case WAITING -> false;
+            case SPENT -> throw QueueRefusal.passSpent(sale.id());
+            case NOT_IN_ROOM -> throw QueueRefusal.notInRoom(sale.id());
+        };
     }
 
     /** This node's figures of {@code sale}'s room, if it has read them. */

@@ -57,6 +57,17 @@ public final class QueueRefusal extends Refusal {
         return new QueueRefusal(409, "closed", "sale " + sale + " is closed");
     }
 
+    /** 409 {@code pass_spent}: a buyer whose pass bought cannot give the turn back (the order can be cancelled). */
+    public static QueueRefusal passSpent(String sale) {
+        return new QueueRefusal(409, "pass_spent", "your pass of sale " + sale + " bought: the turn cannot be given"
+                + " back; cancel the order instead (POST /order/cancel?id=ORDER)");
+    }
+
+    /** 404 {@code not_in_room}: the buyer has no place in the sale's waiting room. */
+    public static QueueRefusal notInRoom(String sale) {
+        return new QueueRefusal(404, "not_in_room", "you have no place in the waiting room of sale " + sale);
+    }
+
     @Override
     public int status() {
         return status;

@@ -390,6 +390,13 @@ public final class QueueBench {
         active.decrementAndGet();
     }
 
+    /** Buyer {@code i} stops without a final state (counted as none: the checks fail). */
+    private Long lost(int i) {
+        finalAt[i] = System.nanoTime();
+        active.decrementAndGet();
+        return null;
+    }
+
     /** Buyer {@code i}, on the waitlist, is moved on by a ticket come back: active again, a change. */
     private void fromWaitlist(int i, String what) {
         count(what);
@@ -419,13 +426,38 @@ public final class QueueBench {
                     fromWaitlist(i, "admitted_from_waitlist"); // a ticket came back to this place
                 }
                 String pass = a.str("pass");
-                if (pass == null) {
-                    count("admitted_without_pass");
-                    return a.num("retryAfterMs");
+                boolean again = false;
+                if (pass == null && !a.body.contains("\"passUsed\":true")) {
+                    // spent by a buy not settled yet: bought, or answered 503 and its pass given back
+                    // once voided (docs/queue.md, "A buy answered 503"): the page polls on
+                    count("retry_confirming");
+                    return Math.max(50L, a.num("retryAfterMs"));
                 }
-                passes[i] = pass;
+                if (pass == null) {
+                    // told used, its buy never seen to succeed (answered 503, its call settled after
+                    // all): sent again with its pass, the buy answers the order it bought. None: the
+                    // pass was lost for good, and the buyer has no final state (a failed check)
+                    if (passes[i] == null || orders[i] != null) {
+                        count("used_without_its_pass");
+                        return lost(i);
+                    }
+                    count("retry_used_buy_again");
+                    pass = passes[i];
+                    again = true;
+                } else {
+                    passes[i] = pass;
+                }
                 if (skips(i)) {
-                    rest(i, (byte) 3); // never buys: the pass lapses, its turn goes on
+                    // never buys: gives the turn back (POST /queue/leave), so it lapses at the next
+                    // admission step (counted lapsed) and goes on, rather than after the pass's time
+                    Answer l = call("leave", "POST", "/queue/leave?sale=" + sale, tokens[i], null);
+                    for (int tries = 1; l.status == 503 && tries < 20; tries++) {
+                        count("retry_leave_503");
+                        sleep(200);
+                        l = call("leave", "POST", "/queue/leave?sale=" + sale, tokens[i], null);
+                    }
+                    count(l.status == 200 ? "left" : "leave_" + l.status);
+                    rest(i, (byte) 3);
                     return null;
                 }
                 Answer b = call("buy", "POST", "/buy/ticket?sale=" + sale, tokens[i], Map.of("X-Queue-Pass", pass));
@@ -443,6 +475,10 @@ public final class QueueBench {
                     }
                     rest(i, (byte) 1);
                     return null;
+                }
+                if (again && b.status != 503) {
+                    count("pass_lost_buy_" + b.status + "_" + b.code()); // used, and no order of its own
+                    return lost(i);
                 }
                 // 503: nothing sold, the pass is given back (docs/queue.md): poll and buy again
                 count((b.status == 503 ? "retry_buy_" : "buy_") + b.status + "_" + b.code());
@@ -530,15 +566,15 @@ public final class QueueBench {
         for (int k = 0; k < n; k++) {
             int loser = losers.get(k * losers.size() / n);
             int winner = winners.get(k * winners.size() / n);
-            Answer a = call("sample", "POST", "/buy/ticket?sale=" + sale, tokens[loser], null);
+            Answer a = sample(tokens[loser], null);
             if (a.status == 403 && a.body.contains("not_admitted")) {
                 noPass++;
             }
-            Answer b = call("sample", "POST", "/buy/ticket?sale=" + sale, tokens[loser], Map.of("X-Queue-Pass", passes[winner]));
+            Answer b = sample(tokens[loser], Map.of("X-Queue-Pass", passes[winner]));
             if (b.status == 403 && b.body.contains("not_admitted")) {
                 otherPass++;
             }
-            Answer c = call("sample", "POST", "/buy/ticket?sale=" + sale, tokens[winner], Map.of("X-Queue-Pass", passes[winner]));
+            Answer c = sample(tokens[winner], Map.of("X-Queue-Pass", passes[winner]));
             if (c.status == 200 && orders[winner].equals(c.str("orderId"))) {
                 again++;
             }
@@ -547,6 +583,17 @@ public final class QueueBench {
         summary.put("sample_no_pass_refused", String.valueOf(noPass));
         summary.put("sample_other_pass_refused", String.valueOf(otherPass));
         summary.put("sample_again_same_order", String.valueOf(again));
+    }
+
+    /** A sampled buy; a 503 (nothing done: busy, or Redis did not answer in time) sent again, as the page does. */
+    private Answer sample(String token, Map<String, String> headers) throws IOException {
+        Answer answer = call("sample", "POST", "/buy/ticket?sale=" + sale, token, headers);
+        for (int tries = 1; answer.status == 503 && tries < 20; tries++) {
+            count("retry_sample_503");
+            sleep(200);
+            answer = call("sample", "POST", "/buy/ticket?sale=" + sale, token, headers);
+        }
+        return answer;
     }
 
     private static void sleep(long ms) throws IOException {

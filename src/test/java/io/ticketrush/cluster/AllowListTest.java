@@ -120,7 +120,7 @@ class AllowListTest {
     static final List<String> PUBLIC = List.of("/", "/index.html", "/dashboard", "/dashboard.html", "/css/rush.css",
             "/js/buy.js", "/js/sales.js", "/js/dashboard.js", "/sales", "/noop", "/orders?user=amy", "/order?id=1",
             "/pay", "/pay/callback", "/login", "/demo-pay/pay", "/demo-pay/", "/queue?sale=Q", "/queue/join?sale=Q",
-            "/queue/challenge?sale=Q", "/order/cancel?id=1");
+            "/queue/challenge?sale=Q", "/queue/leave?sale=Q", "/order/cancel?id=1");
 
     /** Only trusted addresses read these. */
     static final List<String> OPERATOR = List.of("/stock", "/metrics", "/dashboard/data");
@@ -193,7 +193,8 @@ class AllowListTest {
     Stream<DynamicTest> every_public_path_reaches_a_node_from_a_stranger() {
         return PUBLIC.stream().map(path -> DynamicTest.dynamicTest(path, () -> {
             String method = path.startsWith("/pay") || path.startsWith("/demo-pay/pay") || path.equals("/login")
-                    || path.startsWith("/queue/join") || path.startsWith("/order/cancel") ? "POST" : "GET";
+                    || path.startsWith("/queue/join") || path.startsWith("/queue/leave") || path.startsWith("/order/cancel")
+                    ? "POST" : "GET";
             long before = bytesToNodes();
             RawExchange.Answer answer = RawExchange.send(STRANGER, nginx.port(), method, path, TIMEOUT_MS);
             assertTrue(bytesToNodes() > before, () -> method + " " + path + " did not reach a node: " + answer);

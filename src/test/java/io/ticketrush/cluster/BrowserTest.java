@@ -448,6 +448,8 @@ class BrowserTest {
         // the opening: bob's place comes up, the page shows his turn; Buy sends the pass
         Deadline.await(Duration.ofSeconds(OPENS_IN_SECONDS).plus(WAIT), "the page to show bob's turn",
                 () -> browser.findElement(By.id("answer")).getText().contains("Your turn! Press Buy within"));
+        assertEquals("Give up my turn", browser.findElement(By.cssSelector("#answer button.leave")).getText(),
+                "with the pass, a way to hand the turn back (POST /queue/leave)");
         browser.findElement(By.id("buy")).click();
         WebElement answer = waitFor(ExpectedConditions.attributeToBeNotEmpty(
                 browser.findElement(By.id("answer")), "data-order-id"), By.id("answer"));

@@ -100,6 +100,11 @@ class JoinLineTest {
             public java.util.Optional<PassRecord> pass(Sale sale, String user) {
                 throw new AssertionError("the line only joins");
             }
+
+            @Override
+            public Left leave(Sale sale, String user) {
+                throw new AssertionError("the line only joins");
+            }
         };
         line = new JoinLine(counted, () -> store.catalog().now(), lingerMillis);
         return line;

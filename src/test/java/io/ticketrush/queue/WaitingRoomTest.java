@@ -16,24 +16,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
+import io.ticketrush.order.Order;
 import io.ticketrush.order.OrderBook;
 import io.ticketrush.queue.QueueAnswer.State;
 import io.ticketrush.redis.RedisStore;
 import io.ticketrush.redis.keys.Keys;
+import io.ticketrush.redis.script.LuaScripts;
+import io.ticketrush.redis.script.RoomReply;
 import io.ticketrush.sale.Buyer;
+import io.ticketrush.sale.GlobalStock;
 import io.ticketrush.sale.Outcome;
 import io.ticketrush.sale.QueueRefusal;
 import io.ticketrush.sale.Reservation;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.StockUnavailableException;
 import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.Deadline;
 import io.ticketrush.support.RedisServer;
+import io.ticketrush.support.TcpProxy;
 import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -550,5 +557,218 @@ class WaitingRoomTest {
         // not_admitted (QueuedSaleTest): a buy sent again gets its first answer
         assertDoesNotThrow(() -> room.requirePass(sale, "tina", tokens.pass(sale, "tina", now() - 1)),
                 "a pass of one's own past its time is the buy script's to judge");
+    }
+
+    /** A node whose Redis link is {@code link}, giving a call up after {@code timeoutMillis}. */
+    private static RedisStore nodeVia(TcpProxy link, long timeoutMillis) {
+        return RedisStore.open(StoreSettings.from(redis.asNode(Map.of("rush.redis.port", String.valueOf(link.port()),
+                "rush.redis.timeout.ms", String.valueOf(timeoutMillis), "rush.breaker.failures", "1000"))::get));
+    }
+
+    /** The buy script in Redis's script cache (it sells nothing: its deadline is past), so a lost answer is the buy's own. */
+    private static void loadBuyScript(Sale sale) {
+        try (Jedis jedis = redis.client()) {
+            LuaScripts.BUY.run(jedis, Keys.of(sale.id(), "ticket_hash_key").forScripts(),
+                    List.of("60000", "1", "1", "1", "", "warm-up"));
+        }
+    }
+
+    /**
+     * Another node's room over the same store: it remembers no pass yet (the node that answered a
+     * join remembers the pass its answer looked up, while it lasts).
+     */
+    private WaitingRoom otherNode() {
+        return new WaitingRoom(store.queue(), tokens, this::now, new Random(1)::nextDouble, 60_000, 0, 1000);
+    }
+
+    /** Sale {@code sale}'s orders by state, as Redis holds them. */
+    private Map<String, Long> orderStates(Sale sale) {
+        Map<String, Long> states = new TreeMap<>();
+        try (Jedis jedis = redis.client()) {
+            for (String id : jedis.hkeys(Keys.of(sale.id(), "ticket_hash_key").orders())) {
+                states.merge(orders.find(id).orElseThrow().state(), 1L, Long::sum);
+            }
+        }
+        return states;
+    }
+
+    private boolean spent(Sale sale, String user) {
+        try (Jedis jedis = redis.client()) {
+            return jedis.sismember(Keys.of(sale.id(), "ticket_hash_key").queueSpent(), user);
+        }
+    }
+
+    /**
+     * Issue 19's 100,000-buyer bench: a buy whose answer was lost (the buyer told 503, nothing sold)
+     * had spent the pass in Redis, and a poll before the node voided the call answered "your turn
+     * was used", so the page stopped polling and never saw the pass come back. Now the room tells a
+     * spent pass whose buy is not settled apart (admitted, not used, no pass: poll again), the void
+     * gives the pass back, and the buyer buys exactly one ticket with it.
+     */
+    @Test
+    void a_buy_answered_503_is_never_told_used_and_its_pass_buys_once_after_the_void() {
+        room(new Random(19)::nextDouble, 60_000);
+        Sale sale = queued("V1", 2, 1000, 0, 60_000);
+        awaitOpen(sale);
+        String ticket = join(sale, "vera").ticket();
+        join(sale, "walt");
+        room.admitAll(List.of(sale));
+        assertEquals(2, room.figures(sale.id()).orElseThrow().admitted());
+        try (TcpProxy link = TcpProxy.to(redis.port());
+                RedisStore lossy = nodeVia(link, TimeScale.ms(5_000));
+                WaitingRoom polled = otherNode()) {
+            GlobalStock stock = lossy.stockOf(sale);
+            stock.snapshot();
+            loadBuyScript(sale);
+            link.breakOnAnswers(true);
+            assertThrows(StockUnavailableException.class, () -> stock.reserve(new Buyer("vera", null), 3001, sale),
+                    "the buy's answer was lost: 503");
+            link.breakOnAnswers(false);
+            assertEquals("1", field(sale, Keys.SOLD), "the call did run in Redis");
+            assertTrue(spent(sale, "vera"), "and spent the pass");
+
+            QueueAnswer unsure = polled.poll(sale, "vera", ticket, false, DIRECT).join();
+            assertEquals(State.ADMITTED, unsure.state());
+            assertFalse(unsure.passUsed(), "a buy its buyer heard 503 of is not told 'your turn was used'");
+            assertNull(unsure.pass(), "its pass may not buy meanwhile");
+            assertEquals(WaitingRoom.LEAST_RETRY_MILLIS, unsure.retryAfterMs(), "poll again soon");
+
+            assertEquals(1, lossy.settleUncertainBuys(), "the node voids the call: its ticket comes back");
+            assertEquals("0", field(sale, Keys.SOLD));
+            QueueAnswer back = polled.poll(sale, "vera", ticket, false, DIRECT).join();
+            assertEquals(State.ADMITTED, back.state());
+            assertNotNull(back.pass(), "the pass is back");
+            assertFalse(back.passUsed());
+
+            Reservation again = stock.reserve(new Buyer("vera", null), 3001, sale);
+            assertEquals(Outcome.TICKET, again.outcome(), "the pass buys again");
+            assertEquals(Outcome.EXISTING, stock.reserve(new Buyer("vera", null), 3001, sale).outcome(),
+                    "and only once");
+            assertEquals("1", field(sale, Keys.SOLD));
+            assertEquals(Map.of(Order.PENDING, 1L, Order.VOIDED, 1L), orderStates(sale), "one order stands, one voided");
+            try (Jedis jedis = redis.client()) {
+                assertEquals(again.orderId(), jedis.hget(Keys.of(sale.id(), "ticket_hash_key").holders(), "vera"));
+            }
+            assertTrue(spent(sale, "vera"));
+            // a third node (no pass of vera's remembered): the turn is used now, and it is vera's order
+            try (WaitingRoom other = otherNode()) {
+                other.admitAll(List.of(sale));
+                QueueAnswer used = other.poll(sale, "vera", ticket, false, DIRECT).join();
+                assertEquals(State.ADMITTED, used.state());
+                assertTrue(used.passUsed(), "bought: the turn is used");
+                assertNull(used.pass());
+            }
+        }
+    }
+
+    /**
+     * The same lost answer, polled after the node's give-up moment but before its void: the poll's
+     * look-up voids the call itself (as any script that meets an order of a call given up on) and
+     * answers the pass back; the node's void after finds nothing left to give back.
+     */
+    @Test
+    void a_poll_after_the_give_up_moment_voids_the_lost_buy_itself_and_answers_the_pass() {
+        room(new Random(23)::nextDouble, 60_000);
+        Sale sale = queued("V2", 1, 1000, 0, 60_000);
+        awaitOpen(sale);
+        String ticket = join(sale, "xena").ticket();
+        room.admitAll(List.of(sale));
+        long timeout = TimeScale.ms(300);
+        try (TcpProxy link = TcpProxy.to(redis.port());
+                RedisStore lossy = nodeVia(link, timeout);
+                WaitingRoom polled = otherNode()) {
+            GlobalStock stock = lossy.stockOf(sale);
+            stock.snapshot();
+            loadBuyScript(sale);
+            long sent = store.catalog().now();
+            link.breakOnAnswers(true);
+            assertThrows(StockUnavailableException.class, () -> stock.reserve(new Buyer("xena", null), 3001, sale));
+            link.breakOnAnswers(false);
+            assertEquals("1", field(sale, Keys.SOLD), "the call did run in Redis");
+            // the node's give-up moment: its timeout plus half of it, at least 100 ms (RedisGlobalStock.giveUp)
+            long giveUp = sent + timeout + Math.max(100, timeout / 2);
+            Deadline.await(TimeScale.of(Duration.ofSeconds(30)), "the node's give-up moment to pass",
+                    () -> store.catalog().now() > giveUp + 20);
+            QueueAnswer back = polled.poll(sale, "xena", ticket, false, DIRECT).join();
+            assertEquals(State.ADMITTED, back.state());
+            assertNotNull(back.pass(), "the call given up on was voided by the poll: the pass is back");
+            assertEquals("0", field(sale, Keys.SOLD));
+            assertEquals(Map.of(Order.VOIDED, 1L), orderStates(sale));
+            assertEquals(0, lossy.settleUncertainBuys(), "voided already: nothing more comes back");
+            assertEquals(Outcome.TICKET, stock.reserve(new Buyer("xena", null), 3001, sale).outcome());
+            assertEquals("1", field(sale, Keys.SOLD));
+            assertEquals(Map.of(Order.PENDING, 1L, Order.VOIDED, 1L), orderStates(sale));
+        }
+    }
+
+    /**
+     * Handing a turn back (docs/queue.md, "Leaving"): of 4 admitted, 2 leave; the next admission step
+     * lapses exactly their 2 passes and admits the next 2 places, in order; a waiting buyer who left
+     * gets a pass that lapses at the step after, admitting the place behind it. Nothing is sold to a
+     * leaver, a leaver's pass buys nothing, a spent pass cannot be handed back, and leaving again
+     * answers the same.
+     */
+    @Test
+    void buyers_who_leave_hand_their_turns_to_the_next_places_in_order_and_buy_nothing() {
+        room(new Random(29)::nextDouble, 60_000);
+        Sale unopened = queued("L1", 4, 1000, 3_600_000, 60_000);
+        List<String> early = joinEarly(unopened, "l", 10);
+        Sale sale = openNow(unopened);
+        awaitOpen(sale);
+        room.admitAll(List.of(sale));
+        Map<String, Long> ranks = ranks(sale, "l", early);
+        RoomView first = room.figures(sale.id()).orElseThrow();
+        assertEquals(4, first.admitted(), "K = 4 admitted");
+        assertEquals(0, first.lapsed());
+        String one = at(ranks, 1);
+        String three = at(ranks, 3);
+        String six = at(ranks, 6);
+        assertTrue(room.leave(sale, one), "admitted when it left");
+        assertTrue(room.leave(sale, three));
+        assertTrue(room.leave(sale, one), "leaving again answers the same");
+        assertFalse(room.leave(sale, six), "waiting when it left");
+        assertFalse(room.leave(sale, six));
+        assertEquals(Outcome.NOT_ADMITTED, buy(sale, one).outcome(), "a pass handed back buys nothing");
+        assertEquals(Outcome.NOT_ADMITTED, buy(sale, six).outcome());
+
+        room.admitAll(List.of(sale));
+        RoomView next = room.figures(sale.id()).orElseThrow();
+        assertEquals(2, next.lapsed(), "exactly the J = 2 passes handed back lapsed");
+        assertEquals(6, next.admitted(), "and admitted the next 2 places");
+        assertEquals(RoomReply.HANDED_BACK, passScore(sale, six).longValue(),
+                "place 6's buyer left: its pass is due at once");
+        room.admitAll(List.of(sale));
+        RoomView after = room.figures(sale.id()).orElseThrow();
+        assertEquals(3, after.lapsed(), "place 6's pass lapsed at the next step");
+        assertEquals(7, after.admitted(), "and admitted place 7");
+        try (Jedis jedis = redis.client()) {
+            Keys k = Keys.of(sale.id(), "ticket_hash_key");
+            assertEquals(Set.copyOf(jedis.zrange(k.queue(), 0, 6)), Set.copyOf(jedis.zrange(k.queuePasses(), 0, -1)),
+                    "passes went to the first 7 places, in order, and to no other");
+        }
+        for (String leaver : List.of(one, three, six)) {
+            assertEquals(0.0, passScore(sale, leaver), leaver + "'s pass lapsed");
+            assertEquals(Outcome.NOT_ADMITTED, buy(sale, leaver).outcome(), leaver + " left: its pass buys nothing");
+            assertEquals(State.LAPSED, poll(sale, leaver, early.get(Integer.parseInt(leaver.substring(1)))).state());
+        }
+        for (long rank : List.of(2L, 4L, 5L, 7L)) {
+            assertEquals(Outcome.TICKET, buy(sale, at(ranks, rank)).outcome(), "place " + rank);
+        }
+        assertEquals("4", field(sale, Keys.SOLD));
+        assertEquals(Map.of(Order.PENDING, 4L), orderStates(sale), "4 orders, none to a leaver");
+        try (Jedis jedis = redis.client()) {
+            Keys k = Keys.of(sale.id(), "ticket_hash_key");
+            for (String leaver : List.of(one, three, six)) {
+                assertNull(jedis.hget(k.history(), leaver), leaver + " bought nothing");
+            }
+        }
+        QueueRefusal spentPass = assertThrows(QueueRefusal.class, () -> room.leave(sale, at(ranks, 2)));
+        assertEquals("pass_spent", spentPass.error());
+        assertEquals(409, spentPass.status());
+        QueueRefusal stranger = assertThrows(QueueRefusal.class, () -> room.leave(sale, "nobody"));
+        assertEquals("not_in_room", stranger.error());
+        room.admitAll(List.of(sale));
+        assertEquals(3, room.figures(sale.id()).orElseThrow().lapsed(), "nothing else lapsed");
+        assertEquals(7, room.figures(sale.id()).orElseThrow().admitted());
     }
 }

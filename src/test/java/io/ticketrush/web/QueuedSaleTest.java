@@ -592,4 +592,64 @@ class QueuedSaleTest {
         assertEquals("1", stockField(Keys.SOLD), "one ticket sold, to the winner");
         assertEquals(1, orders());
     }
+
+    private Answer leave(String sale, String user) {
+        return send("POST", "/queue/leave?sale=" + sale, user, Map.of());
+    }
+
+    /**
+     * POST /queue/leave (docs/queue.md, "Leaving"): the admitted buyer who leaves hands its turn to
+     * the next place at the next admission step (counted lapsed), its pass buys nothing, asked again
+     * it answers the same; a spent pass cannot be handed back; a stranger, an unknown sale, a sale
+     * without a room and a buyer without a place are refused, each as JSON.
+     */
+    @Test
+    void a_buyer_who_leaves_hands_its_turn_to_the_next_place_and_its_pass_buys_nothing() {
+        createQueued(1, 1000, 3_600_000);
+        createQueued("O1", 5, 0, 0, 0);
+        for (String user : List.of("q1", "q2", "q3")) {
+            join(user);
+        }
+        openNow();
+        Map<String, String> passes = new HashMap<>();
+        Map<Long, String> waiting = new HashMap<>();
+        for (String user : List.of("q1", "q2", "q3")) {
+            Answer last = pollUntilStill(user, 1);
+            if ("admitted".equals(last.text("state"))) {
+                passes.put(user, last.text("pass"));
+            } else {
+                waiting.put(last.data().get("position").getAsLong(), user);
+            }
+        }
+        assertEquals(1, passes.size());
+        assertEquals(Set.of(1L, 2L), waiting.keySet());
+        String leaver = passes.keySet().iterator().next();
+
+        assertRefused(401, "unauthorized", null, leave(SALE, null), "a stranger");
+        assertRefused(404, "unknown_sale", null, leave("NOPE", leaver), "an unknown sale");
+        assertRefused(409, "not_queued", null, leave("O1", leaver), "a sale without a room");
+        assertRefused(404, "not_in_room", null, leave(SALE, "q9"), "a buyer without a place");
+
+        Answer left = leave(SALE, leaver);
+        assertEquals(200, left.status(), left::toString);
+        assertEquals("left", left.json().get("msg").getAsString());
+        assertEquals("true", left.text("admitted"));
+        Answer again = leave(SALE, leaver);
+        assertEquals(200, again.status(), again::toString);
+        assertEquals(left.json(), again.json(), "leaving again answers the same");
+        assertRefused(403, "not_admitted", null, buy(leaver, passes.get(leaver)), "a pass handed back");
+        assertEquals("0", stockField(Keys.SOLD));
+
+        String first = waiting.get(1L);
+        Answer next = pollUntil(first, Set.of("admitted"));
+        assertEquals("1", stockField(Keys.QUEUE_LAPSED), "the turn handed back lapsed, once");
+        assertEquals("waiting", poll(waiting.get(2L)).text("state"), "place 2 stays behind");
+        assertEquals("lapsed", poll(leaver).text("state"));
+        Answer bought = buy(first, next.text("pass"));
+        assertEquals(1, bought.json().get("code").getAsInt(), bought::toString);
+        assertEquals("1", stockField(Keys.SOLD));
+        assertEquals(1, orders(), "one order, the next place's");
+        assertRefused(409, "pass_spent", null, leave(SALE, first), "a spent pass");
+        assertEquals("1", stockField(Keys.QUEUE_LAPSED), "nothing else lapsed");
+    }
 }

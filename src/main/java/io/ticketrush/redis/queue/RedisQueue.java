@@ -14,15 +14,15 @@ import io.ticketrush.redis.script.LuaScripts;
 import io.ticketrush.redis.script.RoomReply;
 import io.ticketrush.sale.QueueRefusal;
 import io.ticketrush.sale.Sale;
+import io.ticketrush.sale.StockUnavailableException;
 import io.ticketrush.sale.UnknownSaleException;
-import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.Response;
 
 /**
  * Queued sales' waiting rooms as Redis holds them, under each sale's hash tag: the room (a sorted
  * set of places, {@link Keys#queue}), the passes ({@link Keys#queuePasses}), the spent passes
- * ({@link Keys#queueSpent}) and the counters in the stock hash. Joins and the admission step are Lua
- * ({@code queue_join.lua}, {@code queue_admit.lua}), so each is one atomic step.
+ * ({@link Keys#queueSpent}) and the counters in the stock hash. Joins, the admission step, a pass's
+ * look-up and leaving are Lua ({@code queue_join.lua}, {@code queue_admit.lua}, {@code queue_pass.lua},
+ * {@code queue_leave.lua}), so each is one atomic step.
  */
 public final class RedisQueue implements QueueStore {
     /** The most passes one admission call lapses and places it admits: bounds its time in Redis. */
@@ -77,13 +77,33 @@ public final class RedisQueue implements QueueStore {
     public Optional<PassRecord> pass(Sale sale, String user) {
         Keys k = keys.apply(sale.id());
         return redis.call(k.stock(), jedis -> {
-            Pipeline pipeline = jedis.pipelined();
-            Response<Double> until = pipeline.zscore(k.queuePasses(), user);
-            Response<Boolean> spent = pipeline.sismember(k.queueSpent(), user);
-            pipeline.sync();
-            return until.get() == null ? Optional.empty()
-                    : Optional.of(new PassRecord(until.get().longValue(), spent.get()));
+            RoomReply reply = LuaScripts.QUEUE_PASS.run(jedis, k.forScripts(), List.of(user));
+            if (reply.number(0) == 0) {
+                return Optional.empty();
+            }
+            RoomReply.PassUse use = RoomReply.PassUse.of(reply.number(2));
+            if (use == RoomReply.PassUse.SPENT && !redis.waits().reached(jedis)) {
+                // the buyer is told of its order (it was marked told): only once a replica has that
+                throw new StockUnavailableException("no replica of the ticket store had the order within "
+                        + redis.waits().timeoutMillis() + " ms");
+            }
+            return Optional.of(new PassRecord(reply.number(1), use != RoomReply.PassUse.UNSPENT,
+                    use == RoomReply.PassUse.CONFIRMING));
         });
+    }
+
+    @Override
+    public Left leave(Sale sale, String user) {
+        Keys k = keys.apply(sale.id());
+        RoomReply reply = redis.call(k.stock(), jedis -> LuaScripts.QUEUE_LEAVE.run(jedis, k.forScripts(),
+                List.of(user)));
+        refused(sale, reply);
+        return switch (RoomReply.Leave.of(reply.number(0))) {
+            case ADMITTED -> Left.ADMITTED;
+            case WAITING -> Left.WAITING;
+            case SPENT -> Left.SPENT;
+            case NOT_IN_ROOM -> Left.NOT_IN_ROOM;
+        };
     }
 
     /** The one place a whole call's refusal becomes an exception. */

@@ -107,6 +107,10 @@ public final class LuaScripts {
     public static final Script<RoomReply> QUEUE_JOIN = Script.load("queue_join", RoomReply::decode);
     /** A queued sale's admission step (queue_admit.lua). */
     public static final Script<RoomReply> QUEUE_ADMIT = Script.load("queue_admit", RoomReply::decode);
+    /** A buyer's pass and what became of it (queue_pass.lua). */
+    public static final Script<RoomReply> QUEUE_PASS = Script.load("queue_pass", RoomReply::decode);
+    /** A buyer gives their turn back (queue_leave.lua). */
+    public static final Script<RoomReply> QUEUE_LEAVE = Script.load("queue_leave", RoomReply::decode);
 
     private LuaScripts() {
     }

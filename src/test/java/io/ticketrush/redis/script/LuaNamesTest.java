@@ -103,6 +103,14 @@ class LuaNamesTest {
         for (RoomReply.Refusal refusal : RoomReply.Refusal.values()) {
             names.put("ROOM." + refusal.name(), String.valueOf(refusal.code));
         }
+        for (RoomReply.PassUse use : RoomReply.PassUse.values()) {
+            names.put("PASS_USE." + use.name(), String.valueOf(use.code));
+        }
+        for (RoomReply.Leave leave : RoomReply.Leave.values()) {
+            names.put("LEAVE." + leave.name(), String.valueOf(leave.code));
+        }
+        names.put("LEFT_MARK", String.valueOf(RoomReply.LEFT_MARK));
+        names.put("HANDED_BACK", String.valueOf(RoomReply.HANDED_BACK));
         return names;
     }
 
@@ -158,7 +166,8 @@ class LuaNamesTest {
                 LuaScripts.START_PAYMENT, LuaScripts.CONFIRM_PAYMENT, LuaScripts.EXPIRE, LuaScripts.NEXT_ID_BASE, LuaScripts.SET_ID_BASE,
                 LuaScripts.CREATE_SALE, LuaScripts.SALES_CHANGED, LuaScripts.CLOSE_SALE, LuaScripts.RESET_SALE,
                 LuaScripts.TAKE_STOCK, LuaScripts.GIVE_STOCK, LuaScripts.TRIM_EVENTS, LuaScripts.ORDER_HOLDERS,
-                LuaScripts.CANCEL_ORDER, LuaScripts.QUEUE_JOIN, LuaScripts.QUEUE_ADMIT)) {
+                LuaScripts.CANCEL_ORDER, LuaScripts.QUEUE_JOIN, LuaScripts.QUEUE_ADMIT, LuaScripts.QUEUE_PASS,
+                LuaScripts.QUEUE_LEAVE)) {
             String file = read("lua/" + script.name() + ".lua");
             assertTrue(file.startsWith("-- " + script.name() + ": "), script + " starts by saying what it does");
             for (String part : List.of("-- KEYS: ", "-- ARGV: ", "-- Answers")) {
