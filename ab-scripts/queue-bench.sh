@@ -29,7 +29,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_settings
 
-buyers=1000000 tickets=10000 pow=0 admit='' opens='' threads=64 pay=50 skip='' cancel=2 pay_within=30 max_seconds=''
+buyers=1000000 tickets=10000 pow=0 admit='' opens='' threads=256 pay=50 skip='' cancel=2 pay_within=30 max_seconds=''
 sale=QB$(date +%s)
 while (($#)); do
     case $1 in
