@@ -56,7 +56,7 @@ skip=${skip:-$((buyers >= 10000 ? 3 : 0))}
 admit=${admit:-$((tickets / 10 > 100 ? tickets / 10 : 100))}
 # time to join, poll and run /noop before the opening: on this 2-core machine through Nginx (64
 # connections) about 600 joins, 1,500 polls and 900 /noop a second, about 3.5 ms a buyer: 4 ms given
-opens=${opens:-$((30 + buyers / 250))}
+opens=${opens:-$((30 + buyers / 1000))}
 max_seconds=${max_seconds:-$((300 + buyers / 200))}
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
 ensure_commands java mvn python3
