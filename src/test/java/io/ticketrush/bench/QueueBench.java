@@ -37,7 +37,7 @@ import io.ticketrush.auth.TokenKeys;
  * a round of {@code /noop} (warm-up), every buyer joins before the opening (solving the puzzle
  * first when the sale has one), one poll each while the sale is still closed (the poll's req/s), a round of
  * {@code /noop} (the reference: min(BUYERS, 20,000) requests), then
- * from the opening each buyer polls when {@code retryAfterMs} says, buys with its pass when admitted,
+ * then each buyer polls when {@code retryAfterMs} says (before the opening too), buys with its pass when admitted,
  * and pays (PAY_PERCENT of the buyers who bought, through the demo provider), until every buyer has a
  * final state: bought, sold out, or (SKIP_PERCENT of the buyers, on purpose) admitted and never
  * buying, so that their passes lapse to the places behind. CANCEL_PERCENT of the buyers who bought
@@ -90,6 +90,8 @@ public final class QueueBench {
     /** The last change that may move the line (a buy, a cancel, a turn given up, a buyer admitted from the waitlist). */
     private final AtomicLong lastChangeNanos = new AtomicLong();
     private final long[] joinedBeforeOpening;
+    /** When buyer i's next poll is due (nanoTime) as its last answer before the flow told it; 0: not told. */
+    private final long[] toldAt;
     private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final AtomicInteger joinOrder = new AtomicInteger();
@@ -119,6 +121,7 @@ public final class QueueBench {
         cameBack = new boolean[buyers];
         paid = new boolean[buyers];
         joinedBeforeOpening = new long[buyers];
+        toldAt = new long[buyers];
         joinIndex = new int[buyers];
         long t0 = System.nanoTime();
         TokenIssuer issuer = new TokenIssuer(TokenKeys.of(Path.of(a[1]), null));
@@ -157,7 +160,10 @@ public final class QueueBench {
             AtomicInteger closedPolls = new AtomicInteger();
             double pollRate = round(pool, buyers, i -> {
                 if (System.nanoTime() < opensAtNanos - 1_000_000_000L) {
-                    poll(i, "poll-closed");
+                    Answer a = poll(i, "poll-closed");
+                    if (a.status == 200 && a.num("retryAfterMs") != null) {
+                        toldAt[i] = System.nanoTime() + a.num("retryAfterMs") * 1_000_000L;
+                    }
                     closedPolls.incrementAndGet();
                 }
             });
@@ -177,7 +183,6 @@ public final class QueueBench {
             long wait = opensAtNanos - System.nanoTime();
             if (wait > 0) {
                 System.out.printf("queue bench: %.1f s to the opening%n", wait / 1e9);
-                Thread.sleep(wait / 1_000_000 + 1);
             }
             flow(pool);
             samples(summary);
@@ -337,13 +342,14 @@ public final class QueueBench {
         DelayQueue<Due> due = new DelayQueue<>();
         long now = System.nanoTime();
         lastChangeNanos.set(now);
-        // the page's polls after the opening spread over its first 2 s (as retryAfterMs tells before it)
+        // as the page: each buyer polls again when its last answer told it (before the opening too: the
+        // room tells each place when its draw comes up); one never told, in the opening's first 2 s
         for (int i = 0; i < buyers; i++) {
-            due.add(new Due(i, now + (long) (Math.random() * 2e9)));
+            due.add(new Due(i, toldAt[i] != 0 ? toldAt[i] : opensAtNanos + (long) (Math.random() * 2e9)));
         }
         active.set(buyers);
         AtomicInteger left = new AtomicInteger(buyers);
-        long until = now + flowMillis * 1_000_000L;
+        long until = Math.max(now, opensAtNanos) + flowMillis * 1_000_000L;
         List<Future<?>> done = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             done.add(pool.submit(() -> {
