@@ -20,6 +20,7 @@ import io.ticketrush.settings.NodeSettings;
 import io.ticketrush.settings.StoreSettings;
 import io.ticketrush.support.RedisServer;
 import io.ticketrush.support.Terms;
+import io.ticketrush.support.TimeScale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,8 +47,11 @@ class TicketSellerTest {
     void connect() {
         redis.restart();
         // no circuit breaker worth the name: every call is tried
+        // and a Redis call waits seconds, not the node's 500 ms: a just-restarted Redis on a busy machine
+        // once took longer (a read timeout, not what these tests are about)
         store = RedisStore.open(StoreSettings.from(redis.asNode(Map.of(
-                "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "2000", "rush.breaker.failures", "1000"))::get));
+                "rush.redis.pool.size", "64", "rush.redis.pool.wait.ms", "2000", "rush.breaker.failures", "1000",
+                "rush.redis.timeout.ms", String.valueOf(TimeScale.ms(5_000))))::get));
     }
 
     @AfterEach
