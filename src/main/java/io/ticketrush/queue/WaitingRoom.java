@@ -308,6 +308,11 @@ public final class WaitingRoom implements AutoCloseable {
             retry = needed <= unpaid ? WAITLIST_RETRY_MILLIS + (far - WAITLIST_RETRY_MILLIS) * (needed - 1) / unpaid
                     : far;
         }
+        // any place a round may admit hears of its pass with half the pass's time left at least: the
+        // unpaid orders of an opening's minute expire within a minute, and the last place they reach is
+        // admitted as soon as the first (the million-buyer run: three buyers told to wait 60 s, a
+        // pass's whole time, heard of their turn after it)
+        retry = Math.min(retry, turnNoticeMillis(passMillis));
         long movers = Math.max(1, unsold + unpaid);
         long rounds = (needed + movers - 1) / movers;
         if (rounds <= 2) {
@@ -315,6 +320,15 @@ public final class WaitingRoom implements AutoCloseable {
         }
         long round = sale.payWithinMillis() > 0 ? Math.min(passMillis, sale.payWithinMillis()) : passMillis;
         return Math.max(retry, Math.min(Math.min(FAR_LONGEST_RETRY_MILLIS, spread), (rounds - 2) * round));
+    }
+
+    /**
+     * The longest a place that may be admitted before its next poll is told to wait: half a pass's
+     * time (at least {@link #LEAST_RETRY_MILLIS}), so that its buyer hears of the pass with half its
+     * time left to buy, whatever a shed poll or a slow page adds.
+     */
+    static long turnNoticeMillis(long passMillis) {
+        return Math.max(LEAST_RETRY_MILLIS, passMillis / 2);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -26,6 +27,8 @@ public final class TcpProxy implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile boolean dropAnswers;
     private volatile boolean breakOnAnswers;
+    /** Answers to pass before the one that breaks its connection; negative: none breaks so. */
+    private final AtomicInteger answersBeforeBreak = new AtomicInteger(-1);
     private final LongAdder requestBytes = new LongAdder();
     private final Thread acceptor;
 
@@ -69,6 +72,15 @@ public final class TcpProxy implements AutoCloseable {
         breakOnAnswers = breakOn;
     }
 
+    /**
+     * The answer after the next {@code passing} ones (each a read of the server's side, which for a
+     * short answer is the whole of it) closes its connection instead, thrown away, as
+     * {@link #breakOnAnswers}; the ones after it pass again.
+     */
+    public void breakAnswerAfter(int passing) {
+        answersBeforeBreak.set(passing);
+    }
+
     /** Closes every connection made so far (the clients see them broken); new ones are made as before. */
     public void cutConnections() {
         sockets.forEach(TcpProxy::closeQuietly);
@@ -100,7 +112,7 @@ public final class TcpProxy implements AutoCloseable {
                         // counted before the server can see them, so before any answer to them
                         requestBytes.add(n);
                     }
-                    if (answers && breakOnAnswers) {
+                    if (answers && (breakOnAnswers || answersBeforeBreak.getAndDecrement() == 0)) {
                         break; // both sides closed below
                     }
                     if (!(answers && dropAnswers)) {

@@ -100,6 +100,26 @@ public final class RedisCalls {
         }
     }
 
+    /**
+     * One try of {@code call}, past the breaker: for a call that must be tried now whatever the
+     * breaker says (the void of a buy whose answer was lost, before its buyers hear 503). A failure
+     * is a {@link StockUnavailableException} and does not count against the breaker (the failure
+     * that made the call needed has); a success tells it Redis answers.
+     */
+    public <T> T tryPastBreaker(String key, Function<Jedis, T> call) {
+        CircuitBreaker breaker = breakerFor(key);
+        T result;
+        try (Jedis jedis = connections.borrow(key)) {
+            tried.increment();
+            result = call.apply(jedis);
+        } catch (JedisException e) {
+            connections.afterFailure(e);
+            throw new StockUnavailableException("ticket store unreachable: " + e.getMessage(), e);
+        }
+        breaker.onSuccess();
+        return result;
+    }
+
     /** The breaker of the server that holds {@code key}: the one breaker, or in a cluster its master's. */
     private CircuitBreaker breakerFor(String key) {
         if (!connections.cluster()) {

@@ -55,6 +55,8 @@ public final class RedisGlobalStock implements GlobalStock {
     private final long deadlineMillis;
     /** How long after sending a buy this node has surely given up on it: the read timeout plus a margin. */
     private final long giveUpMillis;
+    /** How long a buy whose answer was lost tries to void itself before its buyers hear 503: the read timeout. */
+    private final long voidWithinMillis;
 
     public RedisGlobalStock(RedisCalls redis, Keys keys, SaleAdmin admin, RedisClock clock, UncertainBuys uncertain,
             int readTimeoutMillis) {
@@ -65,6 +67,7 @@ public final class RedisGlobalStock implements GlobalStock {
         this.uncertain = uncertain;
         this.deadlineMillis = deadline(readTimeoutMillis);
         this.giveUpMillis = giveUp(readTimeoutMillis);
+        this.voidWithinMillis = readTimeoutMillis;
     }
 
     /** The margin covers the error of the clock reading and the node's own pauses: at least 100 ms. */
@@ -146,7 +149,7 @@ public final class RedisGlobalStock implements GlobalStock {
                 throw e;
             }
             return reply;
-        }, () -> uncertain.add(voiding));
+        }, () -> uncertain.voidNow(voiding, voidWithinMillis));
     }
 
     /**

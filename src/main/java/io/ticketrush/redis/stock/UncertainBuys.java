@@ -2,6 +2,7 @@ package io.ticketrush.redis.stock;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 import io.ticketrush.redis.connect.RedisCalls;
@@ -11,11 +12,15 @@ import io.ticketrush.sale.StockUnavailableException;
 /**
  * Buy calls whose answer never reached this node (a timeout, a broken connection), or whose wait
  * for a replica ran out: their buyers were told 503, so whatever the call sold must go back. Each is voided in Redis
- * ({@link LuaScripts#VOID}) as soon as Redis answers again; until then it waits here. If this node
+ * ({@link LuaScripts#VOID}): a broken link's call before its buyers are answered, when Redis answers
+ * within the node's timeout ({@link #voidNow}); else as soon as Redis answers again, and until then
+ * it waits here. If this node
  * dies first, the orders stay pending nobody's until they expire ({@code rush.order.ttl.ms}).
  */
 public final class UncertainBuys {
     private static final Logger LOG = Logger.getLogger(UncertainBuys.class.getName());
+    /** How soon a void that found Redis away is tried again, before its buyers are answered. */
+    private static final long RETRY_MILLIS = 20;
 
     /** The VOID call for one buy call: its keys and arguments, made when the buy was sent. */
     record Call(String token, List<String> keys, List<String> args) {
@@ -30,6 +35,49 @@ public final class UncertainBuys {
 
     void add(Call call) {
         waiting.add(call);
+    }
+
+    /**
+     * Voids {@code call} before its buyers hear 503, tried again every {@value #RETRY_MILLIS} ms for
+     * up to {@code budgetMillis}; if Redis does not answer by then, or no replica has the void, the
+     * call waits for {@link #settle()} as any other. A buyer retries once answered: voided first,
+     * the retry finds nothing of the call, where a retry that came before the void was told of an
+     * order its call had settled just before the link broke (the settling ran, its answer was lost)
+     * and kept it, a ticket sold to a request answered 503 (I7; ChaosIT 4, a Redis killed and
+     * restarted from its AOF).
+     */
+    void voidNow(Call call, long budgetMillis) {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+        for (;;) {
+            try {
+                long[] voided = redis.tryPastBreaker(call.keys().get(0), jedis -> {
+                    long n = LuaScripts.VOID.run(jedis, call.keys(), call.args());
+                    return new long[] {n, redis.waits().reached(jedis) ? 1 : 0};
+                });
+                if (voided[1] == 0) {
+                    waiting.add(call); // again until a replica has it
+                } else {
+                    LOG.info("buy call " + call.token() + " was answered 503 and voided before the answer: "
+                            + voided[0] + " tickets back");
+                }
+                return;
+            } catch (StockUnavailableException e) {
+                if (System.nanoTime() - end >= 0 || !pause()) {
+                    waiting.add(call);
+                    return;
+                }
+            }
+        }
+    }
+
+    private static boolean pause() {
+        try {
+            Thread.sleep(RETRY_MILLIS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /**
