@@ -164,6 +164,22 @@ class RedisGlobalStockTest {
     }
 
     /** A node that waits {@code timeoutMillis} for Redis, reaching it on {@code port}. */
+    /** {@code node}'s stock of the default sale, its clock read and the buy script loaded (so a lost answer is the buy's own). */
+    private static GlobalStock readyStock(RedisStore node, Keys keys) {
+        GlobalStock stock = node.stockOf(Terms.of(60_000, 1));
+        stock.snapshot();
+        loadBuyScript(keys);
+        return stock;
+    }
+
+    /** The events of the sale's order stream, in order. */
+    private static List<String> events(Keys keys) {
+        try (Jedis jedis = redis.client()) {
+            return jedis.xrange(keys.orderStream(), (StreamEntryID) null, null).stream()
+                    .map(e -> e.getFields().get(Keys.EVENT)).toList();
+        }
+    }
+
     private static RedisStore node(int port, int timeoutMillis) {
         return RedisStore.open(StoreSettings.from(redis.asNode(Map.of("rush.redis.port", String.valueOf(port),
                 "rush.redis.timeout.ms", String.valueOf(timeoutMillis), "rush.breaker.failures", "1000"))::get));
@@ -231,9 +247,7 @@ class RedisGlobalStockTest {
         Keys keys = Keys.ofDefault(KEY);
         try (TcpProxy link = TcpProxy.to(redis.port());
                 RedisStore node = node(link.port(), (int) TimeScale.ms(UNHURRIED_MS))) {
-            GlobalStock stock = node.stockOf(Terms.of(60_000, 1));
-            stock.snapshot();
-            loadBuyScript(keys);
+            GlobalStock stock = readyStock(node, keys);
             link.breakOnAnswers(true);
             assertThrows(StockUnavailableException.class,
                     () -> stock.reserve(new Buyer("dora", "lost-1"), 3001, Terms.of(60_000, 1)));
@@ -271,9 +285,7 @@ class RedisGlobalStockTest {
         Keys keys = Keys.ofDefault(KEY);
         try (TcpProxy link = TcpProxy.to(redis.port());
                 RedisStore node = node(link.port(), (int) TimeScale.ms(UNHURRIED_MS))) {
-            GlobalStock stock = node.stockOf(Terms.of(60_000, 1));
-            stock.snapshot();
-            loadBuyScript(keys);
+            GlobalStock stock = readyStock(node, keys);
             link.breakAnswerAfter(1); // the buy's answer passes, the settling's is lost
             assertThrows(StockUnavailableException.class,
                     () -> stock.reserve(new Buyer("erin", "settled-1"), 3001, Terms.of(60_000, 1)));
@@ -282,11 +294,7 @@ class RedisGlobalStockTest {
             assertEquals(Outcome.TICKET, again.outcome(), "the retry is told of no order of the call answered 503:"
                     + " it buys anew");
             assertEquals(1, redis.sold(KEY));
-            try (Jedis jedis = redis.client()) {
-                List<StreamEntry> events = jedis.xrange(keys.orderStream(), (StreamEntryID) null, null);
-                assertEquals(List.of(Keys.CREATED_EVENT, Order.VOIDED, Keys.CREATED_EVENT),
-                        events.stream().map(e -> e.getFields().get(Keys.EVENT)).toList());
-            }
+            assertEquals(List.of(Keys.CREATED_EVENT, Order.VOIDED, Keys.CREATED_EVENT), events(keys));
             assertEquals(0, node.buyCallsToVoid(), "no void left for later");
         }
     }
