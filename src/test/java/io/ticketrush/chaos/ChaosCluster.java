@@ -293,7 +293,7 @@ final class ChaosCluster implements AutoCloseable {
                 copyTree(baseTemplate, base);
                 Files.createDirectories(base.resolve("tmp"));
                 Files.copy(Distributions.war(), base.resolve("webapps/ROOT.war"));
-                nodes.add(new Node(i, placement.nodes().get(i), FreePort.find(), WEIGHTS[i], base));
+                nodes.add(new Node(i, placement.nodes().get(i), distinctPort(), WEIGHTS[i], base));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -547,6 +547,20 @@ final class ChaosCluster implements AutoCloseable {
     /** A jetty.base with the modules ./rush uses, made once and copied for each node. */
     static Path prepareJettyBase(Path base) throws IOException {
         return Distributions.newJettyBase(base);
+    }
+
+    /**
+     * A free port no node of this cluster has: nodes in network namespaces (MultiHostIT) listen in
+     * their own namespace, so a port one of them has is still free here and may be found again for
+     * another; two nodes with one port would be one node in every answer's {@code node}.
+     */
+    private int distinctPort() {
+        for (;;) {
+            int port = FreePort.find();
+            if (nodes.stream().noneMatch(node -> node.port == port)) {
+                return port;
+            }
+        }
     }
 
     /** The WAR's WEB-INF unpacked, as ./rush runs the order writer from it. */
