@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# ticket-rush: what a join to a waiting room costs against /noop, measured with wrk (a C client far
+# cheaper than the queue bench's Java one, which on this 2-core machine takes more CPU per join than
+# the node: docs/queue.md "Cost"). On a running cluster: a queued sale that opens in an hour (no
+# puzzle), then ROUNDS rounds each of SECONDS of /noop and SECONDS of joins through Nginx, every join
+# a new signed buyer (tokens signed before, not timed: ab-scripts/queue-join.lua), keep-alive from
+# CONNECTIONS connections. Prints per round req/s, p50/p99 and the join's ratio to the /noop before
+# it, CPU µs a request by process group (the nodes, Nginx, Redis, the writer, wrk), and the median
+# ratio. Exits 1 if a join was refused, failed or sent again, or wrk could not connect.
+#   ab-scripts/queue-wrk.sh [--rounds N] [--seconds S] [--connections C] [--threads T] [--per-round N]
+# (defaults: 3 rounds of 10 s, 256 connections, 2 threads, 15,000 new buyers a second of a round)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_settings
+
+rounds=3 seconds=10 connections=256 threads=2 per_round=
+while (($#)); do
+    case $1 in
+    --rounds | --seconds | --connections | --threads | --per-round)
+        (($# >= 2)) && is_uint "$2" && (($2 > 0)) || die "queue-wrk.sh: $1 takes a whole number > 0, not '${2:-}'"
+        declare "$(tr - _ <<<"${1#--}")=$2"
+        shift 2
+        ;;
+    *) die "queue-wrk.sh: unknown option $1" ;;
+    esac
+done
+# new buyers enough for 15,000 joins a second (this machine: 6,000-7,000)
+per_round=${per_round:-$((15000 * seconds))}
+curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
+ensure_commands wrk java mvn
+cd "$RUSH_ROOT"
+work=$(mktemp -d "${TMPDIR:-/tmp}/rush-queue-wrk.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mvn -q -B -o -Dstyle.color=never test-compile || mvn -q -B -Dstyle.color=never test-compile ||
+    die "the bench did not build"
+mvn -q -B -o -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/cp" ||
+    mvn -q -B -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/cp" ||
+    die "no test classpath"
+
+sale=QW$(date +%s)
+"$RUSH_ROOT/rush" sale create "$sale" --stock 100 --queue --pow 0 --opens +3600 --name "queue wrk $sale" >/dev/null ||
+    die "could not create sale $sale"
+# every round its own buyers, and a warm-up's: a join again of the same buyer is not what is measured
+for r in warm $(seq 1 "$rounds"); do
+    n=$per_round
+    [[ $r != warm ]] || n=$((15000 * 3))
+    java -cp "target/test-classes:target/classes:$(<"$work/cp")" io.ticketrush.bench.TokenFile "$JWT_KEYS_FILE" \
+        "qw-$sale-$r-" "$n" "$work/tokens-$r" || die "could not sign the tokens"
+done
+echo "queue wrk: sale $sale (opens in an hour, no puzzle), $rounds rounds of $seconds s /noop then $seconds s joins," \
+    "wrk -t$threads -c$connections keep-alive through $NGINX_URL, $per_round new buyers a round"
+
+# one wrk run: $1 label, then wrk's arguments; sets R_LINE (its figures), R_CPU (µs a request by
+# group, wrk's own from the CPU times of the subshell's children)
+run() {
+    local label=$1 before after out=$work/$1.txt
+    shift
+    before=$(cpu_snapshot)
+    (wrk "$@" >"$out" 2>&1 && times >"$out.times") || { cat "$out" >&2; die "wrk failed ($label)"; }
+    after=$(cpu_snapshot)
+    R_LINE=$(grep -E '^latency-result ' "$out") || { cat "$out" >&2; die "wrk printed no figures ($label)"; }
+    # times: the shell's user and system time, then its children's ("0m1.234s 0m0.567s")
+    local wrk_seconds
+    wrk_seconds=$(sed -n 2p "$out.times" | awk '{t = 0; for (i = 1; i <= 2; i++) {split($i, p, /[ms]/); t += p[1] * 60 + p[2]}
+        printf "%.3f", t}')
+    R_CPU=$(awk -v a="$before" -v b="$after" -v w="$wrk_seconds" -v n="$(field answered)" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        for (i in x) { split(x[i], p, "="); was[p[1]] = p[2] }
+        out = ""
+        for (i in y) { split(y[i], p, "="); if (p[1] != "") out = out sprintf("%s %.0f, ", p[1], (p[2] - was[p[1]]) * 1e6 / hz / n) }
+        printf "%swrk %.0f", out, w * 1e6 / n }')
+}
+field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$R_LINE"; }
+
+wrk -t"$threads" -c"$connections" -d3s "$NGINX_URL/noop" >/dev/null 2>&1 || true
+run warm-join -t"$threads" -c"$connections" -d3s -s ab-scripts/queue-join.lua "$NGINX_URL" -- "$sale" \
+    "$work/tokens-warm" "$threads"
+ratios=() bad=$(($(field refused) + $(field again) + $(field socket_errors))) joined=$(field joined) sent=$(field sent)
+echo "queue wrk: warm-up $(field joined) joins in 3 s"
+for r in $(seq 1 "$rounds"); do
+    run "noop-$r" -t"$threads" -c"$connections" -d"${seconds}s" --latency -s ab-scripts/latency.lua "$NGINX_URL/noop"
+    noop_rps=$(awk -v n="$(field answered)" -v s="$(field seconds)" 'BEGIN {printf "%.0f", n / s}')
+    echo "queue wrk: round $r /noop $noop_rps req/s, p50 $(field p50_ms) ms, p99 $(field p99_ms) ms;" \
+        "CPU µs a request: $R_CPU"
+    ((bad += $(field failed) + $(field socket_errors))) || true
+    run "join-$r" -t"$threads" -c"$connections" -d"${seconds}s" -s ab-scripts/queue-join.lua "$NGINX_URL" -- "$sale" \
+        "$work/tokens-$r" "$threads"
+    join_rps=$(awk -v n="$(field answered)" -v s="$(field seconds)" 'BEGIN {printf "%.0f", n / s}')
+    ratio=$(awk -v j="$join_rps" -v n="$noop_rps" 'BEGIN {printf "%.2f", j / n}')
+    ratios+=("$ratio")
+    echo "queue wrk: round $r join $join_rps req/s ($ratio of /noop), p50 $(field p50_ms) ms, p99 $(field p99_ms) ms," \
+        "$(field joined) joined, $(field refused) refused, $(field again) sent again; CPU µs a request: $R_CPU"
+    grep -h '^join-refusals ' "$work/join-$r.txt" || true
+    ((bad += $(field refused) + $(field again) + $(field socket_errors))) || true
+    ((joined += $(field joined))) || true
+    ((sent += $(field sent))) || true
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+places=$(rcli ZCARD "rush:{$sale}:queue" | tr -d '\r')
+echo "queue wrk: join of /noop, median of ${#ratios[@]} rounds: $median (rounds: ${ratios[*]}); places in the room" \
+    "$places, joins sent $sent (answered 200 $joined, the rest in flight when wrk stopped)"
+"$RUSH_ROOT/rush" sale close "$sale" >/dev/null 2>&1 || true
+((bad == 0)) || die "queue wrk: $bad joins refused, failed, sent again or socket errors (above)"
+((places == sent)) || die "queue wrk: $places places in the room for $sent joins of as many new buyers sent"
