@@ -461,6 +461,74 @@ class BrowserTest {
         screenshot("buy-page-queued-bought.png");
     }
 
+    /**
+     * The page's "Give up my turn": cat, admitted, hands the turn back; the room passes it to the next
+     * place, dan, who joined after the opening (so behind cat, whatever the draw), at its next
+     * admission step: one turn lapsed, two admitted, nothing sold.
+     */
+    @Test
+    void an_admitted_buyer_gives_the_turn_back_on_the_page_and_the_next_place_is_admitted()
+            throws IOException, InterruptedException {
+        HttpCall.Answer created = createSale(QUEUED, 1, OPENS_IN_SECONDS, "Wuhan to Guangzhou", "&queue=1000&pow=0");
+        assertEquals(201, created.status(), created::toString);
+        Keys room = Keys.of(QUEUED, STOCK_KEY);
+        browser.get(nginx.uri("/?sale=" + QUEUED).toString());
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("picked"), "Wuhan to Guangzhou (" + QUEUED + ")"));
+        browser.findElement(By.id("user")).sendKeys("cat");
+        browser.findElement(By.id("signin")).click();
+        wait(ExpectedConditions.textToBe(By.id("signed-in-user"), "cat"));
+        browser.findElement(By.id("buy")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "In the waiting room: the draw is at"
+                + " the opening"));
+        Deadline.await(Duration.ofSeconds(OPENS_IN_SECONDS).plus(WAIT), "the page to show cat's turn",
+                () -> browser.findElement(By.id("answer")).getText().contains("Your turn! Press Buy within"));
+
+        // dan joins after the opening: his place is behind cat's
+        String dan = post("/login?user=dan", null).json().getAsJsonObject("data").get("token").getAsString();
+        HttpCall.Answer joined = post("/queue/join?sale=" + QUEUED, dan);
+        assertEquals(200, joined.status(), joined::toString);
+        String ticket = joined.json().getAsJsonObject("data").get("ticket").getAsString();
+        assertEquals("waiting", poll(dan, ticket), "one ticket: dan waits behind cat's turn");
+
+        browser.findElement(By.cssSelector("#answer button.leave")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "You gave up your turn"));
+        screenshot("buy-page-gave-up-turn.png");
+        Deadline.await(WAIT, "dan admitted once cat's turn came back", () -> "admitted".equals(poll(dan, ticket)));
+        try (Jedis jedis = redis.client()) {
+            assertEquals("1", jedis.hget(room.stock(), Keys.QUEUE_LAPSED), "cat's turn, given up, lapsed");
+            assertEquals("2", jedis.hget(room.stock(), Keys.QUEUE_ADMITTED), "cat's place and dan's");
+        }
+        assertEquals(0, redis.sold(room.stock()), "nothing sold");
+    }
+
+    /** A POST through Nginx with {@code token} as Bearer (none if null). */
+    private HttpCall.Answer post(String path, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(nginx.uri(path)).POST(HttpRequest.BodyPublishers.noBody())
+                .timeout(WAIT);
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> response = HttpCall.newClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return new HttpCall.Answer(response.statusCode(), response.body(), "");
+    }
+
+    /** The state the room answers {@code token}'s holder of queue ticket {@code ticket}. */
+    private String poll(String token, String ticket) {
+        try {
+            HttpResponse<String> response = HttpCall.newClient().send(HttpRequest.newBuilder(nginx.uri("/queue?sale="
+                    + QUEUED)).header("Authorization", "Bearer " + token).header("X-Queue-Ticket", ticket).GET()
+                    .timeout(WAIT).build(), HttpResponse.BodyHandlers.ofString());
+            HttpCall.Answer answer = new HttpCall.Answer(response.statusCode(), response.body(), "");
+            return answer.status() == 200 ? answer.json().getAsJsonObject("data").get("state").getAsString()
+                    : "status " + answer.status();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Creates a sale through a node's admin connector (Nginx never forwards {@code /admin/}). */
     private HttpCall.Answer createSale(String id, int stock, int opensInSeconds, String name)
             throws IOException, InterruptedException {
