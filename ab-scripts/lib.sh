@@ -135,3 +135,15 @@ cpu_ticks() {
     done
     echo "$total"
 }
+
+# Builds the test classes and writes their classpath to $1, for a bench's Java client: run as
+#   java -cp "target/test-classes:target/classes:$(<"$1")" ...   (from $RUSH_ROOT)
+# Offline first (a machine that built once has everything), then from the repositories.
+build_test_classpath() {
+    (cd "$RUSH_ROOT" && { mvn -q -B -o -Dstyle.color=never test-compile || mvn -q -B -Dstyle.color=never test-compile; }) ||
+        die "the bench did not build"
+    (cd "$RUSH_ROOT" && {
+        mvn -q -B -o -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$1" ||
+            mvn -q -B -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$1"
+    }) || die "no test classpath"
+}

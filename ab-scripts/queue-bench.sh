@@ -63,11 +63,7 @@ ensure_commands java mvn python3
 cd "$RUSH_ROOT"
 work=$(mktemp -d "${TMPDIR:-/tmp}/rush-queue-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mvn -q -B -o -Dstyle.color=never test-compile || mvn -q -B -Dstyle.color=never test-compile ||
-    die "the bench did not build"
-mvn -q -B -o -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/cp" ||
-    mvn -q -B -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/cp" ||
-    die "no test classpath"
+build_test_classpath "$work/cp"
 
 "$RUSH_ROOT/rush" sale create "$sale" --stock "$tickets" --queue --admit "$admit" --pow "$pow" --opens "+$opens" \
     --pay-within "$pay_within" \

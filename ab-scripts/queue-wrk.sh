@@ -31,11 +31,7 @@ ensure_commands wrk java mvn
 cd "$RUSH_ROOT"
 work=$(mktemp -d "${TMPDIR:-/tmp}/rush-queue-wrk.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mvn -q -B -o -Dstyle.color=never test-compile || mvn -q -B -Dstyle.color=never test-compile ||
-    die "the bench did not build"
-mvn -q -B -o -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/cp" ||
-    mvn -q -B -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/cp" ||
-    die "no test classpath"
+build_test_classpath "$work/cp"
 
 sale=QW$(date +%s)
 "$RUSH_ROOT/rush" sale create "$sale" --stock 100 --queue --pow 0 --opens +3600 --name "queue wrk $sale" >/dev/null ||

@@ -25,11 +25,6 @@ ensure_commands java mvn redis-server
 cd "$RUSH_ROOT"
 classpath=$(mktemp /tmp/rush-token-bench.XXXXXX)
 trap 'rm -f "$classpath"' EXIT
-# offline first (a machine that built once has everything), then from the repositories
-mvn -q -B -o -Dstyle.color=never test-compile || mvn -q -B -Dstyle.color=never test-compile ||
-    die "the bench did not build"
-mvn -q -B -o -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$classpath" ||
-    mvn -q -B -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$classpath" ||
-    die "no test classpath"
+build_test_classpath "$classpath"
 java -Xmx1g -cp "target/test-classes:target/classes:$(<"$classpath")" io.ticketrush.bench.SignedBuyBench \
     "$rounds" "$seconds" "$threads"

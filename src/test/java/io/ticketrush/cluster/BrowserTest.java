@@ -427,19 +427,8 @@ class BrowserTest {
     @Test
     void a_signed_buyer_waits_in_a_queued_sales_room_after_its_puzzle_and_buys_with_the_pass_when_admitted()
             throws IOException, InterruptedException {
-        HttpCall.Answer created = createSale(QUEUED, 1, OPENS_IN_SECONDS, "Wuhan to Guangzhou", "&queue=1000&pow=10");
-        assertEquals(201, created.status(), created::toString);
-        Keys room = Keys.of(QUEUED, STOCK_KEY);
-        browser.get(nginx.uri("/?sale=" + QUEUED).toString());
-        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("picked"), "Wuhan to Guangzhou (" + QUEUED + ")"));
-        browser.findElement(By.id("user")).sendKeys("bob");
-        browser.findElement(By.id("signin")).click();
-        wait(ExpectedConditions.textToBe(By.id("signed-in-user"), "bob"));
-
         // Buy before the opening: the page solves the room's puzzle (10 bits) and joins; the draw is at the opening
-        browser.findElement(By.id("buy")).click();
-        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "In the waiting room: the draw is at"
-                + " the opening"));
+        Keys room = joinQueuedSaleOnThePage("bob", "&queue=1000&pow=10");
         try (Jedis jedis = redis.client()) {
             assertEquals(1, jedis.zcard(room.queue()), "bob's one place in the room");
         }
@@ -469,17 +458,7 @@ class BrowserTest {
     @Test
     void an_admitted_buyer_gives_the_turn_back_on_the_page_and_the_next_place_is_admitted()
             throws IOException, InterruptedException {
-        HttpCall.Answer created = createSale(QUEUED, 1, OPENS_IN_SECONDS, "Wuhan to Guangzhou", "&queue=1000&pow=0");
-        assertEquals(201, created.status(), created::toString);
-        Keys room = Keys.of(QUEUED, STOCK_KEY);
-        browser.get(nginx.uri("/?sale=" + QUEUED).toString());
-        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("picked"), "Wuhan to Guangzhou (" + QUEUED + ")"));
-        browser.findElement(By.id("user")).sendKeys("cat");
-        browser.findElement(By.id("signin")).click();
-        wait(ExpectedConditions.textToBe(By.id("signed-in-user"), "cat"));
-        browser.findElement(By.id("buy")).click();
-        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "In the waiting room: the draw is at"
-                + " the opening"));
+        Keys room = joinQueuedSaleOnThePage("cat", "&queue=1000&pow=0");
         Deadline.await(Duration.ofSeconds(OPENS_IN_SECONDS).plus(WAIT), "the page to show cat's turn",
                 () -> browser.findElement(By.id("answer")).getText().contains("Your turn! Press Buy within"));
 
@@ -499,6 +478,25 @@ class BrowserTest {
             assertEquals("2", jedis.hget(room.stock(), Keys.QUEUE_ADMITTED), "cat's place and dan's");
         }
         assertEquals(0, redis.sold(room.stock()), "nothing sold");
+    }
+
+    /**
+     * Creates queued sale {@link #QUEUED} of one ticket, opening in {@link #OPENS_IN_SECONDS}
+     * ({@code room}: the form's queue settings), opens its buy page, signs in as {@code user} and
+     * presses Buy before the opening: the page joins the room (solving its puzzle if it has one).
+     */
+    private Keys joinQueuedSaleOnThePage(String user, String room) throws IOException, InterruptedException {
+        HttpCall.Answer created = createSale(QUEUED, 1, OPENS_IN_SECONDS, "Wuhan to Guangzhou", room);
+        assertEquals(201, created.status(), created::toString);
+        browser.get(nginx.uri("/?sale=" + QUEUED).toString());
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("picked"), "Wuhan to Guangzhou (" + QUEUED + ")"));
+        browser.findElement(By.id("user")).sendKeys(user);
+        browser.findElement(By.id("signin")).click();
+        wait(ExpectedConditions.textToBe(By.id("signed-in-user"), user));
+        browser.findElement(By.id("buy")).click();
+        wait(ExpectedConditions.textToBePresentInElementLocated(By.id("answer"), "In the waiting room: the draw is at"
+                + " the opening"));
+        return Keys.of(QUEUED, STOCK_KEY);
     }
 
     /** A POST through Nginx with {@code token} as Bearer (none if null). */
