@@ -18,18 +18,36 @@ import java.util.logging.Logger;
  *
  * <p>No thread waits for its own answer: the thread that sold a batch lets go of the lock, then
  * delivers the batch's answers itself (to each buyer's {@link Answer}), while another thread may
- * already sell the next batch. A buyer still in line after the lock wait is told "busy" by the
+ * already sell the next batch; answers that need another Redis call (a sold-out buyer who may hold
+ * an order) it gets first, after the lock ({@link Seller#finish}), one call for the batch. A buyer still in line after the lock wait is told "busy" by the
  * {@link BuyTimer}, and nothing is sold for it.
  */
 final class BuyQueue {
     private static final Logger LOG = Logger.getLogger(BuyQueue.class.getName());
 
-    /** The most buyers one batch holds: bounds the time one Redis call keeps Redis busy. */
-    static final int MAX_BATCH = 32;
+    /**
+     * The most buyers one batch holds: bounds the time one Redis call keeps Redis busy (about 70 µs
+     * a buyer: 9 ms at 128). The lock is held for a call's round trip, at least one fsync of
+     * Redis's append-only file, so this also bounds what one node sells a round trip: at 32 the
+     * weight-4 node of four was the one whose line grew in a rush (docs/failures.md, "The line's
+     * batch and the sold-out lookups").
+     */
+    static final int MAX_BATCH = 128;
 
-    /** Sells to one batch under the lock; must {@link Waiter#answer} each waiter or throw. */
+    /**
+     * Sells to one batch under the lock; must {@link Waiter#answer} each waiter, leave it to
+     * {@link #finish} ({@link Waiter#answerAfterLock}), or throw.
+     */
     interface Seller {
         void sell(List<Waiter> batch);
+
+        /**
+         * After the lock is let go (the next batch may be selling), before the batch's answers are
+         * delivered: answers the waiters {@link #sell} left to it, or throws (they fail with it).
+         */
+        default void finish(List<Waiter> later) {
+            throw new IllegalStateException("this seller answers every buyer under the lock");
+        }
     }
 
     /** A buyer in line; whoever sells its batch gives it its answer, then delivers it. */
@@ -42,6 +60,8 @@ final class BuyQueue {
         private final Answer answer;
         private final AtomicInteger state = new AtomicInteger(QUEUED);
         private ScheduledFuture<?> timeout;
+        // set under the lock by the seller: the answer is given after the lock (Seller.finish)
+        private boolean later;
         // written and read by the thread that sells the batch, under the lock and then after it
         private Purchase purchase;
         private RuntimeException failure;
@@ -65,6 +85,11 @@ final class BuyQueue {
 
         boolean answered() {
             return purchase != null || failure != null;
+        }
+
+        /** Under the lock: this buyer is answered after the lock is let go, by {@link Seller#finish}. */
+        void answerAfterLock() {
+            later = true;
         }
 
         /** Hands the answer over; an answer that throws is logged, and the others still get theirs. */
@@ -147,6 +172,7 @@ final class BuyQueue {
             } finally {
                 lock.unlock();
             }
+            finishLater(batch);
             for (Waiter w : batch) {
                 w.deliver();
             }
@@ -182,11 +208,37 @@ final class BuyQueue {
             }
         } finally {
             for (Waiter w : batch) {
-                if (!w.answered()) { // a bug in the seller: an exception (and its stack) only then
+                if (!w.answered() && !w.later) { // a bug in the seller: an exception (and its stack) only then
                     w.failIfOpen(new IllegalStateException("the buy was not answered"));
                 }
             }
         }
         return batch;
+    }
+
+    /** After the lock: the seller answers the waiters it left for then (a failure fails those only). */
+    private void finishLater(List<Waiter> batch) {
+        List<Waiter> later = new ArrayList<>();
+        for (Waiter w : batch) {
+            if (w.later && !w.answered()) {
+                later.add(w);
+            }
+        }
+        if (later.isEmpty()) {
+            return;
+        }
+        try {
+            seller.finish(later);
+        } catch (RuntimeException e) {
+            for (Waiter w : later) {
+                w.failIfOpen(e);
+            }
+        } finally {
+            for (Waiter w : later) {
+                if (!w.answered()) {
+                    w.failIfOpen(new IllegalStateException("the buy was not answered"));
+                }
+            }
+        }
     }
 }

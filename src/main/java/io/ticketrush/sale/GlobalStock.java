@@ -1,5 +1,6 @@
 package io.ticketrush.sale;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -51,6 +52,15 @@ public interface GlobalStock {
 
     /** The buyer's latest pending or paid order, if any (answers retries once the node is sold out). */
     Optional<Reservation> existing(Buyer buyer);
+
+    /** {@link #existing} of each of {@code buyers}, in order: one round trip for all where the store allows. */
+    default List<Optional<Reservation>> existingAll(List<Buyer> buyers) {
+        List<Optional<Reservation>> found = new ArrayList<>(buyers.size());
+        for (Buyer buyer : buyers) {
+            found.add(existing(buyer));
+        }
+        return found;
+    }
 
     Snapshot snapshot();
 }

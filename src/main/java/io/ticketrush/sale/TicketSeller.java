@@ -2,6 +2,7 @@ package io.ticketrush.sale;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -66,7 +67,17 @@ public final class TicketSeller implements OrderListener {
         this.global = global;
         this.clock = clock;
         this.soldOutSeen = soldOutSeen;
-        this.queue = new BuyQueue(lockWaitMillis, timer, this::sell);
+        this.queue = new BuyQueue(lockWaitMillis, timer, new BuyQueue.Seller() {
+            @Override
+            public void sell(List<BuyQueue.Waiter> batch) {
+                TicketSeller.this.sell(batch);
+            }
+
+            @Override
+            public void finish(List<BuyQueue.Waiter> later) {
+                lookUp(later);
+            }
+        });
     }
 
     /**
@@ -86,7 +97,9 @@ public final class TicketSeller implements OrderListener {
             answer.bought(Purchase.none(Outcome.NOT_OPEN, settledSales));
         } else if (current.closed(now)) {
             answer.bought(Purchase.none(Outcome.CLOSED, settledSales));
-        } else if (local.hasStock() || !globalSoldOut()) {
+        } else if (local.hasStock() || !globalSoldOut() || mayHold(buyer)) {
+            // a sold-out answer that needs the store (the buyer may hold an order) is looked up in
+            // line with the others in want of one: one call for a batch, not one per buyer
             Admission.Permit permit = admission.tryAcquire().orElse(null);
             if (permit == null) {
                 answer.failed(new ShedException("node busy: it admits no more buyers waiting for the ticket store"
@@ -103,11 +116,7 @@ public final class TicketSeller implements OrderListener {
                     @Override
                     public void bought(Purchase purchase) {
                         permit.release();
-                        if (purchase.outcome() == Outcome.SOLD_OUT) {
-                            answerSoldOut(buyer, answer);
-                        } else {
-                            answer.bought(purchase);
-                        }
+                        answer.bought(purchase);
                     }
 
                     @Override
@@ -121,7 +130,7 @@ public final class TicketSeller implements OrderListener {
                 throw e;
             }
         } else {
-            answerSoldOut(buyer, answer);
+            answer.bought(Purchase.soldOut(settledSales));
         }
     }
 
@@ -130,17 +139,6 @@ public final class TicketSeller implements OrderListener {
         Answer.Awaited answer = Answer.awaited();
         buy(buyer, node, answer);
         return answer.await();
-    }
-
-    private void answerSoldOut(Buyer buyer, Answer answer) {
-        Purchase purchase;
-        try {
-            purchase = soldOut(buyer);
-        } catch (RuntimeException e) {
-            answer.failed(e);
-            return;
-        }
-        answer.bought(purchase);
     }
 
     /**
@@ -202,9 +200,45 @@ public final class TicketSeller implements OrderListener {
                 buying.get(i).answer(answers[i]);
             }
         }
+        answerSoldOut(soldOut);
+    }
+
+    /**
+     * Under the lock: the batch's sold-out answers; a buyer who already holds an order, or whose
+     * request bought one, gets that order instead: from memory, unless {@link #mayHold} (then
+     * {@link #lookUp}, after the lock).
+     */
+    private void answerSoldOut(List<BuyQueue.Waiter> soldOut) {
         Purchase none = Purchase.soldOut(settledSales);
         for (BuyQueue.Waiter w : soldOut) {
-            w.answer(none);
+            if (mayHold(w.request.buyer())) {
+                w.answerAfterLock();
+            } else {
+                w.answer(none);
+            }
+        }
+    }
+
+    /**
+     * After the lock (the next batch may sell meanwhile): sold-out buyers who may hold an order, told
+     * of it if they do, all of a batch's in one call of the global stock (after a sale, until the
+     * node has heard of every order, every buyer with a request id is one of them).
+     */
+    private void lookUp(List<BuyQueue.Waiter> soldOut) {
+        List<Buyer> buyers = new ArrayList<>(soldOut.size());
+        for (BuyQueue.Waiter w : soldOut) {
+            buyers.add(w.request.buyer());
+        }
+        List<Optional<Reservation>> found = global.existingAll(buyers);
+        int sales = settledSales;
+        Purchase none = Purchase.soldOut(sales);
+        for (int i = 0; i < soldOut.size(); i++) {
+            Reservation existing = found.get(i).orElse(null);
+            if (existing == Reservation.UNSETTLED) {
+                soldOut.get(i).failIfOpen(new UnsettledException());
+            } else {
+                soldOut.get(i).answer(existing == null ? none : Purchase.of(existing, sales));
+            }
         }
     }
 
@@ -217,21 +251,13 @@ public final class TicketSeller implements OrderListener {
     }
 
     /**
-     * A sold-out answer; a buyer who already holds an order, or whose request bought one, gets
-     * that order instead. From memory, unless {@link Winners} says the buyer may hold one (then
-     * the global stock tells which), or the node has not yet heard of every order.
+     * Whether {@code buyer} may hold an order (or its request may have bought one) that its sold-out
+     * answer must tell of instead: not an anonymous buyer without a request id, nor one whom
+     * {@link Winners} rules out, once the node has heard of every order.
      */
-    private Purchase soldOut(Buyer buyer) {
-        int sales = settledSales;
-        if (buyer.anonymous() && buyer.requestId() == null
-                || winners.caughtUpOnce() && !winners.mightHold(buyer)) {
-            return Purchase.soldOut(sales);
-        }
-        Reservation existing = global.existing(buyer).orElse(null);
-        if (existing == Reservation.UNSETTLED) {
-            throw new UnsettledException();
-        }
-        return existing == null ? Purchase.soldOut(sales) : Purchase.of(existing, sales);
+    private boolean mayHold(Buyer buyer) {
+        return !(buyer.anonymous() && buyer.requestId() == null)
+                && !(winners.caughtUpOnce() && !winners.mightHold(buyer));
     }
 
     private boolean globalSoldOut() {

@@ -231,11 +231,51 @@ class TicketSellerTest {
         }
     }
 
+    @Test
+    void sold_out_buyers_who_may_hold_an_order_are_looked_up_together_in_one_call() throws Exception {
+        redis.initStock(KEY, 1);
+        HeldStock held = new HeldStock(store.stockOf(Terms.of(60_000, 1)));
+        NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", "1", "rush.lock.wait.ms", "30000")::get);
+        TicketSeller seller = seller(new LocalStock(1), held, config);
+        int queued = 10;
+        ExecutorService buyers = Executors.newFixedThreadPool(queued + 1);
+        try {
+            Future<Purchase> first = buyers.submit(() -> seller.buy(new Buyer("winner", null), 3001));
+            assertTrue(held.firstCallHeld.await(10, TimeUnit.SECONDS));
+            // behind the last ticket's call: eight losers, the winner again, and an anonymous buyer
+            // without a request id (nothing to look up for it)
+            List<Future<Purchase>> rest = new ArrayList<>();
+            for (int i = 0; i < queued; i++) {
+                Buyer buyer = i == 0 ? new Buyer("winner", null) : i == 1 ? Buyer.ANONYMOUS : new Buyer("loser-" + i, null);
+                rest.add(buyers.submit(() -> seller.buy(buyer, 3001)));
+                int inLine = i + 1;
+                io.ticketrush.support.Deadline.await(java.time.Duration.ofSeconds(10), inLine + " buyers to queue",
+                        () -> seller.queued() == inLine);
+            }
+            held.release.countDown();
+            Purchase won = first.get(10, TimeUnit.SECONDS);
+            assertTrue(won.gotTicket(), won.toString());
+            Purchase again = rest.get(0).get(10, TimeUnit.SECONDS);
+            assertEquals(Outcome.EXISTING, again.outcome(), again.toString());
+            assertEquals(won.orderId(), again.orderId());
+            for (int i = 1; i < queued; i++) {
+                assertEquals(Outcome.SOLD_OUT, rest.get(i).get(10, TimeUnit.SECONDS).outcome(), "buyer " + i);
+            }
+            assertEquals(List.of(queued - 1), held.lookups, "one lookup call for every buyer who may hold an order");
+            assertEquals(0, held.singleLookups.get(), "no lookup of one buyer alone");
+            assertEquals(1, redis.sold(KEY));
+        } finally {
+            buyers.shutdownNow();
+        }
+    }
+
     /** The real global stock, whose first call waits for {@link #release}: buyers queue behind it. */
     private static final class HeldStock implements GlobalStock {
         final CountDownLatch firstCallHeld = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        final List<Integer> lookups = new CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicInteger singleLookups = new java.util.concurrent.atomic.AtomicInteger();
         private final GlobalStock real;
 
         HeldStock(GlobalStock real) {
@@ -258,7 +298,14 @@ class TicketSellerTest {
 
         @Override
         public java.util.Optional<Reservation> existing(Buyer buyer) {
+            singleLookups.incrementAndGet();
             return real.existing(buyer);
+        }
+
+        @Override
+        public List<java.util.Optional<Reservation>> existingAll(List<Buyer> buyers) {
+            lookups.add(buyers.size());
+            return real.existingAll(buyers);
         }
 
         @Override

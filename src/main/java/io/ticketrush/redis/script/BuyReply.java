@@ -79,6 +79,12 @@ public record BuyReply(Refusal refusal, long at, List<Told> told) {
         if (flat.size() == 2) {
             return new BuyReply(refusal(((Long) flat.get(0)).intValue()), (Long) flat.get(1), List.of());
         }
+        return new BuyReply(null, 0, decodeEach(flat));
+    }
+
+    /** {code, id, deadline} per buyer, flat: the existing script's reply, and the buy script's when not refused. */
+    static List<Told> decodeEach(Object raw) {
+        List<?> flat = (List<?>) raw;
         if (flat.size() % 3 != 0) {
             throw new IllegalArgumentException("not {code, id, deadline} per buyer");
         }
@@ -86,12 +92,7 @@ public record BuyReply(Refusal refusal, long at, List<Told> told) {
         for (int i = 0; i < flat.size(); i += 3) {
             told.add(toldOf(flat.subList(i, i + 3)));
         }
-        return new BuyReply(null, 0, List.copyOf(told));
-    }
-
-    /** The existing script's reply: {code, id, deadline}. */
-    static Told decodeOne(Object raw) {
-        return toldOf((List<?>) raw);
+        return List.copyOf(told);
     }
 
     private static Told toldOf(List<?> three) {

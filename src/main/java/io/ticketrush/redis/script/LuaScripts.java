@@ -42,8 +42,8 @@ public final class LuaScripts {
     public static final Script<Long> VOID = Script.load("void", LuaScripts::number);
     /** Settles a buy call whose answer reached its node (settle.lua): whether it did. */
     public static final Script<Boolean> SETTLE = Script.load("settle", LuaScripts::one);
-    /** The order a buyer already has (existing.lua). */
-    public static final Script<BuyReply.Told> EXISTING = Script.load("existing", BuyReply::decodeOne);
+    /** The order each of some buyers already has (existing.lua), in order. */
+    public static final Script<List<BuyReply.Told>> EXISTING = Script.load("existing", BuyReply::decodeEach);
     /** Starts paying a pending order before its deadline, or answers its started payment (start_payment.lua). */
     public static final Script<PaymentStart> START_PAYMENT = Script.load("start_payment", LuaScripts::paymentStart);
     /** The provider's word that a payment succeeded (confirm_payment.lua). */

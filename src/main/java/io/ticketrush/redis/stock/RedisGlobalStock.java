@@ -228,24 +228,37 @@ public final class RedisGlobalStock implements GlobalStock {
 
     @Override
     public Optional<Reservation> existing(Buyer buyer) {
-        if (buyer.anonymous() && buyer.requestId() == null) {
-            return Optional.empty();
+        return existingAll(List.of(buyer)).get(0);
+    }
+
+    /** One round trip for all of {@code buyers} (none when none can hold an order: anonymous, no request id). */
+    @Override
+    public List<Optional<Reservation>> existingAll(List<Buyer> buyers) {
+        List<String> args = new ArrayList<>(2 * buyers.size());
+        for (Buyer buyer : buyers) {
+            if (!(buyer.anonymous() && buyer.requestId() == null)) {
+                args.add(buyer.anonymous() ? "" : buyer.user());
+                args.add(buyer.requestId() == null ? "" : buyer.requestId());
+            }
         }
-        List<String> args = List.of(buyer.anonymous() ? "" : buyer.user(),
-                buyer.requestId() == null ? "" : buyer.requestId());
-        BuyReply.Told found = redis.call(keys.stock(), jedis -> {
-            BuyReply.Told told = LuaScripts.EXISTING.run(jedis, keys.forScripts(), args);
-            if ((told.code() == BuyReply.Code.EXISTING || told.code() == BuyReply.Code.EXPIRED)
-                    && !redis.waits().reached(jedis)) {
+        List<BuyReply.Told> found = args.isEmpty() ? List.of() : redis.call(keys.stock(), jedis -> {
+            List<BuyReply.Told> told = LuaScripts.EXISTING.run(jedis, keys.forScripts(), args);
+            boolean tellsOfOrders = told.stream().anyMatch(t -> t.code() == BuyReply.Code.EXISTING
+                    || t.code() == BuyReply.Code.EXPIRED);
+            if (tellsOfOrders && !redis.waits().reached(jedis)) {
                 throw new StockUnavailableException("no replica of the ticket store had the order within "
                         + redis.waits().timeoutMillis() + " ms");
             }
             return told;
         });
-        if (found.code() == BuyReply.Code.NO_ORDER) {
-            return Optional.empty();
+        List<Optional<Reservation>> answers = new ArrayList<>(buyers.size());
+        int next = 0;
+        for (Buyer buyer : buyers) {
+            BuyReply.Told told = buyer.anonymous() && buyer.requestId() == null ? null : found.get(next++);
+            answers.add(told == null || told.code() == BuyReply.Code.NO_ORDER ? Optional.empty()
+                    : Optional.of(toReservation(told)));
         }
-        return Optional.of(toReservation(found));
+        return answers;
     }
 
     /**
