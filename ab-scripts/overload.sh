@@ -5,6 +5,7 @@
 # sale still sells exactly: Redis sold == tickets won, and "sold out" only once all is sold
 # (I1, I2). While ab runs, curl buyers keep every answer's body.
 #   env: OVERLOAD_REQUESTS (20000) OVERLOAD_CONCURRENCY (1000) OVERLOAD_PROBES (300)
+#        OVERLOAD_NOOP (1: /noop the same way first, the reference for ab's figures; 0: not)
 # Resets the sale first (./rush reset).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,6 +19,13 @@ url=$NGINX_URL/buy/ticket
 curl -sf -o /dev/null --max-time 5 "$NGINX_URL/nginx-ok" || die "nothing answers on $NGINX_URL: ./rush up first"
 # ab needs a descriptor per connection
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# the machine's floor at this moment: /noop the same way, just before (OVERLOAD_NOOP=0: not)
+if [[ ${OVERLOAD_NOOP:-1} != 0 ]]; then
+    run_ab -s 30 -n "$requests" -c "$concurrency" "$NGINX_URL/noop"
+    noop_p99=$AB_P99
+    echo "reference: ab -n $requests -c $concurrency -s 30 $NGINX_URL/noop: $AB_RPS req/s, p50 $AB_P50 ms, p99 $AB_P99 ms, longest $AB_P100 ms"
+fi
 
 "$RUSH_ROOT/rush" reset >/dev/null
 read -r _ total < <(global_stock) || die "no sale in Redis after ./rush reset"
@@ -39,6 +47,9 @@ run_ab -s 30 -n "$requests" -c "$concurrency" "$url"
 took=$((SECONDS - start))
 wait "$probe_pid"
 echo "  ab: $(ab_summary), longest ${AB_P100} ms, ${took}s in all"
+if [[ -n ${noop_p99:-} ]]; then
+    echo "  p99 $(awk -v b="$AB_P99" -v n="$noop_p99" 'BEGIN {printf "%.2f", b / n}')x /noop's"
+fi
 ok=1
 
 # every probe answer: a ticket / sold out (200) or a 503, always JSON, never a Java trace
