@@ -171,21 +171,15 @@ class TicketSellerTest {
         NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", "100", "rush.lock.wait.ms", "30000")::get);
         TicketSeller seller = seller(new LocalStock(100), held, config);
         int queued = 10;
+        List<Buyer> behind = new ArrayList<>();
+        for (int i = 0; i < queued; i++) {
+            // user-0 twice: the repeat in the same call must get user-0's one order
+            behind.add(new Buyer("user-" + (i == queued - 1 ? 0 : i), null));
+        }
         ExecutorService buyers = Executors.newFixedThreadPool(queued + 1);
         try {
-            Future<Purchase> first = buyers.submit(() -> seller.buy(new Buyer("first", null), 3001));
-            assertTrue(held.firstCallHeld.await(10, TimeUnit.SECONDS));
             List<Future<Purchase>> rest = new ArrayList<>();
-            for (int i = 0; i < queued; i++) {
-                // user-0 twice: the repeat in the same call must get user-0's one order
-                String user = "user-" + (i == queued - 1 ? 0 : i);
-                rest.add(buyers.submit(() -> seller.buy(new Buyer(user, null), 3001)));
-                // in line one after the other, so that user-0's first buy comes before the repeat
-                int inLine = i + 1;
-                io.ticketrush.support.Deadline.await(java.time.Duration.ofSeconds(10), inLine + " buyers to queue",
-                        () -> seller.queued() == inLine);
-            }
-            held.release.countDown();
+            Future<Purchase> first = queueBehindHeldCall(seller, held, buyers, new Buyer("first", null), behind, rest);
             assertTrue(first.get(10, TimeUnit.SECONDS).gotTicket());
             java.util.Set<String> orderIds = new java.util.HashSet<>();
             for (int i = 0; i < queued - 1; i++) {
@@ -238,21 +232,16 @@ class TicketSellerTest {
         NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", "1", "rush.lock.wait.ms", "30000")::get);
         TicketSeller seller = seller(new LocalStock(1), held, config);
         int queued = 10;
+        // behind the last ticket's call: the winner again, an anonymous buyer without a request id
+        // (nothing to look up for it) and eight losers
+        List<Buyer> behind = new ArrayList<>(List.of(new Buyer("winner", null), Buyer.ANONYMOUS));
+        for (int i = 2; i < queued; i++) {
+            behind.add(new Buyer("loser-" + i, null));
+        }
         ExecutorService buyers = Executors.newFixedThreadPool(queued + 1);
         try {
-            Future<Purchase> first = buyers.submit(() -> seller.buy(new Buyer("winner", null), 3001));
-            assertTrue(held.firstCallHeld.await(10, TimeUnit.SECONDS));
-            // behind the last ticket's call: eight losers, the winner again, and an anonymous buyer
-            // without a request id (nothing to look up for it)
             List<Future<Purchase>> rest = new ArrayList<>();
-            for (int i = 0; i < queued; i++) {
-                Buyer buyer = i == 0 ? new Buyer("winner", null) : i == 1 ? Buyer.ANONYMOUS : new Buyer("loser-" + i, null);
-                rest.add(buyers.submit(() -> seller.buy(buyer, 3001)));
-                int inLine = i + 1;
-                io.ticketrush.support.Deadline.await(java.time.Duration.ofSeconds(10), inLine + " buyers to queue",
-                        () -> seller.queued() == inLine);
-            }
-            held.release.countDown();
+            Future<Purchase> first = queueBehindHeldCall(seller, held, buyers, new Buyer("winner", null), behind, rest);
             Purchase won = first.get(10, TimeUnit.SECONDS);
             assertTrue(won.gotTicket(), won.toString());
             Purchase again = rest.get(0).get(10, TimeUnit.SECONDS);
@@ -267,6 +256,25 @@ class TicketSellerTest {
         } finally {
             buyers.shutdownNow();
         }
+    }
+
+    /**
+     * {@code first} buys, its call held by {@code held}; then {@code behind} queue one after the other
+     * (in this order, each in line before the next comes), their answers added to {@code rest}; then
+     * the call goes on. First's answer.
+     */
+    private static Future<Purchase> queueBehindHeldCall(TicketSeller seller, HeldStock held, ExecutorService pool,
+            Buyer first, List<Buyer> behind, List<Future<Purchase>> rest) throws InterruptedException {
+        Future<Purchase> firstBuy = pool.submit(() -> seller.buy(first, 3001));
+        assertTrue(held.firstCallHeld.await(10, TimeUnit.SECONDS));
+        for (Buyer buyer : behind) {
+            rest.add(pool.submit(() -> seller.buy(buyer, 3001)));
+            int inLine = rest.size();
+            io.ticketrush.support.Deadline.await(java.time.Duration.ofSeconds(10), inLine + " buyers to queue",
+                    () -> seller.queued() == inLine);
+        }
+        held.release.countDown();
+        return firstBuy;
     }
 
     /** The real global stock, whose first call waits for {@link #release}: buyers queue behind it. */
