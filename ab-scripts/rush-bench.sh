@@ -262,6 +262,19 @@ stop_sampling() {
 }
 
 CHECKS=() FAILED=()
+# The stat.log lines of sale $1 in stat.log's files written since file $2 was touched. Not lines
+# counted from an offset: a node keeps rush.statlog.keep rotated files and deletes the oldest as
+# it rotates, so a run that rotates stat.log past that many files would lose lines from the front
+# and every offset after them (the checks then failed on runs that had logged every line). A
+# sale's id is the run's own, so its lines are exactly the run's.
+sale_lines() {
+    local files=() f
+    while read -r f; do
+        [[ $f -nt $2 ]] && files+=("$f")
+    done < <(stat_files)
+    ((${#files[@]} == 0)) || grep -h -- ",sale:$1," "${files[@]}" || true
+}
+
 check() { # $1 what, then a command that must succeed
     local what=$1
     shift
@@ -280,8 +293,8 @@ rush() {
     local opens
     opens=$(rcli HGET "rush:{$id}:stock" opens_at | tr -d '\r')
     is_uint "$opens" || die "sale $id has no opening moment in Redis"
-    local lines0 trips0 commands0 cpu0
-    lines0=$(stat_lines)
+    local trips0 commands0 cpu0
+    touch "$work/began-$id"
     sample_sold "$id"
     # the periodic Redis traffic of an idle cluster (syncs, stats), over 2 s before the opening
     local idle0 idle1 idle_t0=$EPOCHREALTIME
@@ -307,11 +320,11 @@ rush() {
     # what the nodes logged: one stat.log line per answered buyer
     local deadline=$((SECONDS + 60)) logged
     while :; do
-        logged=$(stat_since "$lines0" | grep -c ",sale:$id," || true)
+        logged=$(sale_lines "$id" "$work/began-$id" | wc -l)
         ((logged >= answered || SECONDS >= deadline)) && break
         sleep 0.2
     done
-    stat_since "$lines0" | grep ",sale:$id," >"$work/stat-$id.log" || true
+    sale_lines "$id" "$work/began-$id" >"$work/stat-$id.log"
     # winners: user, order, ts of each ticket answered; existing: user, order of each retry's answer
     awk '/,result:1,/ && !/,existing:1,/ {u = ""; o = ""; t = ""; n = split($0, f, ",")
             for (i = 1; i <= n; i++) { split(f[i], kv, ":"); if (kv[1] == "user") u = kv[2]; if (kv[1] == "order") o = kv[2]; if (kv[1] == "ts") t = kv[2] }
