@@ -252,20 +252,25 @@ abstract class ArchiveTestBase {
     }
 
     /**
-     * Waits until the node's archiver has run two more rounds (its lease, renewed each round, got
-     * longer twice): whatever it was going to do with what it saw before, it has done.
+     * Waits until the node's archiver has run two more rounds (its lease, renewed each round, ends
+     * later twice): whatever it was going to do with what it saw before, it has done. The lease's
+     * end, not its time left: a time left read in the millisecond of a renewal is the lease's
+     * whole length, which no later read exceeds (this waited out its deadline so, once in CI).
      */
     void awaitArchiverRounds() {
         for (int round = 0; round < 2; round++) {
-            long before;
-            try (Jedis jedis = redis.client()) {
-                before = jedis.pttl(Keys.archiver());
-            }
-            Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "a round of the node's archiver", () -> {
-                try (Jedis jedis = redis.client()) {
-                    return jedis.pttl(Keys.archiver()) > before;
-                }
-            });
+            long before = archiverLeaseEnd();
+            Deadline.await(TimeScale.of(Duration.ofSeconds(10)), "a round of the node's archiver",
+                    () -> archiverLeaseEnd() > before + 2);
+        }
+    }
+
+    /** When the archiver's lease ends, ms on Redis's clock (read in one step; gone: about now). */
+    private long archiverLeaseEnd() {
+        try (Jedis jedis = redis.client()) {
+            Object end = jedis.eval("local t = redis.call('TIME')"
+                    + " return t[1] * 1000 + math.floor(t[2] / 1000) + redis.call('PTTL', KEYS[1])", 1, Keys.archiver());
+            return (Long) end;
         }
     }
 
