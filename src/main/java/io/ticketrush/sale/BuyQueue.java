@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -197,21 +198,8 @@ final class BuyQueue {
                 batch.add(w);
             }
         }
-        if (batch.isEmpty()) {
-            return batch;
-        }
-        try {
-            seller.sell(batch);
-        } catch (RuntimeException e) {
-            for (Waiter w : batch) {
-                w.failIfOpen(e);
-            }
-        } finally {
-            for (Waiter w : batch) {
-                if (!w.answered() && !w.later) { // a bug in the seller: an exception (and its stack) only then
-                    w.failIfOpen(new IllegalStateException("the buy was not answered"));
-                }
-            }
+        if (!batch.isEmpty()) {
+            answerAll(batch, seller::sell);
         }
         return batch;
     }
@@ -221,21 +209,30 @@ final class BuyQueue {
         List<Waiter> later = new ArrayList<>();
         for (Waiter w : batch) {
             if (w.later && !w.answered()) {
+                w.later = false; // now the seller's to answer
                 later.add(w);
             }
         }
-        if (later.isEmpty()) {
-            return;
+        if (!later.isEmpty()) {
+            answerAll(later, seller::finish);
         }
+    }
+
+    /**
+     * Hands {@code waiters} to {@code step}: a failure fails those it had not answered; one it left
+     * unanswered, and not for after the lock, is a bug in the seller: an exception (and its stack)
+     * only then.
+     */
+    private static void answerAll(List<Waiter> waiters, Consumer<List<Waiter>> step) {
         try {
-            seller.finish(later);
+            step.accept(waiters);
         } catch (RuntimeException e) {
-            for (Waiter w : later) {
+            for (Waiter w : waiters) {
                 w.failIfOpen(e);
             }
         } finally {
-            for (Waiter w : later) {
-                if (!w.answered()) {
+            for (Waiter w : waiters) {
+                if (!w.answered() && !w.later) {
                     w.failIfOpen(new IllegalStateException("the buy was not answered"));
                 }
             }
