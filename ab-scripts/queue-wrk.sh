@@ -5,8 +5,9 @@
 # puzzle), then ROUNDS rounds each of SECONDS of /noop and SECONDS of joins through Nginx, every join
 # a new signed buyer (tokens signed before, not timed: ab-scripts/queue-join.lua), keep-alive from
 # CONNECTIONS connections. Prints per round req/s, p50/p99 and the join's ratio to the /noop before
-# it, CPU µs a request by process group (the nodes, Nginx, Redis, the writer, wrk), and the median
-# ratio. Exits 1 if a join was refused, failed or sent again, or wrk could not connect.
+# it, CPU µs a request by process group (the nodes, Nginx, Redis, the writer, wrk), the nodes'
+# Redis round trips and the commands Redis ran a request, and the median ratio. Exits 1 if a join
+# was refused, failed or sent again, or wrk could not connect.
 #   ab-scripts/queue-wrk.sh [--rounds N] [--seconds S] [--connections C] [--threads T] [--per-round N]
 # (defaults: 3 rounds of 10 s, 256 connections, 2 threads, 15,000 new buyers a second of a round)
 set -euo pipefail
@@ -49,11 +50,11 @@ echo "queue wrk: sale $sale (opens in an hour, no puzzle), $rounds rounds of $se
 # one wrk run: $1 label, then wrk's arguments; sets R_LINE (its figures), R_CPU (µs a request by
 # group, wrk's own from the CPU times of the subshell's children)
 run() {
-    local label=$1 before after out=$work/$1.txt
+    local label=$1 before after out=$work/$1.txt c0 c1 r0 r1
     shift
-    before=$(cpu_snapshot)
+    c0=$(redis_commands) r0=$(round_trips) before=$(cpu_snapshot)
     (wrk "$@" >"$out" 2>&1 && times >"$out.times") || { cat "$out" >&2; die "wrk failed ($label)"; }
-    after=$(cpu_snapshot)
+    after=$(cpu_snapshot) r1=$(round_trips) c1=$(redis_commands)
     R_LINE=$(grep -E '^latency-result ' "$out") || { cat "$out" >&2; die "wrk printed no figures ($label)"; }
     # times: the shell's user and system time, then its children's ("0m1.234s 0m0.567s")
     local wrk_seconds
@@ -65,6 +66,10 @@ run() {
         out = ""
         for (i in y) { split(y[i], p, "="); if (p[1] != "") out = out sprintf("%s %.0f, ", p[1], (p[2] - was[p[1]]) * 1e6 / hz / n) }
         printf "%swrk %.0f", out, w * 1e6 / n }')
+    # Redis per request: the nodes' round trips and the commands Redis ran (script internals, the
+    # idle duties' and the writer's included: /noop's figure is that idle rate)
+    R_REDIS=$(awk -v r=$((r1 - r0)) -v c=$((c1 - c0)) -v n="$(field answered)" \
+        'BEGIN {printf "Redis a request: %.4f round trips, %.4f commands", r / n, c / n}')
 }
 field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$R_LINE"; }
 
@@ -77,7 +82,7 @@ for r in $(seq 1 "$rounds"); do
     run "noop-$r" -t"$threads" -c"$connections" -d"${seconds}s" --latency -s ab-scripts/latency.lua "$NGINX_URL/noop"
     noop_rps=$(awk -v n="$(field answered)" -v s="$(field seconds)" 'BEGIN {printf "%.0f", n / s}')
     echo "queue wrk: round $r /noop $noop_rps req/s, p50 $(field p50_ms) ms, p99 $(field p99_ms) ms;" \
-        "CPU µs a request: $R_CPU"
+        "CPU µs a request: $R_CPU; $R_REDIS"
     ((bad += $(field failed) + $(field socket_errors))) || true
     run "join-$r" -t"$threads" -c"$connections" -d"${seconds}s" -s ab-scripts/queue-join.lua "$NGINX_URL" -- "$sale" \
         "$work/tokens-$r" "$threads"
@@ -85,7 +90,7 @@ for r in $(seq 1 "$rounds"); do
     ratio=$(awk -v j="$join_rps" -v n="$noop_rps" 'BEGIN {printf "%.2f", j / n}')
     ratios+=("$ratio")
     echo "queue wrk: round $r join $join_rps req/s ($ratio of /noop), p50 $(field p50_ms) ms, p99 $(field p99_ms) ms," \
-        "$(field joined) joined, $(field refused) refused, $(field again) sent again; CPU µs a request: $R_CPU"
+        "$(field joined) joined, $(field refused) refused, $(field again) sent again; CPU µs a request: $R_CPU; $R_REDIS"
     grep -h '^join-refusals ' "$work/join-$r.txt" || true
     ((bad += $(field refused) + $(field again) + $(field socket_errors))) || true
     ((joined += $(field joined))) || true

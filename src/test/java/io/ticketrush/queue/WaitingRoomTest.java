@@ -773,4 +773,82 @@ class WaitingRoomTest {
         assertEquals(3, room.figures(sale.id()).orElseThrow().lapsed(), "nothing else lapsed");
         assertEquals(7, room.figures(sale.id()).orElseThrow().admitted());
     }
+
+    /**
+     * A batch of joins costs Redis the same few commands whatever its size (docs/queue.md, "Cheap to
+     * serve"): one ZMSCORE finds who has a place and one ZADD places every newcomer, before the
+     * opening and after it; only a user who comes back after the opening is looked up on its own
+     * (ZRANK). The places are those of one join at a time: a user twice in a batch is placed once,
+     * and after the opening newcomers rank behind everyone in the room, in the batch's order.
+     */
+    @Test
+    void a_batch_of_joins_places_every_newcomer_with_one_zadd_whatever_its_size() {
+        Sale unopened = queued("B1", 10, 10, 3_600_000, 60_000);
+        List<QueueStore.Joiner> early = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            early.add(new QueueStore.Joiner("e" + i, (i * 37 % 200) / 200.0));
+        }
+        early.add(new QueueStore.Joiner("e7", 0.999)); // twice in the batch: its first draw stands
+        List<Place> drawn = joinCounting(unopened, early, Map.of("zadd", 1L, "zmscore", 1L, "zscore", 0L,
+                "zrank", 0L, "zcard", 0L));
+        for (int i = 0; i < 200; i++) {
+            assertEquals(new Place(Double.toString((i * 37 % 200) / 200.0), 0, true), drawn.get(i), "e" + i);
+        }
+        assertEquals(new Place(drawn.get(7).score(), 0, false), drawn.get(200), "e7 again in the same batch");
+
+        Sale sale = openNow(unopened);
+        awaitOpen(sale);
+        List<QueueStore.Joiner> later = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            later.add(new QueueStore.Joiner("l" + i, 0.5));
+        }
+        later.add(1, new QueueStore.Joiner("e3", 0.5)); // back after the opening: its drawn place
+        later.add(new QueueStore.Joiner("l0", 0.5));
+        List<Place> placed = joinCounting(sale, later, Map.of("zadd", 1L, "zmscore", 1L, "zscore", 0L,
+                "zrank", 1L, "zcard", 1L));
+        Map<String, Long> lottery = new HashMap<>();
+        try (Jedis jedis = redis.client()) {
+            for (int i = 0; i < 200; i++) {
+                lottery.put("e" + i, jedis.zrank(Keys.of(sale.id(), "ticket_hash_key").queue(), "e" + i) + 1);
+            }
+        }
+        // e3's place as Redis keeps it (its score in Redis's own digits: the same number)
+        assertEquals(Double.parseDouble(drawn.get(3).score()), Double.parseDouble(placed.get(1).score()), "e3 back");
+        assertEquals(List.of(lottery.get("e3"), false), List.of(placed.get(1).rank(), placed.get(1).joinedNow()), "e3 back");
+        List<Place> newcomers = new ArrayList<>(placed);
+        newcomers.remove(1);
+        for (int i = 0; i < 100; i++) {
+            assertEquals(new Place(String.valueOf(2 + i), 201 + i, true), newcomers.get(i), "l" + i);
+        }
+        assertEquals(new Place("2", 201, false), newcomers.get(100), "l0 again in the same batch");
+        try (Jedis jedis = redis.client()) {
+            String room = Keys.of(sale.id(), "ticket_hash_key").queue();
+            assertEquals(300, jedis.zcard(room));
+            assertEquals(List.of("l0", "l1", "l99"), List.of(jedis.zrange(room, 200, 200).get(0),
+                    jedis.zrange(room, 201, 201).get(0), jedis.zrange(room, 299, 299).get(0)));
+        }
+    }
+
+    /** One store call of {@code joiners}, checking how many of each command Redis ran for it. */
+    private List<Place> joinCounting(Sale sale, List<QueueStore.Joiner> joiners, Map<String, Long> commands) {
+        try (Jedis jedis = redis.client()) {
+            jedis.configResetStat();
+        }
+        List<Place> places = store.queue().join(sale, joiners);
+        try (Jedis jedis = redis.client()) {
+            String stats = jedis.info("commandstats");
+            commands.forEach((command, expected) -> assertEquals(expected, calls(stats, command),
+                    command + " calls for a batch of " + joiners.size() + " joins"));
+        }
+        return places;
+    }
+
+    private static long calls(String commandStats, String command) {
+        for (String line : commandStats.split("\r?\n")) {
+            if (line.startsWith("cmdstat_" + command + ":calls=")) {
+                return Long.parseLong(line.substring(line.indexOf('=') + 1, line.indexOf(',')));
+            }
+        }
+        return 0;
+    }
 }
