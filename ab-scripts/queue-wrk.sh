@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# ticket-rush: what a join to a waiting room costs against /noop, measured with wrk (a C client far
-# cheaper than the queue bench's Java one, which on this 2-core machine takes more CPU per join than
-# the node: docs/queue.md "Cost"). On a running cluster: a queued sale that opens in an hour (no
-# puzzle), then ROUNDS rounds each of SECONDS of /noop and SECONDS of joins through Nginx, every join
-# a new signed buyer (tokens signed before, not timed: ab-scripts/queue-join.lua), keep-alive from
-# CONNECTIONS connections. Prints per round req/s, p50/p99 and the join's ratio to the /noop before
-# it, CPU µs a request by process group (the nodes, Nginx, Redis, the writer, wrk), the nodes'
-# Redis round trips and the commands Redis ran a request, and the median ratio. Exits 1 if a join
-# was refused, failed or sent again, or wrk could not connect.
+# ticket-rush: what a join to a waiting room and a poll of it cost against /noop, measured with wrk
+# (a C client far cheaper than the queue bench's Java one, which on this 2-core machine takes more
+# CPU per join than the node: docs/queue.md "Cost"). On a running cluster: a queued sale that opens
+# in an hour (no puzzle), POLLERS buyers joined to it first (not timed: io.ticketrush.bench.JoinedFile),
+# then ROUNDS rounds each of SECONDS of /noop, SECONDS of joins and SECONDS of polls through Nginx,
+# keep-alive from CONNECTIONS connections: every join a new signed buyer (tokens signed before, not
+# timed: ab-scripts/queue-join.lua), every poll one of the pollers in turn with its token and queue
+# ticket, as the buy page polls (ab-scripts/queue-poll.lua; each to be answered "waiting"). Prints
+# per round req/s, p50/p99 and the ratio to the /noop before it, CPU µs a request by process group
+# (the nodes, Nginx, Redis, the writer, wrk), the nodes' Redis round trips and the commands Redis
+# ran a request, and the median ratios. Exits 1 if a join or a poll was refused, failed or (a join)
+# sent again, or wrk could not connect.
 #   ab-scripts/queue-wrk.sh [--rounds N] [--seconds S] [--connections C] [--threads T] [--per-round N]
-# (defaults: 3 rounds of 10 s, 256 connections, 2 threads, 15,000 new buyers a second of a round)
+#                           [--pollers N]
+# (defaults: 3 rounds of 10 s, 256 connections, 2 threads, 15,000 new buyers a second of a round,
+# 40,000 pollers)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_settings
 
-rounds=3 seconds=10 connections=256 threads=2 per_round=
+rounds=3 seconds=10 connections=256 threads=2 per_round= pollers=40000
 while (($#)); do
     case $1 in
-    --rounds | --seconds | --connections | --threads | --per-round)
+    --rounds | --seconds | --connections | --threads | --per-round | --pollers)
         (($# >= 2)) && is_uint "$2" && (($2 > 0)) || die "queue-wrk.sh: $1 takes a whole number > 0, not '${2:-}'"
         declare "$(tr - _ <<<"${1#--}")=$2"
         shift 2
@@ -44,8 +49,14 @@ for r in warm $(seq 1 "$rounds"); do
     java -cp "target/test-classes:target/classes:$(<"$work/cp")" io.ticketrush.bench.TokenFile "$JWT_KEYS_FILE" \
         "qw-$sale-$r-" "$n" "$work/tokens-$r" || die "could not sign the tokens"
 done
-echo "queue wrk: sale $sale (opens in an hour, no puzzle), $rounds rounds of $seconds s /noop then $seconds s joins," \
-    "wrk -t$threads -c$connections keep-alive through $NGINX_URL, $per_round new buyers a round"
+# the pollers: buyers who joined before the rounds (not timed), each poll one of them in turn; more
+# of them than a node remembers tokens (10,000), as a real crowd's polls are
+java -cp "target/test-classes:target/classes:$(<"$work/cp")" io.ticketrush.bench.TokenFile "$JWT_KEYS_FILE" \
+    "qw-$sale-poll-" "$pollers" "$work/tokens-poll" || die "could not sign the tokens"
+java -cp "target/test-classes:target/classes:$(<"$work/cp")" io.ticketrush.bench.JoinedFile "$NGINX_URL" "$sale" \
+    "$work/tokens-poll" "$work/joined" "$connections" || die "the pollers could not join"
+echo "queue wrk: sale $sale (opens in an hour, no puzzle), $rounds rounds of $seconds s each of /noop, joins and polls," \
+    "wrk -t$threads -c$connections keep-alive through $NGINX_URL, $per_round new buyers a round, $pollers pollers"
 
 # one wrk run: $1 label, then wrk's arguments; sets R_LINE (its figures), R_CPU (µs a request by
 # group, wrk's own from the CPU times of the subshell's children)
@@ -76,7 +87,7 @@ field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$R_LINE"; }
 wrk -t"$threads" -c"$connections" -d3s "$NGINX_URL/noop" >/dev/null 2>&1 || true
 run warm-join -t"$threads" -c"$connections" -d3s -s ab-scripts/queue-join.lua "$NGINX_URL" -- "$sale" \
     "$work/tokens-warm" "$threads"
-ratios=() bad=$(($(field refused) + $(field again) + $(field socket_errors))) joined=$(field joined) sent=$(field sent)
+ratios=() poll_ratios=() bad=$(($(field refused) + $(field again) + $(field socket_errors))) joined=$(field joined) sent=$(field sent)
 echo "queue wrk: warm-up $(field joined) joins in 3 s"
 for r in $(seq 1 "$rounds"); do
     run "noop-$r" -t"$threads" -c"$connections" -d"${seconds}s" --latency -s ab-scripts/latency.lua "$NGINX_URL/noop"
@@ -95,11 +106,22 @@ for r in $(seq 1 "$rounds"); do
     ((bad += $(field refused) + $(field again) + $(field socket_errors))) || true
     ((joined += $(field joined))) || true
     ((sent += $(field sent))) || true
+    run "poll-$r" -t"$threads" -c"$connections" -d"${seconds}s" -s ab-scripts/queue-poll.lua "$NGINX_URL" -- "$sale" \
+        "$work/joined" "$threads"
+    poll_rps=$(awk -v n="$(field answered)" -v s="$(field seconds)" 'BEGIN {printf "%.0f", n / s}')
+    ratio=$(awk -v j="$poll_rps" -v n="$noop_rps" 'BEGIN {printf "%.2f", j / n}')
+    poll_ratios+=("$ratio")
+    echo "queue wrk: round $r poll $poll_rps req/s ($ratio of /noop), p50 $(field p50_ms) ms, p99 $(field p99_ms) ms," \
+        "$(field waiting) answered waiting, $(field refused) otherwise; CPU µs a request: $R_CPU; $R_REDIS"
+    grep -h '^poll-refusals ' "$work/poll-$r.txt" || true
+    ((bad += $(field refused) + $(field socket_errors))) || true
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 places=$(rcli ZCARD "rush:{$sale}:queue" | tr -d '\r')
-echo "queue wrk: join of /noop, median of ${#ratios[@]} rounds: $median (rounds: ${ratios[*]}); places in the room" \
-    "$places, joins sent $sent (answered 200 $joined, the rest in flight when wrk stopped)"
+echo "queue wrk: join of /noop, median of ${#ratios[@]} rounds: $(median "${ratios[@]}") (rounds: ${ratios[*]});" \
+    "poll of /noop: $(median "${poll_ratios[@]}") (rounds: ${poll_ratios[*]}); places in the room $places," \
+    "joins sent $sent (answered 200 $joined, the rest in flight when wrk stopped) and $pollers pollers"
 "$RUSH_ROOT/rush" sale close "$sale" >/dev/null 2>&1 || true
-((bad == 0)) || die "queue wrk: $bad joins refused, failed, sent again or socket errors (above)"
-((places == sent)) || die "queue wrk: $places places in the room for $sent joins of as many new buyers sent"
+((bad == 0)) || die "queue wrk: $bad joins or polls refused, failed, sent again or socket errors (above)"
+((places == sent + pollers)) ||
+    die "queue wrk: $places places in the room for $sent joins of as many new buyers sent and $pollers pollers"
