@@ -77,10 +77,12 @@ answered_tickets() {
 deadline=$((SECONDS + 20))
 while (($(answered_tickets) < total && SECONDS < deadline)); do sleep 0.2; done
 tickets=$(answered_tickets)
+# the nodes' 503s are in stat.log, ab's and the probes' alike; Nginx's own (no node free) are not
 node_busy=$(stat_since "$before" | grep -c ',status:503,' || true)
+probe_busy=$(awk '$1 == 503' "$bodies/probes" | wc -l)
 read -r sold _ < <(global_stock)
 echo "  stock: $total, redis sold $sold, tickets won (stat.log) $tickets," \
-    "503 from nodes $node_busy, from Nginx (no node free) $((AB_NON2XX - node_busy))"
+    "503 from nodes $node_busy (ab's and the probes'), from Nginx (no node free) $((AB_NON2XX + probe_busy - node_busy))"
 sold_out=$(stat_since "$before" | grep -c ',result:-1,' || true)
 if ((sold != tickets)); then
     echo "  FAIL: Redis sold $sold but $tickets tickets were won (stat.log)"
