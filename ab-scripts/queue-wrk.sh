@@ -5,8 +5,8 @@
 # in an hour (no puzzle), POLLERS buyers joined to it first (not timed: io.ticketrush.bench.JoinedFile),
 # then ROUNDS rounds each of SECONDS of /noop, SECONDS of joins and SECONDS of polls through Nginx,
 # keep-alive from CONNECTIONS connections: every join a new signed buyer (tokens signed before, not
-# timed: ab-scripts/queue-join.lua), every poll one of the pollers in turn with its token and queue
-# ticket, as the buy page polls (ab-scripts/queue-poll.lua; each to be answered "waiting"). Prints
+# timed), every poll one of the pollers in turn with its token and queue ticket, as the buy page
+# polls (each to be answered "waiting"; both ab-scripts/queue-room.lua). Prints
 # per round req/s, p50/p99 and the ratio to the /noop before it, CPU µs a request by process group
 # (the nodes, Nginx, Redis, the writer, wrk), the nodes' Redis round trips and the commands Redis
 # ran a request, and the median ratios. Exits 1 if a join or a poll was refused, failed or (a join)
@@ -84,42 +84,44 @@ run() {
 }
 field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$R_LINE"; }
 
+# one round's joins or polls ($1 join|poll, $2 the buyers' file, $3 the round): their figures and
+# their ratio to the round's /noop (noop_rps) appended to ratios_$1; the refused, sent again and
+# socket errors to bad
+room_phase() {
+    local kind=$1 file=$2 r=$3 rps ratio
+    run "$kind-$r" -t"$threads" -c"$connections" -d"${seconds}s" -s ab-scripts/queue-room.lua "$NGINX_URL" -- \
+        "$kind" "$sale" "$file" "$threads"
+    rps=$(awk -v n="$(field answered)" -v s="$(field seconds)" 'BEGIN {printf "%.0f", n / s}')
+    ratio=$(awk -v j="$rps" -v n="$noop_rps" 'BEGIN {printf "%.2f", j / n}')
+    eval "ratios_$kind+=(\"$ratio\")"
+    echo "queue wrk: round $r $kind $rps req/s ($ratio of /noop), p50 $(field p50_ms) ms, p99 $(field p99_ms) ms," \
+        "$(field ok) answered as they should, $(field refused) otherwise, $(field again) sent again;" \
+        "CPU µs a request: $R_CPU; $R_REDIS"
+    grep -h '^refusals ' "$work/$kind-$r.txt" || true
+    ((bad += $(field refused) + $(field again) + $(field socket_errors))) || true
+}
+
 wrk -t"$threads" -c"$connections" -d3s "$NGINX_URL/noop" >/dev/null 2>&1 || true
-run warm-join -t"$threads" -c"$connections" -d3s -s ab-scripts/queue-join.lua "$NGINX_URL" -- "$sale" \
+run warm-join -t"$threads" -c"$connections" -d3s -s ab-scripts/queue-room.lua "$NGINX_URL" -- join "$sale" \
     "$work/tokens-warm" "$threads"
-ratios=() poll_ratios=() bad=$(($(field refused) + $(field again) + $(field socket_errors))) joined=$(field joined) sent=$(field sent)
-echo "queue wrk: warm-up $(field joined) joins in 3 s"
+ratios_join=() ratios_poll=() bad=$(($(field refused) + $(field again) + $(field socket_errors)))
+joined=$(field ok) sent=$(field sent)
+echo "queue wrk: warm-up $(field ok) joins in 3 s"
 for r in $(seq 1 "$rounds"); do
     run "noop-$r" -t"$threads" -c"$connections" -d"${seconds}s" --latency -s ab-scripts/latency.lua "$NGINX_URL/noop"
     noop_rps=$(awk -v n="$(field answered)" -v s="$(field seconds)" 'BEGIN {printf "%.0f", n / s}')
     echo "queue wrk: round $r /noop $noop_rps req/s, p50 $(field p50_ms) ms, p99 $(field p99_ms) ms;" \
         "CPU µs a request: $R_CPU; $R_REDIS"
     ((bad += $(field failed) + $(field socket_errors))) || true
-    run "join-$r" -t"$threads" -c"$connections" -d"${seconds}s" -s ab-scripts/queue-join.lua "$NGINX_URL" -- "$sale" \
-        "$work/tokens-$r" "$threads"
-    join_rps=$(awk -v n="$(field answered)" -v s="$(field seconds)" 'BEGIN {printf "%.0f", n / s}')
-    ratio=$(awk -v j="$join_rps" -v n="$noop_rps" 'BEGIN {printf "%.2f", j / n}')
-    ratios+=("$ratio")
-    echo "queue wrk: round $r join $join_rps req/s ($ratio of /noop), p50 $(field p50_ms) ms, p99 $(field p99_ms) ms," \
-        "$(field joined) joined, $(field refused) refused, $(field again) sent again; CPU µs a request: $R_CPU; $R_REDIS"
-    grep -h '^join-refusals ' "$work/join-$r.txt" || true
-    ((bad += $(field refused) + $(field again) + $(field socket_errors))) || true
-    ((joined += $(field joined))) || true
+    room_phase join "$work/tokens-$r" "$r"
+    ((joined += $(field ok))) || true
     ((sent += $(field sent))) || true
-    run "poll-$r" -t"$threads" -c"$connections" -d"${seconds}s" -s ab-scripts/queue-poll.lua "$NGINX_URL" -- "$sale" \
-        "$work/joined" "$threads"
-    poll_rps=$(awk -v n="$(field answered)" -v s="$(field seconds)" 'BEGIN {printf "%.0f", n / s}')
-    ratio=$(awk -v j="$poll_rps" -v n="$noop_rps" 'BEGIN {printf "%.2f", j / n}')
-    poll_ratios+=("$ratio")
-    echo "queue wrk: round $r poll $poll_rps req/s ($ratio of /noop), p50 $(field p50_ms) ms, p99 $(field p99_ms) ms," \
-        "$(field waiting) answered waiting, $(field refused) otherwise; CPU µs a request: $R_CPU; $R_REDIS"
-    grep -h '^poll-refusals ' "$work/poll-$r.txt" || true
-    ((bad += $(field refused) + $(field socket_errors))) || true
+    room_phase poll "$work/joined" "$r"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 places=$(rcli ZCARD "rush:{$sale}:queue" | tr -d '\r')
-echo "queue wrk: join of /noop, median of ${#ratios[@]} rounds: $(median "${ratios[@]}") (rounds: ${ratios[*]});" \
-    "poll of /noop: $(median "${poll_ratios[@]}") (rounds: ${poll_ratios[*]}); places in the room $places," \
+echo "queue wrk: join of /noop, median of ${#ratios_join[@]} rounds: $(median "${ratios_join[@]}") (rounds: ${ratios_join[*]});" \
+    "poll of /noop: $(median "${ratios_poll[@]}") (rounds: ${ratios_poll[*]}); places in the room $places," \
     "joins sent $sent (answered 200 $joined, the rest in flight when wrk stopped) and $pollers pollers"
 "$RUSH_ROOT/rush" sale close "$sale" >/dev/null 2>&1 || true
 ((bad == 0)) || die "queue wrk: $bad joins or polls refused, failed, sent again or socket errors (above)"

@@ -20,7 +20,7 @@ import com.google.gson.JsonParser;
  * Joins every buyer of TOKENS (one signed token a line, {@link TokenFile}'s) to the waiting room of
  * SALE through URL, CONCURRENCY joins at a time, and writes each buyer's token and the queue ticket
  * its join answered into OUT ("TOKEN TICKET" a line, readable by its owner only): what a poll
- * sends, for a load generator that polls as the buy page does (ab-scripts/queue-poll.lua). Fails
+ * sends, for a load generator that polls as the buy page does (ab-scripts/queue-room.lua). Fails
  * if any join is not answered 200 with a ticket.
  *
  * <pre>JoinedFile URL SALE TOKENS OUT CONCURRENCY</pre>
