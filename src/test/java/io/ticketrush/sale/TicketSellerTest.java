@@ -67,6 +67,13 @@ class TicketSellerTest {
         return seller(new LocalStock(local), store.stockOf(Terms.of(60_000, 1)), config);
     }
 
+    /** A seller of {@code local} local tickets over {@code global} whose buyers wait {@code lockWaitMillis} for the lock. */
+    private static TicketSeller seller(int local, GlobalStock global, long lockWaitMillis) {
+        NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", String.valueOf(local),
+                "rush.lock.wait.ms", String.valueOf(lockWaitMillis))::get);
+        return seller(new LocalStock(local), global, config);
+    }
+
     /** A seller of the article's sale with {@code config}'s lock wait, limit and time to pay. */
     static TicketSeller seller(LocalStock local, GlobalStock global, NodeSettings config) {
         return new TicketSeller(Terms.of(config.store().orderTtlMillis(), config.store().perUserLimit()), local,
@@ -168,8 +175,7 @@ class TicketSellerTest {
     void buyers_who_queue_while_redis_answers_are_served_by_one_call_each_with_its_own_order() throws Exception {
         redis.initStock(KEY, 100);
         HeldStock held = new HeldStock(store.stockOf(Terms.of(60_000, 1)));
-        NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", "100", "rush.lock.wait.ms", "30000")::get);
-        TicketSeller seller = seller(new LocalStock(100), held, config);
+        TicketSeller seller = seller(100, held, 30000);
         int queued = 10;
         List<Buyer> behind = new ArrayList<>();
         for (int i = 0; i < queued; i++) {
@@ -202,8 +208,7 @@ class TicketSellerTest {
     void a_buyer_who_waits_past_the_lock_wait_is_told_busy_and_nothing_is_sold_for_it() throws Exception {
         redis.initStock(KEY, 10); // Redis keeps the other tests' users and orders: these users are new
         HeldStock held = new HeldStock(store.stockOf(Terms.of(60_000, 1)));
-        NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", "10", "rush.lock.wait.ms", "200")::get);
-        TicketSeller seller = seller(new LocalStock(10), held, config);
+        TicketSeller seller = seller(10, held, 200);
         ExecutorService buyers = Executors.newFixedThreadPool(2);
         try {
             Future<Purchase> first = buyers.submit(() -> seller.buy(new Buyer("holder", null), 3001));
@@ -229,8 +234,7 @@ class TicketSellerTest {
     void sold_out_buyers_who_may_hold_an_order_are_looked_up_together_in_one_call() throws Exception {
         redis.initStock(KEY, 1);
         HeldStock held = new HeldStock(store.stockOf(Terms.of(60_000, 1)));
-        NodeSettings config = NodeSettings.from(Map.of("rush.stock.local", "1", "rush.lock.wait.ms", "30000")::get);
-        TicketSeller seller = seller(new LocalStock(1), held, config);
+        TicketSeller seller = seller(1, held, 30000);
         int queued = 10;
         // behind the last ticket's call: the winner again, an anonymous buyer without a request id
         // (nothing to look up for it) and eight losers
